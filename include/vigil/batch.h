@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_BATCH_H
+#define VIGIL_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A NETLINK_NETFILTER batch as bytes, built before any socket exists, plus
+ * what each message stands for, so that a kernel error (which names a
+ * message by its sequence number) can be traced back to the policy.
+ */
+struct batch_msg {
+	uint32_t seq;
+	uint16_t type;     /* NFT_MSG_* or NFNL_MSG_BATCH_* */
+	int origin_rule;   /* policy rule index, or -1 */
+	int origin_set;    /* policy set index, or -1 */
+	char *what;        /* "chain input", "set admins_v4", "rule ssh (kernel rule 2 of 3)" */
+};
+
+struct batch {
+	uint8_t *buf;
+	size_t len, cap;
+	struct batch_msg *msgs;
+	size_t nmsgs, capmsgs;
+	uint32_t next_seq;
+};
+
+void batch_init(struct batch *b, uint32_t seq0);
+void batch_free(struct batch *b);
+/* Makes room for one more message of up to `room` bytes; returns where it goes. */
+void *batch_reserve(struct batch *b, size_t room);
+/* Accounts for the message just written at the reserved place. */
+void batch_commit_msg(struct batch *b, int origin_rule, int origin_set, char *what);
+uint32_t batch_seq(struct batch *b);
+const struct batch_msg *batch_find_seq(const struct batch *b, uint32_t seq);
+
+#endif

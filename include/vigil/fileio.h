@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_FILEIO_H
+#define VIGIL_FILEIO_H
+
+#include <stddef.h>
+
+/*
+ * Reads a whole file (relative paths against dirfd; AT_FDCWD for the current
+ * directory) into a malloc'd, NUL-terminated buffer. Reads at most max + 1
+ * bytes, so /dev/zero or a huge file costs nothing: returns -EFBIG when
+ * there is more than max. Other failures: negative errno.
+ */
+int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *len);
+
+/* Reads an already open fd the same way (does not close it). */
+int read_fd(int fd, size_t max, char **buf, size_t *len);
+
+#endif

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_IR_H
+#define VIGIL_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/ival.h"
+#include "vigil/policy.h"
+
+/*
+ * The compiled ruleset: exactly the kernel objects vigild will create, in
+ * the order it creates them. Two back ends read it and nothing else:
+ * render.c prints it as nft text (`vigild show`), nftc.c encodes it as
+ * libnftnl objects in one batch (`vigild apply`). The netns tests check that
+ * both produce the same kernel state.
+ */
+
+/* What a match (or a set key field) looks at. */
+enum ir_key {
+	K_NFPROTO,     /* meta nfproto */
+	K_IIFNAME,     /* meta iifname */
+	K_OIFNAME,     /* meta oifname */
+	K_IP_SADDR,
+	K_IP_DADDR,
+	K_IP6_SADDR,
+	K_IP6_DADDR,
+	K_L4PROTO,     /* meta l4proto */
+	K_SPORT,       /* tcp/udp/sctp sport, or th sport (l4 = 0) */
+	K_DPORT,
+	K_ICMP_TYPE,
+	K_ICMPV6_TYPE,
+	K_CT_STATE,
+	K_MAX,
+};
+
+enum ir_op {
+	OP_EQ,     /* value lo */
+	OP_PREFIX, /* addresses: [lo, hi] is one prefix */
+	OP_RANGE,  /* [lo, hi] */
+	OP_SET,    /* lookup in set */
+	OP_MASK,   /* K_CT_STATE: (state & lo) != 0 */
+};
+
+/* Kernel datatype facts of a key (nft's datatype ids and byte orders). */
+struct ir_keyinfo {
+	const char *nft_type;  /* datatype name in nft syntax: "ipv4_addr" */
+	uint32_t type_id;      /* NFTNL_SET_KEY_TYPE */
+	uint32_t len;          /* bytes in the register / set key */
+	uint32_t byteorder;    /* nft's BYTEORDER_*: 1 host, 2 big endian */
+};
+const struct ir_keyinfo *ir_keyinfo(enum ir_key k);
+
+struct ir_set {
+	char *name;          /* named sets: the kernel name; anonymous: NULL */
+	bool anonymous;
+	uint32_t id;         /* NFTNL_SET_ID, unique in the batch */
+	enum ir_key key;
+	bool interval;
+	struct ivlist elems; /* merged; ifnames are packed into lo (16 bytes) */
+	int origin_set;      /* policy set index, or -1 */
+	int origin_rule;     /* anonymous: policy rule index; else -1 */
+};
+
+struct ir_match {
+	enum ir_key key;
+	enum ir_op op;
+	uint8_t l4;          /* K_SPORT/K_DPORT: IPPROTO_TCP/UDP/SCTP, 0 = th */
+	struct ival v;       /* OP_EQ/OP_PREFIX/OP_RANGE/OP_MASK */
+	char ifname[16];     /* K_IIFNAME/K_OIFNAME with OP_EQ */
+	uint8_t iflen;       /* bytes compared: strlen + 1 exact, strlen for "eth*" */
+	struct ir_set *set;  /* OP_SET; owned by the rule when anonymous */
+};
+
+enum ir_verdict {
+	IV_NONE,   /* counter only (falls through to the chain policy) */
+	IV_ACCEPT,
+	IV_DROP,
+	IV_REJECT,
+};
+
+struct ir_rule {
+	struct ir_match *m;
+	size_t nm;
+	bool log;
+	char *log_prefix;
+	bool set_mark;       /* ct mark set ct mark & mark_and ^ mark_xor */
+	uint32_t mark_and, mark_xor;
+	enum ir_verdict verdict;
+	uint8_t reject_type, reject_code; /* NFT_REJECT_* and its code */
+	char *comment;       /* kernel comment: the policy rule's name */
+	int origin;          /* policy rule index, or -1 for a built-in rule */
+};
+
+struct ir_chain {
+	char *name;
+	enum chain_id hook;
+	enum verdict policy;
+	struct ir_rule *rules;
+	size_t n, cap;
+};
+
+struct ir_table {
+	char *name;
+	struct ir_chain chains[CH_MAX];
+	struct ir_set **sets;  /* named sets, in creation order */
+	size_t nsets;
+	uint32_t next_set_id;
+	/* figures for `check` and `apply` */
+	size_t nrules;          /* kernel rules */
+	size_t nelems;          /* set elements (intervals) in all sets */
+};
+
+/* Options that change what the compiler emits. */
+struct ir_opts {
+	bool mark;              /* mark accepted connections for attribution */
+};
+
+/*
+ * Lowers a checked policy into kernel objects. Cannot fail on a policy that
+ * policy_check accepted. Free with ir_table_free.
+ */
+void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t);
+void ir_table_free(struct ir_table *t);
+
+/* Conntrack mark bits vigild uses to name the rule that accepted a flow. */
+#define IR_MARK_SHIFT 16
+#define IR_MARK_MASK 0xffff0000u
+static inline uint32_t ir_mark_of_rule(unsigned index)
+{
+	return (uint32_t)(index + 1) << IR_MARK_SHIFT;
+}
+
+/* The prefix of built-in rules' comments; policy rule names cannot hold ':'. */
+#define IR_BUILTIN_PREFIX "vigil:"
+
+#endif

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_POLICY_H
+#define VIGIL_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vigil/diag.h"
+#include "vigil/ival.h"
+#include "vigil/policy_load.h"
+#include "vigil/policy_yaml.h"
+
+/* The checked policy: every value parsed, every set resolved. */
+
+enum chain_id {
+	CH_INPUT,
+	CH_FORWARD,
+	CH_OUTPUT,
+	CH_MAX,
+};
+
+enum verdict {
+	VERDICT_ACCEPT,
+	VERDICT_DROP,
+	VERDICT_REJECT,
+};
+
+enum proto_bit {
+	P_TCP = 1 << 0,
+	P_UDP = 1 << 1,
+	P_SCTP = 1 << 2,
+	P_ICMP = 1 << 3,
+	P_ICMPV6 = 1 << 4,
+};
+#define P_PORTS (P_TCP | P_UDP | P_SCTP)
+#define P_ICMPS (P_ICMP | P_ICMPV6)
+
+enum pset_type {
+	PSET_CIDR,
+	PSET_PORT,
+};
+
+struct pset {
+	char *name;
+	enum pset_type type;
+	struct ivlist v4, v6;   /* PSET_CIDR, merged */
+	struct ivlist ports;    /* PSET_PORT, merged */
+	size_t entries;         /* as written, before merging */
+	struct srcloc loc;
+	unsigned uses;
+};
+
+/* src / dst: literal values and set references, any of which may match. */
+struct paddr {
+	bool present;
+	struct ivlist v4, v6; /* literals, merged */
+	struct pset **refs;
+	size_t nrefs;
+};
+
+/* sport / dport */
+struct pport {
+	bool present;
+	struct ivlist lit;    /* merged */
+	struct pset **refs;
+	size_t nrefs;
+};
+
+/* iif / oif: names; a trailing '*' matches every name with that prefix */
+struct pifname {
+	bool present;
+	char **names;
+	size_t n;
+};
+
+struct prule {
+	char *name;
+	unsigned index;        /* 0-based position in the policy */
+	enum chain_id chain;
+	unsigned protos;       /* enum proto_bit; 0 = any */
+	struct paddr src, dst;
+	struct pport sport, dport;
+	struct pifname iif, oif;
+	bool has_icmp_type;
+	struct ivlist icmp4, icmp6; /* types, for proto icmp / icmpv6 */
+	enum verdict action;
+	bool log;
+	char *comment;
+	struct srcloc loc;     /* the rule's mapping */
+};
+
+struct policy {
+	char *file;
+	char *table;
+	enum verdict defaults[CH_MAX];
+	struct pset *sets;
+	size_t nsets;
+	struct prule *rules;
+	size_t nrules;
+};
+
+/*
+ * Reads a set file named in the policy (path as written there; resolving it
+ * against the policy's directory is the caller's business). Returns 0 with a
+ * malloc'd buffer, -EFBIG when the file is larger than max bytes, or another
+ * negative errno.
+ */
+typedef int (*policy_read_fn)(void *ctx, const char *path, size_t max, char **buf, size_t *len);
+
+struct policy_opts {
+	const char *table;       /* overrides the policy's table: NULL keeps it */
+	policy_read_fn read_file;
+	void *read_ctx;
+	size_t max_set_file;     /* bytes; 0 = default */
+};
+
+#define POLICY_MAX_FILE (16u << 20)     /* a policy file */
+#define SETFILE_MAX (64u << 20)         /* a set file */
+#define POLICY_MAX_RULES 65535u         /* conntrack-mark space (16 bits) */
+#define SET_MAX_ENTRIES 4000000u
+#define NAME_MAX_LEN 32
+
+/*
+ * Checks the loaded document against everything the format promises and
+ * builds the checked policy. Reports every problem into d. Returns 0 when
+ * the policy is valid, -EINVAL otherwise (pol is then partly filled; free it
+ * with policy_free either way).
+ */
+int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct policy_opts *opts,
+		 struct policy *pol, struct diags *d);
+void policy_free(struct policy *pol);
+
+/*
+ * Parses a set file's text: one entry a line, '#' starts a comment. Appends
+ * to set (merging is left to the caller). Reports errors as file:line:col.
+ */
+void setfile_parse(const char *file, const char *buf, size_t len, struct pset *set,
+		   struct diags *d);
+
+/* Whole pipeline for one buffer: parse, load, check. */
+int policy_compile_buffer(const char *file, const char *buf, size_t len,
+			  const struct policy_opts *opts, struct policy *pol, struct diags *d);
+
+const char *chain_name(enum chain_id c);
+const char *verdict_name(enum verdict v);
+bool valid_name(const char *s, bool digit_first);
+
+#endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_POLICY_LOAD_H
+#define VIGIL_POLICY_LOAD_H
+
+#include "vigil/diag.h"
+#include "vigil/policy_yaml.h"
+
+/*
+ * The policy document as libcyaml loads it from the canonical text that
+ * policy_yaml emits. Every leaf is a string: types are checked by
+ * policy_check, which can then report every bad value with its position
+ * (a strict libcyaml type would abort the whole load at the first one).
+ * A NULL/0 field is absent or was malformed (already reported).
+ */
+struct pdoc_defaults {
+	char *input;
+	char *forward;
+	char *output;
+};
+
+struct pdoc_set {
+	char *name;
+	char *type;
+	char **elements;
+	unsigned elements_count;
+	char *file;
+};
+
+struct pdoc_rule {
+	char *name;
+	char *chain;
+	char **proto;
+	unsigned proto_count;
+	char **src;
+	unsigned src_count;
+	char **dst;
+	unsigned dst_count;
+	char **sport;
+	unsigned sport_count;
+	char **dport;
+	unsigned dport_count;
+	char **iif;
+	unsigned iif_count;
+	char **oif;
+	unsigned oif_count;
+	char **icmp_type;
+	unsigned icmp_type_count;
+	char *action;
+	char *log;
+	char *comment;
+};
+
+struct pdoc {
+	char *version;
+	char *table;
+	struct pdoc_defaults *defaults;
+	struct pdoc_set *sets;
+	unsigned sets_count;
+	struct pdoc_rule *rules;
+	unsigned rules_count;
+};
+
+/*
+ * Loads doc->canon with libcyaml. Returns 0 and sets *ret (free with
+ * pdoc_free), or a negative errno with a diagnostic in d.
+ */
+int policy_load(const struct ydoc *doc, struct pdoc **ret, struct diags *d);
+void pdoc_free(struct pdoc *p);
+
+#endif

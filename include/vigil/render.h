@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_RENDER_H
+#define VIGIL_RENDER_H
+
+#include "vigil/ir.h"
+#include "vigil/util.h"
+
+/*
+ * Appends the compiled table as an nft script: `table`, `delete table`, then
+ * the full table, i.e. the same atomic replacement `apply` performs. pol (may
+ * be NULL) adds the source file name and the rules' comments.
+ */
+void render_table(struct strbuf *sb, const struct ir_table *t, const struct policy *pol);
+/* One rule's statement list, without indentation or newline. */
+void render_rule(struct strbuf *sb, const struct ir_rule *r);
+
+#endif

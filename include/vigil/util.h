@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_UTIL_H
+#define VIGIL_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Cleanup attribute helpers (systemd style). Destructors accept NULL. */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define TAKE_PTR(p)                                                            \
+	({                                                                     \
+		__typeof__(p) _tp = (p);                                       \
+		(p) = NULL;                                                    \
+		_tp;                                                           \
+	})
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+void closep(int *fd);
+#define _cleanup_close_ _cleanup_(closep)
+
+/*
+ * Allocation failure is not recoverable in any useful way for a one-shot
+ * compiler: these print one line and exit(3) ("system failure") before
+ * anything is sent to the kernel. This is the only output core code makes.
+ */
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t sz);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Grow *arr (holding *n elements) to hold at least need elements. */
+void grow(void **arr, size_t *cap, size_t need, size_t elsize);
+#define GROW(arr, cap, need) grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* A growable string buffer. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+void sb_putc(struct strbuf *sb, char c);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_putn(struct strbuf *sb, const char *s, size_t n);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns the string (owned by the caller) and resets the buffer. */
+char *sb_take(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+static inline bool streq(const char *a, const char *b)
+{
+	return a && b && __builtin_strcmp(a, b) == 0;
+}
+
+#endif

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vigil/fileio.h"
+
+const char *program_name = "vigild";
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: warning: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool is_help(const char *arg)
+{
+	return streq(arg, "--help") || streq(arg, "-h");
+}
+
+int policy_src_open(const char *path, struct policy_src *src)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	const char *dir;
+
+	memset(src, 0, sizeof(*src));
+	src->fd = src->dirfd = -1;
+	src->path = xstrdup(path);
+	src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (src->fd < 0) {
+		fprintf(stderr, "%s: error: cannot open the policy: %s\n", path, strerror(errno));
+		return EXIT_INVALID;
+	}
+	dir = dirname(copy);
+	src->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (src->dirfd < 0) {
+		fprintf(stderr, "%s: error: cannot open the policy's directory %s: %s\n", path, dir,
+			strerror(errno));
+		return EXIT_INVALID;
+	}
+	return EXIT_OK;
+}
+
+void policy_src_close(struct policy_src *src)
+{
+	if (src->fd >= 0)
+		close(src->fd);
+	if (src->dirfd >= 0)
+		close(src->dirfd);
+	free(src->path);
+	memset(src, 0, sizeof(*src));
+	src->fd = src->dirfd = -1;
+}
+
+static int read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len)
+{
+	const struct policy_src *src = ctx;
+	return read_file_at(src->dirfd, path, max, buf, len);
+}
+
+static void print_diags(struct diags *d)
+{
+	struct strbuf sb = { 0 };
+
+	diags_sort(d);
+	for (size_t i = 0; i < d->n; i++)
+		diag_format(&d->v[i], &sb);
+	if (sb.len)
+		fputs(sb.s, stderr);
+	sb_free(&sb);
+}
+
+int policy_src_compile(struct policy_src *src, const struct ir_opts *io, struct compiled *c)
+{
+	struct policy_opts po = { .read_file = read_set_file, .read_ctx = src };
+	struct diags d = { 0 };
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	r = read_fd(src->fd, POLICY_MAX_FILE, &buf, &len);
+	if (r == -EFBIG) {
+		fprintf(stderr, "%s:1:1: error: the policy is larger than the limit of %u MiB (load large lists from a set file)\n",
+			src->path, POLICY_MAX_FILE >> 20);
+		return EXIT_INVALID;
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: error: cannot read the policy: %s\n", src->path, strerror(-r));
+		return EXIT_INVALID;
+	}
+	r = policy_compile_buffer(src->path, buf, len, &po, &c->pol, &d);
+	print_diags(&d);
+	diags_free(&d);
+	if (r < 0)
+		return EXIT_INVALID;
+	ir_compile(&c->pol, io, &c->t);
+	return EXIT_OK;
+}
+
+void compiled_free(struct compiled *c)
+{
+	ir_table_free(&c->t);
+	policy_free(&c->pol);
+}
+
+void print_kernel_errors(const struct nl_result *res, const struct batch *b,
+			 const struct policy *pol)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const struct nl_err *e = &res->errs[i];
+		const struct batch_msg *m = batch_find_seq(b, e->seq);
+		const char *why = strerror(-e->error);
+		char kmsg[200] = "";
+
+		if (e->msg[0])
+			snprintf(kmsg, sizeof(kmsg), " (kernel: %s)", e->msg);
+		if (e->error == -EPERM) {
+			cli_error("the kernel refused the change: %s; changing the firewall needs CAP_NET_ADMIN (run as root)",
+				  why);
+			return; /* the same for every message */
+		}
+		if (m && pol && m->origin_rule >= 0 && (size_t)m->origin_rule < pol->nrules) {
+			const struct prule *r = &pol->rules[m->origin_rule];
+			fprintf(stderr, "%s:%u:%u: error: rule '%s': the kernel rejected %s: %s%s\n",
+				r->loc.file, r->loc.line, r->loc.col, r->name, m->what, why, kmsg);
+		} else if (m && pol && m->origin_set >= 0 && (size_t)m->origin_set < pol->nsets) {
+			const struct pset *s = &pol->sets[m->origin_set];
+			fprintf(stderr, "%s:%u:%u: error: set '%s': the kernel rejected %s: %s%s\n",
+				s->loc.file, s->loc.line, s->loc.col, s->name, m->what, why, kmsg);
+		} else if (m) {
+			cli_error("the kernel rejected %s: %s%s", m->what, why, kmsg);
+		} else {
+			cli_error("the kernel rejected message %u of the batch: %s%s", e->seq, why, kmsg);
+		}
+	}
+	if (res->lost)
+		cli_error("some of the kernel's replies were lost (receive buffer full)");
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_CLI_H
+#define VIGIL_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "vigil/batch.h"
+#include "vigil/ir.h"
+#include "vigil/nlreply.h"
+#include "vigil/policy.h"
+
+/* Exit codes (vigild(8)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_INVALID = 1, /* the policy is invalid */
+	EXIT_USAGE = 2,
+	EXIT_SYSTEM = 3,  /* system or kernel failure */
+};
+
+extern const char *program_name;
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A policy file opened (while privileged, if we are) but not yet read. */
+struct policy_src {
+	char *path;  /* as given, for messages */
+	int fd;      /* the policy file */
+	int dirfd;   /* its directory: set files are relative to it */
+};
+
+/* Opens path and its directory. Prints and returns an exit code. */
+int policy_src_open(const char *path, struct policy_src *src);
+void policy_src_close(struct policy_src *src);
+
+struct compiled {
+	struct policy pol;
+	struct ir_table t;
+};
+
+/*
+ * Reads, checks and compiles the policy; prints every diagnostic (errors and
+ * warnings) to stderr. Returns EXIT_OK or EXIT_INVALID.
+ */
+int policy_src_compile(struct policy_src *src, const struct ir_opts *io, struct compiled *c);
+void compiled_free(struct compiled *c);
+
+/* Prints the kernel's answer to a batch, mapped back to the policy. */
+void print_kernel_errors(const struct nl_result *res, const struct batch *b,
+			 const struct policy *pol);
+
+/* Common option handling. */
+bool is_help(const char *arg);
+
+int cmd_check(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+
+#endif

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vigil/ival.h"
+#include "vigil/util.h"
+
+void ivlist_add(struct ivlist *l, u128 lo, u128 hi)
+{
+	GROW(l->v, l->cap, l->n + 1);
+	l->v[l->n].lo = lo;
+	l->v[l->n].hi = hi;
+	l->n++;
+}
+
+static int cmp_ival(const void *a, const void *b)
+{
+	const struct ival *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return 0;
+}
+
+void ivlist_merge(struct ivlist *l)
+{
+	size_t o = 0;
+
+	if (l->n < 2)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_ival);
+	for (size_t i = 1; i < l->n; i++) {
+		struct ival *cur = &l->v[o];
+		/* overlapping or adjacent (hi + 1 == lo, without overflow) */
+		if (l->v[i].lo <= cur->hi || l->v[i].lo - 1 == cur->hi) {
+			if (l->v[i].hi > cur->hi)
+				cur->hi = l->v[i].hi;
+		} else {
+			l->v[++o] = l->v[i];
+		}
+	}
+	l->n = o + 1;
+}
+
+void ivlist_dedup(struct ivlist *l)
+{
+	size_t o = 0;
+
+	if (l->n < 2)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_ival);
+	for (size_t i = 1; i < l->n; i++)
+		if (l->v[i].lo != l->v[o].lo || l->v[i].hi != l->v[o].hi)
+			l->v[++o] = l->v[i];
+	l->n = o + 1;
+}
+
+void ivlist_normalize(struct ivlist *l)
+{
+	if (ivlist_has_range(l))
+		ivlist_merge(l);
+	else
+		ivlist_dedup(l);
+}
+
+void ivlist_free(struct ivlist *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void ivlist_extend(struct ivlist *dst, const struct ivlist *src)
+{
+	if (!src->n)
+		return;
+	GROW(dst->v, dst->cap, dst->n + src->n);
+	memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
+	dst->n += src->n;
+}
+
+void ivlist_copy(struct ivlist *dst, const struct ivlist *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	ivlist_extend(dst, src);
+}
+
+bool ivlist_has_range(const struct ivlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].lo != l->v[i].hi)
+			return true;
+	return false;
+}
+
+/* Both lists merged (sorted, disjoint). */
+bool ivlist_overlaps(const struct ivlist *a, const struct ivlist *b)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->n && j < b->n) {
+		if (a->v[i].hi < b->v[j].lo)
+			i++;
+		else if (b->v[j].hi < a->v[i].lo)
+			j++;
+		else
+			return true;
+	}
+	return false;
+}
+
+int num_parse(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max)
+			return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+static u128 be_to_u128(const uint8_t *b, size_t n)
+{
+	u128 v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+void addr_to_be(enum addr_family f, u128 a, uint8_t *out)
+{
+	size_t n = f == AF_V4 ? 4 : 16;
+	for (size_t i = 0; i < n; i++)
+		out[n - 1 - i] = (uint8_t)(a >> (8 * i));
+}
+
+static u128 host_mask(unsigned bits, unsigned plen)
+{
+	/* the low (bits - plen) bits set */
+	unsigned h = bits - plen;
+	return h >= 128 ? ~(u128)0 : (((u128)1 << h) - 1);
+}
+
+int addr_parse(const char *s, enum addr_family *fam, struct ival *iv, const char **why)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	uint8_t bytes[16];
+	unsigned long plen;
+	unsigned bits;
+	u128 a, hm;
+
+	if (alen == 0 || alen >= INET6_ADDRSTRLEN) {
+		*why = "not an IPv4 or IPv6 address";
+		return -EINVAL;
+	}
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (strchr(buf, '%')) {
+		*why = "zone indexes (%) are not allowed in addresses";
+		return -EINVAL;
+	}
+	if (inet_pton(AF_INET, buf, bytes) == 1) {
+		*fam = AF_V4;
+		a = be_to_u128(bytes, 4);
+	} else if (inet_pton(AF_INET6, buf, bytes) == 1) {
+		*fam = AF_V6;
+		a = be_to_u128(bytes, 16);
+	} else {
+		*why = "not an IPv4 or IPv6 address";
+		return -EINVAL;
+	}
+	bits = family_bits(*fam);
+	if (!slash) {
+		iv->lo = iv->hi = a;
+		return 0;
+	}
+	if (num_parse(slash + 1, bits, &plen) < 0) {
+		*why = *fam == AF_V4 ? "the prefix length must be a number from 0 to 32"
+				     : "the prefix length must be a number from 0 to 128";
+		return -EINVAL;
+	}
+	hm = host_mask(bits, (unsigned)plen);
+	if (a & hm) {
+		*why = "host bits are set after the prefix length";
+		return -EINVAL;
+	}
+	iv->lo = a;
+	iv->hi = a | hm;
+	return 0;
+}
+
+int port_parse(const char *s, struct ival *iv, const char **why)
+{
+	const char *dash = strchr(s, '-');
+	unsigned long lo, hi;
+	char buf[16];
+
+	if (!dash) {
+		if (num_parse(s, 65535, &lo) < 0) {
+			*why = "not a port number from 0 to 65535";
+			return -EINVAL;
+		}
+		iv->lo = iv->hi = lo;
+		return 0;
+	}
+	if ((size_t)(dash - s) >= sizeof(buf)) {
+		*why = "not a port number or range";
+		return -EINVAL;
+	}
+	memcpy(buf, s, (size_t)(dash - s));
+	buf[dash - s] = '\0';
+	if (num_parse(buf, 65535, &lo) < 0 || num_parse(dash + 1, 65535, &hi) < 0) {
+		*why = "not a port range LOW-HIGH of numbers from 0 to 65535";
+		return -EINVAL;
+	}
+	if (lo > hi) {
+		*why = "the port range is empty (LOW is above HIGH)";
+		return -EINVAL;
+	}
+	iv->lo = lo;
+	iv->hi = hi;
+	return 0;
+}
+
+int ival_prefix_len(const struct ival *iv, enum addr_family f)
+{
+	unsigned bits = family_bits(f);
+	u128 span = iv->hi - iv->lo;
+
+	/* span must be 2^k - 1 and lo aligned to it */
+	if (span & (span + 1))
+		return -1;
+	if (iv->lo & span)
+		return -1;
+	unsigned k = 0;
+	while (k < bits && (span >> k) & 1)
+		k++;
+	return (int)(bits - k);
+}
+
+void addr_format(enum addr_family f, u128 a, char *buf, size_t len)
+{
+	uint8_t b[16];
+
+	addr_to_be(f, a, b);
+	if (!inet_ntop(f == AF_V4 ? AF_INET : AF_INET6, b, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+void ival_format_addr(enum addr_family f, const struct ival *iv, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	int plen;
+
+	addr_format(f, iv->lo, a, sizeof(a));
+	if (iv->lo == iv->hi) {
+		snprintf(buf, len, "%s", a);
+		return;
+	}
+	plen = ival_prefix_len(iv, f);
+	if (plen >= 0) {
+		snprintf(buf, len, "%s/%d", a, plen);
+		return;
+	}
+	addr_format(f, iv->hi, b, sizeof(b));
+	snprintf(buf, len, "%s-%s", a, b);
+}

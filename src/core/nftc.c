@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * IR -> libnftnl objects -> one NETLINK_NETFILTER batch (bytes).
+ *
+ * The expressions are the ones nft itself generates for the text render.c
+ * prints (checked by `nft --debug=netlink`): dependencies (meta nfproto,
+ * meta l4proto) right before the first payload that needs them, byte-aligned
+ * prefixes as shorter loads, other prefixes as load + bitwise, ranges as a
+ * pair of compares. Objects go in nft's order: table, delete, table, chains,
+ * named sets and their elements, then per rule its anonymous sets, their
+ * elements and the rule.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "vigil/nftc.h"
+
+/* one message: the largest is a set element message, whose element nest is
+ * capped at 64 KiB by the 16-bit attribute length */
+#define MSG_ROOM (128u << 10)
+
+static void nftnl_table_freep(struct nftnl_table **p)
+{
+	if (*p)
+		nftnl_table_free(*p);
+}
+static void nftnl_chain_freep(struct nftnl_chain **p)
+{
+	if (*p)
+		nftnl_chain_free(*p);
+}
+static void nftnl_set_freep(struct nftnl_set **p)
+{
+	if (*p)
+		nftnl_set_free(*p);
+}
+static void nftnl_rule_freep(struct nftnl_rule **p)
+{
+	if (*p)
+		nftnl_rule_free(*p);
+}
+static void udata_freep(struct nftnl_udata_buf **p)
+{
+	if (*p)
+		nftnl_udata_buf_free(*p);
+}
+
+/* ---- keys as bytes ---- */
+
+static void key_bytes(enum ir_key k, u128 v, uint8_t *out)
+{
+	const struct ir_keyinfo *ki = ir_keyinfo(k);
+
+	switch (k) {
+	case K_IP_SADDR:
+	case K_IP_DADDR:
+		addr_to_be(AF_V4, v, out);
+		break;
+	case K_IP6_SADDR:
+	case K_IP6_DADDR:
+		addr_to_be(AF_V6, v, out);
+		break;
+	case K_IIFNAME:
+	case K_OIFNAME:
+		memcpy(out, &v, 16);
+		break;
+	default:
+		/* ports, protocol numbers, types: big endian, ki->len bytes */
+		for (uint32_t i = 0; i < ki->len; i++)
+			out[ki->len - 1 - i] = (uint8_t)(v >> (8 * i));
+		break;
+	}
+}
+
+/* ---- expressions ---- */
+
+static struct nftnl_expr *e_new(const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+	if (!e)
+		abort(); /* only on allocation failure */
+	return e;
+}
+
+static void add_meta(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = e_new("meta");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = e_new("cmp");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = e_new("payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_bitwise(struct nftnl_rule *r, const void *mask, const void *xor, uint32_t len)
+{
+	struct nftnl_expr *e = e_new("bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static const char *set_kernel_name(const struct ir_set *s)
+{
+	return s->anonymous ? "__set%d" : s->name;
+}
+
+static void add_lookup(struct nftnl_rule *r, const struct ir_set *s)
+{
+	struct nftnl_expr *e = e_new("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_kernel_name(s));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s->id);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_ct_load(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = e_new("ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_ct_set(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = e_new("ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* Dependencies already established in the rule being built. */
+struct deps {
+	bool nfproto;
+	bool l4proto; /* an exact meta l4proto compare */
+};
+
+static void need_nfproto(struct nftnl_rule *r, struct deps *d, uint8_t fam)
+{
+	if (d->nfproto)
+		return;
+	add_meta(r, NFT_META_NFPROTO);
+	add_cmp(r, NFT_CMP_EQ, &fam, 1);
+	d->nfproto = true;
+}
+
+static void need_l4proto(struct nftnl_rule *r, struct deps *d, uint8_t proto)
+{
+	if (d->l4proto)
+		return;
+	add_meta(r, NFT_META_L4PROTO);
+	add_cmp(r, NFT_CMP_EQ, &proto, 1);
+	d->l4proto = true;
+}
+
+/* The value part of a match whose key is already in reg 1 (len bytes). */
+static void add_value(struct nftnl_rule *r, const struct ir_match *m, uint32_t len)
+{
+	uint8_t a[16], b[16];
+
+	switch (m->op) {
+	case OP_EQ:
+		key_bytes(m->key, m->v.lo, a);
+		add_cmp(r, NFT_CMP_EQ, a, len);
+		break;
+	case OP_RANGE:
+		key_bytes(m->key, m->v.lo, a);
+		key_bytes(m->key, m->v.hi, b);
+		add_cmp(r, NFT_CMP_GTE, a, len);
+		add_cmp(r, NFT_CMP_LTE, b, len);
+		break;
+	case OP_SET:
+		add_lookup(r, m->set);
+		break;
+	default:
+		break;
+	}
+}
+
+static void encode_addr(struct nftnl_rule *r, struct deps *d, const struct ir_match *m)
+{
+	bool v4 = m->key == K_IP_SADDR || m->key == K_IP_DADDR;
+	bool src = m->key == K_IP_SADDR || m->key == K_IP6_SADDR;
+	uint32_t off = v4 ? (src ? 12 : 16) : (src ? 8 : 24);
+	uint32_t len = v4 ? 4 : 16;
+
+	need_nfproto(r, d, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	if (m->op == OP_PREFIX) {
+		enum addr_family f = v4 ? AF_V4 : AF_V6;
+		int plen = ival_prefix_len(&m->v, f);
+		uint8_t a[16], mask[16] = { 0 }, zero[16] = { 0 };
+
+		addr_to_be(f, m->v.lo, a);
+		if (plen % 8 == 0) {
+			/* byte aligned: compare only the prefix bytes */
+			add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)plen / 8);
+			add_cmp(r, NFT_CMP_EQ, a, (uint32_t)plen / 8);
+			return;
+		}
+		for (int i = 0; i < plen; i++)
+			mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, len);
+		add_bitwise(r, mask, zero, len);
+		add_cmp(r, NFT_CMP_EQ, a, len);
+		return;
+	}
+	add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, len);
+	add_value(r, m, len);
+}
+
+static void encode_match(struct nftnl_rule *r, struct deps *d, const struct ir_match *m)
+{
+	uint8_t b[16];
+
+	switch (m->key) {
+	case K_NFPROTO:
+		add_meta(r, NFT_META_NFPROTO);
+		key_bytes(m->key, m->v.lo, b);
+		add_cmp(r, NFT_CMP_EQ, b, 1);
+		d->nfproto = true;
+		break;
+	case K_IIFNAME:
+	case K_OIFNAME:
+		add_meta(r, m->key == K_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME);
+		if (m->op == OP_SET) {
+			add_lookup(r, m->set);
+		} else {
+			/* exact: all 16 bytes (name and NUL padding); wildcard: the prefix */
+			uint8_t name[16] = { 0 };
+			memcpy(name, m->ifname, strnlen(m->ifname, 16));
+			add_cmp(r, NFT_CMP_EQ, name, m->iflen == strnlen(m->ifname, 16) ? m->iflen : 16);
+		}
+		break;
+	case K_IP_SADDR:
+	case K_IP_DADDR:
+	case K_IP6_SADDR:
+	case K_IP6_DADDR:
+		encode_addr(r, d, m);
+		break;
+	case K_L4PROTO:
+		add_meta(r, NFT_META_L4PROTO);
+		add_value(r, m, 1);
+		d->l4proto = m->op == OP_EQ;
+		break;
+	case K_SPORT:
+	case K_DPORT:
+		if (m->l4)
+			need_l4proto(r, d, m->l4);
+		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, m->key == K_SPORT ? 0 : 2, 2);
+		add_value(r, m, 2);
+		break;
+	case K_ICMP_TYPE:
+	case K_ICMPV6_TYPE: {
+		bool v6 = m->key == K_ICMPV6_TYPE;
+		need_nfproto(r, d, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		need_l4proto(r, d, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+		add_value(r, m, 1);
+		break;
+	}
+	case K_CT_STATE: {
+		uint32_t mask = (uint32_t)m->v.lo, zero = 0;
+		add_ct_load(r, NFT_CT_STATE);
+		add_bitwise(r, &mask, &zero, 4);
+		add_cmp(r, NFT_CMP_NEQ, &zero, 4);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir)
+{
+	struct nftnl_expr *e;
+
+	if (ir->set_mark) {
+		add_ct_load(r, NFT_CT_MARK);
+		add_bitwise(r, &ir->mark_and, &ir->mark_xor, 4);
+		add_ct_set(r, NFT_CT_MARK);
+	}
+	nftnl_rule_add_expr(r, e_new("counter"));
+	if (ir->log) {
+		e = e_new("log");
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, ir->log_prefix);
+		nftnl_rule_add_expr(r, e);
+	}
+	switch (ir->verdict) {
+	case IV_NONE:
+		break;
+	case IV_ACCEPT:
+	case IV_DROP:
+		e = e_new("immediate");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, ir->verdict == IV_ACCEPT ? NF_ACCEPT : NF_DROP);
+		nftnl_rule_add_expr(r, e);
+		break;
+	case IV_REJECT:
+		e = e_new("reject");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, ir->reject_type);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, ir->reject_code);
+		nftnl_rule_add_expr(r, e);
+		break;
+	}
+}
+
+/* ---- objects and messages ---- */
+
+struct enc {
+	struct batch *b;
+	const struct ir_table *t;
+};
+
+static void put_table_msg(struct enc *E, uint16_t type, uint16_t flags)
+{
+	_cleanup_(nftnl_table_freep) struct nftnl_table *tb = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, E->t->name);
+	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), type, NFPROTO_INET, flags,
+				    batch_seq(E->b));
+	nftnl_table_nlmsg_build_payload(nlh, tb);
+	batch_commit_msg(E->b, -1, -1,
+			 xasprintf("%s table inet %s", type == NFT_MSG_DELTABLE ? "delete" : "add",
+				   E->t->name));
+}
+
+static void put_chain(struct enc *E, const struct ir_chain *ch)
+{
+	static const uint32_t hooknum[CH_MAX] = { NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT };
+	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, E->t->name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, ch->name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooknum[ch->hook]);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, ch->policy == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
+	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWCHAIN, NFPROTO_INET,
+				    NLM_F_CREATE, batch_seq(E->b));
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	batch_commit_msg(E->b, -1, -1, xasprintf("chain %s", ch->name));
+}
+
+static size_t set_kernel_elems(const struct ir_set *s)
+{
+	const struct ir_keyinfo *ki = ir_keyinfo(s->key);
+	u128 max = ki->len >= 16 ? ~(u128)0 : (((u128)1 << (8 * ki->len)) - 1);
+	size_t n = 0;
+
+	if (!s->interval)
+		return s->elems.n;
+	if (s->elems.n && s->elems.v[0].lo != 0)
+		n++;
+	for (size_t i = 0; i < s->elems.n; i++)
+		n += s->elems.v[i].hi == max ? 1 : 2;
+	return n;
+}
+
+static void add_elem(struct nftnl_set *set, const struct ir_set *s, u128 key, bool end)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	uint8_t b[16];
+
+	if (!e)
+		abort();
+	key_bytes(s->key, key, b);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, b, ir_keyinfo(s->key)->len);
+	if (end)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	nftnl_set_elem_add(set, e);
+}
+
+static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
+{
+	const struct ir_keyinfo *ki = ir_keyinfo(s->key);
+	_cleanup_(nftnl_set_freep) struct nftnl_set *set = nftnl_set_alloc();
+	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	uint32_t flags = 0;
+	struct nlmsghdr *nlh;
+	struct nftnl_set_elems_iter *it;
+	u128 max = ki->len >= 16 ? ~(u128)0 : (((u128)1 << (8 * ki->len)) - 1);
+	const char *shown = s->anonymous ? "anonymous set" : s->name;
+	int ret;
+
+	if (s->anonymous)
+		flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
+	if (s->interval)
+		flags |= NFT_SET_INTERVAL;
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, E->t->name);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, set_kernel_name(s));
+	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(set, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, ki->type_id);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, ki->len);
+	nftnl_set_set_u32(set, NFTNL_SET_ID, s->id);
+	if (s->anonymous)
+		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, (uint32_t)set_kernel_elems(s));
+	/* the userdata nft writes, so `nft list` prints our sets as its own */
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, ki->byteorder);
+	if (s->anonymous && s->interval)
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_MERGE_ELEMENTS, 1);
+	nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+			   nftnl_udata_buf_len(ud));
+
+	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
+				    NLM_F_CREATE, batch_seq(E->b));
+	nftnl_set_nlmsg_build_payload(nlh, set);
+	batch_commit_msg(E->b, origin_rule, s->origin_set, xasprintf("set %s", shown));
+
+	if (!s->elems.n)
+		return;
+	/* interval sets: a start element, and an end element one past the
+	 * interval's last key (none when it reaches the top); like nft, an end
+	 * element at zero first when the first interval does not start there */
+	if (s->interval) {
+		if (s->elems.v[0].lo != 0)
+			add_elem(set, s, 0, true);
+		for (size_t i = 0; i < s->elems.n; i++) {
+			add_elem(set, s, s->elems.v[i].lo, false);
+			if (s->elems.v[i].hi != max)
+				add_elem(set, s, s->elems.v[i].hi + 1, true);
+		}
+	} else {
+		for (size_t i = 0; i < s->elems.n; i++)
+			add_elem(set, s, s->elems.v[i].lo, false);
+	}
+	it = nftnl_set_elems_iter_create(set);
+	if (!it)
+		abort();
+	do {
+		nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSETELEM,
+					    NFPROTO_INET, NLM_F_CREATE, batch_seq(E->b));
+		ret = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		batch_commit_msg(E->b, origin_rule, s->origin_set,
+				 xasprintf("elements of set %s", shown));
+	} while (ret > 0);
+	nftnl_set_elems_iter_destroy(it);
+}
+
+static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_rule *ir)
+{
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	struct deps d = { false, false };
+	struct nlmsghdr *nlh;
+
+	/* anonymous sets go right before the rule that uses them */
+	for (size_t i = 0; i < ir->nm; i++)
+		if (ir->m[i].op == OP_SET && ir->m[i].set->anonymous)
+			put_set(E, ir->m[i].set, ir->origin);
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, E->t->name);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	for (size_t i = 0; i < ir->nm; i++)
+		encode_match(r, &d, &ir->m[i]);
+	encode_stmts(r, ir);
+	if (ir->comment) {
+		nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, ir->comment);
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+				    nftnl_udata_buf_len(ud));
+	}
+	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWRULE, NFPROTO_INET,
+				    NLM_F_CREATE | NLM_F_APPEND, batch_seq(E->b));
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	batch_commit_msg(E->b, ir->origin, -1,
+			 xasprintf("rule %s in chain %s", ir->comment ? ir->comment : "?", ch->name));
+}
+
+static void put_begin(struct batch *b)
+{
+	nftnl_batch_begin(batch_reserve(b, MSG_ROOM), batch_seq(b));
+	batch_commit_msg(b, -1, -1, xstrdup("batch begin"));
+}
+
+static void put_end(struct batch *b)
+{
+	nftnl_batch_end(batch_reserve(b, MSG_ROOM), batch_seq(b));
+	batch_commit_msg(b, -1, -1, xstrdup("batch end"));
+}
+
+void nftc_build_replace(const struct ir_table *t, struct batch *b)
+{
+	struct enc E = { .b = b, .t = t };
+
+	put_begin(b);
+	/* add (so the delete cannot fail on a missing table), delete, add */
+	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	put_table_msg(&E, NFT_MSG_DELTABLE, 0);
+	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	for (int c = 0; c < CH_MAX; c++)
+		put_chain(&E, &t->chains[c]);
+	for (size_t i = 0; i < t->nsets; i++)
+		put_set(&E, t->sets[i], -1);
+	for (int c = 0; c < CH_MAX; c++)
+		for (size_t i = 0; i < t->chains[c].n; i++)
+			put_rule(&E, &t->chains[c], &t->chains[c].rules[i]);
+	put_end(b);
+}
+
+void nftc_build_delete(const char *table, struct batch *b)
+{
+	struct ir_table t = { .name = (char *)table };
+	struct enc E = { .b = b, .t = &t };
+
+	put_begin(b);
+	put_table_msg(&E, NFT_MSG_DELTABLE, 0);
+	put_end(b);
+}

@@ -1,0 +1,829 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Semantic checks: every value of the loaded document is parsed and checked
+ * here, every set reference resolved, and every problem reported with the
+ * position the libyaml pass recorded for it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vigil/names.h"
+#include "vigil/policy.h"
+
+struct ck {
+	const char *file;
+	const struct ynode *root;
+	struct diags *d;
+	struct policy *pol;
+	const struct policy_opts *opts;
+};
+
+const char *chain_name(enum chain_id c)
+{
+	static const char *const n[] = { "input", "forward", "output" };
+	return c < CH_MAX ? n[c] : "?";
+}
+
+const char *verdict_name(enum verdict v)
+{
+	static const char *const n[] = { "accept", "drop", "reject" };
+	return n[v];
+}
+
+bool valid_name(const char *s, bool digit_first)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (digit_first && s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static struct srcloc at(const struct ck *c, const struct ynode *n)
+{
+	return ynode_loc(c->file, n);
+}
+
+/* Node for item i of a list field of map m (the scalar itself when the
+ * field was written as a single value). */
+static const struct ynode *elem_node(const struct ynode *m, const char *key, size_t i)
+{
+	return ynode_elem(ynode_get(m, key), i);
+}
+
+static bool quiet(const struct ynode *n)
+{
+	return n && n->bad;
+}
+
+static unsigned distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned row[NAME_MAX_LEN + 2];
+
+	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned prev = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cur = row[j], best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+/* ---- top level ---- */
+
+static void check_version(struct ck *c, const struct pdoc *pd)
+{
+	const struct ynode *n = ynode_get(c->root, "version");
+
+	if (!pd->version)
+		return; /* missing or malformed: reported by the shape check */
+	if (!streq(pd->version, "1"))
+		diag_err(c->d, at(c, n),
+			 "unsupported policy version '%s': this vigild reads version 1", pd->version);
+}
+
+static void check_table(struct ck *c, const struct pdoc *pd)
+{
+	const struct ynode *n = ynode_get(c->root, "table");
+	const char *t = c->opts && c->opts->table ? c->opts->table : pd->table;
+
+	if (!t) {
+		c->pol->table = xstrdup("vigil");
+		return;
+	}
+	if (!valid_name(t, false)) {
+		if (c->opts && c->opts->table)
+			diag_err(c->d, ((struct srcloc){ "vigild", 0, 0 }),
+				 "invalid table name '%s': use a lower-case letter, then up to 31 letters, digits, '_' or '-'",
+				 t);
+		else
+			diag_err(c->d, at(c, n),
+				 "invalid table name '%s': use a lower-case letter, then up to 31 letters, digits, '_' or '-'",
+				 t);
+	}
+	c->pol->table = xstrdup(t);
+}
+
+static void check_defaults(struct ck *c, const struct pdoc *pd)
+{
+	const struct ynode *dn = ynode_get(c->root, "defaults");
+	const char *v[CH_MAX] = { NULL, NULL, NULL };
+
+	c->pol->defaults[CH_INPUT] = VERDICT_DROP;
+	c->pol->defaults[CH_FORWARD] = VERDICT_DROP;
+	c->pol->defaults[CH_OUTPUT] = VERDICT_ACCEPT;
+	if (!pd->defaults)
+		return;
+	v[CH_INPUT] = pd->defaults->input;
+	v[CH_FORWARD] = pd->defaults->forward;
+	v[CH_OUTPUT] = pd->defaults->output;
+	for (int i = 0; i < CH_MAX; i++) {
+		if (!v[i])
+			continue;
+		if (streq(v[i], "accept"))
+			c->pol->defaults[i] = VERDICT_ACCEPT;
+		else if (streq(v[i], "drop"))
+			c->pol->defaults[i] = VERDICT_DROP;
+		else
+			diag_err(c->d, at(c, ynode_get(dn, chain_name(i))),
+				 "default verdict for %s must be accept or drop, not '%s'",
+				 chain_name(i), v[i]);
+	}
+}
+
+/* ---- sets ---- */
+
+static void add_cidr(struct pset *s, enum addr_family f, const struct ival *iv)
+{
+	ivlist_add(f == AF_V4 ? &s->v4 : &s->v6, iv->lo, iv->hi);
+}
+
+void setfile_parse(const char *file, const char *buf, size_t len, struct pset *set,
+		   struct diags *d)
+{
+	size_t i = 0;
+	unsigned line = 0;
+
+	while (i < len) {
+		size_t start = i, end, a, b;
+		char tok[96];
+		struct ival iv;
+		const char *why;
+		enum addr_family f;
+
+		line++;
+		while (i < len && buf[i] != '\n')
+			i++;
+		end = i;
+		i++; /* past '\n' */
+
+		/* strip comment and surrounding blanks */
+		for (size_t k = start; k < end; k++)
+			if (buf[k] == '#') {
+				end = k;
+				break;
+			}
+		a = start;
+		while (a < end && (buf[a] == ' ' || buf[a] == '\t' || buf[a] == '\r'))
+			a++;
+		b = end;
+		while (b > a && (buf[b - 1] == ' ' || buf[b - 1] == '\t' || buf[b - 1] == '\r'))
+			b--;
+		if (a == b)
+			continue;
+
+		struct srcloc l = { file, line, (unsigned)(a - start + 1) };
+		for (size_t k = a; k < b; k++) {
+			unsigned char ch = (unsigned char)buf[k];
+			if (ch == ' ' || ch == '\t') {
+				diag_err(d, l, "one entry a line: '%.*s' holds more than one", (int)(b - a),
+					 buf + a);
+				goto next;
+			}
+			if (ch < 0x20 || ch >= 0x7f) {
+				diag_err(d, l, "not a text line (byte 0x%02x); set files hold one %s a line",
+					 ch, set->type == PSET_CIDR ? "address or prefix" : "port or range");
+				goto next;
+			}
+		}
+		if (b - a >= sizeof(tok)) {
+			diag_err(d, l, "entry too long to be %s",
+				 set->type == PSET_CIDR ? "an address or prefix" : "a port or range");
+			continue;
+		}
+		memcpy(tok, buf + a, b - a);
+		tok[b - a] = '\0';
+		if (set->type == PSET_CIDR) {
+			if (addr_parse(tok, &f, &iv, &why) < 0) {
+				diag_err(d, l, "bad address '%s' in set '%s': %s", tok, set->name, why);
+				continue;
+			}
+			add_cidr(set, f, &iv);
+		} else {
+			if (port_parse(tok, &iv, &why) < 0) {
+				diag_err(d, l, "bad port '%s' in set '%s': %s", tok, set->name, why);
+				continue;
+			}
+			ivlist_add(&set->ports, iv.lo, iv.hi);
+		}
+		if (++set->entries > SET_MAX_ENTRIES) {
+			diag_err(d, l, "set '%s' has more than %u entries", set->name, SET_MAX_ENTRIES);
+			return;
+		}
+next:;
+	}
+}
+
+static char *display_path(const char *policy_file, const char *path)
+{
+	const char *slash = strrchr(policy_file, '/');
+
+	if (path[0] == '/' || !slash)
+		return xstrdup(path);
+	return xasprintf("%.*s/%s", (int)(slash - policy_file), policy_file, path);
+}
+
+static void load_set_file(struct ck *c, struct pset *s, const char *path, const struct ynode *fn)
+{
+	size_t max = c->opts && c->opts->max_set_file ? c->opts->max_set_file : SETFILE_MAX;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *shown = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!*path) {
+		diag_err(c->d, at(c, fn), "set '%s': 'file' is empty", s->name);
+		return;
+	}
+	if (!c->opts || !c->opts->read_file) {
+		diag_err(c->d, at(c, fn), "set '%s': set files cannot be read here", s->name);
+		return;
+	}
+	r = c->opts->read_file(c->opts->read_ctx, path, max, &buf, &len);
+	if (r == -EFBIG) {
+		diag_err(c->d, at(c, fn), "set file '%s' is larger than the limit of %zu MiB", path,
+			 max >> 20);
+		return;
+	}
+	if (r < 0) {
+		diag_err(c->d, at(c, fn), "cannot read set file '%s': %s", path, strerror(-r));
+		return;
+	}
+	shown = display_path(c->file, path);
+	setfile_parse(shown, buf, len, s, c->d);
+}
+
+static void check_sets(struct ck *c, const struct pdoc *pd)
+{
+	const struct ynode *sn = ynode_get(c->root, "sets");
+
+	c->pol->sets = xcalloc(pd->sets_count, sizeof(*c->pol->sets));
+	for (unsigned i = 0; i < pd->sets_count; i++) {
+		const struct pdoc_set *ds = &pd->sets[i];
+		const struct ynode *kn = sn && sn->kind == YN_MAP && i < sn->n ? &sn->kids[2 * i] : NULL;
+		const struct ynode *vn = kn ? kn + 1 : NULL;
+		struct pset *s = &c->pol->sets[c->pol->nsets];
+		bool name_ok = ds->name && valid_name(ds->name, false);
+
+		if (!name_ok && !quiet(kn))
+			diag_err(c->d, at(c, kn),
+				 "invalid set name '%s': use a lower-case letter, then up to 31 letters, digits, '_' or '-'",
+				 ds->name ? ds->name : "");
+		if (quiet(kn) || quiet(vn) || !ds->name)
+			continue; /* duplicate or malformed: reported already */
+		s->name = xstrdup(ds->name);
+		s->loc = at(c, kn);
+		c->pol->nsets++;
+
+		if (!ds->type)
+			continue;
+		if (streq(ds->type, "cidr"))
+			s->type = PSET_CIDR;
+		else if (streq(ds->type, "port"))
+			s->type = PSET_PORT;
+		else {
+			diag_err(c->d, at(c, ynode_get(vn, "type")),
+				 "set '%s': type must be cidr or port, not '%s'", s->name, ds->type);
+			continue;
+		}
+		if (!ynode_get(vn, "elements") && !ds->file)
+			diag_err(c->d, s->loc, "set '%s' needs 'elements' or 'file'", s->name);
+		for (unsigned j = 0; j < ds->elements_count; j++) {
+			const struct ynode *en = elem_node(vn, "elements", j);
+			const char *v = ds->elements[j], *why;
+			enum addr_family f;
+			struct ival iv;
+
+			if (quiet(en))
+				continue;
+			if (s->type == PSET_CIDR) {
+				if (addr_parse(v, &f, &iv, &why) < 0)
+					diag_err(c->d, at(c, en), "bad address '%s' in set '%s': %s", v,
+						 s->name, why);
+				else
+					add_cidr(s, f, &iv);
+			} else {
+				if (port_parse(v, &iv, &why) < 0)
+					diag_err(c->d, at(c, en), "bad port '%s' in set '%s': %s", v,
+						 s->name, why);
+				else
+					ivlist_add(&s->ports, iv.lo, iv.hi);
+			}
+			s->entries++;
+		}
+		if (s->entries > SET_MAX_ENTRIES)
+			diag_err(c->d, s->loc, "set '%s' has more than %u entries", s->name,
+				 SET_MAX_ENTRIES);
+		if (ds->file)
+			load_set_file(c, s, ds->file, ynode_get(vn, "file"));
+		ivlist_merge(&s->v4);
+		ivlist_merge(&s->v6);
+		ivlist_normalize(&s->ports);
+	}
+}
+
+static struct pset *find_set(struct policy *pol, const char *name)
+{
+	for (size_t i = 0; i < pol->nsets; i++)
+		if (streq(pol->sets[i].name, name))
+			return &pol->sets[i];
+	return NULL;
+}
+
+static void unknown_set(struct ck *c, const struct ynode *n, const char *name)
+{
+	const char *best = NULL;
+	unsigned bestd = 3;
+
+	for (size_t i = 0; i < c->pol->nsets; i++) {
+		unsigned dd = distance(name, c->pol->sets[i].name);
+		if (dd < bestd) {
+			bestd = dd;
+			best = c->pol->sets[i].name;
+		}
+	}
+	if (best)
+		diag_err(c->d, at(c, n), "unknown set '@%s'; did you mean '@%s'?", name, best);
+	else
+		diag_err(c->d, at(c, n), "unknown set '@%s'", name);
+}
+
+/* ---- rules ---- */
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} protos[] = {
+	{ "tcp", P_TCP }, { "udp", P_UDP }, { "sctp", P_SCTP }, { "icmp", P_ICMP }, { "icmpv6", P_ICMPV6 },
+};
+
+static void check_addr(struct ck *c, const struct ynode *rn, const char *key, char **vals,
+		       unsigned n, struct paddr *pa)
+{
+	if (!ynode_get(rn, key))
+		return;
+	pa->present = true;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ynode *en = elem_node(rn, key, i);
+		const char *v = vals[i], *why;
+		enum addr_family f;
+		struct ival iv;
+
+		if (quiet(en))
+			continue;
+		if (v[0] == '@') {
+			struct pset *s = find_set(c->pol, v + 1);
+			if (!s) {
+				unknown_set(c, en, v + 1);
+				continue;
+			}
+			s->uses++;
+			if (s->type != PSET_CIDR) {
+				diag_err(c->d, at(c, en),
+					 "set '@%s' holds ports; '%s' needs a set of type cidr", s->name, key);
+				continue;
+			}
+			pa->refs = xreallocarray(pa->refs, pa->nrefs + 1, sizeof(*pa->refs));
+			pa->refs[pa->nrefs++] = s;
+			continue;
+		}
+		if (addr_parse(v, &f, &iv, &why) < 0) {
+			diag_err(c->d, at(c, en), "bad address '%s' in '%s': %s", v, key, why);
+			continue;
+		}
+		ivlist_add(f == AF_V4 ? &pa->v4 : &pa->v6, iv.lo, iv.hi);
+	}
+	ivlist_merge(&pa->v4);
+	ivlist_merge(&pa->v6);
+}
+
+static void check_port(struct ck *c, const struct ynode *rn, const char *key, char **vals,
+		       unsigned n, struct pport *pp)
+{
+	if (!ynode_get(rn, key))
+		return;
+	pp->present = true;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ynode *en = elem_node(rn, key, i);
+		const char *v = vals[i], *why;
+		struct ival iv;
+
+		if (quiet(en))
+			continue;
+		if (v[0] == '@') {
+			struct pset *s = find_set(c->pol, v + 1);
+			if (!s) {
+				unknown_set(c, en, v + 1);
+				continue;
+			}
+			s->uses++;
+			if (s->type != PSET_PORT) {
+				diag_err(c->d, at(c, en),
+					 "set '@%s' holds addresses; '%s' needs a set of type port", s->name,
+					 key);
+				continue;
+			}
+			pp->refs = xreallocarray(pp->refs, pp->nrefs + 1, sizeof(*pp->refs));
+			pp->refs[pp->nrefs++] = s;
+			continue;
+		}
+		if (port_parse(v, &iv, &why) < 0) {
+			diag_err(c->d, at(c, en), "bad port '%s' in '%s': %s", v, key, why);
+			continue;
+		}
+		ivlist_add(&pp->lit, iv.lo, iv.hi);
+	}
+	ivlist_normalize(&pp->lit);
+}
+
+static bool valid_ifname(const char *s, const char **why)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15) {
+		*why = "interface names are 1 to 15 characters long";
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch <= ' ' || ch >= 0x7f || ch == '/' || ch == '"' || ch == '\\' || ch == ':') {
+			*why = "interface names cannot hold spaces, '/', ':', quotes or backslashes";
+			return false;
+		}
+		if (ch == '*' && i != n - 1) {
+			*why = "'*' may only end an interface name (eth* matches eth0, eth1, ...)";
+			return false;
+		}
+	}
+	if (n == 1 && s[0] == '*') {
+		*why = "'*' alone matches every interface; leave the key out instead";
+		return false;
+	}
+	return true;
+}
+
+static void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals,
+			 unsigned n, struct pifname *pi)
+{
+	if (!ynode_get(rn, key))
+		return;
+	pi->present = true;
+	pi->names = xcalloc(n, sizeof(*pi->names));
+	for (unsigned i = 0; i < n; i++) {
+		const struct ynode *en = elem_node(rn, key, i);
+		const char *why;
+		bool dup = false;
+
+		if (quiet(en))
+			continue;
+		if (!valid_ifname(vals[i], &why)) {
+			diag_err(c->d, at(c, en), "bad interface name '%s' in '%s': %s", vals[i], key, why);
+			continue;
+		}
+		for (size_t j = 0; j < pi->n; j++)
+			dup |= streq(pi->names[j], vals[i]);
+		if (!dup)
+			pi->names[pi->n++] = xstrdup(vals[i]);
+	}
+}
+
+static unsigned families_of_addr(const struct paddr *pa)
+{
+	unsigned f = 0;
+
+	if (!pa->present)
+		return 3;
+	if (pa->v4.n)
+		f |= 1;
+	if (pa->v6.n)
+		f |= 2;
+	for (size_t i = 0; i < pa->nrefs; i++) {
+		const struct pset *s = pa->refs[i];
+		if (!s->v4.n && !s->v6.n)
+			f |= 3; /* an empty set can take either family */
+		if (s->v4.n)
+			f |= 1;
+		if (s->v6.n)
+			f |= 2;
+	}
+	return f;
+}
+
+static const char *fam_words(unsigned f)
+{
+	return f == 1 ? "IPv4 only" : f == 2 ? "IPv6 only" : "of no address family";
+}
+
+static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct ynode *rn,
+		       struct prule *r)
+{
+	const char *why;
+
+	r->loc = at(c, rn);
+
+	/* chain */
+	if (dr->chain) {
+		int i;
+		for (i = 0; i < CH_MAX; i++)
+			if (streq(dr->chain, chain_name(i)))
+				break;
+		if (i == CH_MAX)
+			diag_err(c->d, at(c, ynode_get(rn, "chain")),
+				 "chain must be input, output or forward, not '%s'", dr->chain);
+		r->chain = i < CH_MAX ? (enum chain_id)i : CH_INPUT;
+	}
+
+	/* action */
+	if (dr->action) {
+		if (streq(dr->action, "accept"))
+			r->action = VERDICT_ACCEPT;
+		else if (streq(dr->action, "drop"))
+			r->action = VERDICT_DROP;
+		else if (streq(dr->action, "reject"))
+			r->action = VERDICT_REJECT;
+		else
+			diag_err(c->d, at(c, ynode_get(rn, "action")),
+				 "action must be accept, drop or reject, not '%s'", dr->action);
+	}
+
+	/* log */
+	if (dr->log) {
+		const char *v = dr->log;
+		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+			r->log = true;
+		else if (!strcasecmp(v, "false") || !strcasecmp(v, "no"))
+			r->log = false;
+		else
+			diag_err(c->d, at(c, ynode_get(rn, "log")), "log must be true or false, not '%s'",
+				 v);
+	}
+
+	/* comment: documentation, printed by show */
+	if (dr->comment) {
+		size_t n = strlen(dr->comment);
+		bool ctl = false;
+		for (size_t i = 0; i < n; i++)
+			ctl |= (unsigned char)dr->comment[i] < 0x20;
+		if (n > 256)
+			diag_err(c->d, at(c, ynode_get(rn, "comment")),
+				 "comment is %zu characters long; the limit is 256", n);
+		else if (ctl)
+			diag_err(c->d, at(c, ynode_get(rn, "comment")),
+				 "comment must be one line without control characters");
+		else
+			r->comment = xstrdup(dr->comment);
+	}
+
+	/* proto */
+	for (unsigned i = 0; i < dr->proto_count; i++) {
+		const struct ynode *en = elem_node(rn, "proto", i);
+		size_t k;
+
+		if (quiet(en))
+			continue;
+		for (k = 0; k < ARRAY_SIZE(protos); k++)
+			if (streq(dr->proto[i], protos[k].name))
+				break;
+		if (k == ARRAY_SIZE(protos)) {
+			diag_err(c->d, at(c, en), "proto must be tcp, udp, sctp, icmp or icmpv6, not '%s'",
+				 dr->proto[i]);
+			continue;
+		}
+		if (r->protos & protos[k].bit)
+			diag_err(c->d, at(c, en), "proto '%s' is listed twice", dr->proto[i]);
+		r->protos |= protos[k].bit;
+	}
+	bool proto_ok = true;
+	if (ynode_get(rn, "proto") && !r->protos)
+		proto_ok = false; /* every entry bad: reported; don't pile on */
+
+	check_addr(c, rn, "src", dr->src, dr->src_count, &r->src);
+	check_addr(c, rn, "dst", dr->dst, dr->dst_count, &r->dst);
+	check_port(c, rn, "sport", dr->sport, dr->sport_count, &r->sport);
+	check_port(c, rn, "dport", dr->dport, dr->dport_count, &r->dport);
+	check_ifname(c, rn, "iif", dr->iif, dr->iif_count, &r->iif);
+	check_ifname(c, rn, "oif", dr->oif, dr->oif_count, &r->oif);
+
+	/* ports need a port protocol */
+	static const char *const port_keys[] = { "sport", "dport" };
+	for (int k = 0; k < 2 && proto_ok; k++) {
+		const struct ynode *kn = ynode_key(rn, port_keys[k]);
+		if (!kn)
+			continue;
+		if (!r->protos)
+			diag_err(c->d, at(c, kn),
+				 "'%s' needs 'proto' set to tcp, udp or sctp (ports exist only for those)",
+				 port_keys[k]);
+		else if (r->protos & ~P_PORTS)
+			diag_err(c->d, at(c, kn),
+				 "'%s' needs every proto of the rule to be tcp, udp or sctp; split icmp into its own rule",
+				 port_keys[k]);
+	}
+
+	/* interfaces and chains */
+	if (r->iif.present && r->chain == CH_OUTPUT && dr->chain)
+		diag_err(c->d, at(c, ynode_key(rn, "iif")),
+			 "'iif' cannot be used in chain output: locally sent packets have no input interface");
+	if (r->oif.present && r->chain == CH_INPUT && dr->chain)
+		diag_err(c->d, at(c, ynode_key(rn, "oif")),
+			 "'oif' cannot be used in chain input: packets for this host have no output interface");
+
+	/* icmp-type */
+	if (ynode_get(rn, "icmp-type")) {
+		const struct ynode *kn = ynode_key(rn, "icmp-type");
+		r->has_icmp_type = true;
+		if (proto_ok && (!r->protos || (r->protos & ~P_ICMPS))) {
+			diag_err(c->d, at(c, kn), "'icmp-type' needs 'proto' set to icmp or icmpv6 only");
+		} else if (proto_ok) {
+			for (unsigned i = 0; i < dr->icmp_type_count; i++) {
+				const struct ynode *en = elem_node(rn, "icmp-type", i);
+				const char *v = dr->icmp_type[i];
+				int t4 = icmp_type_lookup(false, v), t6 = icmp_type_lookup(true, v);
+
+				if (quiet(en))
+					continue;
+				if ((r->protos & P_ICMP) && t4 < 0) {
+					diag_err(c->d, at(c, en),
+						 "'%s' is not an ICMP (IPv4) type name or number 0-255%s", v,
+						 t6 >= 0 ? "; for IPv6 use proto icmpv6" : "");
+					continue;
+				}
+				if ((r->protos & P_ICMPV6) && t6 < 0) {
+					diag_err(c->d, at(c, en),
+						 "'%s' is not an ICMPv6 type name or number 0-255%s", v,
+						 t4 >= 0 ? "; for IPv4 use proto icmp" : "");
+					continue;
+				}
+				if (r->protos & P_ICMP)
+					ivlist_add(&r->icmp4, (u128)t4, (u128)t4);
+				if (r->protos & P_ICMPV6)
+					ivlist_add(&r->icmp6, (u128)t6, (u128)t6);
+			}
+			ivlist_dedup(&r->icmp4);
+			ivlist_dedup(&r->icmp6);
+		}
+	}
+
+	/* can the rule match anything at all? */
+	unsigned fs = families_of_addr(&r->src), fd = families_of_addr(&r->dst), fp = 3;
+	if (r->protos && !(r->protos & P_PORTS))
+		fp = ((r->protos & P_ICMP) ? 1 : 0) | ((r->protos & P_ICMPV6) ? 2 : 0);
+	if (fs && fd && fp && !(fs & fd & fp)) {
+		if (!(fs & fd))
+			why = xasprintf("src is %s but dst is %s", fam_words(fs), fam_words(fd));
+		else
+			why = xasprintf("its addresses are %s but proto %s is %s", fam_words(fs & fd),
+					fp == 1 ? "icmp" : "icmpv6", fam_words(fp));
+		diag_err(c->d, r->loc, "rule '%s' can never match: %s", r->name ? r->name : "",
+			 why);
+		free((char *)why);
+	}
+}
+
+static void check_rules(struct ck *c, const struct pdoc *pd)
+{
+	const struct ynode *rs = ynode_get(c->root, "rules");
+
+	if (pd->rules_count > POLICY_MAX_RULES) {
+		diag_err(c->d, at(c, rs), "the policy has %u rules; the limit is %u", pd->rules_count,
+			 POLICY_MAX_RULES);
+		return;
+	}
+	c->pol->rules = xcalloc(pd->rules_count, sizeof(*c->pol->rules));
+	for (unsigned i = 0; i < pd->rules_count; i++) {
+		const struct pdoc_rule *dr = &pd->rules[i];
+		const struct ynode *rn = rs && rs->kind == YN_SEQ && i < rs->n ? &rs->kids[i] : NULL;
+		struct prule *r = &c->pol->rules[c->pol->nrules];
+
+		if (quiet(rn))
+			continue;
+		r->index = (unsigned)c->pol->nrules;
+		c->pol->nrules++;
+		if (dr->name) {
+			const struct ynode *nn = ynode_get(rn, "name");
+			if (!valid_name(dr->name, true)) {
+				diag_err(c->d, at(c, nn),
+					 "invalid rule name '%s': use lower-case letters, digits, '_' or '-', up to 32, starting with a letter or digit",
+					 dr->name);
+			} else {
+				for (size_t j = 0; j + 1 < c->pol->nrules; j++)
+					if (streq(c->pol->rules[j].name, dr->name)) {
+						diag_err(c->d, at(c, nn),
+							 "duplicate rule name '%s' (first used at line %u)",
+							 dr->name, c->pol->rules[j].loc.line);
+						break;
+					}
+			}
+			r->name = xstrdup(dr->name);
+		}
+		check_rule(c, dr, rn, r);
+	}
+}
+
+int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct policy_opts *opts,
+		 struct policy *pol, struct diags *d)
+{
+	struct ck c = { .file = doc->file, .root = &doc->root, .d = d, .pol = pol, .opts = opts };
+	size_t errs = d->nerr;
+
+	memset(pol, 0, sizeof(*pol));
+	pol->file = xstrdup(doc->file);
+	c.file = pol->file; /* locations outlive the document */
+	check_version(&c, pd);
+	check_table(&c, pd);
+	check_defaults(&c, pd);
+	check_sets(&c, pd);
+	check_rules(&c, pd);
+	for (size_t i = 0; i < pol->nsets; i++)
+		if (!pol->sets[i].uses)
+			diag_warn(d, pol->sets[i].loc, "set '%s' is not used by any rule",
+				  pol->sets[i].name);
+	return d->nerr > errs ? -EINVAL : 0;
+}
+
+void policy_free(struct policy *pol)
+{
+	for (size_t i = 0; i < pol->nsets; i++) {
+		free(pol->sets[i].name);
+		ivlist_free(&pol->sets[i].v4);
+		ivlist_free(&pol->sets[i].v6);
+		ivlist_free(&pol->sets[i].ports);
+	}
+	free(pol->sets);
+	for (size_t i = 0; i < pol->nrules; i++) {
+		struct prule *r = &pol->rules[i];
+		free(r->name);
+		free(r->comment);
+		ivlist_free(&r->src.v4);
+		ivlist_free(&r->src.v6);
+		free(r->src.refs);
+		ivlist_free(&r->dst.v4);
+		ivlist_free(&r->dst.v6);
+		free(r->dst.refs);
+		ivlist_free(&r->sport.lit);
+		free(r->sport.refs);
+		ivlist_free(&r->dport.lit);
+		free(r->dport.refs);
+		for (size_t j = 0; j < r->iif.n; j++)
+			free(r->iif.names[j]);
+		free(r->iif.names);
+		for (size_t j = 0; j < r->oif.n; j++)
+			free(r->oif.names[j]);
+		free(r->oif.names);
+		ivlist_free(&r->icmp4);
+		ivlist_free(&r->icmp6);
+	}
+	free(pol->rules);
+	free(pol->file);
+	free(pol->table);
+	memset(pol, 0, sizeof(*pol));
+}
+
+int policy_compile_buffer(const char *file, const char *buf, size_t len,
+			  const struct policy_opts *opts, struct policy *pol, struct diags *d)
+{
+	struct ydoc doc = { 0 };
+	struct pdoc *pd = NULL;
+	int r;
+
+	memset(pol, 0, sizeof(*pol));
+	if (len > POLICY_MAX_FILE) {
+		diag_err(d, ((struct srcloc){ file, 1, 1 }),
+			 "the policy is %zu bytes; the limit is %u MiB (load large lists from a set file)",
+			 len, POLICY_MAX_FILE >> 20);
+		return -EFBIG;
+	}
+	r = policy_yaml_parse(file, buf, len, &doc, d);
+	if (r < 0)
+		goto out;
+	r = policy_load(&doc, &pd, d);
+	if (r < 0)
+		goto out;
+	r = policy_check(&doc, pd, opts, pol, d);
+	if (r == 0 && d->nerr)
+		r = -EINVAL;
+out:
+	pdoc_free(pd);
+	ydoc_free(&doc);
+	return r;
+}

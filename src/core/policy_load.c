@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* libcyaml schema for the canonical policy document (see policy_yaml.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <cyaml/cyaml.h>
+
+#include "vigil/policy_load.h"
+
+#define STR_FIELD(key, type, member)                                                \
+	CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, type, \
+			       member, 0, CYAML_UNLIMITED)
+#define LIST_FIELD(key, type, member)                                                  \
+	CYAML_FIELD_SEQUENCE(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, type, member, \
+			     &string_entry, 0, CYAML_UNLIMITED)
+
+static const cyaml_schema_value_t string_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
+};
+
+static const cyaml_schema_field_t defaults_fields[] = {
+	STR_FIELD("input", struct pdoc_defaults, input),
+	STR_FIELD("forward", struct pdoc_defaults, forward),
+	STR_FIELD("output", struct pdoc_defaults, output),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t set_fields[] = {
+	STR_FIELD("name", struct pdoc_set, name),
+	STR_FIELD("type", struct pdoc_set, type),
+	LIST_FIELD("elements", struct pdoc_set, elements),
+	STR_FIELD("file", struct pdoc_set, file),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t set_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_set, set_fields),
+};
+
+static const cyaml_schema_field_t rule_fields[] = {
+	STR_FIELD("name", struct pdoc_rule, name),
+	STR_FIELD("chain", struct pdoc_rule, chain),
+	LIST_FIELD("proto", struct pdoc_rule, proto),
+	LIST_FIELD("src", struct pdoc_rule, src),
+	LIST_FIELD("dst", struct pdoc_rule, dst),
+	LIST_FIELD("sport", struct pdoc_rule, sport),
+	LIST_FIELD("dport", struct pdoc_rule, dport),
+	LIST_FIELD("iif", struct pdoc_rule, iif),
+	LIST_FIELD("oif", struct pdoc_rule, oif),
+	LIST_FIELD("icmp-type", struct pdoc_rule, icmp_type),
+	STR_FIELD("action", struct pdoc_rule, action),
+	STR_FIELD("log", struct pdoc_rule, log),
+	STR_FIELD("comment", struct pdoc_rule, comment),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t rule_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_rule, rule_fields),
+};
+
+static const cyaml_schema_field_t top_fields[] = {
+	STR_FIELD("version", struct pdoc, version),
+	STR_FIELD("table", struct pdoc, table),
+	CYAML_FIELD_MAPPING_PTR("defaults", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc,
+				defaults, defaults_fields),
+	CYAML_FIELD_SEQUENCE("sets", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, sets,
+			     &set_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("rules", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, rules,
+			     &rule_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t top_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct pdoc, top_fields),
+};
+
+/* libcyaml's own messages are not for users: the canonical text is ours. */
+static void quiet_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+{
+	(void)level;
+	(void)ctx;
+	(void)fmt;
+	(void)args;
+}
+
+static const cyaml_config_t config = {
+	.log_fn = quiet_log,
+	.mem_fn = cyaml_mem,
+	.log_level = CYAML_LOG_ERROR,
+	.flags = CYAML_CFG_NO_ALIAS,
+};
+
+int policy_load(const struct ydoc *doc, struct pdoc **ret, struct diags *d)
+{
+	struct pdoc *p = NULL;
+	cyaml_err_t err;
+
+	err = cyaml_load_data((const uint8_t *)doc->canon, doc->canon_len, &config, &top_schema,
+			      (cyaml_data_t **)&p, NULL);
+	if (err != CYAML_OK) {
+		/* the canonical text is generated: a failure here is our bug */
+		diag_err(d, ((struct srcloc){ doc->file, 0, 0 }),
+			 "internal error: libcyaml could not load the canonical policy: %s",
+			 cyaml_strerror(err));
+		return err == CYAML_ERR_OOM ? -ENOMEM : -EINVAL;
+	}
+	*ret = p;
+	return 0;
+}
+
+void pdoc_free(struct pdoc *p)
+{
+	if (p)
+		cyaml_free(&config, &top_schema, p, 0);
+}

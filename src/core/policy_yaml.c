@@ -1,0 +1,751 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libyaml event pass: syntax errors with positions, the position tree, the
+ * shape check against the policy schema and the canonical re-emission that
+ * libcyaml loads (see policy_yaml.h for why this pass exists).
+ */
+#include <errno.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "vigil/policy_yaml.h"
+
+/* ---- the shape of policy format version 1 ---- */
+
+enum shape {
+	SH_SCALAR, /* one value */
+	SH_LIST,   /* one value or a sequence of values */
+	SH_ELEMS,  /* like SH_LIST, but empty is fine (set elements) */
+	SH_MAP,    /* a mapping with known keys */
+	SH_SETS,   /* a mapping of set name -> set mapping */
+	SH_RULES,  /* a sequence of rule mappings */
+};
+
+struct field {
+	const char *key;
+	enum shape shape;
+	bool required;
+	const struct field *sub; /* SH_MAP, SH_SETS, SH_RULES: fields of the inner mapping */
+};
+
+static const struct field defaults_fields[] = {
+	{ "input", SH_SCALAR, false, NULL },
+	{ "forward", SH_SCALAR, false, NULL },
+	{ "output", SH_SCALAR, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct field set_fields[] = {
+	{ "type", SH_SCALAR, true, NULL },
+	{ "elements", SH_ELEMS, false, NULL },
+	{ "file", SH_SCALAR, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct field rule_fields[] = {
+	{ "name", SH_SCALAR, true, NULL },
+	{ "chain", SH_SCALAR, true, NULL },
+	{ "proto", SH_LIST, false, NULL },
+	{ "src", SH_LIST, false, NULL },
+	{ "dst", SH_LIST, false, NULL },
+	{ "sport", SH_LIST, false, NULL },
+	{ "dport", SH_LIST, false, NULL },
+	{ "iif", SH_LIST, false, NULL },
+	{ "oif", SH_LIST, false, NULL },
+	{ "icmp-type", SH_LIST, false, NULL },
+	{ "action", SH_SCALAR, true, NULL },
+	{ "log", SH_SCALAR, false, NULL },
+	{ "comment", SH_SCALAR, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct field top_fields[] = {
+	{ "version", SH_SCALAR, true, NULL },
+	{ "table", SH_SCALAR, false, NULL },
+	{ "defaults", SH_MAP, false, defaults_fields },
+	{ "sets", SH_SETS, false, set_fields },
+	{ "rules", SH_RULES, false, rule_fields },
+	{ NULL, 0, false, NULL },
+};
+
+/* ---- tree accessors ---- */
+
+const struct ynode *ynode_item(const struct ynode *n, size_t i)
+{
+	if (!n || i >= n->n)
+		return NULL;
+	if (n->kind == YN_SEQ)
+		return &n->kids[i];
+	if (n->kind == YN_MAP)
+		return &n->kids[2 * i + 1];
+	return NULL;
+}
+
+const struct ynode *ynode_key(const struct ynode *map, const char *key)
+{
+	if (!map || map->kind != YN_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < map->n; i++) {
+		const struct ynode *k = &map->kids[2 * i];
+		if (k->kind == YN_SCALAR && streq(k->val, key))
+			return k;
+	}
+	return NULL;
+}
+
+const struct ynode *ynode_get(const struct ynode *map, const char *key)
+{
+	const struct ynode *k = ynode_key(map, key);
+	return k ? k + 1 : NULL;
+}
+
+const struct ynode *ynode_elem(const struct ynode *n, size_t i)
+{
+	if (!n)
+		return NULL;
+	if (n->kind == YN_SEQ)
+		return i < n->n ? &n->kids[i] : NULL;
+	return i == 0 ? n : NULL;
+}
+
+static void ynode_free(struct ynode *n)
+{
+	if (n->kind == YN_SCALAR) {
+		free(n->val);
+		n->val = NULL;
+		return;
+	}
+	uint32_t total = n->kind == YN_MAP ? 2 * n->n : n->n;
+	for (uint32_t i = 0; i < total; i++)
+		ynode_free(&n->kids[i]);
+	free(n->kids);
+	n->kids = NULL;
+}
+
+void ydoc_free(struct ydoc *doc)
+{
+	/*
+	 * ynode_free recurses, but only over trees the builder made, whose
+	 * depth it capped at YAML_MAX_DEPTH.
+	 */
+	ynode_free(&doc->root);
+	free(doc->canon);
+	doc->canon = NULL;
+}
+
+/* ---- building the tree from events ---- */
+
+struct builder {
+	struct ynode *stack[YAML_MAX_DEPTH + 1];
+	uint32_t cap[YAML_MAX_DEPTH + 1];
+	int depth;          /* number of open collections */
+	bool have_root;
+	size_t nodes;
+};
+
+static struct ynode *new_node(struct builder *b, struct ynode *root, const yaml_mark_t *m)
+{
+	struct ynode *n;
+
+	if (b->depth == 0) {
+		n = root;
+		b->have_root = true;
+	} else {
+		struct ynode *p = b->stack[b->depth - 1];
+		uint32_t *cap = &b->cap[b->depth - 1];
+		/* MAP nodes count children here and halve at the end */
+		if (p->n == *cap) {
+			*cap = *cap ? *cap * 2 : 4;
+			p->kids = xreallocarray(p->kids, *cap, sizeof(*p->kids));
+		}
+		n = &p->kids[p->n++];
+	}
+	memset(n, 0, sizeof(*n));
+	n->line = (uint32_t)m->line + 1;
+	n->col = (uint32_t)m->column + 1;
+	b->nodes++;
+	return n;
+}
+
+static bool is_null_scalar(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t l = ev->data.scalar.length;
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
+		return false;
+	return l == 0 || (l == 1 && v[0] == '~') ||
+	       (l == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4)));
+}
+
+/* line:col of a byte offset, for reader errors that carry only an offset. */
+static void offset_to_loc(const char *buf, size_t len, size_t off, struct srcloc *at)
+{
+	unsigned line = 1, col = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			line++;
+			col = 1;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			col++;
+		}
+	}
+	at->line = line;
+	at->col = col;
+}
+
+static void report_parser_error(const yaml_parser_t *p, const char *file, const char *buf,
+				size_t len, struct diags *d)
+{
+	struct srcloc at = { file, 0, 0 };
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		diag_err(d, at, "out of memory while reading YAML");
+		return;
+	case YAML_READER_ERROR:
+		offset_to_loc(buf, len, p->problem_offset, &at);
+		if (p->problem_value != -1)
+			diag_err(d, at, "not a YAML text file: %s (byte 0x%02x)", p->problem,
+				 (unsigned)p->problem_value & 0xff);
+		else
+			diag_err(d, at, "not a YAML text file: %s", p->problem);
+		return;
+	default:
+		at.line = (unsigned)p->problem_mark.line + 1;
+		at.col = (unsigned)p->problem_mark.column + 1;
+		if (p->context && p->context_mark.line != p->problem_mark.line)
+			diag_err(d, at, "YAML syntax error: %s (%s at line %u)",
+				 p->problem ? p->problem : "unknown problem", p->context,
+				 (unsigned)p->context_mark.line + 1);
+		else if (p->context)
+			diag_err(d, at, "YAML syntax error: %s (%s)",
+				 p->problem ? p->problem : "unknown problem", p->context);
+		else
+			diag_err(d, at, "YAML syntax error: %s",
+				 p->problem ? p->problem : "unknown problem");
+		return;
+	}
+}
+
+static int build_tree(const char *file, const char *buf, size_t len, struct ynode *root,
+		      struct diags *d)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct builder b;
+	int docs = 0, ret = 0;
+	bool done = false;
+
+	memset(&b, 0, sizeof(b));
+	if (!yaml_parser_initialize(&p)) {
+		diag_err(d, ((struct srcloc){ file, 0, 0 }), "out of memory while reading YAML");
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+
+	while (!done) {
+		struct ynode *n;
+		struct srcloc at;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			report_parser_error(&p, file, buf, len, d);
+			ret = -EINVAL;
+			break;
+		}
+		at = (struct srcloc){ file, (unsigned)ev.start_mark.line + 1,
+				      (unsigned)ev.start_mark.column + 1 };
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1) {
+				diag_err(d, at, "only one YAML document is allowed in a policy");
+				ret = -EINVAL;
+				done = true;
+			}
+			break;
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (b.depth >= YAML_MAX_DEPTH) {
+				diag_err(d, at, "YAML nesting deeper than %d levels", YAML_MAX_DEPTH);
+				ret = -EINVAL;
+				done = true;
+				break;
+			}
+			n = new_node(&b, root, &ev.start_mark);
+			n->kind = ev.type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ;
+			b.stack[b.depth] = n;
+			b.cap[b.depth] = 0;
+			b.depth++;
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			n = b.stack[--b.depth];
+			if (n->kind == YN_MAP)
+				n->n /= 2; /* key/value pairs */
+			break;
+		case YAML_SCALAR_EVENT:
+			n = new_node(&b, root, &ev.start_mark);
+			n->kind = YN_SCALAR;
+			n->null = is_null_scalar(&ev);
+			n->len = (uint32_t)ev.data.scalar.length;
+			n->val = xmalloc(ev.data.scalar.length + 1);
+			memcpy(n->val, ev.data.scalar.value, ev.data.scalar.length);
+			n->val[ev.data.scalar.length] = '\0';
+			break;
+		case YAML_ALIAS_EVENT:
+			n = new_node(&b, root, &ev.start_mark);
+			n->kind = YN_SCALAR;
+			n->bad = true;
+			n->val = xstrdup("");
+			diag_err(d, at, "YAML aliases (*%s) are not supported in a policy",
+				 (const char *)ev.data.alias.anchor);
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (b.nodes > YAML_MAX_NODES) {
+			diag_err(d, at,
+				 "the document has more than %u values; load large lists from a set file",
+				 YAML_MAX_NODES);
+			ret = -EINVAL;
+			done = true;
+		}
+	}
+	yaml_parser_delete(&p);
+
+	/* close what an early stop left open, so the tree is well formed */
+	while (b.depth > 0) {
+		struct ynode *n = b.stack[--b.depth];
+		if (n->kind == YN_MAP)
+			n->n /= 2;
+	}
+	if (!b.have_root) {
+		root->kind = YN_SCALAR;
+		root->null = true;
+		root->line = root->col = 1;
+		root->val = xstrdup("");
+	}
+	return ret;
+}
+
+/* ---- the shape check and the canonical emitter ---- */
+
+struct walk {
+	const char *file;
+	struct diags *d;
+	yaml_emitter_t em;
+	struct strbuf out;
+	bool em_failed;
+};
+
+static int write_handler(void *data, unsigned char *buffer, size_t size)
+{
+	struct strbuf *sb = data;
+	sb_putn(sb, (const char *)buffer, size);
+	return 1;
+}
+
+static void emit(struct walk *w, yaml_event_t *ev)
+{
+	if (w->em_failed) {
+		yaml_event_delete(ev);
+		return;
+	}
+	if (!yaml_emitter_emit(&w->em, ev))
+		w->em_failed = true;
+}
+
+static void emit_scalar(struct walk *w, const char *v, size_t len)
+{
+	yaml_event_t ev;
+
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)v, (int)len, 0, 1,
+					  YAML_DOUBLE_QUOTED_SCALAR_STYLE)) {
+		w->em_failed = true;
+		return;
+	}
+	emit(w, &ev);
+}
+
+static void emit_str(struct walk *w, const char *v)
+{
+	emit_scalar(w, v, strlen(v));
+}
+
+static void emit_map_start(struct walk *w)
+{
+	yaml_event_t ev;
+	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+	emit(w, &ev);
+}
+
+static void emit_map_end(struct walk *w)
+{
+	yaml_event_t ev;
+	yaml_mapping_end_event_initialize(&ev);
+	emit(w, &ev);
+}
+
+static void emit_seq_start(struct walk *w)
+{
+	yaml_event_t ev;
+	yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+	emit(w, &ev);
+}
+
+static void emit_seq_end(struct walk *w)
+{
+	yaml_event_t ev;
+	yaml_sequence_end_event_initialize(&ev);
+	emit(w, &ev);
+}
+
+static struct srcloc loc(const struct walk *w, const struct ynode *n)
+{
+	return ynode_loc(w->file, n);
+}
+
+static const char *kind_name(const struct ynode *n)
+{
+	switch (n->kind) {
+	case YN_SEQ:
+		return "a list";
+	case YN_MAP:
+		return "a mapping";
+	default:
+		return n->null ? "empty" : "a single value";
+	}
+}
+
+static unsigned edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned prev = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cur = row[j];
+			unsigned sub = prev + (a[i - 1] != b[j - 1]);
+			unsigned del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static void unknown_key(struct walk *w, const struct ynode *k, const struct field *fields,
+			const char *what)
+{
+	const char *best = NULL;
+	unsigned bestd = 3;
+	struct strbuf sb = { 0 };
+
+	for (const struct field *f = fields; f->key; f++) {
+		unsigned dd = edit_distance(k->val, f->key);
+		if (dd < bestd) {
+			bestd = dd;
+			best = f->key;
+		}
+		sb_printf(&sb, "%s%s", f == fields ? "" : ", ", f->key);
+	}
+	if (best)
+		diag_err(w->d, loc(w, k), "unknown key '%s' in %s; did you mean '%s'?", k->val, what,
+			 best);
+	else
+		diag_err(w->d, loc(w, k), "unknown key '%s' in %s; expected one of: %s", k->val, what,
+			 sb.s);
+	sb_free(&sb);
+}
+
+/* A scalar fit to be a value: not null, no NUL bytes. Reports otherwise. */
+static bool good_scalar(struct walk *w, struct ynode *n, const char *key)
+{
+	if (n->bad)
+		return false;
+	if (n->kind != YN_SCALAR) {
+		diag_err(w->d, loc(w, n), "'%s' must be a single value, not %s", key, kind_name(n));
+		n->bad = true;
+		return false;
+	}
+	if (n->null) {
+		diag_err(w->d, loc(w, n), "'%s' has no value", key);
+		n->bad = true;
+		return false;
+	}
+	if (strlen(n->val) != n->len) {
+		diag_err(w->d, loc(w, n), "'%s' contains a NUL character", key);
+		n->bad = true;
+		return false;
+	}
+	return true;
+}
+
+static void walk_list(struct walk *w, struct ynode *n, const char *key, bool empty_ok)
+{
+	if (n->kind == YN_MAP) {
+		diag_err(w->d, loc(w, n), "'%s' must be a value or a list of values, not a mapping",
+			 key);
+		n->bad = true;
+		return;
+	}
+	if (n->kind == YN_SCALAR && n->null) {
+		if (empty_ok) {
+			emit_str(w, key);
+			emit_seq_start(w);
+			emit_seq_end(w);
+			return;
+		}
+		if (!n->bad)
+			diag_err(w->d, loc(w, n),
+				 "'%s' has no value; leave the key out to match anything", key);
+		n->bad = true;
+		return;
+	}
+	emit_str(w, key);
+	emit_seq_start(w);
+	if (n->kind == YN_SCALAR) {
+		bool ok = good_scalar(w, n, key);
+		emit_scalar(w, ok ? n->val : "", ok ? n->len : 0);
+	} else {
+		if (n->n == 0 && !empty_ok) {
+			diag_err(w->d, loc(w, n), "'%s' is an empty list; leave the key out to match anything",
+				 key);
+			n->bad = true;
+		}
+		for (uint32_t i = 0; i < n->n; i++) {
+			struct ynode *it = &n->kids[i];
+			if (it->kind != YN_SCALAR && !it->bad) {
+				diag_err(w->d, loc(w, it), "each item of '%s' must be a single value, not %s",
+					 key, kind_name(it));
+				it->bad = true;
+			} else if (it->kind == YN_SCALAR && !it->bad && it->null) {
+				diag_err(w->d, loc(w, it), "empty item in '%s'", key);
+				it->bad = true;
+			} else if (it->kind == YN_SCALAR && !it->bad && strlen(it->val) != it->len) {
+				diag_err(w->d, loc(w, it), "an item of '%s' contains a NUL character", key);
+				it->bad = true;
+			}
+			/* placeholders keep item indices aligned with the source */
+			if (it->bad)
+				emit_scalar(w, "", 0);
+			else
+				emit_scalar(w, it->val, it->len);
+		}
+	}
+	emit_seq_end(w);
+}
+
+static void walk_fields(struct walk *w, struct ynode *map, const struct field *fields,
+			const char *what, const char *name);
+
+static void walk_sets(struct walk *w, struct ynode *n, const struct field *sub)
+{
+	if (n->kind == YN_SCALAR && n->null)
+		return;
+	if (n->kind != YN_MAP) {
+		diag_err(w->d, loc(w, n), "'sets' must be a mapping of set names to sets, not %s",
+			 kind_name(n));
+		n->bad = true;
+		return;
+	}
+	emit_str(w, "sets");
+	emit_seq_start(w);
+	for (uint32_t i = 0; i < n->n; i++) {
+		struct ynode *k = &n->kids[2 * i], *v = &n->kids[2 * i + 1];
+		const char *name = k->kind == YN_SCALAR && !k->bad ? k->val : "";
+		_cleanup_free_ char *what = xasprintf("set '%s'", name);
+
+		for (uint32_t j = 0; j < i; j++) {
+			const struct ynode *o = &n->kids[2 * j];
+			if (o->kind == YN_SCALAR && streq(o->val, name) && !k->bad) {
+				diag_err(w->d, loc(w, k), "duplicate set '%s' (first defined at line %u)",
+					 name, o->line);
+				k->bad = true;
+				break;
+			}
+		}
+		if (v->kind != YN_MAP) {
+			if (!v->bad)
+				diag_err(w->d, loc(w, v->null ? k : v),
+					 "%s must be a mapping with 'type' and 'elements' or 'file'", what);
+			v->bad = true;
+			emit_map_start(w);
+			emit_str(w, "name");
+			emit_str(w, name);
+			emit_map_end(w);
+			continue;
+		}
+		walk_fields(w, v, sub, what, name);
+	}
+	emit_seq_end(w);
+}
+
+static void walk_rules(struct walk *w, struct ynode *n, const struct field *sub)
+{
+	if (n->kind == YN_SCALAR && n->null)
+		return;
+	if (n->kind != YN_SEQ) {
+		diag_err(w->d, loc(w, n), "'rules' must be a list of rules, not %s", kind_name(n));
+		n->bad = true;
+		return;
+	}
+	emit_str(w, "rules");
+	emit_seq_start(w);
+	for (uint32_t i = 0; i < n->n; i++) {
+		struct ynode *r = &n->kids[i];
+		if (r->kind != YN_MAP) {
+			if (!r->bad)
+				diag_err(w->d, loc(w, r), "each rule must be a mapping, not %s",
+					 kind_name(r));
+			r->bad = true;
+			emit_map_start(w);
+			emit_map_end(w);
+			continue;
+		}
+		walk_fields(w, r, sub, "rule", NULL);
+	}
+	emit_seq_end(w);
+}
+
+static void walk_fields(struct walk *w, struct ynode *map, const struct field *fields,
+			const char *what, const char *name)
+{
+	emit_map_start(w);
+	if (name) {
+		emit_str(w, "name");
+		emit_str(w, name);
+	}
+	/* keys: scalars, known, unique */
+	for (uint32_t i = 0; i < map->n; i++) {
+		struct ynode *k = &map->kids[2 * i];
+		const struct field *f;
+
+		if (k->kind != YN_SCALAR || k->null) {
+			diag_err(w->d, loc(w, k), "keys in %s must be plain names", what);
+			k->bad = true;
+			continue;
+		}
+		for (f = fields; f->key; f++)
+			if (streq(f->key, k->val))
+				break;
+		if (!f->key) {
+			unknown_key(w, k, fields, what);
+			k->bad = true;
+			continue;
+		}
+		for (uint32_t j = 0; j < i; j++) {
+			struct ynode *o = &map->kids[2 * j];
+			if (o->kind == YN_SCALAR && !o->bad && streq(o->val, k->val)) {
+				diag_err(w->d, loc(w, k), "duplicate key '%s' in %s (first at line %u)",
+					 k->val, what, o->line);
+				k->bad = true;
+				break;
+			}
+		}
+	}
+	/* values, in schema order */
+	for (const struct field *f = fields; f->key; f++) {
+		struct ynode *k = NULL, *v;
+
+		for (uint32_t i = 0; i < map->n && !k; i++)
+			if (!map->kids[2 * i].bad && map->kids[2 * i].kind == YN_SCALAR &&
+			    streq(map->kids[2 * i].val, f->key))
+				k = &map->kids[2 * i];
+		if (!k) {
+			if (f->required)
+				diag_err(w->d, loc(w, map), "%s is missing required key '%s'", what, f->key);
+			continue;
+		}
+		v = k + 1;
+		switch (f->shape) {
+		case SH_SCALAR:
+			if (good_scalar(w, v, f->key)) {
+				emit_str(w, f->key);
+				emit_scalar(w, v->val, v->len);
+			}
+			break;
+		case SH_LIST:
+		case SH_ELEMS:
+			walk_list(w, v, f->key, f->shape == SH_ELEMS);
+			break;
+		case SH_MAP:
+			if (v->kind == YN_SCALAR && v->null)
+				break;
+			if (v->kind != YN_MAP) {
+				diag_err(w->d, loc(w, v), "'%s' must be a mapping, not %s", f->key,
+					 kind_name(v));
+				v->bad = true;
+				break;
+			}
+			emit_str(w, f->key);
+			walk_fields(w, v, f->sub, f->key, NULL);
+			break;
+		case SH_SETS:
+			walk_sets(w, v, f->sub);
+			break;
+		case SH_RULES:
+			walk_rules(w, v, f->sub);
+			break;
+		}
+	}
+	emit_map_end(w);
+}
+
+int policy_yaml_parse(const char *file, const char *buf, size_t len, struct ydoc *doc,
+		      struct diags *d)
+{
+	struct walk w = { .file = file, .d = d };
+	yaml_event_t ev;
+	int ret;
+
+	doc->file = file;
+	ret = build_tree(file, buf, len, &doc->root, d);
+	if (ret < 0)
+		return ret;
+
+	if (doc->root.kind != YN_MAP) {
+		if (doc->root.null)
+			diag_err(d, loc(&w, &doc->root), "the policy is empty");
+		else
+			diag_err(d, loc(&w, &doc->root),
+				 "the policy must be a mapping of keys (version, sets, rules, ...), not %s",
+				 kind_name(&doc->root));
+		return -EINVAL;
+	}
+
+	if (!yaml_emitter_initialize(&w.em))
+		return -ENOMEM;
+	yaml_emitter_set_output(&w.em, write_handler, &w.out);
+	yaml_emitter_set_unicode(&w.em, 1);
+	yaml_emitter_set_width(&w.em, -1);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	emit(&w, &ev);
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	emit(&w, &ev);
+	walk_fields(&w, &doc->root, top_fields, "the policy", NULL);
+	yaml_document_end_event_initialize(&ev, 1);
+	emit(&w, &ev);
+	yaml_stream_end_event_initialize(&ev);
+	emit(&w, &ev);
+	yaml_emitter_delete(&w.em);
+	if (w.em_failed) {
+		sb_free(&w.out);
+		diag_err(d, loc(&w, &doc->root), "internal error: could not re-emit the policy");
+		return -EINVAL;
+	}
+	doc->canon_len = w.out.len;
+	doc->canon = sb_take(&w.out);
+	return 0;
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * IR -> nft text. The text is a complete `nft -f` script that performs the
+ * same atomic replacement as `vigild apply` (add table, delete table, add
+ * table with everything), object for object, in the same order, so feeding
+ * it to nft gives the same kernel state.
+ */
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <string.h>
+
+#include "vigil/names.h"
+#include "vigil/render.h"
+
+static void put_elem(struct strbuf *sb, enum ir_key k, const struct ival *iv)
+{
+	char buf[128];
+
+	switch (k) {
+	case K_IP_SADDR:
+	case K_IP_DADDR:
+		ival_format_addr(AF_V4, iv, buf, sizeof(buf));
+		sb_puts(sb, buf);
+		break;
+	case K_IP6_SADDR:
+	case K_IP6_DADDR:
+		ival_format_addr(AF_V6, iv, buf, sizeof(buf));
+		sb_puts(sb, buf);
+		break;
+	case K_SPORT:
+	case K_DPORT:
+		if (iv->lo == iv->hi)
+			sb_printf(sb, "%u", (unsigned)iv->lo);
+		else
+			sb_printf(sb, "%u-%u", (unsigned)iv->lo, (unsigned)iv->hi);
+		break;
+	case K_L4PROTO: {
+		const char *n = l4proto_name((unsigned)iv->lo);
+		if (n)
+			sb_puts(sb, n);
+		else
+			sb_printf(sb, "%u", (unsigned)iv->lo);
+		break;
+	}
+	case K_ICMP_TYPE:
+	case K_ICMPV6_TYPE: {
+		const char *n = icmp_type_name(k == K_ICMPV6_TYPE, (unsigned)iv->lo);
+		if (n)
+			sb_puts(sb, n);
+		else
+			sb_printf(sb, "%u", (unsigned)iv->lo);
+		break;
+	}
+	case K_IIFNAME:
+	case K_OIFNAME: {
+		char name[17] = { 0 };
+		memcpy(name, &iv->lo, 16);
+		sb_printf(sb, "\"%s\"", name);
+		break;
+	}
+	case K_NFPROTO:
+		sb_puts(sb, iv->lo == NFPROTO_IPV4 ? "ipv4" : "ipv6");
+		break;
+	default:
+		sb_printf(sb, "%u", (unsigned)iv->lo);
+		break;
+	}
+}
+
+static void put_elems(struct strbuf *sb, const struct ir_set *s, const char *indent)
+{
+	sb_puts(sb, "{ ");
+	for (size_t i = 0; i < s->elems.n; i++) {
+		if (i) {
+			sb_puts(sb, ",");
+			if (i % 8 == 0 && indent)
+				sb_printf(sb, "\n%s", indent);
+			else
+				sb_puts(sb, " ");
+		}
+		put_elem(sb, s->key, &s->elems.v[i]);
+	}
+	sb_puts(sb, " }");
+}
+
+static const char *key_expr(const struct ir_match *m)
+{
+	switch (m->key) {
+	case K_NFPROTO:
+		return "meta nfproto";
+	case K_IIFNAME:
+		return "iifname";
+	case K_OIFNAME:
+		return "oifname";
+	case K_IP_SADDR:
+		return "ip saddr";
+	case K_IP_DADDR:
+		return "ip daddr";
+	case K_IP6_SADDR:
+		return "ip6 saddr";
+	case K_IP6_DADDR:
+		return "ip6 daddr";
+	case K_L4PROTO:
+		return "meta l4proto";
+	case K_ICMP_TYPE:
+		return "icmp type";
+	case K_ICMPV6_TYPE:
+		return "icmpv6 type";
+	case K_CT_STATE:
+		return "ct state";
+	default:
+		return "?";
+	}
+}
+
+static void put_match(struct strbuf *sb, const struct ir_match *m)
+{
+	if (m->key == K_SPORT || m->key == K_DPORT) {
+		const char *p = m->l4 ? l4proto_name(m->l4) : "th";
+		sb_printf(sb, "%s %s ", p, m->key == K_SPORT ? "sport" : "dport");
+	} else {
+		sb_printf(sb, "%s ", key_expr(m));
+	}
+
+	switch (m->op) {
+	case OP_MASK: {
+		static const struct {
+			uint32_t bit;
+			const char *name;
+		} st[] = {
+			{ NF_CT_STATE_INVALID_BIT, "invalid" },
+			{ NF_CT_STATE_BIT(IP_CT_ESTABLISHED), "established" },
+			{ NF_CT_STATE_BIT(IP_CT_RELATED), "related" },
+			{ NF_CT_STATE_BIT(IP_CT_NEW), "new" },
+			{ NF_CT_STATE_UNTRACKED_BIT, "untracked" },
+		};
+		bool first = true;
+		for (size_t i = 0; i < ARRAY_SIZE(st); i++)
+			if ((uint32_t)m->v.lo & st[i].bit) {
+				sb_printf(sb, "%s%s", first ? "" : ",", st[i].name);
+				first = false;
+			}
+		break;
+	}
+	case OP_SET:
+		if (m->set->anonymous)
+			put_elems(sb, m->set, NULL);
+		else
+			sb_printf(sb, "@%s", m->set->name);
+		break;
+	case OP_EQ:
+		if (m->key == K_IIFNAME || m->key == K_OIFNAME) {
+			size_t n = strnlen(m->ifname, sizeof(m->ifname));
+			bool wild = m->iflen == n;
+			sb_printf(sb, "\"%.*s%s\"", (int)n, m->ifname, wild ? "*" : "");
+			break;
+		}
+		/* fall through */
+	default:
+		put_elem(sb, m->key, &m->v);
+		break;
+	}
+}
+
+static void put_verdict(struct strbuf *sb, const struct ir_rule *r)
+{
+	switch (r->verdict) {
+	case IV_NONE:
+		break;
+	case IV_ACCEPT:
+		sb_puts(sb, " accept");
+		break;
+	case IV_DROP:
+		sb_puts(sb, " drop");
+		break;
+	case IV_REJECT:
+		if (r->reject_type == NFT_REJECT_TCP_RST)
+			sb_puts(sb, " reject with tcp reset");
+		else if (r->reject_type == NFT_REJECT_ICMPX_UNREACH)
+			sb_puts(sb, " reject with icmpx port-unreachable");
+		else if (r->reject_code == 3)
+			sb_puts(sb, " reject with icmp port-unreachable");
+		else
+			sb_puts(sb, " reject with icmpv6 port-unreachable");
+		break;
+	}
+}
+
+void render_rule(struct strbuf *sb, const struct ir_rule *r)
+{
+	for (size_t i = 0; i < r->nm; i++) {
+		put_match(sb, &r->m[i]);
+		sb_puts(sb, " ");
+	}
+	if (r->set_mark)
+		sb_printf(sb, "ct mark set ct mark and 0x%08x or 0x%08x ", r->mark_and, r->mark_xor);
+	sb_puts(sb, "counter");
+	if (r->log)
+		sb_printf(sb, " log prefix \"%s\"", r->log_prefix);
+	put_verdict(sb, r);
+	if (r->comment)
+		sb_printf(sb, " comment \"%s\"", r->comment);
+}
+
+static void put_set(struct strbuf *sb, const struct ir_set *s)
+{
+	const struct ir_keyinfo *ki = ir_keyinfo(s->key);
+
+	sb_printf(sb, "\tset %s {\n\t\ttype %s\n", s->name, ki->nft_type);
+	if (s->interval)
+		sb_puts(sb, "\t\tflags interval\n");
+	if (s->elems.n) {
+		sb_puts(sb, "\t\telements = ");
+		put_elems(sb, s, "\t\t\t     ");
+		sb_puts(sb, "\n");
+	}
+	sb_puts(sb, "\t}\n\n");
+}
+
+static const char *hook_name(enum chain_id c)
+{
+	return chain_name(c);
+}
+
+void render_table(struct strbuf *sb, const struct ir_table *t, const struct policy *pol)
+{
+	if (pol)
+		sb_printf(sb, "# vigild: compiled from %s\n", pol->file);
+	sb_printf(sb, "table inet %s\ndelete table inet %s\ntable inet %s {\n", t->name, t->name,
+		  t->name);
+	for (size_t i = 0; i < t->nsets; i++)
+		put_set(sb, t->sets[i]);
+	for (int c = 0; c < CH_MAX; c++) {
+		const struct ir_chain *ch = &t->chains[c];
+		int last = -2;
+
+		if (c)
+			sb_puts(sb, "\n");
+		sb_printf(sb, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
+			  ch->name, hook_name(ch->hook), verdict_name(ch->policy));
+		for (size_t i = 0; i < ch->n; i++) {
+			const struct ir_rule *r = &ch->rules[i];
+			if (pol && r->origin >= 0 && r->origin != last) {
+				const struct prule *pr = &pol->rules[r->origin];
+				if (pr->comment)
+					sb_printf(sb, "\t\t# %s: %s\n", pr->name, pr->comment);
+			}
+			last = r->origin;
+			sb_puts(sb, "\t\t");
+			render_rule(sb, r);
+			sb_puts(sb, "\n");
+		}
+		sb_puts(sb, "\t}\n");
+	}
+	sb_puts(sb, "}\n");
+}

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "unknown"
+#endif
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct verb verbs[] = {
+	{ "check", cmd_check, "validate and compile a policy (no privileges needed)" },
+	{ "show", cmd_show, "print the compiled ruleset in nft syntax" },
+	{ "apply", cmd_apply, "replace vigild's table with the policy, atomically" },
+	{ "remove", cmd_remove, "delete vigild's table (and nothing else)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s VERB [OPTIONS] [ARGS]\n\nVerbs:\n", program_name);
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f, "\n'%s VERB --help' describes a verb; man vigild(8) and vigil-policy(5) the rest.\n",
+		program_name);
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "C");
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (is_help(argv[1]) || streq(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (streq(argv[1], "--version") || streq(argv[1], "version")) {
+		printf("vigild %s\n", VIGIL_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		if (streq(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "%s: error: unknown verb '%s'\n\n", program_name, argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
