@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "vigil/fileio.h"
+#include "vigil/kerr.h"
 
 const char *program_name = "vigild";
 
@@ -127,33 +128,10 @@ void compiled_free(struct compiled *c)
 void print_kernel_errors(const struct nl_result *res, const struct batch *b,
 			 const struct policy *pol)
 {
-	for (size_t i = 0; i < res->n; i++) {
-		const struct nl_err *e = &res->errs[i];
-		const struct batch_msg *m = batch_find_seq(b, e->seq);
-		const char *why = strerror(-e->error);
-		char kmsg[200] = "";
+	struct strbuf sb = { 0 };
 
-		if (e->msg[0])
-			snprintf(kmsg, sizeof(kmsg), " (kernel: %s)", e->msg);
-		if (e->error == -EPERM) {
-			cli_error("the kernel refused the change: %s; changing the firewall needs CAP_NET_ADMIN (run as root)",
-				  why);
-			return; /* the same for every message */
-		}
-		if (m && pol && m->origin_rule >= 0 && (size_t)m->origin_rule < pol->nrules) {
-			const struct prule *r = &pol->rules[m->origin_rule];
-			fprintf(stderr, "%s:%u:%u: error: rule '%s': the kernel rejected %s: %s%s\n",
-				r->loc.file, r->loc.line, r->loc.col, r->name, m->what, why, kmsg);
-		} else if (m && pol && m->origin_set >= 0 && (size_t)m->origin_set < pol->nsets) {
-			const struct pset *s = &pol->sets[m->origin_set];
-			fprintf(stderr, "%s:%u:%u: error: set '%s': the kernel rejected %s: %s%s\n",
-				s->loc.file, s->loc.line, s->loc.col, s->name, m->what, why, kmsg);
-		} else if (m) {
-			cli_error("the kernel rejected %s: %s%s", m->what, why, kmsg);
-		} else {
-			cli_error("the kernel rejected message %u of the batch: %s%s", e->seq, why, kmsg);
-		}
-	}
-	if (res->lost)
-		cli_error("some of the kernel's replies were lost (receive buffer full)");
+	kerr_format(&sb, res, b, pol, program_name);
+	if (sb.len)
+		fputs(sb.s, stderr);
+	sb_free(&sb);
 }

@@ -112,9 +112,9 @@ struct ir_table {
 	size_t nelems;          /* set elements (intervals) in all sets */
 };
 
-/* Options that change what the compiler emits. */
+/* Options that change what the compiler emits (none yet). */
 struct ir_opts {
-	bool mark;              /* mark accepted connections for attribution */
+	int unused;
 };
 
 /*
@@ -124,7 +124,11 @@ struct ir_opts {
 void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t);
 void ir_table_free(struct ir_table *t);
 
-/* Conntrack mark bits vigild uses to name the rule that accepted a flow. */
+/*
+ * Conntrack mark bits vigild uses to name the rule that accepted a flow: the
+ * upper 16 bits hold the policy rule's index + 1 (0 = not set by vigild);
+ * the lower 16 bits are left to others (wg-quick, for one, uses them).
+ */
 #define IR_MARK_SHIFT 16
 #define IR_MARK_MASK 0xffff0000u
 static inline uint32_t ir_mark_of_rule(unsigned index)

@@ -317,8 +317,7 @@ static struct ir_match clone_match(struct lower *L, const struct ir_match *m, bo
 	return c;
 }
 
-static void set_reject(struct ir_rule *r, const struct prule *pr, unsigned protos,
-		       enum addr_family f)
+static void set_reject(struct ir_rule *r, unsigned protos, enum addr_family f)
 {
 	r->verdict = IV_REJECT;
 	if (protos == P_TCP) {
@@ -334,10 +333,9 @@ static void set_reject(struct ir_rule *r, const struct prule *pr, unsigned proto
 		r->reject_type = NFT_REJECT_ICMPX_UNREACH;
 		r->reject_code = NFT_REJECT_ICMPX_PORT_UNREACH;
 	}
-	(void)pr;
 }
 
-static void finish_rule(struct lower *L, struct ir_rule *r, const struct prule *pr, unsigned protos,
+static void finish_rule(struct ir_rule *r, const struct prule *pr, unsigned protos,
 			enum addr_family f)
 {
 	r->origin = (int)pr->index;
@@ -349,17 +347,16 @@ static void finish_rule(struct lower *L, struct ir_rule *r, const struct prule *
 	switch (pr->action) {
 	case VERDICT_ACCEPT:
 		r->verdict = IV_ACCEPT;
-		if (L->opts && L->opts->mark) {
-			r->set_mark = true;
-			r->mark_and = ~IR_MARK_MASK;
-			r->mark_xor = ir_mark_of_rule(pr->index);
-		}
+		/* name the rule in the connection's mark, keeping other bits */
+		r->set_mark = true;
+		r->mark_and = ~IR_MARK_MASK;
+		r->mark_xor = ir_mark_of_rule(pr->index);
 		break;
 	case VERDICT_DROP:
 		r->verdict = IV_DROP;
 		break;
 	case VERDICT_REJECT:
-		set_reject(r, pr, protos, f);
+		set_reject(r, protos, f);
 		break;
 	}
 }
@@ -436,7 +433,7 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 			used[i][idx[i]] = true;
 			rule_add_match(r, &m);
 		}
-		finish_rule(L, r, pr, protos, f);
+		finish_rule(r, pr, protos, f);
 		/* next combination */
 		for (int i = F_N - 1; i >= 0; i--) {
 			if (!a[i].n)
