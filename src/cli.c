@@ -11,6 +11,7 @@
 #include "vigil/kerr.h"
 
 const char *program_name = "vigild";
+const char *opt_user;
 
 void cli_error(const char *fmt, ...)
 {
@@ -91,9 +92,10 @@ static void print_diags(struct diags *d)
 	sb_free(&sb);
 }
 
-int policy_src_compile(struct policy_src *src, const struct ir_opts *io, struct compiled *c)
+int policy_src_compile(struct policy_src *src, const char *table, const struct ir_opts *io,
+		       struct compiled *c)
 {
-	struct policy_opts po = { .read_file = read_set_file, .read_ctx = src };
+	struct policy_opts po = { .table = table, .read_file = read_set_file, .read_ctx = src };
 	struct diags d = { 0 };
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;

@@ -41,9 +41,11 @@ struct compiled {
 
 /*
  * Reads, checks and compiles the policy; prints every diagnostic (errors and
- * warnings) to stderr. Returns EXIT_OK or EXIT_INVALID.
+ * warnings) to stderr. table: the table vigild runs for (NULL: the policy's
+ * own). Returns EXIT_OK or EXIT_INVALID.
  */
-int policy_src_compile(struct policy_src *src, const struct ir_opts *io, struct compiled *c);
+int policy_src_compile(struct policy_src *src, const char *table, const struct ir_opts *io,
+		       struct compiled *c);
 void compiled_free(struct compiled *c);
 
 /* Prints the kernel's answer to a batch, mapped back to the policy. */
@@ -57,5 +59,13 @@ int cmd_check(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
+
+/* Privileged verbs: the unprivileged user to run as (--user). */
+extern const char *opt_user;
+
+struct psep;
+/* Sends a batch through the commit helper, prints failures; an exit code. */
+int commit_batch(struct psep *p, struct batch *b, const struct policy *pol, bool validate_only,
+		 uint32_t *genid);
 
 #endif

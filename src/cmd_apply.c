@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vigild apply / vigild remove: the verbs that change the kernel. */
+/*
+ * vigild apply / vigild remove: the verbs that change the kernel.
+ *
+ * Order matters: open what needs privilege (the policy file), fork the
+ * commit helper, drop every capability, and only then read YAML.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -7,7 +12,7 @@
 
 #include "cli.h"
 #include "vigil/nftc.h"
-#include "vigil/nl.h"
+#include "vigil/psep.h"
 
 static double now_ms(void)
 {
@@ -22,69 +27,102 @@ static uint32_t first_seq(void)
 	return (uint32_t)time(NULL) << 8 | 1u;
 }
 
-/* Sends b; prints the outcome. Returns an exit code. */
-static int commit(struct batch *b, const struct policy *pol, uint32_t *genid)
+/* Checks privileges, forks the helper and drops ours. Returns an exit code. */
+static int privsep_begin(const char *verb, const char *table, struct psep *p)
 {
-	struct nl nl = { .fd = -1 };
-	struct nl_result res = { 0 };
+	struct psep_ids ids;
+	char why[256] = "";
 	int r;
 
-	r = nl_open(&nl);
-	if (r < 0) {
-		cli_error("cannot open a netfilter netlink socket: %s", strerror(-r));
+	if (!psep_can_admin()) {
+		cli_error("%s changes the firewall and needs CAP_NET_ADMIN: run it as root", verb);
 		return EXIT_SYSTEM;
 	}
-	r = nl_send_batch(&nl, b->buf, b->len, &res);
+	r = psep_resolve_user(opt_user, &ids, why, sizeof(why));
 	if (r < 0) {
-		if (r == -EPERM)
-			cli_error("cannot send to the kernel: %s; changing the firewall needs CAP_NET_ADMIN (run as root)",
-				  strerror(-r));
-		else
-			cli_error("cannot send the batch to the kernel: %s", strerror(-r));
-		nl_close(&nl);
+		cli_error("%s", why);
+		return EXIT_SYSTEM;
+	}
+	r = psep_start(p, table, &ids);
+	if (r < 0) {
+		cli_error("cannot start the commit helper: %s", strerror(-r));
+		return EXIT_SYSTEM;
+	}
+	r = psep_drop(&ids, why, sizeof(why));
+	if (r < 0) {
+		cli_error("cannot drop privileges: %s", why);
+		psep_stop(p);
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
+
+/* Sends b through the helper; prints what went wrong. Returns an exit code. */
+int commit_batch(struct psep *p, struct batch *b, const struct policy *pol, bool validate_only,
+		 uint32_t *genid)
+{
+	struct nl_result res = { 0 };
+	char why[256] = "";
+	int r;
+
+	r = psep_commit(p, b->buf, b->len, validate_only, &res, why, sizeof(why));
+	if (r == -EPERM) {
+		cli_error("the commit helper refused the batch: %s", why);
+		return EXIT_SYSTEM;
+	}
+	if (r < 0) {
+		cli_error("%s", why);
 		return EXIT_SYSTEM;
 	}
 	if (res.n || res.lost) {
 		print_kernel_errors(&res, b, pol);
 		nl_result_free(&res);
-		nl_close(&nl);
 		return EXIT_SYSTEM;
 	}
-	if (genid && nl_get_genid(&nl, genid) < 0)
-		*genid = 0;
+	if (genid)
+		*genid = res.genid;
 	nl_result_free(&res);
-	nl_close(&nl);
 	return EXIT_OK;
 }
 
 static const char apply_usage[] =
-	"Usage: vigild apply [--quiet] POLICY\n"
+	"Usage: vigild apply [OPTIONS] POLICY\n"
 	"\n"
 	"Compiles POLICY and replaces vigild's own nftables table with it in one\n"
 	"atomic NETLINK_NETFILTER batch: the kernel takes all of it or none of it.\n"
 	"Nothing is sent when the policy is invalid. Other tables are not touched.\n"
-	"Needs CAP_NET_ADMIN (root).\n"
+	"Needs root (CAP_NET_ADMIN): a helper keeps only CAP_NET_ADMIN to commit,\n"
+	"the policy is read by a process without any capability.\n"
 	"\n"
-	"  -q, --quiet   print nothing on success\n";
+	"  -t, --table NAME  the table vigild manages (default: vigil); a policy\n"
+	"                    naming another table is refused\n"
+	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
+	"  -n, --dry-run     let the kernel check the batch, but commit nothing\n"
+	"  -q, --quiet       print nothing on success\n";
 
 int cmd_apply(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "table", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *table = "vigil";
 	struct policy_src src;
 	struct compiled c;
+	struct psep p;
 	struct batch b;
-	bool quiet = false;
+	bool quiet = false, dry = false;
 	uint32_t genid = 0;
 	double t0;
 	int ch, r;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+hq", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hqnt:u:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(apply_usage, stdout);
@@ -92,8 +130,17 @@ int cmd_apply(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'n':
+			dry = true;
+			break;
+		case 't':
+			table = optarg;
+			break;
+		case 'u':
+			opt_user = optarg;
+			break;
 		default:
-			fprintf(stderr, "%s apply: error: unknown option '%s'\n\n%s", program_name,
+			fprintf(stderr, "%s apply: error: bad option '%s'\n\n%s", program_name,
 				argv[optind - 1], apply_usage);
 			return EXIT_USAGE;
 		}
@@ -103,62 +150,87 @@ int cmd_apply(int argc, char **argv)
 			apply_usage);
 		return EXIT_USAGE;
 	}
+	if (!valid_name(table, false)) {
+		cli_error("invalid table name '%s'", table);
+		return EXIT_USAGE;
+	}
 
 	t0 = now_ms();
 	r = policy_src_open(argv[optind], &src);
-	if (r == EXIT_OK)
-		r = policy_src_compile(&src, NULL, &c);
 	if (r != EXIT_OK) {
 		policy_src_close(&src);
 		return r;
 	}
+	r = privsep_begin("vigild apply", table, &p);
+	if (r != EXIT_OK) {
+		policy_src_close(&src);
+		return r;
+	}
+	/* from here on: no capabilities */
+	r = policy_src_compile(&src, table, NULL, &c);
+	if (r != EXIT_OK) {
+		policy_src_close(&src);
+		psep_stop(&p);
+		return r;
+	}
 	batch_init(&b, first_seq());
 	nftc_build_replace(&c.t, &b);
-	r = commit(&b, &c.pol, &genid);
-	if (r == EXIT_OK && !quiet)
+	r = commit_batch(&p, &b, &c.pol, dry, &genid);
+	if (r == EXIT_OK && !quiet && dry)
+		printf("checked %s: the kernel accepts table inet %s with %zu kernel rules, %zu sets, %zu elements (nothing was committed)\n",
+		       src.path, c.t.name, c.t.nrules, c.t.nsets, c.t.nelems);
+	else if (r == EXIT_OK && !quiet)
 		printf("applied %s: table inet %s with %zu kernel rules, %zu sets, %zu elements in %.1f ms (generation %u)\n",
 		       src.path, c.t.name, c.t.nrules, c.t.nsets, c.t.nelems, now_ms() - t0, genid);
-	else if (r != EXIT_OK)
+	else if (r != EXIT_OK && !dry)
 		fprintf(stderr, "%s: nothing was changed: the kernel keeps its previous ruleset\n",
 			src.path);
 	batch_free(&b);
 	compiled_free(&c);
 	policy_src_close(&src);
+	psep_stop(&p);
 	return r;
 }
 
 static const char remove_usage[] =
-	"Usage: vigild remove [--table NAME] [POLICY]\n"
+	"Usage: vigild remove [OPTIONS]\n"
 	"\n"
-	"Deletes vigild's table (inet family) and nothing else. The table is NAME,\n"
-	"else the one POLICY names, else 'vigil'. Needs CAP_NET_ADMIN (root).\n"
+	"Deletes vigild's table (family inet) and nothing else. Needs root\n"
+	"(CAP_NET_ADMIN).\n"
 	"\n"
-	"  -t, --table NAME   the table to delete\n"
-	"  -q, --quiet        print nothing on success\n";
+	"  -t, --table NAME  the table to delete (default: vigil)\n"
+	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
+	"  -q, --quiet       print nothing on success\n";
 
 int cmd_remove(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "table", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *table = NULL;
-	char *owned = NULL;
+	const char *table = "vigil";
+	struct nl_result res = { 0 };
+	char why[256] = "";
 	bool quiet = false;
+	struct psep p;
 	struct batch b;
 	int ch, r;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+ht:q", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+ht:u:q", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(remove_usage, stdout);
 			return EXIT_OK;
 		case 't':
 			table = optarg;
+			break;
+		case 'u':
+			opt_user = optarg;
 			break;
 		case 'q':
 			quiet = true;
@@ -169,60 +241,39 @@ int cmd_remove(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind > 1 || (table && argc - optind == 1)) {
-		fprintf(stderr, "%s remove: error: give --table NAME or one POLICY, not both\n\n%s",
-			program_name, remove_usage);
+	if (argc != optind) {
+		fprintf(stderr, "%s remove: error: unexpected argument '%s'\n\n%s", program_name,
+			argv[optind], remove_usage);
 		return EXIT_USAGE;
 	}
-	if (argc - optind == 1) {
-		struct policy_src src;
-		struct compiled c;
-		r = policy_src_open(argv[optind], &src);
-		if (r == EXIT_OK)
-			r = policy_src_compile(&src, NULL, &c);
-		policy_src_close(&src);
-		if (r != EXIT_OK)
-			return r;
-		owned = xstrdup(c.pol.table);
-		table = owned;
-		compiled_free(&c);
-	}
-	if (!table)
-		table = "vigil";
 	if (!valid_name(table, false)) {
 		cli_error("invalid table name '%s'", table);
-		free(owned);
 		return EXIT_USAGE;
 	}
+	r = privsep_begin("vigild remove", table, &p);
+	if (r != EXIT_OK)
+		return r;
 
 	batch_init(&b, first_seq());
 	nftc_build_delete(table, &b);
-	{
-		struct nl nl = { .fd = -1 };
-		struct nl_result res = { 0 };
-		r = nl_open(&nl);
-		if (r < 0) {
-			cli_error("cannot open a netfilter netlink socket: %s", strerror(-r));
-			r = EXIT_SYSTEM;
-		} else if ((r = nl_send_batch(&nl, b.buf, b.len, &res)) < 0) {
-			cli_error("cannot send to the kernel: %s", strerror(-r));
-			r = EXIT_SYSTEM;
-		} else if (res.n == 1 && res.errs[0].error == -ENOENT) {
-			if (!quiet)
-				printf("table inet %s does not exist: nothing to remove\n", table);
-			r = EXIT_OK;
-		} else if (res.n || res.lost) {
-			print_kernel_errors(&res, &b, NULL);
-			r = EXIT_SYSTEM;
-		} else {
-			if (!quiet)
-				printf("removed table inet %s\n", table);
-			r = EXIT_OK;
-		}
-		nl_result_free(&res);
-		nl_close(&nl);
+	r = psep_commit(&p, b.buf, b.len, false, &res, why, sizeof(why));
+	if (r < 0) {
+		cli_error("%s%s", r == -EPERM ? "the commit helper refused the batch: " : "", why);
+		r = EXIT_SYSTEM;
+	} else if (res.n == 1 && res.errs[0].error == -ENOENT && !res.lost) {
+		if (!quiet)
+			printf("table inet %s does not exist: nothing to remove\n", table);
+		r = EXIT_OK;
+	} else if (res.n || res.lost) {
+		print_kernel_errors(&res, &b, NULL);
+		r = EXIT_SYSTEM;
+	} else {
+		if (!quiet)
+			printf("removed table inet %s\n", table);
+		r = EXIT_OK;
 	}
+	nl_result_free(&res);
 	batch_free(&b);
-	free(owned);
+	psep_stop(&p);
 	return r;
 }

@@ -56,7 +56,7 @@ int cmd_check(int argc, char **argv)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
 	if (r == EXIT_OK)
-		r = policy_src_compile(&src, NULL, &c);
+		r = policy_src_compile(&src, NULL, NULL, &c);
 	if (r == EXIT_OK) {
 		printf("OK: %zu rules, %zu sets -> %zu kernel rules\n", c.pol.nrules, c.pol.nsets,
 		       c.t.nrules);
@@ -86,7 +86,7 @@ int cmd_show(int argc, char **argv)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
 	if (r == EXIT_OK)
-		r = policy_src_compile(&src, NULL, &c);
+		r = policy_src_compile(&src, NULL, NULL, &c);
 	if (r == EXIT_OK) {
 		render_table(&sb, &c.t, &c.pol);
 		fwrite(sb.s, 1, sb.len, stdout);

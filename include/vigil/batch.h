@@ -36,4 +36,25 @@ void batch_commit_msg(struct batch *b, int origin_rule, int origin_set, char *wh
 uint32_t batch_seq(struct batch *b);
 const struct batch_msg *batch_find_seq(const struct batch *b, uint32_t seq);
 
+
+/*
+ * The commit helper's gate: walks every message of a batch and accepts it
+ * only when it is one nf_tables transaction (BEGIN first, END last, nothing
+ * else framed), every message in between is nf_tables, family inet, of an
+ * allowed type (new/delete table, chain, rule, set, set element), names the
+ * table `table` exactly once by name and never refers to anything by
+ * handle or position, and every length adds up. Pure; meant for hostile
+ * input. Returns 0, or -EPERM with a reason in why (index = message number,
+ * 0-based).
+ */
+struct batch_refusal {
+	size_t index;
+	char why[200];
+};
+int batch_verify(const void *buf, size_t len, const char *table, struct batch_refusal *why);
+
+/* Upper bounds the verifier enforces. */
+#define BATCH_MAX_BYTES (1024u << 20)
+#define BATCH_MAX_MSGS (16u << 20)
+
 #endif

@@ -108,7 +108,8 @@ struct policy {
 typedef int (*policy_read_fn)(void *ctx, const char *path, size_t max, char **buf, size_t *len);
 
 struct policy_opts {
-	const char *table;       /* overrides the policy's table: NULL keeps it */
+	const char *table;       /* the table vigild runs for: a policy naming
+				  * another one is an error; NULL: any */
 	policy_read_fn read_file;
 	void *read_ctx;
 	size_t max_set_file;     /* bytes; 0 = default */

@@ -105,22 +105,18 @@ static void check_version(struct ck *c, const struct pdoc *pd)
 static void check_table(struct ck *c, const struct pdoc *pd)
 {
 	const struct ynode *n = ynode_get(c->root, "table");
-	const char *t = c->opts && c->opts->table ? c->opts->table : pd->table;
+	const char *want = c->opts ? c->opts->table : NULL;
+	const char *t = pd->table ? pd->table : want ? want : "vigil";
 
-	if (!t) {
-		c->pol->table = xstrdup("vigil");
-		return;
-	}
-	if (!valid_name(t, false)) {
-		if (c->opts && c->opts->table)
-			diag_err(c->d, ((struct srcloc){ "vigild", 0, 0 }),
-				 "invalid table name '%s': use a lower-case letter, then up to 31 letters, digits, '_' or '-'",
-				 t);
-		else
-			diag_err(c->d, at(c, n),
-				 "invalid table name '%s': use a lower-case letter, then up to 31 letters, digits, '_' or '-'",
-				 t);
-	}
+	if (pd->table && !valid_name(pd->table, false))
+		diag_err(c->d, at(c, n),
+			 "invalid table name '%s': use a lower-case letter, then up to 31 letters, digits, '_' or '-'",
+			 pd->table);
+	else if (pd->table && want && !streq(pd->table, want))
+		/* the commit helper is confined to the table it was started for */
+		diag_err(c->d, at(c, n),
+			 "the policy is for table '%s' but vigild runs for table '%s'; start it with --table %s",
+			 pd->table, want, pd->table);
 	c->pol->table = xstrdup(t);
 }
 
