@@ -43,9 +43,9 @@ static int privsep_begin(const char *verb, const char *table, struct psep *p)
 		cli_error("%s", why);
 		return EXIT_SYSTEM;
 	}
-	r = psep_start(p, table, &ids);
+	r = psep_start(p, table, &ids, why, sizeof(why));
 	if (r < 0) {
-		cli_error("cannot start the commit helper: %s", strerror(-r));
+		cli_error("cannot start the commit helper: %s", why);
 		return EXIT_SYSTEM;
 	}
 	r = psep_drop(&ids, why, sizeof(why));

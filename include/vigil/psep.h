@@ -38,10 +38,12 @@ struct psep {
 };
 
 /*
- * Forks the commit helper for table `table`. Call before reading anything
- * untrusted and before starting threads. Returns 0 or a negative errno.
+ * Forks the commit helper for table `table` and waits until it runs with
+ * only CAP_NET_ADMIN under seccomp. Call before reading anything untrusted
+ * and before starting threads. Returns 0, or a negative errno with why.
  */
-int psep_start(struct psep *p, const char *table, const struct psep_ids *ids);
+int psep_start(struct psep *p, const char *table, const struct psep_ids *ids, char *why,
+	       size_t whylen);
 
 /*
  * Drops every capability of the calling (main) process, switches to ids,

@@ -22,6 +22,7 @@ enum psep_type {
 	PSEP_REQ_GETGEN = 3,      /* nothing: answer GEN */
 	PSEP_REQ_CT_STATS = 4,    /* nothing: answer CT_STATS */
 	PSEP_REQ_CT_SOCKET = 5,   /* struct psep_ct_socket_req: answer FD (SCM_RIGHTS) */
+	PSEP_REP_READY = 0x80,    /* struct psep_ready: the helper's first word */
 	PSEP_REP_RESULT = 0x81,   /* struct psep_result + nerr struct nl_err */
 	PSEP_REP_GEN = 0x83,      /* struct psep_gen */
 	PSEP_REP_CT_STATS = 0x84, /* struct psep_ct_stats */
@@ -33,6 +34,13 @@ struct psep_hdr {
 	uint16_t type;
 	uint16_t zero;
 	uint32_t len;
+};
+
+/* Sent once, when the helper has dropped to CAP_NET_ADMIN under seccomp
+ * (status 0) or failed to (status < 0, why says what). */
+struct psep_ready {
+	int32_t status;
+	char why[200];
 };
 
 struct psep_result {

@@ -57,6 +57,9 @@ int psep_check_reply(const struct psep_hdr *h, uint16_t expect, const char **why
 			return -EPROTO;
 		}
 		return 0;
+	case PSEP_REP_READY:
+		want = sizeof(struct psep_ready);
+		break;
 	case PSEP_REP_GEN:
 		want = sizeof(struct psep_gen);
 		break;

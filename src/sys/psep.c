@@ -309,24 +309,27 @@ static void __attribute__((noreturn)) helper_main(int fd, const char *table,
 						  const struct psep_ids *ids)
 {
 	struct nl nl = { .fd = -1 };
-	char why[256];
 	int r;
+	struct psep_ready ready;
 
+	memset(&ready, 0, sizeof(ready));
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NAME, "vigild-helper", 0, 0, 0);
 	r = nl_open(&nl);
 	if (r < 0) {
-		hlog("cannot open the netfilter netlink socket: %s", strerror(-r));
-		_exit(3);
+		snprintf(ready.why, sizeof(ready.why), "cannot open the netfilter netlink socket: %s",
+			 strerror(-r));
+	} else if ((r = drop_to(CAP_NET_ADMIN, ids, ready.why, sizeof(ready.why))) < 0) {
+		/* ready.why says it */
+	} else if ((r = install_seccomp()) < 0) {
+		snprintf(ready.why, sizeof(ready.why), "cannot install the seccomp filter: %s",
+			 strerror(-r));
 	}
-	r = drop_to(CAP_NET_ADMIN, ids, why, sizeof(why));
-	if (r < 0) {
-		hlog("%s", why);
-		_exit(3);
-	}
-	r = install_seccomp();
-	if (r < 0) {
-		hlog("cannot install the seccomp filter: %s", strerror(-r));
+	ready.status = r;
+	/* the parent waits for this before it goes on */
+	if (send_msg(fd, PSEP_REP_READY, &ready, sizeof(ready), NULL, 0) < 0 || r < 0) {
+		if (r < 0)
+			hlog("%s", ready.why);
 		_exit(3);
 	}
 
@@ -367,8 +370,15 @@ static void __attribute__((noreturn)) helper_main(int fd, const char *table,
 	}
 }
 
-int psep_start(struct psep *p, const char *table, const struct psep_ids *ids)
+static int read_reply(struct psep *p, uint16_t type, struct psep_hdr *h);
+
+int psep_start(struct psep *p, const char *table, const struct psep_ids *ids, char *why,
+	       size_t whylen)
 {
+	struct psep_ready ready;
+	struct psep_hdr h;
+	int r;
+
 	int sv[2];
 	pid_t pid;
 
@@ -393,6 +403,22 @@ int psep_start(struct psep *p, const char *table, const struct psep_ids *ids)
 	signal(SIGPIPE, SIG_IGN);
 	p->pid = pid;
 	p->fd = sv[0];
+
+	/* wait until the helper holds only CAP_NET_ADMIN under seccomp */
+	r = read_reply(p, PSEP_REP_READY, &h);
+	if (r == 0)
+		r = read_full(p->fd, &ready, sizeof(ready));
+	if (r < 0) {
+		snprintf(why, whylen, "the commit helper died while starting");
+		psep_stop(p);
+		return r;
+	}
+	if (ready.status < 0) {
+		ready.why[sizeof(ready.why) - 1] = '\0';
+		snprintf(why, whylen, "%s", ready.why);
+		psep_stop(p);
+		return ready.status;
+	}
 	return 0;
 }
 
