@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,6 +97,10 @@ int policy_src_compile(struct policy_src *src, const char *table, const struct i
 		       struct compiled *c)
 {
 	struct policy_opts po = { .table = table, .read_file = read_set_file, .read_ctx = src };
+	struct passwd *pw = geteuid() ? getpwuid(geteuid()) : NULL;
+
+	if (pw)
+		po.as_user = pw->pw_name; /* privileges dropped: say who reads */
 	struct diags d = { 0 };
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;

@@ -113,6 +113,7 @@ struct policy_opts {
 	policy_read_fn read_file;
 	void *read_ctx;
 	size_t max_set_file;     /* bytes; 0 = default */
+	const char *as_user;     /* set files are read as this user (for messages) */
 };
 
 #define POLICY_MAX_FILE (16u << 20)     /* a policy file */

@@ -261,6 +261,12 @@ static void load_set_file(struct ck *c, struct pset *s, const char *path, const 
 			 max >> 20);
 		return;
 	}
+	if (r == -EACCES && c->opts->as_user) {
+		diag_err(c->d, at(c, fn),
+			 "cannot read set file '%s': %s (vigild reads set files as user '%s' after dropping privileges: make the file and its directory readable by that user)",
+			 path, strerror(-r), c->opts->as_user);
+		return;
+	}
 	if (r < 0) {
 		diag_err(c->d, at(c, fn), "cannot read set file '%s': %s", path, strerror(-r));
 		return;
