@@ -41,7 +41,17 @@ enum ir_op {
 	OP_RANGE,  /* [lo, hi] */
 	OP_SET,    /* lookup in set */
 	OP_MASK,   /* K_CT_STATE: (state & lo) != 0 */
+	OP_VMAP,   /* concatenation of fields looked up in a verdict map */
 };
+
+/* One field of a concatenated key. */
+struct ir_field {
+	enum ir_key key;
+	uint8_t l4;          /* K_SPORT/K_DPORT: IPPROTO_TCP/UDP/SCTP, 0 = th */
+};
+
+#define IR_MAX_CONCAT 5
+#define IR_MAX_KEYLEN 64     /* bytes: the kernel's 16 32-bit registers */
 
 /* Kernel datatype facts of a key (nft's datatype ids and byte orders). */
 struct ir_keyinfo {
@@ -52,13 +62,25 @@ struct ir_keyinfo {
 };
 const struct ir_keyinfo *ir_keyinfo(enum ir_key k);
 
+/* An element of a concatenated set or a verdict map. */
+struct ir_celem {
+	struct ival f[IR_MAX_CONCAT];
+	uint32_t chain;      /* verdict maps: goto this chain (index in t->chains) */
+};
+
 struct ir_set {
 	char *name;          /* named sets: the kernel name; anonymous: NULL */
 	bool anonymous;
 	uint32_t id;         /* NFTNL_SET_ID, unique in the batch */
-	enum ir_key key;
+	enum ir_key key;     /* single-field sets */
 	bool interval;
-	struct ivlist elems; /* merged; ifnames are packed into lo (16 bytes) */
+	struct ivlist elems; /* single-field sets, merged; ifnames packed into lo */
+	/* verdict maps (the merge pass): key is a concatenation of nfields */
+	bool vmap;
+	uint8_t nfields;
+	struct ir_field fields[IR_MAX_CONCAT];
+	struct ir_celem *celems;
+	size_t ncelems;
 	int origin_set;      /* policy set index, or -1 */
 	int origin_rule;     /* anonymous: policy rule index; else -1 */
 };
@@ -70,7 +92,7 @@ struct ir_match {
 	struct ival v;       /* OP_EQ/OP_PREFIX/OP_RANGE/OP_MASK */
 	char ifname[16];     /* K_IIFNAME/K_OIFNAME with OP_EQ */
 	uint8_t iflen;       /* bytes compared: strlen + 1 exact, strlen for "eth*" */
-	struct ir_set *set;  /* OP_SET; owned by the rule when anonymous */
+	struct ir_set *set;  /* OP_SET, OP_VMAP; owned by the rule when anonymous */
 };
 
 enum ir_verdict {
@@ -95,6 +117,7 @@ struct ir_rule {
 
 struct ir_chain {
 	char *name;
+	bool base;           /* base chain on hook, with policy; else a regular chain */
 	enum chain_id hook;
 	enum verdict policy;
 	struct ir_rule *rules;
@@ -103,19 +126,29 @@ struct ir_chain {
 
 struct ir_table {
 	char *name;
-	struct ir_chain chains[CH_MAX];
-	struct ir_set **sets;  /* named sets, in creation order */
+	/* the base chains input, forward, output first (index = enum chain_id),
+	 * then regular chains: one per policy rule merged into a verdict map */
+	struct ir_chain *chains;
+	size_t nchains;
+	struct ir_set **sets;  /* named sets and maps, in creation order */
 	size_t nsets;
 	uint32_t next_set_id;
 	/* figures for `check` and `apply` */
 	size_t nrules;          /* kernel rules */
 	size_t nelems;          /* set elements (intervals) in all sets */
+	size_t nmerged;         /* kernel rules folded into verdict maps */
 };
 
-/* Options that change what the compiler emits (none yet). */
+/* Options that change what the compiler emits. */
 struct ir_opts {
-	int unused;
+	/* merge runs of at least this many similar rules into one verdict-map
+	 * lookup; 0 = IR_MERGE_MIN, SIZE_MAX = never */
+	size_t merge_min;
 };
+
+#define IR_MERGE_MIN 8
+/* A rule whose values multiply out to more elements stays a rule. */
+#define IR_MERGE_MAX_ELEMS 4096
 
 /*
  * Lowers a checked policy into kernel objects. Cannot fail on a policy that
@@ -123,6 +156,15 @@ struct ir_opts {
  */
 void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t);
 void ir_table_free(struct ir_table *t);
+
+/*
+ * The merge pass (run by ir_compile): folds runs of at least `min` similar
+ * kernel rules of each base chain into one verdict-map lookup plus a small
+ * chain per policy rule. See merge.c for how first-match order is kept.
+ */
+void ir_merge(struct ir_table *t, const struct policy *pol, size_t min);
+/* Frees what a rule owns (its matches' anonymous sets, strings). */
+void ir_rule_free(struct ir_rule *r);
 
 /*
  * Conntrack mark bits vigild uses to name the rule that accepted a flow: the

@@ -272,14 +272,29 @@ static struct ir_match l4proto_match(struct lower *L, unsigned protos, int rule)
 	return m;
 }
 
+static void free_set(struct ir_set *s)
+{
+	ivlist_free(&s->elems);
+	free(s->celems);
+	free(s->name);
+	free(s);
+}
+
 static void free_match(struct ir_match *m)
 {
-	if (m->op == OP_SET && m->set && m->set->anonymous) {
-		ivlist_free(&m->set->elems);
-		free(m->set->name);
-		free(m->set);
-	}
+	if (m->op == OP_SET && m->set && m->set->anonymous)
+		free_set(m->set);
 	m->set = NULL;
+}
+
+void ir_rule_free(struct ir_rule *r)
+{
+	for (size_t j = 0; j < r->nm; j++)
+		free_match(&r->m[j]);
+	free(r->m);
+	free(r->log_prefix);
+	free(r->comment);
+	memset(r, 0, sizeof(*r));
 }
 
 /* ---- rules ---- */
@@ -546,7 +561,10 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(pol->table);
+	t->chains = xcalloc(CH_MAX, sizeof(*t->chains));
+	t->nchains = CH_MAX;
 	for (int c = 0; c < CH_MAX; c++) {
+		t->chains[c].base = true;
 		t->chains[c].name = xstrdup(chain_name(c));
 		t->chains[c].hook = (enum chain_id)c;
 		t->chains[c].policy = pol->defaults[c];
@@ -561,8 +579,9 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 		r->verdict = IV_NONE;
 		r->comment = xstrdup(IR_BUILTIN_PREFIX "default");
 	}
+	ir_merge(t, pol, L.opts->merge_min);
 	/* count anonymous set elements too */
-	for (int c = 0; c < CH_MAX; c++)
+	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)
 			for (size_t j = 0; j < t->chains[c].rules[i].nm; j++) {
 				const struct ir_match *m = &t->chains[c].rules[i].m[j];
@@ -576,24 +595,16 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 
 void ir_table_free(struct ir_table *t)
 {
-	for (int c = 0; c < CH_MAX; c++) {
+	for (size_t c = 0; c < t->nchains; c++) {
 		struct ir_chain *ch = &t->chains[c];
-		for (size_t i = 0; i < ch->n; i++) {
-			struct ir_rule *r = &ch->rules[i];
-			for (size_t j = 0; j < r->nm; j++)
-				free_match(&r->m[j]);
-			free(r->m);
-			free(r->log_prefix);
-			free(r->comment);
-		}
+		for (size_t i = 0; i < ch->n; i++)
+			ir_rule_free(&ch->rules[i]);
 		free(ch->rules);
 		free(ch->name);
 	}
-	for (size_t i = 0; i < t->nsets; i++) {
-		ivlist_free(&t->sets[i]->elems);
-		free(t->sets[i]->name);
-		free(t->sets[i]);
-	}
+	free(t->chains);
+	for (size_t i = 0; i < t->nsets; i++)
+		free_set(t->sets[i]);
 	free(t->sets);
 	free(t->name);
 	memset(t, 0, sizeof(*t));

@@ -104,6 +104,31 @@ static void add_meta(struct nftnl_rule *r, uint32_t key)
 	nftnl_rule_add_expr(r, e);
 }
 
+static void add_meta_reg(struct nftnl_rule *r, uint32_t key, uint32_t reg)
+{
+	struct nftnl_expr *e = e_new("meta");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, reg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_payload_reg(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+			    uint32_t reg)
+{
+	struct nftnl_expr *e = e_new("payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static int cmp_celem(const void *a, const void *b)
+{
+	const struct ir_celem *x = a, *y = b;
+	return x->f[0].lo < y->f[0].lo ? -1 : x->f[0].lo > y->f[0].lo;
+}
+
 static void add_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
 {
 	struct nftnl_expr *e = e_new("cmp");
@@ -370,10 +395,13 @@ static void put_chain(struct enc *E, const struct ir_chain *ch)
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, E->t->name);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, ch->name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooknum[ch->hook]);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, ch->policy == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
+	if (ch->base) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooknum[ch->hook]);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY,
+				    ch->policy == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
+	}
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWCHAIN, NFPROTO_INET,
 				    NLM_F_CREATE, batch_seq(E->b));
 	nftnl_chain_nlmsg_build_payload(nlh, c);
@@ -476,6 +504,218 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 	nftnl_set_elems_iter_destroy(it);
 }
 
+/* ---- verdict maps (merged runs) ---- */
+
+static uint32_t field_len(const struct ir_field *f)
+{
+	return (ir_keyinfo(f->key)->len + 3) & ~3u; /* 32-bit registers */
+}
+
+static uint32_t map_key_len(const struct ir_set *s)
+{
+	uint32_t l = 0;
+	for (int k = 0; k < s->nfields; k++)
+		l += field_len(&s->fields[k]);
+	return l;
+}
+
+/* Concatenated key bytes of lo (or hi) values, each field padded to 4. */
+static void concat_bytes(const struct ir_set *s, const struct ir_celem *e, bool hi, uint8_t *out)
+{
+	uint32_t off = 0;
+
+	memset(out, 0, IR_MAX_KEYLEN);
+	for (int k = 0; k < s->nfields; k++) {
+		key_bytes(s->fields[k].key, hi ? e->f[k].hi : e->f[k].lo, out + off);
+		off += field_len(&s->fields[k]);
+	}
+}
+
+static void add_verdict_elem(struct nftnl_set *set, const struct ir_table *t,
+			     const struct ir_celem *e, const uint8_t *key, const uint8_t *key_end,
+			     uint32_t len, bool end)
+{
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+	if (!el)
+		abort();
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, len);
+	if (key_end)
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, key_end, len);
+	if (end) {
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	} else {
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
+		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, t->chains[e->chain].name);
+	}
+	nftnl_set_elem_add(set, el);
+}
+
+static void put_map(struct enc *E, const struct ir_set *s)
+{
+	_cleanup_(nftnl_set_freep) struct nftnl_set *set = nftnl_set_alloc();
+	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	bool concat = s->nfields > 1;
+	uint32_t flags = NFT_SET_MAP, keytype = 0, keylen = map_key_len(s);
+	struct nftnl_set_elems_iter *it;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	for (int k = 0; k < s->nfields; k++)
+		keytype = keytype << 6 | ir_keyinfo(s->fields[k].key)->type_id;
+	if (s->interval)
+		flags |= NFT_SET_INTERVAL;
+	if (s->interval && concat)
+		flags |= NFT_SET_CONCAT;
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, E->t->name);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(set, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, keytype);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, keylen);
+	nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, 16 /* struct nft_data verdict */);
+	nftnl_set_set_u32(set, NFTNL_SET_ID, s->id);
+	if (s->interval && concat) {
+		uint8_t fl[IR_MAX_CONCAT];
+		for (int k = 0; k < s->nfields; k++)
+			fl[k] = (uint8_t)ir_keyinfo(s->fields[k].key)->len;
+		nftnl_set_set_data(set, NFTNL_SET_DESC_CONCAT, fl, s->nfields);
+	}
+	/* the userdata nft writes for `map m { type a . b : verdict }` */
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
+			    concat ? 0 : ir_keyinfo(s->fields[0].key)->byteorder);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
+	if (concat) {
+		struct nftnl_udata *nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, 13 /* nft's EXPR_CONCAT */);
+		nftnl_udata_nest_end(ud, nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA));
+		nftnl_udata_nest_end(ud, nest);
+	}
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
+	nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+
+	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
+				    NLM_F_CREATE, batch_seq(E->b));
+	nftnl_set_nlmsg_build_payload(nlh, set);
+	batch_commit_msg(E->b, -1, -1, xasprintf("map %s", s->name));
+	if (!s->ncelems)
+		return;
+
+	if (concat || !s->interval) {
+		/* hash or pipapo: one element per key, an inclusive end for ranges */
+		for (size_t i = 0; i < s->ncelems; i++) {
+			uint8_t k[IR_MAX_KEYLEN], ke[IR_MAX_KEYLEN];
+			concat_bytes(s, &s->celems[i], false, k);
+			concat_bytes(s, &s->celems[i], true, ke);
+			add_verdict_elem(set, E->t, &s->celems[i], k, s->interval ? ke : NULL, keylen,
+					 false);
+		}
+	} else {
+		/* rbtree: start elements carry the verdict; end elements one past
+		 * each interval, and an end at zero first, like nft */
+		const struct ir_keyinfo *ki = ir_keyinfo(s->fields[0].key);
+		u128 max = ki->len >= 16 ? ~(u128)0 : (((u128)1 << (8 * ki->len)) - 1);
+		struct ir_celem *sorted = xcalloc(s->ncelems, sizeof(*sorted));
+		uint8_t k[IR_MAX_KEYLEN];
+
+		memcpy(sorted, s->celems, s->ncelems * sizeof(*sorted));
+		qsort(sorted, s->ncelems, sizeof(*sorted), cmp_celem);
+		if (sorted[0].f[0].lo != 0) {
+			concat_bytes(s, &(struct ir_celem){ .f = { { 0, 0 } } }, false, k);
+			add_verdict_elem(set, E->t, NULL, k, NULL, keylen, true);
+		}
+		for (size_t i = 0; i < s->ncelems; i++) {
+			concat_bytes(s, &sorted[i], false, k);
+			add_verdict_elem(set, E->t, &sorted[i], k, NULL, keylen, false);
+			if (sorted[i].f[0].hi != max) {
+				struct ir_celem end = { .f = { { sorted[i].f[0].hi + 1, 0 } } };
+				concat_bytes(s, &end, false, k);
+				add_verdict_elem(set, E->t, NULL, k, NULL, keylen, true);
+			}
+		}
+		free(sorted);
+	}
+	it = nftnl_set_elems_iter_create(set);
+	if (!it)
+		abort();
+	do {
+		nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSETELEM,
+					    NFPROTO_INET, NLM_F_CREATE, batch_seq(E->b));
+		ret = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		batch_commit_msg(E->b, -1, -1, xasprintf("elements of map %s", s->name));
+	} while (ret > 0);
+	nftnl_set_elems_iter_destroy(it);
+}
+
+/* counter, the fields' dependencies, the fields into consecutive registers,
+ * and the lookup whose result is the verdict */
+static void encode_vmap(struct nftnl_rule *r, const struct ir_set *s)
+{
+	struct deps d = { false, false };
+	struct nftnl_expr *e;
+	uint32_t words = 0;
+
+	nftnl_rule_add_expr(r, e_new("counter"));
+	for (int k = 0; k < s->nfields; k++) {
+		const struct ir_field *f = &s->fields[k];
+		switch (f->key) {
+		case K_IP_SADDR:
+		case K_IP_DADDR:
+			need_nfproto(r, &d, NFPROTO_IPV4);
+			break;
+		case K_IP6_SADDR:
+		case K_IP6_DADDR:
+			need_nfproto(r, &d, NFPROTO_IPV6);
+			break;
+		case K_SPORT:
+		case K_DPORT:
+			if (f->l4)
+				need_l4proto(r, &d, f->l4);
+			break;
+		default:
+			break;
+		}
+	}
+	for (int k = 0; k < s->nfields; k++) {
+		const struct ir_field *f = &s->fields[k];
+		uint32_t reg = k == 0 ? NFT_REG_1 : NFT_REG32_00 + words;
+		bool v4 = f->key == K_IP_SADDR || f->key == K_IP_DADDR;
+		bool src = f->key == K_IP_SADDR || f->key == K_IP6_SADDR;
+
+		switch (f->key) {
+		case K_IP_SADDR:
+		case K_IP_DADDR:
+		case K_IP6_SADDR:
+		case K_IP6_DADDR:
+			add_payload_reg(r, NFT_PAYLOAD_NETWORK_HEADER,
+					v4 ? (src ? 12 : 16) : (src ? 8 : 24), v4 ? 4 : 16, reg);
+			break;
+		case K_SPORT:
+		case K_DPORT:
+			add_payload_reg(r, NFT_PAYLOAD_TRANSPORT_HEADER, f->key == K_SPORT ? 0 : 2, 2,
+					reg);
+			break;
+		case K_L4PROTO:
+			add_meta_reg(r, NFT_META_L4PROTO, reg);
+			break;
+		case K_IIFNAME:
+		case K_OIFNAME:
+			add_meta_reg(r, f->key == K_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME, reg);
+			break;
+		default:
+			break;
+		}
+		words += field_len(f) / 4;
+	}
+	e = e_new("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, s->name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s->id);
+	nftnl_rule_add_expr(r, e);
+}
+
 static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_rule *ir)
 {
 	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
@@ -491,9 +731,13 @@ static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_r
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, E->t->name);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	for (size_t i = 0; i < ir->nm; i++)
-		encode_match(r, &d, &ir->m[i]);
-	encode_stmts(r, ir);
+	if (ir->nm == 1 && ir->m[0].op == OP_VMAP) {
+		encode_vmap(r, ir->m[0].set);
+	} else {
+		for (size_t i = 0; i < ir->nm; i++)
+			encode_match(r, &d, &ir->m[i]);
+		encode_stmts(r, ir);
+	}
 	if (ir->comment) {
 		nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, ir->comment);
 		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
@@ -527,11 +771,15 @@ void nftc_build_replace(const struct ir_table *t, struct batch *b)
 	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	put_table_msg(&E, NFT_MSG_DELTABLE, 0);
 	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	for (int c = 0; c < CH_MAX; c++)
+	for (size_t c = 0; c < t->nchains; c++)
 		put_chain(&E, &t->chains[c]);
-	for (size_t i = 0; i < t->nsets; i++)
-		put_set(&E, t->sets[i], -1);
-	for (int c = 0; c < CH_MAX; c++)
+	for (size_t i = 0; i < t->nsets; i++) {
+		if (t->sets[i]->vmap)
+			put_map(&E, t->sets[i]);
+		else
+			put_set(&E, t->sets[i], -1);
+	}
+	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)
 			put_rule(&E, &t->chains[c], &t->chains[c].rules[i]);
 	put_end(b);

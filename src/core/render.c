@@ -9,6 +9,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vigil/names.h"
@@ -85,6 +86,41 @@ static void put_elems(struct strbuf *sb, const struct ir_set *s, const char *ind
 	sb_puts(sb, " }");
 }
 
+/* Element i of a verdict map: "10.0.0.1 . 80 : goto rule.x" */
+static void put_celem(struct strbuf *sb, const struct ir_table *t, const struct ir_set *s, size_t i)
+{
+	const struct ir_celem *e = &s->celems[i];
+
+	for (int k = 0; k < s->nfields; k++) {
+		if (k)
+			sb_puts(sb, " . ");
+		put_elem(sb, s->fields[k].key, &e->f[k]);
+	}
+	sb_printf(sb, " : goto %s", t->chains[e->chain].name);
+}
+
+static void put_map(struct strbuf *sb, const struct ir_table *t, const struct ir_set *s)
+{
+	sb_printf(sb, "\tmap %s {\n\t\ttype ", s->name);
+	for (int k = 0; k < s->nfields; k++)
+		sb_printf(sb, "%s%s", k ? " . " : "", ir_keyinfo(s->fields[k].key)->nft_type);
+	sb_puts(sb, " : verdict\n");
+	if (s->interval)
+		sb_puts(sb, "\t\tflags interval\n");
+	if (s->ncelems) {
+		sb_puts(sb, "\t\telements = { ");
+		for (size_t i = 0; i < s->ncelems; i++) {
+			if (i)
+				sb_puts(sb, ",\n\t\t\t     ");
+			put_celem(sb, t, s, i);
+		}
+		sb_puts(sb, " }\n");
+	}
+	sb_puts(sb, "\t}\n\n");
+}
+
+static const char *key_expr(const struct ir_match *m);
+
 static const char *key_expr(const struct ir_match *m)
 {
 	switch (m->key) {
@@ -115,8 +151,27 @@ static const char *key_expr(const struct ir_match *m)
 	}
 }
 
+static const char *field_expr(enum ir_key k, uint8_t l4, char *buf, size_t len)
+{
+	struct ir_match m = { .key = k, .l4 = l4 };
+
+	if (k == K_SPORT || k == K_DPORT) {
+		snprintf(buf, len, "%s %s", l4 ? l4proto_name(l4) : "th", k == K_SPORT ? "sport" : "dport");
+		return buf;
+	}
+	return key_expr(&m);
+}
+
 static void put_match(struct strbuf *sb, const struct ir_match *m)
 {
+	if (m->op == OP_VMAP) {
+		char b[32];
+		for (int k = 0; k < m->set->nfields; k++)
+			sb_printf(sb, "%s%s", k ? " . " : "",
+				  field_expr(m->set->fields[k].key, m->set->fields[k].l4, b, sizeof(b)));
+		sb_printf(sb, " vmap @%s", m->set->name);
+		return;
+	}
 	if (m->key == K_SPORT || m->key == K_DPORT) {
 		const char *p = m->l4 ? l4proto_name(m->l4) : "th";
 		sb_printf(sb, "%s %s ", p, m->key == K_SPORT ? "sport" : "dport");
@@ -190,6 +245,14 @@ static void put_verdict(struct strbuf *sb, const struct ir_rule *r)
 
 void render_rule(struct strbuf *sb, const struct ir_rule *r)
 {
+	if (r->nm == 1 && r->m[0].op == OP_VMAP) {
+		/* the dispatch rule of a merged run: count what reaches the lookup */
+		sb_puts(sb, "counter ");
+		put_match(sb, &r->m[0]);
+		if (r->comment)
+			sb_printf(sb, " comment \"%s\"", r->comment);
+		return;
+	}
 	for (size_t i = 0; i < r->nm; i++) {
 		put_match(sb, &r->m[i]);
 		sb_puts(sb, " ");
@@ -230,16 +293,23 @@ void render_table(struct strbuf *sb, const struct ir_table *t, const struct poli
 		sb_printf(sb, "# vigild: compiled from %s\n", pol->file);
 	sb_printf(sb, "table inet %s\ndelete table inet %s\ntable inet %s {\n", t->name, t->name,
 		  t->name);
-	for (size_t i = 0; i < t->nsets; i++)
-		put_set(sb, t->sets[i]);
-	for (int c = 0; c < CH_MAX; c++) {
+	for (size_t i = 0; i < t->nsets; i++) {
+		if (t->sets[i]->vmap)
+			put_map(sb, t, t->sets[i]);
+		else
+			put_set(sb, t->sets[i]);
+	}
+	for (size_t c = 0; c < t->nchains; c++) {
 		const struct ir_chain *ch = &t->chains[c];
 		int last = -2;
 
 		if (c)
 			sb_puts(sb, "\n");
-		sb_printf(sb, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
-			  ch->name, hook_name(ch->hook), verdict_name(ch->policy));
+		if (ch->base)
+			sb_printf(sb, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
+				  ch->name, hook_name(ch->hook), verdict_name(ch->policy));
+		else
+			sb_printf(sb, "\tchain %s {\n", ch->name);
 		for (size_t i = 0; i < ch->n; i++) {
 			const struct ir_rule *r = &ch->rules[i];
 			if (pol && r->origin >= 0 && r->origin != last) {
