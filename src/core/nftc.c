@@ -408,6 +408,82 @@ static void put_chain(struct enc *E, const struct ir_chain *ch)
 	batch_commit_msg(E->b, -1, -1, xasprintf("chain %s", ch->name));
 }
 
+/*
+ * Elements go to the kernel in NEWSETELEM messages of at most ~64 KiB. They
+ * are built a chunk at a time, so that user-space memory stays bounded
+ * however large the set (libnftnl keeps every element of a set as an
+ * object of a few hundred bytes).
+ */
+#define ELEM_CHUNK 512
+
+struct elem_writer {
+	struct enc *E;
+	const char *name;
+	uint32_t id;
+	int origin_rule, origin_set;
+	const char *what;
+	struct nftnl_set *cur;
+	size_t n;
+};
+
+static struct nftnl_set *chunk_set(const struct elem_writer *w)
+{
+	struct nftnl_set *set = nftnl_set_alloc();
+
+	if (!set)
+		abort();
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, w->E->t->name);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, w->name);
+	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(set, NFTNL_SET_ID, w->id);
+	return set;
+}
+
+static void ew_flush(struct elem_writer *w)
+{
+	struct nftnl_set_elems_iter *it;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!w->n)
+		return;
+	it = nftnl_set_elems_iter_create(w->cur);
+	if (!it)
+		abort();
+	do {
+		nlh = nftnl_nlmsg_build_hdr(batch_reserve(w->E->b, MSG_ROOM), NFT_MSG_NEWSETELEM,
+					    NFPROTO_INET, NLM_F_CREATE, batch_seq(w->E->b));
+		ret = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		batch_commit_msg(w->E->b, w->origin_rule, w->origin_set,
+				 xasprintf("elements of %s", w->what));
+	} while (ret > 0);
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(w->cur);
+	w->cur = chunk_set(w);
+	w->n = 0;
+}
+
+static void ew_add(struct elem_writer *w, struct nftnl_set_elem *e)
+{
+	nftnl_set_elem_add(w->cur, e);
+	if (++w->n == ELEM_CHUNK)
+		ew_flush(w);
+}
+
+static void ew_init(struct elem_writer *w, struct enc *E, const char *name, uint32_t id,
+		    int origin_rule, int origin_set, const char *what)
+{
+	*w = (struct elem_writer){ E, name, id, origin_rule, origin_set, what, NULL, 0 };
+	w->cur = chunk_set(w);
+}
+
+static void ew_done(struct elem_writer *w)
+{
+	ew_flush(w);
+	nftnl_set_free(w->cur);
+	w->cur = NULL;
+}
+
 static size_t set_kernel_elems(const struct ir_set *s)
 {
 	const struct ir_keyinfo *ki = ir_keyinfo(s->key);
@@ -423,7 +499,7 @@ static size_t set_kernel_elems(const struct ir_set *s)
 	return n;
 }
 
-static void add_elem(struct nftnl_set *set, const struct ir_set *s, u128 key, bool end)
+static void add_elem(struct elem_writer *set, const struct ir_set *s, u128 key, bool end)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	uint8_t b[16];
@@ -434,7 +510,7 @@ static void add_elem(struct nftnl_set *set, const struct ir_set *s, u128 key, bo
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, b, ir_keyinfo(s->key)->len);
 	if (end)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	nftnl_set_elem_add(set, e);
+	ew_add(set, e);
 }
 
 static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
@@ -444,10 +520,8 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	uint32_t flags = 0;
 	struct nlmsghdr *nlh;
-	struct nftnl_set_elems_iter *it;
 	u128 max = ki->len >= 16 ? ~(u128)0 : (((u128)1 << (8 * ki->len)) - 1);
 	const char *shown = s->anonymous ? "anonymous set" : s->name;
-	int ret;
 
 	if (s->anonymous)
 		flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
@@ -476,32 +550,25 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 
 	if (!s->elems.n)
 		return;
+	struct elem_writer w;
+	_cleanup_free_ char *what = xasprintf("set %s", shown);
+	ew_init(&w, E, set_kernel_name(s), s->id, origin_rule, s->origin_set, what);
 	/* interval sets: a start element, and an end element one past the
 	 * interval's last key (none when it reaches the top); like nft, an end
 	 * element at zero first when the first interval does not start there */
 	if (s->interval) {
 		if (s->elems.v[0].lo != 0)
-			add_elem(set, s, 0, true);
+			add_elem(&w, s, 0, true);
 		for (size_t i = 0; i < s->elems.n; i++) {
-			add_elem(set, s, s->elems.v[i].lo, false);
+			add_elem(&w, s, s->elems.v[i].lo, false);
 			if (s->elems.v[i].hi != max)
-				add_elem(set, s, s->elems.v[i].hi + 1, true);
+				add_elem(&w, s, s->elems.v[i].hi + 1, true);
 		}
 	} else {
 		for (size_t i = 0; i < s->elems.n; i++)
-			add_elem(set, s, s->elems.v[i].lo, false);
+			add_elem(&w, s, s->elems.v[i].lo, false);
 	}
-	it = nftnl_set_elems_iter_create(set);
-	if (!it)
-		abort();
-	do {
-		nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSETELEM,
-					    NFPROTO_INET, NLM_F_CREATE, batch_seq(E->b));
-		ret = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-		batch_commit_msg(E->b, origin_rule, s->origin_set,
-				 xasprintf("elements of set %s", shown));
-	} while (ret > 0);
-	nftnl_set_elems_iter_destroy(it);
+	ew_done(&w);
 }
 
 /* ---- verdict maps (merged runs) ---- */
@@ -531,7 +598,7 @@ static void concat_bytes(const struct ir_set *s, const struct ir_celem *e, bool 
 	}
 }
 
-static void add_verdict_elem(struct nftnl_set *set, const struct ir_table *t,
+static void add_verdict_elem(struct elem_writer *set, const struct ir_table *t,
 			     const struct ir_celem *e, const uint8_t *key, const uint8_t *key_end,
 			     uint32_t len, bool end)
 {
@@ -548,7 +615,7 @@ static void add_verdict_elem(struct nftnl_set *set, const struct ir_table *t,
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
 		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, t->chains[e->chain].name);
 	}
-	nftnl_set_elem_add(set, el);
+	ew_add(set, el);
 }
 
 static void put_map(struct enc *E, const struct ir_set *s)
@@ -557,9 +624,7 @@ static void put_map(struct enc *E, const struct ir_set *s)
 	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	bool concat = s->nfields > 1;
 	uint32_t flags = NFT_SET_MAP, keytype = 0, keylen = map_key_len(s);
-	struct nftnl_set_elems_iter *it;
 	struct nlmsghdr *nlh;
-	int ret;
 
 	for (int k = 0; k < s->nfields; k++)
 		keytype = keytype << 6 | ir_keyinfo(s->fields[k].key)->type_id;
@@ -601,6 +666,9 @@ static void put_map(struct enc *E, const struct ir_set *s)
 	batch_commit_msg(E->b, -1, -1, xasprintf("map %s", s->name));
 	if (!s->ncelems)
 		return;
+	struct elem_writer w;
+	_cleanup_free_ char *what = xasprintf("map %s", s->name);
+	ew_init(&w, E, s->name, s->id, -1, -1, what);
 
 	if (concat || !s->interval) {
 		/* hash or pipapo: one element per key, an inclusive end for ranges */
@@ -608,7 +676,7 @@ static void put_map(struct enc *E, const struct ir_set *s)
 			uint8_t k[IR_MAX_KEYLEN], ke[IR_MAX_KEYLEN];
 			concat_bytes(s, &s->celems[i], false, k);
 			concat_bytes(s, &s->celems[i], true, ke);
-			add_verdict_elem(set, E->t, &s->celems[i], k, s->interval ? ke : NULL, keylen,
+			add_verdict_elem(&w, E->t, &s->celems[i], k, s->interval ? ke : NULL, keylen,
 					 false);
 		}
 	} else {
@@ -623,29 +691,20 @@ static void put_map(struct enc *E, const struct ir_set *s)
 		qsort(sorted, s->ncelems, sizeof(*sorted), cmp_celem);
 		if (sorted[0].f[0].lo != 0) {
 			concat_bytes(s, &(struct ir_celem){ .f = { { 0, 0 } } }, false, k);
-			add_verdict_elem(set, E->t, NULL, k, NULL, keylen, true);
+			add_verdict_elem(&w, E->t, NULL, k, NULL, keylen, true);
 		}
 		for (size_t i = 0; i < s->ncelems; i++) {
 			concat_bytes(s, &sorted[i], false, k);
-			add_verdict_elem(set, E->t, &sorted[i], k, NULL, keylen, false);
+			add_verdict_elem(&w, E->t, &sorted[i], k, NULL, keylen, false);
 			if (sorted[i].f[0].hi != max) {
 				struct ir_celem end = { .f = { { sorted[i].f[0].hi + 1, 0 } } };
 				concat_bytes(s, &end, false, k);
-				add_verdict_elem(set, E->t, NULL, k, NULL, keylen, true);
+				add_verdict_elem(&w, E->t, NULL, k, NULL, keylen, true);
 			}
 		}
 		free(sorted);
 	}
-	it = nftnl_set_elems_iter_create(set);
-	if (!it)
-		abort();
-	do {
-		nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSETELEM,
-					    NFPROTO_INET, NLM_F_CREATE, batch_seq(E->b));
-		ret = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-		batch_commit_msg(E->b, -1, -1, xasprintf("elements of map %s", s->name));
-	} while (ret > 0);
-	nftnl_set_elems_iter_destroy(it);
+	ew_done(&w);
 }
 
 /* counter, the fields' dependencies, the fields into consecutive registers,
