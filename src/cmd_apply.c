@@ -122,7 +122,7 @@ int cmd_apply(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+hqnt:u:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hqnt:u:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(apply_usage, stdout);
@@ -221,7 +221,7 @@ int cmd_remove(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+ht:u:q", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ht:u:q", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(remove_usage, stdout);

@@ -7,21 +7,29 @@
 #include "vigil/render.h"
 
 static int one_policy_arg(int argc, char **argv, const char *verb, const char *usage_text,
-			  const char **path)
+			  const char **path, const char **table)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "table", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ht:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK + 100;
+		case 't':
+			if (!valid_name(optarg, false)) {
+				cli_error("invalid table name '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			*table = optarg;
+			break;
 		default:
 			fprintf(stderr, "%s %s: error: unknown option '%s'\n\n%s", program_name, verb,
 				argv[optind - 1], usage_text);
@@ -38,25 +46,28 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 }
 
 static const char check_usage[] =
-	"Usage: vigild check POLICY\n"
+	"Usage: vigild check [--table NAME] POLICY\n"
 	"\n"
 	"Validates and compiles POLICY without touching the kernel and without\n"
 	"privileges. Prints 'OK: N rules, M sets -> K kernel rules', or every\n"
-	"problem as FILE:LINE:COL: error: MESSAGE and exits 1.\n";
+	"problem as FILE:LINE:COL: error: MESSAGE and exits 1.\n"
+	"\n"
+	"  -t, --table NAME  check as 'vigild apply --table NAME' would: a policy\n"
+	"                    naming another table is an error\n";
 
 int cmd_check(int argc, char **argv)
 {
 	struct policy_src src;
 	struct compiled c;
-	const char *path;
+	const char *path, *table = NULL;
 	int r;
 
-	r = one_policy_arg(argc, argv, "check", check_usage, &path);
+	r = one_policy_arg(argc, argv, "check", check_usage, &path, &table);
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
 	if (r == EXIT_OK)
-		r = policy_src_compile(&src, NULL, NULL, &c);
+		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {
 		printf("OK: %zu rules, %zu sets -> %zu kernel rules\n", c.pol.nrules, c.pol.nsets,
 		       c.t.nrules);
@@ -67,26 +78,28 @@ int cmd_check(int argc, char **argv)
 }
 
 static const char show_usage[] =
-	"Usage: vigild show POLICY\n"
+	"Usage: vigild show [--table NAME] POLICY\n"
 	"\n"
 	"Prints the ruleset POLICY compiles to, in nft syntax, rendered from\n"
 	"vigild's own representation. The output is an 'nft -f' script that\n"
-	"performs the same atomic replacement as 'vigild apply'.\n";
+	"performs the same atomic replacement as 'vigild apply'.\n"
+	"\n"
+	"  -t, --table NAME  as for 'vigild apply --table NAME'\n";
 
 int cmd_show(int argc, char **argv)
 {
 	struct policy_src src;
 	struct compiled c;
 	struct strbuf sb = { 0 };
-	const char *path;
+	const char *path, *table = NULL;
 	int r;
 
-	r = one_policy_arg(argc, argv, "show", show_usage, &path);
+	r = one_policy_arg(argc, argv, "show", show_usage, &path, &table);
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
 	if (r == EXIT_OK)
-		r = policy_src_compile(&src, NULL, NULL, &c);
+		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {
 		render_table(&sb, &c.t, &c.pol);
 		fwrite(sb.s, 1, sb.len, stdout);
