@@ -28,7 +28,7 @@ static uint32_t first_seq(void)
 }
 
 /* Checks privileges, forks the helper and drops ours. Returns an exit code. */
-static int privsep_begin(const char *verb, const char *table, struct psep *p)
+static int privsep_begin(const char *verb, const char *table, bool force, struct psep *p)
 {
 	struct psep_ids ids;
 	char why[256] = "";
@@ -43,7 +43,7 @@ static int privsep_begin(const char *verb, const char *table, struct psep *p)
 		cli_error("%s", why);
 		return EXIT_SYSTEM;
 	}
-	r = psep_start(p, table, &ids, why, sizeof(why));
+	r = psep_start(p, table, force, &ids, why, sizeof(why));
 	if (r < 0) {
 		cli_error("cannot start the commit helper: %s", why);
 		return EXIT_SYSTEM;
@@ -98,6 +98,7 @@ static const char apply_usage[] =
 	"                    naming another table is refused\n"
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -n, --dry-run     let the kernel check the batch, but commit nothing\n"
+	"  -f, --force       replace the table even if vigild did not make it\n"
 	"  -q, --quiet       print nothing on success\n";
 
 int cmd_apply(int argc, char **argv)
@@ -106,11 +107,13 @@ int cmd_apply(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *table = "vigil";
+	bool force = false;
 	struct policy_src src;
 	struct compiled c;
 	struct psep p;
@@ -122,11 +125,14 @@ int cmd_apply(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "hqnt:u:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hqnft:u:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(apply_usage, stdout);
 			return EXIT_OK;
+		case 'f':
+			force = true;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -161,7 +167,7 @@ int cmd_apply(int argc, char **argv)
 		policy_src_close(&src);
 		return r;
 	}
-	r = privsep_begin("vigild apply", table, &p);
+	r = privsep_begin("vigild apply", table, force, &p);
 	if (r != EXIT_OK) {
 		policy_src_close(&src);
 		return r;
@@ -199,6 +205,7 @@ static const char remove_usage[] =
 	"(CAP_NET_ADMIN).\n"
 	"\n"
 	"  -t, --table NAME  the table to delete (default: vigil)\n"
+	"  -f, --force       delete the table even if vigild did not make it\n"
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -q, --quiet       print nothing on success\n";
 
@@ -209,9 +216,11 @@ int cmd_remove(int argc, char **argv)
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *table = "vigil";
+	bool force = false;
 	struct nl_result res = { 0 };
 	char why[256] = "";
 	bool quiet = false;
@@ -221,11 +230,14 @@ int cmd_remove(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ht:u:q", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ht:u:qf", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(remove_usage, stdout);
 			return EXIT_OK;
+		case 'f':
+			force = true;
+			break;
 		case 't':
 			table = optarg;
 			break;
@@ -250,7 +262,7 @@ int cmd_remove(int argc, char **argv)
 		cli_error("invalid table name '%s'", table);
 		return EXIT_USAGE;
 	}
-	r = privsep_begin("vigild remove", table, &p);
+	r = privsep_begin("vigild remove", table, force, &p);
 	if (r != EXIT_OK)
 		return r;
 

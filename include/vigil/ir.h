@@ -178,6 +178,13 @@ static inline uint32_t ir_mark_of_rule(unsigned index)
 	return (uint32_t)(index + 1) << IR_MARK_SHIFT;
 }
 
+/*
+ * vigild's tables carry this comment; the commit helper refuses to replace
+ * or delete a table of the same name that lacks it (unless --force), so a
+ * mistyped --table cannot take over docker's or libvirt's table.
+ */
+#define IR_TABLE_MARK "managed by vigild"
+
 /* The prefix of built-in rules' comments; policy rule names cannot hold ':'. */
 #define IR_BUILTIN_PREFIX "vigil:"
 

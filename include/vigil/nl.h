@@ -24,6 +24,13 @@ void nl_close(struct nl *nl);
  */
 int nl_send_batch(struct nl *nl, const void *buf, size_t len, struct nl_result *res);
 
+/*
+ * Whether table inet `name` exists, and its comment: 0 with the comment
+ * ("" when it has none), -ENOENT when there is no such table, or another
+ * negative errno.
+ */
+int nl_table_comment(struct nl *nl, const char *name, char *comment, size_t len);
+
 /* The ruleset generation (NFT_MSG_GETGEN). */
 int nl_get_genid(struct nl *nl, uint32_t *genid);
 

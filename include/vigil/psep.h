@@ -40,10 +40,12 @@ struct psep {
 /*
  * Forks the commit helper for table `table` and waits until it runs with
  * only CAP_NET_ADMIN under seccomp. Call before reading anything untrusted
- * and before starting threads. Returns 0, or a negative errno with why.
+ * and before starting threads. The helper replaces or deletes an existing
+ * table only when it carries vigild's mark (IR_TABLE_MARK), unless `force`.
+ * Returns 0, or a negative errno with why.
  */
-int psep_start(struct psep *p, const char *table, const struct psep_ids *ids, char *why,
-	       size_t whylen);
+int psep_start(struct psep *p, const char *table, bool force, const struct psep_ids *ids,
+	       char *why, size_t whylen);
 
 /*
  * Drops every capability of the calling (main) process, switches to ids,

@@ -371,13 +371,19 @@ struct enc {
 	const struct ir_table *t;
 };
 
-static void put_table_msg(struct enc *E, uint16_t type, uint16_t flags)
+static void put_table_msg(struct enc *E, uint16_t type, uint16_t flags, bool mark)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *tb = nftnl_table_alloc();
+	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	struct nlmsghdr *nlh;
 
 	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, E->t->name);
 	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (mark) {
+		nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT, IR_TABLE_MARK);
+		nftnl_table_set_data(tb, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud),
+				     nftnl_udata_buf_len(ud));
+	}
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), type, NFPROTO_INET, flags,
 				    batch_seq(E->b));
 	nftnl_table_nlmsg_build_payload(nlh, tb);
@@ -827,9 +833,9 @@ void nftc_build_replace(const struct ir_table *t, struct batch *b)
 
 	put_begin(b);
 	/* add (so the delete cannot fail on a missing table), delete, add */
-	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	put_table_msg(&E, NFT_MSG_DELTABLE, 0);
-	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
+	put_table_msg(&E, NFT_MSG_DELTABLE, 0, false);
+	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE, true);
 	for (size_t c = 0; c < t->nchains; c++)
 		put_chain(&E, &t->chains[c]);
 	for (size_t i = 0; i < t->nsets; i++) {
@@ -850,6 +856,6 @@ void nftc_build_delete(const char *table, struct batch *b)
 	struct enc E = { .b = b, .t = &t };
 
 	put_begin(b);
-	put_table_msg(&E, NFT_MSG_DELTABLE, 0);
+	put_table_msg(&E, NFT_MSG_DELTABLE, 0, false);
 	put_end(b);
 }

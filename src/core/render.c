@@ -291,8 +291,8 @@ void render_table(struct strbuf *sb, const struct ir_table *t, const struct poli
 {
 	if (pol)
 		sb_printf(sb, "# vigild: compiled from %s\n", pol->file);
-	sb_printf(sb, "table inet %s\ndelete table inet %s\ntable inet %s {\n", t->name, t->name,
-		  t->name);
+	sb_printf(sb, "table inet %s\ndelete table inet %s\ntable inet %s {\n\tcomment \"%s\"\n\n",
+		  t->name, t->name, t->name, IR_TABLE_MARK);
 	for (size_t i = 0; i < t->nsets; i++) {
 		if (t->sets[i]->vmap)
 			put_map(sb, t, t->sets[i]);

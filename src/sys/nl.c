@@ -8,6 +8,8 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
@@ -159,4 +161,84 @@ int nl_get_genid(struct nl *nl, uint32_t *genid)
 		return -ENODATA;
 	*genid = g.genid;
 	return 0;
+}
+
+struct table_ctx {
+	char *comment;
+	size_t len;
+	bool found;
+};
+
+static int table_udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	struct table_ctx *t = data;
+	const char *v = nftnl_udata_get(attr);
+	uint8_t l = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT && l > 0) {
+		size_t n = strnlen(v, l);
+		if (n >= t->len)
+			n = t->len - 1;
+		memcpy(t->comment, v, n);
+		t->comment[n] = '\0';
+	}
+	return 0;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct table_ctx *t = data;
+	struct nftnl_table *tb = nftnl_table_alloc();
+	const void *ud;
+	uint32_t ulen = 0;
+
+	if (!tb)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, tb) == 0) {
+		t->found = true;
+		ud = nftnl_table_get_data(tb, NFTNL_TABLE_USERDATA, &ulen);
+		if (ud && ulen)
+			nftnl_udata_parse(ud, ulen, table_udata_cb, t);
+	}
+	nftnl_table_free(tb);
+	return MNL_CB_OK;
+}
+
+int nl_table_comment(struct nl *nl, const char *name, char *comment, size_t len)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = (uint32_t)time(NULL) ^ 0x7a7a0000u;
+	struct table_ctx t = { comment, len, false };
+	struct nftnl_table *tb;
+	struct nlmsghdr *nlh;
+	struct nl_result stale = { 0 };
+	ssize_t n;
+	int r;
+
+	comment[0] = '\0';
+	drain(nl, &stale);
+	nl_result_free(&stale);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+	tb = nftnl_table_alloc();
+	if (!tb)
+		return -ENOMEM;
+	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, name);
+	nftnl_table_nlmsg_build_payload(nlh, tb);
+	nftnl_table_free(tb);
+	if (send(nl->fd, nlh, nlh->nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		n = recv(nl->fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		r = mnl_cb_run(buf, (size_t)n, seq, nl->portid, table_cb, &t);
+		if (r < 0)
+			return errno == ENOENT ? -ENOENT : -errno;
+		if (r == MNL_CB_STOP || t.found)
+			break;
+	}
+	return t.found ? 0 : -ENOENT;
 }

@@ -20,9 +20,12 @@
 
 #include <cap-ng.h>
 #include <seccomp.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
 #include "vigil/batch.h"
+#include "vigil/ir.h"
 #include "vigil/nl.h"
 #include "vigil/psep.h"
 #include "vigil/psep_proto.h"
@@ -253,8 +256,24 @@ static int install_seccomp(void)
 	return r;
 }
 
+/* Does the (verified) batch delete a table? Replacements and removals do. */
+static bool deletes_table(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(buf + off);
+		if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES &&
+		    (nlh->nlmsg_type & 0xff) == NFT_MSG_DELTABLE)
+			return true;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return false;
+}
+
 /* Serves one batch request. Returns <0 to end the conversation. */
-static int serve_batch(int fd, struct nl *nl, const char *table, uint32_t len, bool validate)
+static int serve_batch(int fd, struct nl *nl, const char *table, bool force, uint32_t len,
+		       bool validate)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct psep_result out;
@@ -276,6 +295,24 @@ static int serve_batch(int fd, struct nl *nl, const char *table, uint32_t len, b
 		out.status = -EPERM;
 		snprintf(out.why, sizeof(out.why), "%s", ref.why);
 		return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
+	}
+	if (!force && deletes_table(buf, len)) {
+		char comment[128];
+		int e = nl_table_comment(nl, table, comment, sizeof(comment));
+		if (e == 0 && strcmp(comment, IR_TABLE_MARK) != 0) {
+			hlog("refused a batch replacing or deleting table inet %s: not made by vigild", table);
+			out.status = -EPERM;
+			snprintf(out.why, sizeof(out.why),
+				 "table inet %.32s was not made by vigild (its comment is '%.24s'); pick another --table, or --force to take it over",
+				 table, comment);
+			return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
+		}
+		if (e < 0 && e != -ENOENT) {
+			out.status = e;
+			snprintf(out.why, sizeof(out.why), "cannot look up table inet %s: %s", table,
+				 strerror(-e));
+			return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
+		}
 	}
 	send_len = len;
 	if (validate) {
@@ -305,7 +342,7 @@ static int serve_batch(int fd, struct nl *nl, const char *table, uint32_t len, b
 	return r;
 }
 
-static void __attribute__((noreturn)) helper_main(int fd, const char *table,
+static void __attribute__((noreturn)) helper_main(int fd, const char *table, bool force,
 						  const struct psep_ids *ids)
 {
 	struct nl nl = { .fd = -1 };
@@ -351,7 +388,7 @@ static void __attribute__((noreturn)) helper_main(int fd, const char *table,
 		switch (h.type) {
 		case PSEP_REQ_COMMIT:
 		case PSEP_REQ_VALIDATE:
-			r = serve_batch(fd, &nl, table, h.len, h.type == PSEP_REQ_VALIDATE);
+			r = serve_batch(fd, &nl, table, force, h.len, h.type == PSEP_REQ_VALIDATE);
 			break;
 		case PSEP_REQ_GETGEN: {
 			struct psep_gen g = { 0, 0 };
@@ -372,8 +409,8 @@ static void __attribute__((noreturn)) helper_main(int fd, const char *table,
 
 static int read_reply(struct psep *p, uint16_t type, struct psep_hdr *h);
 
-int psep_start(struct psep *p, const char *table, const struct psep_ids *ids, char *why,
-	       size_t whylen)
+int psep_start(struct psep *p, const char *table, bool force, const struct psep_ids *ids,
+	       char *why, size_t whylen)
 {
 	struct psep_ready ready;
 	struct psep_hdr h;
@@ -396,7 +433,7 @@ int psep_start(struct psep *p, const char *table, const struct psep_ids *ids, ch
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		helper_main(sv[1], table, ids);
+		helper_main(sv[1], table, force, ids);
 	}
 	close(sv[1]);
 	/* a helper that died must not kill us with SIGPIPE mid-write */

@@ -110,7 +110,7 @@ int main(void)
 	printf("1..14\n");
 	r = psep_resolve_user(NULL, &ids, why, sizeof(why));
 	ok(r == 0 && ids.uid != 0, "an unprivileged user to run as", why);
-	r = psep_start(&p, "vigil", &ids, why, sizeof(why));
+	r = psep_start(&p, "vigil", false, &ids, why, sizeof(why));
 	ok(r == 0 && p.pid > 0, "the commit helper starts", why);
 	r = psep_drop(&ids, why, sizeof(why));
 	ok(r == 0, "the main process drops its privileges", why);
