@@ -48,6 +48,7 @@ struct pset {
 	size_t entries;         /* as written, before merging */
 	struct srcloc loc;
 	unsigned uses;
+	uint64_t seen_in;       /* the checker's: last rule field that referred to it */
 };
 
 /* src / dst: literal values and set references, any of which may match. */
@@ -121,6 +122,7 @@ struct policy_opts {
 #define POLICY_MAX_RULES 65535u         /* conntrack-mark space (16 bits) */
 #define SET_MAX_ENTRIES 4000000u
 #define NAME_MAX_LEN 32
+#define RULE_MAX_EXPANSION 1024u      /* kernel rules one policy rule may become */
 
 /*
  * Checks the loaded document against everything the format promises and
@@ -139,7 +141,8 @@ void policy_free(struct policy *pol);
 void setfile_parse(const char *file, const char *buf, size_t len, struct pset *set,
 		   struct diags *d);
 
-/* Whole pipeline for one buffer: parse, load, check. */
+/* Whole pipeline for one buffer: parse, load, check. On failure pol is
+ * already freed (and zeroed: policy_free on it again is harmless). */
 int policy_compile_buffer(const char *file, const char *buf, size_t len,
 			  const struct policy_opts *opts, struct policy *pol, struct diags *d);
 

@@ -66,6 +66,10 @@ int psep_commit(struct psep *p, const void *batch, size_t len, bool validate_onl
 /* The ruleset generation, read by the helper. */
 int psep_getgen(struct psep *p, uint32_t *genid);
 
+/* The kernel's conntrack "insert" statistic (summed over CPUs), read by the
+ * helper: the request needs CAP_NET_ADMIN in the sending process. */
+int psep_ct_inserts(struct psep *p, uint64_t *inserts);
+
 /* Closes the channel and reaps the helper. Returns its exit status or -1. */
 int psep_stop(struct psep *p);
 

@@ -21,12 +21,10 @@ enum psep_type {
 	PSEP_REQ_VALIDATE = 2,    /* batch bytes: verify, let the kernel check it, commit nothing */
 	PSEP_REQ_GETGEN = 3,      /* nothing: answer GEN */
 	PSEP_REQ_CT_STATS = 4,    /* nothing: answer CT_STATS */
-	PSEP_REQ_CT_SOCKET = 5,   /* struct psep_ct_socket_req: answer FD (SCM_RIGHTS) */
 	PSEP_REP_READY = 0x80,    /* struct psep_ready: the helper's first word */
 	PSEP_REP_RESULT = 0x81,   /* struct psep_result + nerr struct nl_err */
 	PSEP_REP_GEN = 0x83,      /* struct psep_gen */
 	PSEP_REP_CT_STATS = 0x84, /* struct psep_ct_stats */
-	PSEP_REP_FD = 0x85,       /* struct psep_fd + one fd in SCM_RIGHTS */
 };
 
 struct psep_hdr {
@@ -56,28 +54,18 @@ struct psep_gen {
 	uint32_t genid;
 };
 
+/* Asking needs CAP_NET_ADMIN in the sender: only the helper can. */
 struct psep_ct_stats {
 	int32_t status;
 	uint32_t zero;
 	uint64_t inserts;  /* sum of per-CPU conntrack "insert" counters */
-	uint64_t drops;    /* sum of per-CPU "drop" counters */
-};
-
-struct psep_ct_socket_req {
-	uint32_t rcvbuf;   /* bytes, 0 = default */
-	uint32_t groups;   /* bit 0: NEW, bit 1: DESTROY; nothing else is allowed */
-};
-
-struct psep_fd {
-	int32_t status;
-	uint32_t zero;
 };
 
 #define PSEP_MAX_ERRORS 4096u
 #define PSEP_MAX_BATCH (1024u << 20)
 
 /*
- * Checks a header against the vocabulary. requests: types 1-5 only; replies:
+ * Checks a header against the vocabulary. requests: types 1-4 only; replies:
  * exactly `expect`. For replies whose size depends on content (RESULT),
  * psep_result_size() gives the exact size once the fixed part is read.
  * Returns 0 or -EPROTO with *why set.

@@ -45,19 +45,31 @@ void batch_commit_msg(struct batch *b, int origin_rule, int origin_set, char *wh
 	m->origin_set = origin_set;
 	m->what = what;
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	b->next_seq++;
+	/* seqs wrap around past 2^32 - 1; 0 is never used (an unset seq) */
+	if (++b->next_seq == 0)
+		b->next_seq = 1;
 }
 
 const struct batch_msg *batch_find_seq(const struct batch *b, uint32_t seq)
 {
 	size_t lo = 0, hi = b->nmsgs;
+	uint32_t first, want;
 
-	/* sequence numbers increase through the batch */
+	if (!b->nmsgs)
+		return NULL;
+	/*
+	 * Sequence numbers increase through the batch, modulo 2^32 (the first
+	 * one is time-based and may sit just below the wrap): search by the
+	 * distance from the first message's seq, which increases without wrap.
+	 */
+	first = b->msgs[0].seq;
+	want = seq - first;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (b->msgs[mid].seq == seq)
+		uint32_t dist = b->msgs[mid].seq - first;
+		if (dist == want)
 			return &b->msgs[mid];
-		if (b->msgs[mid].seq < seq)
+		if (dist < want)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -15,6 +15,14 @@ void diag_vadd(struct diags *d, enum diag_sev sev, struct srcloc at, const char 
 	g->line = at.line;
 	g->col = at.col;
 	g->msg = xvasprintf(fmt, ap);
+	/*
+	 * Messages quote the policy's values, which YAML escapes can fill with
+	 * newlines and terminal controls: keep every message one harmless line
+	 * (a "\n" could forge a diagnostic of its own). Tabs are harmless.
+	 */
+	for (char *p = g->msg; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			*p = '?';
 	g->seq = d->n - 1;
 	if (sev == DIAG_ERROR)
 		d->nerr++;

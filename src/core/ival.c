@@ -119,11 +119,15 @@ int num_parse(const char *s, unsigned long max, unsigned long *out)
 	if (!*s || (s[0] == '0' && s[1]))
 		return -EINVAL;
 	for (; *s; s++) {
+		unsigned long dg;
+
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > max)
+		dg = (unsigned long)(*s - '0');
+		/* v * 10 + dg > max, without wrapping around */
+		if (v > max / 10 || v * 10 > max - dg)
 			return -ERANGE;
+		v = v * 10 + dg;
 	}
 	*out = v;
 	return 0;
@@ -250,12 +254,61 @@ int ival_prefix_len(const struct ival *iv, enum addr_family f)
 	return (int)(bits - k);
 }
 
+/*
+ * RFC 5952 by hand: libc's inet_ntop differs between libcs, and glibc's
+ * prints any address under ::/96 in the deprecated IPv4-compatible form
+ * (::1:2 as "::0.1.0.2"). Lower-case hex without leading zeros, "::" for the
+ * longest run (the first of equal ones) of two or more zero groups, and
+ * dotted quads only for IPv4-mapped addresses (::ffff:0:0/96, section 5).
+ */
+static void addr6_format(u128 a, char *buf, size_t len)
+{
+	unsigned g[8];
+	int best = -1, bestn = 0;
+	size_t o = 0;
+
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)(a >> (16 * (7 - i))) & 0xffff;
+	for (int i = 0; i < 8;) {
+		int n = 0;
+		while (i + n < 8 && g[i + n] == 0)
+			n++;
+		if (n > bestn && n >= 2) {
+			best = i;
+			bestn = n;
+		}
+		i += n ? n : 1;
+	}
+	if ((a >> 32) == 0xffff) {
+		snprintf(buf, len, "::ffff:%u.%u.%u.%u", g[6] >> 8, g[6] & 0xff, g[7] >> 8,
+			 g[7] & 0xff);
+		return;
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < 8 && o < len; i++) {
+		int n;
+		if (i == best) {
+			n = snprintf(buf + o, len - o, i == 0 ? "::" : ":");
+			i += bestn - 1;
+		} else {
+			n = snprintf(buf + o, len - o, "%x%s", g[i], i == 7 ? "" : ":");
+		}
+		if (n < 0)
+			return;
+		o += (size_t)n;
+	}
+}
+
 void addr_format(enum addr_family f, u128 a, char *buf, size_t len)
 {
-	uint8_t b[16];
+	uint8_t b[4];
 
+	if (f == AF_V6) {
+		addr6_format(a, buf, len);
+		return;
+	}
 	addr_to_be(f, a, b);
-	if (!inet_ntop(f == AF_V4 ? AF_INET : AF_INET6, b, buf, (socklen_t)len))
+	if (!inet_ntop(AF_INET, b, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 }
 

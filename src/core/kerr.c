@@ -11,15 +11,19 @@ void kerr_format(struct strbuf *out, const struct nl_result *res, const struct b
 	for (size_t i = 0; i < res->n; i++) {
 		const struct nl_err *e = &res->errs[i];
 		const struct batch_msg *m = batch_find_seq(b, e->seq);
-		const char *why = strerror(-e->error);
+		/* -INT_MIN overflows: nl_err is trusted no further than needed */
+		const char *why = strerror(e->error < 0 && e->error >= -4095 ? -e->error : EPROTO);
 		char kmsg[200] = "";
 
 		if (e->msg[0])
 			snprintf(kmsg, sizeof(kmsg), " (kernel: %s)", e->msg);
 		if (e->error == -EPERM) {
-			/* the kernel refuses the whole batch the same way */
+			/* the commit helper holds CAP_NET_ADMIN (it checked when it
+			 * started), so the usual cause is a table another process
+			 * owns (nft table flag "owner"): only that process may
+			 * change it. The kernel refuses the whole batch alike. */
 			sb_printf(out,
-				  "%s: error: the kernel refused the change: %s; changing the firewall needs CAP_NET_ADMIN (run as root)\n",
+				  "%s: error: the kernel refused the change: %s; the table is probably owned by another process (nft table flag 'owner'), which alone may change or delete it\n",
 				  prog, why);
 			return;
 		}

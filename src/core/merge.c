@@ -362,6 +362,14 @@ static uint32_t rule_chain(struct merger *M, const struct ir_rule *r)
 	if (r->verdict == IV_REJECT && r->reject_type != 1 /* NFT_REJECT_TCP_RST */) {
 		nr->reject_type = 2; /* NFT_REJECT_ICMPX_UNREACH */
 		nr->reject_code = 1; /* NFT_REJECT_ICMPX_PORT_UNREACH */
+	} else if (r->verdict == IV_REJECT) {
+		/* a TCP reset needs TCP: nft reads `reject with tcp reset` as
+		 * `meta l4proto tcp reject ...`, so say it, and both agree */
+		nr->m = xzalloc(sizeof(*nr->m));
+		nr->nm = 1;
+		nr->m->key = K_L4PROTO;
+		nr->m->op = OP_EQ;
+		nr->m->v.lo = nr->m->v.hi = 6; /* IPPROTO_TCP */
 	}
 	t->nrules++;
 	M->rule_chain[r->origin] = (uint32_t)t->nchains + 1;

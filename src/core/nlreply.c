@@ -69,7 +69,13 @@ int nlreply_parse(const void *buf, size_t len, struct nl_result *res)
 			o = &res->errs[res->n++];
 			memset(o, 0, sizeof(*o));
 			o->seq = e->msg.nlmsg_seq;
-			o->error = e->error > 0 ? -e->error : e->error;
+			/* a negative errno; anything else is not one, but still a failure */
+			if (e->error < 0 && e->error >= -4095)
+				o->error = e->error;
+			else if (e->error > 0 && e->error <= 4095)
+				o->error = -e->error;
+			else
+				o->error = -EPROTO;
 			if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
 				ext_ack(nlh, e, payload, o);
 		}

@@ -17,6 +17,9 @@ struct ck {
 	struct diags *d;
 	struct policy *pol;
 	const struct policy_opts *opts;
+	struct pset **byname;  /* pol->sets sorted by name, for lookups */
+	unsigned unknown_sets; /* how many unknown-set errors so far */
+	uint64_t field;        /* numbers each rule field, to spot repeated @refs */
 };
 
 const char *chain_name(enum chain_id c)
@@ -64,29 +67,32 @@ static bool quiet(const struct ynode *n)
 	return n && n->bad;
 }
 
+/* Edits between two names, a swap of neighbours counting as one. */
 static unsigned distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	unsigned row[NAME_MAX_LEN + 2];
+	unsigned d[NAME_MAX_LEN + 1][NAME_MAX_LEN + 1];
 
 	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
 		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
+		d[0][j] = (unsigned)j;
 	for (size_t i = 1; i <= la; i++) {
-		unsigned prev = row[0];
-		row[0] = (unsigned)i;
 		for (size_t j = 1; j <= lb; j++) {
-			unsigned cur = row[j], best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
+			unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
 	}
-	return row[lb];
+	return d[la][lb];
 }
 
 /* ---- top level ---- */
@@ -191,14 +197,19 @@ void setfile_parse(const char *file, const char *buf, size_t len, struct pset *s
 		struct srcloc l = { file, line, (unsigned)(a - start + 1) };
 		for (size_t k = a; k < b; k++) {
 			unsigned char ch = (unsigned char)buf[k];
-			if (ch == ' ' || ch == '\t') {
+			if ((ch < 0x20 && ch != '\t') || ch >= 0x7f) {
+				/* binary data: one error (not one per "line" of it), and
+				 * never its bytes in a message */
+				l.col = (unsigned)(k - start + 1);
+				diag_err(d, l, "not a text file: byte 0x%02x; a set file holds one %s a line",
+					 ch, set->type == PSET_CIDR ? "address or prefix" : "port or range");
+				return;
+			}
+		}
+		for (size_t k = a; k < b; k++) {
+			if (buf[k] == ' ' || buf[k] == '\t') {
 				diag_err(d, l, "one entry a line: '%.*s' holds more than one", (int)(b - a),
 					 buf + a);
-				goto next;
-			}
-			if (ch < 0x20 || ch >= 0x7f) {
-				diag_err(d, l, "not a text line (byte 0x%02x); set files hold one %s a line",
-					 ch, set->type == PSET_CIDR ? "address or prefix" : "port or range");
 				goto next;
 			}
 		}
@@ -275,6 +286,11 @@ static void load_set_file(struct ck *c, struct pset *s, const char *path, const 
 	setfile_parse(shown, buf, len, s, c->d);
 }
 
+static int cmp_set_name(const void *a, const void *b)
+{
+	return strcmp((*(struct pset *const *)a)->name, (*(struct pset *const *)b)->name);
+}
+
 static void check_sets(struct ck *c, const struct pdoc *pd)
 {
 	const struct ynode *sn = ynode_get(c->root, "sets");
@@ -342,22 +358,29 @@ static void check_sets(struct ck *c, const struct pdoc *pd)
 		ivlist_merge(&s->v6);
 		ivlist_normalize(&s->ports);
 	}
+	/* a sorted index: a policy may hold many sets and many references */
+	c->byname = xcalloc(c->pol->nsets, sizeof(*c->byname));
+	for (size_t i = 0; i < c->pol->nsets; i++)
+		c->byname[i] = &c->pol->sets[i];
+	qsort(c->byname, c->pol->nsets, sizeof(*c->byname), cmp_set_name);
 }
 
-static struct pset *find_set(struct policy *pol, const char *name)
+static struct pset *find_set(struct ck *c, const char *name)
 {
-	for (size_t i = 0; i < pol->nsets; i++)
-		if (streq(pol->sets[i].name, name))
-			return &pol->sets[i];
-	return NULL;
+	struct pset key = { .name = (char *)name }, *kp = &key, **r;
+
+	r = bsearch(&kp, c->byname, c->pol->nsets, sizeof(*c->byname), cmp_set_name);
+	return r ? *r : NULL;
 }
 
 static void unknown_set(struct ck *c, const struct ynode *n, const char *name)
 {
 	const char *best = NULL;
 	unsigned bestd = 3;
+	/* a suggestion costs a comparison with every set: only for the first few */
+	bool suggest = c->unknown_sets++ < 64;
 
-	for (size_t i = 0; i < c->pol->nsets; i++) {
+	for (size_t i = 0; suggest && i < c->pol->nsets; i++) {
 		unsigned dd = distance(name, c->pol->sets[i].name);
 		if (dd < bestd) {
 			bestd = dd;
@@ -385,6 +408,8 @@ static void check_addr(struct ck *c, const struct ynode *rn, const char *key, ch
 	if (!ynode_get(rn, key))
 		return;
 	pa->present = true;
+	c->field++;
+	pa->refs = xcalloc(n, sizeof(*pa->refs)); /* at most one per value */
 	for (unsigned i = 0; i < n; i++) {
 		const struct ynode *en = elem_node(rn, key, i);
 		const char *v = vals[i], *why;
@@ -394,7 +419,7 @@ static void check_addr(struct ck *c, const struct ynode *rn, const char *key, ch
 		if (quiet(en))
 			continue;
 		if (v[0] == '@') {
-			struct pset *s = find_set(c->pol, v + 1);
+			struct pset *s = find_set(c, v + 1);
 			if (!s) {
 				unknown_set(c, en, v + 1);
 				continue;
@@ -405,7 +430,9 @@ static void check_addr(struct ck *c, const struct ynode *rn, const char *key, ch
 					 "set '@%s' holds ports; '%s' needs a set of type cidr", s->name, key);
 				continue;
 			}
-			pa->refs = xreallocarray(pa->refs, pa->nrefs + 1, sizeof(*pa->refs));
+			if (s->seen_in == c->field)
+				continue; /* listed twice: one kernel rule is enough */
+			s->seen_in = c->field;
 			pa->refs[pa->nrefs++] = s;
 			continue;
 		}
@@ -425,6 +452,8 @@ static void check_port(struct ck *c, const struct ynode *rn, const char *key, ch
 	if (!ynode_get(rn, key))
 		return;
 	pp->present = true;
+	c->field++;
+	pp->refs = xcalloc(n, sizeof(*pp->refs)); /* at most one per value */
 	for (unsigned i = 0; i < n; i++) {
 		const struct ynode *en = elem_node(rn, key, i);
 		const char *v = vals[i], *why;
@@ -433,7 +462,7 @@ static void check_port(struct ck *c, const struct ynode *rn, const char *key, ch
 		if (quiet(en))
 			continue;
 		if (v[0] == '@') {
-			struct pset *s = find_set(c->pol, v + 1);
+			struct pset *s = find_set(c, v + 1);
 			if (!s) {
 				unknown_set(c, en, v + 1);
 				continue;
@@ -445,7 +474,9 @@ static void check_port(struct ck *c, const struct ynode *rn, const char *key, ch
 					 key);
 				continue;
 			}
-			pp->refs = xreallocarray(pp->refs, pp->nrefs + 1, sizeof(*pp->refs));
+			if (s->seen_in == c->field)
+				continue;
+			s->seen_in = c->field;
 			pp->refs[pp->nrefs++] = s;
 			continue;
 		}
@@ -466,6 +497,10 @@ static bool valid_ifname(const char *s, const char **why)
 		*why = "interface names are 1 to 15 characters long";
 		return false;
 	}
+	if (!strcmp(s, ".") || !strcmp(s, "..")) {
+		*why = "'.' and '..' cannot name an interface";
+		return false;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch <= ' ' || ch >= 0x7f || ch == '/' || ch == '"' || ch == '\\' || ch == ':') {
@@ -484,6 +519,40 @@ static bool valid_ifname(const char *s, const char **why)
 	return true;
 }
 
+static int cmp_name_slot(const void *a, const void *b)
+{
+	char *const *x = *(char **const *)a, *const *y = *(char **const *)b;
+	int c = strcmp(*x, *y);
+
+	if (c)
+		return c;
+	return x < y ? -1 : x > y; /* list order */
+}
+
+/* Drops repeated names, keeping the first of each; by sorting, since a list
+ * may be long. */
+static void ifnames_dedup(struct pifname *pi)
+{
+	_cleanup_free_ char ***v = xcalloc(pi->n, sizeof(*v));
+	size_t o = 0;
+
+	for (size_t i = 0; i < pi->n; i++)
+		v[i] = &pi->names[i];
+	qsort(v, pi->n, sizeof(*v), cmp_name_slot);
+	for (size_t i = 1, first = 0; i < pi->n; i++) {
+		if (!streq(*v[i], *v[first])) {
+			first = i;
+			continue;
+		}
+		free(*v[i]);
+		*v[i] = NULL;
+	}
+	for (size_t i = 0; i < pi->n; i++)
+		if (pi->names[i])
+			pi->names[o++] = pi->names[i];
+	pi->n = o;
+}
+
 static void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals,
 			 unsigned n, struct pifname *pi)
 {
@@ -494,7 +563,6 @@ static void check_ifname(struct ck *c, const struct ynode *rn, const char *key, 
 	for (unsigned i = 0; i < n; i++) {
 		const struct ynode *en = elem_node(rn, key, i);
 		const char *why;
-		bool dup = false;
 
 		if (quiet(en))
 			continue;
@@ -502,11 +570,24 @@ static void check_ifname(struct ck *c, const struct ynode *rn, const char *key, 
 			diag_err(c->d, at(c, en), "bad interface name '%s' in '%s': %s", vals[i], key, why);
 			continue;
 		}
-		for (size_t j = 0; j < pi->n; j++)
-			dup |= streq(pi->names[j], vals[i]);
-		if (!dup)
-			pi->names[pi->n++] = xstrdup(vals[i]);
+		pi->names[pi->n++] = xstrdup(vals[i]);
 	}
+	ifnames_dedup(pi);
+}
+
+/* Exact names share one anonymous set; each wildcard is its own rule. */
+static uint64_t ifname_alts(const struct pifname *pi)
+{
+	uint64_t wild = 0, exact = 0;
+
+	for (size_t i = 0; i < pi->n; i++) {
+		size_t l = strlen(pi->names[i]);
+		if (l && pi->names[i][l - 1] == '*')
+			wild++;
+		else
+			exact = 1;
+	}
+	return wild + exact;
 }
 
 static unsigned families_of_addr(const struct paddr *pa)
@@ -582,10 +663,13 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 
 	/* comment: documentation, printed by show */
 	if (dr->comment) {
-		size_t n = strlen(dr->comment);
+		size_t n = 0;
 		bool ctl = false;
-		for (size_t i = 0; i < n; i++)
-			ctl |= (unsigned char)dr->comment[i] < 0x20;
+		/* characters, not bytes: UTF-8 continuation bytes do not count */
+		for (const char *p = dr->comment; *p; p++) {
+			ctl |= (unsigned char)*p < 0x20;
+			n += ((unsigned char)*p & 0xc0) != 0x80;
+		}
 		if (n > 256)
 			diag_err(c->d, at(c, ynode_get(rn, "comment")),
 				 "comment is %zu characters long; the limit is 256", n);
@@ -700,11 +784,66 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 			 why);
 		free((char *)why);
 	}
+
+	/* A rule becomes one kernel rule per combination of alternatives (each
+	 * set reference, each interface wildcard, the literal values) and
+	 * address family: keep the product bounded. */
+	uint64_t n = (fs & fd & fp) == 3 && (r->src.present || r->dst.present) ? 2 : 1;
+	uint64_t alts[] = {
+		r->src.present ? (r->src.v4.n || r->src.v6.n) + r->src.nrefs : 1,
+		r->dst.present ? (r->dst.v4.n || r->dst.v6.n) + r->dst.nrefs : 1,
+		r->sport.present ? (r->sport.lit.n > 0) + r->sport.nrefs : 1,
+		r->dport.present ? (r->dport.lit.n > 0) + r->dport.nrefs : 1,
+		r->iif.present ? ifname_alts(&r->iif) : 1,
+		r->oif.present ? ifname_alts(&r->oif) : 1,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(alts); i++) {
+		n *= alts[i] ? alts[i] : 1;
+		if (n > RULE_MAX_EXPANSION)
+			break;
+	}
+	if (n > RULE_MAX_EXPANSION)
+		diag_err(c->d, r->loc,
+			 "rule '%s' would become more than %u kernel rules (one per combination of its set references, interface names and address families); put the values into fewer sets",
+			 r->name ? r->name : "", RULE_MAX_EXPANSION);
+}
+
+static int cmp_rule_name(const void *a, const void *b)
+{
+	const struct prule *x = *(struct prule *const *)a, *y = *(struct prule *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Duplicate rule names, found by sorting (not pairwise: 65535 rules is legal). */
+static void check_rule_names(struct ck *c, const struct ynode **name_at)
+{
+	struct policy *pol = c->pol;
+	_cleanup_free_ struct prule **v = xcalloc(pol->nrules, sizeof(*v));
+	size_t m = 0, first = 0;
+
+	for (size_t i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].name && valid_name(pol->rules[i].name, true))
+			v[m++] = &pol->rules[i];
+	qsort(v, m, sizeof(*v), cmp_rule_name);
+	for (size_t i = 1; i < m; i++) {
+		if (!streq(v[i]->name, v[first]->name)) {
+			first = i;
+			continue;
+		}
+		diag_err(c->d, at(c, name_at[v[i]->index]),
+			 "duplicate rule name '%s' (first used at line %u)", v[i]->name,
+			 v[first]->loc.line);
+	}
 }
 
 static void check_rules(struct ck *c, const struct pdoc *pd)
 {
 	const struct ynode *rs = ynode_get(c->root, "rules");
+	_cleanup_free_ const struct ynode **name_at = NULL;
 
 	if (pd->rules_count > POLICY_MAX_RULES) {
 		diag_err(c->d, at(c, rs), "the policy has %u rules; the limit is %u", pd->rules_count,
@@ -712,6 +851,7 @@ static void check_rules(struct ck *c, const struct pdoc *pd)
 		return;
 	}
 	c->pol->rules = xcalloc(pd->rules_count, sizeof(*c->pol->rules));
+	name_at = xcalloc(pd->rules_count, sizeof(*name_at));
 	for (unsigned i = 0; i < pd->rules_count; i++) {
 		const struct pdoc_rule *dr = &pd->rules[i];
 		const struct ynode *rn = rs && rs->kind == YN_SEQ && i < rs->n ? &rs->kids[i] : NULL;
@@ -723,23 +863,16 @@ static void check_rules(struct ck *c, const struct pdoc *pd)
 		c->pol->nrules++;
 		if (dr->name) {
 			const struct ynode *nn = ynode_get(rn, "name");
-			if (!valid_name(dr->name, true)) {
+			if (!valid_name(dr->name, true))
 				diag_err(c->d, at(c, nn),
 					 "invalid rule name '%s': use lower-case letters, digits, '_' or '-', up to 32, starting with a letter or digit",
 					 dr->name);
-			} else {
-				for (size_t j = 0; j + 1 < c->pol->nrules; j++)
-					if (streq(c->pol->rules[j].name, dr->name)) {
-						diag_err(c->d, at(c, nn),
-							 "duplicate rule name '%s' (first used at line %u)",
-							 dr->name, c->pol->rules[j].loc.line);
-						break;
-					}
-			}
+			name_at[r->index] = nn;
 			r->name = xstrdup(dr->name);
 		}
 		check_rule(c, dr, rn, r);
 	}
+	check_rule_names(c, name_at);
 }
 
 int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct policy_opts *opts,
@@ -760,6 +893,7 @@ int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct pol
 		if (!pol->sets[i].uses)
 			diag_warn(d, pol->sets[i].loc, "set '%s' is not used by any rule",
 				  pol->sets[i].name);
+	free(c.byname);
 	return d->nerr > errs ? -EINVAL : 0;
 }
 
@@ -825,6 +959,9 @@ int policy_compile_buffer(const char *file, const char *buf, size_t len,
 	if (r == 0 && d->nerr)
 		r = -EINVAL;
 out:
+	/* nothing of an invalid policy is usable: callers only print d */
+	if (r < 0)
+		policy_free(pol);
 	pdoc_free(pd);
 	ydoc_free(&doc);
 	return r;

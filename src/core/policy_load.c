@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libcyaml schema for the canonical policy document (see policy_yaml.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <cyaml/cyaml.h>
 
 #include "vigil/policy_load.h"
@@ -82,9 +84,42 @@ static void quiet_log(cyaml_log_t level, void *ctx, const char *fmt, va_list arg
 	(void)args;
 }
 
+/*
+ * libcyaml grows a sequence by one realloc per entry. With an allocator
+ * whose realloc moves the block every time (AddressSanitizer's; glibc's
+ * whenever the block is not the last one), loading 65535 rules or a long
+ * element list copies O(n^2) bytes. This one keeps each block's capacity in
+ * a header and grows it by half each time: amortised O(n).
+ */
+#define MEM_HDR 16 /* keeps malloc's 16-byte alignment */
+
+static void *amortised_mem(void *ctx, void *ptr, size_t size)
+{
+	size_t *base = ptr ? (size_t *)(void *)((char *)ptr - MEM_HDR) : NULL;
+	size_t cap;
+
+	(void)ctx;
+	if (size == 0) {
+		free(base);
+		return NULL;
+	}
+	if (base && size <= base[0])
+		return ptr;
+	cap = base ? base[0] + base[0] / 2 : 0;
+	if (cap < size)
+		cap = size;
+	if (cap > SIZE_MAX - MEM_HDR)
+		return NULL;
+	base = realloc(base, MEM_HDR + cap); /* on failure ptr stays valid */
+	if (!base)
+		return NULL;
+	base[0] = cap;
+	return (char *)base + MEM_HDR;
+}
+
 static const cyaml_config_t config = {
 	.log_fn = quiet_log,
-	.mem_fn = cyaml_mem,
+	.mem_fn = amortised_mem,
 	.log_level = CYAML_LOG_ERROR,
 	.flags = CYAML_CFG_NO_ALIAS,
 };

@@ -321,8 +321,12 @@ static int build_tree(const char *file, const char *buf, size_t len, struct ynod
 	/* close what an early stop left open, so the tree is well formed */
 	while (b.depth > 0) {
 		struct ynode *n = b.stack[--b.depth];
-		if (n->kind == YN_MAP)
-			n->n /= 2;
+		if (n->kind != YN_MAP)
+			continue;
+		/* a key whose value never came: drop it, or it is never freed */
+		if (n->n % 2)
+			ynode_free(&n->kids[--n->n]);
+		n->n /= 2;
 	}
 	if (!b.have_root) {
 		root->kind = YN_SCALAR;
@@ -422,27 +426,35 @@ static const char *kind_name(const struct ynode *n)
 	}
 }
 
+/*
+ * Edits between two words, a swap of neighbours counting as one (optimal
+ * string alignment): "dprot" is one edit from "dport", two from "proto".
+ */
 static unsigned edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	unsigned row[64];
+	unsigned d[64][64];
 
 	if (la >= 63 || lb >= 63)
 		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
+		d[0][j] = (unsigned)j;
 	for (size_t i = 1; i <= la; i++) {
-		unsigned prev = row[0];
-		row[0] = (unsigned)i;
 		for (size_t j = 1; j <= lb; j++) {
-			unsigned cur = row[j];
-			unsigned sub = prev + (a[i - 1] != b[j - 1]);
-			unsigned del = row[j] + 1, ins = row[j - 1] + 1;
-			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-			prev = cur;
+			unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
 	}
-	return row[lb];
+	return d[la][lb];
 }
 
 static void unknown_key(struct walk *w, const struct ynode *k, const struct field *fields,
@@ -550,6 +562,37 @@ static void walk_list(struct walk *w, struct ynode *n, const char *key, bool emp
 static void walk_fields(struct walk *w, struct ynode *map, const struct field *fields,
 			const char *what, const char *name);
 
+static int cmp_key_node(const void *a, const void *b)
+{
+	const struct ynode *x = *(struct ynode *const *)a, *y = *(struct ynode *const *)b;
+	int c = strcmp(x->val, y->val);
+
+	if (c)
+		return c;
+	return x < y ? -1 : x > y; /* document order */
+}
+
+/* Duplicate set names, found by sorting (not pairwise: there may be many). */
+static void mark_duplicate_sets(struct walk *w, struct ynode *n)
+{
+	_cleanup_free_ struct ynode **v = xcalloc(n->n, sizeof(*v));
+	size_t m = 0, first = 0;
+
+	for (uint32_t i = 0; i < n->n; i++)
+		if (n->kids[2 * i].kind == YN_SCALAR && !n->kids[2 * i].bad)
+			v[m++] = &n->kids[2 * i];
+	qsort(v, m, sizeof(*v), cmp_key_node);
+	for (size_t i = 1; i < m; i++) {
+		if (!streq(v[i]->val, v[first]->val)) {
+			first = i;
+			continue;
+		}
+		diag_err(w->d, loc(w, v[i]), "duplicate set '%s' (first defined at line %u)",
+			 v[i]->val, v[first]->line);
+		v[i]->bad = true;
+	}
+}
+
 static void walk_sets(struct walk *w, struct ynode *n, const struct field *sub)
 {
 	if (n->kind == YN_SCALAR && n->null)
@@ -560,22 +603,15 @@ static void walk_sets(struct walk *w, struct ynode *n, const struct field *sub)
 		n->bad = true;
 		return;
 	}
+	mark_duplicate_sets(w, n);
 	emit_str(w, "sets");
 	emit_seq_start(w);
 	for (uint32_t i = 0; i < n->n; i++) {
 		struct ynode *k = &n->kids[2 * i], *v = &n->kids[2 * i + 1];
-		const char *name = k->kind == YN_SCALAR && !k->bad ? k->val : "";
+		/* aliases (bad) hold ""; duplicates (bad) keep their name */
+		const char *name = k->kind == YN_SCALAR ? k->val : "";
 		_cleanup_free_ char *what = xasprintf("set '%s'", name);
 
-		for (uint32_t j = 0; j < i; j++) {
-			const struct ynode *o = &n->kids[2 * j];
-			if (o->kind == YN_SCALAR && streq(o->val, name) && !k->bad) {
-				diag_err(w->d, loc(w, k), "duplicate set '%s' (first defined at line %u)",
-					 name, o->line);
-				k->bad = true;
-				break;
-			}
-		}
 		if (v->kind != YN_MAP) {
 			if (!v->bad)
 				diag_err(w->d, loc(w, v->null ? k : v),

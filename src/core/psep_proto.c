@@ -18,6 +18,7 @@ int psep_check_request(const struct psep_hdr *h, const char **why)
 		}
 		return 0;
 	case PSEP_REQ_GETGEN:
+	case PSEP_REQ_CT_STATS:
 		if (h->len != 0) {
 			*why = "request takes no payload";
 			return -EPROTO;
@@ -65,9 +66,6 @@ int psep_check_reply(const struct psep_hdr *h, uint16_t expect, const char **why
 		break;
 	case PSEP_REP_CT_STATS:
 		want = sizeof(struct psep_ct_stats);
-		break;
-	case PSEP_REP_FD:
-		want = sizeof(struct psep_fd);
 		break;
 	default:
 		*why = "unknown reply type";

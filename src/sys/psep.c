@@ -25,6 +25,7 @@
 #include <linux/netlink.h>
 
 #include "vigil/batch.h"
+#include "vigil/ctsock.h"
 #include "vigil/ir.h"
 #include "vigil/nl.h"
 #include "vigil/psep.h"
@@ -390,6 +391,12 @@ static void __attribute__((noreturn)) helper_main(int fd, const char *table, boo
 		case PSEP_REQ_VALIDATE:
 			r = serve_batch(fd, &nl, table, force, h.len, h.type == PSEP_REQ_VALIDATE);
 			break;
+		case PSEP_REQ_CT_STATS: {
+			struct psep_ct_stats st = { 0, 0, 0 };
+			st.status = ctsock_insert_count(&st.inserts);
+			r = send_msg(fd, PSEP_REP_CT_STATS, &st, sizeof(st), NULL, 0);
+			break;
+		}
 		case PSEP_REQ_GETGEN: {
 			struct psep_gen g = { 0, 0 };
 			g.status = nl_get_genid(&nl, &g.genid);
@@ -533,6 +540,24 @@ int psep_getgen(struct psep *p, uint32_t *genid)
 	if (g.status < 0)
 		return g.status;
 	*genid = g.genid;
+	return 0;
+}
+
+int psep_ct_inserts(struct psep *p, uint64_t *inserts)
+{
+	struct psep_hdr h;
+	struct psep_ct_stats st;
+	int r = send_msg(p->fd, PSEP_REQ_CT_STATS, NULL, 0, NULL, 0);
+
+	if (r == 0)
+		r = read_reply(p, PSEP_REP_CT_STATS, &h);
+	if (r == 0)
+		r = read_full(p->fd, &st, sizeof(st));
+	if (r < 0)
+		return r;
+	if (st.status < 0)
+		return st.status;
+	*inserts = st.inserts;
 	return 0;
 }
 

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_AGG_H
+#define VIGIL_AGG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/ct.h"
+
+/*
+ * Per-minute flow aggregate (pure, single-threaded: the caller serialises
+ * access, e.g. two aggregates swapped under a lock between the reader and
+ * the writer). Conntrack events are folded into rows keyed by
+ * (minute, family, proto, src, dst, dport, rule); observer statistics are
+ * kept per minute next to them. agg_drain() hands everything to a sink and
+ * starts over.
+ *
+ * Memory is bounded: the row table grows (open addressing, doubling) up to
+ * max_rows; an event that would need a new row beyond that is not aggregated
+ * but counted in the minute's agg_obs.overflow, so the loss is reported.
+ */
+
+enum {
+	AGG_F_NO_SOURCES = 1u << 0, /* drop src from the key (high-cardinality hosts) */
+};
+
+struct agg_key {
+	int64_t minute;   /* Unix time (seconds) of the minute's start */
+	uint8_t src[16];  /* all zero with AGG_F_NO_SOURCES; IPv4 in the first 4 bytes */
+	uint8_t dst[16];
+	uint16_t dport;   /* tcp/udp/sctp/dccp/udplite port, icmp/icmpv6 type, else 0 */
+	uint16_t rule;    /* ct mark >> IR_MARK_SHIFT: 0 = not vigild's, else rule index + 1 */
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t proto;    /* IPPROTO_* */
+	uint8_t src_any;  /* 1: src was dropped (AGG_F_NO_SOURCES), 0.0.0.0 is a real src */
+	uint8_t pad;      /* always zero (keys are hashed and compared as bytes) */
+};
+
+struct agg_val {
+	uint64_t flows;       /* NEW events */
+	uint64_t packets;     /* both directions, summed over destroys with counters */
+	uint64_t bytes;       /* both directions, summed over destroys with counters */
+	uint64_t duration_ms; /* summed over destroys carrying start and stop timestamps */
+	uint64_t destroys;    /* DESTROY events that carried counters */
+};
+
+struct agg_row {
+	struct agg_key key;
+	struct agg_val val;
+};
+
+/* Observer statistics of one minute (all deltas within that minute). */
+struct agg_obs {
+	uint64_t events;         /* events handed to agg_add (every type) */
+	uint64_t new_events;     /* of which NEW */
+	uint64_t lost;           /* socket drops (SO_MEMINFO SK_MEMINFO_DROPS delta) */
+	uint64_t enobufs;        /* ENOBUFS episodes */
+	uint64_t kernel_inserts; /* conntrack "insert" statistic delta */
+	uint64_t overflow;       /* events not aggregated because max_rows was reached */
+	uint64_t bad;            /* messages that failed to parse */
+};
+
+struct agg;
+
+/* Rows per drain (about 80 bytes each plus 8 of index): ~22 MiB at the cap. */
+#define AGG_DEFAULT_MAX_ROWS (1u << 18)
+
+/*
+ * Creates an aggregate. flags: AGG_F_*. max_rows: the row cap (0 = default
+ * AGG_DEFAULT_MAX_ROWS). seed: random bits for the hash (keys come from the
+ * network; a secret seed keeps chosen collisions out). Aborts on OOM (xmalloc).
+ */
+struct agg *agg_new(unsigned flags, size_t max_rows, uint64_t seed);
+void agg_free(struct agg *a);
+
+/*
+ * Folds one event into the row of the minute containing now (Unix seconds,
+ * the time the event was received). NEW adds a flow; DESTROY adds its
+ * counters (when present) and duration (when both timestamps are present);
+ * UPDATE is only counted in the observer stats. Returns 0, or -ENOSPC when
+ * the row cap was reached (the event is then counted in overflow).
+ */
+int agg_add(struct agg *a, const struct ct_event *ev, int64_t now);
+
+/*
+ * Adds observer deltas to the minute containing now; creates that minute's
+ * observer row even when all deltas are zero, so "the observer ran in this
+ * minute" is recorded. delta may be NULL.
+ */
+void agg_add_obs(struct agg *a, int64_t now, const struct agg_obs *delta);
+
+/* Rows and observer minutes currently held, and the bytes the table uses. */
+size_t agg_rows(const struct agg *a);
+size_t agg_obs_minutes(const struct agg *a);
+size_t agg_memory(const struct agg *a);
+
+/*
+ * Where agg_drain sends things. Any callback may be NULL. A callback
+ * returning < 0 stops the drain and nothing is reset, so the same data can be
+ * drained again later (a store rolls its transaction back meanwhile). done()
+ * runs after the last row and observer minute: a store commits there, and
+ * only a successful commit lets the aggregate forget what it handed over.
+ */
+struct agg_sink {
+	int (*row)(void *ctx, const struct agg_row *row);
+	int (*obs)(void *ctx, int64_t minute, const struct agg_obs *obs);
+	int (*done)(void *ctx);
+};
+
+/*
+ * Hands every row, then every observer minute, to the sink (rows in the order
+ * they were first seen), calls done(), and if nothing failed empties the
+ * aggregate (keeping its capacity). Returns 0 or the first negative return
+ * of a callback (the aggregate is then unchanged).
+ */
+int agg_drain(struct agg *a, const struct agg_sink *sink, void *ctx);
+
+/* The minute (Unix seconds of its start) containing t; floors negatives too. */
+int64_t agg_minute(int64_t t);
+
+#endif

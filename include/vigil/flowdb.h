@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_FLOWDB_H
+#define VIGIL_FLOWDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/agg.h"
+
+/*
+ * The flows database (SQLite, schema in schemas/flows.sql, embedded at build
+ * time). One writer (vigild watch) and any number of read-only readers
+ * (vigild flows/status) at once: WAL mode, readers never block the writer.
+ *
+ * Errors are negative errnos; the text of the last one (for people) is
+ * copied into the caller's buffer of FLOWDB_ERRLEN bytes or kept in the
+ * handle (flowdb_errmsg). Not thread-safe: one handle per thread.
+ */
+
+#define FLOWDB_DEFAULT_PATH "/var/lib/vigil/flows.db"
+#define FLOWDB_ERRLEN 256
+#define FLOWDB_BUSY_TIMEOUT_MS 5000
+/* journal_size_limit: the WAL file is cut back to this after a checkpoint */
+#define FLOWDB_WAL_LIMIT (16 * 1024 * 1024)
+
+struct flowdb;
+
+enum {
+	FLOWDB_RDONLY = 1u << 0, /* query only; never creates or migrates */
+};
+
+/*
+ * Opens (creating it when absent, unless FLOWDB_RDONLY) the database at path
+ * and brings its schema to the newest version. Read-write handles set WAL,
+ * synchronous=NORMAL, busy_timeout, journal_size_limit, auto_vacuum =
+ * INCREMENTAL (on a new file, before the first table), and keep the WAL and
+ * shared-memory files after close (SQLITE_FCNTL_PERSIST_WAL) so readers
+ * without write access to the directory can always open the database.
+ * Returns 0 and *ret, or:
+ *   -ENOENT           no such file (read-only)
+ *   -EACCES/-EROFS    no permission
+ *   -EPROTONOSUPPORT  the file's schema is newer than this vigild knows
+ *   -ENOMSG           not a vigild flows database (read-only, no schema)
+ *   -EBADMSG          not an SQLite database, or corrupt
+ *   -EIO ...          other SQLite failures
+ * err (may be NULL) receives a message for people on failure.
+ */
+int flowdb_open(const char *path, unsigned flags, struct flowdb **ret, char *err);
+void flowdb_close(struct flowdb *db);
+
+/*
+ * flowdb_open with another schema text in the format of schemas/flows.sql
+ * (the migration tests use it to play future versions).
+ */
+int flowdb_open_schema(const char *path, unsigned flags, const char *schema,
+		       struct flowdb **ret, char *err);
+
+/* The message of the last failure on db ("" if none). Valid until the next call. */
+const char *flowdb_errmsg(const struct flowdb *db);
+
+/* The schema version this build creates, and the one the open file has. */
+int flowdb_schema_latest(void);
+int flowdb_schema_version(struct flowdb *db);
+
+/*
+ * Writes everything agg holds in ONE transaction (BEGIN IMMEDIATE, prepared
+ * UPSERTs reused across flushes, COMMIT) and empties agg only if the commit
+ * succeeded; on failure agg is unchanged and the transaction rolled back,
+ * so a later flush writes it all. rules[i] names rule index i (the policy's
+ * rule order, i.e. ct mark >> 16 == i + 1); a mark beyond nrules is stored
+ * as "#<index>", no mark as ''. Returns 0 or negative errno.
+ */
+int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules);
+
+/*
+ * Deletes flows and observer rows of minutes before cutoff (Unix seconds),
+ * in one transaction, then runs PRAGMA incremental_vacuum and a passive
+ * checkpoint so the file shrinks. *deleted (may be NULL) gets the number of
+ * rows removed. Returns 0 or negative errno.
+ */
+int flowdb_retention(struct flowdb *db, int64_t cutoff, uint64_t *deleted);
+
+/* Sets / reads a meta key. get: *value is malloc'd; -ENOENT when absent. */
+int flowdb_meta_set(struct flowdb *db, const char *key, const char *value);
+int flowdb_meta_get(struct flowdb *db, const char *key, char **value);
+
+/* ---- queries (vigild flows) ---- */
+
+enum flowdb_by {
+	FLOWDB_BY_NONE = 0, /* the stored per-minute rows */
+	FLOWDB_BY_SRC,
+	FLOWDB_BY_DST,
+	FLOWDB_BY_DPORT,    /* grouped by (proto, dport) */
+	FLOWDB_BY_RULE,
+};
+
+struct flowdb_query {
+	int64_t since, until; /* rows with since <= minute < until (Unix seconds) */
+	const char *rule;     /* NULL: any; "": flows no vigild rule accepted */
+	enum flowdb_by by;
+	size_t top;           /* 0: all. BY_NONE: the top rows by flows, else the top groups */
+};
+
+/*
+ * One result. Strings are valid during the callback only. With by != NONE,
+ * only the grouped column(s) are set (others NULL / -1), minute is the first
+ * and last_minute the last minute of the group in the window.
+ */
+struct flowdb_row {
+	int64_t minute, last_minute;
+	int family;               /* 4 or 6; 0 when grouped away */
+	int proto;                /* -1 when grouped away */
+	const char *src;          /* NULL: aggregated or grouped away */
+	const char *dst;          /* NULL: grouped away */
+	int dport;                /* -1: grouped away */
+	const char *rule;         /* NULL: no vigild rule (or grouped away with by != RULE) */
+	uint64_t flows;
+	bool counted;             /* a DESTROY with counters was seen: packets/bytes known */
+	uint64_t packets, bytes, duration_ms, destroys;
+};
+
+/*
+ * Runs q and calls cb for each row (stops and returns cb's value if < 0).
+ * Ordering: BY_NONE without top by minute then flows (descending); with top,
+ * or grouped, by flows then bytes (descending). Returns the number of rows
+ * or negative errno.
+ */
+int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
+		 int (*cb)(void *ctx, const struct flowdb_row *row), void *ctx);
+
+/* Observer figures summed over [since, until). */
+struct flowdb_loss {
+	uint64_t minutes;         /* minutes with an observer row */
+	int64_t first, last;      /* first and last such minute; 0 when none */
+	uint64_t events, new_events, lost, enobufs, kernel_inserts, overflow, bad;
+};
+int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_loss *out);
+
+#endif

@@ -1,0 +1,69 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
+--
+-- The vigild flows database (vigild watch writes it, vigild flows reads it).
+--
+-- This file is the single source of truth for the schema: vigild embeds it
+-- at build time. Each line "-- migration N" starts the statements that take
+-- the schema from version N-1 to N. vigild runs the missing ones in order,
+-- inside one transaction, and records N in PRAGMA user_version. A database
+-- whose user_version is newer than the last migration here is refused.
+-- Never edit a migration that has been released: append a new one.
+--
+-- Conventions:
+--   minute   Unix time (UTC, seconds) of the start of the minute.
+--   ''       stands for "none" in key columns (src aggregated away, flow not
+--            attributed to a vigild rule): SQLite treats NULLs in a primary
+--            key as distinct, so they would defeat ON CONFLICT. The view
+--            flows_v shows them as NULL.
+
+-- migration 1
+
+-- One row per (minute, family, proto, src, dst, dport, rule). NEW events
+-- count in the minute they were seen; DESTROY events add their counters
+-- and duration to the minute the connection ended.
+CREATE TABLE flows (
+	minute INTEGER NOT NULL,
+	family INTEGER NOT NULL,          -- 4 or 6
+	proto INTEGER NOT NULL,           -- IP protocol number
+	src TEXT NOT NULL,                -- '' when sources are aggregated
+	dst TEXT NOT NULL,
+	dport INTEGER NOT NULL,           -- port; ICMP/ICMPv6 type; 0 for other protocols
+	rule TEXT NOT NULL,               -- the policy rule that accepted the flow; '' = none
+	flows INTEGER NOT NULL DEFAULT 0,       -- connections created (NEW events)
+	packets INTEGER NOT NULL DEFAULT 0,     -- both directions, from DESTROY counters
+	bytes INTEGER NOT NULL DEFAULT 0,       -- both directions, from DESTROY counters
+	duration_ms INTEGER NOT NULL DEFAULT 0, -- summed over DESTROYs with timestamps
+	destroys INTEGER NOT NULL DEFAULT 0,    -- DESTROY events that carried counters
+	PRIMARY KEY (minute, family, proto, src, dst, dport, rule)
+) WITHOUT ROWID;
+
+-- What the observer saw and missed, per minute. A minute without a row is
+-- a minute in which no observer ran.
+CREATE TABLE observer (
+	minute INTEGER PRIMARY KEY,
+	events INTEGER NOT NULL DEFAULT 0,         -- conntrack events received
+	new_events INTEGER NOT NULL DEFAULT 0,     -- of which NEW
+	lost INTEGER NOT NULL DEFAULT 0,           -- events the kernel dropped (socket drops)
+	enobufs INTEGER NOT NULL DEFAULT 0,        -- receive-buffer overrun episodes (ENOBUFS)
+	kernel_inserts INTEGER NOT NULL DEFAULT 0, -- conntrack "insert" statistic delta
+	overflow INTEGER NOT NULL DEFAULT 0,       -- events not aggregated (memory cap)
+	bad INTEGER NOT NULL DEFAULT 0             -- messages that failed to parse
+);
+
+-- Settings of the observer: policy file, table, start time, whether
+-- nf_conntrack_acct / nf_conntrack_timestamp were on.
+CREATE TABLE meta (
+	key TEXT PRIMARY KEY NOT NULL,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- flows with the '' placeholders as NULL, and packets/bytes NULL when no
+-- DESTROY with counters was seen (unknown, not zero).
+CREATE VIEW flows_v AS
+	SELECT minute, family, proto,
+	       NULLIF(src, '') AS src, dst, dport, NULLIF(rule, '') AS rule, flows,
+	       CASE WHEN destroys > 0 THEN packets END AS packets,
+	       CASE WHEN destroys > 0 THEN bytes END AS bytes,
+	       CASE WHEN destroys > 0 THEN duration_ms END AS duration_ms,
+	       destroys
+	FROM flows;

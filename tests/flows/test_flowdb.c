@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * flowdb: the SQLite store. Migrations, upsert accumulation, retention with
+ * a shrinking file, a bounded WAL, a reader while a writer writes, a writer
+ * killed mid-flush, refusal of newer files, a reader without write access.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "unit.h"
+#include "flows_sql.h"
+#include "vigil/flowdb.h"
+#include "vigil/ir.h"
+#include "vigil/util.h"
+
+/*
+ * Every test works in a directory of its own under base, which the parent
+ * process makes before and removes after all tests (unchecked fixtures run
+ * in the parent): a failing test, whose process ends at the assertion,
+ * leaves nothing behind.
+ */
+static char base[64];
+static char dir[96];
+static char path[128];
+
+static void base_make(void)
+{
+	snprintf(base, sizeof(base), "/tmp/vigil-flowdb-XXXXXX");
+	if (!mkdtemp(base) || chmod(base, 0755) < 0) {
+		perror("mkdtemp");
+		exit(1);
+	}
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p) < 0 ? -1 : 0;
+}
+
+static void base_remove(void)
+{
+	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void tmpdb(void)
+{
+	snprintf(dir, sizeof(dir), "%s/dXXXXXX", base);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/flows.db", dir);
+}
+
+static void rmdb(void)
+{
+	char p[160];
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/* A plain SQLite connection for looking at the file from outside. */
+static sqlite3 *raw(void)
+{
+	sqlite3 *db = NULL;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	return db;
+}
+
+static int64_t q1(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+		      sqlite3_errmsg(db));
+	ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "%s: %s", sql, sqlite3_errmsg(db));
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static char *qs(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	char *v;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+		      sqlite3_errmsg(db));
+	ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "%s", sql);
+	v = sqlite3_column_type(st, 0) == SQLITE_NULL ?
+		    xstrdup("NULL") :
+		    xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static struct flowdb *open_rw(void)
+{
+	struct flowdb *db = NULL;
+	char err[FLOWDB_ERRLEN] = "";
+
+	ck_assert_msg(flowdb_open(path, 0, &db, err) == 0, "open %s: %s", path, err);
+	return db;
+}
+
+static struct ct_event ev(uint8_t type, int family, const char *src, const char *dst,
+			  uint16_t dport, int rule_index)
+{
+	struct ct_event e = { .type = type, .family = (uint8_t)family, .proto = IPPROTO_TCP,
+			      .sport = 33333, .dport = dport, .have = CT_HAVE_PORTS };
+
+	ck_assert(inet_pton(family, src, e.src) == 1);
+	ck_assert(inet_pton(family, dst, e.dst) == 1);
+	if (rule_index >= 0) {
+		/* the low bits are someone else's */
+		e.mark = ir_mark_of_rule((unsigned)rule_index) | 0x1234;
+		e.have |= CT_HAVE_MARK;
+	}
+	return e;
+}
+
+static const char *const rules[] = { "ssh", "web", "dns" };
+
+START_TEST(fresh_database)
+{
+	struct flowdb *db;
+	sqlite3 *r;
+	char *s;
+
+	tmpdb();
+	db = open_rw();
+	ck_assert_int_eq(flowdb_schema_latest(), 1);
+	ck_assert_int_eq(flowdb_schema_version(db), 1);
+	r = raw();
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(q1(r, "PRAGMA auto_vacuum"), 2); /* INCREMENTAL, set before the tables */
+	s = qs(r, "PRAGMA journal_mode");
+	ck_assert_str_eq(s, "wal");
+	free(s);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
+			       " ('flows', 'observer', 'meta')"), 3);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE name = 'flows_v'"), 1);
+	/* WITHOUT ROWID: no separate index for the primary key */
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+			       " tbl_name = 'flows'"), 0);
+	sqlite3_close(r);
+
+	/* the text in the binary is schemas/flows.sql, byte for byte */
+	size_t len;
+	_cleanup_free_ char *src = read_src_file("schemas/flows.sql", &len);
+	ck_assert_uint_eq(strlen(VIGIL_FLOWS_SQL), len);
+	ck_assert_str_eq(VIGIL_FLOWS_SQL, src);
+
+	/* reopening changes nothing */
+	flowdb_close(db);
+	db = open_rw();
+	ck_assert_int_eq(flowdb_schema_version(db), 1);
+	flowdb_close(db);
+	rmdb();
+}
+END_TEST
+
+START_TEST(upserts_accumulate)
+{
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 0, 11), *n = agg_new(AGG_F_NO_SOURCES, 0, 12);
+	sqlite3 *r;
+	char *s;
+
+	tmpdb();
+	db = open_rw();
+	for (int round = 0; round < 3; round++) {
+		struct ct_event e1 = ev(CT_EVENT_NEW, AF_INET, "192.0.2.1", "198.51.100.1", 22, 0);
+		struct ct_event e2 =
+			ev(CT_EVENT_NEW, AF_INET6, "2001:db8::1", "2001:db8::2", 443, 1);
+		struct ct_event e3 = ev(CT_EVENT_NEW, AF_INET, "192.0.2.1", "198.51.100.1", 53, 7);
+		struct ct_event e4 = ev(CT_EVENT_NEW, AF_INET, "192.0.2.9", "198.51.100.1", 80, -1);
+		struct ct_event d =
+			ev(CT_EVENT_DESTROY, AF_INET, "192.0.2.1", "198.51.100.1", 22, 0);
+
+		d.orig_packets = 10;
+		d.orig_bytes = 1000;
+		d.reply_packets = 5;
+		d.reply_bytes = 500;
+		d.start_ns = 1000000000;
+		d.stop_ns = 3500000000;
+		d.have |= CT_HAVE_COUNTERS_ORIG | CT_HAVE_COUNTERS_REPLY | CT_HAVE_TS_START |
+			  CT_HAVE_TS_STOP;
+		for (int i = 0; i < 4; i++)
+			ck_assert_int_eq(agg_add(a, &e1, 6000 + i), 0);
+		ck_assert_int_eq(agg_add(a, &e2, 6000), 0);
+		ck_assert_int_eq(agg_add(a, &e3, 6000), 0); /* index 7: no such rule */
+		ck_assert_int_eq(agg_add(a, &e4, 6000), 0); /* not vigild's */
+		ck_assert_int_eq(agg_add(a, &d, 6030), 0);
+		ck_assert_int_eq(agg_add(n, &e1, 6000), 0);
+		e1.src[3] = 2;
+		ck_assert_int_eq(agg_add(n, &e1, 6000), 0);
+		agg_add_obs(a, 6000, &(struct agg_obs){ .lost = 2, .enobufs = 1 });
+		ck_assert_int_eq(flowdb_flush(db, a, rules, ARRAY_SIZE(rules)), 0);
+		ck_assert_int_eq(flowdb_flush(db, n, rules, ARRAY_SIZE(rules)), 0);
+		ck_assert_uint_eq(agg_rows(a), 0);
+		/* an empty flush is a no-op */
+		ck_assert_int_eq(flowdb_flush(db, a, rules, ARRAY_SIZE(rules)), 0);
+	}
+	r = raw();
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows"), 5);
+	ck_assert_int_eq(q1(r, "SELECT flows FROM flows WHERE dport = 22 AND src = '192.0.2.1'"),
+			 12);
+	ck_assert_int_eq(q1(r, "SELECT packets FROM flows WHERE dport = 22 AND src <> ''"), 45);
+	ck_assert_int_eq(q1(r, "SELECT bytes FROM flows WHERE dport = 22 AND src <> ''"), 4500);
+	ck_assert_int_eq(q1(r, "SELECT destroys FROM flows WHERE dport = 22 AND src <> ''"), 3);
+	ck_assert_int_eq(q1(r, "SELECT duration_ms FROM flows WHERE dport = 22 AND src <> ''"),
+			 7500);
+	ck_assert_int_eq(q1(r, "SELECT minute FROM flows WHERE dport = 22 AND src <> ''"), 6000);
+	s = qs(r, "SELECT rule FROM flows WHERE dport = 22 AND src <> ''");
+	ck_assert_str_eq(s, "ssh");
+	free(s);
+	s = qs(r, "SELECT rule || ' ' || family || ' ' || dst FROM flows WHERE dport = 443");
+	ck_assert_str_eq(s, "web 6 2001:db8::2");
+	free(s);
+	s = qs(r, "SELECT rule FROM flows WHERE dport = 53");
+	ck_assert_str_eq(s, "#7");
+	free(s);
+	s = qs(r, "SELECT quote(rule) || ' ' || quote(packets) FROM flows_v WHERE dport = 80");
+	ck_assert_str_eq(s, "NULL NULL");
+	free(s);
+	/* sources aggregated: '' in the table, NULL in the view; 2 srcs x 3 rounds */
+	ck_assert_int_eq(q1(r, "SELECT flows FROM flows WHERE src = ''"), 6);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows_v WHERE src IS NULL"), 1);
+	/* observer: 8 events a round in minute 6000 (the destroy was at 6030: same minute) */
+	ck_assert_int_eq(q1(r, "SELECT events FROM observer WHERE minute = 6000"), 3 * 8 + 3 * 2);
+	ck_assert_int_eq(q1(r, "SELECT lost FROM observer WHERE minute = 6000"), 6);
+	ck_assert_int_eq(q1(r, "SELECT enobufs FROM observer WHERE minute = 6000"), 3);
+	sqlite3_close(r);
+
+	/* meta */
+	char *v = NULL;
+	ck_assert_int_eq(flowdb_meta_get(db, "policy", &v), -ENOENT);
+	ck_assert_int_eq(flowdb_meta_set(db, "policy", "/etc/vigil/policy.yml"), 0);
+	ck_assert_int_eq(flowdb_meta_set(db, "policy", "/etc/vigil/other.yml"), 0);
+	ck_assert_int_eq(flowdb_meta_get(db, "policy", &v), 0);
+	ck_assert_str_eq(v, "/etc/vigil/other.yml");
+	free(v);
+
+	flowdb_close(db);
+	agg_free(a);
+	agg_free(n);
+	rmdb();
+}
+END_TEST
+
+static int count_rows(void *ctx, const struct flowdb_row *row)
+{
+	uint64_t *sum = ctx;
+
+	*sum += row->flows;
+	return 0;
+}
+
+START_TEST(queries)
+{
+	struct flowdb *db, *ro;
+	struct agg *a = agg_new(0, 0, 13);
+	struct flowdb_query q = { .since = 0, .until = 1000000 };
+	struct flowdb_loss l;
+	uint64_t sum;
+	char err[FLOWDB_ERRLEN];
+
+	tmpdb();
+	db = open_rw();
+	/* minute 60: ssh from .1 x3, web from .2 x5; minute 120: web from .1 x1 */
+	struct ct_event s1 = ev(CT_EVENT_NEW, AF_INET, "10.0.0.1", "10.0.0.9", 22, 0);
+	struct ct_event w2 = ev(CT_EVENT_NEW, AF_INET, "10.0.0.2", "10.0.0.9", 443, 1);
+	struct ct_event w1 = ev(CT_EVENT_NEW, AF_INET, "10.0.0.1", "10.0.0.9", 443, 1);
+	for (int i = 0; i < 3; i++)
+		agg_add(a, &s1, 60);
+	for (int i = 0; i < 5; i++)
+		agg_add(a, &w2, 61);
+	agg_add(a, &w1, 125);
+	agg_add_obs(a, 180, NULL);
+	ck_assert_int_eq(flowdb_flush(db, a, rules, ARRAY_SIZE(rules)), 0);
+	ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &ro, err), 0);
+
+	sum = 0;
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), 3);
+	ck_assert_uint_eq(sum, 9);
+	q.rule = "web";
+	sum = 0;
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), 2);
+	ck_assert_uint_eq(sum, 6);
+	q.rule = "";
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), 0);
+	q.rule = NULL;
+	q.since = 120; /* only minute 120 */
+	sum = 0;
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), 1);
+	ck_assert_uint_eq(sum, 1);
+	q.since = 0;
+	q.until = 120; /* minute 120 excluded */
+	sum = 0;
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), 2);
+	ck_assert_uint_eq(sum, 8);
+	q.until = 1000000;
+	q.by = FLOWDB_BY_SRC;
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), 2);
+	q.by = FLOWDB_BY_DPORT;
+	q.top = 1;
+	sum = 0;
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), 1);
+	ck_assert_uint_eq(sum, 6); /* 443 is the top port */
+	q.by = FLOWDB_BY_RULE;
+	q.top = 0;
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), 2);
+	q.by = (enum flowdb_by)42;
+	ck_assert_int_eq(flowdb_query(ro, &q, count_rows, &sum), -EINVAL);
+
+	ck_assert_int_eq(flowdb_loss(ro, 0, 1000000, &l), 0);
+	ck_assert_uint_eq(l.minutes, 3);
+	ck_assert_int_eq(l.first, 60);
+	ck_assert_int_eq(l.last, 180);
+	ck_assert_uint_eq(l.events, 9);
+	ck_assert_uint_eq(l.new_events, 9);
+	ck_assert_int_eq(flowdb_loss(ro, 500, 1000, &l), 0);
+	ck_assert_uint_eq(l.minutes, 0);
+
+	/* a read-only handle writes nothing */
+	agg_add(a, &w1, 125);
+	ck_assert_int_eq(flowdb_flush(ro, a, rules, 3), -EROFS);
+	ck_assert_int_eq(flowdb_retention(ro, 1000, NULL), -EROFS);
+	ck_assert_int_eq(flowdb_meta_set(ro, "x", "y"), -EROFS);
+	flowdb_close(ro);
+	flowdb_close(db);
+	agg_free(a);
+	rmdb();
+}
+END_TEST
+
+START_TEST(open_failures)
+{
+	struct flowdb *db = NULL;
+	char err[FLOWDB_ERRLEN] = "";
+	sqlite3 *r;
+	int fd;
+
+	tmpdb();
+	ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &db, err), -ENOENT);
+	ck_assert_ptr_null(db);
+
+	/* not an SQLite file */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < 64; i++)
+		ck_assert_int_eq(write(fd, "this is not a database\n", 23), 23);
+	close(fd);
+	ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &db, err), -EBADMSG);
+	ck_assert_msg(strstr(err, "not a database"), "%s", err);
+	ck_assert_int_eq(flowdb_open(path, 0, &db, err), -EBADMSG);
+	unlink(path);
+
+	/* an SQLite file that is not ours */
+	ck_assert_int_eq(sqlite3_open(path, &r), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(r, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(r);
+	ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &db, err), -ENOMSG);
+	unlink(path);
+
+	/* a symlink is refused by the writer */
+	char target[160];
+	snprintf(target, sizeof(target), "%s/real.db", dir);
+	ck_assert_int_eq(symlink(target, path), 0);
+	ck_assert_int_lt(flowdb_open(path, 0, &db, err), 0);
+	ck_assert_int_eq(access(target, F_OK), -1);
+	unlink(path);
+	rmdb();
+}
+END_TEST
+
+/* The schema of this build plus a migration 2. */
+static char *schema_v2(const char *migration2)
+{
+	return xasprintf("%s\n-- migration 2\n%s\n", VIGIL_FLOWS_SQL, migration2);
+}
+
+START_TEST(migrations)
+{
+	struct flowdb *db = NULL;
+	struct agg *a = agg_new(0, 0, 14);
+	char err[FLOWDB_ERRLEN] = "";
+	_cleanup_free_ char *good = schema_v2("CREATE TABLE extra (x INTEGER);\n"
+					      "INSERT INTO meta (key, value)"
+					      " VALUES ('v2', 'yes');");
+	_cleanup_free_ char *broken = schema_v2("CREATE TABLE half (x);\nCREATE TABLE (;");
+	_cleanup_free_ char *gap = xasprintf("%s\n-- migration 3\nSELECT 1;\n", VIGIL_FLOWS_SQL);
+	sqlite3 *r;
+	char *s;
+
+	tmpdb();
+	db = open_rw();
+	struct ct_event e = ev(CT_EVENT_NEW, AF_INET, "192.0.2.1", "192.0.2.2", 22, 0);
+	agg_add(a, &e, 60);
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 3), 0);
+	flowdb_close(db);
+
+	/* a failing migration changes nothing: not even its first statement */
+	ck_assert_int_lt(flowdb_open_schema(path, 0, broken, &db, err), 0);
+	ck_assert_msg(strstr(err, "migration 2"), "%s", err);
+	r = raw();
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE name = 'half'"), 0);
+	sqlite3_close(r);
+
+	/* migrations must be numbered 1, 2, 3 ... */
+	ck_assert_int_eq(flowdb_open_schema(path, 0, gap, &db, err), -EINVAL);
+	ck_assert_int_eq(flowdb_open_schema(path, 0, "CREATE TABLE x (y);", &db, err), -EINVAL);
+
+	/* 1 -> 2: only migration 2 runs, the data stays */
+	ck_assert_int_eq(flowdb_open_schema(path, 0, good, &db, err), 0);
+	ck_assert_int_eq(flowdb_schema_version(db), 2);
+	flowdb_close(db);
+	r = raw();
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM extra"), 0);
+	ck_assert_int_eq(q1(r, "SELECT flows FROM flows"), 1);
+	s = qs(r, "SELECT value FROM meta WHERE key = 'v2'");
+	ck_assert_str_eq(s, "yes");
+	free(s);
+	sqlite3_close(r);
+
+	/* this build knows version 1 only: the version 2 file is refused, untouched */
+	struct stat before, after;
+	ck_assert_int_eq(stat(path, &before), 0);
+	ck_assert_int_eq(flowdb_open(path, 0, &db, err), -EPROTONOSUPPORT);
+	ck_assert_msg(strstr(err, "schema version 2") && strstr(err, "newer"), "%s", err);
+	ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &db, err), -EPROTONOSUPPORT);
+	ck_assert_msg(strstr(err, "newer"), "%s", err);
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert_int_eq(before.st_mtime, after.st_mtime);
+	ck_assert_int_eq(before.st_size, after.st_size);
+	r = raw();
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 2);
+	sqlite3_close(r);
+
+	/* a fresh file goes 0 -> 2 in one open */
+	rmdb();
+	tmpdb();
+	ck_assert_int_eq(flowdb_open_schema(path, 0, good, &db, err), 0);
+	ck_assert_int_eq(flowdb_schema_version(db), 2);
+	flowdb_close(db);
+	agg_free(a);
+	rmdb();
+}
+END_TEST
+
+START_TEST(failed_flush_keeps_the_aggregate)
+{
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 0, 15);
+	sqlite3 *r;
+	time_t t0;
+
+	tmpdb();
+	db = open_rw();
+	struct ct_event e = ev(CT_EVENT_NEW, AF_INET, "192.0.2.1", "192.0.2.2", 22, 0);
+	for (int i = 0; i < 10; i++)
+		agg_add(a, &e, 60 * i);
+	/* another writer holds the write lock: the flush waits busy_timeout, then fails */
+	r = raw();
+	ck_assert_int_eq(sqlite3_exec(r, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	t0 = time(NULL);
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 3), -EBUSY);
+	ck_assert_int_ge(time(NULL) - t0, FLOWDB_BUSY_TIMEOUT_MS / 1000 - 1);
+	ck_assert_uint_eq(agg_rows(a), 10);
+	ck_assert_int_eq(sqlite3_exec(r, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 3), 0);
+	ck_assert_uint_eq(agg_rows(a), 0);
+	ck_assert_int_eq(q1(r, "SELECT sum(flows) FROM flows"), 10);
+	ck_assert_int_eq(q1(r, "SELECT sum(events) FROM observer"), 10);
+	sqlite3_close(r);
+	flowdb_close(db);
+	agg_free(a);
+	rmdb();
+}
+END_TEST
+
+/* Fills minutes [m0, m0 + n) with rows_per_minute distinct flows each. */
+static void fill(struct flowdb *db, struct agg *a, int64_t m0, int n, int rows_per_minute)
+{
+	char src[32];
+
+	for (int m = 0; m < n; m++) {
+		for (int i = 0; i < rows_per_minute; i++) {
+			snprintf(src, sizeof(src), "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255,
+				 i & 255);
+			struct ct_event e = ev(CT_EVENT_NEW, AF_INET, src, "192.0.2.2", 443, 1);
+			ck_assert_int_eq(agg_add(a, &e, (m0 + m) * 60), 0);
+		}
+		agg_add_obs(a, (m0 + m) * 60, NULL);
+		ck_assert_int_eq(flowdb_flush(db, a, rules, 3), 0);
+	}
+}
+
+static off_t fsize(const char *suffix)
+{
+	char p[160];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	return stat(p, &st) == 0 ? st.st_size : -1;
+}
+
+START_TEST(retention_shrinks_the_file)
+{
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 0, 16);
+	int64_t pages0, pages1, free1;
+	off_t size0, size1;
+	uint64_t deleted = 0;
+	sqlite3 *r;
+
+	tmpdb();
+	db = open_rw();
+	fill(db, a, 1000, 100, 1000); /* 100 minutes x 1000 rows */
+	ck_assert_int_eq(flowdb_retention(db, 0, &deleted), 0); /* checkpoints, deletes nothing */
+	ck_assert_uint_eq(deleted, 0);
+	r = raw();
+	pages0 = q1(r, "PRAGMA page_count");
+	size0 = fsize("");
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows"), 100000);
+
+	/* keep the last 10 minutes */
+	ck_assert_int_eq(flowdb_retention(db, 1090 * 60, &deleted), 0);
+	ck_assert_uint_eq(deleted, 90 * 1000 + 90);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows"), 10000);
+	ck_assert_int_eq(q1(r, "SELECT min(minute) FROM flows"), 1090 * 60);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM observer"), 10);
+	pages1 = q1(r, "PRAGMA page_count");
+	free1 = q1(r, "PRAGMA freelist_count");
+	size1 = fsize("");
+	fprintf(stderr, "# retention: %lld -> %lld pages, freelist %lld, file %lld -> %lld bytes\n",
+		(long long)pages0, (long long)pages1, (long long)free1, (long long)size0,
+		(long long)size1);
+	ck_assert_int_eq(free1, 0);
+	ck_assert_int_lt(pages1 * 5, pages0); /* 90% of the rows gone: far fewer pages */
+	ck_assert_int_lt(size1 * 5, size0);   /* and the file itself shrank */
+	ck_assert_int_eq(size1, pages1 * q1(r, "PRAGMA page_size"));
+	sqlite3_close(r);
+	flowdb_close(db);
+	agg_free(a);
+	rmdb();
+}
+END_TEST
+
+START_TEST(wal_stays_bounded)
+{
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 1u << 20, 17);
+	off_t big, after;
+
+	tmpdb();
+	db = open_rw();
+	/* one huge transaction makes the WAL file grow past the limit ... */
+	fill(db, a, 2000, 1, 400000);
+	big = fsize("-wal");
+	/* ... the checkpoint after it lets the next transaction restart the WAL,
+	 * and journal_size_limit cuts the file back then */
+	fill(db, a, 2001, 3, 100);
+	after = fsize("-wal");
+	fprintf(stderr, "# WAL after a 400k-row flush: %lld bytes, after the next ones: %lld\n",
+		(long long)big, (long long)after);
+	ck_assert_int_gt(big, FLOWDB_WAL_LIMIT);
+	ck_assert_int_le(after, FLOWDB_WAL_LIMIT);
+	flowdb_close(db);
+	/* PERSIST_WAL: the files stay for readers without write access to the directory */
+	ck_assert_int_ge(fsize("-wal"), 0);
+	ck_assert_int_ge(fsize("-shm"), 0);
+	agg_free(a);
+	rmdb();
+}
+END_TEST
+
+/* Each flush of the writer adds exactly K flows: readers must only ever see multiples. */
+#define K 500
+
+static void writer_loop(unsigned seed, int flushes)
+{
+	struct flowdb *db = NULL;
+	struct agg *a = agg_new(0, 0, seed);
+	char err[FLOWDB_ERRLEN], src[32];
+
+	if (flowdb_open(path, 0, &db, err) < 0) {
+		fprintf(stderr, "# writer: %s\n", err);
+		_exit(2);
+	}
+	for (int f = 0; flushes < 0 || f < flushes; f++) {
+		for (int i = 0; i < K; i++) {
+			snprintf(src, sizeof(src), "10.1.%d.%d", (f * 7 + i) % 250, i % 250);
+			struct ct_event e = ev(CT_EVENT_NEW, AF_INET, src, "192.0.2.2", 443, 1);
+			agg_add(a, &e, 60 * (f % 50));
+		}
+		if (flowdb_flush(db, a, rules, 3) < 0) {
+			fprintf(stderr, "# writer: flush: %s\n", flowdb_errmsg(db));
+			_exit(3);
+		}
+	}
+	flowdb_close(db);
+	agg_free(a);
+	_exit(0);
+}
+
+START_TEST(reader_during_writes)
+{
+	struct flowdb *db;
+	struct flowdb_query q = { .since = 0, .until = 1 << 30 };
+	char err[FLOWDB_ERRLEN];
+	uint64_t last = 0;
+	unsigned reads = 0, grew = 0;
+	int status;
+	pid_t pid;
+
+	tmpdb();
+	flowdb_close(open_rw());
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		writer_loop(18, 400);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		uint64_t sum = 0;
+		int r;
+
+		ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &db, err), 0);
+		r = flowdb_query(db, &q, count_rows, &sum);
+		ck_assert_msg(r >= 0, "reader: %s", flowdb_errmsg(db));
+		flowdb_close(db);
+		ck_assert_msg(sum % K == 0, "a reader saw half a flush: %llu",
+			      (unsigned long long)sum);
+		ck_assert_uint_ge(sum, last);
+		grew += sum > last;
+		last = sum;
+		reads++;
+	}
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0); /* the writer never failed (never blocked) */
+	fprintf(stderr, "# %u reads during the writes, %u saw new data\n", reads, grew);
+	ck_assert_uint_gt(reads, 10);
+	ck_assert_uint_gt(grew, 3);
+	rmdb();
+}
+END_TEST
+
+START_TEST(kill_9_mid_flush)
+{
+	struct flowdb *db;
+	char err[FLOWDB_ERRLEN];
+	uint64_t prev = 0;
+	unsigned rng = 12345;
+
+	tmpdb();
+	flowdb_close(open_rw());
+	for (int round = 0; round < 8; round++) {
+		int status;
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			writer_loop(19 + (unsigned)round, -1);
+		rng = rng * 1103515245 + 12345;
+		usleep(100000 + (rng >> 8) % 300000);
+		ck_assert_int_eq(kill(pid, SIGKILL), 0);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+		/* the next writer recovers the WAL; the file is sound and holds whole flushes */
+		ck_assert_int_eq(flowdb_open(path, 0, &db, err), 0);
+		flowdb_close(db);
+		sqlite3 *r = raw();
+		char *ok = qs(r, "PRAGMA integrity_check");
+		ck_assert_str_eq(ok, "ok");
+		free(ok);
+		uint64_t sum = (uint64_t)q1(r, "SELECT coalesce(sum(flows), 0) FROM flows");
+		uint64_t events = (uint64_t)q1(r, "SELECT coalesce(sum(events), 0) FROM observer");
+		sqlite3_close(r);
+		ck_assert_msg(sum % K == 0, "round %d: %llu flows", round, (unsigned long long)sum);
+		ck_assert_uint_eq(events, sum);
+		ck_assert_uint_gt(sum, prev);
+		prev = sum;
+	}
+	fprintf(stderr, "# %llu flows in whole flushes after 8 kills\n", (unsigned long long)prev);
+	rmdb();
+}
+END_TEST
+
+/* An unprivileged reader (nobody) of a root-owned database in a root-owned directory. */
+START_TEST(reader_without_write_access)
+{
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 0, 20);
+	struct passwd *pw = getpwnam("nobody");
+	int status;
+
+	if (geteuid() != 0 || !pw) {
+		fprintf(stderr, "# skipped: needs root and a 'nobody' user\n");
+		return;
+	}
+	tmpdb();
+	db = open_rw();
+	struct ct_event e = ev(CT_EVENT_NEW, AF_INET, "192.0.2.1", "192.0.2.2", 22, 0);
+	agg_add(a, &e, 60);
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 3), 0);
+
+	for (int phase = 0; phase < 2; phase++) {
+		/* phase 0: the writer is open; phase 1: it has closed */
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			struct flowdb *ro = NULL;
+			struct flowdb_query q = { .since = 0, .until = 1 << 30 };
+			char err[FLOWDB_ERRLEN];
+			uint64_t sum = 0;
+
+			if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+				_exit(10);
+			if (access(dir, W_OK) == 0)
+				_exit(11); /* the test would prove nothing */
+			if (flowdb_open(path, FLOWDB_RDONLY, &ro, err) < 0) {
+				fprintf(stderr, "# nobody: %s\n", err);
+				_exit(12);
+			}
+			if (flowdb_query(ro, &q, count_rows, &sum) < 0 || sum != 1) {
+				fprintf(stderr, "# nobody: query: %s\n", flowdb_errmsg(ro));
+				_exit(13);
+			}
+			flowdb_close(ro);
+			_exit(0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "phase %d: status %d",
+			      phase, status);
+		if (phase == 0)
+			flowdb_close(db);
+	}
+	agg_free(a);
+	rmdb();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("flowdb");
+	TCase *tc = tcase_create("flowdb");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, base_make, base_remove);
+	tcase_add_test(tc, fresh_database);
+	tcase_add_test(tc, upserts_accumulate);
+	tcase_add_test(tc, queries);
+	tcase_add_test(tc, open_failures);
+	tcase_add_test(tc, migrations);
+	tcase_add_test(tc, failed_flush_keeps_the_aggregate);
+	tcase_add_test(tc, retention_shrinks_the_file);
+	tcase_add_test(tc, wal_stays_bounded);
+	tcase_add_test(tc, reader_during_writes);
+	tcase_add_test(tc, kill_9_mid_flush);
+	tcase_add_test(tc, reader_without_write_access);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}

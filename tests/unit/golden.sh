@@ -1,0 +1,168 @@
+#!/bin/sh
+# The end-to-end front-end tests of vigild, as TAP:
+#  - tests/golden/NAME.yml: `vigild show` must print exactly NAME.nft (and
+#    nothing on stderr, exit 0);
+#  - tests/fail/fail-NAME.yml: `vigild check` must exit 1, print nothing on
+#    stdout and exactly fail-NAME.err on stderr;
+#  - hostile inputs generated here into a temporary directory (never
+#    committed): a 50 MB file, binary and text junk from fixed seeds, an
+#    empty file, NUL bytes, deep nesting, too many values, /dev/zero,
+#    /dev/urandom, junk set files: each must exit 1 with only located errors
+#    (FILE:LINE:COL: error: ...).
+# Usage: golden.sh VIGILD SRCDIR GEN_GARBAGE
+set -u
+abs() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$PWD/$1" ;;
+	esac
+}
+vigild=$(abs "$1")
+src=$(abs "$2")
+gen=$(abs "$3")
+n=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+# not_ok DESCRIPTION FILE...: the files are shown as TAP comments
+not_ok() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	shift
+	for f in "$@"; do
+		head -c 4000 "$f" | sed 's/^/# /'
+	done
+}
+
+# ---- golden files ----
+cd "$src/tests/golden" || exit 1
+for yml in *.yml; do
+	name=${yml%.yml}
+	"$vigild" show "$yml" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ ! -f "$name.nft" ]; then
+		not_ok "golden $name: $name.nft is missing"
+	elif [ $rc -ne 0 ] || [ -s "$tmp/err" ]; then
+		echo "exit status $rc" >"$tmp/rc"
+		not_ok "golden $name: vigild show failed" "$tmp/rc" "$tmp/err"
+	elif diff -u "$name.nft" "$tmp/out" >"$tmp/diff"; then
+		ok "golden $name"
+	else
+		not_ok "golden $name: output differs from $name.nft" "$tmp/diff"
+	fi
+done
+
+# ---- fail cases ----
+cd "$src/tests/fail" || exit 1
+for yml in fail-*.yml; do
+	name=${yml%.yml}
+	"$vigild" check "$yml" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ ! -f "$name.err" ]; then
+		not_ok "$name: $name.err is missing"
+	elif [ $rc -ne 1 ]; then
+		echo "exit status $rc, expected 1" >"$tmp/rc"
+		not_ok "$name: wrong exit status" "$tmp/rc" "$tmp/err"
+	elif [ -s "$tmp/out" ]; then
+		not_ok "$name: output on stdout" "$tmp/out"
+	elif diff -u "$name.err" "$tmp/err" >"$tmp/diff"; then
+		ok "$name"
+	else
+		not_ok "$name: stderr differs from $name.err" "$tmp/diff"
+	fi
+done
+
+# ---- generated hostile inputs ----
+# located WHAT PATH [CWD]: vigild check PATH exits 1 and every line it
+# prints is a located diagnostic, at least one of them an error
+at='[0-9][0-9]*:[0-9][0-9]*' # LINE:COL
+located() {
+	what=$1
+	path=$2
+	(cd "${3:-$tmp}" && "$vigild" check "$path") >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 1 ]; then
+		echo "exit status $rc, expected 1" >"$tmp/rc"
+		not_ok "$what: wrong exit status" "$tmp/rc" "$tmp/err"
+	elif [ -s "$tmp/out" ]; then
+		not_ok "$what: output on stdout" "$tmp/out"
+	elif ! grep -q "^[^:]*:$at: error: " "$tmp/err"; then
+		not_ok "$what: no located error" "$tmp/err"
+	elif grep -v "^[^:]*:$at: \(error\|warning\): " "$tmp/err" >"$tmp/bad"; then
+		not_ok "$what: unlocated lines" "$tmp/bad"
+	else
+		ok "$what: $(head -n 1 "$tmp/err" | cut -c 1-100)"
+	fi
+}
+
+cd "$tmp" || exit 1
+{
+	echo "version: 1"
+	yes "# a comment line that makes this policy far too large" | head -c 52428800
+} >huge.yml
+located "50 MB policy" huge.yml
+rm -f huge.yml
+
+: >empty.yml
+located "empty file" empty.yml
+
+"$gen" 1 4096 nul >nul.yml
+located "NUL bytes only" nul.yml
+
+for seed in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	size=$((seed * seed * 97))
+	"$gen" "$seed" "$size" bin >junk.yml
+	located "binary junk, seed $seed, $size bytes" junk.yml
+	"$gen" "$seed" "$size" text >junk.yml
+	located "text junk, seed $seed, $size bytes" junk.yml
+done
+"$gen" 99 1000000 bin >junk.yml
+located "binary junk, 1 MB" junk.yml
+"$gen" 99 1000000 text >junk.yml
+located "text junk, 1 MB" junk.yml
+rm -f junk.yml
+
+{
+	printf 'version: 1\nrules: '
+	yes '[' | head -n 100000 | tr -d '\n'
+	echo
+} >deep-flow.yml
+located "100000 nested flow sequences" deep-flow.yml
+i=0
+{
+	echo "version: 1"
+	while [ $i -lt 200 ]; do
+		printf "%$((i + 1))s:\n" k
+		i=$((i + 1))
+	done
+} >deep-block.yml
+located "200 nested block mappings" deep-block.yml
+{
+	printf 'version: 1\nrules: ['
+	yes '0,' | head -n 4000001 | tr -d '\n'
+	echo '0]'
+} >many.yml
+located "4 million values" many.yml
+rm -f deep-flow.yml deep-block.yml many.yml
+
+located "/dev/zero as the policy" /dev/zero
+located "/dev/urandom as the policy" /dev/urandom
+
+"$gen" 7 65536 bin >junk-set.txt
+truncate -s 65M big-set.txt
+printf '%s\n' 'version: 1' 'sets:' \
+	'  junk: {type: cidr, file: junk-set.txt}' \
+	'  big: {type: port, file: big-set.txt}' \
+	'  dev: {type: port, file: /dev/zero}' \
+	'rules:' \
+	'  - {name: a, chain: input, src: "@junk", action: drop}' \
+	'  - {name: b, chain: input, proto: tcp, dport: ["@big", "@dev"], action: drop}' >sets.yml
+located "junk, 65 MB and /dev/zero set files" sets.yml
+rm -f junk-set.txt big-set.txt sets.yml
+
+echo "1..$n"
