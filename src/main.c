@@ -20,6 +20,7 @@ static const struct verb verbs[] = {
 	{ "show", cmd_show, "print the compiled ruleset in nft syntax" },
 	{ "apply", cmd_apply, "replace vigild's table with the policy, atomically" },
 	{ "remove", cmd_remove, "delete vigild's table (and nothing else)" },
+	{ "watch", cmd_watch, "apply, then record conntrack flows per rule in SQLite" },
 	{ "flows", cmd_flows, "query the flows vigild watch recorded (read-only)" },
 };
 

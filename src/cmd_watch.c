@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vigild watch: apply the policy, then record every connection the kernel
+ * creates, attributed to the rule that accepted it, in SQLite.
+ *
+ *   while privileged: open the policy, the conntrack event socket (binding
+ *   its groups needs CAP_NET_ADMIN; receiving does not), the notify socket,
+ *   prepare the database directory, set the conntrack sysctls if asked;
+ *   fork the commit helper; drop every capability.
+ *   then: compile and apply; a reader thread drains the socket into a
+ *   per-minute aggregate (never touching the disk); the main thread flushes
+ *   the aggregate once a second in one transaction, reloads on SIGHUP, and
+ *   flushes and exits on SIGTERM/SIGINT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vigil/agg.h"
+#include "vigil/ct.h"
+#include "vigil/ctsock.h"
+#include "vigil/flowdb.h"
+#include "vigil/nftc.h"
+#include "vigil/psep.h"
+#include "vigil/sdnotify.h"
+
+#define READ_BATCH 1024      /* events parsed before taking the lock once */
+#define RETENTION_EVERY 3600 /* seconds between retention passes */
+
+struct watch {
+	/* shared with the reader thread, under mu */
+	pthread_mutex_t mu;
+	struct agg *cur;
+	uint64_t bad, enobufs;
+	int reader_err;
+	/* the reader thread only */
+	int ctfd, stopfd;
+	/* the main thread only */
+	struct agg *spare;
+	bool spare_pending;   /* a flush failed: spare still holds its rows */
+	struct flowdb *db;
+	struct psep helper;
+	struct policy_src src;
+	struct compiled pol;
+	const char **names;   /* rule index -> name, for the store */
+	size_t nnames;
+	const char *table;
+	uint32_t last_drops;
+	uint64_t last_bad, last_enobufs, last_inserts;
+	bool have_inserts;
+	bool quiet;
+};
+
+static void wlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void wlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vigild watch: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- the reader thread ---- */
+
+struct rctx {
+	struct watch *w;
+	struct ct_event ev[READ_BATCH];
+	size_t n;
+	uint64_t bad;
+};
+
+static void push(struct rctx *r)
+{
+	struct watch *w = r->w;
+	int64_t now = time(NULL);
+
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < r->n; i++)
+		agg_add(w->cur, &r->ev[i], now); /* past the cap: counted as overflow */
+	w->bad += r->bad;
+	pthread_mutex_unlock(&w->mu);
+	r->n = 0;
+	r->bad = 0;
+}
+
+static int on_msg(void *ctx, const struct nlmsghdr *nlh)
+{
+	struct rctx *r = ctx;
+	int e = ct_parse(nlh, nlh->nlmsg_len, &r->ev[r->n]);
+
+	if (e == -EBADMSG)
+		r->bad++;
+	else if (e == 0 && r->ev[r->n].type != CT_EVENT_UPDATE)
+		r->n++;
+	if (r->n == READ_BATCH)
+		push(r);
+	return 0;
+}
+
+static void *reader(void *arg)
+{
+	struct watch *w = arg;
+	struct ctsock_rx *rx = ctsock_rx_new();
+	struct ctsock_stats st = { 0 };
+	struct rctx *r = xzalloc(sizeof(*r));
+	struct pollfd p[2] = { { w->ctfd, POLLIN, 0 }, { w->stopfd, POLLIN, 0 } };
+
+	r->w = w;
+	for (;;) {
+		int n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+		} else if (p[1].revents) {
+			break;
+		} else {
+			n = ctsock_recv(w->ctfd, rx, 16, on_msg, r, &st);
+		}
+		push(r);
+		pthread_mutex_lock(&w->mu);
+		w->enobufs = st.enobufs;
+		w->bad += st.malformed + st.truncated;
+		st.malformed = st.truncated = 0;
+		if (n < 0 && n != -EAGAIN && n != -EINTR)
+			w->reader_err = n;
+		pthread_mutex_unlock(&w->mu);
+		if (n < 0 && n != -EAGAIN && n != -EINTR)
+			break;
+	}
+	ctsock_rx_free(rx);
+	free(r);
+	return NULL;
+}
+
+/* ---- flushing ---- */
+
+static void set_names(struct watch *w)
+{
+	free(w->names);
+	w->nnames = w->pol.pol.nrules;
+	w->names = xcalloc(w->nnames ? w->nnames : 1, sizeof(*w->names));
+	for (size_t i = 0; i < w->nnames; i++)
+		w->names[i] = w->pol.pol.rules[i].name;
+}
+
+/* Moves what the reader gathered into the database. */
+static void flush(struct watch *w)
+{
+	struct agg_obs d = { 0 };
+	uint64_t bad, enobufs, inserts;
+	uint32_t drops;
+	struct agg *t;
+	int r;
+
+	if (w->spare_pending) {
+		r = flowdb_flush(w->db, w->spare, w->names, w->nnames);
+		if (r < 0)
+			return; /* reported when it first failed; the reader keeps going */
+		w->spare_pending = false;
+	}
+	pthread_mutex_lock(&w->mu);
+	t = w->cur;
+	w->cur = w->spare;
+	w->spare = t;
+	bad = w->bad;
+	enobufs = w->enobufs;
+	pthread_mutex_unlock(&w->mu);
+
+	/* loss is never silent: the socket's exact drop count, ENOBUFS
+	 * episodes and unparsable messages, and the kernel's insert count */
+	if (ctsock_drops(w->ctfd, &drops) == 0) {
+		d.lost = (uint32_t)(drops - w->last_drops); /* the counter wraps at 32 bits */
+		w->last_drops = drops;
+	}
+	d.enobufs = enobufs - w->last_enobufs;
+	w->last_enobufs = enobufs;
+	d.bad = bad - w->last_bad;
+	w->last_bad = bad;
+	if (psep_ct_inserts(&w->helper, &inserts) == 0) {
+		if (w->have_inserts)
+			d.kernel_inserts = inserts - w->last_inserts;
+		w->last_inserts = inserts;
+		w->have_inserts = true;
+	}
+	agg_add_obs(w->spare, time(NULL), &d);
+	if (d.lost && !w->quiet)
+		wlog("the kernel dropped %" PRIu64 " conntrack events (receive buffer full; raise --ct-buffer); the database records the loss",
+		     (uint64_t)d.lost);
+
+	r = flowdb_flush(w->db, w->spare, w->names, w->nnames);
+	if (r < 0) {
+		wlog("cannot write %s: %s; keeping the rows in memory and retrying", "the flows database",
+		     flowdb_errmsg(w->db));
+		w->spare_pending = true;
+	}
+}
+
+/* ---- applying ---- */
+
+static uint32_t first_seq(void)
+{
+	static uint32_t n;
+	return ((uint32_t)time(NULL) << 8) + (++n << 20) + 1;
+}
+
+/* Compiles the open policy and commits it. On success the new policy
+ * replaces w->pol. Returns an exit code. */
+static int apply(struct watch *w)
+{
+	struct compiled c;
+	struct batch b;
+	uint32_t gen = 0;
+	int r;
+
+	r = policy_src_compile(&w->src, w->table, NULL, &c);
+	if (r != EXIT_OK)
+		return r;
+	batch_init(&b, first_seq());
+	nftc_build_replace(&c.t, &b);
+	if (w->db)
+		flush(w); /* what came before was the old policy's */
+	r = commit_batch(&w->helper, &b, &c.pol, false, &gen);
+	batch_free(&b);
+	if (r != EXIT_OK) {
+		compiled_free(&c);
+		return r;
+	}
+	if (!w->quiet)
+		wlog("applied %s: table inet %s with %zu kernel rules, %zu sets, %zu elements (generation %u)",
+		     w->src.path, c.t.name, c.t.nrules, c.t.nsets, c.t.nelems, gen);
+	if (w->names)
+		compiled_free(&w->pol);
+	w->pol = c;
+	set_names(w);
+	return EXIT_OK;
+}
+
+static void reload(struct watch *w)
+{
+	_cleanup_free_ char *copy = xstrdup(w->src.path);
+	const char *base = basename(copy);
+	int fd;
+
+	sdnotify("RELOADING=1");
+	wlog("SIGHUP: reloading %s", w->src.path);
+	/* editors replace files: open the name again, as the unprivileged user */
+	fd = openat(w->src.dirfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		wlog("cannot reopen %s: %s; the running policy stays", w->src.path, strerror(errno));
+	} else {
+		close(w->src.fd);
+		w->src.fd = fd;
+		if (apply(w) != EXIT_OK)
+			wlog("the new policy was not applied (see above); the running policy stays");
+	}
+	sdnotify("READY=1");
+}
+
+/* ---- start-up ---- */
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (*end || v < 4096 || v > (1ull << 31))
+		return -EINVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* "30d", "12h", "90m", or plain days. */
+static int parse_retention(const char *s, int64_t *secs)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v <= 0)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+	case 'd':
+		v *= 86400;
+		break;
+	case 'h':
+		v *= 3600;
+		break;
+	case 'm':
+		v *= 60;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end && end[1])
+		return -EINVAL;
+	*secs = v;
+	return 0;
+}
+
+/* The database's directory, made for the unprivileged user if missing. */
+static int prepare_db_dir(const char *db, const struct psep_ids *ids)
+{
+	_cleanup_free_ char *copy = xstrdup(db);
+	const char *dir = dirname(copy);
+	struct stat st;
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			cli_error("%s is not a directory", dir);
+			return -ENOTDIR;
+		}
+		return 0;
+	}
+	if (errno != ENOENT || mkdir(dir, 0750) < 0) {
+		cli_error("cannot create the database directory %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (geteuid() == 0 && chown(dir, ids->uid, ids->gid) < 0) {
+		cli_error("cannot give %s to user %s: %s", dir, ids->name, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static const char watch_usage[] =
+	"Usage: vigild watch [OPTIONS] POLICY\n"
+	"\n"
+	"Applies POLICY like 'vigild apply', then records every connection the\n"
+	"kernel creates (conntrack NEW and DESTROY events), attributed to the rule\n"
+	"that accepted it, in per-minute rows of a SQLite database, with the exact\n"
+	"number of events it lost. SIGHUP re-reads and re-applies POLICY (an\n"
+	"invalid one is reported and the running one stays); SIGTERM and SIGINT\n"
+	"flush and exit. Needs root; reads and writes without any capability.\n"
+	"\n"
+	"      --db PATH          the database (default " FLOWDB_DEFAULT_PATH ")\n"
+	"      --ct-buffer SIZE   conntrack socket receive buffer (default 32M)\n"
+	"      --ct-accounting    turn on nf_conntrack_acct and nf_conntrack_timestamp\n"
+	"                         (packets, bytes and durations in DESTROY events)\n"
+	"      --aggregate        leave source addresses out of the flow key\n"
+	"      --retention TIME   keep this long: 30d (default), 12h, 90m\n"
+	"  -t, --table NAME       the table vigild manages (default: vigil)\n"
+	"  -u, --user NAME        unprivileged user (default: vigil, else nobody)\n"
+	"  -f, --force            replace the table even if vigild did not make it\n"
+	"  -q, --quiet            print only problems\n";
+
+int cmd_watch(int argc, char **argv)
+{
+	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET };
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "db", required_argument, NULL, O_DB },
+		{ "ct-buffer", required_argument, NULL, O_BUF },
+		{ "ct-accounting", no_argument, NULL, O_ACCT },
+		{ "aggregate", no_argument, NULL, O_AGG },
+		{ "retention", required_argument, NULL, O_RET },
+		{ "table", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct watch w;
+	const char *dbpath = FLOWDB_DEFAULT_PATH;
+	size_t ctbuf = CTSOCK_DEFAULT_RCVBUF, granted = 0;
+	bool accounting = false, aggregate = false, force = false;
+	int64_t retention = 30 * 86400, since_retention = 0;
+	struct psep_ids ids;
+	char why[256] = "", err[FLOWDB_ERRLEN] = "";
+	int ch, r, acct = -1, tstamp = -1, events = -1, sfd = -1, tfd = -1;
+	pthread_t th;
+	sigset_t mask;
+
+	memset(&w, 0, sizeof(w));
+	w.table = "vigil";
+	w.ctfd = w.stopfd = -1;
+	w.src.fd = w.src.dirfd = -1;
+	w.helper.fd = -1;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "ht:u:fq", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			fputs(watch_usage, stdout);
+			return EXIT_OK;
+		case O_DB:
+			dbpath = optarg;
+			break;
+		case O_BUF:
+			if (parse_size(optarg, &ctbuf) < 0) {
+				cli_error("--ct-buffer wants a size from 4K to 2G, like 32M, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_ACCT:
+			accounting = true;
+			break;
+		case O_AGG:
+			aggregate = true;
+			break;
+		case O_RET:
+			if (parse_retention(optarg, &retention) < 0) {
+				cli_error("--retention wants a time like 30d, 12h or 90m, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			w.table = optarg;
+			break;
+		case 'u':
+			opt_user = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'q':
+			w.quiet = true;
+			break;
+		default:
+			fprintf(stderr, "%s watch: error: bad option '%s'\n\n%s", program_name,
+				argv[optind - 1], watch_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "%s watch: error: expected exactly one POLICY file\n\n%s", program_name,
+			watch_usage);
+		return EXIT_USAGE;
+	}
+	if (!valid_name(w.table, false)) {
+		cli_error("invalid table name '%s'", w.table);
+		return EXIT_USAGE;
+	}
+
+	/* ---- privileged part ---- */
+	if (!psep_can_admin()) {
+		cli_error("vigild watch changes the firewall and listens to conntrack: it needs CAP_NET_ADMIN; run it as root");
+		return EXIT_SYSTEM;
+	}
+	if (psep_resolve_user(opt_user, &ids, why, sizeof(why)) < 0) {
+		cli_error("%s", why);
+		return EXIT_SYSTEM;
+	}
+	r = policy_src_open(argv[optind], &w.src);
+	if (r != EXIT_OK)
+		goto out;
+	r = EXIT_SYSTEM;
+	if (accounting && (ctsock_sysctl_set(CTSOCK_SYSCTL_ACCT, 1) < 0 ||
+			   ctsock_sysctl_set(CTSOCK_SYSCTL_TIMESTAMP, 1) < 0)) {
+		cli_error("cannot turn on net.netfilter.nf_conntrack_acct and nf_conntrack_timestamp: %s",
+			  strerror(errno));
+		goto out;
+	}
+	ctsock_sysctl_get(CTSOCK_SYSCTL_ACCT, &acct);
+	ctsock_sysctl_get(CTSOCK_SYSCTL_TIMESTAMP, &tstamp);
+	ctsock_sysctl_get(CTSOCK_SYSCTL_EVENTS, &events);
+	w.ctfd = ctsock_open(ctbuf, &granted);
+	if (w.ctfd < 0) {
+		cli_error("cannot listen to conntrack events: %s (is nf_conntrack available?)",
+			  strerror(-w.ctfd));
+		goto out;
+	}
+	if (prepare_db_dir(dbpath, &ids) < 0)
+		goto out;
+	sdnotify_open();
+	if (psep_start(&w.helper, w.table, force, &ids, why, sizeof(why)) < 0) {
+		cli_error("cannot start the commit helper: %s", why);
+		goto out;
+	}
+	if (psep_drop(&ids, why, sizeof(why)) < 0) {
+		cli_error("cannot drop privileges: %s", why);
+		goto out;
+	}
+
+	/* ---- from here on: no capabilities ---- */
+	r = apply(&w);
+	if (r != EXIT_OK)
+		goto out;
+	r = EXIT_SYSTEM;
+	if (flowdb_open(dbpath, 0, &w.db, err) < 0) {
+		_cleanup_free_ char *copy = xstrdup(dbpath);
+		const char *dir = dirname(copy);
+		if (access(dir, W_OK | X_OK) < 0)
+			cli_error("cannot open the flows database %s: vigild writes it as user %s after dropping privileges, and %s is not writable by that user (a directory vigild creates, such as the default /var/lib/vigil, is)",
+				  dbpath, ids.name, dir);
+		else
+			cli_error("cannot open the flows database %s as user %s: %s", dbpath, ids.name, err);
+		goto out;
+	}
+	{
+		char buf[64];
+		time_t now = time(NULL);
+		flowdb_meta_set(w.db, "policy", w.src.path);
+		flowdb_meta_set(w.db, "table", w.table);
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+		flowdb_meta_set(w.db, "started", buf);
+		flowdb_meta_set(w.db, "nf_conntrack_acct", acct == 1 ? "1" : acct == 0 ? "0" : "unknown");
+		flowdb_meta_set(w.db, "nf_conntrack_timestamp",
+				tstamp == 1 ? "1" : tstamp == 0 ? "0" : "unknown");
+		snprintf(buf, sizeof(buf), "%zu", granted);
+		flowdb_meta_set(w.db, "ct_buffer", buf);
+		flowdb_meta_set(w.db, "aggregate_sources", aggregate ? "1" : "0");
+	}
+	if (events == 0)
+		wlog("warning: net.netfilter.nf_conntrack_events is 0: the kernel sends no conntrack events, nothing will be recorded");
+	if (!w.quiet && (acct != 1 || tstamp != 1))
+		wlog("note: nf_conntrack_acct=%d nf_conntrack_timestamp=%d: flows get no packet, byte or duration figures (--ct-accounting turns both on)",
+		     acct, tstamp);
+
+	uint64_t seed;
+	if (getentropy(&seed, sizeof(seed)) < 0)
+		seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+	w.cur = agg_new(aggregate ? AGG_F_NO_SOURCES : 0, 0, seed);
+	w.spare = agg_new(aggregate ? AGG_F_NO_SOURCES : 0, 0, seed);
+	pthread_mutex_init(&w.mu, NULL);
+	ctsock_drops(w.ctfd, &w.last_drops);
+	w.stopfd = eventfd(0, EFD_CLOEXEC);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL); /* the reader inherits the mask */
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	if (w.stopfd < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0 ||
+	    pthread_create(&th, NULL, reader, &w) != 0) {
+		cli_error("cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	if (!w.quiet)
+		wlog("recording flows in %s (conntrack buffer %zu KiB, retention %" PRId64 "h)", dbpath,
+		     granted >> 10, retention / 3600);
+	sdnotify("READY=1");
+
+	r = EXIT_OK;
+	for (bool running = true; running;) {
+		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 } };
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents) {
+			uint64_t ticks;
+			if (read(tfd, &ticks, sizeof(ticks)) > 0)
+				since_retention += (int64_t)ticks;
+			flush(&w);
+			if (since_retention >= RETENTION_EVERY) {
+				uint64_t gone = 0;
+				since_retention = 0;
+				if (flowdb_retention(w.db, time(NULL) - retention, &gone) < 0)
+					wlog("retention failed: %s", flowdb_errmsg(w.db));
+			}
+			pthread_mutex_lock(&w.mu);
+			int rerr = w.reader_err;
+			pthread_mutex_unlock(&w.mu);
+			if (rerr) {
+				wlog("reading conntrack events failed: %s", strerror(-rerr));
+				r = EXIT_SYSTEM;
+				running = false;
+			}
+		}
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				reload(&w);
+			} else {
+				if (!w.quiet)
+					wlog("%s: flushing and exiting", strsignal((int)si.ssi_signo));
+				running = false;
+			}
+		}
+	}
+	sdnotify("STOPPING=1");
+	uint64_t one = 1;
+	if (write(w.stopfd, &one, sizeof(one)) < 0)
+		wlog("cannot stop the reader: %s", strerror(errno));
+	pthread_join(th, NULL);
+	flush(&w);
+	if (w.spare_pending)
+		r = EXIT_SYSTEM;
+
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (w.stopfd >= 0)
+		close(w.stopfd);
+	if (w.ctfd >= 0)
+		close(w.ctfd);
+	flowdb_close(w.db);
+	agg_free(w.cur);
+	agg_free(w.spare);
+	if (w.names)
+		compiled_free(&w.pol);
+	free(w.names);
+	policy_src_close(&w.src);
+	if (w.helper.fd >= 0)
+		psep_stop(&w.helper);
+	return r;
+}
