@@ -51,7 +51,7 @@ static int privsep_begin(const char *verb, const char *table, bool force, struct
 	r = psep_drop(&ids, why, sizeof(why));
 	if (r < 0) {
 		cli_error("cannot drop privileges: %s", why);
-		psep_stop(p);
+		psep_stop(p, true);
 		return EXIT_SYSTEM;
 	}
 	return EXIT_OK;
@@ -176,7 +176,7 @@ int cmd_apply(int argc, char **argv)
 	r = policy_src_compile(&src, table, NULL, &c);
 	if (r != EXIT_OK) {
 		policy_src_close(&src);
-		psep_stop(&p);
+		psep_stop(&p, true);
 		return r;
 	}
 	batch_init(&b, first_seq());
@@ -194,7 +194,7 @@ int cmd_apply(int argc, char **argv)
 	batch_free(&b);
 	compiled_free(&c);
 	policy_src_close(&src);
-	psep_stop(&p);
+	psep_stop(&p, true);
 	return r;
 }
 
@@ -286,6 +286,6 @@ int cmd_remove(int argc, char **argv)
 	}
 	nl_result_free(&res);
 	batch_free(&b);
-	psep_stop(&p);
+	psep_stop(&p, true);
 	return r;
 }

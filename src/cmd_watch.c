@@ -631,6 +631,6 @@ out:
 	free(w.names);
 	policy_src_close(&w.src);
 	if (w.helper.fd >= 0)
-		psep_stop(&w.helper);
+		psep_stop(&w.helper, false);
 	return r;
 }

@@ -18,11 +18,11 @@ struct pdoc_defaults {
 	char *output;
 };
 
+/* A set's elements are not here: policy_check reads them from the position
+ * tree (see walk_list in policy_yaml.c). */
 struct pdoc_set {
 	char *name;
 	char *type;
-	char **elements;
-	unsigned elements_count;
 	char *file;
 };
 

@@ -70,7 +70,14 @@ int psep_getgen(struct psep *p, uint32_t *genid);
  * helper: the request needs CAP_NET_ADMIN in the sending process. */
 int psep_ct_inserts(struct psep *p, uint64_t *inserts);
 
-/* Closes the channel and reaps the helper. Returns its exit status or -1. */
-int psep_stop(struct psep *p);
+/*
+ * Closes the channel and reaps the helper. Returns its exit status or -1.
+ * With !wait, returns at once (init reaps the helper): releasing its
+ * nf_tables socket makes the kernel first finish freeing the previous
+ * ruleset (NETLINK_URELEASE flushes the deferred destroy work), up to a
+ * second or so, which a stopping watcher need not wait for. apply and
+ * remove wait, so the helper's CPU time counts in theirs.
+ */
+int psep_stop(struct psep *p, bool wait);
 
 #endif

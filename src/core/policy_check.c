@@ -326,13 +326,14 @@ static void check_sets(struct ck *c, const struct pdoc *pd)
 		}
 		if (!ynode_get(vn, "elements") && !ds->file)
 			diag_err(c->d, s->loc, "set '%s' needs 'elements' or 'file'", s->name);
-		for (unsigned j = 0; j < ds->elements_count; j++) {
-			const struct ynode *en = elem_node(vn, "elements", j);
-			const char *v = ds->elements[j], *why;
+		/* elements come from the position tree (see walk_list) */
+		const struct ynode *els = ynode_get(vn, "elements"), *en;
+		for (size_t j = 0; (en = els && !els->bad ? ynode_elem(els, j) : NULL); j++) {
+			const char *v = en->val, *why;
 			enum addr_family f;
 			struct ival iv;
 
-			if (quiet(en))
+			if (en->kind != YN_SCALAR || en->null || quiet(en))
 				continue;
 			if (s->type == PSET_CIDR) {
 				if (addr_parse(v, &f, &iv, &why) < 0)

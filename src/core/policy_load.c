@@ -29,7 +29,6 @@ static const cyaml_schema_field_t defaults_fields[] = {
 static const cyaml_schema_field_t set_fields[] = {
 	STR_FIELD("name", struct pdoc_set, name),
 	STR_FIELD("type", struct pdoc_set, type),
-	LIST_FIELD("elements", struct pdoc_set, elements),
 	STR_FIELD("file", struct pdoc_set, file),
 	CYAML_FIELD_END,
 };

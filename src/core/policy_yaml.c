@@ -504,7 +504,15 @@ static bool good_scalar(struct walk *w, struct ynode *n, const char *key)
 	return true;
 }
 
-static void walk_list(struct walk *w, struct ynode *n, const char *key, bool empty_ok)
+/*
+ * A field that takes a value or a list of values. Items are checked here;
+ * when `emit` they also go to the canonical text (one placeholder per bad
+ * item keeps indices aligned with the source). Set elements are not
+ * emitted: they can be 100,000s, and policy_check reads them straight from
+ * the tree, with their positions, instead of through libcyaml (which grows
+ * a list one realloc per entry and would parse them a second time).
+ */
+static void walk_list(struct walk *w, struct ynode *n, const char *key, bool empty_ok, bool emit)
 {
 	if (n->kind == YN_MAP) {
 		diag_err(w->d, loc(w, n), "'%s' must be a value or a list of values, not a mapping",
@@ -513,23 +521,22 @@ static void walk_list(struct walk *w, struct ynode *n, const char *key, bool emp
 		return;
 	}
 	if (n->kind == YN_SCALAR && n->null) {
-		if (empty_ok) {
-			emit_str(w, key);
-			emit_seq_start(w);
-			emit_seq_end(w);
+		if (empty_ok)
 			return;
-		}
 		if (!n->bad)
 			diag_err(w->d, loc(w, n),
 				 "'%s' has no value; leave the key out to match anything", key);
 		n->bad = true;
 		return;
 	}
-	emit_str(w, key);
-	emit_seq_start(w);
+	if (emit) {
+		emit_str(w, key);
+		emit_seq_start(w);
+	}
 	if (n->kind == YN_SCALAR) {
 		bool ok = good_scalar(w, n, key);
-		emit_scalar(w, ok ? n->val : "", ok ? n->len : 0);
+		if (emit)
+			emit_scalar(w, ok ? n->val : "", ok ? n->len : 0);
 	} else {
 		if (n->n == 0 && !empty_ok) {
 			diag_err(w->d, loc(w, n), "'%s' is an empty list; leave the key out to match anything",
@@ -549,14 +556,16 @@ static void walk_list(struct walk *w, struct ynode *n, const char *key, bool emp
 				diag_err(w->d, loc(w, it), "an item of '%s' contains a NUL character", key);
 				it->bad = true;
 			}
-			/* placeholders keep item indices aligned with the source */
+			if (!emit)
+				continue;
 			if (it->bad)
 				emit_scalar(w, "", 0);
 			else
 				emit_scalar(w, it->val, it->len);
 		}
 	}
-	emit_seq_end(w);
+	if (emit)
+		emit_seq_end(w);
 }
 
 static void walk_fields(struct walk *w, struct ynode *map, const struct field *fields,
@@ -714,7 +723,7 @@ static void walk_fields(struct walk *w, struct ynode *map, const struct field *f
 			break;
 		case SH_LIST:
 		case SH_ELEMS:
-			walk_list(w, v, f->key, f->shape == SH_ELEMS);
+			walk_list(w, v, f->key, f->shape == SH_ELEMS, f->shape == SH_LIST);
 			break;
 		case SH_MAP:
 			if (v->kind == YN_SCALAR && v->null)

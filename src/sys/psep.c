@@ -454,13 +454,13 @@ int psep_start(struct psep *p, const char *table, bool force, const struct psep_
 		r = read_full(p->fd, &ready, sizeof(ready));
 	if (r < 0) {
 		snprintf(why, whylen, "the commit helper died while starting");
-		psep_stop(p);
+		psep_stop(p, true);
 		return r;
 	}
 	if (ready.status < 0) {
 		ready.why[sizeof(ready.why) - 1] = '\0';
 		snprintf(why, whylen, "%s", ready.why);
-		psep_stop(p);
+		psep_stop(p, true);
 		return ready.status;
 	}
 	return 0;
@@ -561,18 +561,21 @@ int psep_ct_inserts(struct psep *p, uint64_t *inserts)
 	return 0;
 }
 
-int psep_stop(struct psep *p)
+int psep_stop(struct psep *p, bool wait)
 {
 	int status = 0;
+	pid_t r;
 
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
-	if (p->pid > 0) {
-		while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-			;
-		p->pid = -1;
-		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	}
-	return -1;
+	if (p->pid <= 0)
+		return -1;
+	do
+		r = waitpid(p->pid, &status, wait ? 0 : WNOHANG);
+	while (r < 0 && errno == EINTR);
+	p->pid = -1;
+	if (r <= 0)
+		return -1; /* still finishing; init reaps it */
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -166,7 +166,7 @@ int main(void)
 	struct psep_hdr h = { PSEP_MAGIC, 42, 0, 0 };
 	if (write(p.fd, &h, sizeof(h)) != sizeof(h))
 		perror("write");
-	r = psep_stop(&p);
+	r = psep_stop(&p, true);
 	snprintf(detail, sizeof(detail), "exit status %d", r);
 	ok(r == 3, "helper: an unknown request makes it log and exit 3", detail);
 
