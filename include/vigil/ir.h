@@ -163,6 +163,9 @@ void ir_table_free(struct ir_table *t);
  * chain per policy rule. See merge.c for how first-match order is kept.
  */
 void ir_merge(struct ir_table *t, const struct policy *pol, size_t min);
+/* An interface name as a set key: its 16 bytes (NUL padded) in a u128. */
+u128 ir_pack_ifname(const char *name);
+
 /* Frees what a rule owns (its matches' anonymous sets, strings). */
 void ir_rule_free(struct ir_rule *r);
 

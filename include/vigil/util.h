@@ -60,6 +60,13 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(pr
 char *sb_take(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
 
+/*
+ * Edits between two words (optimal string alignment: a swap of neighbours
+ * counts as one, so "dprot" is one edit from "dport"); 99 for words of 63
+ * characters or more. For did-you-mean suggestions.
+ */
+unsigned edit_distance(const char *a, const char *b);
+
 static inline bool streq(const char *a, const char *b)
 {
 	return a && b && __builtin_strcmp(a, b) == 0;

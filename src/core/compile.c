@@ -195,7 +195,7 @@ static void port_alts(struct lower *L, const struct pport *pp, enum ir_key k, ui
 		alts_add(a, ref_match(k, l4, L->setp[set_index(L->pol, pp->refs[i])]));
 }
 
-static u128 pack_ifname(const char *name)
+u128 ir_pack_ifname(const char *name)
 {
 	char b[16] = { 0 };
 	u128 v;
@@ -220,7 +220,7 @@ static void ifname_alts(struct lower *L, const struct pifname *pi, enum ir_key k
 			m.iflen = (uint8_t)(len - 1);
 			alts_add(a, m);
 		} else {
-			u128 v = pack_ifname(n);
+			u128 v = ir_pack_ifname(n);
 			ivlist_add(&exact, v, v);
 			one = n;
 		}

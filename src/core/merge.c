@@ -142,15 +142,6 @@ static enum lane rule_lane(const struct ir_rule *r)
 	return LANE_ANY;
 }
 
-static u128 pack_name(const char *name)
-{
-	char b[16] = { 0 };
-	u128 v;
-
-	memcpy(b, name, strnlen(name, 15));
-	memcpy(&v, b, sizeof(v));
-	return v;
-}
 
 /* The values one match field takes, as intervals. */
 static void field_values(const struct ir_match *m, struct ivlist *out)
@@ -159,7 +150,7 @@ static void field_values(const struct ir_match *m, struct ivlist *out)
 	if (m->op == OP_SET) {
 		ivlist_copy(out, &m->set->elems);
 	} else if (m->key == K_IIFNAME || m->key == K_OIFNAME) {
-		u128 v = pack_name(m->ifname);
+		u128 v = ir_pack_ifname(m->ifname);
 		ivlist_add(out, v, v);
 	} else {
 		ivlist_add(out, m->v.lo, m->op == OP_EQ ? m->v.lo : m->v.hi);

@@ -67,33 +67,6 @@ static bool quiet(const struct ynode *n)
 	return n && n->bad;
 }
 
-/* Edits between two names, a swap of neighbours counting as one. */
-static unsigned distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned d[NAME_MAX_LEN + 1][NAME_MAX_LEN + 1];
-
-	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (unsigned)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
 
 /* ---- top level ---- */
 
@@ -382,7 +355,7 @@ static void unknown_set(struct ck *c, const struct ynode *n, const char *name)
 	bool suggest = c->unknown_sets++ < 64;
 
 	for (size_t i = 0; suggest && i < c->pol->nsets; i++) {
-		unsigned dd = distance(name, c->pol->sets[i].name);
+		unsigned dd = edit_distance(name, c->pol->sets[i].name);
 		if (dd < bestd) {
 			bestd = dd;
 			best = c->pol->sets[i].name;
