@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The man pages: lint clean, render, and describe every verb and option
-# that vigild itself lists. Prints TAP.
+# that vigild itself lists (each option in its own verb's entry), and
+# vigil-flows.5 every table, view and column of schemas/flows.sql. Prints
+# TAP.
 #
 # Usage: man.sh VIGILD SOURCE_ROOT
 #
@@ -13,29 +15,26 @@ set -u
 
 vigild=$1
 root=$2
-pages=("$root/man/vigild.8" "$root/man/vigil-policy.5")
-# Verbs whose authors write their own section of vigild.8 as they finish
-# them. While a pending verb has no section, its points are reported as
-# SKIP (visible, not failing); once the section exists it is checked like
-# every other verb. Any verb not listed here must be documented.
-pending="watch flows status"
+pages=("$root/man/vigild.8" "$root/man/vigil-policy.5" "$root/man/vigil-flows.5")
 n=0
 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-is_pending() {
-	case " $pending " in *" $1 "*) return 0 ;; esac
-	return 1
-}
-
 documented() {
 	grep -q "^\.It Cm $1\( \|$\)" "$root/man/vigild.8"
+}
+
+# entry VERB: the lines of VERB's entry under COMMANDS, from its ".It Cm
+# VERB" to the next verb's (or help's, or version's)
+entry() {
+	awk -v v="$1" -v all=" $(echo $all_verbs) help version " '
+		/^\.It Cm [a-z]/ {
+			w = $3
+			if (index(all, " " w " ")) { on = (w == v); }
+		}
+		/^\.Sh / { on = 0 }
+		on' "$root/man/vigild.8"
 }
 
 # tap STATUS DESCRIPTION [DIAGNOSTIC-FILE]
@@ -87,14 +86,7 @@ done
 # every verb of `vigild --help` has an ".It Cm VERB" entry in vigild.8
 "$vigild" --help >"$tmp/help" 2>&1
 all_verbs=$(sed -n '/^Verbs:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' "$tmp/help")
-verbs=
-for v in $all_verbs; do
-	if is_pending "$v" && ! documented "$v"; then
-		skip "man/vigild.8 documents 'vigild $v'" "pending: its author adds the section"
-	else
-		verbs="$verbs $v"
-	fi
-done
+verbs=$(echo $all_verbs)
 if [ -z "$all_verbs" ]; then
 	echo "no verbs found in 'vigild --help':" >"$tmp/diag"
 	cat "$tmp/help" >>"$tmp/diag"
@@ -106,24 +98,79 @@ else
 			echo "verb '$v' has no '.It Cm $v' entry under COMMANDS" >>"$tmp/diag"
 	done
 	[ ! -s "$tmp/diag" ]
-	tap $? "man/vigild.8 documents the verbs$verbs" "$tmp/diag"
+	tap $? "man/vigild.8 documents the verbs $verbs" "$tmp/diag"
 
-	# every long option of `vigild VERB --help` appears as "Fl -OPTION"
+	# every option of `vigild VERB --help`, long and short, appears in an
+	# ".It Fl ..." line of VERB's own entry, and in the SYNOPSIS (the short
+	# form if it has one)
+	awk '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/' "$root/man/vigild.8" >"$tmp/synopsis"
 	for v in $verbs; do
 		: >"$tmp/diag"
 		"$vigild" "$v" --help >"$tmp/vhelp" 2>&1
 		rc=$?
 		[ $rc -eq 0 ] || echo "'vigild $v --help' exited $rc" >>"$tmp/diag"
-		opts=$(grep -o -- '--[a-z][a-z-]*' "$tmp/vhelp" | sort -u)
-		for o in $opts; do
-			[ "$o" = "--help" ] && continue
-			grep -q -- "Fl -${o#--}\>" "$root/man/vigild.8" ||
-				echo "option $o of '$v' is not in man/vigild.8 (as 'Fl ${o#-}')" >>"$tmp/diag"
-		done
+		# the option lines: "  -t, --table NAME  ..." or "      --db PATH ..."
+		grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z-]*' "$tmp/vhelp" |
+			sed -E 's/^ +//; s/^(-[a-zA-Z]), /\1 /; s/^(--)/- \1/' >"$tmp/opts"
+		[ -s "$tmp/opts" ] || echo "no options found in 'vigild $v --help'" >>"$tmp/diag"
+		entry "$v" >"$tmp/entry"
+		while read -r short long; do
+			grep -q -- "^\.It .*Fl -${long#--}\>" "$tmp/entry" ||
+				echo "option $long of '$v' has no '.It Fl ${long#-}' in the entry of '$v'" >>"$tmp/diag"
+			if [ "$short" != - ]; then
+				grep -q -- "^\.It .*Fl ${short#-}\>" "$tmp/entry" ||
+					echo "option $short of '$v' has no '.It Fl ${short#-}' in the entry of '$v'" >>"$tmp/diag"
+				grep -q -- "Fl [a-zA-Z]*${short#-}[a-zA-Z]*\>" "$tmp/synopsis" ||
+					echo "option $short of '$v' is not in the SYNOPSIS" >>"$tmp/diag"
+			else
+				grep -q -- "Fl -${long#--}\>" "$tmp/synopsis" ||
+					echo "option $long of '$v' is not in the SYNOPSIS" >>"$tmp/diag"
+			fi
+		done <"$tmp/opts"
 		[ ! -s "$tmp/diag" ]
-		tap $? "man/vigild.8 documents the options of 'vigild $v' ($(echo $opts))" "$tmp/diag"
+		tap $? "man/vigild.8 documents the options of 'vigild $v' in its entry ($(awk '{ print $2 }' "$tmp/opts" | tr '\n' ' ' | sed 's/ $//'))" "$tmp/diag"
 	done
 fi
+
+# vigil-flows.5 describes every table, view and column of the schema
+schema=$root/schemas/flows.sql
+: >"$tmp/diag"
+objects=$(grep -oE '^CREATE (TABLE|VIEW) [a-z_]+' "$schema" | awk '{ print $3 }')
+[ -n "$objects" ] || echo "no CREATE TABLE or VIEW in $schema" >>"$tmp/diag"
+for t in $objects; do
+	grep -q "^\.Ss .*\<$t\>" "$root/man/vigil-flows.5" ||
+		echo "table or view '$t' has no '.Ss' subsection" >>"$tmp/diag"
+done
+# columns: the first word of each line inside a CREATE TABLE ( ... ), and
+# each "AS name" / plain name selected by a view
+columns=$(awk '
+	/^CREATE TABLE/ { on = 1; next }
+	on && /^\)/ { on = 0 }
+	on && $1 ~ /^[a-z_]+$/ && $1 != "PRIMARY" { print $1 }' "$schema" | sort -u)
+for c in $columns; do
+	grep -q "^\.It Li $c\>" "$root/man/vigil-flows.5" ||
+		echo "column '$c' has no '.It Li $c' entry" >>"$tmp/diag"
+done
+[ -n "$columns" ] && [ ! -s "$tmp/diag" ]
+tap $? "man/vigil-flows.5 describes every table, view and column of schemas/flows.sql ($(echo $objects))" "$tmp/diag"
+
+# the SQL examples of vigil-flows.5 (each literal block after a '.\" sql'
+# line) run without error against the schema, with sqlite3
+if ! command -v sqlite3 >/dev/null; then
+	echo "Bail out! sqlite3 is missing: install the Debian package sqlite3"
+	exit 1
+fi
+: >"$tmp/diag"
+sqlite3 "$tmp/flows.db" <"$schema" 2>>"$tmp/diag"
+awk '/^\.\\" sql$/ { want = 1; next }
+	want && /^\.Bd -literal/ { on = 1; want = 0; next }
+	on && /^\.Ed/ { on = 0; print "-- end"; next }
+	on' "$root/man/vigil-flows.5" >"$tmp/queries"
+nq=$(grep -c '^-- end' "$tmp/queries")
+[ "$nq" -gt 0 ] || echo "no SQL examples found after '.\\\" sql' lines" >>"$tmp/diag"
+sqlite3 -bail "$tmp/flows.db" <"$tmp/queries" >/dev/null 2>>"$tmp/diag"
+[ ! -s "$tmp/diag" ]
+tap $? "the $nq SQL examples of man/vigil-flows.5 run against schemas/flows.sql" "$tmp/diag"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bash completion for vigild(8). Needs nothing but bash itself (works with
+# or without the bash-completion package).
+#
+# The verb and option lists must match `vigild --help` and
+# `vigild VERB --help`: tests/install/completion.sh fails when they drift.
+
+_vigild_verbs="check show apply remove watch flows help version"
+
+# _vigild_options VERB: the options VERB takes, long and short.
+_vigild_options()
+{
+	case $1 in
+	check | show)
+		echo "--table -t --help -h" ;;
+	apply)
+		echo "--table -t --user -u --dry-run -n --force -f --quiet -q --help -h" ;;
+	remove)
+		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
+	watch)
+		echo "--db --ct-buffer --ct-accounting --aggregate --retention --table -t" \
+		     "--user -u --force -f --quiet -q --help -h" ;;
+	flows)
+		echo "--db --since --until --rule --by --top --json --help -h" ;;
+	esac
+}
+
+# _vigild_takes_arg OPTION: does OPTION take a value (as the next word)?
+_vigild_takes_arg()
+{
+	case $1 in
+	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
+	--rule | --by | --top)
+		return 0 ;;
+	esac
+	return 1
+}
+
+# _vigild_files GLOB...: directories and the files matching one of the globs.
+_vigild_files()
+{
+	local cur=$1 IFS=$'\n' g
+	shift
+	compopt -o filenames 2>/dev/null
+	COMPREPLY+=($(compgen -d -- "$cur"))
+	for g in "$@"; do
+		COMPREPLY+=($(compgen -f -X "!$g" -- "$cur"))
+	done
+}
+
+# _vigild_value OPTION CUR: completes the value of OPTION.
+_vigild_value()
+{
+	local opt=$1 cur=$2
+
+	case $opt in
+	--user | -u)
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -u -- "$cur")) ;;
+	--db)
+		_vigild_files "$cur" '*.db' ;;
+	--by)
+		COMPREPLY=($(compgen -W "src dst dport rule" -- "$cur")) ;;
+	--ct-buffer)
+		COMPREPLY=($(compgen -W "8M 16M 32M 64M 128M 256M" -- "$cur")) ;;
+	--retention)
+		COMPREPLY=($(compgen -W "12h 1d 7d 30d 90d" -- "$cur")) ;;
+	--since | --until)
+		COMPREPLY=($(compgen -W "now 5m 15m 1h 6h 1d 1w" -- "$cur")) ;;
+	esac
+	# --table, --rule, --top: free text, nothing to offer
+}
+
+_vigild()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev= verb= i w
+
+	COMPREPLY=()
+	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	# the verb is the first word that is not an option
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		-*) ;;
+		*) verb=$w; break ;;
+		esac
+	done
+
+	if [ -z "$verb" ]; then
+		COMPREPLY=($(compgen -W "$_vigild_verbs --help -h --version" -- "$cur"))
+		return 0
+	fi
+	case " $_vigild_verbs " in
+	*" $verb "*) ;;
+	*) return 0 ;;
+	esac
+
+	# --option=VALUE: one word, or three ("--db" "=" "VALUE") when '=' is
+	# in COMP_WORDBREAKS, as it is by default
+	if [[ $cur == --*=* ]]; then
+		_vigild_value "${cur%%=*}" "${cur#*=}"
+		COMPREPLY=("${COMPREPLY[@]/#/${cur%%=*}=}")
+		return 0
+	fi
+	if [ "$cur" = "=" ] && [[ $prev == --* ]]; then
+		_vigild_value "$prev" ""
+		return 0
+	fi
+	if [ "$prev" = "=" ] && [ "$COMP_CWORD" -gt $((i + 2)) ]; then
+		_vigild_value "${COMP_WORDS[COMP_CWORD - 2]}" "$cur"
+		return 0
+	fi
+	if [ "$COMP_CWORD" -gt $((i + 1)) ] && _vigild_takes_arg "$prev"; then
+		_vigild_value "$prev" "$cur"
+		return 0
+	fi
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(_vigild_options "$verb")" -- "$cur"))
+		return 0
+	fi
+	case $verb in
+	check | show | apply | watch)
+		_vigild_files "$cur" '*.yml' '*.yaml' ;;
+	esac
+	return 0
+}
+
+complete -F _vigild vigild
