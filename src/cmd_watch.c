@@ -63,6 +63,7 @@ struct watch {
 	uint64_t last_bad, last_enobufs, last_inserts;
 	bool have_inserts;
 	bool quiet;
+	bool running;         /* the reader thread runs: apply flushes first */
 };
 
 static void wlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -202,7 +203,7 @@ static void flush(struct watch *w)
 		w->have_inserts = true;
 	}
 	agg_add_obs(w->spare, time(NULL), &d);
-	if (d.lost && !w->quiet)
+	if (d.lost)
 		wlog("the kernel dropped %" PRIu64 " conntrack events (receive buffer full; raise --ct-buffer); the database records the loss",
 		     (uint64_t)d.lost);
 
@@ -236,7 +237,7 @@ static int apply(struct watch *w)
 		return r;
 	batch_init(&b, first_seq());
 	nftc_build_replace(&c.t, &b);
-	if (w->db)
+	if (w->running)
 		flush(w); /* what came before was the old policy's */
 	r = commit_batch(&w->helper, &b, &c.pol, false, &gen);
 	batch_free(&b);
@@ -261,7 +262,8 @@ static void reload(struct watch *w)
 	int fd;
 
 	sdnotify("RELOADING=1");
-	wlog("SIGHUP: reloading %s", w->src.path);
+	if (!w->quiet)
+		wlog("SIGHUP: reloading %s", w->src.path);
 	/* editors replace files: open the name again, as the unprivileged user */
 	fd = openat(w->src.dirfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
@@ -462,6 +464,9 @@ int cmd_watch(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* the database and its directory: not for everyone */
+	umask(027);
+
 	/* ---- privileged part ---- */
 	if (!psep_can_admin()) {
 		cli_error("vigild watch changes the firewall and listens to conntrack: it needs CAP_NET_ADMIN; run it as root");
@@ -475,6 +480,13 @@ int cmd_watch(int argc, char **argv)
 	if (r != EXIT_OK)
 		goto out;
 	r = EXIT_SYSTEM;
+	/* the socket first: binding it loads conntrack, whose sysctls follow */
+	w.ctfd = ctsock_open(ctbuf, &granted);
+	if (w.ctfd < 0) {
+		cli_error("cannot listen to conntrack events: %s (is nf_conntrack available?)",
+			  strerror(-w.ctfd));
+		goto out;
+	}
 	if (accounting && (ctsock_sysctl_set(CTSOCK_SYSCTL_ACCT, 1) < 0 ||
 			   ctsock_sysctl_set(CTSOCK_SYSCTL_TIMESTAMP, 1) < 0)) {
 		cli_error("cannot turn on net.netfilter.nf_conntrack_acct and nf_conntrack_timestamp: %s",
@@ -484,12 +496,6 @@ int cmd_watch(int argc, char **argv)
 	ctsock_sysctl_get(CTSOCK_SYSCTL_ACCT, &acct);
 	ctsock_sysctl_get(CTSOCK_SYSCTL_TIMESTAMP, &tstamp);
 	ctsock_sysctl_get(CTSOCK_SYSCTL_EVENTS, &events);
-	w.ctfd = ctsock_open(ctbuf, &granted);
-	if (w.ctfd < 0) {
-		cli_error("cannot listen to conntrack events: %s (is nf_conntrack available?)",
-			  strerror(-w.ctfd));
-		goto out;
-	}
 	if (prepare_db_dir(dbpath, &ids) < 0)
 		goto out;
 	sdnotify_open();
@@ -503,16 +509,14 @@ int cmd_watch(int argc, char **argv)
 	}
 
 	/* ---- from here on: no capabilities ---- */
-	r = apply(&w);
-	if (r != EXIT_OK)
-		goto out;
-	r = EXIT_SYSTEM;
+	/* the database first: a firewall applied with nothing recording it
+	 * would be a half-started watcher */
 	if (flowdb_open(dbpath, 0, &w.db, err) < 0) {
 		_cleanup_free_ char *copy = xstrdup(dbpath);
 		const char *dir = dirname(copy);
 		if (access(dir, W_OK | X_OK) < 0)
-			cli_error("cannot open the flows database %s: vigild writes it as user %s after dropping privileges, and %s is not writable by that user (a directory vigild creates, such as the default /var/lib/vigil, is)",
-				  dbpath, ids.name, dir);
+			cli_error("cannot open the flows database %s: vigild writes it as user %s after dropping privileges, and %s is not writable by that user (make it owned by %s, or name a directory that does not exist yet: vigild creates it for that user)",
+				  dbpath, ids.name, dir, ids.name);
 		else
 			cli_error("cannot open the flows database %s as user %s: %s", dbpath, ids.name, err);
 		goto out;
@@ -531,6 +535,10 @@ int cmd_watch(int argc, char **argv)
 		flowdb_meta_set(w.db, "ct_buffer", buf);
 		flowdb_meta_set(w.db, "aggregate_sources", aggregate ? "1" : "0");
 	}
+	r = apply(&w);
+	if (r != EXIT_OK)
+		goto out;
+	r = EXIT_SYSTEM;
 	if (events == 0)
 		wlog("warning: net.netfilter.nf_conntrack_events is 0: the kernel sends no conntrack events, nothing will be recorded");
 	if (!w.quiet && (acct != 1 || tstamp != 1))
@@ -558,6 +566,7 @@ int cmd_watch(int argc, char **argv)
 		cli_error("cannot set up the event loop: %s", strerror(errno));
 		goto out;
 	}
+	w.running = true;
 	if (!w.quiet)
 		wlog("recording flows in %s (conntrack buffer %zu KiB, retention %" PRId64 "h)", dbpath,
 		     granted >> 10, retention / 3600);

@@ -138,11 +138,13 @@ bool psep_can_admin(void)
  */
 static int drop_to(int keep, const struct psep_ids *ids, char *why, size_t whylen)
 {
-	bool can_setpcap, change_id;
+	bool can_setpcap, can_setid, change_id;
 	int flags = CAPNG_DROP_SUPP_GRP, r;
 
 	capng_get_caps_process();
 	can_setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	can_setid = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
+		    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID);
 	change_id = ids->uid != getuid() || ids->uid != geteuid() || ids->gid != getgid();
 
 	capng_clear(CAPNG_SELECT_BOTH);
@@ -151,6 +153,12 @@ static int drop_to(int keep, const struct psep_ids *ids, char *why, size_t whyle
 	if (can_setpcap)
 		flags |= CAPNG_CLEAR_BOUNDING;
 	if (change_id) {
+		if (!can_setid) {
+			snprintf(why, whylen,
+				 "cannot switch to user %s: that needs CAP_SETUID and CAP_SETGID (run as root, or as that user with CAP_NET_ADMIN)",
+				 ids->name);
+			return -EPERM;
+		}
 		r = capng_change_id((int)ids->uid, (int)ids->gid, flags);
 		if (r < 0) {
 			snprintf(why, whylen, "cannot switch to user %s (capng_change_id: %d)", ids->name, r);
