@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ival: address and port parsing, prefixes, interval lists, formatting. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -427,6 +428,76 @@ START_TEST(to_be)
 }
 END_TEST
 
+/* The radix sort for 32-bit keys must agree with sorting by (lo, hi). */
+START_TEST(radix_sort_agrees)
+{
+	unsigned seed = 99;
+
+	for (int round = 0; round < 200; round++) {
+		struct ivlist a = { 0 }, b = { 0 };
+		size_t n = 65 + (size_t)rand_r(&seed) % 3000;
+		bool wide = round % 10 == 9; /* some lists need qsort */
+		for (size_t k = 0; k < n; k++) {
+			u128 lo = (u128)(rand_r(&seed) % (round % 2 ? 1000 : 0x7fffffff));
+			u128 hi = lo + (u128)(rand_r(&seed) % 50);
+			if (wide && k == n / 2)
+				hi = (u128)1 << 40;
+			ivlist_add(&a, lo, hi);
+		}
+		ivlist_copy(&b, &a);
+		/* reference: insertion into a fresh list sorted by hand */
+		for (size_t x = 1; x < b.n; x++)
+			for (size_t y = x; y > 0 && (b.v[y - 1].lo > b.v[y].lo ||
+						     (b.v[y - 1].lo == b.v[y].lo &&
+						      b.v[y - 1].hi > b.v[y].hi)); y--) {
+				struct ival t = b.v[y];
+				b.v[y] = b.v[y - 1];
+				b.v[y - 1] = t;
+			}
+		ivlist_dedup(&a); /* sorts, then drops exact duplicates */
+		size_t o = 0;
+		for (size_t x = 1; x < b.n; x++)
+			if (b.v[x].lo != b.v[o].lo || b.v[x].hi != b.v[o].hi)
+				b.v[++o] = b.v[x];
+		b.n = o + 1;
+		ck_assert_uint_eq(a.n, b.n);
+		ck_assert(memcmp(a.v, b.v, a.n * sizeof(*a.v)) == 0);
+		ivlist_free(&a);
+		ivlist_free(&b);
+	}
+}
+END_TEST
+
+/* The fast IPv4 parser must take exactly what inet_pton takes. */
+START_TEST(ipv4_parse_agrees_with_inet_pton)
+{
+	static const char alphabet[] = "0123456789..../x:";
+	unsigned seed = 7;
+	char buf[24];
+
+	for (int round = 0; round < 300000; round++) {
+		size_t len = 1 + (size_t)rand_r(&seed) % 18;
+		uint8_t bytes[16];
+		enum addr_family f;
+		struct ival iv;
+		const char *why;
+
+		for (size_t k = 0; k < len; k++)
+			buf[k] = round % 3 ? "0123456789."[rand_r(&seed) % 11]
+					   : alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+		buf[len] = '\0';
+		if (strchr(buf, '/') || strchr(buf, ':'))
+			continue;
+		bool ref = inet_pton(AF_INET, buf, bytes) == 1;
+		bool got = addr_parse(buf, &f, &iv, &why) == 0 && f == AF_V4;
+		ck_assert_msg(ref == got, "'%s': inet_pton %d, addr_parse %d", buf, ref, got);
+		if (ref)
+			ck_assert(iv.lo == ((u128)bytes[0] << 24 | (u128)bytes[1] << 16 |
+					    (u128)bytes[2] << 8 | bytes[3]));
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ival");
@@ -445,6 +516,8 @@ int main(void)
 	tcase_add_test(tc, format_rfc5952);
 	tcase_add_test(tc, format_v4_and_ranges);
 	tcase_add_test(tc, to_be);
+	tcase_add_test(tc, radix_sort_agrees);
+	tcase_add_test(tc, ipv4_parse_agrees_with_inet_pton);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
