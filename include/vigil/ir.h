@@ -107,6 +107,8 @@ struct ir_rule {
 	size_t nm;
 	bool log;
 	char *log_prefix;
+	uint32_t log_rate;   /* limit rate log_rate/log_unit seconds before the log; 0 = none */
+	uint32_t log_unit;
 	bool set_mark;       /* ct mark set ct mark & mark_and ^ mark_xor */
 	uint32_t mark_and, mark_xor;
 	enum ir_verdict verdict;

@@ -74,6 +74,12 @@ struct pifname {
 	size_t n;
 };
 
+/* `log: true` logs at most this many packets a second (per kernel rule) */
+#define LOG_DEFAULT_RATE 5
+#define LOG_MAX_RATE 1000000
+/* a log limit's bucket: at most this many packets logged in a row (nft's default) */
+#define LOG_BURST 5
+
 struct prule {
 	char *name;
 	unsigned index;        /* 0-based position in the policy */
@@ -86,6 +92,8 @@ struct prule {
 	struct ivlist icmp4, icmp6; /* types, for proto icmp / icmpv6 */
 	enum verdict action;
 	bool log;
+	uint32_t log_rate;     /* log at most this many packets a log_unit; 0 = no limit */
+	uint32_t log_unit;     /* seconds: 1, 60, 3600 or 86400 */
 	char *comment;
 	struct srcloc loc;     /* the rule's mapping */
 };

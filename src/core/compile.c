@@ -358,6 +358,8 @@ static void finish_rule(struct ir_rule *r, const struct prule *pr, unsigned prot
 	if (pr->log) {
 		r->log = true;
 		r->log_prefix = xasprintf("vigil:%s ", pr->name);
+		r->log_rate = pr->log_rate;
+		r->log_unit = pr->log_unit;
 	}
 	switch (pr->action) {
 	case VERDICT_ACCEPT:
@@ -554,6 +556,63 @@ static void lower_builtins(struct lower *L, enum chain_id c)
 	builtin(t, c, "icmpv6-nd", &m, 1, IV_ACCEPT);
 }
 
+/*
+ * A limit is a match: a packet over it skips the rest of its rule. So a
+ * rule whose log is rate-limited becomes two kernel rules with the same
+ * matches: the first only logs (`limit rate ... counter log prefix ...`,
+ * no verdict: every packet goes on), the second counts and decides, always.
+ * Done after merging, so a merged rule's small chain gets the pair; an
+ * anonymous set belongs to one kernel rule, so the log rule gets copies.
+ */
+static void split_limited_logs(struct ir_table *t)
+{
+	for (size_t c = 0; c < t->nchains; c++) {
+		struct ir_chain *ch = &t->chains[c];
+		size_t extra = 0;
+
+		for (size_t i = 0; i < ch->n; i++)
+			extra += ch->rules[i].log && ch->rules[i].log_rate;
+		if (!extra)
+			continue;
+		struct ir_rule *out = xcalloc(ch->n + extra, sizeof(*out));
+		size_t k = 0;
+		for (size_t i = 0; i < ch->n; i++) {
+			struct ir_rule *r = &ch->rules[i];
+			if (r->log && r->log_rate) {
+				struct ir_rule *lr = &out[k++];
+				lr->m = xcalloc(r->nm ? r->nm : 1, sizeof(*lr->m));
+				lr->nm = r->nm;
+				for (size_t j = 0; j < r->nm; j++) {
+					lr->m[j] = r->m[j];
+					if (r->m[j].op == OP_SET && r->m[j].set->anonymous) {
+						const struct ir_set *o = r->m[j].set;
+						struct ir_set *cp = set_new(t, o->key, true);
+						ivlist_copy(&cp->elems, &o->elems);
+						cp->interval = o->interval;
+						cp->origin_rule = o->origin_rule;
+						lr->m[j].set = cp;
+					}
+				}
+				lr->log = true;
+				lr->log_prefix = r->log_prefix;
+				lr->log_rate = r->log_rate;
+				lr->log_unit = r->log_unit;
+				lr->verdict = IV_NONE;
+				lr->comment = xstrdup(r->comment);
+				lr->origin = r->origin;
+				r->log = false;
+				r->log_prefix = NULL;
+				r->log_rate = r->log_unit = 0;
+				t->nrules++;
+			}
+			out[k++] = *r;
+		}
+		free(ch->rules);
+		ch->rules = out;
+		ch->n = ch->cap = k;
+	}
+}
+
 void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t)
 {
 	static const struct ir_opts no_opts;
@@ -580,6 +639,7 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 		r->comment = xstrdup(IR_BUILTIN_PREFIX "default");
 	}
 	ir_merge(t, pol, L.opts->merge_min);
+	split_limited_logs(t);
 	/* count anonymous set elements too */
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)

@@ -342,6 +342,8 @@ static uint32_t rule_chain(struct merger *M, const struct ir_rule *r)
 	nr->comment = xstrdup(r->comment);
 	nr->log = r->log;
 	nr->log_prefix = r->log_prefix ? xstrdup(r->log_prefix) : NULL;
+	nr->log_rate = r->log_rate;
+	nr->log_unit = r->log_unit;
 	nr->set_mark = r->set_mark;
 	nr->mark_and = r->mark_and;
 	nr->mark_xor = r->mark_xor;

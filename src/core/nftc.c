@@ -339,6 +339,15 @@ static void encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir)
 		add_bitwise(r, &ir->mark_and, &ir->mark_xor, 4);
 		add_ct_set(r, NFT_CT_MARK);
 	}
+	if (ir->log && ir->log_rate) {
+		e = e_new("limit");
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, ir->log_rate);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, ir->log_unit);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, LOG_BURST);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+		nftnl_rule_add_expr(r, e);
+	}
 	nftnl_rule_add_expr(r, e_new("counter"));
 	if (ir->log) {
 		e = e_new("log");

@@ -259,6 +259,11 @@ void render_rule(struct strbuf *sb, const struct ir_rule *r)
 	}
 	if (r->set_mark)
 		sb_printf(sb, "ct mark set ct mark and 0x%08x or 0x%08x ", r->mark_and, r->mark_xor);
+	if (r->log && r->log_rate)
+		sb_printf(sb, "limit rate %u/%s burst %u packets ", r->log_rate,
+			  r->log_unit == 86400 ? "day" :
+			  r->log_unit == 3600 ? "hour" :
+			  r->log_unit == 60 ? "minute" : "second", LOG_BURST);
 	sb_puts(sb, "counter");
 	if (r->log)
 		sb_printf(sb, " log prefix \"%s\"", r->log_prefix);

@@ -257,11 +257,14 @@ schema = {
                                          desc="ICMP/ICMPv6 types; needs proto icmp and/or icmpv6 only."),
                 "action": {"enum": ["accept", "drop", "reject"]},
                 "log": {
-                    "description": "Log matching packets to the kernel log, prefix \"vigil:NAME \".",
+                    "description": "Log matching packets to the kernel log, prefix \"vigil:NAME \": "
+                                   "true (at most 5 a second), false, unlimited, or a rate N/second, "
+                                   "N/minute, N/hour or N/day (N from 1 to 1000000).",
                     "oneOf": [
                         {"type": "boolean"},
                         {"type": "string",
-                         "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo])$"},
+                         "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]"
+                                    "|unlimited|(?:[1-9][0-9]{0,5}|1000000)/(?:second|minute|hour|day))$"},
                     ],
                 },
                 "comment": {

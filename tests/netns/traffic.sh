@@ -121,6 +121,33 @@ for r in public:8 admin:4 reject-tcp:2 reject-udp:2 reject-both:4 drop-explicit:
 	check "rule '$name' counted at least $want packets (counted $n)" [ "$n" -ge "$want" ]
 done
 
+# ---- a rate-limited log: a packet over the rate skips the log, never the
+# verdict (the log is a kernel rule of its own before the deciding one)
+
+# log_counter NS CHAIN COMMENT: packets counted by that rule's log rules
+log_counter() {
+	ip netns exec "$1" nft list chain inet vigil "$2" |
+		awk -v c="comment \"$3\"" 'index($0, c) && /limit rate/ { for (i = 1; i < NF; i++)
+			if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+}
+passed=0
+for i in $(seq 12); do
+	ip netns exec "$C" "$NETTOOL" probe --src $BAD4 tcp $HOST4 6002 3000 >/dev/null && passed=$((passed + 1))
+done
+check "log 1/hour: 12 more connections to 6002 are all accepted ($passed)" [ "$passed" = 12 ]
+dropped=0
+for i in $(seq 8); do
+	ip netns exec "$C" "$NETTOOL" probe --src $GOOD4 udp $HOST4 7002 200 >/dev/null || dropped=$((dropped + 1))
+done
+check "log 1/hour: 8 more datagrams to 7002 are all dropped ($dropped)" [ "$dropped" = 8 ]
+for r in iif-exact:16 drop-explicit:12; do
+	name=${r%%:*} want=${r#*:}
+	all=$(counter_of "$H" input "$name") logged=$(log_counter "$H" input "$name")
+	# counter_of sums both kernel rules: the deciding one counted all - logged
+	check "rule '$name': every packet met the verdict, at most 5 were logged (logged $logged, all $((all - logged)))" \
+		test "$((all - logged))" -ge "$want" -a "$logged" -ge 1 -a "$logged" -le 5
+done
+
 if command -v conntrack >/dev/null; then
 	# rule index + 1 in the upper 16 bits: admin is rule 2 -> 0x20000
 	marks=$(ip netns exec "$H" conntrack -L -p tcp --dport 2222 2>/dev/null |

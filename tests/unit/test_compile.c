@@ -321,8 +321,8 @@ START_TEST(verdicts)
 		"reject}\n"
 		"  - {name: r3, chain: input, proto: tcp, src: [192.0.2.1, \"::1\"], action: "
 		"reject}\n"
-		"  - {name: r4, chain: input, proto: tcp, dport: 1, log: true, action: accept}\n"
-		"  - {name: r5, chain: input, action: drop, log: true}\n",
+		"  - {name: r4, chain: input, proto: tcp, dport: 1, log: unlimited, action: accept}\n"
+		"  - {name: r5, chain: input, action: drop, log: unlimited}\n",
 		&c);
 	in = &c.t.chains[CH_INPUT];
 	f = first_policy_rule(in);
@@ -351,6 +351,62 @@ START_TEST(verdicts)
 		ck_assert_str_eq(a->log_prefix, "vigil:r4 ");
 		ck_assert_str_eq(d->log_prefix, "vigil:r5 ");
 		ck_assert_str_eq(a->comment, "r4");
+		ck_assert_uint_eq(a->log_rate, 0);
+	}
+	release(&c);
+}
+END_TEST
+
+/* A rate-limited log is a rule of its own before the deciding rule: a
+ * limit is a match, and a packet over it must still meet the verdict. */
+START_TEST(log_limit_split)
+{
+	struct compiled c;
+	const struct ir_chain *in;
+	size_t f;
+
+	compile("version: 1\nrules:\n"
+		"  - {name: a, chain: input, proto: tcp, dport: [22, 80], src: [192.0.2.0/24, "
+		"\"2001:db8::/32\"], action: accept, log: true}\n"
+		"  - {name: b, chain: input, proto: udp, dport: 53, action: drop, log: 7/hour}\n",
+		&c);
+	in = &c.t.chains[CH_INPUT];
+	f = first_policy_rule(in);
+	/* a: (log, accept) per family; b: log, drop; then the default */
+	ck_assert_uint_eq(in->n - f - 1, 6);
+	for (size_t i = 0; i < 6; i += 2) {
+		const struct ir_rule *l = &in->rules[f + i], *r = &in->rules[f + i + 1];
+		ck_assert(l->log && !r->log);
+		ck_assert_int_eq(l->verdict, IV_NONE);
+		ck_assert_int_ne(r->verdict, IV_NONE);
+		ck_assert(!l->set_mark);
+		ck_assert_int_eq(l->origin, r->origin);
+		ck_assert_str_eq(l->comment, r->comment);
+		ck_assert_uint_eq(l->nm, r->nm);
+		for (size_t j = 0; j < l->nm; j++) {
+			ck_assert_int_eq(l->m[j].key, r->m[j].key);
+			ck_assert_int_eq(l->m[j].op, r->m[j].op);
+			if (l->m[j].op == OP_SET) {
+				/* an anonymous set binds to one kernel rule only */
+				ck_assert_ptr_ne(l->m[j].set, r->m[j].set);
+				ck_assert(l->m[j].set->anonymous);
+				ck_assert_uint_ne(l->m[j].set->id, r->m[j].set->id);
+				ck_assert_uint_eq(l->m[j].set->elems.n, r->m[j].set->elems.n);
+			}
+		}
+	}
+	ck_assert_uint_eq(in->rules[f].log_rate, LOG_DEFAULT_RATE);
+	ck_assert_uint_eq(in->rules[f].log_unit, 1);
+	ck_assert_uint_eq(in->rules[f + 4].log_rate, 7);
+	ck_assert_uint_eq(in->rules[f + 4].log_unit, 3600);
+	ck_assert_int_eq(in->rules[f + 1].verdict, IV_ACCEPT);
+	ck_assert_int_eq(in->rules[f + 5].verdict, IV_DROP);
+	{
+		_cleanup_free_ char *l = rule_text(&in->rules[f + 4]);
+		_cleanup_free_ char *r = rule_text(&in->rules[f + 5]);
+		ck_assert_str_eq(l, "udp dport 53 limit rate 7/hour burst 5 packets counter "
+				    "log prefix \"vigil:b \" comment \"b\"");
+		ck_assert_str_eq(r, "udp dport 53 counter drop comment \"b\"");
 	}
 	release(&c);
 }
@@ -488,6 +544,7 @@ int main(void)
 	tcase_add_test(tc, alternatives_own_their_sets);
 	tcase_add_test(tc, matches);
 	tcase_add_test(tc, verdicts);
+	tcase_add_test(tc, log_limit_split);
 	tcase_add_test(tc, render_rules);
 	tcase_add_test(tc, counts);
 	tcase_add_test(tc, goldens_exist);
