@@ -359,6 +359,11 @@ static void __attribute__((noreturn)) helper_main(int fd, const char *table, boo
 	struct psep_ready ready;
 
 	memset(&ready, 0, sizeof(ready));
+	/* The parent decides when we end (or dies, and takes us along): a
+	 * `pkill -HUP vigild`, a terminal's hangup or ^C, meant for the
+	 * parent, must not leave a watcher without its helper. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NAME, "vigild-helper", 0, 0, 0);
 	r = nl_open(&nl);

@@ -127,7 +127,8 @@ check "vigild flows works as an unprivileged user" flows_as_nobody
 # ---- SIGHUP with a changed policy ----
 cp "$TMP/p1.yml" "$TMP/p1.saved"
 sed -e 's/name: web,/name: www,/' -e 's/dport: 8080,/dport: [8080, 9090],/' "$TMP/p1.saved" >"$TMP/p1.yml"
-kill -HUP "$WATCH_PID"
+# to both processes, as `pkill -HUP vigild` would: the helper ignores it
+kill -HUP "$WATCH_PID" "$HP"
 for i in $(seq 50); do grep -q "generation" <(grep -A1 SIGHUP "$TMP/watch.log") && break; sleep 0.1; done
 check "SIGHUP: the kernel ruleset follows the new policy" \
 	bash -c "ip netns exec '$host' nft list chain inet vigil input | grep -q 'comment \"www\"'"
