@@ -593,9 +593,15 @@ static uint32_t field_len(const struct ir_field *f)
 	return (ir_keyinfo(f->key)->len + 3) & ~3u; /* 32-bit registers */
 }
 
+/* A concatenation pads each field to a register; a single field is its own
+ * length (2 bytes for a port, 1 for l4proto), as nft makes it: a padded
+ * key would work for lookups but `nft list` would misread every element. */
 static uint32_t map_key_len(const struct ir_set *s)
 {
 	uint32_t l = 0;
+
+	if (s->nfields == 1)
+		return ir_keyinfo(s->fields[0].key)->len;
 	for (int k = 0; k < s->nfields; k++)
 		l += field_len(&s->fields[k]);
 	return l;
