@@ -292,10 +292,24 @@ static const char *hook_name(enum chain_id c)
 	return chain_name(c);
 }
 
+/* A file name may hold any byte but NUL: a newline in it must not end the
+ * comment line, or what follows would be read by nft as commands. */
+static void put_path_comment(struct strbuf *sb, const char *path)
+{
+	sb_puts(sb, "# vigild: compiled from ");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			sb_printf(sb, "\\x%02x", *p);
+		else
+			sb_putn(sb, (const char *)p, 1);
+	}
+	sb_puts(sb, "\n");
+}
+
 void render_table(struct strbuf *sb, const struct ir_table *t, const struct policy *pol)
 {
 	if (pol)
-		sb_printf(sb, "# vigild: compiled from %s\n", pol->file);
+		put_path_comment(sb, pol->file);
 	sb_printf(sb, "table inet %s\ndelete table inet %s\ntable inet %s {\n\tcomment \"%s\"\n\n",
 		  t->name, t->name, t->name, IR_TABLE_MARK);
 	for (size_t i = 0; i < t->nsets; i++) {

@@ -412,6 +412,27 @@ START_TEST(log_limit_split)
 }
 END_TEST
 
+/* The policy's file name goes into a comment line: a newline in it must
+ * not start a line nft would read as a command. */
+START_TEST(render_file_name_escaped)
+{
+	struct compiled c;
+	struct strbuf sb = { 0 };
+	_cleanup_free_ char *got = NULL;
+
+	compile("version: 1\nrules: []\n", &c);
+	free(c.pol.file);
+	c.pol.file = xstrdup("x\nflush ruleset\n#\\.yml");
+	render_table(&sb, &c.t, &c.pol);
+	got = sb_take(&sb);
+	ck_assert_msg(!strncmp(got, "# vigild: compiled from x\\x0aflush ruleset\\x0a#\\x5c.yml\n",
+			       strlen("# vigild: compiled from x\\x0aflush ruleset\\x0a#\\x5c.yml\n")),
+		      "%s", got);
+	ck_assert_ptr_null(strstr(got, "\nflush ruleset"));
+	release(&c);
+}
+END_TEST
+
 START_TEST(render_rules)
 {
 	struct compiled c;
@@ -545,6 +566,7 @@ int main(void)
 	tcase_add_test(tc, matches);
 	tcase_add_test(tc, verdicts);
 	tcase_add_test(tc, log_limit_split);
+	tcase_add_test(tc, render_file_name_escaped);
 	tcase_add_test(tc, render_rules);
 	tcase_add_test(tc, counts);
 	tcase_add_test(tc, goldens_exist);
