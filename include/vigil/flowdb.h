@@ -69,7 +69,8 @@ int flowdb_schema_version(struct flowdb *db);
  * succeeded; on failure agg is unchanged and the transaction rolled back,
  * so a later flush writes it all. rules[i] names rule index i (the policy's
  * rule order, i.e. ct mark >> 16 == i + 1); a mark beyond nrules is stored
- * as "#<index>", no mark as ''. Returns 0 or negative errno.
+ * as "#N" with N = ct mark >> 16 (the rule's number counting from 1), no
+ * mark as ''. Returns 0 or negative errno.
  */
 int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules);
 

@@ -432,7 +432,8 @@ static int flowdb_put_row(void *ctx, const struct agg_row *row)
 		if ((size_t)k->rule - 1 < db->nrules && db->rules[k->rule - 1]) {
 			rule = db->rules[k->rule - 1];
 		} else {
-			snprintf(rbuf, sizeof(rbuf), "#%u", (unsigned)k->rule - 1);
+			/* #N: N is the rule number the mark names, counting from 1 */
+			snprintf(rbuf, sizeof(rbuf), "#%u", (unsigned)k->rule);
 			rule = rbuf;
 		}
 	}
