@@ -294,7 +294,7 @@ static int parse_size(const char *s, size_t *out)
 		v <<= 20, end++;
 	else if (*end == 'G' || *end == 'g')
 		v <<= 30, end++;
-	if (*end || v < 4096 || v > (1ull << 31))
+	if (*end || v < 4096 || v > CTSOCK_MAX_RCVBUF)
 		return -EINVAL;
 	*out = (size_t)v;
 	return 0;
@@ -366,7 +366,7 @@ static const char watch_usage[] =
 	"flush and exit. Needs root; reads and writes without any capability.\n"
 	"\n"
 	"      --db PATH          the database (default " FLOWDB_DEFAULT_PATH ")\n"
-	"      --ct-buffer SIZE   conntrack socket receive buffer (default 32M)\n"
+	"      --ct-buffer SIZE   conntrack socket receive buffer, 4K to 1G (default 32M)\n"
 	"      --ct-accounting    turn on nf_conntrack_acct and nf_conntrack_timestamp\n"
 	"                         (packets, bytes and durations in DESTROY events)\n"
 	"      --aggregate        leave source addresses out of the flow key\n"
@@ -399,6 +399,7 @@ int cmd_watch(int argc, char **argv)
 	int64_t retention = 30 * 86400, since_retention = 0;
 	struct psep_ids ids;
 	char why[256] = "", err[FLOWDB_ERRLEN] = "";
+	const char *step = "";
 	int ch, r, acct = -1, tstamp = -1, events = -1, sfd = -1, tfd = -1;
 	pthread_t th;
 	sigset_t mask;
@@ -420,7 +421,9 @@ int cmd_watch(int argc, char **argv)
 			break;
 		case O_BUF:
 			if (parse_size(optarg, &ctbuf) < 0) {
-				cli_error("--ct-buffer wants a size from 4K to 2G, like 32M, not '%s'", optarg);
+				cli_error("--ct-buffer wants a size from 4K to 1G, like 32M, not '%s'"
+					  " (the kernel doubles it: 1G already gives the largest buffer there is)",
+					  optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -459,8 +462,8 @@ int cmd_watch(int argc, char **argv)
 			watch_usage);
 		return EXIT_USAGE;
 	}
-	if (!valid_name(w.table, false)) {
-		cli_error("invalid table name '%s'", w.table);
+	if (table_name_problem(w.table)) {
+		cli_error("invalid table name '%s': %s", w.table, table_name_problem(w.table));
 		return EXIT_USAGE;
 	}
 
@@ -481,10 +484,21 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	r = EXIT_SYSTEM;
 	/* the socket first: binding it loads conntrack, whose sysctls follow */
-	w.ctfd = ctsock_open(ctbuf, &granted);
+	w.ctfd = ctsock_open(ctbuf, &granted, &step);
 	if (w.ctfd < 0) {
-		cli_error("cannot listen to conntrack events: %s (is nf_conntrack available?)",
-			  strerror(-w.ctfd));
+		if (streq(step, "socket"))
+			cli_error("cannot open a netfilter netlink socket: %s (is nfnetlink available in this kernel?)",
+				  strerror(-w.ctfd));
+		else if (streq(step, "bind"))
+			cli_error("cannot subscribe to conntrack events: %s%s", strerror(-w.ctfd),
+				  w.ctfd == -EPERM ? " (it needs CAP_NET_ADMIN)" :
+						     " (is nf_conntrack_netlink available?)");
+		else if (streq(step, "SO_RCVBUF"))
+			cli_error("cannot give the conntrack event socket a receive buffer of %zu bytes: %s",
+				  ctbuf, strerror(-w.ctfd));
+		else
+			cli_error("cannot set up the conntrack event socket (%s): %s", step,
+				  strerror(-w.ctfd));
 		goto out;
 	}
 	if (accounting && (ctsock_sysctl_set(CTSOCK_SYSCTL_ACCT, 1) < 0 ||

@@ -18,6 +18,12 @@
  */
 
 #define CTSOCK_DEFAULT_RCVBUF (32u << 20)
+/*
+ * The largest receive buffer that can be asked for: the kernel caps requests
+ * at INT_MAX / 2 and doubles them (checked: 1G gives 2147483646 bytes,
+ * anything larger could only be the same or, past INT_MAX, overflow).
+ */
+#define CTSOCK_MAX_RCVBUF (1u << 30)
 
 /*
  * Opens a non-blocking NETLINK_NETFILTER socket subscribed to
@@ -27,9 +33,13 @@
  * When SO_RCVBUFFORCE is refused (no CAP_NET_ADMIN) it falls back to
  * SO_RCVBUF, capped by net.core.rmem_max: *actual (may be NULL) receives the
  * size the kernel granted (it doubles requests; compare with rcvbuf * 2).
- * Returns the fd, or -EPERM (no CAP_NET_ADMIN for the bind) / -errno.
+ * rcvbuf above CTSOCK_MAX_RCVBUF is refused with -ERANGE; CTSOCK_MAX_RCVBUF
+ * itself is asked as INT_MAX / 2, the kernel's cap.
+ * Returns the fd, or -EPERM (no CAP_NET_ADMIN for the bind) / -errno; on
+ * failure *failed (may be NULL) names the step: "the buffer size", "socket",
+ * "SO_RCVBUF", "bind" or "getsockopt".
  */
-int ctsock_open(size_t rcvbuf, size_t *actual);
+int ctsock_open(size_t rcvbuf, size_t *actual, const char **failed);
 
 /*
  * The socket's drop counter (SO_MEMINFO, SK_MEMINFO_DROPS): every event the

@@ -18,7 +18,7 @@
 
 #define NFNL_GROUP_BIT(g) (1u << ((g) - 1))
 
-int ctsock_open(size_t rcvbuf, size_t *actual)
+int ctsock_open(size_t rcvbuf, size_t *actual, const char **failed)
 {
 	struct sockaddr_nl sa = {
 		.nl_family = AF_NETLINK,
@@ -28,29 +28,46 @@ int ctsock_open(size_t rcvbuf, size_t *actual)
 	};
 	int fd, sz, got = 0;
 	socklen_t len = sizeof(got);
+	const char *step = "socket";
 
+	if (failed)
+		*failed = "the buffer size";
 	if (rcvbuf == 0)
 		rcvbuf = CTSOCK_DEFAULT_RCVBUF;
-	if (rcvbuf > INT32_MAX / 2)
-		return -EINVAL;
-	sz = (int)rcvbuf;
+	if (rcvbuf > CTSOCK_MAX_RCVBUF)
+		return -ERANGE;
+	/*
+	 * The kernel takes an int, caps it at INT_MAX / 2 and doubles it
+	 * (sk_rcvbuf is an int): 1 GiB is asked as INT_MAX / 2, which gives
+	 * the largest buffer there is. A value past INT_MAX would turn
+	 * negative and give the smallest.
+	 */
+	sz = rcvbuf > INT32_MAX / 2 ? INT32_MAX / 2 : (int)rcvbuf;
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
-	if (fd < 0)
+	if (fd < 0) {
+		if (failed)
+			*failed = step;
 		return -errno;
+	}
 	/* FORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN */
+	step = "SO_RCVBUF";
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) < 0)
 		goto fail;
 	/* binding multicast groups needs CAP_NET_ADMIN (nfnetlink has no NONROOT_RECV) */
+	step = "bind";
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
 	if (actual) {
+		step = "getsockopt";
 		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0)
 			goto fail;
 		*actual = got > 0 ? (size_t)got : 0;
 	}
 	return fd;
 fail:
+	if (failed)
+		*failed = step;
 	sz = -errno;
 	close(fd);
 	return sz;

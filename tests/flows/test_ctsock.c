@@ -380,7 +380,7 @@ int main(void)
 	t_ok(r == 0 && v > 0, "nf_conntrack_events is on (%d)", v);
 	t_ok(ctsock_sysctl_get((enum ctsock_sysctl)9, &v) == -EINVAL, "unknown sysctl refused");
 
-	fd = ctsock_open(0, &actual);
+	fd = ctsock_open(0, &actual, NULL);
 	if (fd < 0) {
 		errno = -fd;
 		bail("ctsock_open");
@@ -399,6 +399,27 @@ int main(void)
 		len = sizeof(noenobufs);
 		r = getsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &noenobufs, &len);
 		t_ok(r == 0 && noenobufs == 0, "NETLINK_NO_ENOBUFS is off");
+	}
+	/* the largest buffer there is, and nothing beyond it */
+	{
+		size_t big = 0;
+		const char *step = NULL;
+		int fdb = ctsock_open(CTSOCK_MAX_RCVBUF, &big, &step);
+
+		t_ok(fdb >= 0 && big == (size_t)INT32_MAX - 1,
+		     "--ct-buffer 1G: the kernel grants %zu bytes (%s)", big,
+		     fdb < 0 ? strerror(-fdb) : "ok");
+		if (fdb >= 0)
+			close(fdb);
+		fdb = ctsock_open(CTSOCK_MAX_RCVBUF - 1, &big, NULL);
+		t_ok(fdb >= 0 && big == (size_t)INT32_MAX - 1, "1G - 1 byte: %zu bytes", big);
+		if (fdb >= 0)
+			close(fdb);
+		fdb = ctsock_open((size_t)CTSOCK_MAX_RCVBUF + 1, &big, &step);
+		t_ok(fdb == -ERANGE && step && strcmp(step, "the buffer size") == 0,
+		     "more than 1G is refused before any socket (%d, %s)", fdb, step ? step : "");
+		fdb = ctsock_open((size_t)2 << 30, &big, NULL);
+		t_ok(fdb == -ERANGE, "2G is refused (%d)", fdb);
 	}
 	rx = ctsock_rx_new();
 
@@ -443,7 +464,7 @@ int main(void)
 	     drops);
 
 	/* a tiny buffer overflows: received + drops == sent, exactly */
-	fd2 = ctsock_open(1, &small);
+	fd2 = ctsock_open(1, &small, NULL);
 	t_ok(fd2 >= 0 && small < 16384, "a socket with a %zu-byte buffer", small);
 	udp_flows(N_UDP);
 	drain(fd2, rx, s2, &st2, NULL, 300);
@@ -475,7 +496,7 @@ int main(void)
 
 		if (!drop_to_nobody())
 			_exit(10);
-		if (ctsock_open(0, NULL) != -EPERM)
+		if (ctsock_open(0, NULL, NULL) != -EPERM)
 			code |= 1;
 		if (ctsock_insert_count(&ins) != -EPERM)
 			code |= 2;

@@ -74,6 +74,24 @@ EOF
 mkdir -p "$TMP/db" && chmod 777 "$TMP/db"
 DB=$TMP/db/sub/flows.db
 
+# ---- usage errors (exit 2, before anything is touched) ----
+usage_error() { # DESCRIPTION PATTERN ARGS...: exit 2 and PATTERN on stderr
+	local desc=$1 pat=$2 rc
+	shift 2
+	"$VIGILD" watch "$@" >"$TMP/usage.out" 2>&1
+	rc=$?
+	if [ $rc = 2 ] && grep -q -- "$pat" "$TMP/usage.out"; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $rc)"
+		diag_file "$TMP/usage.out"
+	fi
+}
+usage_error "--ct-buffer 2G is a usage error naming the range" "from 4K to 1G" \
+	--ct-buffer 2G --db "$TMP/db/u.db" "$TMP/p1.yml"
+usage_error "--ct-buffer 1025M is a usage error" "from 4K to 1G" \
+	--ct-buffer 1025M --db "$TMP/db/u.db" "$TMP/p1.yml"
+
 start_watch "$host" "$DB" "$TMP/p1.yml" || bail_out "watch"
 HP=$(helper_pid)
 
