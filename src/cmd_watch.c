@@ -509,7 +509,22 @@ int cmd_watch(int argc, char **argv)
 	}
 	ctsock_sysctl_get(CTSOCK_SYSCTL_ACCT, &acct);
 	ctsock_sysctl_get(CTSOCK_SYSCTL_TIMESTAMP, &tstamp);
-	ctsock_sysctl_get(CTSOCK_SYSCTL_EVENTS, &events);
+	/*
+	 * nf_conntrack_events=0: the kernel sends no events at all, and a
+	 * recorder that records nothing while it says it runs is worse than
+	 * none. Turn them on (1; 2 = "when someone listens" is newer) or stop.
+	 */
+	if (ctsock_sysctl_get(CTSOCK_SYSCTL_EVENTS, &events) == 0 && events == 0) {
+		r = ctsock_sysctl_set(CTSOCK_SYSCTL_EVENTS, 1);
+		if (r < 0) {
+			cli_error("net.netfilter.nf_conntrack_events is 0: the kernel sends no conntrack events, so there would be nothing to record, and setting it to 1 failed: %s (it needs root in the network namespace and a writable /proc/sys/net/netfilter)",
+				  strerror(-r));
+			r = EXIT_SYSTEM;
+			goto out;
+		}
+		r = EXIT_SYSTEM;
+		wlog("net.netfilter.nf_conntrack_events was 0 (no conntrack events): set it to 1; connections opened before get no events");
+	}
 	if (prepare_db_dir(dbpath, &ids) < 0)
 		goto out;
 	sdnotify_open();
@@ -553,8 +568,6 @@ int cmd_watch(int argc, char **argv)
 	if (r != EXIT_OK)
 		goto out;
 	r = EXIT_SYSTEM;
-	if (events == 0)
-		wlog("warning: net.netfilter.nf_conntrack_events is 0: the kernel sends no conntrack events, nothing will be recorded");
 	if (!w.quiet && (acct != 1 || tstamp != 1))
 		wlog("note: nf_conntrack_acct=%d nf_conntrack_timestamp=%d: flows get no packet, byte or duration figures (--ct-accounting turns both on)",
 		     acct, tstamp);

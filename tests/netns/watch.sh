@@ -222,4 +222,33 @@ check "recorded + lost = flows the kernel created ($rec + $lost = $entries)" tes
 check "every recorded NEW event is in the flows table" test "$rec" = "$newev"
 check "ENOBUFS episodes are counted" test "$(q "$DB2" "select sum(enobufs) from observer")" -gt 0
 
+# ---- nf_conntrack_events=0: watch turns events on, or refuses to start ----
+sysctl_events() { # NS
+	ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_events
+}
+ip netns exec "$host2" sh -c 'echo 0 >/proc/sys/net/netfilter/nf_conntrack_events'
+DB3=$TMP/db/events/flows.db
+start_watch "$host2" "$DB3" "$TMP/p1.yml" || bail_out "watch with nf_conntrack_events=0"
+check "nf_conntrack_events=0: watch says it set it to 1" \
+	grep -q "nf_conntrack_events was 0 .*set it to 1" "$TMP/watch.log"
+check "nf_conntrack_events is 1 now" test "$(sysctl_events "$host2")" = 1
+ip netns exec "$client2" "$FLOWGEN" --sport 45000 10.62.0.1 20000 20999 300 >/dev/null
+wait_flush
+kill -TERM "$WATCH_PID"
+wait "$WATCH_PID"
+check "and the connections are recorded (300)" \
+	test "$(q "$DB3" "select coalesce(sum(flows), 0) from flows where rule = 'gen'")" = 300
+ns_new host3 host3 || bail_out "namespace"
+ip netns exec "$host3" sh -c 'echo 0 >/proc/sys/net/netfilter/nf_conntrack_events' ||
+	bail_out "cannot set nf_conntrack_events in a fresh namespace"
+ip netns exec "$host3" unshare -m sh -c 'mount --bind /proc/sys /proc/sys &&
+	mount -o remount,bind,ro /proc/sys && exec "$1" watch --db "$2" "$3"' sh \
+	"$VIGILD" "$TMP/db/ro/flows.db" "$TMP/p1.yml" >"$TMP/ro.log" 2>&1
+rc=$?
+check "nf_conntrack_events=0 that cannot be set: exit 3" test $rc = 3
+check "... with a message that says why" \
+	grep -q "nf_conntrack_events is 0: the kernel sends no conntrack events.*Read-only file system" "$TMP/ro.log"
+check "... and nothing was applied" bash -c "! ip netns exec '$host3' nft list table inet vigil >/dev/null 2>&1"
+[ $rc = 3 ] || diag_file "$TMP/ro.log"
+
 done_testing
