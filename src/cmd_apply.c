@@ -156,8 +156,8 @@ int cmd_apply(int argc, char **argv)
 			apply_usage);
 		return EXIT_USAGE;
 	}
-	if (!valid_name(table, false)) {
-		cli_error("invalid table name '%s'", table);
+	if (table_name_problem(table)) {
+		cli_error("invalid table name '%s': %s", table, table_name_problem(table));
 		return EXIT_USAGE;
 	}
 
@@ -258,8 +258,8 @@ int cmd_remove(int argc, char **argv)
 			argv[optind], remove_usage);
 		return EXIT_USAGE;
 	}
-	if (!valid_name(table, false)) {
-		cli_error("invalid table name '%s'", table);
+	if (table_name_problem(table)) {
+		cli_error("invalid table name '%s': %s", table, table_name_problem(table));
 		return EXIT_USAGE;
 	}
 	r = privsep_begin("vigild remove", table, force, &p);

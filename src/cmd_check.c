@@ -24,8 +24,9 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 			fputs(usage_text, stdout);
 			return EXIT_OK + 100;
 		case 't':
-			if (!valid_name(optarg, false)) {
-				cli_error("invalid table name '%s'", optarg);
+			if (table_name_problem(optarg)) {
+				cli_error("invalid table name '%s': %s", optarg,
+					  table_name_problem(optarg));
 				return EXIT_USAGE;
 			}
 			*table = optarg;
@@ -52,14 +53,14 @@ static const char check_usage[] =
 	"privileges. Prints 'OK: N rules, M sets -> K kernel rules', or every\n"
 	"problem as FILE:LINE:COL: error: MESSAGE and exits 1.\n"
 	"\n"
-	"  -t, --table NAME  check as 'vigild apply --table NAME' would: a policy\n"
-	"                    naming another table is an error\n";
+	"  -t, --table NAME  check as 'vigild apply --table NAME' would (default\n"
+	"                    vigil): a policy naming another table is an error\n";
 
 int cmd_check(int argc, char **argv)
 {
 	struct policy_src src;
 	struct compiled c;
-	const char *path, *table = NULL;
+	const char *path, *table = "vigil";
 	int r;
 
 	r = one_policy_arg(argc, argv, "check", check_usage, &path, &table);
@@ -91,7 +92,7 @@ int cmd_show(int argc, char **argv)
 	struct policy_src src;
 	struct compiled c;
 	struct strbuf sb = { 0 };
-	const char *path, *table = NULL;
+	const char *path, *table = "vigil";
 	int r;
 
 	r = one_policy_arg(argc, argv, "show", show_usage, &path, &table);

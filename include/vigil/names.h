@@ -20,4 +20,7 @@ const char *icmp_type_name(bool v6, unsigned type);
 /* nft's name for an IP protocol number used by vigild: "tcp", "ipv6-icmp". */
 const char *l4proto_name(unsigned proto);
 
+/* A word nft cannot read as a table or set name ("tcp", "counter", ...). */
+bool nft_keyword(const char *s);
+
 #endif

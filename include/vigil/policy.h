@@ -157,5 +157,7 @@ int policy_compile_buffer(const char *file, const char *buf, size_t len,
 const char *chain_name(enum chain_id c);
 const char *verdict_name(enum verdict v);
 bool valid_name(const char *s, bool digit_first);
+/* Why s cannot name a table or a set (not a name; an nft keyword), or NULL. */
+const char *table_name_problem(const char *s);
 
 #endif

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "vigil/ival.h"
 #include "vigil/names.h"
@@ -82,4 +84,42 @@ const char *l4proto_name(unsigned proto)
 	default:
 		return NULL;
 	}
+}
+
+/*
+ * Words nft reads as keywords where a table or set name should be: `table
+ * inet tcp` or `@tcp` do not parse. vigild prints names bare (nft 1.0.6
+ * does not take quoted set names either), so it refuses these as table and
+ * set names. Sorted (strcmp), for bsearch.
+ */
+static const char *const nft_keywords[] = {
+	/* 148 words, from tools/nft-keywords with nftables v1.0.6 (Lester Gooch #5) */
+	"accept", "add", "ah", "all", "and", "arp", "auto-merge", "bridge", "cgroup", "chain",
+	"comment", "comp", "constant", "continue", "counter", "cpu", "create", "ct", "day",
+	"dccp", "define", "delete", "describe", "device", "devices", "dnat", "drop", "dst",
+	"dup", "dynamic", "ecn", "element", "elements", "esp", "ether", "exists", "expires",
+	"export", "exthdr", "fib", "flags", "flow", "flowtable", "flush", "frag", "fwd",
+	"gc-interval", "get", "goto", "handle", "hbh", "hook", "hour", "ibriport", "ibrname",
+	"icmp", "icmpv6", "igmp", "iif", "iifgroup", "iifname", "iiftype", "import",
+	"include", "index", "inet", "insert", "interval", "ip", "ip6", "ipsec", "jhash",
+	"jump", "limit", "list", "ll", "log", "lt", "map", "mark", "masquerade", "meta",
+	"meter", "mh", "missing", "monitor", "ne", "netdev", "nftrace", "nh", "not",
+	"notrack", "numgen", "obriport", "obrname", "offload", "oif", "oifgroup", "oifname",
+	"oiftype", "or", "osf", "pkttype", "policy", "position", "priority", "queue", "quota",
+	"random", "redefine", "redirect", "reject", "rename", "replace", "reset", "return",
+	"rt", "rt0", "rt2", "rtclassid", "rule", "ruleset", "sctp", "secmark", "set", "size",
+	"skgid", "skuid", "snat", "socket", "srh", "symhash", "synproxy", "table", "tcp",
+	"th", "time", "timeout", "tproxy", "type", "typeof", "udp", "udplite", "undefine",
+	"update", "vlan", "vmap", "xt",
+};
+
+static int cmp_word(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool nft_keyword(const char *s)
+{
+	return bsearch(&s, nft_keywords, sizeof(nft_keywords) / sizeof(nft_keywords[0]),
+		       sizeof(nft_keywords[0]), cmp_word) != NULL;
 }

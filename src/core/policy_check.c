@@ -50,6 +50,15 @@ bool valid_name(const char *s, bool digit_first)
 	return true;
 }
 
+const char *table_name_problem(const char *s)
+{
+	if (!valid_name(s, false))
+		return "use a lower-case letter, then up to 31 letters, digits, '_' or '-'";
+	if (nft_keyword(s))
+		return "it is a keyword of nft's language, which nft cannot read as a name; choose another";
+	return NULL;
+}
+
 static struct srcloc at(const struct ck *c, const struct ynode *n)
 {
 	return ynode_loc(c->file, n);
@@ -87,14 +96,13 @@ static void check_table(struct ck *c, const struct pdoc *pd)
 	const char *want = c->opts ? c->opts->table : NULL;
 	const char *t = pd->table ? pd->table : want ? want : "vigil";
 
-	if (pd->table && !valid_name(pd->table, false))
-		diag_err(c->d, at(c, n),
-			 "invalid table name '%s': use a lower-case letter, then up to 31 letters, digits, '_' or '-'",
-			 pd->table);
+	if (pd->table && table_name_problem(pd->table))
+		diag_err(c->d, at(c, n), "invalid table name '%s': %s", pd->table,
+			 table_name_problem(pd->table));
 	else if (pd->table && want && !streq(pd->table, want))
 		/* the commit helper is confined to the table it was started for */
 		diag_err(c->d, at(c, n),
-			 "the policy is for table '%s' but vigild runs for table '%s'; start it with --table %s",
+			 "the policy is for table '%s' but vigild works on table '%s'; give --table %s",
 			 pd->table, want, pd->table);
 	c->pol->table = xstrdup(t);
 }
@@ -297,6 +305,11 @@ static void check_sets(struct ck *c, const struct pdoc *pd)
 				 "set '%s': type must be cidr or port, not '%s'", s->name, ds->type);
 			continue;
 		}
+		/* a port set keeps its name in the kernel; a cidr set's get _v4/_v6 */
+		if (s->type == PSET_PORT && name_ok && nft_keyword(s->name))
+			diag_err(c->d, s->loc,
+				 "invalid name '%s' for a port set: it is a keyword of nft's language, which nft cannot read as a set name; choose another",
+				 s->name);
 		if (!ynode_get(vn, "elements") && !ds->file)
 			diag_err(c->d, s->loc, "set '%s' needs 'elements' or 'file'", s->name);
 		/* elements come from the position tree (see walk_list) */

@@ -47,6 +47,19 @@ P6 = r"(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])"
 CIDR = rf"(?:{V4}(?:/{P4})?|{V6}(?:/{P6})?)"
 # Table and set names: a lower-case letter, then up to 31 of [a-z0-9_-].
 SETNAME = r"[a-z][a-z0-9_-]{0,31}"
+# A table name or a port set name is not one of nft's keywords (nft cannot
+# read "table inet tcp" or "@tcp"): the list vigild refuses, read from
+# src/core/names.c.
+def nft_keywords():
+    import os
+    import re
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/core/names.c")
+    with open(src, encoding="utf-8") as f:
+        body = re.search(r"nft_keywords\[\] = \{(.*?)\n\};", f.read(), re.S).group(1)
+    return re.findall(r'"([a-z0-9_-]+)"', body)
+
+
+KEYWORDS = nft_keywords()
 # Ports: decimal 0-65535, no leading zeros; a range is LOW-HIGH (that LOW is
 # not above HIGH is beyond a pattern: see tests/docs/schema-gaps).
 PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)"
@@ -129,6 +142,15 @@ schema = {
             "type": ["object", "null"],
             "propertyNames": {"$ref": "#/$defs/set_name"},
             "additionalProperties": {"$ref": "#/$defs/set"},
+            # a port set keeps its name in the kernel (a cidr set's gets
+            # _v4/_v6): an nft keyword may only name a cidr set
+            "patternProperties": {
+                "^(?:" + "|".join(KEYWORDS) + ")$": {
+                    "description": "An nft keyword: fine for a cidr set, not for a port set.",
+                    "$ref": "#/$defs/set",
+                    "properties": {"type": {"const": "cidr"}},
+                },
+            },
         },
         "rules": {
             "description": "The rules, in order: the first rule that matches a packet decides.",
@@ -138,8 +160,13 @@ schema = {
         },
     },
     "$defs": {
-        "table_name": {"type": "string", "pattern": f"^{SETNAME}$"},
+        "table_name": {"type": "string", "pattern": f"^{SETNAME}$",
+                       "not": {"$ref": "#/$defs/nft_keyword"}},
         "set_name": {"type": "string", "pattern": f"^{SETNAME}$"},
+        "nft_keyword": {
+            "description": "Words nft cannot read as a table or set name.",
+            "enum": KEYWORDS,
+        },
         "rule_name": {
             "description": "1 to 32 lower-case letters, digits, '_' or '-', starting with a letter or digit.",
             "oneOf": [

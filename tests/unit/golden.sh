@@ -43,7 +43,9 @@ not_ok() {
 cd "$src/tests/golden" || exit 1
 for yml in *.yml; do
 	name=${yml%.yml}
-	"$vigild" show "$yml" >"$tmp/out" 2>"$tmp/err"
+	# a policy naming its own table is shown for that table, as apply -t would
+	table=$(sed -n 's/^table: *\([a-z][a-z0-9_-]*\).*/\1/p' "$yml")
+	"$vigild" show ${table:+-t "$table"} "$yml" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ ! -f "$name.nft" ]; then
 		not_ok "golden $name: $name.nft is missing"

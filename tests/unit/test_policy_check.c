@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "vigil/names.h"
 #include "vigil/policy.h"
 #include "vigil/util.h"
 
@@ -108,6 +109,22 @@ START_TEST(invalid_policy_freed)
 }
 END_TEST
 
+/* nft keywords: found by bsearch, so the list must stay sorted */
+START_TEST(keywords)
+{
+	static const char *const kw[] = { "accept", "tcp", "inet", "counter", "xt", "gc-interval" };
+	static const char *const not_kw[] = { "web", "admins", "vigil", "a", "zz", "ssh", "dns" };
+
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		ck_assert_msg(nft_keyword(kw[i]), "%s", kw[i]);
+	for (size_t i = 0; i < sizeof(not_kw) / sizeof(not_kw[0]); i++)
+		ck_assert_msg(!nft_keyword(not_kw[i]), "%s", not_kw[i]);
+	ck_assert_ptr_nonnull(table_name_problem("inet"));
+	ck_assert_ptr_nonnull(table_name_problem("Vigil"));
+	ck_assert_ptr_null(table_name_problem("edge-fw_2"));
+}
+END_TEST
+
 START_TEST(table_option)
 {
 	struct policy_opts po = { .table = "other" };
@@ -121,8 +138,8 @@ START_TEST(table_option)
 	ck_assert_int_eq(policy_compile_buffer("p.yml", named, strlen(named), &po, &pol, &d),
 			 -EINVAL);
 	out = diags_text(&d);
-	ck_assert_str_eq(out, "p.yml:2:8: error: the policy is for table 'mine' but vigild runs "
-			      "for table 'other'; start it with --table mine\n");
+	ck_assert_str_eq(out, "p.yml:2:8: error: the policy is for table 'mine' but vigild works "
+			      "on table 'other'; give --table mine\n");
 	policy_free(&pol);
 	diags_free(&d);
 	/* a policy naming none takes vigild's */
@@ -918,6 +935,7 @@ int main(void)
 	tcase_add_test(tc, top_level);
 	tcase_add_test(tc, top_level_values);
 	tcase_add_test(tc, invalid_policy_freed);
+	tcase_add_test(tc, keywords);
 	tcase_add_test(tc, table_option);
 	tcase_add_test(tc, set_errors);
 	tcase_add_test(tc, set_refs);
