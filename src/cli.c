@@ -25,6 +25,32 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int cli_bad_option(const char *verb, int ch, char *const *argv, const char *usage)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	bool is_long = arg && arg[0] == '-' && arg[1] == '-';
+	char name[64];
+
+	/* a long option is named by what was written, up to any '=';
+	 * a short one by its letter, which may sit inside a group */
+	if (is_long)
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+	else if (optopt > 0 && optopt < 128)
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else
+		snprintf(name, sizeof(name), "%s", arg);
+	if (ch == ':')
+		fprintf(stderr, "%s %s: error: option '%s' needs an argument\n\n%s", program_name,
+			verb, name, usage);
+	else if (is_long && optopt > 0)
+		fprintf(stderr, "%s %s: error: option '%s' takes no argument\n\n%s", program_name,
+			verb, name, usage);
+	else
+		fprintf(stderr, "%s %s: error: unknown option '%s'\n\n%s", program_name, verb,
+			name, usage);
+	return EXIT_USAGE;
+}
+
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;

@@ -23,6 +23,14 @@ extern const char *program_name;
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * For getopt_long's ':' (missing argument; the option string must start
+ * with ':') and '?' (unknown option): prints which option and why, then the
+ * verb's usage, and returns EXIT_USAGE. Right for grouped short options
+ * ("-qx") and long ones ("--tabel").
+ */
+int cli_bad_option(const char *verb, int ch, char *const *argv, const char *usage);
+
 /* A policy file opened (while privileged, if we are) but not yet read. */
 struct policy_src {
 	char *path;  /* as given, for messages */

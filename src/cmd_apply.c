@@ -125,7 +125,7 @@ int cmd_apply(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "hqnft:u:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hqnft:u:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(apply_usage, stdout);
@@ -146,9 +146,7 @@ int cmd_apply(int argc, char **argv)
 			opt_user = optarg;
 			break;
 		default:
-			fprintf(stderr, "%s apply: error: bad option '%s'\n\n%s", program_name,
-				argv[optind - 1], apply_usage);
-			return EXIT_USAGE;
+			return cli_bad_option("apply", ch, argv, apply_usage);
 		}
 	}
 	if (argc - optind != 1) {
@@ -230,7 +228,7 @@ int cmd_remove(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ht:u:qf", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":ht:u:qf", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(remove_usage, stdout);
@@ -248,9 +246,7 @@ int cmd_remove(int argc, char **argv)
 			quiet = true;
 			break;
 		default:
-			fprintf(stderr, "%s remove: error: bad option '%s'\n\n%s", program_name,
-				argv[optind - 1], remove_usage);
-			return EXIT_USAGE;
+			return cli_bad_option("remove", ch, argv, remove_usage);
 		}
 	}
 	if (argc != optind) {

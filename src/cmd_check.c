@@ -18,7 +18,7 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ht:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ht:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
@@ -32,9 +32,7 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 			*table = optarg;
 			break;
 		default:
-			fprintf(stderr, "%s %s: error: unknown option '%s'\n\n%s", program_name, verb,
-				argv[optind - 1], usage_text);
-			return EXIT_USAGE;
+			return cli_bad_option(verb, c, argv, usage_text);
 		}
 	}
 	if (argc - optind != 1) {

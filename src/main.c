@@ -29,8 +29,9 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: %s VERB [OPTIONS] [ARGS]\n\nVerbs:\n", program_name);
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
 		fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\n'%s VERB --help' describes a verb; man vigild(8) and vigil-policy(5) the rest.\n",
-		program_name);
+	fprintf(f, "\n'%s VERB --help' (or '%s help VERB') describes a verb, '%s version'\n"
+		"prints the version; man vigild(8) and vigil-policy(5) describe the rest.\n",
+		program_name, program_name, program_name);
 }
 
 int main(int argc, char **argv)
@@ -41,10 +42,26 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (is_help(argv[1]) || streq(argv[1], "help")) {
-		usage(stdout);
-		return EXIT_OK;
+		if (argc == 2) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		/* help VERB: the verb's own --help */
+		for (size_t i = 0; argc == 3 && i < ARRAY_SIZE(verbs); i++)
+			if (streq(argv[2], verbs[i].name)) {
+				char *args[] = { argv[2], (char *)"--help", NULL };
+				return verbs[i].fn(2, args);
+			}
+		fprintf(stderr, "%s: error: '%s %s' wants a verb, not '%s'\n\n", program_name,
+			program_name, argv[1], argv[2]);
+		usage(stderr);
+		return EXIT_USAGE;
 	}
 	if (streq(argv[1], "--version") || streq(argv[1], "version")) {
+		if (argc > 2) {
+			fprintf(stderr, "%s: error: '%s' takes no arguments\n", program_name, argv[1]);
+			return EXIT_USAGE;
+		}
 		printf("vigild %s\n", VIGIL_VERSION);
 		return EXIT_OK;
 	}

@@ -167,4 +167,35 @@ printf '%s\n' 'version: 1' 'sets:' \
 located "junk, 65 MB and /dev/zero set files" sets.yml
 rm -f junk-set.txt big-set.txt sets.yml
 
+# ---- usage errors: exit 2, naming the option and what is wrong with it ----
+# usage WANT-STDERR-LINE ARGS...
+usage() {
+	want=$1
+	shift
+	"$vigild" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 2 ]; then
+		echo "exit status $rc, expected 2" >"$tmp/rc"
+		not_ok "vigild $*: wrong exit status" "$tmp/rc" "$tmp/err"
+	elif [ "$(head -n 1 "$tmp/err")" != "$want" ]; then
+		printf 'want: %s\n' "$want" >"$tmp/want"
+		not_ok "vigild $*: wrong message" "$tmp/want" "$tmp/err"
+	else
+		ok "vigild $*: $want"
+	fi
+}
+printf 'version: 1\n' >p.yml
+usage "vigild check: error: option '-t' needs an argument" check p.yml -t
+usage "vigild check: error: option '--table' needs an argument" check p.yml --table
+usage "vigild show: error: unknown option '-x'" show -tvigil -x p.yml
+usage "vigild apply: error: unknown option '-z'" apply -qz p.yml
+usage "vigild apply: error: option '-u' needs an argument" apply p.yml -u
+usage "vigild remove: error: option '-t' needs an argument" remove -t
+usage "vigild check: error: unknown option '--tabel'" check --tabel=x p.yml
+usage "vigild apply: error: option '--quiet' takes no argument" apply --quiet=yes p.yml
+usage "vigild: error: invalid table name 'tcp': it is a keyword of nft's language, which nft cannot read as a name; choose another" check -t tcp p.yml
+usage "vigild: error: 'version' takes no arguments" version extra
+usage "vigild: error: 'vigild help' wants a verb, not 'nope'" help nope
+rm -f p.yml
+
 echo "1..$n"
