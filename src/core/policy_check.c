@@ -147,6 +147,9 @@ void setfile_parse(const char *file, const char *buf, size_t len, struct pset *s
 	size_t i = 0;
 	unsigned line = 0;
 
+	/* a UTF-8 byte order mark, as Windows editors and spreadsheets write */
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		i = 3;
 	while (i < len) {
 		size_t start = i, end, a, b;
 		char tok[96];
@@ -689,9 +692,14 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 		size_t n = 0;
 		bool ctl = false;
 		/* characters, not bytes: UTF-8 continuation bytes do not count */
-		for (const char *p = dr->comment; *p; p++) {
-			ctl |= (unsigned char)*p < 0x20;
-			n += ((unsigned char)*p & 0xc0) != 0x80;
+		for (const unsigned char *p = (const unsigned char *)dr->comment; *p; p++) {
+			/* C0 controls and DEL; C1 controls (U+0080..U+009F, UTF-8
+			 * C2 80..C2 9F); the line and paragraph separators U+2028
+			 * and U+2029 (E2 80 A8/A9), which end a line for some readers */
+			ctl |= *p < 0x20 || *p == 0x7f ||
+			       (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+			       (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9));
+			n += (*p & 0xc0) != 0x80;
 		}
 		if (n > 256)
 			diag_err(c->d, at(c, ynode_get(rn, "comment")),

@@ -297,7 +297,7 @@ schema = {
                 "comment": {
                     "description": "Documentation: one line, at most 256 characters; printed by vigild show.",
                     "oneOf": [
-                        {"type": "string", "maxLength": 256, "pattern": "^[^\\u0000-\\u001f]*$"},
+                        {"type": "string", "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"},
                         {"type": ["number", "boolean"]},
                     ],
                 },
