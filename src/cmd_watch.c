@@ -223,36 +223,44 @@ static uint32_t first_seq(void)
 	return ((uint32_t)time(NULL) << 8) + (++n << 20) + 1;
 }
 
-/* Compiles the open policy and commits it. On success the new policy
- * replaces w->pol. Returns an exit code. */
+/* Commits a compiled policy. On success it replaces w->pol; on failure it
+ * is freed. Returns an exit code. */
+static int commit(struct watch *w, struct compiled *c)
+{
+	struct batch b;
+	uint32_t gen = 0;
+	int r;
+
+	batch_init(&b, first_seq());
+	nftc_build_replace(&c->t, &b);
+	if (w->running)
+		flush(w); /* what came before was the old policy's */
+	r = commit_batch(&w->helper, &b, &c->pol, false, &gen);
+	batch_free(&b);
+	if (r != EXIT_OK) {
+		compiled_free(c);
+		return r;
+	}
+	if (!w->quiet)
+		wlog("applied %s: table inet %s with %zu kernel rules, %zu sets, %zu elements (generation %u)",
+		     w->src.path, c->t.name, c->t.nrules, c->t.nsets, c->t.nelems, gen);
+	if (w->names)
+		compiled_free(&w->pol);
+	w->pol = *c;
+	set_names(w);
+	return EXIT_OK;
+}
+
+/* Compiles the open policy and commits it. Returns an exit code. */
 static int apply(struct watch *w)
 {
 	struct compiled c;
-	struct batch b;
-	uint32_t gen = 0;
 	int r;
 
 	r = policy_src_compile(&w->src, w->table, NULL, &c);
 	if (r != EXIT_OK)
 		return r;
-	batch_init(&b, first_seq());
-	nftc_build_replace(&c.t, &b);
-	if (w->running)
-		flush(w); /* what came before was the old policy's */
-	r = commit_batch(&w->helper, &b, &c.pol, false, &gen);
-	batch_free(&b);
-	if (r != EXIT_OK) {
-		compiled_free(&c);
-		return r;
-	}
-	if (!w->quiet)
-		wlog("applied %s: table inet %s with %zu kernel rules, %zu sets, %zu elements (generation %u)",
-		     w->src.path, c.t.name, c.t.nrules, c.t.nsets, c.t.nelems, gen);
-	if (w->names)
-		compiled_free(&w->pol);
-	w->pol = c;
-	set_names(w);
-	return EXIT_OK;
+	return commit(w, &c);
 }
 
 static void reload(struct watch *w)
@@ -355,6 +363,77 @@ static int prepare_db_dir(const char *db, const struct psep_ids *ids)
 	return 0;
 }
 
+/* Retention as given: 30d, 12h, 90m. */
+static void format_retention(int64_t secs, char *buf, size_t len)
+{
+	if (secs % 86400 == 0)
+		snprintf(buf, len, "%" PRId64 "d", secs / 86400);
+	else if (secs % 3600 == 0)
+		snprintf(buf, len, "%" PRId64 "h", secs / 3600);
+	else
+		snprintf(buf, len, "%" PRId64 "m", secs / 60);
+}
+
+/*
+ * Claims and opens the database as the unprivileged user: one watcher per
+ * database (an exclusive flock held until exit), never through a symbolic
+ * link. Prints why not; returns 0 or negative errno.
+ */
+static int open_db(struct watch *w, const char *path, const char *user, struct flowdb_lock *lk)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+	char err[FLOWDB_ERRLEN] = "";
+	struct stat st;
+	int holder = 0, r;
+
+	r = flowdb_lock(path, lk, &holder);
+	switch (r) {
+	case 0:
+		break;
+	case -EWOULDBLOCK:
+		if (holder > 0)
+			cli_error("%s is in use: another vigild watch (pid %d) records into it, and two would count every connection twice; stop that one or name another --db",
+				  path, holder);
+		else
+			cli_error("%s is in use: another vigild watch holds its lock and records into it, and two would count every connection twice; stop that one or name another --db",
+				  path);
+		return r;
+	case -ELOOP:
+		cli_error("%s is a symbolic link: vigild watch writes the database as user %s and never through a symbolic link (whoever can change the link could make it write to another file); name the file itself",
+			  path, user);
+		return r;
+	case -EISDIR:
+		cli_error("%s is a directory: --db names the database file (for instance %s%sflows.db)",
+			  path, path, path[strlen(path) - 1] == '/' ? "" : "/");
+		return r;
+	case -EINVAL:
+		cli_error("%s is not a regular file: --db names the database file", path);
+		return r;
+	case -EACCES:
+	case -EPERM:
+		if (lstat(path, &st) == 0)
+			cli_error("cannot open the flows database %s: vigild writes it as user %s after dropping privileges, and it is not writable by that user (make it owned by %s)",
+				  path, user, user);
+		else
+			cli_error("cannot create the flows database %s: vigild writes it as user %s after dropping privileges, and %s is not writable by that user (make it owned by %s, or name a directory that does not exist yet: vigild creates it for that user)",
+				  path, user, dir, user);
+		return r;
+	case -EROFS:
+		cli_error("cannot %s the flows database %s: the file system is read-only",
+			  lstat(path, &st) == 0 ? "write" : "create", path);
+		return r;
+	default:
+		cli_error("cannot open the flows database %s as user %s: %s", path, user,
+			  strerror(-r));
+		return r;
+	}
+	r = flowdb_open(path, 0, &w->db, err);
+	if (r < 0)
+		cli_error("cannot open the flows database %s as user %s: %s", path, user, err);
+	return r;
+}
+
 static const char watch_usage[] =
 	"Usage: vigild watch [OPTIONS] POLICY\n"
 	"\n"
@@ -398,7 +477,10 @@ int cmd_watch(int argc, char **argv)
 	bool accounting = false, aggregate = false, force = false;
 	int64_t retention = 30 * 86400, since_retention = 0;
 	struct psep_ids ids;
-	char why[256] = "", err[FLOWDB_ERRLEN] = "";
+	char why[256] = "";
+	struct flowdb_lock lock = { .fd = -1 };
+	struct compiled first;
+	bool have_first = false, started = false;
 	const char *step = "";
 	int ch, r, acct = -1, tstamp = -1, events = -1, sfd = -1, tfd = -1;
 	pthread_t th;
@@ -417,6 +499,10 @@ int cmd_watch(int argc, char **argv)
 			fputs(watch_usage, stdout);
 			return EXIT_OK;
 		case O_DB:
+			if (!*optarg) {
+				cli_error("--db wants the database's file name, not ''");
+				return EXIT_USAGE;
+			}
 			dbpath = optarg;
 			break;
 		case O_BUF:
@@ -538,18 +624,23 @@ int cmd_watch(int argc, char **argv)
 	}
 
 	/* ---- from here on: no capabilities ---- */
-	/* the database first: a firewall applied with nothing recording it
-	 * would be a half-started watcher */
-	if (flowdb_open(dbpath, 0, &w.db, err) < 0) {
-		_cleanup_free_ char *copy = xstrdup(dbpath);
-		const char *dir = dirname(copy);
-		if (access(dir, W_OK | X_OK) < 0)
-			cli_error("cannot open the flows database %s: vigild writes it as user %s after dropping privileges, and %s is not writable by that user (make it owned by %s, or name a directory that does not exist yet: vigild creates it for that user)",
-				  dbpath, ids.name, dir, ids.name);
-		else
-			cli_error("cannot open the flows database %s as user %s: %s", dbpath, ids.name, err);
+	/* an invalid policy touches nothing, not even the database */
+	r = policy_src_compile(&w.src, w.table, NULL, &first);
+	if (r != EXIT_OK)
 		goto out;
-	}
+	have_first = true;
+	r = EXIT_SYSTEM;
+	/* the database before the firewall: a firewall applied with nothing
+	 * recording it would be a half-started watcher */
+	if (open_db(&w, dbpath, ids.name, &lock) < 0)
+		goto out;
+	have_first = false; /* commit takes it over */
+	r = commit(&w, &first);
+	if (r != EXIT_OK)
+		goto out;
+	r = EXIT_SYSTEM;
+	/* started: the policy is applied. Only now is the database told so. */
+	started = true;
 	{
 		char buf[64];
 		time_t now = time(NULL);
@@ -564,10 +655,6 @@ int cmd_watch(int argc, char **argv)
 		flowdb_meta_set(w.db, "ct_buffer", buf);
 		flowdb_meta_set(w.db, "aggregate_sources", aggregate ? "1" : "0");
 	}
-	r = apply(&w);
-	if (r != EXIT_OK)
-		goto out;
-	r = EXIT_SYSTEM;
 	if (!w.quiet && (acct != 1 || tstamp != 1))
 		wlog("note: nf_conntrack_acct=%d nf_conntrack_timestamp=%d: flows get no packet, byte or duration figures (--ct-accounting turns both on)",
 		     acct, tstamp);
@@ -594,9 +681,13 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	}
 	w.running = true;
-	if (!w.quiet)
-		wlog("recording flows in %s (conntrack buffer %zu KiB, retention %" PRId64 "h)", dbpath,
-		     granted >> 10, retention / 3600);
+	if (!w.quiet) {
+		char ret[32];
+
+		format_retention(retention, ret, sizeof(ret));
+		wlog("recording flows in %s (conntrack buffer %zu KiB, retention %s)", dbpath,
+		     granted >> 10, ret);
+	}
 	sdnotify("READY=1");
 
 	r = EXIT_OK;
@@ -659,7 +750,15 @@ out:
 		close(w.stopfd);
 	if (w.ctfd >= 0)
 		close(w.ctfd);
-	flowdb_close(w.db);
+	{
+		/* a start that failed leaves no database it made behind */
+		bool remove = !started && (!w.db || flowdb_is_empty(w.db) == 1);
+
+		flowdb_close(w.db); /* before the lock's descriptor: see flowdb_lock */
+		flowdb_unlock(&lock, dbpath, remove);
+	}
+	if (have_first)
+		compiled_free(&first);
 	agg_free(w.cur);
 	agg_free(w.spare);
 	if (w.names)

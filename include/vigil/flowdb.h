@@ -56,6 +56,39 @@ void flowdb_close(struct flowdb *db);
 int flowdb_open_schema(const char *path, unsigned flags, const char *schema,
 		       struct flowdb **ret, char *err);
 
+/*
+ * The writer's claim on a database file: one vigild watch per database.
+ * flowdb_lock opens path read-write (creating it empty, mode 0644 less the
+ * umask, when absent; never through a symbolic link: O_NOFOLLOW) and takes
+ * an exclusive flock(2) on that descriptor, kept open until flowdb_unlock.
+ * flock locks are independent of the POSIX (fcntl) locks SQLite takes on
+ * the same file, but closing ANY descriptor of the file drops this
+ * process's POSIX locks: call flowdb_unlock only after flowdb_close.
+ * Returns 0, or:
+ *   -EWOULDBLOCK  another process holds the lock; *holder (may be NULL)
+ *                 gets its pid from /proc/locks, or 0 when unknown
+ *   -ELOOP        path is a symbolic link
+ *   -EISDIR       path is a directory
+ *   -EINVAL       path is not a regular file
+ *   -EACCES, -EROFS, -ENOENT, ... from open(2)
+ */
+struct flowdb_lock {
+	int fd;               /* -1: not held */
+	bool created;         /* this call created the file */
+	bool had_wal, had_shm; /* PATH-wal, PATH-shm existed before */
+};
+int flowdb_lock(const char *path, struct flowdb_lock *lk, int *holder);
+
+/*
+ * Releases the lock. With remove, and only when flowdb_lock created the
+ * file, first deletes it and the -wal and -shm files that did not exist
+ * before (a start that failed leaves nothing behind).
+ */
+void flowdb_unlock(struct flowdb_lock *lk, const char *path, bool remove);
+
+/* 1 when flows, observer and meta hold no row, 0 when one does, or -errno. */
+int flowdb_is_empty(struct flowdb *db);
+
 /* The message of the last failure on db ("" if none). Valid until the next call. */
 const char *flowdb_errmsg(const struct flowdb *db);
 

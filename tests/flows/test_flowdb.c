@@ -398,6 +398,61 @@ START_TEST(open_failures)
 }
 END_TEST
 
+/* One writer per database: flowdb_lock. */
+START_TEST(writer_lock)
+{
+	struct flowdb_lock a = { .fd = -1 }, b = { .fd = -1 };
+	struct flowdb *db;
+	char p[160];
+	int holder = -1;
+
+	tmpdb();
+	/* absent: created, and removed again with everything SQLite made */
+	ck_assert_int_eq(flowdb_lock(path, &a, &holder), 0);
+	ck_assert(a.created);
+	db = open_rw();
+	ck_assert_int_eq(flowdb_is_empty(db), 1);
+	/* a second claim, even from this process (another open file), is refused */
+	ck_assert_int_eq(flowdb_lock(path, &b, &holder), -EWOULDBLOCK);
+	ck_assert_int_eq(holder, getpid());
+	ck_assert_int_eq(b.fd, -1);
+	flowdb_close(db);
+	flowdb_unlock(&a, path, true);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	ck_assert_int_eq(access(p, F_OK), -1);
+
+	/* present and not empty: never removed; the lock goes with the descriptor */
+	ck_assert_int_eq(flowdb_lock(path, &a, NULL), 0);
+	db = open_rw();
+	ck_assert_int_eq(flowdb_meta_set(db, "k", "v"), 0);
+	ck_assert_int_eq(flowdb_is_empty(db), 0);
+	flowdb_close(db);
+	flowdb_unlock(&a, path, false);
+	ck_assert_int_eq(flowdb_lock(path, &b, NULL), 0);
+	ck_assert(!b.created);
+	flowdb_unlock(&b, path, true); /* not created by this claim: stays */
+	ck_assert_int_eq(access(path, F_OK), 0);
+
+	/* not a database file */
+	snprintf(p, sizeof(p), "%s/link.db", dir);
+	ck_assert_int_eq(symlink(path, p), 0);
+	ck_assert_int_eq(flowdb_lock(p, &a, NULL), -ELOOP);
+	unlink(p);
+	ck_assert_int_eq(symlink("/nonexistent/x.db", p), 0);
+	ck_assert_int_eq(flowdb_lock(p, &a, NULL), -ELOOP);
+	unlink(p);
+	ck_assert_int_eq(flowdb_lock(dir, &a, NULL), -EISDIR);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	ck_assert_int_eq(flowdb_lock(p, &a, NULL), -EINVAL);
+	unlink(p);
+	ck_assert_int_eq(a.fd, -1);
+	rmdb();
+}
+END_TEST
+
 /* The schema of this build plus a migration 2. */
 static char *schema_v2(const char *migration2)
 {
@@ -778,6 +833,7 @@ int main(void)
 	tcase_add_test(tc, upserts_accumulate);
 	tcase_add_test(tc, queries);
 	tcase_add_test(tc, open_failures);
+	tcase_add_test(tc, writer_lock);
 	tcase_add_test(tc, migrations);
 	tcase_add_test(tc, failed_flush_keeps_the_aggregate);
 	tcase_add_test(tc, retention_shrinks_the_file);

@@ -95,6 +95,27 @@ usage_error "--ct-buffer 1025M is a usage error" "from 4K to 1G" \
 start_watch "$host" "$DB" "$TMP/p1.yml" || bail_out "watch"
 HP=$(helper_pid)
 
+# ---- one watcher per database ----
+ip netns exec "$host" "$VIGILD" watch --db "$DB" "$TMP/p1.yml" >"$TMP/second.log" 2>&1
+rc=$?
+check "a second watch on the same database exits 3" test $rc = 3
+check "... saying the database is in use, by which pid" \
+	grep -q "$DB is in use: another vigild watch (pid $WATCH_PID) records into it" "$TMP/second.log"
+[ $rc = 3 ] || diag_file "$TMP/second.log"
+check "... and the first one goes on" kill -0 "$WATCH_PID"
+
+# ---- paths that are not a database file ----
+ln -s "$DB" "$TMP/db/link.db"
+ip netns exec "$host" "$VIGILD" watch --db "$TMP/db/link.db" "$TMP/p1.yml" >"$TMP/link.log" 2>&1
+rc=$?
+check "--db naming a symbolic link: exit 3, and says it is a symbolic link" \
+	bash -c "test $rc = 3 && grep -q 'link.db is a symbolic link: .*never through a symbolic link' '$TMP/link.log'"
+ip netns exec "$host" "$VIGILD" watch --db "$TMP/db" "$TMP/p1.yml" >"$TMP/dir.log" 2>&1
+rc=$?
+check "--db naming a directory: exit 3, and says it is a directory" \
+	bash -c "test $rc = 3 && grep -q '$TMP/db is a directory: --db names the database file' '$TMP/dir.log'"
+usage_error "--db '' is a usage error" "--db wants the database's file name" --db '' "$TMP/p1.yml"
+
 # ---- the privilege model, while watch runs ----
 check "main: CapEff, CapPrm, CapBnd all zero" \
 	test "$(status_field "$WATCH_PID" CapEff)$(status_field "$WATCH_PID" CapPrm)$(status_field "$WATCH_PID" CapBnd)" = 000000000000000000000000000000000000000000000000
@@ -191,7 +212,9 @@ check "kill -9: no vigild process is left (the helper follows within 5 s)" \
 	bash -c "! pgrep -x vigild-helper >/dev/null"
 check "kill -9: PRAGMA integrity_check is ok" test "$(q "$DB" "pragma integrity_check")" = ok
 before=$(q "$DB" "select coalesce(sum(flows), 0) from flows")
-start_watch "$host" "$DB" "$TMP/p1.yml" || bail_out "watch restart"
+start_watch "$host" "$DB" "$TMP/p1.yml" --retention 90m || bail_out "watch restart"
+check "the start message gives the retention as it was given (90m)" \
+	grep -q "recording flows in $DB (conntrack buffer [0-9]* KiB, retention 90m)" "$TMP/watch.log"
 ip netns exec "$client" "$FLOWGEN" --sport 30000 10.61.0.1 20000 29999 5000 >/dev/null
 wait_flush
 after=$(q "$DB" "select coalesce(sum(flows), 0) from flows")
@@ -250,5 +273,29 @@ check "... with a message that says why" \
 	grep -q "nf_conntrack_events is 0: the kernel sends no conntrack events.*Read-only file system" "$TMP/ro.log"
 check "... and nothing was applied" bash -c "! ip netns exec '$host3' nft list table inet vigil >/dev/null 2>&1"
 [ $rc = 3 ] || diag_file "$TMP/ro.log"
+
+# ---- a start that fails writes nothing ----
+# an invalid policy: exit 1, no database made
+printf 'version: 1\nrules:\n  - {name: x, chain: input, action: allow}\n' >"$TMP/bad.yml"
+ip netns exec "$host3" "$VIGILD" watch --db "$TMP/db/fail/flows.db" "$TMP/bad.yml" >"$TMP/fail.log" 2>&1
+rc=$?
+check "an invalid policy at start: exit 1 and no database file" \
+	bash -c "test $rc = 1 && ! ls '$TMP/db/fail/flows.db'* >/dev/null 2>&1"
+# the kernel (here: the helper) refuses the policy: exit 3; a database the
+# run created is removed, an existing one keeps its meta
+ip netns exec "$host3" nft add table inet vigil
+ip netns exec "$host3" "$VIGILD" watch --db "$TMP/db/fail/flows.db" "$TMP/p1.yml" >"$TMP/fail.log" 2>&1
+rc=$?
+check "a refused policy at start: exit 3" test $rc = 3
+check "... and the database it created is gone, with its -wal and -shm" \
+	bash -c "! ls '$TMP/db/fail/flows.db'* >/dev/null 2>&1"
+[ $rc = 3 ] || diag_file "$TMP/fail.log"
+meta_before=$(q "$DB" "select group_concat(key || '=' || value) from meta")
+sleep 1 # "started" has seconds: a rewrite would show
+ip netns exec "$host3" "$VIGILD" watch --db "$DB" "$TMP/p1.yml" >"$TMP/fail.log" 2>&1
+rc=$?
+check "a refused policy on an existing database: exit 3, its meta untouched" \
+	bash -c "test $rc = 3 && test \"\$(sqlite3 '$DB' \"select group_concat(key || '=' || value) from meta\")\" = '$meta_before'"
+check "... and the database is still there" test -s "$DB"
 
 done_testing
