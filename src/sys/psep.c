@@ -364,6 +364,11 @@ static void __attribute__((noreturn)) helper_main(int fd, const char *table, boo
 	 * parent, must not leave a watcher without its helper. */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	/* keep stdin/out/err and our end of the socketpair, nothing else: not
+	 * the policy file, its directory, the conntrack socket or the database */
+	if (fd > 3)
+		close_range(3, (unsigned)fd - 1, 0);
+	close_range((unsigned)fd + 1, ~0u, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NAME, "vigild-helper", 0, 0, 0);
 	r = nl_open(&nl);
