@@ -143,6 +143,10 @@ int cmd_apply(int argc, char **argv)
 			table = optarg;
 			break;
 		case 'u':
+			if (!*optarg) {
+				cli_error("--user needs a user name or id");
+				return EXIT_USAGE;
+			}
 			opt_user = optarg;
 			break;
 		default:
@@ -240,6 +244,10 @@ int cmd_remove(int argc, char **argv)
 			table = optarg;
 			break;
 		case 'u':
+			if (!*optarg) {
+				cli_error("--user needs a user name or id");
+				return EXIT_USAGE;
+			}
 			opt_user = optarg;
 			break;
 		case 'q':

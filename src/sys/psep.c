@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -101,6 +102,10 @@ int psep_resolve_user(const char *name, struct psep_ids *ids, char *why, size_t 
 	}
 	if (name) {
 		pw = getpwnam(name);
+		/* a numeric user id, as setpriv and systemd take them */
+		if (!pw && name[0] && strspn(name, "0123456789") == strlen(name) &&
+		    strlen(name) < 11)
+			pw = getpwuid((uid_t)strtoul(name, NULL, 10));
 		if (!pw) {
 			snprintf(why, whylen, "unknown user '%s' (--user)", name);
 			return -ENOENT;
