@@ -67,3 +67,13 @@ CREATE VIEW flows_v AS
 	       CASE WHEN destroys > 0 THEN duration_ms END AS duration_ms,
 	       destroys
 	FROM flows;
+
+-- migration 2
+
+-- Minutes observed only in part: when an observer started or stopped
+-- within the minute (Unix seconds; NULL: it did not). Connections of that
+-- minute before the start or after the stop are missing without any count.
+-- A watcher that did not stop cleanly (killed, crashed) has its last minute
+-- marked at the next start with stopped = minute (the time is unknown).
+ALTER TABLE observer ADD COLUMN started INTEGER;
+ALTER TABLE observer ADD COLUMN stopped INTEGER;

@@ -261,6 +261,18 @@ static void flows_minute(int64_t t, bool iso, char *buf, size_t len)
 	strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M", &tm);
 }
 
+/* The time of day of t, UTC: 22:13:27. */
+static void flows_clock(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm))
+		snprintf(buf, len, "@%" PRId64, t);
+	else
+		strftime(buf, len, "%H:%M:%S", &tm);
+}
+
 static void flows_bytes(uint64_t b, char *buf, size_t len)
 {
 	static const char units[] = "KMGTPE";
@@ -443,12 +455,15 @@ static bool flows_loss_report(FILE *f, const struct flowdb_loss *l, int64_t sinc
 	uint64_t window = end > since ? (uint64_t)((end - since + 59) / 60) : 0;
 	bool complete = true;
 
-	if (!warn)
-		fprintf(f, "\nObserver: %" PRIu64 " of %" PRIu64 " minutes observed; %" PRIu64
-			" events (%" PRIu64 " NEW), %" PRIu64 " lost, %" PRIu64
+	if (!warn) {
+		fprintf(f, "\nObserver: %" PRIu64 " of %" PRIu64 " minutes observed", l->minutes,
+			window);
+		if (l->partial)
+			fprintf(f, " (%" PRIu64 " only in part)", l->partial);
+		fprintf(f, "; %" PRIu64 " events (%" PRIu64 " NEW), %" PRIu64 " lost, %" PRIu64
 			" ENOBUFS episodes, %" PRIu64 " kernel inserts\n",
-			l->minutes, window, l->events, l->new_events, l->lost, l->enobufs,
-			l->kernel_inserts);
+			l->events, l->new_events, l->lost, l->enobufs, l->kernel_inserts);
+	}
 	if (l->minutes == 0) {
 		fprintf(f, "%sINCOMPLETE: no observer data in this window"
 			" (was 'vigild watch' running?)\n", pre);
@@ -459,6 +474,31 @@ static bool flows_loss_report(FILE *f, const struct flowdb_loss *l, int64_t sinc
 			" minutes in this window\n", pre, window - l->minutes, window);
 		complete = false;
 	}
+	/* an observer that started or stopped within a minute missed the
+	 * connections of that minute before or after: no count says how many */
+	for (size_t i = 0; i < l->npart; i++) {
+		const struct flowdb_partial *p = &l->part[i];
+		char m[32], t[32];
+
+		flows_minute(p->minute, false, m, sizeof(m));
+		fprintf(f, "%sINCOMPLETE: minute %s was observed only in part: ", pre, m);
+		if (p->started) {
+			flows_clock(p->started, t, sizeof(t));
+			fprintf(f, "an observer started within it (at %s)%s", t,
+				p->stopped ? ", and " : "\n");
+		}
+		if (p->stopped && p->stopped == p->minute) {
+			fprintf(f, "an observer stopped within it (or ended without stopping cleanly)\n");
+		} else if (p->stopped) {
+			flows_clock(p->stopped, t, sizeof(t));
+			fprintf(f, "an observer stopped within it (at %s)\n", t);
+		}
+	}
+	if (l->partial > l->npart)
+		fprintf(f, "%sINCOMPLETE: and %" PRIu64 " more minutes observed only in part\n",
+			pre, l->partial - l->npart);
+	if (l->partial)
+		complete = false;
 	if (l->lost || l->enobufs) {
 		fprintf(f, "%sINCOMPLETE: the kernel dropped %" PRIu64
 			" events (receive buffer full; %" PRIu64 " ENOBUFS episodes)\n",

@@ -475,7 +475,7 @@ int cmd_watch(int argc, char **argv)
 	const char *dbpath = FLOWDB_DEFAULT_PATH;
 	size_t ctbuf = CTSOCK_DEFAULT_RCVBUF, granted = 0;
 	bool accounting = false, aggregate = false, force = false;
-	int64_t retention = 30 * 86400, since_retention = 0;
+	int64_t retention = 30 * 86400, since_retention = 0, t_start = 0, unclean = 0;
 	struct psep_ids ids;
 	char why[256] = "";
 	struct flowdb_lock lock = { .fd = -1 };
@@ -571,6 +571,7 @@ int cmd_watch(int argc, char **argv)
 	r = EXIT_SYSTEM;
 	/* the socket first: binding it loads conntrack, whose sysctls follow */
 	w.ctfd = ctsock_open(ctbuf, &granted, &step);
+	t_start = time(NULL); /* events are queued for us from here on */
 	if (w.ctfd < 0) {
 		if (streq(step, "socket"))
 			cli_error("cannot open a netfilter netlink socket: %s (is nfnetlink available in this kernel?)",
@@ -655,6 +656,15 @@ int cmd_watch(int argc, char **argv)
 		flowdb_meta_set(w.db, "ct_buffer", buf);
 		flowdb_meta_set(w.db, "aggregate_sources", aggregate ? "1" : "0");
 	}
+	/* the lock is ours: a last minute without a stop was a watcher that died */
+	if (flowdb_mark_unclean_stop(w.db, &unclean) == 1 && !w.quiet) {
+		char buf[32];
+		time_t tt = (time_t)unclean;
+
+		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", gmtime(&tt));
+		wlog("note: the last watcher of %s did not stop cleanly (killed?): its last minute, %s UTC, is marked as observed only in part",
+		     dbpath, buf);
+	}
 	if (!w.quiet && (acct != 1 || tstamp != 1))
 		wlog("note: nf_conntrack_acct=%d nf_conntrack_timestamp=%d: flows get no packet, byte or duration figures (--ct-accounting turns both on)",
 		     acct, tstamp);
@@ -665,6 +675,8 @@ int cmd_watch(int argc, char **argv)
 	w.cur = agg_new(aggregate ? AGG_F_NO_SOURCES : 0, 0, seed);
 	w.spare = agg_new(aggregate ? AGG_F_NO_SOURCES : 0, 0, seed);
 	pthread_mutex_init(&w.mu, NULL);
+	/* the start minute is observed only from here: flows must know */
+	agg_add_obs(w.cur, t_start, &(struct agg_obs){ .started = t_start });
 	ctsock_drops(w.ctfd, &w.last_drops);
 	w.stopfd = eventfd(0, EFD_CLOEXEC);
 	sigemptyset(&mask);
@@ -681,6 +693,8 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	}
 	w.running = true;
+	/* the start at once: a watcher killed in its first second is noticed */
+	flush(&w);
 	if (!w.quiet) {
 		char ret[32];
 
@@ -737,6 +751,12 @@ int cmd_watch(int argc, char **argv)
 	if (write(w.stopfd, &one, sizeof(one)) < 0)
 		wlog("cannot stop the reader: %s", strerror(errno));
 	pthread_join(th, NULL);
+	{
+		int64_t t_stop = time(NULL);
+
+		/* the reader is gone: no lock needed */
+		agg_add_obs(w.cur, t_stop, &(struct agg_obs){ .stopped = t_stop });
+	}
 	flush(&w);
 	if (w.spare_pending)
 		r = EXIT_SYSTEM;

@@ -59,6 +59,9 @@ struct agg_obs {
 	uint64_t kernel_inserts; /* conntrack "insert" statistic delta */
 	uint64_t overflow;       /* events not aggregated because max_rows was reached */
 	uint64_t bad;            /* messages that failed to parse */
+	/* not deltas: Unix seconds at which an observer started / stopped
+	 * within the minute, 0 = it did not; adding keeps the later one */
+	int64_t started, stopped;
 };
 
 struct agg;

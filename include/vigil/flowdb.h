@@ -115,6 +115,16 @@ int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, s
  */
 int flowdb_retention(struct flowdb *db, int64_t cutoff, uint64_t *deleted);
 
+/*
+ * For a writer that holds the lock (flowdb_lock), at its start: when the
+ * newest observer minute has no stop after its start, the writer before
+ * did not stop cleanly (killed, crashed, or a vigild that did not record
+ * stops): sets its stopped to the minute itself, so the minute counts as
+ * observed only in part. Returns 1 and *minute (may be NULL) when it
+ * marked one, 0 when not, or negative errno.
+ */
+int flowdb_mark_unclean_stop(struct flowdb *db, int64_t *minute);
+
 /* Sets / reads a meta key. get: *value is malloc'd; -ENOENT when absent. */
 int flowdb_meta_set(struct flowdb *db, const char *key, const char *value);
 int flowdb_meta_get(struct flowdb *db, const char *key, char **value);
@@ -163,11 +173,22 @@ struct flowdb_row {
 int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 		 int (*cb)(void *ctx, const struct flowdb_row *row), void *ctx);
 
+/* A minute observed only in part: an observer started or stopped within it. */
+struct flowdb_partial {
+	int64_t minute;
+	int64_t started, stopped; /* Unix seconds, 0: did not; stopped == minute: an
+				   * unclean stop (time unknown) or one at :00 */
+};
+#define FLOWDB_PARTIAL_MAX 8
+
 /* Observer figures summed over [since, until). */
 struct flowdb_loss {
 	uint64_t minutes;         /* minutes with an observer row */
 	int64_t first, last;      /* first and last such minute; 0 when none */
 	uint64_t events, new_events, lost, enobufs, kernel_inserts, overflow, bad;
+	uint64_t partial;         /* minutes observed only in part ... */
+	struct flowdb_partial part[FLOWDB_PARTIAL_MAX]; /* ... the first of them */
+	size_t npart;
 };
 int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_loss *out);
 

@@ -210,6 +210,10 @@ void agg_add_obs(struct agg *a, int64_t now, const struct agg_obs *d)
 	o->kernel_inserts += d->kernel_inserts;
 	o->overflow += d->overflow;
 	o->bad += d->bad;
+	if (d->started > o->started)
+		o->started = d->started;
+	if (d->stopped > o->stopped)
+		o->stopped = d->stopped;
 }
 
 int agg_add(struct agg *a, const struct ct_event *ev, int64_t now)

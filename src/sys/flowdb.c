@@ -259,12 +259,14 @@ static const char flowdb_up_flow_sql[] =
 
 static const char flowdb_up_obs_sql[] =
 	"INSERT INTO observer (minute, events, new_events, lost, enobufs, kernel_inserts,"
-	" overflow, bad) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	" overflow, bad, started, stopped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 	" ON CONFLICT (minute) DO UPDATE SET"
 	" events = events + excluded.events, new_events = new_events + excluded.new_events,"
 	" lost = lost + excluded.lost, enobufs = enobufs + excluded.enobufs,"
 	" kernel_inserts = kernel_inserts + excluded.kernel_inserts,"
-	" overflow = overflow + excluded.overflow, bad = bad + excluded.bad";
+	" overflow = overflow + excluded.overflow, bad = bad + excluded.bad,"
+	" started = COALESCE(excluded.started, started),"
+	" stopped = COALESCE(excluded.stopped, stopped)";
 
 static int flowdb_open_rw(struct flowdb *db, const char *schema)
 {
@@ -585,6 +587,14 @@ static int flowdb_put_obs(void *ctx, int64_t minute, const struct agg_obs *o)
 	sqlite3_bind_int64(st, 6, (int64_t)o->kernel_inserts);
 	sqlite3_bind_int64(st, 7, (int64_t)o->overflow);
 	sqlite3_bind_int64(st, 8, (int64_t)o->bad);
+	if (o->started)
+		sqlite3_bind_int64(st, 9, o->started);
+	else
+		sqlite3_bind_null(st, 9);
+	if (o->stopped)
+		sqlite3_bind_int64(st, 10, o->stopped);
+	else
+		sqlite3_bind_null(st, 10);
 	return flowdb_step_reset(db, st, "storing observer figures");
 }
 
@@ -687,6 +697,41 @@ int flowdb_meta_set(struct flowdb *db, const char *key, const char *value)
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : flowdb_fail(db, rc, "setting meta");
+}
+
+int flowdb_mark_unclean_stop(struct flowdb *db, int64_t *minute)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t m = 0;
+	char *sql;
+	int rc, r;
+
+	if (db->rdonly)
+		return -EROFS;
+	/* no RETURNING: SQLite 3.24 is enough for vigild */
+	rc = sqlite3_prepare_v2(db->db,
+				"SELECT minute FROM observer"
+				" WHERE minute = (SELECT MAX(minute) FROM observer)"
+				" AND (stopped IS NULL OR started >= stopped)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return flowdb_fail(db, rc, "looking for an unclean stop");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		m = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return flowdb_fail(db, rc, "looking for an unclean stop");
+	sql = xasprintf("UPDATE observer SET stopped = minute WHERE minute = %" PRId64, m);
+	r = flowdb_exec(db, sql);
+	free(sql);
+	if (r < 0)
+		return r;
+	if (minute)
+		*minute = m;
+	return 1;
 }
 
 int flowdb_meta_get(struct flowdb *db, const char *key, char **value)
@@ -826,5 +871,29 @@ int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_l
 			*v[i] = (uint64_t)sqlite3_column_int64(st, 3 + (int)i);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : flowdb_fail(db, rc, "reading observer figures");
+	if (rc != SQLITE_ROW)
+		return flowdb_fail(db, rc, "reading observer figures");
+
+	/* the minutes observed only in part */
+	rc = sqlite3_prepare_v2(db->db,
+				"SELECT minute, started, stopped FROM observer"
+				" WHERE minute >= ?1 AND minute < ?2"
+				" AND (started IS NOT NULL OR stopped IS NOT NULL) ORDER BY minute",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return flowdb_fail(db, rc, "reading observer figures");
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->npart < FLOWDB_PARTIAL_MAX) {
+			struct flowdb_partial *p = &out->part[out->npart++];
+
+			p->minute = sqlite3_column_int64(st, 0);
+			p->started = sqlite3_column_int64(st, 1); /* NULL reads as 0 */
+			p->stopped = sqlite3_column_int64(st, 2);
+		}
+		out->partial++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : flowdb_fail(db, rc, "reading observer figures");
 }

@@ -11,6 +11,7 @@
  *   new T FAMILY PROTO SRC DST DPORT RULE [COUNT]
  *   destroy T FAMILY PROTO SRC DST DPORT RULE PACKETS BYTES DURATION_MS
  *   obs T LOST ENOBUFS INSERTS OVERFLOW BAD
+ *   start T | stop T     an observer started / stopped at T
  *   flush
  * Everything left is flushed at the end.
  */
@@ -72,6 +73,18 @@ int main(int argc, char **argv)
 		if (streq(kind, "flush")) {
 			if (flowdb_flush(db, a, rules, nrules) < 0)
 				return die(lineno, flowdb_errmsg(db));
+			continue;
+		}
+		if (streq(kind, "start") || streq(kind, "stop")) {
+			struct agg_obs o = { 0 };
+
+			if (sscanf(line, "%*s %lld", &t) != 1)
+				return die(lineno, "start|stop T");
+			if (streq(kind, "start"))
+				o.started = t;
+			else
+				o.stopped = t;
+			agg_add_obs(a, t, &o);
 			continue;
 		}
 		if (streq(kind, "obs")) {

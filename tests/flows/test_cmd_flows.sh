@@ -174,6 +174,38 @@ check "no observer rows in the window" 0 -- --db "$DB3" --since @$M2 --until @$(
 has "an empty window says so" out "No flows in this window"
 has "and that nothing observed it" out "INCOMPLETE: no observer data"
 
+# an observer that started and stopped part-way through minutes: those
+# minutes are observed only in part, and the window is not complete
+DB4=$T/partial.db
+"$FLOWFILL" "$DB4" --rules web <<EOF
+start $((M0 + 30))
+new $((M0 + 31)) 4 6 192.0.2.1 198.51.100.10 443 0 2
+obs $((M0 + 31)) 0 0 0 0 0
+obs $M1 0 0 0 0 0
+new $((M2 + 5)) 4 6 192.0.2.1 198.51.100.10 443 0 1
+stop $((M2 + 10))
+EOF
+check "started and stopped within the window, table" 0 -- --db "$DB4" --since @$M0 --until @$((M2 + 60))
+has "the start minute is observed only in part" out \
+	"INCOMPLETE: minute 2023-11-14 22:13 was observed only in part: an observer started within it (at 22:13:30)"
+has "the stop minute is observed only in part" out \
+	"INCOMPLETE: minute 2023-11-14 22:15 was observed only in part: an observer stopped within it (at 22:15:10)"
+has "the summary counts them" out "3 of 3 minutes observed (2 only in part)"
+hasnt "and the window is not called complete" out "Complete:"
+check "the same window, JSON" 0 -- --db "$DB4" --since @$M0 --until @$((M2 + 60)) --json
+has "JSON mode warns on stderr" err "warning: INCOMPLETE: minute 2023-11-14 22:13 was observed only in part"
+check "the minute in between is complete" 0 -- --db "$DB4" --since @$M1 --until @$M2
+has "... and says so" out "Complete: an observer ran every minute"
+"$FLOWFILL" "$DB4" <<EOF
+start $((M2 + 20))
+stop $((M2 + 40))
+EOF
+check "a second start and stop within one minute" 0 -- --db "$DB4" --since @$M2 --until @$((M2 + 60))
+has "both are said" out "an observer started within it (at 22:15:20), and an observer stopped within it (at 22:15:40)"
+python3 -c "import sqlite3; c = sqlite3.connect('$DB4'); c.execute('update observer set stopped = minute where minute = $M2'); c.commit()"
+check "an unclean stop (stopped = minute)" 0 -- --db "$DB4" --since @$M2 --until @$((M2 + 60))
+has "is said to be one" out "or ended without stopping cleanly"
+
 # a database that is not ours, or newer than this vigild
 printf 'not a database at all, just text\n%.0s' $(seq 1 40) >"$T/junk.db"
 check "not an SQLite file" 3 -- --db "$T/junk.db"

@@ -151,10 +151,13 @@ START_TEST(fresh_database)
 
 	tmpdb();
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_latest(), 1);
-	ck_assert_int_eq(flowdb_schema_version(db), 1);
+	ck_assert_int_eq(flowdb_schema_latest(), 2);
+	ck_assert_int_eq(flowdb_schema_version(db), 2);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 2);
+	/* migration 2: when an observer started or stopped within a minute */
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM pragma_table_info('observer')"
+			       " WHERE name IN ('started', 'stopped')"), 2);
 	ck_assert_int_eq(q1(r, "PRAGMA auto_vacuum"), 2); /* INCREMENTAL, set before the tables */
 	s = qs(r, "PRAGMA journal_mode");
 	ck_assert_str_eq(s, "wal");
@@ -176,7 +179,7 @@ START_TEST(fresh_database)
 	/* reopening changes nothing */
 	flowdb_close(db);
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_version(db), 1);
+	ck_assert_int_eq(flowdb_schema_version(db), 2);
 	flowdb_close(db);
 	rmdb();
 }
@@ -398,6 +401,64 @@ START_TEST(open_failures)
 }
 END_TEST
 
+/* Starts and stops within a minute; an unclean stop found at the next start. */
+START_TEST(starts_and_stops)
+{
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 0, 21);
+	struct flowdb_loss l;
+	int64_t m = -1;
+	sqlite3 *r;
+
+	tmpdb();
+	db = open_rw();
+	ck_assert_int_eq(flowdb_mark_unclean_stop(db, &m), 0); /* nothing yet */
+	/* a run from 6030 to 6150: minutes 6000 and 6120 in part, 6060 whole */
+	agg_add_obs(a, 6030, &(struct agg_obs){ .started = 6030 });
+	agg_add_obs(a, 6031, NULL);
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 3), 0);
+	agg_add_obs(a, 6060, NULL);
+	agg_add_obs(a, 6150, &(struct agg_obs){ .stopped = 6150 });
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 3), 0);
+	ck_assert_int_eq(flowdb_mark_unclean_stop(db, &m), 0); /* it stopped cleanly */
+	ck_assert_int_eq(flowdb_loss(db, 6000, 6180, &l), 0);
+	ck_assert_uint_eq(l.minutes, 3);
+	ck_assert_uint_eq(l.partial, 2);
+	ck_assert_uint_eq(l.npart, 2);
+	ck_assert_int_eq(l.part[0].minute, 6000);
+	ck_assert_int_eq(l.part[0].started, 6030);
+	ck_assert_int_eq(l.part[0].stopped, 0);
+	ck_assert_int_eq(l.part[1].minute, 6120);
+	ck_assert_int_eq(l.part[1].started, 0);
+	ck_assert_int_eq(l.part[1].stopped, 6150);
+	ck_assert_int_eq(flowdb_loss(db, 6060, 6120, &l), 0);
+	ck_assert_uint_eq(l.partial, 0);
+
+	/* the next run starts in the same minute and dies (no stop): the
+	 * run after it marks that minute */
+	agg_add_obs(a, 6170, &(struct agg_obs){ .started = 6170 });
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 3), 0);
+	ck_assert_int_eq(flowdb_mark_unclean_stop(db, &m), 1);
+	ck_assert_int_eq(m, 6120);
+	r = raw();
+	ck_assert_int_eq(q1(r, "SELECT started FROM observer WHERE minute = 6120"), 6170);
+	ck_assert_int_eq(q1(r, "SELECT stopped FROM observer WHERE minute = 6120"), 6120);
+	sqlite3_close(r);
+	/* a run killed in a minute of its own */
+	agg_add_obs(a, 6200, &(struct agg_obs){ .started = 6200 });
+	agg_add_obs(a, 6240, NULL);
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 3), 0);
+	ck_assert_int_eq(flowdb_mark_unclean_stop(db, &m), 1);
+	ck_assert_int_eq(m, 6240);
+	ck_assert_int_eq(flowdb_loss(db, 6180, 6300, &l), 0);
+	ck_assert_uint_eq(l.partial, 2);
+	ck_assert_int_eq(l.part[1].stopped, 6240);
+	flowdb_close(db);
+	agg_free(a);
+	rmdb();
+}
+END_TEST
+
 /* One writer per database: flowdb_lock. */
 START_TEST(writer_lock)
 {
@@ -453,10 +514,10 @@ START_TEST(writer_lock)
 }
 END_TEST
 
-/* The schema of this build plus a migration 2. */
-static char *schema_v2(const char *migration2)
+/* The schema of this build (version 2) plus a migration 3. */
+static char *schema_v3(const char *migration3)
 {
-	return xasprintf("%s\n-- migration 2\n%s\n", VIGIL_FLOWS_SQL, migration2);
+	return xasprintf("%s\n-- migration 3\n%s\n", VIGIL_FLOWS_SQL, migration3);
 }
 
 START_TEST(migrations)
@@ -464,11 +525,11 @@ START_TEST(migrations)
 	struct flowdb *db = NULL;
 	struct agg *a = agg_new(0, 0, 14);
 	char err[FLOWDB_ERRLEN] = "";
-	_cleanup_free_ char *good = schema_v2("CREATE TABLE extra (x INTEGER);\n"
+	_cleanup_free_ char *good = schema_v3("CREATE TABLE extra (x INTEGER);\n"
 					      "INSERT INTO meta (key, value)"
-					      " VALUES ('v2', 'yes');");
-	_cleanup_free_ char *broken = schema_v2("CREATE TABLE half (x);\nCREATE TABLE (;");
-	_cleanup_free_ char *gap = xasprintf("%s\n-- migration 3\nSELECT 1;\n", VIGIL_FLOWS_SQL);
+					      " VALUES ('v3', 'yes');");
+	_cleanup_free_ char *broken = schema_v3("CREATE TABLE half (x);\nCREATE TABLE (;");
+	_cleanup_free_ char *gap = xasprintf("%s\n-- migration 4\nSELECT 1;\n", VIGIL_FLOWS_SQL);
 	sqlite3 *r;
 	char *s;
 
@@ -481,9 +542,9 @@ START_TEST(migrations)
 
 	/* a failing migration changes nothing: not even its first statement */
 	ck_assert_int_lt(flowdb_open_schema(path, 0, broken, &db, err), 0);
-	ck_assert_msg(strstr(err, "migration 2"), "%s", err);
+	ck_assert_msg(strstr(err, "migration 3"), "%s", err);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 2);
 	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE name = 'half'"), 0);
 	sqlite3_close(r);
 
@@ -491,39 +552,67 @@ START_TEST(migrations)
 	ck_assert_int_eq(flowdb_open_schema(path, 0, gap, &db, err), -EINVAL);
 	ck_assert_int_eq(flowdb_open_schema(path, 0, "CREATE TABLE x (y);", &db, err), -EINVAL);
 
-	/* 1 -> 2: only migration 2 runs, the data stays */
+	/* 2 -> 3: only migration 3 runs, the data stays */
 	ck_assert_int_eq(flowdb_open_schema(path, 0, good, &db, err), 0);
-	ck_assert_int_eq(flowdb_schema_version(db), 2);
+	ck_assert_int_eq(flowdb_schema_version(db), 3);
 	flowdb_close(db);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 3);
 	ck_assert_int_eq(q1(r, "SELECT count(*) FROM extra"), 0);
 	ck_assert_int_eq(q1(r, "SELECT flows FROM flows"), 1);
-	s = qs(r, "SELECT value FROM meta WHERE key = 'v2'");
+	s = qs(r, "SELECT value FROM meta WHERE key = 'v3'");
 	ck_assert_str_eq(s, "yes");
 	free(s);
 	sqlite3_close(r);
 
-	/* this build knows version 1 only: the version 2 file is refused, untouched */
+	/* this build knows version 2 only: the version 3 file is refused, untouched */
 	struct stat before, after;
 	ck_assert_int_eq(stat(path, &before), 0);
 	ck_assert_int_eq(flowdb_open(path, 0, &db, err), -EPROTONOSUPPORT);
-	ck_assert_msg(strstr(err, "schema version 2") && strstr(err, "newer"), "%s", err);
+	ck_assert_msg(strstr(err, "schema version 3") && strstr(err, "newer"), "%s", err);
 	ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &db, err), -EPROTONOSUPPORT);
 	ck_assert_msg(strstr(err, "newer"), "%s", err);
 	ck_assert_int_eq(stat(path, &after), 0);
 	ck_assert_int_eq(before.st_mtime, after.st_mtime);
 	ck_assert_int_eq(before.st_size, after.st_size);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 3);
 	sqlite3_close(r);
 
-	/* a fresh file goes 0 -> 2 in one open */
+	/* a fresh file goes 0 -> 3 in one open */
 	rmdb();
 	tmpdb();
 	ck_assert_int_eq(flowdb_open_schema(path, 0, good, &db, err), 0);
-	ck_assert_int_eq(flowdb_schema_version(db), 2);
+	ck_assert_int_eq(flowdb_schema_version(db), 3);
 	flowdb_close(db);
+
+	/* a version 1 file (vigild 0.1.0) is brought to 2: observer gains started/stopped */
+	rmdb();
+	tmpdb();
+	{
+		const char *m2 = strstr(VIGIL_FLOWS_SQL, "\n-- migration 2\n");
+		_cleanup_free_ char *v1 = NULL;
+
+		ck_assert_ptr_nonnull(m2);
+		/* as vigild 0.1.0 made it (this build's writer prepares version 2 statements) */
+		v1 = xasprintf("PRAGMA journal_mode = WAL; %.*s\nPRAGMA user_version = 1;"
+			       " INSERT INTO observer (minute, events) VALUES (60, 5);",
+			       (int)(m2 - VIGIL_FLOWS_SQL), VIGIL_FLOWS_SQL);
+		ck_assert_int_eq(sqlite3_open(path, &r), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(r, v1, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(r);
+		db = open_rw();
+		ck_assert_int_eq(flowdb_schema_version(db), 2);
+		/* its last minute had no recorded stop: an old watcher's end */
+		int64_t m = 0;
+		ck_assert_int_eq(flowdb_mark_unclean_stop(db, &m), 1);
+		ck_assert_int_eq(m, 60);
+		flowdb_close(db);
+		r = raw();
+		ck_assert_int_eq(q1(r, "SELECT events FROM observer WHERE minute = 60"), 5);
+		ck_assert_int_eq(q1(r, "SELECT stopped FROM observer WHERE minute = 60"), 60);
+		sqlite3_close(r);
+	}
 	agg_free(a);
 	rmdb();
 }
@@ -834,6 +923,7 @@ int main(void)
 	tcase_add_test(tc, queries);
 	tcase_add_test(tc, open_failures);
 	tcase_add_test(tc, writer_lock);
+	tcase_add_test(tc, starts_and_stops);
 	tcase_add_test(tc, migrations);
 	tcase_add_test(tc, failed_flush_keeps_the_aggregate);
 	tcase_add_test(tc, retention_shrinks_the_file);

@@ -196,6 +196,15 @@ wait "$WATCH_PID"
 check "SIGTERM: exit status 0" test $? = 0
 check "SIGTERM: the last flows were flushed ($((M + 2)) dns flows)" \
 	test "$(q "$DB" "select sum(flows) from flows where rule = 'dns'")" = $((M + 2))
+# the minutes in which it started and stopped were observed only in part
+"$VIGILD" flows --db "$DB" --since 10m >"$TMP/partial.out" 2>&1
+check "flows: the start minute is observed only in part" \
+	grep -q "INCOMPLETE: minute .* was observed only in part: an observer started within it (at " "$TMP/partial.out"
+check "flows: so is the stop minute" \
+	grep -q "an observer stopped within it (at " "$TMP/partial.out"
+check "flows: the window is not called complete" bash -c "! grep -q Complete: '$TMP/partial.out'"
+check "the stored stop is after the start, within its minute" \
+	test "$(q "$DB" "select count(*) from observer where stopped >= minute and stopped < minute + 60 and stopped > (select max(started) from observer)")" = 1
 
 # ---- kill -9 during a flow storm ----
 start_watch "$host" "$DB" "$TMP/p1.yml" || bail_out "watch restart"
@@ -215,6 +224,8 @@ before=$(q "$DB" "select coalesce(sum(flows), 0) from flows")
 start_watch "$host" "$DB" "$TMP/p1.yml" --retention 90m || bail_out "watch restart"
 check "the start message gives the retention as it was given (90m)" \
 	grep -q "recording flows in $DB (conntrack buffer [0-9]* KiB, retention 90m)" "$TMP/watch.log"
+check "after kill -9, the next start marks the last minute as observed only in part" \
+	bash -c "grep -q 'did not stop cleanly' '$TMP/watch.log' && test \"\$(sqlite3 '$DB' 'select count(*) from observer where stopped = minute')\" -ge 1"
 ip netns exec "$client" "$FLOWGEN" --sport 30000 10.61.0.1 20000 29999 5000 >/dev/null
 wait_flush
 after=$(q "$DB" "select coalesce(sum(flows), 0) from flows")
