@@ -24,7 +24,8 @@ static const char flows_usage[] =
 	"\n"
 	"  --db PATH     the database (default " FLOWDB_DEFAULT_PATH ")\n"
 	"  --since T     start of the window (default 1h: the last hour)\n"
-	"  --until T     end of the window (default now)\n"
+	"  --until T     end of the window (default now); both are rounded out to\n"
+	"                whole minutes: --until 10:30:20 includes minute 10:30\n"
 	"                T is a duration back from now (90s, 30m, 1h, 2d, 1w, 1h30m),\n"
 	"                Unix seconds (1700000000 or @1700000000), 'now', or\n"
 	"                ISO 8601: 2024-05-01, 2024-05-01T10:00[:00][Z|+02:00]\n"
@@ -45,9 +46,10 @@ static const char flows_usage[] =
 
 /* ---- time arguments ---- */
 
+/* 90s, 30m, 1h30m, 2d, 1w: each unit at most once, the larger ones first. */
 static int flows_duration(const char *s, int64_t *secs)
 {
-	int64_t total = 0;
+	int64_t total = 0, last = INT64_MAX;
 
 	if (!*s)
 		return -EINVAL;
@@ -69,6 +71,9 @@ static int flows_duration(const char *s, int64_t *secs)
 		case 'w': unit = 7 * 86400; break;
 		default: return -EINVAL;
 		}
+		if (unit >= last)
+			return -EINVAL; /* 1d1d, 1m1h */
+		last = unit;
 		if (n > (INT64_MAX / 4 - total) / unit)
 			return -ERANGE;
 		total += n * unit;
@@ -365,7 +370,7 @@ static void flows_print_json(const struct frows *rows, enum flowdb_by by)
 enum { C_MINUTE, C_LAST, C_PROTO, C_SRC, C_DST, C_DPORT, C_RULE, C_FLOWS, C_PACKETS, C_BYTES,
        C_N };
 
-static void flows_cells(const struct flowdb_row *r, char cell[C_N][64])
+static void flows_cells(const struct flowdb_row *r, enum flowdb_by by, char cell[C_N][64])
 {
 	char buf[32];
 
@@ -373,8 +378,14 @@ static void flows_cells(const struct flowdb_row *r, char cell[C_N][64])
 	flows_minute(r->last_minute, false, cell[C_LAST], 64);
 	snprintf(cell[C_PROTO], 64, "%s",
 		 r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : "");
-	/* a NULL src where src is shown: sources were aggregated away */
-	snprintf(cell[C_SRC], 64, "%s", r->src ? r->src : "*");
+	/* a NULL src where src is shown: sources were aggregated away; summed
+	 * per source, the family tells the IPv4 and the IPv6 group apart */
+	if (r->src)
+		snprintf(cell[C_SRC], 64, "%s", r->src);
+	else if (by == FLOWDB_BY_SRC && r->family)
+		snprintf(cell[C_SRC], 64, "* (IPv%d)", r->family);
+	else
+		snprintf(cell[C_SRC], 64, "*");
 	snprintf(cell[C_DST], 64, "%s", r->dst ? r->dst : "");
 	snprintf(cell[C_DPORT], 64, "%s", flows_dport(r, buf, sizeof(buf)));
 	snprintf(cell[C_RULE], 64, "%s", r->rule ? r->rule : "-");
@@ -416,7 +427,7 @@ static void flows_print_table(const struct frows *rows, enum flowdb_by by)
 	if (by != FLOWDB_BY_NONE)
 		w[C_MINUTE] = strlen("FIRST (UTC)");
 	for (size_t i = 0; i < rows->n; i++) {
-		flows_cells(&rows->v[i].r, cell);
+		flows_cells(&rows->v[i].r, by, cell);
 		for (int c = 0; c < C_N; c++)
 			if (strlen(cell[c]) > w[c])
 				w[c] = strlen(cell[c]);
@@ -431,7 +442,7 @@ static void flows_print_table(const struct frows *rows, enum flowdb_by by)
 	}
 	putchar('\n');
 	for (size_t i = 0; i < rows->n; i++) {
-		flows_cells(&rows->v[i].r, cell);
+		flows_cells(&rows->v[i].r, by, cell);
 		for (int c = 0, first = 1; c < C_N; c++) {
 			if (!show[c])
 				continue;
@@ -443,16 +454,24 @@ static void flows_print_table(const struct frows *rows, enum flowdb_by by)
 	}
 }
 
+/* The start of the minute that contains t. */
+static int64_t flows_floor(int64_t t)
+{
+	return t - ((t % 60) + 60) % 60;
+}
+
 /*
  * The observer's account of the window. Returns true when the database is
- * complete for it. lines go to f, prefixed for stderr when warn.
+ * complete for it. since and until are minute starts; the minutes that have
+ * begun by now are the ones an observer could have watched. lines go to f,
+ * prefixed for stderr when warn.
  */
 static bool flows_loss_report(FILE *f, const struct flowdb_loss *l, int64_t since, int64_t until,
 			      int64_t now, bool warn)
 {
 	const char *pre = warn ? "vigild flows: warning: " : "";
-	int64_t end = until < now ? until : now;
-	uint64_t window = end > since ? (uint64_t)((end - since + 59) / 60) : 0;
+	int64_t last = until - 60 < flows_floor(now) ? until - 60 : flows_floor(now);
+	uint64_t window = last >= since ? (uint64_t)((last - since) / 60 + 1) : 0;
 	bool complete = true;
 
 	if (!warn) {
@@ -557,6 +576,11 @@ int cmd_flows(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
+			if (!*optarg) {
+				fprintf(stderr, "%s flows: error: --db needs the database's file"
+					" name, not ''\n", program_name);
+				return EXIT_USAGE;
+			}
 			path = optarg;
 			break;
 		case 's':
@@ -566,6 +590,11 @@ int cmd_flows(int argc, char **argv)
 			until_s = optarg;
 			break;
 		case 'r':
+			if (!*optarg) {
+				fprintf(stderr, "%s flows: error: --rule needs a rule name, or '-'"
+					" for the flows no rule accepted\n", program_name);
+				return EXIT_USAGE;
+			}
 			q.rule = streq(optarg, "-") ? "" : optarg;
 			break;
 		case 't':
@@ -614,17 +643,28 @@ int cmd_flows(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (flows_time(since_s, now, &q.since) < 0) {
-		fprintf(stderr, "%s flows: error: --since: '%s' is no time or duration\n",
+		fprintf(stderr, "%s flows: error: --since: '%s' is not a time or a duration\n",
 			program_name, since_s);
 		return EXIT_USAGE;
 	}
 	if (flows_time(until_s, now, &q.until) < 0) {
-		fprintf(stderr, "%s flows: error: --until: '%s' is no time or duration\n",
+		fprintf(stderr, "%s flows: error: --until: '%s' is not a time or a duration\n",
 			program_name, until_s);
 		return EXIT_USAGE;
 	}
-	/* the minute that contains since is in the window */
-	q.since -= ((q.since % 60) + 60) % 60;
+	/*
+	 * Rows are minutes: the window is the minutes from the one that
+	 * contains --since to the one that contains --until, the latter left
+	 * out only when --until is its very start (--until 2024-05-02 ends
+	 * with May 1st). 'now' is the whole current second, so the current
+	 * minute is always in: --since now works in a minute's first second.
+	 */
+	if (streq(until_s, "now"))
+		q.until = now + 1;
+	q.since = flows_floor(q.since);
+	if (q.until > INT64_MAX - 60)
+		q.until = INT64_MAX - 60;
+	q.until = flows_floor(q.until + 59);
 	if (q.until <= q.since) {
 		fprintf(stderr, "%s flows: error: the window is empty"
 			" (--until is not after --since)\n", program_name);

@@ -6,6 +6,7 @@ set -u
 
 : "${VIGILD:?set VIGILD to the vigild binary}"
 : "${FLOWFILL:?set FLOWFILL to the flowfill binary}"
+: "${FIXTIME_SO:?set FIXTIME_SO to the fixtime shim (LD_PRELOAD)}"
 
 T=$(mktemp -d /tmp/vigil-cmdflows-XXXXXX)
 chmod 755 "$T"
@@ -66,6 +67,13 @@ check "--since rejects junk" 2 -- --db "$DB" --since yesterday
 check "--since rejects a bad date" 2 -- --db "$DB" --since 2023-02-30
 check "--until before --since" 2 -- --db "$DB" --since @$M1 --until @$M0
 check "no positional arguments" 2 -- --db "$DB" extra
+check "--rule '' is a usage error" 2 -- --db "$DB" --rule ''
+has "... saying what --rule wants" err "--rule needs a rule name, or '-'"
+check "--db '' is a usage error" 2 -- --db ''
+check "a unit given twice (1d1d)" 2 -- --db "$DB" --since 1d1d
+has "... is not a time" err "--since: '1d1d' is not a time or a duration"
+check "units out of order (1m1h)" 2 -- --db "$DB" --since 1m1h
+check "a larger unit first (1h30m) is fine, a missing database then" 3 -- --db "$DB" --since 1h30m
 check "an option without its argument" 2 -- --db
 
 "$FLOWFILL" "$DB" --rules ssh,web,dns <<EOF
@@ -205,6 +213,43 @@ has "both are said" out "an observer started within it (at 22:15:20), and an obs
 python3 -c "import sqlite3; c = sqlite3.connect('$DB4'); c.execute('update observer set stopped = minute where minute = $M2'); c.commit()"
 check "an unclean stop (stopped = minute)" 0 -- --db "$DB4" --since @$M2 --until @$((M2 + 60))
 has "is said to be one" out "or ended without stopping cleanly"
+
+# the window is made of minutes: --since now in the first second of a
+# minute is that minute; --until is rounded up to a minute's end
+at() { # UNIX_SECONDS DESCRIPTION EXPECTED_STATUS -- ARGS...: vigild flows at that time
+	when=$1
+	shift
+	desc=$1 want=$2
+	shift 3
+	FIXTIME=$when LD_PRELOAD=$FIXTIME_SO "$VIGILD" flows "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$desc (exit $rc)"; else not_ok "$desc: exit $rc, want $want"; fi
+}
+at $M1 "--since now at second 0 of a minute" 0 -- --db "$DB" --since now --json
+pyjson "... is that minute" 'len(j) == 1 and j[0]["minute"] == "2023-11-14T22:14:00Z"'
+at $M1 "--since now --until now at second 0" 0 -- --db "$DB" --since now --until now
+has "... one minute, observed" out "1 of 1 minutes observed"
+at $((M1 + 59)) "--since now at second 59" 0 -- --db "$DB" --since now
+has "... the same minute" out "1 of 1 minutes observed"
+at $((M2 + 10)) "a window reaching into the future counts the minutes begun" 0 -- --db "$DB" --since @$M0 --until @$((M2 + 600))
+has "... three of them" out "3 of 3 minutes observed"
+at $((M2 + 10)) "a window that has not begun" 0 -- --db "$DB" --since @$((M2 + 60)) --until @$((M2 + 600))
+has "... has no minutes" out "0 of 0 minutes observed"
+check "--until within a minute keeps that minute" 0 -- --db "$DB" --since @$M0 --until @$((M1 + 30)) --json
+pyjson "... the rows of M0 and M1" 'len(j) == 6'
+check "--until at a minute's start leaves it out" 0 -- --db "$DB" --since @$M0 --until @$M1 --json
+pyjson "... the rows of M0 only" 'len(j) == 5'
+
+# --by src on a database without sources: one '*' group per family
+DB5=$T/agg.db
+"$FLOWFILL" "$DB5" --no-sources --rules web <<EOF
+new $M0 4 6 192.0.2.1 198.51.100.10 443 0 3
+new $M0 6 6 2001:db8::1 2001:db8::10 443 0 2
+obs $M0 0 0 0 0 0
+EOF
+check "--by src without sources" 0 -- --db "$DB5" --since @$M0 --until @$M1 --by src
+has "the IPv4 group says so" out "  \* (IPv4)  "
+has "the IPv6 group says so" out "  \* (IPv6)  "
 
 # a database that is not ours, or newer than this vigild
 printf 'not a database at all, just text\n%.0s' $(seq 1 40) >"$T/junk.db"
