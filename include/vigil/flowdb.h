@@ -37,8 +37,12 @@ enum {
  * INCREMENTAL (on a new file, before the first table), and keep the WAL and
  * shared-memory files after close (SQLITE_FCNTL_PERSIST_WAL) so readers
  * without write access to the directory can always open the database.
+ * A read-only handle that cannot create the -shm file (no write access to
+ * the directory, read-only file system) opens a file without a non-empty
+ * -wal as immutable (no writer has it open); with one it fails (-EACCES).
  * Returns 0 and *ret, or:
- *   -ENOENT           no such file (read-only)
+ *   -ENOENT           no such file (read-only; only when the file is missing)
+ *   -EISDIR           a directory (read-only)
  *   -EACCES/-EROFS    no permission
  *   -EPROTONOSUPPORT  the file's schema is newer than this vigild knows
  *   -ENOMSG           not a vigild flows database (read-only, no schema)

@@ -360,6 +360,57 @@ static int flowdb_open_ro(struct flowdb *db, const char *schema)
 	return 0;
 }
 
+/*
+ * A reader that may not create PATH-shm (no write access to the directory,
+ * or a read-only file system) cannot open a WAL database whose -shm is
+ * missing: SQLite says "unable to open" or "attempt to write a readonly
+ * database". When PATH-wal is missing or empty and there is no -journal,
+ * the main file holds every committed transaction and no writer has it open
+ * (a writer keeps a -wal), so reading it as immutable is correct. Otherwise
+ * says what is wrong.
+ */
+static int flowdb_open_immutable(struct flowdb *db, const char *path, const char *schema)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	_cleanup_free_ char *wal = xasprintf("%s-wal", path);
+	_cleanup_free_ char *journal = xasprintf("%s-journal", path);
+	_cleanup_free_ char *uri = NULL;
+	struct stat st;
+	size_t n = 0;
+	int rc;
+
+	if ((stat(wal, &st) == 0 && st.st_size > 0) || lstat(journal, &st) == 0) {
+		snprintf(db->err, sizeof(db->err),
+			 "its -shm file is missing, and this user cannot create it (the directory"
+			 " is not writable, or read-only); SQLite needs it to read the -wal file,"
+			 " which is not empty: read it as a user who can write the directory");
+		return -EACCES;
+	}
+	/* file:PATH?immutable=1, PATH percent-encoded */
+	uri = xmalloc(strlen(path) * 3 + sizeof("file:?immutable=1"));
+	n += (size_t)sprintf(uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._-~", *p)) {
+			uri[n++] = (char)*p;
+		} else {
+			uri[n++] = '%';
+			uri[n++] = hex[*p >> 4];
+			uri[n++] = hex[*p & 15];
+		}
+	}
+	strcpy(uri + n, "?immutable=1");
+	sqlite3_close_v2(db->db);
+	db->db = NULL;
+	db->err[0] = '\0';
+	rc = sqlite3_open_v2(uri, &db->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return flowdb_fail(db, rc, "cannot open the database");
+	sqlite3_extended_result_codes(db->db, 1);
+	return flowdb_open_ro(db, schema);
+}
+
 int flowdb_open_schema(const char *path, unsigned flags, const char *schema,
 		       struct flowdb **ret, char *err)
 {
@@ -375,6 +426,11 @@ int flowdb_open_schema(const char *path, unsigned flags, const char *schema,
 			snprintf(db->err, sizeof(db->err), "%s", strerror(errno));
 			goto fail;
 		}
+		if (S_ISDIR(stt.st_mode)) {
+			snprintf(db->err, sizeof(db->err), "is a directory, not a database file");
+			r = -EISDIR;
+			goto fail;
+		}
 		oflags = SQLITE_OPEN_READONLY;
 	} else {
 		/* the writer runs as root or the vigil user: never through a symlink */
@@ -388,6 +444,15 @@ int flowdb_open_schema(const char *path, unsigned flags, const char *schema,
 	sqlite3_extended_result_codes(db->db, 1);
 	sqlite3_busy_timeout(db->db, FLOWDB_BUSY_TIMEOUT_MS);
 	r = db->rdonly ? flowdb_open_ro(db, schema) : flowdb_open_rw(db, schema);
+	if (r < 0 && db->rdonly) {
+		int ext = sqlite3_extended_errcode(db->db) & 0xff;
+
+		if (ext == SQLITE_CANTOPEN || ext == SQLITE_READONLY)
+			r = flowdb_open_immutable(db, path, schema);
+		/* the file exists: -ENOENT would say it does not */
+		if (r == -ENOENT)
+			r = -EACCES;
+	}
 	if (r < 0)
 		goto fail;
 	*ret = db;

@@ -271,9 +271,35 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	rc=$?
 	[ $rc -eq 3 ] && ok "no read access: exit 3" || not_ok "no read access: exit $rc"
 	chmod 644 "$DB"
+	# a copy without -wal and -shm, where nobody cannot create them
+	mkdir "$T/ro" && cp "$DB" "$T/ro/copy.db" && chmod 755 "$T/ro" && chmod 644 "$T/ro/copy.db"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$VIGILD" flows --db "$T/ro/copy.db" \
+		--since @$M0 --until @$((M2 + 60)) --json >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 0 ] && ok "nobody reads a copy without -wal/-shm in a directory it cannot write (exit 0)" ||
+		not_ok "nobody, copy without -shm: exit $rc"
+	pyjson "... with all its rows" 'len(j) == 6'
+	# ... but not one whose -wal holds data: that needs -shm
+	cp "$T/ro/copy.db" "$T/ro/walled.db" && echo junk >"$T/ro/walled.db-wal" && chmod 644 "$T/ro/"*
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$VIGILD" flows --db "$T/ro/walled.db" \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 3 ] && ok "a non-empty -wal without -shm: exit 3" || not_ok "walled: exit $rc"
+	has "... saying the -shm file is missing and cannot be created" err "its -shm file is missing, and this user cannot create it"
+	hasnt "... not that the database does not exist" err "does not exist"
+	# a read-only file system, as root
+	if unshare -m sh -c 'mount --bind -o ro "$1" "$1" && exec "$2" flows --db "$1/copy.db" --since @$3 --until @$4' sh \
+		"$T/ro" "$VIGILD" $M0 $((M2 + 60)) >"$T/out" 2>"$T/err"; then
+		ok "a database on a read-only file system is read"
+	else
+		not_ok "read-only file system"
+	fi
+	has "... all of it" out "3 of 3 minutes observed"
 else
-	for i in 1 2 3; do n=$((n + 1)); echo "ok $n # SKIP needs root, setpriv and nobody"; done
+	for i in 1 2 3 4 5 6 7 8 9 10; do n=$((n + 1)); echo "ok $n # SKIP needs root, setpriv and nobody"; done
 fi
+check "a directory is not a database" 3 -- --db "$T"
+has "... and is called one" err "is a directory, not a database file"
 
 echo "1..$n"
 [ "$fails" -eq 0 ]
