@@ -12,10 +12,10 @@
 
 netns_preflight
 
-# The table a policy compiles to (vigild apply must be told about any
-# other than 'vigil'): the first "table inet NAME" line of `vigild show`.
-show_table() {
-	sed -n 's/^table inet \([a-z][a-z0-9_-]*\)$/\1/p' "$1" | head -n 1
+# The table a policy names (vigild show and apply must be told about any
+# other than 'vigil'): its top-level "table:" key, if any.
+policy_table() {
+	sed -n 's/^table: *\([a-z][a-z0-9_-]*\).*/\1/p' "$1" | head -n 1
 }
 
 # The listings of one namespace; the table's own handle is replaced by H in
@@ -66,13 +66,13 @@ policies+=("$gen/large.yml")
 oracle() {
 	local p=$1 name=$2 w=$3 tbl A B
 
-	if ! "$VIGILD" show "$p" >"$w.nft" 2>"$w.err"; then
+	tbl=$(policy_table "$p")
+	tbl=${tbl:-vigil}
+	if ! "$VIGILD" show --table "$tbl" "$p" >"$w.nft" 2>"$w.err"; then
 		diag "vigild show $name failed:"
 		diag_file "$w.err"
 		return 1
 	fi
-	tbl=$(show_table "$w.nft")
-	[ -n "$tbl" ] || { diag "no 'table inet NAME' line in vigild show $name"; return 1; }
 	ns_new A apply && ns_new B nft || return 1
 	if ! ip netns exec "$A" "$VIGILD" apply -q --table "$tbl" "$p" >"$w.apply" 2>&1; then
 		diag "vigild apply --table $tbl $name failed:"
