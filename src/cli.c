@@ -75,9 +75,9 @@ int policy_src_open(const char *path, struct policy_src *src)
 	memset(src, 0, sizeof(*src));
 	src->fd = src->dirfd = -1;
 	src->path = xstrdup(path);
-	src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	src->fd = open_input_at(AT_FDCWD, path);
 	if (src->fd < 0) {
-		fprintf(stderr, "%s: error: cannot open the policy: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: error: cannot open the policy: %s\n", path, strerror(-src->fd));
 		return EXIT_INVALID;
 	}
 	dir = dirname(copy);

@@ -10,6 +10,9 @@
  * bytes, so /dev/zero or a huge file costs nothing: returns -EFBIG when
  * there is more than max. Other failures: negative errno.
  */
+/* Opens a file to read, without blocking on a FIFO that has no writer.
+ * Returns the descriptor (O_CLOEXEC, blocking reads) or -errno. */
+int open_input_at(int dirfd, const char *path);
 int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *len);
 
 /* Reads an already open fd the same way (does not close it). */

@@ -55,13 +55,31 @@ int read_fd(int fd, size_t max, char **ret, size_t *retlen)
 	return 0;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *len)
+int open_input_at(int dirfd, const char *path)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	int r;
+	/* O_NONBLOCK: a FIFO nobody writes to must not block the open; then
+	 * reads block again, and a FIFO without a writer reads as empty */
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fl;
 
 	if (fd < 0)
 		return -errno;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *len)
+{
+	int fd = open_input_at(dirfd, path);
+	int r;
+
+	if (fd < 0)
+		return fd;
 	r = read_fd(fd, max, buf, len);
 	close(fd);
 	return r;
