@@ -627,14 +627,8 @@ int cmd_flows(int argc, char **argv)
 		case 'h':
 			fputs(flows_usage, stdout);
 			return EXIT_OK;
-		case ':':
-			fprintf(stderr, "%s flows: error: option '%s' needs an argument\n\n%s",
-				program_name, argv[optind - 1], flows_usage);
-			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "%s flows: error: unknown option '%s'\n\n%s", program_name,
-				argv[optind - 1], flows_usage);
-			return EXIT_USAGE;
+			return cli_bad_option("flows", c, argv, flows_usage);
 		}
 	}
 	if (optind != argc) {

@@ -493,7 +493,7 @@ int cmd_watch(int argc, char **argv)
 	w.helper.fd = -1;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ht:u:fq", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":ht:u:fq", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(watch_usage, stdout);
@@ -529,6 +529,10 @@ int cmd_watch(int argc, char **argv)
 			w.table = optarg;
 			break;
 		case 'u':
+			if (!*optarg) {
+				cli_error("--user needs a user name or id");
+				return EXIT_USAGE;
+			}
 			opt_user = optarg;
 			break;
 		case 'f':
@@ -538,9 +542,7 @@ int cmd_watch(int argc, char **argv)
 			w.quiet = true;
 			break;
 		default:
-			fprintf(stderr, "%s watch: error: bad option '%s'\n\n%s", program_name,
-				argv[optind - 1], watch_usage);
-			return EXIT_USAGE;
+			return cli_bad_option("watch", ch, argv, watch_usage);
 		}
 	}
 	if (argc - optind != 1) {

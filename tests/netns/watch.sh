@@ -126,6 +126,17 @@ check "helper: exactly CAP_NET_ADMIN (CapEff and CapPrm 0x1000)" \
 check "helper: not root" test "$(uid_of "$HP")" != 0
 check "helper: NoNewPrivs 1 and Seccomp 2" \
 	test "$(status_field "$HP" NoNewPrivs) $(status_field "$HP" Seccomp)" = "1 2"
+# beyond stdin/stdout/stderr: its socketpair end and its netlink socket only
+# (not the policy file, its directory, the database or the conntrack socket)
+helper_fds() {
+	local n=0 f
+	for f in /proc/"$HP"/fd/*; do
+		case ${f##*/} in 0 | 1 | 2) continue ;; esac
+		case $(readlink "$f") in socket:*) n=$((n + 1)) ;; *) return 1 ;; esac
+	done
+	[ "$n" = 2 ]
+}
+check "helper: holds no descriptor but stdio and two sockets ($(ls /proc/"$HP"/fd | tr '\n' ' '))" helper_fds
 check "the database directory was made for the unprivileged user" \
 	test "$(stat -c %u "$TMP/db/sub")" = "$(uid_of "$WATCH_PID")"
 

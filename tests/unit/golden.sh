@@ -194,6 +194,11 @@ usage "vigild remove: error: option '-t' needs an argument" remove -t
 usage "vigild check: error: unknown option '--tabel'" check --tabel=x p.yml
 usage "vigild apply: error: option '--quiet' takes no argument" apply --quiet=yes p.yml
 usage "vigild: error: invalid table name 'tcp': it is a keyword of nft's language, which nft cannot read as a name; choose another" check -t tcp p.yml
+usage "vigild watch: error: option '--db' needs an argument" watch p.yml --db
+usage "vigild watch: error: unknown option '-z'" watch -qz p.yml
+usage "vigild: error: --user needs a user name or id" watch -u '' p.yml
+usage "vigild flows: error: unknown option '--jsonn'" flows --jsonn
+usage "vigild flows: error: option '--json' takes no argument" flows --json=1
 usage "vigild: error: 'version' takes no arguments" version extra
 usage "vigild: error: 'vigild help' wants a verb, not 'nope'" help nope
 rm -f p.yml
