@@ -65,6 +65,12 @@ int policy_yaml_parse(const char *file, const char *buf, size_t len, struct ydoc
 		      struct diags *d);
 void ydoc_free(struct ydoc *doc);
 
+/* Runs of at least n plain list lines skip libyaml's scanner (see
+ * policy_yaml.c); SIZE_MAX turns that off. For tests; the default is 64. */
+void policy_yaml_set_fast_min(size_t n);
+/* How many parses the fast path answered (the rest fell back). For tests. */
+size_t policy_yaml_fast_hits(void);
+
 /* MAP lookup: the value node of key, or NULL. */
 const struct ynode *ynode_get(const struct ynode *map, const char *key);
 /* MAP lookup: the key node of key, or NULL. */

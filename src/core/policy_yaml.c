@@ -4,7 +4,11 @@
  * shape check against the policy schema and the canonical re-emission that
  * libcyaml loads (see policy_yaml.h for why this pass exists).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -229,28 +233,242 @@ static void report_parser_error(const yaml_parser_t *p, const char *file, const 
 	}
 }
 
-static int build_tree(const char *file, const char *buf, size_t len, struct ynode *root,
-		      struct diags *d)
+/*
+ * The fast path for long lists. libyaml spends ~4,000 instructions on each
+ * "- 192.0.2.0/24" line of a block sequence; a set of 100,000 inline
+ * elements costs more than everything else vigild does before the kernel.
+ * So before libyaml runs, runs of at least fast_min consecutive lines that
+ * are certainly plain-scalar sequence entries
+ *
+ *     <spaces>-<spaces><value>[<spaces>[# ascii comment]]\n
+ *
+ * (value: a hex digit, then hex digits, '.', ':', '/' or '-', not ending in
+ * ':'; the same indentation on every line) are recorded, and libyaml reads a
+ * copy of the text where the run's first line holds a placeholder scalar and
+ * the others are blank (line numbers stay). When libyaml reports the
+ * placeholder as a plain scalar item of a block sequence, exactly where the
+ * run's first line is, the run's entries become the sequence's items, with
+ * their own lines and columns. Anything unexpected (a placeholder elsewhere
+ * or changed, folded into a multi-line scalar or a block scalar, a run not
+ * seen, any error at all) discards the result, and libyaml reads the
+ * original text: the tree and messages are always those of a full parse.
+ */
+#define FAST_TAG "__vigil_fast_run_"
+static size_t fast_min = 64;
+static size_t fast_hits;
+
+void policy_yaml_set_fast_min(size_t n)
+{
+	fast_min = n;
+}
+
+size_t policy_yaml_fast_hits(void)
+{
+	return fast_hits;
+}
+
+struct fast_item {
+	uint32_t line, col, off, len; /* off/len: the value in the original text */
+};
+
+struct fast_run {
+	uint32_t line, indent; /* of the first line, 1-based line */
+	size_t first, n;       /* items[first .. first + n) */
+	bool seen;
+};
+
+struct fastpath {
+	char *text;
+	size_t len;
+	struct fast_run *runs;
+	size_t nruns;
+	struct fast_item *items;
+	size_t nitems;
+	bool anomaly;
+};
+
+static bool fast_value_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+	       c == '.' || c == ':' || c == '/' || c == '-';
+}
+
+/* One line [s, e) (e at its '\n'): a plain scalar sequence entry? */
+static bool fast_line(const char *buf, size_t s, size_t e, uint32_t *indent, size_t *v,
+		      size_t *vlen)
+{
+	size_t i = s, ve;
+
+	while (i < e && buf[i] == ' ')
+		i++;
+	*indent = (uint32_t)(i - s);
+	if (i + 2 >= e || buf[i] != '-' || buf[i + 1] != ' ')
+		return false;
+	i++;
+	while (i < e && buf[i] == ' ')
+		i++;
+	if (i >= e || !isxdigit((unsigned char)buf[i]))
+		return false;
+	*v = i;
+	while (i < e && fast_value_char((unsigned char)buf[i]))
+		i++;
+	ve = i;
+	if (buf[ve - 1] == ':')
+		return false;
+	while (i < e && buf[i] == ' ')
+		i++;
+	if (i < e) {
+		if (buf[i] != '#' || i == ve)
+			return false; /* '#' right after the value belongs to it */
+		for (; i < e; i++)
+			if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] > 0x7e)
+				return false;
+	}
+	*vlen = ve - *v;
+	return true;
+}
+
+/* Finds the runs; false when there are none worth the trouble. */
+static bool fast_prepare(const char *buf, size_t len, struct fastpath *fp)
+{
+	struct strbuf out = { 0 };
+	size_t capruns = 0, capitems = 0, copied = 0, i = 0;
+	uint32_t line = 1; /* of the line that starts at i */
+
+	memset(fp, 0, sizeof(*fp));
+	if (fast_min == SIZE_MAX || len > UINT32_MAX)
+		return false;
+	while (i < len) {
+		size_t first = fp->nitems, n = 0, j = i;
+		uint32_t indent0 = 0, lj = line;
+
+		/* the longest run of entry lines with one indentation from here */
+		for (;;) {
+			const char *nl = memchr(buf + j, '\n', len - j);
+			size_t e, v, vl;
+			uint32_t indent;
+
+			if (!nl)
+				break;
+			e = (size_t)(nl - buf);
+			if (!fast_line(buf, j, e, &indent, &v, &vl) || (n && indent != indent0))
+				break;
+			indent0 = indent;
+			GROW(fp->items, capitems, fp->nitems + 1);
+			fp->items[fp->nitems++] =
+				(struct fast_item){ lj, (uint32_t)(v - j + 1), (uint32_t)v, (uint32_t)vl };
+			n++;
+			j = e + 1;
+			lj++;
+		}
+		if (n >= fast_min) {
+			GROW(fp->runs, capruns, fp->nruns + 1);
+			fp->runs[fp->nruns] = (struct fast_run){ line, indent0, first, n, false };
+			sb_putn(&out, buf + copied, i - copied);
+			for (uint32_t k = 0; k < indent0; k++)
+				sb_puts(&out, " ");
+			sb_printf(&out, "- " FAST_TAG "%zu__\n", fp->nruns);
+			for (size_t k = 1; k < n; k++)
+				sb_puts(&out, "\n");
+			copied = j;
+			fp->nruns++;
+		} else {
+			fp->nitems = first; /* too short: libyaml reads it */
+		}
+		if (n) {
+			/* a run starting inside this one would end where it ends */
+			i = j;
+			line = lj;
+		} else {
+			const char *nl = memchr(buf + i, '\n', len - i);
+			if (!nl)
+				break;
+			i = (size_t)(nl - buf) + 1;
+			line++;
+		}
+	}
+	if (!fp->nruns) {
+		sb_free(&out);
+		free(fp->items);
+		fp->items = NULL;
+		return false;
+	}
+	sb_putn(&out, buf + copied, len - copied);
+	fp->len = out.len;
+	fp->text = sb_take(&out);
+	return true;
+}
+
+static void fast_free(struct fastpath *fp)
+{
+	free(fp->text);
+	free(fp->runs);
+	free(fp->items);
+	memset(fp, 0, sizeof(*fp));
+}
+
+/* Is this scalar event one of our placeholders, and are we done with it? */
+static bool fast_scalar(struct fastpath *fp, struct builder *b, struct ynode *root,
+			const char *buf, const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t l = ev->data.scalar.length, k;
+	char want[64];
+	struct fast_run *r;
+
+	if (!fp || !memmem(v, l, FAST_TAG, sizeof(FAST_TAG) - 1))
+		return false;
+	fp->anomaly = true; /* unless everything below holds */
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag ||
+	    ev->data.scalar.anchor || b->depth == 0 || b->stack[b->depth - 1]->kind != YN_SEQ ||
+	    l < sizeof(FAST_TAG) + 2 || memcmp(v, FAST_TAG, sizeof(FAST_TAG) - 1))
+		return true;
+	k = strtoul(v + sizeof(FAST_TAG) - 1, NULL, 10);
+	snprintf(want, sizeof(want), FAST_TAG "%zu__", k);
+	if (k >= fp->nruns || strlen(want) != l || memcmp(want, v, l))
+		return true;
+	r = &fp->runs[k];
+	if (r->seen || ev->start_mark.line + 1 != r->line || ev->start_mark.column != r->indent + 2)
+		return true;
+	r->seen = true;
+	for (size_t j = 0; j < r->n; j++) {
+		const struct fast_item *it = &fp->items[r->first + j];
+		yaml_mark_t m = { 0, it->line - 1, it->col - 1 };
+		struct ynode *n = new_node(b, root, &m);
+		n->kind = YN_SCALAR;
+		n->len = it->len;
+		n->val = xmalloc(it->len + 1);
+		memcpy(n->val, buf + it->off, it->len);
+		n->val[it->len] = '\0';
+	}
+	fp->anomaly = false;
+	return true;
+}
+
+static int build_tree_from(const char *file, const char *buf, size_t len, struct ynode *root,
+			   struct diags *d, struct fastpath *fp)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
 	struct builder b;
 	int docs = 0, ret = 0;
 	bool done = false;
+	const char *text = fp ? fp->text : buf;
+	size_t text_len = fp ? fp->len : len;
 
 	memset(&b, 0, sizeof(b));
 	if (!yaml_parser_initialize(&p)) {
 		diag_err(d, ((struct srcloc){ file, 0, 0 }), "out of memory while reading YAML");
 		return -ENOMEM;
 	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, text_len);
 
 	while (!done) {
 		struct ynode *n;
 		struct srcloc at;
 
 		if (!yaml_parser_parse(&p, &ev)) {
-			report_parser_error(&p, file, buf, len, d);
+			report_parser_error(&p, file, text, text_len, d);
 			ret = -EINVAL;
 			break;
 		}
@@ -288,6 +506,11 @@ static int build_tree(const char *file, const char *buf, size_t len, struct ynod
 				n->n /= 2; /* key/value pairs */
 			break;
 		case YAML_SCALAR_EVENT:
+			if (fast_scalar(fp, &b, root, buf, &ev)) {
+				if (fp->anomaly)
+					done = true;
+				break;
+			}
 			n = new_node(&b, root, &ev.start_mark);
 			n->kind = YN_SCALAR;
 			n->null = is_null_scalar(&ev);
@@ -335,6 +558,31 @@ static int build_tree(const char *file, const char *buf, size_t len, struct ynod
 		root->val = xstrdup("");
 	}
 	return ret;
+}
+
+static int build_tree(const char *file, const char *buf, size_t len, struct ynode *root,
+		      struct diags *d)
+{
+	struct fastpath fp;
+	struct diags fd = { 0 };
+	int ret;
+
+	if (fast_prepare(buf, len, &fp)) {
+		ret = build_tree_from(file, buf, len, root, &fd, &fp);
+		bool clean = ret == 0 && fd.n == 0 && !fp.anomaly;
+		for (size_t k = 0; clean && k < fp.nruns; k++)
+			clean = fp.runs[k].seen;
+		fast_free(&fp);
+		diags_free(&fd);
+		if (clean) {
+			fast_hits++;
+			return 0;
+		}
+		/* not what a full parse would give for certain: do that */
+		ynode_free(root);
+		memset(root, 0, sizeof(*root));
+	}
+	return build_tree_from(file, buf, len, root, d, NULL);
 }
 
 /* ---- the shape check and the canonical emitter ---- */

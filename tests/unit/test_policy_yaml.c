@@ -545,6 +545,168 @@ START_TEST(buffer_not_terminated)
 }
 END_TEST
 
+/* ---- the fast path for long lists: always what a full parse gives ---- */
+
+static void tree_same(const struct ynode *a, const struct ynode *b, const char *text)
+{
+	ck_assert_msg(a->kind == b->kind && a->bad == b->bad && a->null == b->null &&
+			      a->line == b->line && a->col == b->col && a->n == b->n,
+		      "node at %u:%u (fast) vs %u:%u (full) differs in:\n%.600s", a->line, a->col,
+		      b->line, b->col, text);
+	if (a->kind == YN_SCALAR) {
+		ck_assert_msg(a->len == b->len && !memcmp(a->val, b->val, a->len),
+			      "value '%s' vs '%s' at %u:%u in:\n%.600s", a->val, b->val, a->line,
+			      a->col, text);
+		return;
+	}
+	for (uint32_t i = 0; i < (a->kind == YN_MAP ? 2 * a->n : a->n); i++)
+		tree_same(&a->kids[i], &b->kids[i], text);
+}
+
+/* Parses text with the fast path on (runs of min lines) and off; both must
+ * agree on everything. Returns whether the fast path answered. */
+static bool fast_agrees(const char *text, size_t len, size_t min)
+{
+	struct ydoc fast, full;
+	_cleanup_free_ char *fo = NULL, *uo = NULL;
+	size_t hits = policy_yaml_fast_hits();
+	int fr, ur;
+
+	policy_yaml_set_fast_min(min);
+	fr = parse_n(text, len, &fo, &fast);
+	bool hit = policy_yaml_fast_hits() != hits;
+	policy_yaml_set_fast_min(SIZE_MAX);
+	ur = parse_n(text, len, &uo, &full);
+	policy_yaml_set_fast_min(64);
+	ck_assert_msg(fr == ur, "returned %d (fast) vs %d (full) for:\n%.600s", fr, ur, text);
+	ck_assert_msg(streq(fo, uo), "messages differ for:\n%.600s\nfast:\n%s\nfull:\n%s", text, fo,
+		      uo);
+	ck_assert_msg((fast.canon == NULL) == (full.canon == NULL) &&
+			      (!fast.canon || streq(fast.canon, full.canon)),
+		      "canonical text differs for:\n%.600s", text);
+	tree_same(&fast.root, &full.root, text);
+	ydoc_free(&fast);
+	ydoc_free(&full);
+	return hit;
+}
+
+START_TEST(fast_path_cases)
+{
+	/* each: taken (1) or not (0) with runs of 3 lines; always the same result */
+	static const struct {
+		const char *text;
+		bool hit;
+	} cases[] = {
+		{ "version: 1\nsets:\n  a:\n    type: cidr\n    elements:\n      - 10.0.0.1\n"
+		  "      - 10.0.0.2   # two\n      -   10.0.0.0/8\n      - 2001:db8::/32\n", 1 },
+		/* indentless sequence under its key */
+		{ "sets:\n  a:\n    elements:\n    - 1\n    - 2\n    - 3-4\n    type: port\n", 1 },
+		/* a value ending in ':' is a mapping key */
+		{ "x:\n  - 1\n  - 2\n  - 2001:db8::\n  - 3\n", 0 },
+		/* '#' without a space belongs to the value: not a fast line */
+		{ "x:\n  - 1\n  - 2#c\n  - 3\n  - 4\n", 0 },
+		/* folded into a multi-line plain scalar by the next line */
+		{ "x:\n  - 1\n  - 2\n  - 3\n    4\ny: 1\n", 0 },
+		/* inside a literal block scalar */
+		{ "c: |\n  - 1\n  - 2\n  - 3\nd: 2\n", 0 },
+		{ "c: >\n  - 1\n  - 2\n  - 3\n", 0 },
+		/* inside a flow sequence, and a quoted key's value */
+		{ "x: [\n  - 1,\n  - 2,\n  - 3 ]\n", 0 },
+		/* the placeholder text written by someone */
+		{ "a: __vigil_fast_run_0__\nx:\n  - 1\n  - 2\n  - 3\n", 0 },
+		{ "x:\n  - 1\n  - 2\n  - 3\na: \"__vigil_fast_run_0__\"\n", 0 },
+		/* a syntax error elsewhere: the full parse's message */
+		{ "x:\n  - 1\n  - 2\n  - 3\ny: [\n", 0 },
+		{ "x:\n  - 1\n  - 2\n  - 3\n\ty: 1\n", 0 },
+		/* CRLF lines and tabs are left to libyaml */
+		{ "x:\r\n  - 1\r\n  - 2\r\n  - 3\r\n", 0 },
+		{ "x:\n  - 1\t\n  - 2\n  - 3\n", 0 },
+		/* a comment that is not ASCII, or bad UTF-8, stays with libyaml */
+		{ "x:\n  - 1 # caf\xc3\xa9\n  - 2\n  - 3\n", 0 },
+		{ "x:\n  - 1 # \xff\n  - 2\n  - 3\n", 0 },
+		/* the last line without its newline */
+		{ "x:\n  - 1\n  - 2\n  - 3", 0 },
+		/* indentation changes: two runs, or one and a nested sequence */
+		{ "x:\n  - 1\n  - 2\n  - 3\ny:\n    - 4\n    - 5\n    - 6\n", 1 },
+		{ "x:\n  - 1\n  - 2\n  - 3\n   - 4\n", 0 },
+		/* a sequence at the top level, and under a compact nested one */
+		{ "- 1\n- 2\n- 3\n", 1 },
+		{ "x:\n  - - 1\n    - 2\n    - 3\n    - 4\n", 1 },
+		/* anchors and aliases on items: libyaml's business */
+		{ "x:\n  - &a 1\n  - 2\n  - 3\n  - *a\n", 0 },
+		/* too many values: the node limit message */
+		{ "version: 1\nx:\n  - 1\n  - 2\n  - 3\n  - 4\n", 1 },
+		/* a document end or a second document after the run */
+		{ "x:\n  - 1\n  - 2\n  - 3\n...\n", 1 },
+		{ "x:\n  - 1\n  - 2\n  - 3\n---\ny: 1\n", 0 },
+		/* errors in the values are the checker's: same tree either way */
+		{ "version: 1\nsets:\n  a: {type: cidr}\n  b:\n    type: cidr\n    elements:\n"
+		  "      - 10.0.0.300\n      - 1:2:3\n      - ffff\n      - 0-0\n", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool hit = fast_agrees(cases[i].text, strlen(cases[i].text), 3);
+		ck_assert_msg(hit == cases[i].hit, "case %zu: the fast path was %s:\n%s", i,
+			      hit ? "taken" : "not taken", cases[i].text);
+	}
+}
+END_TEST
+
+/* Random documents made of the pieces the fast path must tell apart. */
+START_TEST(fast_path_random)
+{
+	static const char *const values[] = {
+		"10.0.0.1", "2001:db8::/32", "80", "1-2", "ff", "fe80::", "a:", "1#x", "0x1",
+		"\"1\"", "'2'", "&a 1", "*a", "null", "~", "1.5e3", "::1", "[1, 2]", "{a: 1}",
+		"AbC", "1/", "-1", "1 2", "1:", "1 :2",
+	};
+	static const char *const tails[] = {
+		"", " ", "  # c", " #", "#c", "\t", " # \xc3\xa9", "\r", " # a: b", " :",
+	};
+	static const char *const others[] = {
+		"y: 1", "  z: 2", "", "# c", "c: |", "c: >-", "d: [", "]", "    more",
+		"- x", "  - - 1", "k:", "  k2: v", "...", "---", "\t", "e: \"__vigil_fast_run_0__\"",
+	};
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	size_t hits = 0;
+
+	for (int doc = 0; doc < 3000; doc++) {
+		struct strbuf sb = { 0 };
+		int sections = 1 + (int)(seed % 4);
+
+		/* mostly well-formed: keys with lists under them, with now and
+		 * then a value, a tail or a line that changes the meaning */
+		for (int sec = 0; sec < sections; sec++) {
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			unsigned ind = (unsigned)(seed >> 40) % 3 * 2, entries = (unsigned)(seed >> 50) % 9;
+			sb_printf(&sb, "k%d:\n", sec);
+			for (unsigned l = 0; l < entries; l++) {
+				seed = seed * 6364136223846793005u + 1442695040888963407u;
+				unsigned r = (unsigned)(seed >> 33);
+				if (r % 13 == 0) {
+					sb_puts(&sb, others[r / 13 % (sizeof(others) / sizeof(others[0]))]);
+					sb_puts(&sb, "\n");
+					continue;
+				}
+				for (unsigned k = 0; k < ind + (r % 17 == 0 ? 1 : 0); k++)
+					sb_puts(&sb, " ");
+				sb_puts(&sb, r % 11 == 0 ? "-  " : "- ");
+				sb_puts(&sb, r % 4 ? values[r / 7 % 5]
+						   : values[r / 7 % (sizeof(values) / sizeof(values[0]))]);
+				sb_puts(&sb, r % 5 ? "" : tails[r / 3001 % (sizeof(tails) / sizeof(tails[0]))]);
+				if (sec + 1 < sections || l + 1 < entries || r % 7)
+					sb_puts(&sb, "\n");
+			}
+		}
+		_cleanup_free_ char *text = sb_take(&sb);
+		for (size_t min = 1; min <= 3; min++)
+			hits += fast_agrees(text, strlen(text), min);
+	}
+	/* the generator must reach the fast path often enough to mean something */
+	ck_assert_uint_gt(hits, 500);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy_yaml");
@@ -568,6 +730,8 @@ int main(void)
 	tcase_add_test(tc, canonical_only_good_parts);
 	tcase_add_test(tc, early_stop_frees);
 	tcase_add_test(tc, buffer_not_terminated);
+	tcase_add_test(tc, fast_path_cases);
+	tcase_add_test(tc, fast_path_random);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
