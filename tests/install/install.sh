@@ -15,11 +15,11 @@ root=false
 [ "$(id -u)" -eq 0 ] && root=true
 
 # ---- the binary ----
-vigild=$SBINDIR/vigild
+vigild=$BINDIR/vigild
 if [ -x "$DEST$vigild" ] && "$DEST$vigild" --version | grep -q '^vigild '; then
-	ok "vigild is installed in SBINDIR ($vigild) and runs"
+	ok "vigild is installed in BINDIR ($vigild) and runs"
 else
-	not_ok "vigild is installed in SBINDIR ($vigild) and runs"
+	not_ok "vigild is installed in BINDIR ($vigild) and runs"
 fi
 
 # ---- man pages: where man(1) finds them ----

@@ -88,7 +88,7 @@ done_testing() {
 # ---- the installed tree ----
 
 # install_tree DESTDIR: meson install of the build into DESTDIR. Sets
-# PREFIX, SBINDIR, SYSCONFDIR, MANDIR, DATADIR (absolute, without DESTDIR)
+# PREFIX, BINDIR, SYSCONFDIR, MANDIR, DATADIR (absolute, without DESTDIR)
 # and INSTALLED (the list of installed paths, without DESTDIR).
 install_tree() {
 	local dest=$1
@@ -102,7 +102,7 @@ install_tree() {
 import json, os, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
 p = o["prefix"]
-for k in ("sbindir", "sysconfdir", "mandir", "datadir"):
+for k in ("bindir", "sysconfdir", "mandir", "datadir"):
     print("%s=%s" % (k.upper(), os.path.join(p, o[k])))
 print("PREFIX=%s" % p)
 ')"

@@ -281,7 +281,7 @@ as_user() {
 	shift
 	inns setpriv --reuid="$u" --regid="$(inns id -g "$u")" --init-groups -- "$@"
 }
-out=$(as_user alice "$SBINDIR/vigild" flows --rule http --json 2>/dev/null)
+out=$(as_user alice "$BINDIR/vigild" flows --rule http --json 2>/dev/null)
 flows=$(python3 -c 'import json,sys; print(sum(r["flows"] for r in json.load(sys.stdin) if r["src"] == "10.62.0.2" and r["dport"] == 80))' <<<"$out" 2>&1)
 if [ "$flows" = 3 ]; then
 	ok "vigild flows as alice (group vigil): the 3 connections, attributed to rule http"
@@ -289,7 +289,7 @@ else
 	not_ok "vigild flows as alice (group vigil): the 3 connections, attributed to rule http"
 	diag "got: $flows; output: $out"
 fi
-out=$(as_user bob "$SBINDIR/vigild" flows 2>&1)
+out=$(as_user bob "$BINDIR/vigild" flows 2>&1)
 rc=$?
 if [ $rc -eq 3 ] && grep -q "Permission denied" <<<"$out"; then
 	ok "vigild flows as bob (not in group vigil): exit 3, permission denied"
