@@ -122,6 +122,10 @@ _vigild()
 	case $verb in
 	check | show | apply | watch)
 		_vigild_files "$cur" '*.yml' '*.yaml' ;;
+	help)
+		# help VERB: one verb
+		[ "$COMP_CWORD" -eq $((i + 1)) ] &&
+			COMPREPLY=($(compgen -W "$_vigild_verbs" -- "$cur")) ;;
 	esac
 	return 0
 }

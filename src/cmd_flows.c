@@ -27,9 +27,10 @@ static const char flows_usage[] =
 	"  --until T     end of the window (default now); both are rounded out to\n"
 	"                whole minutes: --until 10:30:20 includes minute 10:30\n"
 	"                T is a duration back from now (90s, 30m, 1h, 2d, 1w, 1h30m),\n"
-	"                Unix seconds (1700000000 or @1700000000), 'now', or\n"
-	"                ISO 8601: 2024-05-01, 2024-05-01T10:00[:00][Z|+02:00]\n"
-	"                (no zone: UTC)\n"
+	"                Unix seconds (1700000000 or @1700000000), 'now', a time\n"
+	"                today (10:30, 10:30:20), or ISO 8601: 2024-05-01,\n"
+	"                2024-05-01T10:00[:00][Z|+02:00]; all UTC unless a zone\n"
+	"                is given\n"
 	"  --rule NAME   only flows accepted by that policy rule ('-': by none)\n"
 	"  --by KEY      sum the window per src, dst, dport (with proto) or rule\n"
 	"  --top N       only the N largest rows or groups (by flows, then bytes)\n"
@@ -162,6 +163,18 @@ static int flows_time(const char *s, int64_t now, int64_t *out)
 	}
 	if (strlen(s) >= 10 && s[4] == '-')
 		return flows_iso8601(s, out);
+	/* HH:MM[:SS]: that time today (UTC) */
+	if (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' &&
+	    strlen(s) <= 8 && !strpbrk(s, "Z+-")) {
+		char day[32], iso[48];
+		time_t tt = (time_t)now;
+		struct tm tm;
+
+		if (!gmtime_r(&tt, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d", &tm))
+			return -EINVAL;
+		snprintf(iso, sizeof(iso), "%sT%s", day, s);
+		return flows_iso8601(iso, out);
+	}
 	if (flows_duration(s, &v) < 0)
 		return -EINVAL;
 	*out = now - v;

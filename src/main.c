@@ -30,8 +30,16 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
 		fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(f, "\n'%s VERB --help' (or '%s help VERB') describes a verb, '%s version'\n"
-		"prints the version; man vigild(8) and vigil-policy(5) describe the rest.\n",
+		"prints the version; man vigild(8), vigil-policy(5) and vigil-flows(5)\n"
+		"describe the rest.\n",
 		program_name, program_name, program_name);
+}
+
+static int version_usage(void)
+{
+	printf("Usage: %s version\n\nPrints the version of vigild (also: %s --version).\n",
+	       program_name, program_name);
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -42,10 +50,14 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (is_help(argv[1]) || streq(argv[1], "help")) {
-		if (argc == 2) {
+		/* help, help --help, help help: the general usage */
+		if (argc == 2 ||
+		    (argc == 3 && (is_help(argv[2]) || streq(argv[2], "help")))) {
 			usage(stdout);
 			return EXIT_OK;
 		}
+		if (argc == 3 && streq(argv[2], "version"))
+			return version_usage();
 		/* help VERB: the verb's own --help */
 		for (size_t i = 0; argc == 3 && i < ARRAY_SIZE(verbs); i++)
 			if (streq(argv[2], verbs[i].name)) {
@@ -58,6 +70,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (streq(argv[1], "--version") || streq(argv[1], "version")) {
+		if (argc == 3 && is_help(argv[2]))
+			return version_usage();
 		if (argc > 2) {
 			fprintf(stderr, "%s: error: '%s' takes no arguments\n", program_name, argv[1]);
 			return EXIT_USAGE;

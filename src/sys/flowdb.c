@@ -124,8 +124,12 @@ static int flowdb_errno(sqlite3 *db, int rc)
 
 static int flowdb_fail(struct flowdb *db, int rc, const char *what)
 {
-	snprintf(db->err, sizeof(db->err), "%s: %s", what,
-		 db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		snprintf(db->err, sizeof(db->err),
+			 "not a database: not an SQLite file, so not a vigild flows database");
+	else
+		snprintf(db->err, sizeof(db->err), "%s: %s", what,
+			 db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
 	return flowdb_errno(db->db, rc);
 }
 

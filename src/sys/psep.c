@@ -270,15 +270,16 @@ static int install_seccomp(void)
 	return r;
 }
 
-/* Does the (verified) batch delete a table? Replacements and removals do. */
-static bool deletes_table(const uint8_t *buf, size_t len)
+/* Does the (verified) batch hold an nf_tables message of this type?
+ * Replacements and removals delete the table; only replacements add it. */
+static bool batch_has(const uint8_t *buf, size_t len, uint16_t type)
 {
 	size_t off = 0;
 
 	while (off < len) {
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(buf + off);
 		if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES &&
-		    (nlh->nlmsg_type & 0xff) == NFT_MSG_DELTABLE)
+		    (nlh->nlmsg_type & 0xff) == type)
 			return true;
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
@@ -310,15 +311,17 @@ static int serve_batch(int fd, struct nl *nl, const char *table, bool force, uin
 		snprintf(out.why, sizeof(out.why), "%s", ref.why);
 		return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
 	}
-	if (!force && deletes_table(buf, len)) {
+	if (!force && batch_has(buf, len, NFT_MSG_DELTABLE)) {
 		char comment[128];
 		int e = nl_table_comment(nl, table, comment, sizeof(comment));
 		if (e == 0 && strcmp(comment, IR_TABLE_MARK) != 0) {
 			hlog("refused a batch replacing or deleting table inet %s: not made by vigild", table);
 			out.status = -EPERM;
 			snprintf(out.why, sizeof(out.why),
-				 "table inet %.32s was not made by vigild (its comment is '%.24s'); pick another --table, or --force to take it over",
-				 table, comment);
+				 "table inet %.32s was not made by vigild (its comment is '%.24s'); pick another --table, or --force to %s",
+				 table, comment,
+				 batch_has(buf, len, NFT_MSG_NEWTABLE) ? "take it over"
+								       : "delete it anyway");
 			return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
 		}
 		if (e < 0 && e != -ENOENT) {

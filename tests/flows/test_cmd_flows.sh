@@ -239,6 +239,13 @@ check "--until within a minute keeps that minute" 0 -- --db "$DB" --since @$M0 -
 pyjson "... the rows of M0 and M1" 'len(j) == 6'
 check "--until at a minute's start leaves it out" 0 -- --db "$DB" --since @$M0 --until @$M1 --json
 pyjson "... the rows of M0 only" 'len(j) == 5'
+# a time of day is that time today (UTC): M0 is 22:13 on its day
+at $((M2 + 10)) "--since/--until as times of day" 0 -- --db "$DB" --since 22:13 --until 22:14:30 --json
+pyjson "... the rows of M0 and M1" 'len(j) == 6'
+at $((M2 + 10)) "a time of day with seconds in --since" 0 -- --db "$DB" --since 22:14:59 --until 22:14:59 --json
+pyjson "... minute M1 only" 'len(j) == 1 and j[0]["minute"] == "2023-11-14T22:14:00Z"'
+check "an hour past 23 is refused" 2 -- --db "$DB" --since 24:00
+check "a time of day needs two-digit hours" 2 -- --db "$DB" --since 9:00
 
 # --by src on a database without sources: one '*' group per family
 DB5=$T/agg.db

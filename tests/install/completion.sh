@@ -73,6 +73,8 @@ done
 
 # ---- a few completions as a user meets them ----
 expect "vigild wa<TAB> -> watch" "watch" vigild wa
+expect "vigild help w<TAB> -> watch" "watch" vigild help w
+expect "vigild help watch <TAB> -> nothing more" "" vigild help watch ""
 expect "vigild flows --by <TAB> -> src dst dport rule" "dport dst rule src" vigild flows --by ""
 expect "vigild flows --by=r<TAB> (one word) -> --by=rule" "--by=rule" vigild flows --by=r
 expect "vigild flows --by = <TAB> (= as a word break) -> the keys" "dport dst rule src" \

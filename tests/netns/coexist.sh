@@ -4,7 +4,8 @@
 # with nft, with base and regular chains, sets, maps, NAT, jumps, even a
 # table named 'vigil' in family ip) survive `vigild apply` (twice) and
 # `vigild remove` byte for byte; remove deletes only table inet vigil, and
-# removing an absent table exits 0 and says so.
+# removing an absent table exits 0 and says so. A table inet that nft made
+# is refused by apply and remove (exit 3, nothing changed) unless --force.
 . "$(dirname "$0")/lib.sh"
 
 netns_preflight
@@ -118,5 +119,32 @@ check "vigild remove --table nosuch (absent) exits 0, foreign tables untouched" 
 	[ "$RC" -eq 0 ]
 snapshot "$N" "$TMP/removed3"
 check "vigild remove --table nosuch changes nothing" same_snapshot "$TMP/initial" "$TMP/removed3"
+
+# a table vigild did not make is refused by name, unless --force says so
+for verb in apply remove; do
+	args=(-t vigil2)
+	sed 's/^table: .*/table: vigil2/' "$POLICIES/traffic.yml" >"$TMP/vigil2.yml"
+	[ "$verb" = apply ] && args+=("$TMP/vigil2.yml")
+	run "$TMP/own-$verb" ip netns exec "$N" "$VIGILD" "$verb" "${args[@]}"
+	check "vigild $verb -t vigil2 (made by nft) exits 3" [ "$RC" -eq 3 ]
+	check "vigild $verb -t vigil2: says the table was not made by vigild" \
+		grep -q 'table inet vigil2 was not made by vigild' "$TMP/own-$verb.err"
+	diag "$(cat "$TMP/own-$verb.err")"
+	snapshot "$N" "$TMP/own-$verb"
+	check "vigild $verb -t vigil2: the ruleset is byte-identical" \
+		same_snapshot "$TMP/initial" "$TMP/own-$verb"
+done
+check "apply offers --force to take the table over" \
+	grep -q -- '--force to take it over' "$TMP/own-apply.err"
+check "remove offers --force to delete it" \
+	grep -q -- '--force to delete it anyway' "$TMP/own-remove.err"
+run "$TMP/own-force" ip netns exec "$N" "$VIGILD" remove -t vigil2 --force
+check "vigild remove -t vigil2 --force exits 0" [ "$RC" -eq 0 ]
+only_vigil2_gone() {
+	ip netns exec "$N" nft list tables >"$TMP/own-tables" &&
+		! grep -q -x 'table inet vigil2' "$TMP/own-tables" &&
+		[ "$(wc -l <"$TMP/own-tables")" -eq 3 ]
+}
+check "... and deletes exactly that table" only_vigil2_gone
 
 done_testing

@@ -203,4 +203,23 @@ usage "vigild: error: 'version' takes no arguments" version extra
 usage "vigild: error: 'vigild help' wants a verb, not 'nope'" help nope
 rm -f p.yml
 
+# ---- help: every form of it prints a usage on stdout and exits 0 ----
+helps() { # FIRST-LINE ARGS...
+	want=$1
+	shift
+	"$vigild" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 0 ] || [ -s "$tmp/err" ] || [ "$(head -n 1 "$tmp/out")" != "$want" ]; then
+		echo "exit $rc, first line: $(head -n 1 "$tmp/out")" >"$tmp/rc"
+		not_ok "vigild $*: not a usage on stdout with exit 0" "$tmp/rc" "$tmp/err"
+	else
+		ok "vigild $*: $want"
+	fi
+}
+helps "Usage: vigild VERB [OPTIONS] [ARGS]" help --help
+helps "Usage: vigild VERB [OPTIONS] [ARGS]" help help
+helps "Usage: vigild version" version --help
+helps "Usage: vigild version" help version
+helps "Usage: vigild check [--table NAME] POLICY" help check
+
 echo "1..$n"
