@@ -3,6 +3,7 @@
 #define VIGIL_POLICY_H
 
 #include <stdbool.h>
+#include <errno.h>
 #include <stddef.h>
 
 #include "vigil/diag.h"
@@ -115,6 +116,8 @@ struct policy {
  * negative errno.
  */
 typedef int (*policy_read_fn)(void *ctx, const char *path, size_t max, char **buf, size_t *len);
+/* what a policy_read_fn returns for a pipe, device or socket */
+#define POLICY_READ_NOT_REGULAR (-ENODEV)
 
 struct policy_opts {
 	const char *table;       /* the table vigild runs for: a policy naming

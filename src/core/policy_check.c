@@ -256,6 +256,12 @@ static void load_set_file(struct ck *c, struct pset *s, const char *path, const 
 			 max >> 20);
 		return;
 	}
+	if (r == POLICY_READ_NOT_REGULAR) {
+		diag_err(c->d, at(c, fn),
+			 "set file '%s' is not a regular file (a pipe, a device or a socket): set files are read whole, from regular files only",
+			 path);
+		return;
+	}
 	if (r == -EACCES && c->opts->as_user) {
 		diag_err(c->d, at(c, fn),
 			 "cannot read set file '%s': %s (vigild reads set files as user '%s' after dropping privileges: make the file and its directory readable by that user)",

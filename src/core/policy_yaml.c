@@ -445,6 +445,42 @@ static bool fast_scalar(struct fastpath *fp, struct builder *b, struct ynode *ro
 	return true;
 }
 
+/* Anchors (useless without aliases) and tags (vigild reads every value as
+ * the text written, whatever its tag) are refused where they stand. */
+static void refuse_anchor_tag(const yaml_event_t *ev, struct srcloc at, struct diags *d)
+{
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+	static const char core[] = "tag:yaml.org,2002:";
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		tag = ev->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		tag = ev->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		tag = ev->data.mapping_start.tag;
+		break;
+	default:
+		return;
+	}
+	if (anchor)
+		diag_err(d, at, "YAML anchors (&%s) are not supported in a policy, nor are aliases",
+			 (const char *)anchor);
+	if (tag) {
+		const char *t = (const char *)tag;
+		bool is_core = strncmp(t, core, sizeof(core) - 1) == 0;
+
+		diag_err(d, at,
+			 "YAML tags (%s%s) are not supported in a policy: vigild reads every value as the text written",
+			 is_core ? "!!" : "", is_core ? t + sizeof(core) - 1 : t);
+	}
+}
+
 static int build_tree_from(const char *file, const char *buf, size_t len, struct ynode *root,
 			   struct diags *d, struct fastpath *fp)
 {
@@ -474,6 +510,7 @@ static int build_tree_from(const char *file, const char *buf, size_t len, struct
 		}
 		at = (struct srcloc){ file, (unsigned)ev.start_mark.line + 1,
 				      (unsigned)ev.start_mark.column + 1 };
+		refuse_anchor_tag(&ev, at, d);
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
 			done = true;
@@ -560,6 +597,47 @@ static int build_tree_from(const char *file, const char *buf, size_t len, struct
 	return ret;
 }
 
+/*
+ * Line breaks that only YAML 1.1 has. libyaml ends a line at NEL (U+0085),
+ * LINE SEPARATOR (U+2028), PARAGRAPH SEPARATOR (U+2029) and a lone CR;
+ * editors, grep and YAML 1.2 do not, so lines would be numbered differently
+ * from what the user sees, and a comment could end in the middle. Refused,
+ * at the first one (in UTF-8 text; libyaml reads UTF-16 too).
+ */
+static int odd_line_breaks(const char *file, const char *buf, size_t len, struct diags *d)
+{
+	unsigned line = 1, col = 1;
+
+	if (len >= 2 && (((unsigned char)buf[0] == 0xff && (unsigned char)buf[1] == 0xfe) ||
+			 ((unsigned char)buf[0] == 0xfe && (unsigned char)buf[1] == 0xff)))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		const unsigned char *c = (const unsigned char *)buf + i;
+		const char *what = NULL;
+
+		if (*c == '\n') {
+			line++;
+			col = 1;
+			continue;
+		}
+		if (*c == '\r' && (i + 1 == len || c[1] != '\n'))
+			what = "a carriage return without a line feed";
+		else if (*c == 0xc2 && i + 1 < len && c[1] == 0x85)
+			what = "U+0085 (next line)";
+		else if (*c == 0xe2 && i + 2 < len && c[1] == 0x80 && (c[2] == 0xa8 || c[2] == 0xa9))
+			what = c[2] == 0xa8 ? "U+2028 (line separator)" : "U+2029 (paragraph separator)";
+		if (what) {
+			diag_err(d, ((struct srcloc){ file, line, col }),
+				 "%s is not allowed in a policy: YAML 1.1 reads it as a line break where editors see none (lines end with \\n or \\r\\n)",
+				 what);
+			return -EINVAL;
+		}
+		if ((*c & 0xc0) != 0x80)
+			col++; /* columns count characters */
+	}
+	return 0;
+}
+
 static int build_tree(const char *file, const char *buf, size_t len, struct ynode *root,
 		      struct diags *d)
 {
@@ -567,6 +645,14 @@ static int build_tree(const char *file, const char *buf, size_t len, struct ynod
 	struct diags fd = { 0 };
 	int ret;
 
+	ret = odd_line_breaks(file, buf, len, d);
+	if (ret < 0) {
+		root->kind = YN_SCALAR;
+		root->null = true;
+		root->line = root->col = 1;
+		root->val = xstrdup("");
+		return ret;
+	}
 	if (fast_prepare(buf, len, &fp)) {
 		ret = build_tree_from(file, buf, len, root, &fd, &fp);
 		bool clean = ret == 0 && fd.n == 0 && !fp.anomaly;

@@ -167,6 +167,18 @@ printf '%s\n' 'version: 1' 'sets:' \
 located "junk, 65 MB and /dev/zero set files" sets.yml
 rm -f junk-set.txt big-set.txt sets.yml
 
+# a FIFO nobody writes to is not an empty set: refused, like a device
+mkfifo fifo-set.txt
+printf '%s\n' 'version: 1' 'sets:' '  f: {type: cidr, file: fifo-set.txt}' \
+	'rules:' '  - {name: a, chain: input, src: "@f", action: drop}' >fifo.yml
+located "a FIFO as a set file" fifo.yml
+if grep -q "fifo.yml:3:25: error: set file 'fifo-set.txt' is not a regular file" "$tmp/err"; then
+	ok "a FIFO as a set file: called what it is"
+else
+	not_ok "a FIFO as a set file: called what it is" "$tmp/err"
+fi
+rm -f fifo-set.txt fifo.yml
+
 # ---- usage errors: exit 2, naming the option and what is wrong with it ----
 # usage WANT-STDERR-LINE ARGS...
 usage() {

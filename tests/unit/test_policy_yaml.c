@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* policy_yaml: syntax errors, the shape check, limits, the canonical text. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "unit.h"
@@ -229,6 +230,7 @@ START_TEST(aliases)
 		 "rules:\n  - name: x\n    chain: input\n    action: accept\n    src: *A\n"
 		 "    dst: [*A, 192.0.2.2]\n",
 		 0,
+		 "p.yml:3:6: error: YAML anchors (&A) are not supported in a policy, nor are aliases\n"
 		 "p.yml:4:6: error: YAML aliases (*A) are not supported in a policy\n"
 		 "p.yml:9:10: error: YAML aliases (*A) are not supported in a policy\n"
 		 "p.yml:10:11: error: YAML aliases (*A) are not supported in a policy\n");
@@ -236,11 +238,37 @@ START_TEST(aliases)
 	shape_is("version: 1\nrules:\n  - &r {name: a, chain: input, action: drop}\n"
 		 "  - <<: *r\n    name: b\n",
 		 0,
+		 "p.yml:3:5: error: YAML anchors (&r) are not supported in a policy, nor are aliases\n"
 		 "p.yml:4:5: error: unknown key '<<' in rule; expected one of: name, chain, proto, "
 		 "src, dst, sport, dport, iif, oif, icmp-type, action, log, comment\n"
 		 "p.yml:4:5: error: rule is missing required key 'chain'\n"
 		 "p.yml:4:5: error: rule is missing required key 'action'\n"
 		 "p.yml:4:9: error: YAML aliases (*r) are not supported in a policy\n");
+	/* tags: the value is read as written, whatever the tag says */
+	shape_is("version: !!int 1\nrules: !!seq\n  - !x {name: a, chain: input, action: drop}\n",
+		 0,
+		 "p.yml:1:10: error: YAML tags (!!int) are not supported in a policy: vigild reads every value as the text written\n"
+		 "p.yml:2:8: error: YAML tags (!!seq) are not supported in a policy: vigild reads every value as the text written\n"
+		 "p.yml:3:5: error: YAML tags (!x) are not supported in a policy: vigild reads every value as the text written\n");
+}
+END_TEST
+
+/* line breaks only YAML 1.1 has: refused at the first, where editors show it */
+START_TEST(odd_line_breaks)
+{
+	static const char tail[] = " is not allowed in a policy: YAML 1.1 reads it as a line "
+				   "break where editors see none (lines end with \\n or \\r\\n)\n";
+	char want[512];
+
+	snprintf(want, sizeof(want), "p.yml:1:11: error: a carriage return without a line feed%s",
+		 tail);
+	shape_is("version: 1\rrules: []\n", -EINVAL, want);
+	snprintf(want, sizeof(want), "p.yml:2:6: error: U+0085 (next line)%s", tail);
+	shape_is("version: 1\n# \xc3\xa9\xc3\xa9 \xc2\x85rules: x\n", -EINVAL, want);
+	snprintf(want, sizeof(want), "p.yml:3:17: error: U+2028 (line separator)%s", tail);
+	shape_is("version: 1\r\nrules:\n  - {comment: \"a\xe2\x80\xa8\"}\n", -EINVAL, want);
+	snprintf(want, sizeof(want), "p.yml:1:3: error: U+2029 (paragraph separator)%s", tail);
+	shape_is("# \xe2\x80\xa9\nversion: 1\n", -EINVAL, want);
 }
 END_TEST
 
@@ -721,6 +749,7 @@ int main(void)
 	tcase_add_test(tc, wrong_kinds);
 	tcase_add_test(tc, duplicates);
 	tcase_add_test(tc, aliases);
+	tcase_add_test(tc, odd_line_breaks);
 	tcase_add_test(tc, nul_in_values);
 	tcase_add_test(tc, depth_limit);
 	tcase_add_test(tc, depth_limit_block);
