@@ -143,6 +143,18 @@ struct policy_opts {
  */
 int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct policy_opts *opts,
 		 struct policy *pol, struct diags *d);
+
+/* ICMPv6 types the built-in rule of input and output accepts before any
+ * policy rule: neighbour, router and multicast listener discovery. */
+#define ND_ICMPV6_TYPES { 130, 131, 132, 133, 134, 135, 136, 143 }
+
+/*
+ * Warns about rules of a valid policy that can never match: an earlier rule
+ * of the same chain, or a built-in rule, matches every packet they would
+ * (shadow.c). Certain cases only; chains of more than 2,048 rules are
+ * checked against the built-in rules only.
+ */
+void policy_shadow_warnings(const struct policy *pol, struct diags *d);
 void policy_free(struct policy *pol);
 
 /*

@@ -520,7 +520,7 @@ static void builtin(struct ir_table *t, enum chain_id c, const char *what, struc
  * discovery, router discovery, and multicast listener discovery (without
  * MLD, snooping switches stop forwarding the solicited-node multicast that
  * neighbour discovery itself runs on). */
-static const unsigned nd_types[] = { 130, 131, 132, 133, 134, 135, 136, 143 };
+static const unsigned nd_types[] = ND_ICMPV6_TYPES;
 
 static void lower_builtins(struct lower *L, enum chain_id c)
 {

@@ -931,7 +931,10 @@ int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct pol
 			diag_warn(d, pol->sets[i].loc, "set '%s' is not used by any rule",
 				  pol->sets[i].name);
 	free(c.byname);
-	return d->nerr > errs ? -EINVAL : 0;
+	if (d->nerr > errs)
+		return -EINVAL;
+	policy_shadow_warnings(pol, d);
+	return 0;
 }
 
 void policy_free(struct policy *pol)

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Rules that can never match, because something before them in the same
+ * chain matches every packet they would: an earlier policy rule (all
+ * actions decide, so the first match is the last), or one of vigild's
+ * built-in rules (loopback, ICMPv6 neighbour discovery). Warnings only: the
+ * policy means what it says, but a rule that never fires is almost always
+ * a mistake in the order.
+ *
+ * Conservative: a warning is given only when the earlier rule certainly
+ * covers the later one. Every field of the earlier rule must cover the same
+ * field of the later one, family by family; an address or port interval of
+ * the later rule must lie inside one interval of one list of the earlier
+ * one (a range split across two of its sets is not noticed). Comparing
+ * every pair is quadratic, so chains longer than SHADOW_MAX_PAIRWISE rules
+ * are checked against the built-in rules only, and all pairs together get
+ * SHADOW_BUDGET interval lookups (huge sets in many rules), then no more.
+ */
+#include <string.h>
+
+#include "vigil/names.h"
+#include "vigil/policy.h"
+#include "vigil/util.h"
+
+#define SHADOW_MAX_PAIRWISE 2048
+/* interval lookups for all pairs together: a bound on the time spent */
+#define SHADOW_BUDGET (16u << 20)
+#define FAM_V4 1u
+#define FAM_V6 2u
+
+static const unsigned nd_types[] = ND_ICMPV6_TYPES;
+
+/* Is [lo, hi] inside one interval of l? (l sorted by lo; a list that is not
+ * only gives a miss, never a false hit.) */
+static bool ival_inside(const struct ivlist *l, const struct ival *iv)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) { /* the first interval starting after iv->lo */
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->v[mid].lo <= iv->lo)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && l->v[lo - 1].lo <= iv->lo && l->v[lo - 1].hi >= iv->hi;
+}
+
+struct shadow {
+	const struct ivlist **la, **lb; /* scratch: the lists of a field */
+	size_t budget;                  /* interval lookups left */
+};
+
+/* Every interval of b inside some list of a[0..na)? */
+static bool list_covered(struct shadow *S, const struct ivlist *b, const struct ivlist *const *a,
+			 size_t na)
+{
+	for (size_t k = 0; k < na; k++)
+		if (a[k] == b)
+			return true; /* the same set */
+	if (b->n * (na ? na : 1) > S->budget) {
+		S->budget = 0;
+		return false;
+	}
+	S->budget -= b->n * (na ? na : 1);
+	for (size_t i = 0; i < b->n; i++) {
+		bool in = false;
+		for (size_t k = 0; k < na && !in; k++)
+			in = ival_inside(a[k], &b->v[i]);
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+/* The lists of an address field for one family: the literals and each set. */
+static size_t addr_lists(const struct paddr *p, unsigned fam, const struct ivlist **out)
+{
+	size_t n = 0;
+
+	out[n++] = fam == FAM_V4 ? &p->v4 : &p->v6;
+	for (size_t i = 0; i < p->nrefs; i++)
+		out[n++] = fam == FAM_V4 ? &p->refs[i]->v4 : &p->refs[i]->v6;
+	return n;
+}
+
+static size_t port_lists(const struct pport *p, const struct ivlist **out)
+{
+	size_t n = 0;
+
+	out[n++] = &p->lit;
+	for (size_t i = 0; i < p->nrefs; i++)
+		out[n++] = &p->refs[i]->ports;
+	return n;
+}
+
+static bool addr_covered(struct shadow *S, const struct paddr *a, const struct paddr *b,
+			 unsigned fam)
+{
+	const struct ivlist **la = S->la, **lb = S->lb;
+	size_t na, nb;
+
+	if (!a->present)
+		return true;
+	na = addr_lists(a, fam, la);
+	if (!b->present) { /* every address of the family: 0.0.0.0/0 covers it */
+		struct ival all = { 0, fam == FAM_V4 ? (u128)0xffffffffu : ~(u128)0 };
+		struct ivlist whole = { &all, 1, 1 };
+		return list_covered(S, &whole, la, na);
+	}
+	nb = addr_lists(b, fam, lb);
+	for (size_t i = 0; i < nb; i++)
+		if (!list_covered(S, lb[i], la, na))
+			return false;
+	return true;
+}
+
+static bool port_covered(struct shadow *S, const struct pport *a, const struct pport *b)
+{
+	const struct ivlist **la = S->la, **lb = S->lb;
+	size_t na, nb;
+
+	if (!a->present)
+		return true;
+	na = port_lists(a, la);
+	if (!b->present) { /* every port: 0-65535 covers it */
+		struct ival all = { 0, 65535 };
+		struct ivlist whole = { &all, 1, 1 };
+		return list_covered(S, &whole, la, na);
+	}
+	nb = port_lists(b, lb);
+	for (size_t i = 0; i < nb; i++)
+		if (!list_covered(S, lb[i], la, na))
+			return false;
+	return true;
+}
+
+/* Does interface pattern a (exact, or a prefix ending in '*') match every
+ * interface that b does? */
+static bool ifname_covers(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	if (la && a[la - 1] == '*')
+		return strncmp(a, b, la - 1) == 0;
+	return streq(a, b);
+}
+
+static bool ifnames_covered(const struct pifname *a, const struct pifname *b)
+{
+	if (!a->present)
+		return true;
+	if (!b->present)
+		return false;
+	for (size_t i = 0; i < b->n; i++) {
+		bool in = false;
+		for (size_t k = 0; k < a->n && !in; k++)
+			in = ifname_covers(a->names[k], b->names[i]);
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+static unsigned addr_fams(const struct paddr *p)
+{
+	unsigned f = 0;
+
+	if (!p->present)
+		return FAM_V4 | FAM_V6;
+	f |= p->v4.n ? FAM_V4 : 0;
+	f |= p->v6.n ? FAM_V6 : 0;
+	for (size_t i = 0; i < p->nrefs; i++) {
+		f |= p->refs[i]->v4.n ? FAM_V4 : 0;
+		f |= p->refs[i]->v6.n ? FAM_V6 : 0;
+	}
+	return f;
+}
+
+/* The families a rule can match at all. */
+static unsigned rule_fams(const struct prule *r)
+{
+	unsigned f = addr_fams(&r->src) & addr_fams(&r->dst);
+
+	if (r->protos && !(r->protos & P_PORTS))
+		f &= ((r->protos & P_ICMP) ? FAM_V4 : 0) | ((r->protos & P_ICMPV6) ? FAM_V6 : 0);
+	return f;
+}
+
+/* The protocols of a rule within one family; 0 = any. */
+static unsigned fam_protos(const struct prule *r, unsigned fam)
+{
+	if (!r->protos)
+		return 0;
+	return r->protos & ~(fam == FAM_V4 ? (unsigned)P_ICMPV6 : (unsigned)P_ICMP);
+}
+
+/* Does rule a match every packet of family fam that rule b matches? */
+static bool covers_in(struct shadow *S, const struct prule *a, const struct prule *b,
+		      unsigned fam)
+{
+	unsigned pa = fam_protos(a, fam), pb = fam_protos(b, fam);
+
+	if (pa && (!pb || (pb & ~pa)))
+		return false;
+	if (a->has_icmp_type) {
+		const struct ivlist *ta = fam == FAM_V4 ? &a->icmp4 : &a->icmp6;
+		const struct ivlist *tb = fam == FAM_V4 ? &b->icmp4 : &b->icmp6;
+		if (!b->has_icmp_type || !list_covered(S, tb, &ta, 1))
+			return false;
+	}
+	return ifnames_covered(&a->iif, &b->iif) && ifnames_covered(&a->oif, &b->oif) &&
+	       port_covered(S, &a->sport, &b->sport) && port_covered(S, &a->dport, &b->dport) &&
+	       addr_covered(S, &a->src, &b->src, fam) && addr_covered(S, &a->dst, &b->dst, fam);
+}
+
+static bool covers(struct shadow *S, const struct prule *a, const struct prule *b, unsigned fb)
+{
+	unsigned fa = rule_fams(a);
+
+	if (!fb || (fb & ~fa))
+		return false;
+	for (unsigned fam = FAM_V4; fam <= FAM_V6; fam <<= 1)
+		if ((fb & fam) && !covers_in(S, a, b, fam))
+			return false;
+	return true;
+}
+
+/* Every interface name of the list exactly "lo"? */
+static bool only_loopback(const struct pifname *p)
+{
+	if (!p->present || !p->n)
+		return false;
+	for (size_t i = 0; i < p->n; i++)
+		if (!streq(p->names[i], "lo"))
+			return false;
+	return true;
+}
+
+static bool is_nd_type(u128 t)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(nd_types); i++)
+		if (t == nd_types[i])
+			return true;
+	return false;
+}
+
+/* The built-in rules of input and output. True when r is dead. */
+static bool builtin_shadow(const struct prule *r, unsigned fr, struct diags *d)
+{
+	if (r->chain == CH_FORWARD)
+		return false;
+	if (only_loopback(r->chain == CH_INPUT ? &r->iif : &r->oif)) {
+		diag_warn(d, r->loc,
+			  "rule '%s' can never match: vigild's built-in rule 'vigil:loopback' accepts every packet on lo earlier in chain %s",
+			  r->name, chain_name(r->chain));
+		return true;
+	}
+	if (r->has_icmp_type && fr == FAM_V6 && r->icmp6.n) {
+		struct strbuf sb = { 0 };
+		size_t n = 0, all = 0;
+
+		for (size_t i = 0; i < r->icmp6.n; i++)
+			for (u128 t = r->icmp6.v[i].lo; t <= r->icmp6.v[i].hi; t++) {
+				all++;
+				if (!is_nd_type(t))
+					continue;
+				sb_printf(&sb, "%s%s", n++ ? ", " : "",
+					  icmp_type_name(true, (unsigned)t));
+			}
+		if (n == all)
+			diag_warn(d, r->loc,
+				  "rule '%s' can never match: vigild's built-in rule 'vigil:icmpv6-nd' accepts %s earlier in chain %s, which IPv6 needs to work",
+				  r->name, sb.s, chain_name(r->chain));
+		else if (n)
+			diag_warn(d, r->loc,
+				  "rule '%s': icmpv6 %s never %s it: vigild's built-in rule 'vigil:icmpv6-nd' accepts %s earlier in chain %s, which IPv6 needs to work",
+				  r->name, sb.s, n == 1 ? "reaches" : "reach", n == 1 ? "it" : "them",
+				  chain_name(r->chain));
+		sb_free(&sb);
+		return n == all;
+	}
+	return false;
+}
+
+void policy_shadow_warnings(const struct policy *pol, struct diags *d)
+{
+	size_t per_chain[CH_MAX] = { 0 }, maxrefs = 0;
+	struct shadow S = { .budget = SHADOW_BUDGET };
+
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct prule *r = &pol->rules[i];
+		size_t m = r->src.nrefs;
+
+		per_chain[r->chain]++;
+		m = r->dst.nrefs > m ? r->dst.nrefs : m;
+		m = r->sport.nrefs > m ? r->sport.nrefs : m;
+		m = r->dport.nrefs > m ? r->dport.nrefs : m;
+		maxrefs = m > maxrefs ? m : maxrefs;
+	}
+	S.la = xcalloc(maxrefs + 1, sizeof(*S.la));
+	S.lb = xcalloc(maxrefs + 1, sizeof(*S.lb));
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct prule *b = &pol->rules[i];
+		unsigned fb = rule_fams(b);
+
+		if (!fb || builtin_shadow(b, fb, d) || per_chain[b->chain] > SHADOW_MAX_PAIRWISE ||
+		    !S.budget)
+			continue;
+		for (size_t k = 0; k < i; k++) {
+			const struct prule *a = &pol->rules[k];
+
+			if (a->chain != b->chain || !covers(&S, a, b, fb))
+				continue;
+			diag_warn(d, b->loc,
+				  "rule '%s' can never match: rule '%s' (line %u) comes before it in chain %s and matches every packet it would",
+				  b->name, a->name, a->loc.line, chain_name(b->chain));
+			break;
+		}
+	}
+	free(S.la);
+	free(S.lb);
+}
