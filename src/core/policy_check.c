@@ -499,7 +499,11 @@ static bool valid_ifname(const char *s, const char **why)
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		if (ch <= ' ' || ch >= 0x7f || ch == '/' || ch == '"' || ch == '\\' || ch == ':') {
+		if (ch >= 0x7f) {
+			*why = "interface names are ASCII (letters, digits, '-', '_', '.' and the like)";
+			return false;
+		}
+		if (ch <= ' ' || ch == '/' || ch == '"' || ch == '\\' || ch == ':') {
 			*why = "interface names cannot hold spaces, '/', ':', quotes or backslashes";
 			return false;
 		}

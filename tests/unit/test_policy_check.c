@@ -445,7 +445,7 @@ START_TEST(interfaces)
 		  "p.yml:9:86: error: bad interface name '\t' in 'oif': interface names cannot "
 		  "hold spaces, '/', ':', quotes or backslashes\n"
 		  "p.yml:9:92: error: bad interface name '\xc3\xa9' in 'oif': interface names "
-		  "cannot hold spaces, '/', ':', quotes or backslashes\n");
+		  "are ASCII (letters, digits, '-', '_', '.' and the like)\n");
 	/* duplicates go, order stays */
 	ck_assert_int_eq(check_text("p.yml",
 				    HEAD "rules:\n  - {name: a, chain: forward, action: drop, "
