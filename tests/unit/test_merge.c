@@ -369,6 +369,62 @@ START_TEST(merged_equals_linear)
 }
 END_TEST
 
+/*
+ * The shadow warnings (shadow.c) are never wrong: a rule said to be unable
+ * to match is never the first match of any packet, in the linear
+ * compilation, across random policies whose rules overlap often.
+ */
+START_TEST(shadow_warnings_are_true)
+{
+	unsigned warned = 0, decided = 0;
+
+	seed = 777;
+	for (int round = 0; round < 600; round++) {
+		_cleanup_free_ char *yaml = random_policy(8 + rnd(40));
+		_cleanup_free_ char *txt = NULL;
+		_cleanup_free_ bool *dead = NULL;
+		struct diags d = { 0 };
+		struct ir_opts o = { .merge_min = SIZE_MAX };
+		struct policy pol;
+		struct ir_table lin;
+		const char *w;
+
+		ck_assert_int_eq(policy_compile_buffer("random.yml", yaml, strlen(yaml), NULL, &pol,
+						       &d), 0);
+		txt = diags_text(&d);
+		diags_free(&d);
+		dead = xcalloc(pol.nrules, sizeof(*dead));
+		for (w = txt; (w = strstr(w, "warning: rule 'r")); w++) {
+			unsigned i = (unsigned)strtoul(w + 16, NULL, 10);
+			if (strstr(w, "can never match") && i < pol.nrules && !dead[i]) {
+				dead[i] = true;
+				warned++;
+			}
+		}
+		ir_compile(&pol, &o, &lin);
+		for (int k = 0; k < 400; k++) {
+			struct pkt p;
+			struct outcome a = { 0, 0 };
+			random_packet(&p);
+			for (size_t c = 0; c < CH_MAX; c++) {
+				ck_assert(eval_chain(&lin, c, &p, &a));
+				if (a.origin < 0)
+					continue;
+				decided++;
+				ck_assert_msg(!dead[a.origin],
+					      "rule r%d was said never to match, yet decides a packet\n%.1500s\n%.2500s",
+					      a.origin, txt, yaml);
+			}
+		}
+		ir_table_free(&lin);
+		policy_free(&pol);
+	}
+	/* meaningful only if many rules were warned about and many packets decided */
+	ck_assert_msg(warned > 600 && decided > 50000, "%u warnings, %u decisions", warned,
+		      decided);
+}
+END_TEST
+
 START_TEST(overlapping_rules_split_runs)
 {
 	/* r2 overlaps r1 (10.1.0.0/16 is inside 10.0.0.0/8) and must keep
@@ -473,6 +529,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, merged_equals_linear);
+	tcase_add_test(tc, shadow_warnings_are_true);
 	tcase_add_test(tc, overlapping_rules_split_runs);
 	tcase_add_test(tc, threshold_and_families);
 	tcase_add_test(tc, named_sets_and_wildcards_stay_rules);
