@@ -602,15 +602,19 @@ static int build_tree_from(const char *file, const char *buf, size_t len, struct
  * LINE SEPARATOR (U+2028), PARAGRAPH SEPARATOR (U+2029) and a lone CR;
  * editors, grep and YAML 1.2 do not, so lines would be numbered differently
  * from what the user sees, and a comment could end in the middle. Refused,
- * at the first one (in UTF-8 text; libyaml reads UTF-16 too).
+ * at the first one. UTF-16, which libyaml reads too, is refused.
  */
 static int odd_line_breaks(const char *file, const char *buf, size_t len, struct diags *d)
 {
 	unsigned line = 1, col = 1;
 
+	/* libyaml would read UTF-16 too, past every check below: refused */
 	if (len >= 2 && (((unsigned char)buf[0] == 0xff && (unsigned char)buf[1] == 0xfe) ||
-			 ((unsigned char)buf[0] == 0xfe && (unsigned char)buf[1] == 0xff)))
-		return 0;
+			 ((unsigned char)buf[0] == 0xfe && (unsigned char)buf[1] == 0xff))) {
+		diag_err(d, ((struct srcloc){ file, 1, 1 }),
+			 "the policy is UTF-16 (it starts with a UTF-16 byte order mark): policies are UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)");
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < len; i++) {
 		const unsigned char *c = (const unsigned char *)buf + i;
 		const char *what = NULL;

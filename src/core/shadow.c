@@ -11,7 +11,9 @@
  * covers the later one. Every field of the earlier rule must cover the same
  * field of the later one, family by family; an address or port interval of
  * the later rule must lie inside one interval of one list of the earlier
- * one (a range split across two of its sets is not noticed). Comparing
+ * one (a range split across two of its sets is not noticed). An accept rule
+ * does not cover a later drop or reject: packets without a conntrack entry
+ * skip accept rules (see covers()). Comparing
  * every pair is quadratic, so chains longer than SHADOW_MAX_PAIRWISE rules
  * are checked against the built-in rules only, and all pairs together get
  * SHADOW_BUDGET interval lookups (huge sets in many rules), then no more.
@@ -177,48 +179,50 @@ static unsigned addr_fams(const struct paddr *p)
 	return f;
 }
 
-/* The families a rule can match at all. */
+/*
+ * The families a rule can match at all: those its addresses allow. Not its
+ * protocols: the kernel rule of `proto: icmp` is `meta l4proto icmp`, with
+ * no IPv4 check (conntrack calls ICMP in IPv6 invalid, but a table that
+ * skips conntrack lets it through), so protocols are compared as they are.
+ */
 static unsigned rule_fams(const struct prule *r)
 {
-	unsigned f = addr_fams(&r->src) & addr_fams(&r->dst);
-
-	if (r->protos && !(r->protos & P_PORTS))
-		f &= ((r->protos & P_ICMP) ? FAM_V4 : 0) | ((r->protos & P_ICMPV6) ? FAM_V6 : 0);
-	return f;
-}
-
-/* The protocols of a rule within one family; 0 = any. */
-static unsigned fam_protos(const struct prule *r, unsigned fam)
-{
-	if (!r->protos)
-		return 0;
-	return r->protos & ~(fam == FAM_V4 ? (unsigned)P_ICMPV6 : (unsigned)P_ICMP);
+	return addr_fams(&r->src) & addr_fams(&r->dst);
 }
 
 /* Does rule a match every packet of family fam that rule b matches? */
 static bool covers_in(struct shadow *S, const struct prule *a, const struct prule *b,
 		      unsigned fam)
 {
-	unsigned pa = fam_protos(a, fam), pb = fam_protos(b, fam);
-
-	if (pa && (!pb || (pb & ~pa)))
-		return false;
-	if (a->has_icmp_type) {
-		const struct ivlist *ta = fam == FAM_V4 ? &a->icmp4 : &a->icmp6;
-		const struct ivlist *tb = fam == FAM_V4 ? &b->icmp4 : &b->icmp6;
-		if (!b->has_icmp_type || !list_covered(S, tb, &ta, 1))
-			return false;
-	}
-	return ifnames_covered(&a->iif, &b->iif) && ifnames_covered(&a->oif, &b->oif) &&
-	       port_covered(S, &a->sport, &b->sport) && port_covered(S, &a->dport, &b->dport) &&
-	       addr_covered(S, &a->src, &b->src, fam) && addr_covered(S, &a->dst, &b->dst, fam);
+	return addr_covered(S, &a->src, &b->src, fam) && addr_covered(S, &a->dst, &b->dst, fam);
 }
 
+/* Does rule a decide every packet that rule b would? */
 static bool covers(struct shadow *S, const struct prule *a, const struct prule *b, unsigned fb)
 {
 	unsigned fa = rule_fams(a);
 
+	/*
+	 * An accept rule also sets the connection's mark (the rule's number):
+	 * that reads the mark, and a packet without a conntrack entry (notrack
+	 * in another table, or the ICMPv6 conntrack does not track) has none,
+	 * so the kernel skips the rule. Such packets go on to b, unless b is an
+	 * accept rule itself.
+	 */
+	if (a->action == VERDICT_ACCEPT && b->action != VERDICT_ACCEPT)
+		return false;
 	if (!fb || (fb & ~fa))
+		return false;
+	if (a->protos && (!b->protos || (b->protos & ~a->protos)))
+		return false;
+	if (a->has_icmp_type) {
+		const struct ivlist *t4 = &a->icmp4, *t6 = &a->icmp6;
+		if (!b->has_icmp_type || !list_covered(S, &b->icmp4, &t4, 1) ||
+		    !list_covered(S, &b->icmp6, &t6, 1))
+			return false;
+	}
+	if (!ifnames_covered(&a->iif, &b->iif) || !ifnames_covered(&a->oif, &b->oif) ||
+	    !port_covered(S, &a->sport, &b->sport) || !port_covered(S, &a->dport, &b->dport))
 		return false;
 	for (unsigned fam = FAM_V4; fam <= FAM_V6; fam <<= 1)
 		if ((fb & fam) && !covers_in(S, a, b, fam))
@@ -246,7 +250,7 @@ static bool is_nd_type(u128 t)
 }
 
 /* The built-in rules of input and output. True when r is dead. */
-static bool builtin_shadow(const struct prule *r, unsigned fr, struct diags *d)
+static bool builtin_shadow(const struct prule *r, struct diags *d)
 {
 	if (r->chain == CH_FORWARD)
 		return false;
@@ -256,7 +260,8 @@ static bool builtin_shadow(const struct prule *r, unsigned fr, struct diags *d)
 			  r->name, chain_name(r->chain));
 		return true;
 	}
-	if (r->has_icmp_type && fr == FAM_V6 && r->icmp6.n) {
+	/* `icmpv6 type {...}`: any family, whatever else the rule says */
+	if (r->has_icmp_type && (r->protos & P_ICMPV6) && r->icmp6.n) {
 		struct strbuf sb = { 0 };
 		size_t n = 0, all = 0;
 
@@ -268,7 +273,7 @@ static bool builtin_shadow(const struct prule *r, unsigned fr, struct diags *d)
 				sb_printf(&sb, "%s%s", n++ ? ", " : "",
 					  icmp_type_name(true, (unsigned)t));
 			}
-		if (n == all)
+		if (n == all && r->protos == P_ICMPV6)
 			diag_warn(d, r->loc,
 				  "rule '%s' can never match: vigild's built-in rule 'vigil:icmpv6-nd' accepts %s earlier in chain %s, which IPv6 needs to work",
 				  r->name, sb.s, chain_name(r->chain));
@@ -278,7 +283,7 @@ static bool builtin_shadow(const struct prule *r, unsigned fr, struct diags *d)
 				  r->name, sb.s, n == 1 ? "reaches" : "reach", n == 1 ? "it" : "them",
 				  chain_name(r->chain));
 		sb_free(&sb);
-		return n == all;
+		return n == all && r->protos == P_ICMPV6;
 	}
 	return false;
 }
@@ -304,7 +309,7 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 		const struct prule *b = &pol->rules[i];
 		unsigned fb = rule_fams(b);
 
-		if (!fb || builtin_shadow(b, fb, d) || per_chain[b->chain] > SHADOW_MAX_PAIRWISE ||
+		if (!fb || builtin_shadow(b, d) || per_chain[b->chain] > SHADOW_MAX_PAIRWISE ||
 		    !S.budget)
 			continue;
 		for (size_t k = 0; k < i; k++) {

@@ -269,6 +269,10 @@ START_TEST(odd_line_breaks)
 	shape_is("version: 1\r\nrules:\n  - {comment: \"a\xe2\x80\xa8\"}\n", -EINVAL, want);
 	snprintf(want, sizeof(want), "p.yml:1:3: error: U+2029 (paragraph separator)%s", tail);
 	shape_is("# \xe2\x80\xa9\nversion: 1\n", -EINVAL, want);
+	/* UTF-16 would carry them past the check: refused as such */
+	shape_is("\xff\xfev\0:\0 \0001\0\n\0", -EINVAL,
+		 "p.yml:1:1: error: the policy is UTF-16 (it starts with a UTF-16 byte order mark): "
+		 "policies are UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)\n");
 }
 END_TEST
 

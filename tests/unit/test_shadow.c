@@ -41,8 +41,14 @@ static void warns(const char *rules, const char *want)
 START_TEST(covered)
 {
 	/* the same rule twice */
+	warns("  - {name: a, chain: input, proto: tcp, dport: 22, action: drop}\n"
+	      "  - {name: b, chain: input, proto: tcp, dport: 22, action: accept}\n",
+	      NEVER(10, "b", "a", 9, "input"));
+	/* accept covers accept, but not drop: a packet without a conntrack
+	 * entry skips accept rules (they set its mark) */
 	warns("  - {name: a, chain: input, proto: tcp, dport: 22, action: accept}\n"
-	      "  - {name: b, chain: input, proto: tcp, dport: 22, action: drop}\n",
+	      "  - {name: b, chain: input, proto: tcp, dport: 22, action: accept, log: true}\n"
+	      "  - {name: c, chain: input, proto: tcp, dport: 22, action: drop}\n",
 	      NEVER(10, "b", "a", 9, "input"));
 	/* a prefix holds the address; a set holds the prefix, both families */
 	warns("  - {name: a, chain: input, src: 192.0.2.0/24, action: drop}\n"
@@ -56,21 +62,21 @@ START_TEST(covered)
 	      "  - {name: b, chain: output, dst: 203.0.113.1, proto: tcp, dport: 443, "
 	      "action: accept}\n"
 	      "  - {name: c, chain: output, proto: [tcp, udp], dport: \"@web\", action: accept}\n"
-	      "  - {name: d, chain: output, proto: udp, dport: [8000-8010, 80], action: drop}\n",
+	      "  - {name: d, chain: output, proto: udp, dport: [8000-8010, 80], action: accept}\n",
 	      NEVER(10, "b", "a", 9, "output") NEVER(12, "d", "c", 11, "output"));
 	/* a wildcard covers the names it matches; a rule without fields covers all */
-	warns("  - {name: a, chain: forward, iif: \"eth*\", oif: wg0, action: accept}\n"
+	warns("  - {name: a, chain: forward, iif: \"eth*\", oif: wg0, action: drop}\n"
 	      "  - {name: b, chain: forward, iif: [eth0, eth1], oif: wg0, proto: udp, "
-	      "action: drop}\n"
+	      "action: accept}\n"
 	      "  - {name: c, chain: forward, action: drop}\n"
 	      "  - {name: d, chain: forward, src: 10.0.0.1, action: accept}\n",
 	      NEVER(10, "b", "a", 9, "forward") NEVER(12, "d", "c", 11, "forward"));
 	/* icmp types: a list covers its part; an IPv4-only rule covers icmp */
 	warns("  - {name: a, chain: input, proto: [icmp, icmpv6], icmp-type: [echo-request, "
 	      "destination-unreachable], action: accept}\n"
-	      "  - {name: b, chain: input, proto: icmpv6, icmp-type: echo-request, action: drop}\n"
+	      "  - {name: b, chain: input, proto: icmpv6, icmp-type: echo-request, action: accept}\n"
 	      "  - {name: c, chain: input, src: 0.0.0.0/0, action: drop}\n"
-	      "  - {name: d, chain: input, proto: icmp, action: accept}\n",
+	      "  - {name: d, chain: input, proto: icmp, src: 10.0.0.0/8, action: accept}\n",
 	      NEVER(10, "b", "a", 9, "input") NEVER(12, "d", "c", 11, "input"));
 }
 END_TEST
@@ -94,6 +100,11 @@ START_TEST(not_covered)
 	warns("  - {name: a, chain: input, src: 0.0.0.0/0, action: drop}\n"
 	      "  - {name: b, chain: input, proto: tcp, action: drop}\n"
 	      "  - {name: c, chain: input, src: \"@admins\", action: drop}\n",
+	      "");
+	/* proto icmp alone is not IPv4 only: the kernel rule is `meta l4proto
+	 * icmp`, and an IPv6 packet can carry protocol 1 */
+	warns("  - {name: a, chain: input, src: 0.0.0.0/0, action: drop}\n"
+	      "  - {name: b, chain: input, proto: icmp, action: reject}\n",
 	      "");
 	/* an exact name does not cover a wildcard; icmp types need icmp types */
 	warns("  - {name: a, chain: forward, iif: eth0, action: drop}\n"
