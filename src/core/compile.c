@@ -564,6 +564,26 @@ static void lower_builtins(struct lower *L, enum chain_id c)
  * Done after merging, so a merged rule's small chain gets the pair; an
  * anonymous set belongs to one kernel rule, so the log rule gets copies.
  */
+/* r's matches for another kernel rule, after `front` leading slots left
+ * empty: an anonymous set belongs to one kernel rule, so sets are copied. */
+static struct ir_match *clone_matches(struct ir_table *t, const struct ir_rule *r, size_t front)
+{
+	struct ir_match *m = xcalloc(r->nm + front ? r->nm + front : 1, sizeof(*m));
+
+	for (size_t j = 0; j < r->nm; j++) {
+		m[front + j] = r->m[j];
+		if (r->m[j].op == OP_SET && r->m[j].set->anonymous) {
+			const struct ir_set *o = r->m[j].set;
+			struct ir_set *cp = set_new(t, o->key, true);
+			ivlist_copy(&cp->elems, &o->elems);
+			cp->interval = o->interval;
+			cp->origin_rule = o->origin_rule;
+			m[front + j].set = cp;
+		}
+	}
+	return m;
+}
+
 static void split_limited_logs(struct ir_table *t)
 {
 	for (size_t c = 0; c < t->nchains; c++) {
@@ -580,19 +600,8 @@ static void split_limited_logs(struct ir_table *t)
 			struct ir_rule *r = &ch->rules[i];
 			if (r->log && r->log_rate) {
 				struct ir_rule *lr = &out[k++];
-				lr->m = xcalloc(r->nm ? r->nm : 1, sizeof(*lr->m));
+				lr->m = clone_matches(t, r, 0);
 				lr->nm = r->nm;
-				for (size_t j = 0; j < r->nm; j++) {
-					lr->m[j] = r->m[j];
-					if (r->m[j].op == OP_SET && r->m[j].set->anonymous) {
-						const struct ir_set *o = r->m[j].set;
-						struct ir_set *cp = set_new(t, o->key, true);
-						ivlist_copy(&cp->elems, &o->elems);
-						cp->interval = o->interval;
-						cp->origin_rule = o->origin_rule;
-						lr->m[j].set = cp;
-					}
-				}
 				lr->log = true;
 				lr->log_prefix = r->log_prefix;
 				lr->log_rate = r->log_rate;
@@ -606,6 +615,52 @@ static void split_limited_logs(struct ir_table *t)
 				t->nrules++;
 			}
 			out[k++] = *r;
+		}
+		free(ch->rules);
+		ch->rules = out;
+		ch->n = ch->cap = k;
+	}
+}
+
+/*
+ * An accept rule names itself in the connection's mark, and reading the mark
+ * of a packet without a conntrack entry (made `notrack` by another table,
+ * or an ICMPv6 type conntrack leaves alone) ends the rule: the packet would
+ * skip every accept rule. So each accept rule is followed by its twin for
+ * such packets, `ct state untracked <same matches> counter accept`, without
+ * the mark. A tracked packet fails the twin's first match.
+ */
+static void add_untracked_twins(struct ir_table *t)
+{
+	for (size_t c = 0; c < t->nchains; c++) {
+		struct ir_chain *ch = &t->chains[c];
+		size_t extra = 0, k = 0;
+
+		for (size_t i = 0; i < ch->n; i++)
+			extra += ch->rules[i].set_mark;
+		if (!extra)
+			continue;
+		struct ir_rule *out = xcalloc(ch->n + extra, sizeof(*out));
+		for (size_t i = 0; i < ch->n; i++) {
+			struct ir_rule *r = &ch->rules[i];
+
+			out[k++] = *r;
+			if (!r->set_mark)
+				continue;
+			struct ir_rule *tw = &out[k++];
+			tw->m = clone_matches(t, r, 1);
+			tw->nm = r->nm + 1;
+			tw->m[0] = (struct ir_match){ .key = K_CT_STATE, .op = OP_MASK };
+			tw->m[0].v.lo = tw->m[0].v.hi = NF_CT_STATE_UNTRACKED_BIT;
+			tw->verdict = r->verdict;
+			tw->comment = xstrdup(r->comment);
+			tw->origin = r->origin;
+			/* a log without a limit is in the rule itself, after the mark */
+			if (r->log && !r->log_rate) {
+				tw->log = true;
+				tw->log_prefix = xstrdup(r->log_prefix);
+			}
+			t->nrules++;
 		}
 		free(ch->rules);
 		ch->rules = out;
@@ -640,6 +695,7 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 	}
 	ir_merge(t, pol, L.opts->merge_min);
 	split_limited_logs(t);
+	add_untracked_twins(t);
 	/* count anonymous set elements too */
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)

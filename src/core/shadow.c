@@ -11,9 +11,7 @@
  * covers the later one. Every field of the earlier rule must cover the same
  * field of the later one, family by family; an address or port interval of
  * the later rule must lie inside one interval of one list of the earlier
- * one (a range split across two of its sets is not noticed). An accept rule
- * does not cover a later drop or reject: packets without a conntrack entry
- * skip accept rules (see covers()). Comparing
+ * one (a range split across two of its sets is not noticed). Comparing
  * every pair is quadratic, so chains longer than SHADOW_MAX_PAIRWISE rules
  * are checked against the built-in rules only, and all pairs together get
  * SHADOW_BUDGET interval lookups (huge sets in many rules), then no more.
@@ -202,15 +200,6 @@ static bool covers(struct shadow *S, const struct prule *a, const struct prule *
 {
 	unsigned fa = rule_fams(a);
 
-	/*
-	 * An accept rule also sets the connection's mark (the rule's number):
-	 * that reads the mark, and a packet without a conntrack entry (notrack
-	 * in another table, or the ICMPv6 conntrack does not track) has none,
-	 * so the kernel skips the rule. Such packets go on to b, unless b is an
-	 * accept rule itself.
-	 */
-	if (a->action == VERDICT_ACCEPT && b->action != VERDICT_ACCEPT)
-		return false;
 	if (!fb || (fb & ~fa))
 		return false;
 	if (a->protos && (!b->protos || (b->protos & ~a->protos)))

@@ -121,6 +121,33 @@ for r in public:8 admin:4 reject-tcp:2 reject-udp:2 reject-both:4 drop-explicit:
 	check "rule '$name' counted at least $want packets (counted $n)" [ "$n" -ge "$want" ]
 done
 
+# ---- packets without a conntrack entry: another table exempts UDP 8080
+# from connection tracking (notrack). Reading the connection mark, which an
+# accept rule sets, ends the rule for such a packet; the rule's untracked
+# twin accepts it instead of the input default dropping it.
+
+# twin_counter NS CHAIN COMMENT: packets counted by that rule's untracked twins
+twin_counter() {
+	ip netns exec "$1" nft list chain inet vigil "$2" |
+		awk -v c="comment \"$3\"" 'index($0, c) && /ct state untracked/ {
+			for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+}
+ip netns exec "$H" nft -f - <<'NFT' || bail_out "cannot add the notrack table"
+table inet notrack-test {
+	chain pre {
+		type filter hook prerouting priority raw;
+		udp dport 8080 notrack
+	}
+}
+NFT
+expect pass "IPv4 udp: port 8080 without conntrack (notrack elsewhere) is still accepted" \
+	"$C" --src $GOOD4 udp $HOST4 8080
+expect pass "IPv6 udp: port 8080 without conntrack (notrack elsewhere) is still accepted" \
+	"$C" --src $GOOD6 udp $HOST6 8080
+n=$(twin_counter "$H" input public)
+check "... by the untracked twins of rule 'public' (counted $n)" [ "$n" -ge 2 ]
+ip netns exec "$H" nft delete table inet notrack-test || bail_out "cannot delete the notrack table"
+
 # ---- a rate-limited log: a packet over the rate skips the log, never the
 # verdict (the log is a kernel rule of its own before the deciding one)
 

@@ -11,7 +11,8 @@ ns=vigil-oracle-$$
 tmp=$(mktemp -d)
 trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 ip netns add "$ns"
-(cd "$here" && "$vigild" show nftc-oracle.yml) >"$tmp/oracle.nft"
+table=$(sed -n 's/^table: *\([a-z][a-z0-9_-]*\).*/\1/p' "$here/nftc-oracle.yml")
+(cd "$here" && "$vigild" show ${table:+-t "$table"} nftc-oracle.yml) >"$tmp/oracle.nft"
 ip netns exec "$ns" nft --debug=netlink -c -f "$tmp/oracle.nft" >"$tmp/out"
 {
 	echo "# nft --debug=netlink -c -f (vigild show nftc-oracle.yml); $(nft --version)"

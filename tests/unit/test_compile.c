@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "unit.h"
@@ -62,14 +63,23 @@ static char *rule_text(const struct ir_rule *r)
 	return sb_take(&sb);
 }
 
-/* The rendered policy rules of chain c, one a line. */
+/* The twin that follows every accept rule, for packets without a conntrack
+ * entry: `ct state untracked <the same matches> counter accept`. */
+static bool is_twin(const struct ir_rule *r)
+{
+	return r->origin >= 0 && r->nm && r->m[0].key == K_CT_STATE &&
+	       r->m[0].v.lo == NF_CT_STATE_UNTRACKED_BIT;
+}
+
+/* The rendered policy rules of chain c, one a line, without the untracked
+ * twins (untracked_twins checks those). */
 static char *chain_text(const struct ir_table *t, enum chain_id c)
 {
 	const struct ir_chain *ch = &t->chains[c];
 	struct strbuf sb = { 0 };
 
 	for (size_t i = first_policy_rule(ch); i < ch->n; i++) {
-		if (ch->rules[i].origin < 0)
+		if (ch->rules[i].origin < 0 || is_twin(&ch->rules[i]))
 			continue;
 		render_rule(&sb, &ch->rules[i]);
 		sb_putc(&sb, '\n');
@@ -233,8 +243,9 @@ START_TEST(alternatives_own_their_sets)
 			ck_assert_int_eq(s->origin_rule, 0);
 			seen[nseen++] = s;
 		}
-	/* 6 x src, 3 x the iif set, 2 x {22, 25} */
-	ck_assert_uint_eq(nseen, 6 + 3 + 2);
+	/* 6 x src, 3 x the iif set, 2 x {22, 25}; as many again for the
+	 * untracked twins */
+	ck_assert_uint_eq(nseen, 2 * (6 + 3 + 2));
 	/* set ids are unique across named and anonymous sets */
 	for (size_t k = 0; k < nseen; k++) {
 		for (size_t l = k + 1; l < nseen; l++)
@@ -312,6 +323,7 @@ START_TEST(verdicts)
 		{ IV_REJECT, NFT_REJECT_TCP_RST, 0 },
 		{ IV_REJECT, NFT_REJECT_TCP_RST, 0 },
 		{ IV_ACCEPT, 0, 0 },
+		{ IV_ACCEPT, 0, 0 }, /* its untracked twin */
 		{ IV_DROP, 0, 0 },
 	};
 
@@ -335,8 +347,9 @@ START_TEST(verdicts)
 			ck_assert_uint_eq(r->reject_type, want[i].type);
 			ck_assert_uint_eq(r->reject_code, want[i].code);
 		}
-		/* only accepted connections carry the rule's mark */
-		ck_assert_int_eq(r->set_mark, r->verdict == IV_ACCEPT);
+		/* only accepted connections carry the rule's mark (a packet
+		 * without a connection meets the twin) */
+		ck_assert_int_eq(r->set_mark, r->verdict == IV_ACCEPT && !is_twin(r));
 	}
 	/* r2 (udp) is split by family: icmp then icmpv6 port unreachable */
 	ck_assert_int_eq(in->rules[f + 2].origin, 2);
@@ -344,7 +357,7 @@ START_TEST(verdicts)
 	ck_assert_int_eq(in->rules[f + 4].origin, 3);
 	ck_assert_int_eq(in->rules[f + 5].origin, 3);
 	{
-		const struct ir_rule *a = &in->rules[f + 6], *d = &in->rules[f + 7];
+		const struct ir_rule *a = &in->rules[f + 6], *d = &in->rules[f + 8];
 		ck_assert_uint_eq(a->mark_and, 0x0000ffffu);
 		ck_assert_uint_eq(a->mark_xor, ir_mark_of_rule(4));
 		ck_assert_uint_eq(a->mark_xor, 0x00050000u);
@@ -373,10 +386,13 @@ START_TEST(log_limit_split)
 		&c);
 	in = &c.t.chains[CH_INPUT];
 	f = first_policy_rule(in);
-	/* a: (log, accept) per family; b: log, drop; then the default */
-	ck_assert_uint_eq(in->n - f - 1, 6);
-	for (size_t i = 0; i < 6; i += 2) {
+	/* a: (log, accept, untracked twin) per family; b: log, drop; then the
+	 * default */
+	ck_assert_uint_eq(in->n - f - 1, 8);
+	for (size_t i = 0; i < 8; i += 3) {
 		const struct ir_rule *l = &in->rules[f + i], *r = &in->rules[f + i + 1];
+		if (i < 6) /* the twin does not log again: the log rule saw it */
+			ck_assert(is_twin(&in->rules[f + i + 2]) && !in->rules[f + i + 2].log);
 		ck_assert(l->log && !r->log);
 		ck_assert_int_eq(l->verdict, IV_NONE);
 		ck_assert_int_ne(r->verdict, IV_NONE);
@@ -398,16 +414,87 @@ START_TEST(log_limit_split)
 	}
 	ck_assert_uint_eq(in->rules[f].log_rate, LOG_DEFAULT_RATE);
 	ck_assert_uint_eq(in->rules[f].log_unit, 1);
-	ck_assert_uint_eq(in->rules[f + 4].log_rate, 7);
-	ck_assert_uint_eq(in->rules[f + 4].log_unit, 3600);
+	ck_assert_uint_eq(in->rules[f + 6].log_rate, 7);
+	ck_assert_uint_eq(in->rules[f + 6].log_unit, 3600);
 	ck_assert_int_eq(in->rules[f + 1].verdict, IV_ACCEPT);
-	ck_assert_int_eq(in->rules[f + 5].verdict, IV_DROP);
+	ck_assert_int_eq(in->rules[f + 7].verdict, IV_DROP);
 	{
-		_cleanup_free_ char *l = rule_text(&in->rules[f + 4]);
-		_cleanup_free_ char *r = rule_text(&in->rules[f + 5]);
+		_cleanup_free_ char *l = rule_text(&in->rules[f + 6]);
+		_cleanup_free_ char *r = rule_text(&in->rules[f + 7]);
 		ck_assert_str_eq(l, "udp dport 53 limit rate 7/hour burst 5 packets counter "
 				    "log prefix \"vigil:b \" comment \"b\"");
 		ck_assert_str_eq(r, "udp dport 53 counter drop comment \"b\"");
+	}
+	release(&c);
+}
+END_TEST
+
+/* Every accept rule is followed by its twin for packets without a conntrack
+ * entry: the accept rule reads the connection's mark, which ends the rule
+ * for them. Drops and rejects need no twin. */
+START_TEST(untracked_twins)
+{
+	struct compiled c;
+	const struct ir_chain *in;
+	size_t f;
+
+	compile_nomerge("version: 1\nrules:\n"
+			"  - {name: a, chain: input, proto: tcp, dport: [22, 25], action: accept}\n"
+			"  - {name: b, chain: input, proto: udp, action: drop}\n"
+			"  - {name: c, chain: input, action: accept, log: unlimited}\n",
+			&c);
+	in = &c.t.chains[CH_INPUT];
+	f = first_policy_rule(in);
+	/* a, a's twin, b, c, c's twin, the default */
+	ck_assert_uint_eq(in->n - f, 6);
+	{
+		const struct ir_rule *a = &in->rules[f], *t = &in->rules[f + 1];
+		_cleanup_free_ char *txt = rule_text(t);
+		ck_assert(a->set_mark && !t->set_mark && is_twin(t) && !is_twin(a));
+		ck_assert_str_eq(txt, "ct state untracked tcp dport { 22, 25 } counter accept "
+				      "comment \"a\"");
+		ck_assert_int_eq(t->origin, a->origin);
+		ck_assert_uint_eq(t->nm, a->nm + 1);
+		/* its own anonymous set, with the same elements */
+		for (size_t j = 0; j < a->nm; j++)
+			if (a->m[j].op == OP_SET) {
+				ck_assert_ptr_ne(a->m[j].set, t->m[j + 1].set);
+				ck_assert_uint_eq(a->m[j].set->elems.n, t->m[j + 1].set->elems.n);
+			}
+	}
+	ck_assert(!is_twin(&in->rules[f + 2]) && in->rules[f + 2].verdict == IV_DROP);
+	{
+		_cleanup_free_ char *txt = rule_text(&in->rules[f + 4]);
+		/* an unlimited log is in the accept rule, after the mark: the twin
+		 * logs what the accept rule could not */
+		ck_assert_str_eq(txt, "ct state untracked counter log prefix \"vigil:c \" accept "
+				      "comment \"c\"");
+	}
+	release(&c);
+
+	/* merged runs: the twin follows the accept rule in the rule's chain */
+	compile("version: 1\nrules:\n"
+		"  - {name: m1, chain: input, src: 192.0.2.1, proto: tcp, dport: 22, action: accept}\n"
+		"  - {name: m2, chain: input, src: 192.0.2.2, proto: tcp, dport: 80, action: drop}\n"
+		"  - {name: m3, chain: input, src: 192.0.2.3, proto: tcp, dport: 443, action: accept}\n"
+		"  - {name: m4, chain: input, src: 192.0.2.4, proto: tcp, dport: 22, action: accept}\n"
+		"  - {name: m5, chain: input, src: 192.0.2.5, proto: tcp, dport: 22, action: reject}\n"
+		"  - {name: m6, chain: input, src: 192.0.2.6, proto: tcp, dport: 22, action: accept}\n"
+		"  - {name: m7, chain: input, src: 192.0.2.7, proto: tcp, dport: 22, action: accept}\n"
+		"  - {name: m8, chain: input, src: 192.0.2.8, proto: tcp, dport: 22, action: accept}\n",
+		&c);
+	ck_assert_uint_eq(c.t.nmerged, 8);
+	for (size_t i = CH_MAX; i < c.t.nchains; i++) {
+		const struct ir_chain *ch = &c.t.chains[i];
+		bool acc = ch->rules[0].verdict == IV_ACCEPT;
+		ck_assert_uint_eq(ch->n, acc ? 2 : 1);
+		if (acc) {
+			_cleanup_free_ char *txt = rule_text(&ch->rules[1]);
+			_cleanup_free_ char *want =
+				xasprintf("ct state untracked counter accept comment \"%s\"",
+					  ch->rules[0].comment);
+			ck_assert_str_eq(txt, want);
+		}
 	}
 	release(&c);
 }
@@ -474,10 +561,12 @@ START_TEST(counts)
 		"action: "
 		"accept}\n",
 		&c);
-	/* 2 families x 2 port alternatives, plus 5 + 3 + 5 built-in rules */
-	ck_assert_uint_eq(c.t.nrules, 4 + 13);
-	/* named 2 + 1 + 3, anonymous {7, 8} twice, ND types 8 twice */
-	ck_assert_uint_eq(c.t.nelems, 6 + 4 + 16);
+	/* 2 families x 2 port alternatives, each with its untracked twin, plus
+	 * 5 + 3 + 5 built-in rules */
+	ck_assert_uint_eq(c.t.nrules, 8 + 13);
+	/* named 2 + 1 + 3, anonymous {7, 8} twice and twice more for the twins,
+	 * ND types 8 twice */
+	ck_assert_uint_eq(c.t.nelems, 6 + 8 + 16);
 	release(&c);
 }
 END_TEST
@@ -583,6 +672,7 @@ int main(void)
 	tcase_add_test(tc, matches);
 	tcase_add_test(tc, verdicts);
 	tcase_add_test(tc, log_limit_split);
+	tcase_add_test(tc, untracked_twins);
 	tcase_add_test(tc, render_file_name_escaped);
 	tcase_add_test(tc, render_rules);
 	tcase_add_test(tc, counts);

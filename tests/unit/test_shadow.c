@@ -44,12 +44,13 @@ START_TEST(covered)
 	warns("  - {name: a, chain: input, proto: tcp, dport: 22, action: drop}\n"
 	      "  - {name: b, chain: input, proto: tcp, dport: 22, action: accept}\n",
 	      NEVER(10, "b", "a", 9, "input"));
-	/* accept covers accept, but not drop: a packet without a conntrack
-	 * entry skips accept rules (they set its mark) */
+	/* accept covers a later drop too: a packet without a conntrack entry,
+	 * which skips the accept rule (its mark needs one), meets the rule's
+	 * untracked twin right after it */
 	warns("  - {name: a, chain: input, proto: tcp, dport: 22, action: accept}\n"
 	      "  - {name: b, chain: input, proto: tcp, dport: 22, action: accept, log: true}\n"
 	      "  - {name: c, chain: input, proto: tcp, dport: 22, action: drop}\n",
-	      NEVER(10, "b", "a", 9, "input"));
+	      NEVER(10, "b", "a", 9, "input") NEVER(11, "c", "a", 9, "input"));
 	/* a prefix holds the address; a set holds the prefix, both families */
 	warns("  - {name: a, chain: input, src: 192.0.2.0/24, action: drop}\n"
 	      "  - {name: b, chain: input, src: 192.0.2.7, proto: udp, action: accept}\n"
