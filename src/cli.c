@@ -5,7 +5,6 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -102,23 +101,12 @@ void policy_src_close(struct policy_src *src)
 	src->fd = src->dirfd = -1;
 }
 
-/* Set files are data beside the policy: regular files only (a FIFO nobody
- * writes to would read as an empty set, a device as endless data). */
+/* Set files are data beside the policy: regular files only (read_file_at's
+ * -ENODEV is POLICY_READ_NOT_REGULAR). */
 static int read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len)
 {
 	const struct policy_src *src = ctx;
-	struct stat st;
-	int fd = open_input_at(src->dirfd, path), r;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
-		close(fd);
-		return POLICY_READ_NOT_REGULAR;
-	}
-	r = read_fd(fd, max, buf, len);
-	close(fd);
-	return r;
+	return read_file_at(src->dirfd, path, max, buf, len);
 }
 
 static void print_diags(struct diags *d)

@@ -4,15 +4,17 @@
 
 #include <stddef.h>
 
-/*
- * Reads a whole file (relative paths against dirfd; AT_FDCWD for the current
- * directory) into a malloc'd, NUL-terminated buffer. Reads at most max + 1
- * bytes, so /dev/zero or a huge file costs nothing: returns -EFBIG when
- * there is more than max. Other failures: negative errno.
- */
 /* Opens a file to read, without blocking on a FIFO that has no writer.
  * Returns the descriptor (O_CLOEXEC, blocking reads) or -errno. */
 int open_input_at(int dirfd, const char *path);
+
+/*
+ * Reads a whole regular file (relative paths against dirfd; AT_FDCWD for the
+ * current directory) into a malloc'd, NUL-terminated buffer. Reads at most
+ * max + 1 bytes, so a huge file costs nothing: returns -EFBIG when there is
+ * more than max; -ENODEV for a pipe, device or socket, -EISDIR for a
+ * directory. Other failures: negative errno.
+ */
 int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *len);
 
 /* Reads an already open fd the same way (does not close it). */

@@ -76,11 +76,17 @@ int open_input_at(int dirfd, const char *path)
 int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *len)
 {
 	int fd = open_input_at(dirfd, path);
+	struct stat st;
 	int r;
 
 	if (fd < 0)
 		return fd;
-	r = read_fd(fd, max, buf, len);
+	/* a FIFO nobody writes to would read as empty, a device as endless
+	 * data: regular files only (a directory is read_fd's -EISDIR) */
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)))
+		r = -ENODEV;
+	else
+		r = read_fd(fd, max, buf, len);
 	close(fd);
 	return r;
 }
