@@ -556,14 +556,6 @@ static void lower_builtins(struct lower *L, enum chain_id c)
 	builtin(t, c, "icmpv6-nd", &m, 1, IV_ACCEPT);
 }
 
-/*
- * A limit is a match: a packet over it skips the rest of its rule. So a
- * rule whose log is rate-limited becomes two kernel rules with the same
- * matches: the first only logs (`limit rate ... counter log prefix ...`,
- * no verdict: every packet goes on), the second counts and decides, always.
- * Done after merging, so a merged rule's small chain gets the pair; an
- * anonymous set belongs to one kernel rule, so the log rule gets copies.
- */
 /* r's matches for another kernel rule, after `front` leading slots left
  * empty: an anonymous set belongs to one kernel rule, so sets are copied. */
 static struct ir_match *clone_matches(struct ir_table *t, const struct ir_rule *r, size_t front)
@@ -584,20 +576,36 @@ static struct ir_match *clone_matches(struct ir_table *t, const struct ir_rule *
 	return m;
 }
 
-static void split_limited_logs(struct ir_table *t)
+/*
+ * Kernel rules that go with a rule, done after merging (so a merged rule's
+ * small chain gets them too), with their own copies of anonymous sets (an
+ * anonymous set belongs to one kernel rule):
+ *
+ * - A limit is a match: a packet over it skips the rest of its rule. So a
+ *   rule whose log is rate-limited gets a log rule right before it with the
+ *   same matches (`limit rate ... counter log prefix ...`, no verdict: every
+ *   packet goes on), and itself counts and decides, always.
+ * - An accept rule names itself in the connection's mark, and reading the
+ *   mark of a packet without a conntrack entry (made `notrack` by another
+ *   table, or an ICMPv6 type conntrack leaves alone) ends the rule: the
+ *   packet would skip every accept rule. So each is followed by its twin,
+ *   `ct state untracked <same matches> counter accept`, without the mark;
+ *   a tracked packet fails the twin's first match.
+ */
+static void add_companion_rules(struct ir_table *t)
 {
 	for (size_t c = 0; c < t->nchains; c++) {
 		struct ir_chain *ch = &t->chains[c];
-		size_t extra = 0;
+		size_t extra = 0, k = 0;
 
 		for (size_t i = 0; i < ch->n; i++)
-			extra += ch->rules[i].log && ch->rules[i].log_rate;
+			extra += (ch->rules[i].log && ch->rules[i].log_rate) + ch->rules[i].set_mark;
 		if (!extra)
 			continue;
 		struct ir_rule *out = xcalloc(ch->n + extra, sizeof(*out));
-		size_t k = 0;
 		for (size_t i = 0; i < ch->n; i++) {
 			struct ir_rule *r = &ch->rules[i];
+
 			if (r->log && r->log_rate) {
 				struct ir_rule *lr = &out[k++];
 				lr->m = clone_matches(t, r, 0);
@@ -615,52 +623,23 @@ static void split_limited_logs(struct ir_table *t)
 				t->nrules++;
 			}
 			out[k++] = *r;
-		}
-		free(ch->rules);
-		ch->rules = out;
-		ch->n = ch->cap = k;
-	}
-}
-
-/*
- * An accept rule names itself in the connection's mark, and reading the mark
- * of a packet without a conntrack entry (made `notrack` by another table,
- * or an ICMPv6 type conntrack leaves alone) ends the rule: the packet would
- * skip every accept rule. So each accept rule is followed by its twin for
- * such packets, `ct state untracked <same matches> counter accept`, without
- * the mark. A tracked packet fails the twin's first match.
- */
-static void add_untracked_twins(struct ir_table *t)
-{
-	for (size_t c = 0; c < t->nchains; c++) {
-		struct ir_chain *ch = &t->chains[c];
-		size_t extra = 0, k = 0;
-
-		for (size_t i = 0; i < ch->n; i++)
-			extra += ch->rules[i].set_mark;
-		if (!extra)
-			continue;
-		struct ir_rule *out = xcalloc(ch->n + extra, sizeof(*out));
-		for (size_t i = 0; i < ch->n; i++) {
-			struct ir_rule *r = &ch->rules[i];
-
-			out[k++] = *r;
-			if (!r->set_mark)
-				continue;
-			struct ir_rule *tw = &out[k++];
-			tw->m = clone_matches(t, r, 1);
-			tw->nm = r->nm + 1;
-			tw->m[0] = (struct ir_match){ .key = K_CT_STATE, .op = OP_MASK };
-			tw->m[0].v.lo = tw->m[0].v.hi = NF_CT_STATE_UNTRACKED_BIT;
-			tw->verdict = r->verdict;
-			tw->comment = xstrdup(r->comment);
-			tw->origin = r->origin;
-			/* a log without a limit is in the rule itself, after the mark */
-			if (r->log && !r->log_rate) {
-				tw->log = true;
-				tw->log_prefix = xstrdup(r->log_prefix);
+			if (r->set_mark) {
+				struct ir_rule *tw = &out[k++];
+				tw->m = clone_matches(t, r, 1);
+				tw->nm = r->nm + 1;
+				tw->m[0] = (struct ir_match){ .key = K_CT_STATE, .op = OP_MASK };
+				tw->m[0].v.lo = tw->m[0].v.hi = NF_CT_STATE_UNTRACKED_BIT;
+				tw->verdict = r->verdict;
+				tw->comment = xstrdup(r->comment);
+				tw->origin = r->origin;
+				/* a log without a limit is in the rule itself, after
+				 * the mark: the twin logs what the rule could not */
+				if (r->log) {
+					tw->log = true;
+					tw->log_prefix = xstrdup(r->log_prefix);
+				}
+				t->nrules++;
 			}
-			t->nrules++;
 		}
 		free(ch->rules);
 		ch->rules = out;
@@ -694,8 +673,7 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 		r->comment = xstrdup(IR_BUILTIN_PREFIX "default");
 	}
 	ir_merge(t, pol, L.opts->merge_min);
-	split_limited_logs(t);
-	add_untracked_twins(t);
+	add_companion_rules(t);
 	/* count anonymous set elements too */
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)
