@@ -144,6 +144,10 @@ struct policy_opts {
 int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct policy_opts *opts,
 		 struct policy *pol, struct diags *d);
 
+/* The address families an address field can match: bit 1 IPv4, bit 2
+ * IPv6; 3 when absent; a referenced empty set adds empty_set. */
+unsigned paddr_families(const struct paddr *pa, unsigned empty_set);
+
 /* ICMPv6 types the built-in rule of input and output accepts before any
  * policy rule: neighbour, router and multicast listener discovery. */
 #define ND_ICMPV6_TYPES { 130, 131, 132, 133, 134, 135, 136, 143 }

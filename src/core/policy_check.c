@@ -590,7 +590,7 @@ static uint64_t ifname_alts(const struct pifname *pi)
 	return wild + exact;
 }
 
-static unsigned families_of_addr(const struct paddr *pa)
+unsigned paddr_families(const struct paddr *pa, unsigned empty_set)
 {
 	unsigned f = 0;
 
@@ -603,7 +603,7 @@ static unsigned families_of_addr(const struct paddr *pa)
 	for (size_t i = 0; i < pa->nrefs; i++) {
 		const struct pset *s = pa->refs[i];
 		if (!s->v4.n && !s->v6.n)
-			f |= 3; /* an empty set can take either family */
+			f |= empty_set;
 		if (s->v4.n)
 			f |= 1;
 		if (s->v6.n)
@@ -812,7 +812,8 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 	}
 
 	/* can the rule match anything at all? */
-	unsigned fs = families_of_addr(&r->src), fd = families_of_addr(&r->dst), fp = 3;
+	/* an empty set can take either family */
+	unsigned fs = paddr_families(&r->src, 3), fd = paddr_families(&r->dst, 3), fp = 3;
 	if (r->protos && !(r->protos & P_PORTS))
 		fp = ((r->protos & P_ICMP) ? 1 : 0) | ((r->protos & P_ICMPV6) ? 2 : 0);
 	if (fs && fd && fp && !(fs & fd & fp)) {

@@ -58,11 +58,11 @@ static bool list_covered(struct shadow *S, const struct ivlist *b, const struct 
 	for (size_t k = 0; k < na; k++)
 		if (a[k] == b)
 			return true; /* the same set */
-	if (b->n * (na ? na : 1) > S->budget) {
+	if (b->n * na > S->budget) {
 		S->budget = 0;
 		return false;
 	}
-	S->budget -= b->n * (na ? na : 1);
+	S->budget -= b->n * na;
 	for (size_t i = 0; i < b->n; i++) {
 		bool in = false;
 		for (size_t k = 0; k < na && !in; k++)
@@ -94,45 +94,37 @@ static size_t port_lists(const struct pport *p, const struct ivlist **out)
 	return n;
 }
 
-static bool addr_covered(struct shadow *S, const struct paddr *a, const struct paddr *b,
-			 unsigned fam)
+/* Are b's nb lists (S->lb) inside a's na lists (S->la)? An absent b field
+ * is every value from 0 to max. */
+static bool field_covered(struct shadow *S, size_t na, bool b_present, size_t nb, u128 max)
 {
-	const struct ivlist **la = S->la, **lb = S->lb;
-	size_t na, nb;
-
-	if (!a->present)
-		return true;
-	na = addr_lists(a, fam, la);
-	if (!b->present) { /* every address of the family: 0.0.0.0/0 covers it */
-		struct ival all = { 0, fam == FAM_V4 ? (u128)0xffffffffu : ~(u128)0 };
+	if (!b_present) {
+		struct ival all = { 0, max };
 		struct ivlist whole = { &all, 1, 1 };
-		return list_covered(S, &whole, la, na);
+		return list_covered(S, &whole, S->la, na);
 	}
-	nb = addr_lists(b, fam, lb);
 	for (size_t i = 0; i < nb; i++)
-		if (!list_covered(S, lb[i], la, na))
+		if (!list_covered(S, S->lb[i], S->la, na))
 			return false;
 	return true;
 }
 
-static bool port_covered(struct shadow *S, const struct pport *a, const struct pport *b)
+static bool addr_covered(struct shadow *S, const struct paddr *a, const struct paddr *b,
+			 unsigned fam)
 {
-	const struct ivlist **la = S->la, **lb = S->lb;
-	size_t na, nb;
-
 	if (!a->present)
 		return true;
-	na = port_lists(a, la);
-	if (!b->present) { /* every port: 0-65535 covers it */
-		struct ival all = { 0, 65535 };
-		struct ivlist whole = { &all, 1, 1 };
-		return list_covered(S, &whole, la, na);
-	}
-	nb = port_lists(b, lb);
-	for (size_t i = 0; i < nb; i++)
-		if (!list_covered(S, lb[i], la, na))
-			return false;
-	return true;
+	return field_covered(S, addr_lists(a, fam, S->la), b->present,
+			     b->present ? addr_lists(b, fam, S->lb) : 0,
+			     family_max(fam == FAM_V4 ? AF_V4 : AF_V6));
+}
+
+static bool port_covered(struct shadow *S, const struct pport *a, const struct pport *b)
+{
+	if (!a->present)
+		return true;
+	return field_covered(S, port_lists(a, S->la), b->present,
+			     b->present ? port_lists(b, S->lb) : 0, 65535);
 }
 
 /* Does interface pattern a (exact, or a prefix ending in '*') match every
@@ -162,44 +154,22 @@ static bool ifnames_covered(const struct pifname *a, const struct pifname *b)
 	return true;
 }
 
-static unsigned addr_fams(const struct paddr *p)
-{
-	unsigned f = 0;
-
-	if (!p->present)
-		return FAM_V4 | FAM_V6;
-	f |= p->v4.n ? FAM_V4 : 0;
-	f |= p->v6.n ? FAM_V6 : 0;
-	for (size_t i = 0; i < p->nrefs; i++) {
-		f |= p->refs[i]->v4.n ? FAM_V4 : 0;
-		f |= p->refs[i]->v6.n ? FAM_V6 : 0;
-	}
-	return f;
-}
-
 /*
- * The families a rule can match at all: those its addresses allow. Not its
- * protocols: the kernel rule of `proto: icmp` is `meta l4proto icmp`, with
- * no IPv4 check (conntrack calls ICMP in IPv6 invalid, but a table that
- * skips conntrack lets it through), so protocols are compared as they are.
+ * The families a rule can match at all: those its addresses allow (an empty
+ * set allows none). Not its protocols: the kernel rule of `proto: icmp` is
+ * `meta l4proto icmp`, with no IPv4 check (conntrack calls ICMP in IPv6
+ * invalid, but a table that skips conntrack lets it through), so protocols
+ * are compared as they are.
  */
 static unsigned rule_fams(const struct prule *r)
 {
-	return addr_fams(&r->src) & addr_fams(&r->dst);
+	return paddr_families(&r->src, 0) & paddr_families(&r->dst, 0);
 }
 
-/* Does rule a match every packet of family fam that rule b matches? */
-static bool covers_in(struct shadow *S, const struct prule *a, const struct prule *b,
-		      unsigned fam)
+/* Does rule a (families fa) decide every packet that rule b (fb) would? */
+static bool covers(struct shadow *S, const struct prule *a, unsigned fa, const struct prule *b,
+		   unsigned fb)
 {
-	return addr_covered(S, &a->src, &b->src, fam) && addr_covered(S, &a->dst, &b->dst, fam);
-}
-
-/* Does rule a decide every packet that rule b would? */
-static bool covers(struct shadow *S, const struct prule *a, const struct prule *b, unsigned fb)
-{
-	unsigned fa = rule_fams(a);
-
 	if (!fb || (fb & ~fa))
 		return false;
 	if (a->protos && (!b->protos || (b->protos & ~a->protos)))
@@ -214,7 +184,8 @@ static bool covers(struct shadow *S, const struct prule *a, const struct prule *
 	    !port_covered(S, &a->sport, &b->sport) || !port_covered(S, &a->dport, &b->dport))
 		return false;
 	for (unsigned fam = FAM_V4; fam <= FAM_V6; fam <<= 1)
-		if ((fb & fam) && !covers_in(S, a, b, fam))
+		if ((fb & fam) && (!addr_covered(S, &a->src, &b->src, fam) ||
+				   !addr_covered(S, &a->dst, &b->dst, fam)))
 			return false;
 	return true;
 }
@@ -281,11 +252,13 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 {
 	size_t per_chain[CH_MAX] = { 0 }, maxrefs = 0;
 	struct shadow S = { .budget = SHADOW_BUDGET };
+	unsigned *fams = xcalloc(pol->nrules + 1, sizeof(*fams));
 
 	for (size_t i = 0; i < pol->nrules; i++) {
 		const struct prule *r = &pol->rules[i];
 		size_t m = r->src.nrefs;
 
+		fams[i] = rule_fams(r);
 		per_chain[r->chain]++;
 		m = r->dst.nrefs > m ? r->dst.nrefs : m;
 		m = r->sport.nrefs > m ? r->sport.nrefs : m;
@@ -296,7 +269,7 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 	S.lb = xcalloc(maxrefs + 1, sizeof(*S.lb));
 	for (size_t i = 0; i < pol->nrules; i++) {
 		const struct prule *b = &pol->rules[i];
-		unsigned fb = rule_fams(b);
+		unsigned fb = fams[i];
 
 		if (!fb || builtin_shadow(b, d) || per_chain[b->chain] > SHADOW_MAX_PAIRWISE ||
 		    !S.budget)
@@ -304,7 +277,7 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 		for (size_t k = 0; k < i; k++) {
 			const struct prule *a = &pol->rules[k];
 
-			if (a->chain != b->chain || !covers(&S, a, b, fb))
+			if (a->chain != b->chain || !covers(&S, a, fams[k], b, fb))
 				continue;
 			diag_warn(d, b->loc,
 				  "rule '%s' can never match: rule '%s' (line %u) comes before it in chain %s and matches every packet it would",
@@ -314,4 +287,5 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 	}
 	free(S.la);
 	free(S.lb);
+	free(fams);
 }
