@@ -147,6 +147,15 @@ struct builder {
 	size_t nodes;
 };
 
+/* A document with no node: an empty (null) scalar at 1:1. */
+static void null_root(struct ynode *root)
+{
+	root->kind = YN_SCALAR;
+	root->null = true;
+	root->line = root->col = 1;
+	root->val = xstrdup("");
+}
+
 static struct ynode *new_node(struct builder *b, struct ynode *root, const yaml_mark_t *m)
 {
 	struct ynode *n;
@@ -588,12 +597,8 @@ static int build_tree_from(const char *file, const char *buf, size_t len, struct
 			ynode_free(&n->kids[--n->n]);
 		n->n /= 2;
 	}
-	if (!b.have_root) {
-		root->kind = YN_SCALAR;
-		root->null = true;
-		root->line = root->col = 1;
-		root->val = xstrdup("");
-	}
+	if (!b.have_root)
+		null_root(root);
 	return ret;
 }
 
@@ -651,10 +656,7 @@ static int build_tree(const char *file, const char *buf, size_t len, struct ynod
 
 	ret = odd_line_breaks(file, buf, len, d);
 	if (ret < 0) {
-		root->kind = YN_SCALAR;
-		root->null = true;
-		root->line = root->col = 1;
-		root->val = xstrdup("");
+		null_root(root);
 		return ret;
 	}
 	if (fast_prepare(buf, len, &fp)) {
