@@ -170,6 +170,10 @@ u128 ir_pack_ifname(const char *name);
 
 /* Frees what a rule owns (its matches' anonymous sets, strings). */
 void ir_rule_free(struct ir_rule *r);
+/* Frees a set and what it holds. */
+void ir_set_free(struct ir_set *s);
+/* Frees a match's anonymous set (named sets belong to the table). */
+void ir_match_free(struct ir_match *m);
 
 /*
  * Conntrack mark bits vigild uses to name the rule that accepted a flow: the

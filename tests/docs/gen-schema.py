@@ -9,8 +9,8 @@ regular expressions built from small parts; edit them here, then run
     tests/docs/gen-schema.py > schemas/policy.schema.json
 
 tests/docs/policies.py fails when the committed schema differs from this
-output. The ground truth is vigild itself (src/core/policy_yaml.c for the
-shape, src/core/policy_check.c for the values); the same test checks that
+output. The ground truth is vigild itself (src/core/policy/policy_yaml.c for the
+shape, src/core/policy/policy_check.c for the values); the same test checks that
 the schema and `vigild check` agree on every example and on the cases in
 tests/docs/valid and tests/docs/invalid, and lists in tests/docs/schema-gaps
 what the schema cannot express.
@@ -49,11 +49,11 @@ CIDR = rf"(?:{V4}(?:/{P4})?|{V6}(?:/{P6})?)"
 SETNAME = r"[a-z][a-z0-9_-]{0,31}"
 # A table name or a port set name is not one of nft's keywords (nft cannot
 # read "table inet tcp" or "@tcp"): the list vigild refuses, read from
-# src/core/names.c.
+# src/core/policy/names.c.
 def nft_keywords():
     import os
     import re
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/core/names.c")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/core/policy/names.c")
     with open(src, encoding="utf-8") as f:
         body = re.search(r"nft_keywords\[\] = \{(.*?)\n\};", f.read(), re.S).group(1)
     return re.findall(r'"([a-z0-9_-]+)"', body)
@@ -71,7 +71,7 @@ IFC = r"[!#-)+-.0-9;-\[\]-~]"
 # ICMP type numbers 0-255.
 BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 
-# Type names, nft's spelling (src/core/names.c).
+# Type names, nft's spelling (src/core/policy/names.c).
 ICMP4 = ["echo-reply", "destination-unreachable", "source-quench", "redirect", "echo-request",
          "router-advertisement", "router-solicitation", "time-exceeded", "parameter-problem",
          "timestamp-request", "timestamp-reply", "info-request", "info-reply",

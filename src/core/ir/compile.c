@@ -18,27 +18,6 @@
 
 #include "vigil/ir.h"
 
-static const struct ir_keyinfo keyinfo[K_MAX] = {
-	[K_NFPROTO] = { "nf_proto", 2, 1, 1 },
-	[K_IIFNAME] = { "ifname", 41, 16, 1 },
-	[K_OIFNAME] = { "ifname", 41, 16, 1 },
-	[K_IP_SADDR] = { "ipv4_addr", 7, 4, 2 },
-	[K_IP_DADDR] = { "ipv4_addr", 7, 4, 2 },
-	[K_IP6_SADDR] = { "ipv6_addr", 8, 16, 2 },
-	[K_IP6_DADDR] = { "ipv6_addr", 8, 16, 2 },
-	[K_L4PROTO] = { "inet_proto", 12, 1, 2 },
-	[K_SPORT] = { "inet_service", 13, 2, 2 },
-	[K_DPORT] = { "inet_service", 13, 2, 2 },
-	[K_ICMP_TYPE] = { "icmp_type", 14, 1, 2 },
-	[K_ICMPV6_TYPE] = { "icmpv6_type", 29, 1, 2 },
-	[K_CT_STATE] = { "ct_state", 26, 4, 1 },
-};
-
-const struct ir_keyinfo *ir_keyinfo(enum ir_key k)
-{
-	return &keyinfo[k];
-}
-
 struct lower {
 	const struct policy *pol;
 	const struct ir_opts *opts;
@@ -195,16 +174,6 @@ static void port_alts(struct lower *L, const struct pport *pp, enum ir_key k, ui
 		alts_add(a, ref_match(k, l4, L->setp[set_index(L->pol, pp->refs[i])]));
 }
 
-u128 ir_pack_ifname(const char *name)
-{
-	char b[16] = { 0 };
-	u128 v;
-
-	memcpy(b, name, strnlen(name, 15));
-	memcpy(&v, b, sizeof(v));
-	return v;
-}
-
 static void ifname_alts(struct lower *L, const struct pifname *pi, enum ir_key k, int rule,
 			struct alts *a)
 {
@@ -270,31 +239,6 @@ static struct ir_match l4proto_match(struct lower *L, unsigned protos, int rule)
 	m = lit_match(L, K_L4PROTO, 0, &l, rule);
 	ivlist_free(&l);
 	return m;
-}
-
-static void free_set(struct ir_set *s)
-{
-	ivlist_free(&s->elems);
-	free(s->celems);
-	free(s->name);
-	free(s);
-}
-
-static void free_match(struct ir_match *m)
-{
-	if (m->op == OP_SET && m->set && m->set->anonymous)
-		free_set(m->set);
-	m->set = NULL;
-}
-
-void ir_rule_free(struct ir_rule *r)
-{
-	for (size_t j = 0; j < r->nm; j++)
-		free_match(&r->m[j]);
-	free(r->m);
-	free(r->log_prefix);
-	free(r->comment);
-	memset(r, 0, sizeof(*r));
 }
 
 /* ---- rules ---- */
@@ -463,7 +407,7 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 	for (int i = 0; i < F_N; i++) {
 		for (size_t j = 0; j < a[i].n; j++)
 			if (!used[i][j])
-				free_match(&a[i].v[j]);
+				ir_match_free(&a[i].v[j]);
 		free(used[i]);
 		free(a[i].v);
 	}
@@ -687,19 +631,3 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 	free(L.setp);
 }
 
-void ir_table_free(struct ir_table *t)
-{
-	for (size_t c = 0; c < t->nchains; c++) {
-		struct ir_chain *ch = &t->chains[c];
-		for (size_t i = 0; i < ch->n; i++)
-			ir_rule_free(&ch->rules[i]);
-		free(ch->rules);
-		free(ch->name);
-	}
-	free(t->chains);
-	for (size_t i = 0; i < t->nsets; i++)
-		free_set(t->sets[i]);
-	free(t->sets);
-	free(t->name);
-	memset(t, 0, sizeof(*t));
-}

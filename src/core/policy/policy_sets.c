@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Sets of a policy: inline elements (read from the position tree) and set
+ * files (read through the caller's callback), merged; and lookups by name.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "vigil/names.h"
+#include "vigil/policy.h"
+#include "check.h"
+
+/* ---- sets ---- */
+
+static void add_cidr(struct pset *s, enum addr_family f, const struct ival *iv)
+{
+	ivlist_add(f == AF_V4 ? &s->v4 : &s->v6, iv->lo, iv->hi);
+}
+
+void setfile_parse(const char *file, const char *buf, size_t len, struct pset *set,
+		   struct diags *d)
+{
+	size_t i = 0;
+	unsigned line = 0;
+
+	/* a UTF-8 byte order mark, as Windows editors and spreadsheets write */
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		i = 3;
+	while (i < len) {
+		size_t start = i, end, a, b;
+		char tok[96];
+		struct ival iv;
+		const char *why;
+		enum addr_family f;
+
+		line++;
+		while (i < len && buf[i] != '\n')
+			i++;
+		end = i;
+		i++; /* past '\n' */
+
+		/* strip comment and surrounding blanks */
+		for (size_t k = start; k < end; k++)
+			if (buf[k] == '#') {
+				end = k;
+				break;
+			}
+		a = start;
+		while (a < end && (buf[a] == ' ' || buf[a] == '\t' || buf[a] == '\r'))
+			a++;
+		b = end;
+		while (b > a && (buf[b - 1] == ' ' || buf[b - 1] == '\t' || buf[b - 1] == '\r'))
+			b--;
+		if (a == b)
+			continue;
+
+		struct srcloc l = { file, line, (unsigned)(a - start + 1) };
+		for (size_t k = a; k < b; k++) {
+			unsigned char ch = (unsigned char)buf[k];
+			if ((ch < 0x20 && ch != '\t') || ch >= 0x7f) {
+				/* binary data: one error (not one per "line" of it), and
+				 * never its bytes in a message */
+				l.col = (unsigned)(k - start + 1);
+				diag_err(d, l, "not a text file: byte 0x%02x; a set file holds one %s a line",
+					 ch, set->type == PSET_CIDR ? "address or prefix" : "port or range");
+				return;
+			}
+		}
+		for (size_t k = a; k < b; k++) {
+			if (buf[k] == ' ' || buf[k] == '\t') {
+				diag_err(d, l, "one entry a line: '%.*s' holds more than one", (int)(b - a),
+					 buf + a);
+				goto next;
+			}
+		}
+		if (b - a >= sizeof(tok)) {
+			diag_err(d, l, "entry too long to be %s",
+				 set->type == PSET_CIDR ? "an address or prefix" : "a port or range");
+			continue;
+		}
+		memcpy(tok, buf + a, b - a);
+		tok[b - a] = '\0';
+		if (set->type == PSET_CIDR) {
+			if (addr_parse(tok, &f, &iv, &why) < 0) {
+				diag_err(d, l, "bad address '%s' in set '%s': %s", tok, set->name, why);
+				continue;
+			}
+			add_cidr(set, f, &iv);
+		} else {
+			if (port_parse(tok, &iv, &why) < 0) {
+				diag_err(d, l, "bad port '%s' in set '%s': %s", tok, set->name, why);
+				continue;
+			}
+			ivlist_add(&set->ports, iv.lo, iv.hi);
+		}
+		if (++set->entries > SET_MAX_ENTRIES) {
+			diag_err(d, l, "set '%s' has more than %u entries", set->name, SET_MAX_ENTRIES);
+			return;
+		}
+next:;
+	}
+}
+
+static char *display_path(const char *policy_file, const char *path)
+{
+	const char *slash = strrchr(policy_file, '/');
+
+	if (path[0] == '/' || !slash)
+		return xstrdup(path);
+	return xasprintf("%.*s/%s", (int)(slash - policy_file), policy_file, path);
+}
+
+static void load_set_file(struct ck *c, struct pset *s, const char *path, const struct ynode *fn)
+{
+	size_t max = c->opts && c->opts->max_set_file ? c->opts->max_set_file : SETFILE_MAX;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *shown = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!*path) {
+		diag_err(c->d, at(c, fn), "set '%s': 'file' is empty", s->name);
+		return;
+	}
+	if (!c->opts || !c->opts->read_file) {
+		diag_err(c->d, at(c, fn), "set '%s': set files cannot be read here", s->name);
+		return;
+	}
+	r = c->opts->read_file(c->opts->read_ctx, path, max, &buf, &len);
+	if (r == -EFBIG) {
+		diag_err(c->d, at(c, fn), "set file '%s' is larger than the limit of %zu MiB", path,
+			 max >> 20);
+		return;
+	}
+	if (r == POLICY_READ_NOT_REGULAR) {
+		diag_err(c->d, at(c, fn),
+			 "set file '%s' is not a regular file (a pipe, a device or a socket): set files are read whole, from regular files only",
+			 path);
+		return;
+	}
+	if (r == -EACCES && c->opts->as_user) {
+		diag_err(c->d, at(c, fn),
+			 "cannot read set file '%s': %s (vigild reads set files as user '%s' after dropping privileges: make the file and its directory readable by that user)",
+			 path, strerror(-r), c->opts->as_user);
+		return;
+	}
+	if (r < 0) {
+		diag_err(c->d, at(c, fn), "cannot read set file '%s': %s", path, strerror(-r));
+		return;
+	}
+	shown = display_path(c->file, path);
+	setfile_parse(shown, buf, len, s, c->d);
+}
+
+static int cmp_set_name(const void *a, const void *b)
+{
+	return strcmp((*(struct pset *const *)a)->name, (*(struct pset *const *)b)->name);
+}
+
+void check_sets(struct ck *c, const struct pdoc *pd)
+{
+	const struct ynode *sn = ynode_get(c->root, "sets");
+
+	c->pol->sets = xcalloc(pd->sets_count, sizeof(*c->pol->sets));
+	for (unsigned i = 0; i < pd->sets_count; i++) {
+		const struct pdoc_set *ds = &pd->sets[i];
+		const struct ynode *kn = sn && sn->kind == YN_MAP && i < sn->n ? &sn->kids[2 * i] : NULL;
+		const struct ynode *vn = kn ? kn + 1 : NULL;
+		struct pset *s = &c->pol->sets[c->pol->nsets];
+		bool name_ok = ds->name && valid_name(ds->name, false);
+
+		if (!name_ok && !quiet(kn))
+			diag_err(c->d, at(c, kn),
+				 "invalid set name '%s': use a lower-case letter, then up to 31 letters, digits, '_' or '-'",
+				 ds->name ? ds->name : "");
+		if (quiet(kn) || quiet(vn) || !ds->name)
+			continue; /* duplicate or malformed: reported already */
+		s->name = xstrdup(ds->name);
+		s->loc = at(c, kn);
+		c->pol->nsets++;
+
+		if (!ds->type)
+			continue;
+		if (streq(ds->type, "cidr"))
+			s->type = PSET_CIDR;
+		else if (streq(ds->type, "port"))
+			s->type = PSET_PORT;
+		else {
+			diag_err(c->d, at(c, ynode_get(vn, "type")),
+				 "set '%s': type must be cidr or port, not '%s'", s->name, ds->type);
+			continue;
+		}
+		/* a port set keeps its name in the kernel; a cidr set's get _v4/_v6 */
+		if (s->type == PSET_PORT && name_ok && nft_keyword(s->name))
+			diag_err(c->d, s->loc,
+				 "invalid name '%s' for a port set: it is a keyword of nft's language, which nft cannot read as a set name; choose another",
+				 s->name);
+		if (!ynode_get(vn, "elements") && !ds->file)
+			diag_err(c->d, s->loc, "set '%s' needs 'elements' or 'file'", s->name);
+		/* elements come from the position tree (see walk_list) */
+		const struct ynode *els = ynode_get(vn, "elements"), *en;
+		for (size_t j = 0; (en = els && !els->bad ? ynode_elem(els, j) : NULL); j++) {
+			const char *v = en->val, *why;
+			enum addr_family f;
+			struct ival iv;
+
+			if (en->kind != YN_SCALAR || en->null || quiet(en))
+				continue;
+			if (s->type == PSET_CIDR) {
+				if (addr_parse(v, &f, &iv, &why) < 0)
+					diag_err(c->d, at(c, en), "bad address '%s' in set '%s': %s", v,
+						 s->name, why);
+				else
+					add_cidr(s, f, &iv);
+			} else {
+				if (port_parse(v, &iv, &why) < 0)
+					diag_err(c->d, at(c, en), "bad port '%s' in set '%s': %s", v,
+						 s->name, why);
+				else
+					ivlist_add(&s->ports, iv.lo, iv.hi);
+			}
+			s->entries++;
+		}
+		if (s->entries > SET_MAX_ENTRIES)
+			diag_err(c->d, s->loc, "set '%s' has more than %u entries", s->name,
+				 SET_MAX_ENTRIES);
+		if (ds->file)
+			load_set_file(c, s, ds->file, ynode_get(vn, "file"));
+		ivlist_merge(&s->v4);
+		ivlist_merge(&s->v6);
+		ivlist_normalize(&s->ports);
+	}
+	/* a sorted index: a policy may hold many sets and many references */
+	c->byname = xcalloc(c->pol->nsets, sizeof(*c->byname));
+	for (size_t i = 0; i < c->pol->nsets; i++)
+		c->byname[i] = &c->pol->sets[i];
+	qsort(c->byname, c->pol->nsets, sizeof(*c->byname), cmp_set_name);
+}
+
+struct pset *find_set(struct ck *c, const char *name)
+{
+	struct pset key = { .name = (char *)name }, *kp = &key, **r;
+
+	r = bsearch(&kp, c->byname, c->pol->nsets, sizeof(*c->byname), cmp_set_name);
+	return r ? *r : NULL;
+}
+
+void unknown_set(struct ck *c, const struct ynode *n, const char *name)
+{
+	const char *best = NULL;
+	unsigned bestd = 3;
+	/* a suggestion costs a comparison with every set: only for the first few */
+	bool suggest = c->unknown_sets++ < 64;
+
+	for (size_t i = 0; suggest && i < c->pol->nsets; i++) {
+		unsigned dd = edit_distance(name, c->pol->sets[i].name);
+		if (dd < bestd) {
+			bestd = dd;
+			best = c->pol->sets[i].name;
+		}
+	}
+	if (best)
+		diag_err(c->d, at(c, n), "unknown set '@%s'; did you mean '@%s'?", name, best);
+	else
+		diag_err(c->d, at(c, n), "unknown set '@%s'", name);
+}
