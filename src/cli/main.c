@@ -21,7 +21,9 @@ static const struct verb verbs[] = {
 	{ "show", cmd_show, "print the compiled ruleset in nft syntax" },
 	{ "apply", cmd_apply, "replace vigild's table with the policy, atomically" },
 	{ "remove", cmd_remove, "delete vigild's table (and nothing else)" },
-	{ "watch", cmd_watch, "apply, then record conntrack flows per rule in SQLite" },
+	{ "watch", cmd_watch, "apply and keep the policy, record conntrack flows per rule in SQLite" },
+	{ "reload", cmd_reload, "make the running watch apply its policy again; wait for the outcome" },
+	{ "status", cmd_status, "what the running watch says: state, table, policy, loss" },
 	{ "flows", cmd_flows, "query the flows vigild watch recorded (read-only)" },
 };
 
