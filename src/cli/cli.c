@@ -127,7 +127,7 @@ void policy_src_close(struct policy_src *src)
 
 /* Set files are data beside the policy: regular files only (read_file_at's
  * -ENODEV is POLICY_READ_NOT_REGULAR). */
-static int read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len)
+int cli_read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len)
 {
 	const struct policy_src *src = ctx;
 	return read_file_at(src->dirfd, path, max, buf, len);
@@ -141,7 +141,7 @@ static int read_set_file(void *ctx, const char *path, size_t max, char **buf, si
  */
 #define DIAG_PRINT_MAX 50
 
-static void print_diags(const char *path, struct diags *d)
+void cli_print_diags(struct diags *d)
 {
 	struct strbuf sb = { 0 };
 	size_t shown_err = 0, shown_warn = 0, room_warn;
@@ -160,7 +160,7 @@ static void print_diags(const char *path, struct diags *d)
 	}
 	if (shown_err < d->nerr || shown_warn < d->nwarn) {
 		size_t me = d->nerr - shown_err, mw = d->nwarn - shown_warn;
-		sb_printf(&sb, "%s: and", path);
+		sb_printf(&sb, "%s: and", program_name);
 		if (me)
 			sb_printf(&sb, " %zu more %s", me, me == 1 ? "error" : "errors");
 		if (mw)
@@ -176,7 +176,7 @@ static void print_diags(const char *path, struct diags *d)
 int policy_src_compile(struct policy_src *src, const char *table, const struct ir_opts *io,
 		       struct compiled *c)
 {
-	struct policy_opts po = { .table = table, .read_file = read_set_file, .read_ctx = src,
+	struct policy_opts po = { .table = table, .read_file = cli_read_set_file, .read_ctx = src,
 				  .set_dir = src->dir, .set_dir_is_cwd = src->from_stdin };
 	struct passwd *pw = geteuid() ? getpwuid(geteuid()) : NULL;
 
@@ -199,7 +199,7 @@ int policy_src_compile(struct policy_src *src, const char *table, const struct i
 		return EXIT_INVALID;
 	}
 	r = policy_compile_buffer(src->path, buf, len, &po, &c->pol, &d);
-	print_diags(src->path, &d);
+	cli_print_diags(&d);
 	diags_free(&d);
 	if (r < 0)
 		return EXIT_INVALID;
