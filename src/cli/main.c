@@ -40,8 +40,8 @@ static void usage(FILE *f)
 
 static int version_usage(void)
 {
-	printf("Usage: %s version\n\nPrints the version of vigild (also: %s --version).\n",
-	       program_name, program_name);
+	printf("Usage: %s version\n\nPrints the version of vigild (also: %s --version, %s -V).\n",
+	       program_name, program_name, program_name);
 	return EXIT_OK;
 }
 
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (streq(argv[1], "--version") || streq(argv[1], "version")) {
+	if (streq(argv[1], "--version") || streq(argv[1], "-V") || streq(argv[1], "version")) {
 		if (argc == 3 && is_help(argv[2]))
 			return version_usage();
 		if (argc > 2) {
