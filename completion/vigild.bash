@@ -18,7 +18,7 @@ _vigild_options()
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	watch)
-		echo "--db --ct-buffer --ct-accounting --aggregate --retention --fallback" \
+		echo "--db --db-buffer --ct-buffer --ct-accounting --aggregate --retention --fallback" \
 		     "--no-reassert --no-owner --table -t --user -u --force -f --quiet -q --help -h" ;;
 	reload)
 		echo "--quiet -q --help -h" ;;
@@ -34,7 +34,7 @@ _vigild_takes_arg()
 {
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
-	--rule | --by | --top | --fallback)
+	--rule | --by | --top | --fallback | --db-buffer)
 		return 0 ;;
 	esac
 	return 1
