@@ -30,6 +30,7 @@
 
 #include "vigil/psep.h"
 #include "vigil/psep_proto.h"
+#include "vigil/sandbox.h"
 #include "vigil/util.h"
 #include "psep_int.h"
 
@@ -370,6 +371,13 @@ int psep_setup(const struct psep_setup_opts *o, struct psep *p, struct psep_ids 
 		char tmp[256];
 		snprintf(tmp, sizeof(tmp), "cannot drop privileges: %s", why);
 		snprintf(why, whylen, "%s", tmp);
+		psep_stop(p, true);
+		return r;
+	}
+	/* from here on: no execve, no ptrace, no new sockets but unix ones */
+	r = sandbox_main();
+	if (r < 0) {
+		snprintf(why, whylen, "cannot install the seccomp filter: %s", strerror(-r));
 		psep_stop(p, true);
 		return r;
 	}
