@@ -1,10 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vigild check / vigild show: no privileges, no sockets. */
 #include <getopt.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
+#include "vigil/psep.h"
 #include "vigil/render.h"
+#include "vigil/sandbox.h"
+
+/*
+ * check and show read set files as the service does: started as root, they
+ * drop to the unprivileged user (vigil, else nobody) once the policy file
+ * is open, so a set file naming /etc/shadow is read with no more rights
+ * than the service has, and what passes here passes there.
+ */
+static int drop_if_root(void)
+{
+	struct psep_ids ids;
+	char why[256] = "";
+
+	if (geteuid() != 0)
+		return EXIT_OK;
+	if (psep_resolve_user(NULL, &ids, why, sizeof(why)) < 0 || psep_drop(&ids, why, sizeof(why)) < 0) {
+		cli_error("cannot drop privileges before reading set files: %s", why);
+		return EXIT_SYSTEM;
+	}
+	if (sandbox_main() < 0) {
+		cli_error("cannot install the seccomp filter");
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
 
 static int one_policy_arg(int argc, char **argv, const char *verb, const char *usage_text,
 			  const char **path, const char **table)
@@ -58,13 +85,15 @@ int cmd_check(int argc, char **argv)
 {
 	struct policy_src src;
 	struct compiled c;
-	const char *path, *table = "vigil";
+	const char *path, *table = NULL;
 	int r;
 
 	r = one_policy_arg(argc, argv, "check", check_usage, &path, &table);
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
+	if (r == EXIT_OK)
+		r = drop_if_root();
 	if (r == EXIT_OK)
 		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {
@@ -90,13 +119,15 @@ int cmd_show(int argc, char **argv)
 	struct policy_src src;
 	struct compiled c;
 	struct strbuf sb = { 0 };
-	const char *path, *table = "vigil";
+	const char *path, *table = NULL;
 	int r;
 
 	r = one_policy_arg(argc, argv, "show", show_usage, &path, &table);
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
+	if (r == EXIT_OK)
+		r = drop_if_root();
 	if (r == EXIT_OK)
 		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {
