@@ -176,8 +176,7 @@ const char *verify_exprs(struct verify_ctx *c, const struct nlattr *list, char *
 		verify_walk_nest(c, "expression", item, &vocab_expr_item, it);
 		name = verify_str(it[NFTA_EXPR_NAME]);
 		r.n++;
-		if (r.prev[0] == VE_VERDICT)
-			return REFUSE("expression %zu (%.16s) comes after the verdict", r.n, name);
+		/* what the expression is first: the refusal names it */
 		e = expr_row(name);
 		if (!e)
 			return REFUSE("expression %zu is '%.16s', which vigild never emits", r.n, name);
@@ -189,6 +188,8 @@ const char *verify_exprs(struct verify_ctx *c, const struct nlattr *list, char *
 		r.kind = VE_OTHER;
 		if (e->check && (bad = e->check(&r, tb, detail, sizeof(detail))))
 			return REFUSE("%s: %s", what, bad);
+		if (r.prev[0] == VE_VERDICT)
+			return REFUSE("%s comes after the verdict", what);
 		r.prev[1] = r.prev[0];
 		r.prev[0] = r.kind;
 	}
