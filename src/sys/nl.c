@@ -15,6 +15,7 @@
 #include <linux/netlink.h>
 
 #include "vigil/nl.h"
+#include "vigil/nlmsg.h"
 #include "vigil/util.h"
 
 #define RCVBUF (8u << 20)
@@ -151,6 +152,8 @@ int nl_get_genid(struct nl *nl, uint32_t *genid)
 				continue;
 			return -errno;
 		}
+		if (nlmsg_good_len(buf, (size_t)n) != (size_t)n)
+			return -EBADMSG; /* before mnl_cb_run's mnl_nlmsg_ok (nlmsg.h) */
 		r = mnl_cb_run(buf, (size_t)n, seq, nl->portid, gen_cb, &g);
 		if (r < 0)
 			return -errno;
@@ -234,6 +237,8 @@ int nl_table_comment(struct nl *nl, const char *name, char *comment, size_t len)
 				continue;
 			return -errno;
 		}
+		if (nlmsg_good_len(buf, (size_t)n) != (size_t)n)
+			return -EBADMSG; /* before mnl_cb_run's mnl_nlmsg_ok (nlmsg.h) */
 		r = mnl_cb_run(buf, (size_t)n, seq, nl->portid, table_cb, &t);
 		if (r < 0)
 			return errno == ENOENT ? -ENOENT : -errno;
