@@ -99,7 +99,8 @@ static const char apply_usage[] =
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -n, --dry-run     let the kernel check the batch, but commit nothing\n"
 	"  -f, --force       replace the table even if vigild did not make it\n"
-	"  -q, --quiet       print nothing on success\n";
+	"  -q, --quiet       print nothing on success\n"
+	LIMIT_USAGE;
 
 int cmd_apply(int argc, char **argv)
 {
@@ -110,6 +111,7 @@ int cmd_apply(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
+		LIMIT_OPTIONS, /* issue 14: amplification caps */
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *table = "vigil";
@@ -148,6 +150,11 @@ int cmd_apply(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			opt_user = optarg;
+			break;
+		case OPT_MAX_RULES: /* issue 14: amplification caps */
+		case OPT_MAX_ELEMS:
+			if (cli_limit_option(ch, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_bad_option("apply", ch, argv, apply_usage);

@@ -235,6 +235,6 @@ helps "Usage: vigild VERB [OPTIONS] [ARGS]" help --help
 helps "Usage: vigild VERB [OPTIONS] [ARGS]" help help
 helps "Usage: vigild version" version --help
 helps "Usage: vigild version" help version
-helps "Usage: vigild check [--table NAME] POLICY" help check
+helps "Usage: vigild check [--table NAME] [--max-rules N] [--max-elements N] POLICY" help check
 
 echo "1..$n"
