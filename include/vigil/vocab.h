@@ -192,7 +192,12 @@ extern const struct vocab_msg vocab_msgs[];
 extern const size_t vocab_nmsgs;
 
 /* Attribute tables the verifier also needs by name. */
-extern const struct vocab_attrs vocab_expr_item, vocab_set_elem, vocab_data_value,
+/* Debian 12's headers (linux 6.1) lack it: kernel 6.3. */
+#ifndef NFT_MSG_DESTROYTABLE
+#define NFT_MSG_DESTROYTABLE 26
+#endif
+
+extern const struct vocab_attrs vocab_begin_attrs, vocab_expr_item, vocab_set_elem, vocab_data_value,
 	vocab_data_verdict, vocab_verdict_attrs, vocab_key_value, vocab_hook_attrs,
 	vocab_desc_attrs, vocab_field_attrs;
 

@@ -136,11 +136,15 @@ bool oracle(const uint8_t *buf, size_t len, const char *t)
 		if ((h->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES ||
 		    ((const struct nfgenmsg *)mnl_nlmsg_get_payload(h))->nfgen_family != NFPROTO_INET)
 			return false;
-		if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE) {
+		if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE || type == 26 /* DESTROY */) {
 			struct nftnl_table *x = nftnl_table_alloc();
+			uint32_t fl;
 			ok = nftnl_table_nlmsg_parse(h, x) == 0 &&
-			     streq(nftnl_table_get_str(x, NFTNL_TABLE_NAME), t) &&
-			     !nftnl_table_get_u32(x, NFTNL_TABLE_FLAGS);
+			     streq(nftnl_table_get_str(x, NFTNL_TABLE_NAME), t);
+			/* no flags, or owner and persist together (never dormant,
+			 * never owner alone) */
+			fl = ok ? nftnl_table_get_u32(x, NFTNL_TABLE_FLAGS) : 0;
+			ok = ok && (fl == 0 || fl == (NFT_TABLE_F_OWNER | 0x4u));
 			nftnl_table_free(x);
 		} else if (type == NFT_MSG_NEWCHAIN) {
 			struct nftnl_chain *x = nftnl_chain_alloc();

@@ -21,6 +21,7 @@
 #include "unit.h"
 #include "vigil/batch.h"
 #include "vigil/nftc.h"
+#include "vigil/vocab.h"
 
 static const char base_yaml[] =
 	"version: 1\n"
@@ -195,7 +196,7 @@ START_TEST(disallowed_types_refused)
 					  NFT_MSG_NEWFLOWTABLE, NFT_MSG_DELFLOWTABLE, NFT_MSG_GETGEN,
 					  NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET,
 					  NFT_MSG_DELSETELEM, NFT_MSG_NEWGEN,
-					  26 /* DESTROYTABLE */, 200 };
+					  27 /* DESTROYCHAIN */, 28 /* DESTROYRULE */, 200 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
 		struct hb b;
@@ -309,20 +310,88 @@ static void replace_head(struct hb *b, uint32_t flags, const char *comment)
 
 START_TEST(table_flags_and_mark)
 {
-	static const uint32_t flags[] = { NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, 0x4 /* persist */ };
+	/* owner alone: the table would vanish with the helper; dormant: a
+	 * table that filters nothing */
+	static const uint32_t flags[] = { NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, 0x4 /* persist */,
+					  NFT_TABLE_F_OWNER | 0x4 | NFT_TABLE_F_DORMANT };
 	struct batch_refusal r;
 	struct hb b;
+	struct nlmsghdr *nlh;
 
 	replace_head(&b, 0, IR_TABLE_MARK);
 	ck_assert_int_eq(hb_verify(&b, &r), 0);
 	hb_free(&b);
+	/* owner|persist, where the kernel has them */
+	replace_head(&b, NFT_TABLE_F_OWNER | 0x4, IR_TABLE_MARK);
+	ck_assert_msg(hb_verify(&b, &r) == 0, "%s", r.why);
+	hb_free(&b);
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
 		replace_head(&b, flags[i], IR_TABLE_MARK);
-		HB_REFUSED(&b, 3, "attribute 2, which vigild never sends");
+		HB_REFUSED(&b, 3, "flags", "is not one vigild uses");
 		hb_free(&b);
 	}
+	/* flags on the first add, or on a delete */
+	hb_empty(&b);
+	hb_begin(&b);
+	nlh = hb_msg(&b, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE);
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, "vigil");
+	mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER | 0x4));
+	hb_done(&b, nlh);
+	table_msg(&b, NFT_MSG_DELTABLE, 0, "vigil");
+	hb_end(&b);
+	HB_REFUSED(&b, 1, "the first add of a replacement carries no flags");
+	hb_free(&b);
 	replace_head(&b, 0, "managed by vigild, honest");
 	HB_REFUSED(&b, 3, "userdata is not vigild's mark");
+	hb_free(&b);
+}
+END_TEST
+
+START_TEST(destroy_shapes)
+{
+	struct batch_refusal r;
+	struct nftc_opts o = { .destroy = true, .table_flags = NFT_TABLE_F_OWNER | 0x4,
+			       .have_genid = true, .genid = 42 };
+	struct policy pol;
+	struct ir_table t;
+	struct batch bt;
+	struct hb b;
+
+	/* what nftc makes on kernels with DESTROYTABLE and owner|persist */
+	compile_text(base_yaml, NULL, &pol, &t);
+	batch_init(&bt, 1);
+	nftc_build_replace_opts(&t, &o, &bt);
+	ck_assert_msg(batch_verify(bt.buf, bt.len, "vigil", &r) == 0, "%s", r.why);
+	batch_free(&bt);
+	batch_init(&bt, 1);
+	nftc_build_delete_opts("vigil", &o, &bt);
+	ck_assert_msg(batch_verify(bt.buf, bt.len, "vigil", &r) == 0, "%s", r.why);
+	batch_free(&bt);
+	ir_table_free(&t);
+	policy_free(&pol);
+
+	/* destroy, then a body without the marked table */
+	hb_empty(&b);
+	hb_begin(&b);
+	table_msg(&b, NFT_MSG_DESTROYTABLE, 0, "vigil");
+	hb_chain(&b, "input", "filter", NF_INET_LOCAL_IN, 0, NF_ACCEPT);
+	hb_end(&b);
+	HB_REFUSED(&b, 2, "before the table was replaced");
+	hb_free(&b);
+	/* add, destroy (nftc never mixes them), destroy twice */
+	hb_empty(&b);
+	hb_begin(&b);
+	table_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, "vigil");
+	table_msg(&b, NFT_MSG_DESTROYTABLE, 0, "vigil");
+	hb_end(&b);
+	HB_REFUSED(&b, 2, "DESTROYTABLE", "deleted only at the start");
+	hb_free(&b);
+	hb_empty(&b);
+	hb_begin(&b);
+	table_msg(&b, NFT_MSG_DESTROYTABLE, 0, "vigil");
+	table_msg(&b, NFT_MSG_DESTROYTABLE, 0, "docker");
+	hb_end(&b);
+	HB_REFUSED(&b, 2, "names table 'docker'");
 	hb_free(&b);
 }
 END_TEST
@@ -431,14 +500,30 @@ START_TEST(framing_refused)
 	HB_REFUSED(&b, 3, "after the batch end");
 	hb_free(&b);
 
-	/* attributes on BEGIN (NFNL_BATCH_GENID, say) */
+	/* BEGIN may carry a generation id, nothing else; END nothing */
 	hb_empty(&b);
 	struct nlmsghdr *nlh = nftnl_batch_begin(hb_room(&b), 1);
-	mnl_attr_put_u32(nlh, 1, htonl(7));
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(7));
 	hb_done(&b, nlh);
 	table_msg(&b, NFT_MSG_DELTABLE, 0, "vigil");
 	hb_end(&b);
-	HB_REFUSED(&b, 0, "BEGIN", "bytes of attributes");
+	ck_assert_int_eq(hb_verify(&b, &r), 0);
+	hb_free(&b);
+	hb_empty(&b);
+	nlh = nftnl_batch_begin(hb_room(&b), 1);
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(7));
+	mnl_attr_put_u32(nlh, 2, htonl(7));
+	hb_done(&b, nlh);
+	table_msg(&b, NFT_MSG_DELTABLE, 0, "vigil");
+	hb_end(&b);
+	HB_REFUSED(&b, 0, "BEGIN", "attribute 2, which vigild never sends");
+	hb_free(&b);
+	remove_batch(&b, "vigil");
+	hb_truncate(&b, 2);
+	nlh = nftnl_batch_end(hb_room(&b), 9);
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(7));
+	hb_done(&b, nlh);
+	HB_REFUSED(&b, 2, "END", "bytes of attributes");
 	hb_free(&b);
 
 	/* empty */
@@ -570,6 +655,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, repeated_attribute_refused);
 	tcase_add_test(tc, missing_attribute_refused);
 	tcase_add_test(tc, table_flags_and_mark);
+	tcase_add_test(tc, destroy_shapes);
 	tcase_add_test(tc, grammar_refused);
 	tcase_add_test(tc, bad_flags_refused);
 	tcase_add_test(tc, framing_refused);

@@ -455,6 +455,8 @@ static void one_policy(struct stats *st, const char *name, const char *yaml, siz
 	struct ir_table t;
 	struct batch b;
 	struct batch_refusal r;
+	static const struct nftc_opts opts = { .destroy = true, .table_flags = NFT_TABLE_F_OWNER | 0x4,
+					       .have_genid = true, .genid = 77 };
 
 	if (policy_compile_buffer(name, yaml, len, &po, &pol, &dg) < 0) {
 		_cleanup_free_ char *txt = diags_text(&dg);
@@ -464,7 +466,12 @@ static void one_policy(struct stats *st, const char *name, const char *yaml, siz
 	diags_free(&dg);
 	ir_compile(&pol, NULL, &t);
 	batch_init(&b, 1);
-	nftc_build_replace(&t, &b);
+	/* every other policy as nftc builds it where the kernel has
+	 * DESTROYTABLE and owner|persist, with a generation check */
+	if (st->batches % 2)
+		nftc_build_replace_opts(&t, &opts, &b);
+	else
+		nftc_build_replace(&t, &b);
 	expect(batch_verify(b.buf, b.len, pol.table, &r) == 0, "%s: the compiler's batch is refused: %s",
 	       name, r.why);
 	expect(oracle(b.buf, b.len, pol.table), "%s: the oracle refuses the compiler's batch (%s)", name,

@@ -404,15 +404,21 @@ static int verify_msg(struct verify_ctx *c, const struct nlmsghdr *nlh)
 	return bad ? verify_refuse(c, "%s", bad) : 0;
 }
 
-/* BEGIN and END: exactly what libnftnl's nftnl_batch_begin/_end write. */
+/* BEGIN and END: exactly what libnftnl's nftnl_batch_begin/_end write,
+ * BEGIN with a generation id where nftc puts one. */
 static int verify_frame(struct verify_ctx *c, const struct nlmsghdr *nlh, const char *what)
 {
 	const struct nfgenmsg *g = nfg(nlh);
+	bool begin = nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN;
+	vocab_tb tb;
 
 	c->msg = what;
 	c->obj[0] = '\0';
-	if (nlh->nlmsg_len != PAYLOAD_OFF)
+	if (nlh->nlmsg_len != PAYLOAD_OFF && !begin)
 		return verify_refuse(c, "carries %zu bytes of attributes", (size_t)nlh->nlmsg_len - PAYLOAD_OFF);
+	if (begin && verify_walk(c, "the message", (const char *)nlh + PAYLOAD_OFF,
+				 nlh->nlmsg_len - PAYLOAD_OFF, &vocab_begin_attrs, tb) < 0)
+		return -EPERM;
 	if ((nlh->nlmsg_flags & ~NLM_F_ACK) != NLM_F_REQUEST || g->nfgen_family != AF_UNSPEC ||
 	    g->version != NFNETLINK_V0)
 		return verify_refuse(c, "has flags 0x%x, family %u, version %u", nlh->nlmsg_flags,

@@ -4,8 +4,11 @@
  * cannot see alone. The grammar of a batch, which is all nftc builds:
  *
  *   BEGIN  NEWTABLE  DELTABLE  NEWTABLE(vigild's mark)  body...  END   (replace)
- *   BEGIN  DELTABLE  END                                               (remove)
+ *   BEGIN  DESTROYTABLE  NEWTABLE(vigild's mark)  body...  END          (replace, 6.3+)
+ *   BEGIN  DELTABLE  END  or  BEGIN  DESTROYTABLE  END                  (remove)
  *
+ * (only the marked NEWTABLE may carry flags, and only owner|persist; BEGIN
+ * may carry a generation id)
  * where the body holds chains, sets, set elements and rules, each
  * referring only to objects made earlier in the same batch: after the
  * delete the table is empty, so nothing else can be referred to.
@@ -39,10 +42,14 @@ const char *verify_newtable(struct verify_ctx *c, const vocab_tb tb, char *why, 
 	const struct nlattr *ud = tb[NFTA_TABLE_USERDATA];
 
 	if (c->state == VS_START && !ud) {
-		c->state = VS_ADDED; /* so that the delete cannot fail */
+		/* so that the delete cannot fail; the table's flags stay as
+		 * they are (nftc sends none here) */
+		if (tb[NFTA_TABLE_FLAGS])
+			return REFUSE("the first add of a replacement carries no flags");
+		c->state = VS_ADDED;
 		return NULL;
 	}
-	if (c->state == VS_DELETED_FRESH && ud) {
+	if ((c->state == VS_DELETED_FRESH || c->state == VS_GONE) && ud) {
 		if (!table_mark_ok(ud))
 			return REFUSE("userdata is not vigild's mark '%s'", IR_TABLE_MARK);
 		c->state = VS_BODY;
@@ -51,13 +58,17 @@ const char *verify_newtable(struct verify_ctx *c, const vocab_tb tb, char *why, 
 	return REFUSE("a table is added only at the start of a replacement (add, delete, add with vigild's mark)");
 }
 
+/* DELTABLE and DESTROYTABLE (which tolerates a missing table, so it needs
+ * no add before it) */
 const char *verify_deltable(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len)
 {
-	if (tb[NFTA_TABLE_USERDATA])
-		return REFUSE("a delete carries no userdata");
+	bool destroy = streq(c->msg, "DESTROYTABLE");
+
+	if (tb[NFTA_TABLE_USERDATA] || tb[NFTA_TABLE_FLAGS])
+		return REFUSE("a delete carries no userdata or flags");
 	if (c->state == VS_START)
-		c->state = VS_DELETED;
-	else if (c->state == VS_ADDED)
+		c->state = destroy ? VS_GONE : VS_DELETED;
+	else if (c->state == VS_ADDED && !destroy)
 		c->state = VS_DELETED_FRESH;
 	else
 		return REFUSE("the table is deleted only at the start of a batch");

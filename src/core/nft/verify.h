@@ -38,7 +38,8 @@ struct verify_chain {
 enum verify_state {
 	VS_START,          /* after BEGIN */
 	VS_ADDED,          /* NEWTABLE (so the delete cannot fail) */
-	VS_DELETED_FRESH,  /* ... DELTABLE */
+	VS_DELETED_FRESH,  /* ... DELTABLE: the marked NEWTABLE must follow */
+	VS_GONE,           /* BEGIN DESTROYTABLE: END, or the marked NEWTABLE */
 	VS_BODY,           /* ... NEWTABLE with vigild's mark: chains, sets, rules */
 	VS_DELETED,        /* BEGIN DELTABLE: nothing else */
 };

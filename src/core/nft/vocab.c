@@ -12,8 +12,10 @@
 #include <linux/netlink.h>
 #include <linux/netfilter/nf_log.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/udata.h>
 
+#include "vigil/nftc.h"
 #include "vigil/vocab.h"
 #include "verify.h"
 
@@ -296,8 +298,18 @@ VATTRS(vocab_expr_item, "expression", STRZ(NFTA_EXPR_NAME, "name", REQ, 1, 15),
       NEST(NFTA_EXPR_DATA, "data", OPT, NULL));
 
 /* messages */
+/* flags: owner|persist on the new table where the kernel has them (the
+ * daemon's choice), never owner alone (the table would go with the
+ * helper), never dormant */
+static const struct vocab_value table_flags_v[] = {
+	{ NFT_TABLE_F_OWNER | VIGIL_TABLE_F_PERSIST, "owner|persist" },
+};
+static const struct vocab_values table_flags = { table_flags_v, 1 };
 ATTRS(table_attrs, "table", STRZ(NFTA_TABLE_NAME, "name", REQ, 1, NFT_TABLE_MAXNAMELEN - 1),
+      U32(NFTA_TABLE_FLAGS, "flags", OPT, .in = &table_flags),
       BIN(NFTA_TABLE_USERDATA, "userdata", OPT, 1, NFT_USERDATA_MAXLEN));
+/* the batch begin: a generation check, where the daemon asks for one */
+VATTRS(vocab_begin_attrs, "batch begin", U32(NFNL_BATCH_GENID, "genid", OPT));
 VATTRS(vocab_hook_attrs, "hook", U32(NFTA_HOOK_HOOKNUM, "hooknum", REQ),
       U32(NFTA_HOOK_PRIORITY, "priority", REQ));
 ATTRS(chain_attrs, "chain", STRZ(NFTA_CHAIN_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMELEN - 1),
@@ -334,6 +346,8 @@ const struct vocab_msg vocab_msgs[] = {
 	  &table_attrs, verify_newtable },
 	{ NFT_MSG_DELTABLE, "DELTABLE", NFTA_TABLE_NAME, NFTA_TABLE_NAME, "table", 0, &table_attrs,
 	  verify_deltable },
+	{ NFT_MSG_DESTROYTABLE, "DESTROYTABLE", NFTA_TABLE_NAME, NFTA_TABLE_NAME, "table", 0,
+	  &table_attrs, verify_deltable },
 	{ NFT_MSG_NEWCHAIN, "NEWCHAIN", NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, "chain", NLM_F_CREATE,
 	  &chain_attrs, verify_newchain },
 	{ NFT_MSG_NEWSET, "NEWSET", NFTA_SET_TABLE, NFTA_SET_NAME, "set", NLM_F_CREATE, &set_attrs,
