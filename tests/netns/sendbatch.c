@@ -2,10 +2,15 @@
 /*
  * sendbatch FILE: sends the batch in FILE straight to the kernel, as root,
  * without the commit helper's verifier (netns tests: what would the kernel
- * have done with a batch the helper refused?). Prints every error the
- * kernel answers. Exit 0 committed, 1 the kernel refused it, 2 local error.
+ * have done with a batch the helper refused?). A generation id in the
+ * batch begin (NFNL_BATCH_GENID, from the namespace the batch was made
+ * for) is taken out, so that another namespace judges the rest. Prints
+ * every error the kernel answers. Exit 0 committed, 1 the kernel refused
+ * it, 2 local error.
  */
 #include <fcntl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +30,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = read_file_at(AT_FDCWD, argv[1], 1u << 30, &buf, &len);
+	if (r == 0 && len >= 20 && ((struct nlmsghdr *)buf)->nlmsg_type == NFNL_MSG_BATCH_BEGIN &&
+	    ((struct nlmsghdr *)buf)->nlmsg_len > 20 && ((struct nlmsghdr *)buf)->nlmsg_len <= len) {
+		size_t extra = ((struct nlmsghdr *)buf)->nlmsg_len - 20;
+		memmove(buf + 20, buf + 20 + extra, len - 20 - extra);
+		len -= extra;
+		((struct nlmsghdr *)buf)->nlmsg_len = 20;
+	}
 	if (r < 0 || (r = nl_open(&nl)) < 0 || (r = nl_send_batch(&nl, buf, len, &res)) < 0) {
 		fprintf(stderr, "sendbatch: %s\n", strerror(-r));
 		return 2;

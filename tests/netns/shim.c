@@ -17,8 +17,8 @@
  *   VIGIL_SHIM=none            nothing changes (a control: the shim is harmless)
  *
  * With VIGIL_SHIM_DUMP=FILE it also saves the batch the main process hands
- * the helper (the write that starts with a batch BEGIN), so a test can show
- * that the kernel itself would have taken it.
+ * the helper (the write of a COMMIT request, or of a batch), so a test can
+ * show that the kernel itself would have taken it.
  *
  * It acts only in a process without any effective capability: the main
  * process after the drop. The commit helper keeps CAP_NET_ADMIN, so the
@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,17 +189,42 @@ out:
 	real(nlh, r);
 }
 
+/* A batch write: the batch alone (psep_send_msg writes the header
+ * first), or a whole COMMIT/VALIDATE request in one buffer (the helper
+ * client's queue): {magic "vigl", type, zero, len} then the batch. */
+static const void *batch_in(const void *buf, size_t len, size_t *blen)
+{
+	const struct nlmsghdr *nlh = buf;
+	const uint8_t *p = buf;
+	uint32_t magic, blen32;
+	uint16_t type;
+
+	if (len >= NLMSG_HDRLEN && nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN) {
+		*blen = len;
+		return buf;
+	}
+	if (len < 16)
+		return NULL;
+	memcpy(&magic, p, 4);
+	memcpy(&type, p + 4, 2);
+	memcpy(&blen32, p + 8, 4);
+	if (magic != 0x7669676cu || (type != 1 && type != 2) || blen32 > len - 16)
+		return NULL;
+	*blen = blen32;
+	return p + 16;
+}
+
 ssize_t write(int fd, const void *buf, size_t len)
 {
 	ssize_t (*real)(int, const void *, size_t) = next("write");
 	const char *dump = getenv("VIGIL_SHIM_DUMP");
-	const struct nlmsghdr *nlh = buf;
+	const void *batch;
+	size_t blen = 0;
 
-	if (dump && len >= NLMSG_HDRLEN && nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN &&
-	    nlh->nlmsg_len == NLMSG_HDRLEN + 4 && unprivileged()) {
+	if (dump && (batch = batch_in(buf, len, &blen)) && unprivileged()) {
 		int out = open(dump, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (out >= 0) {
-			if (real(out, buf, len) != (ssize_t)len)
+			if (real(out, batch, blen) != (ssize_t)blen)
 				fprintf(stderr, "vigil-shim: short write to %s\n", dump);
 			close(out);
 		}
