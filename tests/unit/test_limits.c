@@ -99,54 +99,58 @@ END_TEST
  * own copy of a 2,000-port set (and again for its untracked twin): 4M set
  * elements a rule, gigabytes for the policy. Refused at the first rule,
  * before the rest is built. */
-START_TEST(amplification_refused_early)
+/* 32 one-prefix sets, then nrules rules with all of them in src and in
+ * dst (32 x 32 = 1,024 kernel rules each) and nports ports. */
+static char *amplifier(int nrules, const char *action, int nports)
 {
 	struct strbuf sb = { 0 };
-	char *e;
 
 	sb_puts(&sb, "version: 1\nsets:\n");
 	for (int i = 0; i < 32; i++)
 		sb_printf(&sb, "  s%d: {type: cidr, elements: [10.%d.0.0/16]}\n", i, i);
 	sb_puts(&sb, "rules:\n");
-	for (int r = 0; r < 50; r++) {
-		sb_printf(&sb, "  - {name: r%d, chain: input, proto: tcp, action: accept, src: [", r);
-		for (int i = 0; i < 32; i++)
-			sb_printf(&sb, "%s\"@s%d\"", i ? ", " : "", i);
-		sb_puts(&sb, "], dst: [");
-		for (int i = 0; i < 32; i++)
-			sb_printf(&sb, "%s\"@s%d\"", i ? ", " : "", i);
-		sb_puts(&sb, "], dport: [");
-		for (int p = 0; p < 2000; p++)
-			sb_printf(&sb, "%s%d", p ? ", " : "", 1000 + 2 * p);
-		sb_puts(&sb, "]}\n");
+	for (int r = 0; r < nrules; r++) {
+		sb_printf(&sb, "  - {name: r%d, chain: input, action: %s", r, action);
+		for (int f = 0; f < 2; f++) {
+			sb_puts(&sb, f ? "], dst: [" : ", src: [");
+			for (int i = 0; i < 32; i++)
+				sb_printf(&sb, "%s\"@s%d\"", i ? ", " : "", i);
+		}
+		sb_puts(&sb, "]");
+		if (nports) {
+			sb_puts(&sb, ", proto: tcp, dport: [");
+			for (int p = 0; p < nports; p++)
+				sb_printf(&sb, "%s%d", p ? ", " : "", 1000 + 2 * p);
+			sb_puts(&sb, "]");
+		}
+		sb_puts(&sb, "}\n");
 	}
-	e = compile_limited(sb.s, 0, 0, NULL, NULL);
+	return sb_take(&sb);
+}
+
+/* Each rule becomes 1,024 kernel rules, each with its own copy of a
+ * 2,000-port set (and again for its untracked twin): 4M set elements a
+ * rule, gigabytes for the policy. Refused at the first rule, before the
+ * rest is built. */
+START_TEST(amplification_refused_early)
+{
+	char *yaml = amplifier(50, "accept", 2000);
+	char *e = compile_limited(yaml, 0, 0, NULL, NULL);
+
 	ck_assert_ptr_nonnull(e);
 	ck_assert_msg(strstr(e, "p.yml:36:5: error: with rule 'r0' the policy becomes more than 1000000 set elements"),
 		      "%s", e);
 	free(e);
-	/* and with few ports, the 1,024 kernel rules a rule add up past 100,000 */
-	sb_free(&sb);
-	sb_puts(&sb, "version: 1\nsets:\n");
-	for (int i = 0; i < 32; i++)
-		sb_printf(&sb, "  s%d: {type: cidr, elements: [10.%d.0.0/16]}\n", i, i);
-	sb_puts(&sb, "rules:\n");
-	for (int r = 0; r < 120; r++) {
-		sb_printf(&sb, "  - {name: r%d, chain: input, action: drop, src: [", r);
-		for (int i = 0; i < 32; i++)
-			sb_printf(&sb, "%s\"@s%d\"", i ? ", " : "", i);
-		sb_puts(&sb, "], dst: [");
-		for (int i = 0; i < 32; i++)
-			sb_printf(&sb, "%s\"@s%d\"", i ? ", " : "", i);
-		sb_puts(&sb, "]}\n");
-	}
-	e = compile_limited(sb.s, 0, 0, NULL, NULL);
+	free(yaml);
+	/* and with no ports, the 1,024 kernel rules a rule add up past 100,000:
+	 * 13 built-in and default rules + 98 * 1,024 */
+	yaml = amplifier(120, "drop", 0);
+	e = compile_limited(yaml, 0, 0, NULL, NULL);
 	ck_assert_ptr_nonnull(e);
-	/* 97 rules in, rule 98 (r97) crosses: 13 + 98 * 1024 > 100,000 */
 	ck_assert_msg(strstr(e, "error: with rule 'r97' the policy becomes more than 100000 kernel rules"),
 		      "%s", e);
 	free(e);
-	sb_free(&sb);
+	free(yaml);
 }
 END_TEST
 

@@ -509,38 +509,36 @@ static void elem_refused(const char *set, struct nftnl_set_elem *e, const char *
 	hb_free(&b);
 }
 
+/* An element with a key of keylen bytes (10.0.0.99 . 22), a verdict (0:
+ * none) to chain, and a timeout (0: none). */
+static struct nftnl_set_elem *elem(uint32_t keylen, uint32_t verdict, const char *chain,
+				   uint64_t timeout)
+{
+	static const uint8_t key[8] = { 10, 0, 0, 99, 0, 22, 0, 0 };
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, keylen);
+	if (verdict || chain)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, verdict);
+	if (chain)
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+	if (timeout)
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout);
+	return e;
+}
+
 START_TEST(elements_refused)
 {
-	struct nftnl_set_elem *e;
-	uint8_t key[8] = { 10, 0, 0, 99, 0, 22, 0, 0 };
-
 	/* the merged map: key ip saddr . tcp dport, goto rule.NAME */
-	e = nftnl_set_elem_alloc();
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 8);
-	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NF_ACCEPT);
-	elem_refused("merged.input.1", e, "verdict 1 is not one vigild uses here");
-	e = nftnl_set_elem_alloc();
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 8);
-	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
-	nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, "input");
-	elem_refused("merged.input.1", e, "goto to 'input', not a regular chain");
-	e = nftnl_set_elem_alloc();
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 8);
-	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
-	nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, "rule.m0");
-	nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, 1000);
-	elem_refused("merged.input.1", e, "elements 1 has attribute 4, which vigild never sends");
-	e = nftnl_set_elem_alloc();
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 4);
-	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
-	nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, "rule.m0");
-	elem_refused("merged.input.1", e, "element 1: its key has 4 bytes, the set's 8");
-	e = nftnl_set_elem_alloc();
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 8);
-	elem_refused("merged.input.1", e, "a verdict is for a map's elements");
-	e = nftnl_set_elem_alloc();
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 8);
-	elem_refused("merged.input.2", e, "is for a set this batch does not make");
+	elem_refused("merged.input.1", elem(8, NF_ACCEPT, NULL, 0), "verdict 1 is not one vigild uses here");
+	elem_refused("merged.input.1", elem(8, (uint32_t)NFT_GOTO, "input", 0),
+		     "goto to 'input', not a regular chain");
+	elem_refused("merged.input.1", elem(8, (uint32_t)NFT_GOTO, "rule.m0", 1000),
+		     "elements 1 has attribute 4, which vigild never sends");
+	elem_refused("merged.input.1", elem(4, (uint32_t)NFT_GOTO, "rule.m0", 0),
+		     "element 1: its key has 4 bytes, the set's 8");
+	elem_refused("merged.input.1", elem(8, 0, NULL, 0), "a verdict is for a map's elements");
+	elem_refused("merged.input.2", elem(8, 0, NULL, 0), "is for a set this batch does not make");
 }
 END_TEST
 

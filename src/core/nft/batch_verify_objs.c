@@ -90,28 +90,42 @@ struct verify_set *verify_set_find(struct verify_ctx *c, uint32_t id)
 	return NULL;
 }
 
-struct verify_set *verify_set_named(struct verify_ctx *c, const char *name)
+/* The position of `name` in ix, whose entries are named by name_of. */
+static bool find_named(const struct vindex *ix, const char *name,
+		       const char *(*name_of)(const struct verify_ctx *, uint32_t),
+		       const struct verify_ctx *c, uint32_t *pos)
 {
 	uint64_t h = hash_str(name);
 	size_t slot = SIZE_MAX;
+
+	while (vindex_next(ix, h, &slot, pos))
+		if (streq(name_of(c, *pos), name))
+			return true;
+	return false;
+}
+
+static const char *set_name(const struct verify_ctx *c, uint32_t p)
+{
+	return c->sets[p].name;
+}
+
+static const char *chain_name_at(const struct verify_ctx *c, uint32_t p)
+{
+	return c->chains[p].name;
+}
+
+struct verify_set *verify_set_named(struct verify_ctx *c, const char *name)
+{
 	uint32_t p;
 
-	while (vindex_next(&c->set_names, h, &slot, &p))
-		if (streq(c->sets[p].name, name))
-			return &c->sets[p];
-	return NULL;
+	return find_named(&c->set_names, name, set_name, c, &p) ? &c->sets[p] : NULL;
 }
 
 struct verify_chain *verify_chain_find(struct verify_ctx *c, const char *name)
 {
-	uint64_t h = hash_str(name);
-	size_t slot = SIZE_MAX;
 	uint32_t p;
 
-	while (vindex_next(&c->chain_names, h, &slot, &p))
-		if (streq(c->chains[p].name, name))
-			return &c->chains[p];
-	return NULL;
+	return find_named(&c->chain_names, name, chain_name_at, c, &p) ? &c->chains[p] : NULL;
 }
 
 int verify_set_add(struct verify_ctx *c, const struct verify_set *s)
