@@ -5,7 +5,7 @@
 # The verb and option lists must match `vigild --help` and
 # `vigild VERB --help`: tests/install/completion.sh fails when they drift.
 
-_vigild_verbs="check show apply remove watch flows help version"
+_vigild_verbs="check show apply remove watch reload status flows help version"
 
 # _vigild_options VERB: the options VERB takes, long and short.
 _vigild_options()
@@ -19,8 +19,12 @@ _vigild_options()
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	watch)
-		echo "--db --ct-buffer --ct-accounting --aggregate --retention --fallback" \
+		echo "--db --db-buffer --ct-buffer --ct-accounting --aggregate --retention --fallback" \
 		     "--no-reassert --no-owner --table -t --user -u --force -f --quiet -q --help -h" ;;
+	reload)
+		echo "--quiet -q --help -h" ;;
+	status)
+		echo "--json --table -t --help -h" ;;
 	flows)
 		echo "--db --since --until --rule --by --top --json --help -h" ;;
 	esac
@@ -31,7 +35,7 @@ _vigild_takes_arg()
 {
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
-	--rule | --by | --top | --fallback | --max-rules | --max-elements)
+	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements)
 		return 0 ;;
 	esac
 	return 1

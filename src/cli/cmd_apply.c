@@ -97,6 +97,8 @@ static int check_lock(const struct priv *pv, const char *table)
  * changed meanwhile. Prints what went wrong; an exit code. */
 static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own)
 {
+	int owned_waits = 0;
+
 	for (int tries = 0;; tries++) {
 		struct psep_table_info ti;
 		struct nftc_opts o;
@@ -107,6 +109,13 @@ static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own)
 		if (r < 0) {
 			cli_error("cannot read the state of table inet %s: %s", pl->t.name, strerror(-r));
 			return EXIT_SYSTEM;
+		}
+		if (ti.exists && ti.owned && owned_waits++ < 25) {
+			/* no vigild watch holds the table (checked): its owner is
+			 * a helper on its way out; its socket goes soon */
+			usleep(200000);
+			tries--;
+			continue;
 		}
 		if (ti.exists && ti.owned) {
 			cli_error("table inet %s is owned by another process, which alone may change it (a running vigild watch?): nothing was changed",
@@ -239,7 +248,8 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 static int apply_compile(struct priv *pv, const char *table, struct plan *pl)
 {
 	struct policy_opts po = { .table = table, .read_file = cli_read_set_file,
-				  .read_ctx = &pv->src };
+				  .read_ctx = &pv->src, .set_dir = pv->src.dir,
+				  .set_dir_is_cwd = pv->src.from_stdin };
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	int r;

@@ -33,7 +33,9 @@
 #include "vigil/log.h"
 #include "vigil/nftmon_sock.h"
 #include "vigil/state.h"
+#include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "writer.h"
 
 #define MON_RCVBUF (32u << 20)
@@ -105,8 +107,11 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 	_cleanup_free_ char *dbcopy = xstrdup(dbp);
 	int r, fd;
 
+	const char *dir = dirname(copy);
+
 	d->policy_base = xstrdup(basename(copy2));
-	d->policy_dirfd = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	d->policy_dir = realpath(dir, NULL);
+	d->policy_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (d->policy_dirfd < 0) {
 		snprintf(why, whylen, "cannot open the policy's directory: %s", strerror(errno));
 		return -errno;
@@ -123,6 +128,15 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 	if (d->runfd < 0) {
 		log_warning("%s", why);
 		why[0] = '\0';
+	}
+	if (d->runfd >= 0) {
+		/* the control socket: made now (its group and mode need root) */
+		d->ctlfd = control_bind(run_dir_path(), ids->gid, why, whylen);
+		if (d->ctlfd < 0) {
+			log_warning("%s: this vigild has no control socket ('vigild reload' and 'status' cannot reach it; signals still work)",
+				    why);
+			why[0] = '\0';
+		}
 	}
 	d->statefd = state_dir_open(state_dir_path(), ids->uid, ids->gid, 0750, true, why, whylen);
 	if (d->statefd < 0) {
@@ -294,7 +308,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 void daemon_tick(struct daemon *d)
 {
-	(void)d;
+	daemon_write_status(d);
 }
 
 void daemon_started(struct daemon *d)
@@ -439,7 +453,9 @@ int daemon_run(const struct daemon_opts *o)
 
 	memset(d, 0, sizeof(*d));
 	d->o = *o;
-	d->ctfd = d->monfd = d->lockfd = d->statefd = d->runfd = d->policy_dirfd = -1;
+	d->ctfd = d->monfd = d->lockfd = d->statefd = d->runfd = d->policy_dirfd = d->ctlfd = -1;
+	d->events = events_new();
+	snprintf(d->db_path, sizeof(d->db_path), "%s", db_path(d, why, sizeof(why)));
 	d->acct = d->tstamp = -1;
 	log_init("vigild watch");
 	block_signals();
@@ -483,7 +499,7 @@ int daemon_run(const struct daemon_opts *o)
 		uint64_t seed;
 		if (getentropy(&seed, sizeof(seed)) < 0)
 			seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
-		d->w = writer_start(db, WRITER_MAX_ROWS, o->aggregate ? AGG_F_NO_SOURCES : 0, seed);
+		d->w = writer_start(db, o->db_buffer ? o->db_buffer : WRITER_MAX_ROWS, o->aggregate ? AGG_F_NO_SOURCES : 0, seed);
 		if (!d->w) {
 			log_error("cannot start the database writer: %s", strerror(errno));
 			flowdb_close(db);
@@ -497,9 +513,19 @@ int daemon_run(const struct daemon_opts *o)
 		free(pl);
 		goto out;
 	}
+	if (d->ctlfd >= 0) {
+		d->ctl = control_start(d, d->ctlfd, d->ids.gid);
+		if (!d->ctl)
+			log_warning("cannot serve the control socket: %s", strerror(errno));
+		else
+			d->ctlfd = -1; /* libmicrohttpd's now */
+	}
 	daemon_first_apply(d, pl);
 	r = sd_event_loop(d->ev);
 	d->state = DS_STOPPING;
+	daemon_write_status(d);
+	control_stop(d->ctl);
+	d->ctl = NULL;
 	sd_notify(0, "STOPPING=1");
 	if (r < 0 && !d->exit_code)
 		d->exit_code = 3;
@@ -519,7 +545,9 @@ out:
 		free(d->lkg);
 	}
 	d->helper_child = sd_event_source_unref(d->helper_child);
-	psep_stop(&d->helper, false);
+	/* wait for the helper: until its socket is gone, an owned table is
+	 * still its, and the next vigild would have to wait for it */
+	psep_stop(&d->helper, true);
 	sd_event_unref(d->ev);
 	if (d->ctfd >= 0)
 		close(d->ctfd);
@@ -533,7 +561,11 @@ out:
 		close(d->runfd);
 	if (d->policy_dirfd >= 0)
 		close(d->policy_dirfd);
+	if (d->ctlfd >= 0)
+		close(d->ctlfd);
+	events_free(d->events);
 	free(d->policy_base);
+	free(d->policy_dir);
 	free((char *)d->table);
 	return d->exit_code;
 }
