@@ -179,7 +179,8 @@ static const char apply_usage[] =
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -n, --dry-run     let the kernel check the batch, but commit nothing\n"
 	"  -f, --force       replace the table even if vigild did not make it\n"
-	"  -q, --quiet       print nothing on success\n";
+	"  -q, --quiet       print nothing on success\n"
+	LIMIT_USAGE;
 
 static int apply_parse(int argc, char **argv, const char **table, bool *force, bool *quiet,
 		       bool *dry)
@@ -191,6 +192,7 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 		{ "force", no_argument, NULL, 'f' },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
+		LIMIT_OPTIONS, /* issue 14: amplification caps */
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -220,6 +222,11 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 				return EXIT_USAGE;
 			}
 			opt_user = optarg;
+			break;
+		case OPT_MAX_RULES: /* issue 14: amplification caps */
+		case OPT_MAX_ELEMS:
+			if (cli_limit_option(ch, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_bad_option("apply", ch, argv, apply_usage);
@@ -262,7 +269,7 @@ static int apply_compile(struct priv *pv, const char *table, struct plan *pl)
 		fprintf(stderr, "%s: error: cannot read the policy: %s\n", pv->src.path, strerror(-r));
 		return EXIT_INVALID;
 	}
-	r = plan_compile(pl, pv->src.path, buf, len, &po, NULL);
+	r = plan_compile(pl, pv->src.path, buf, len, &po, &opt_limits); /* issue 14: caps */
 	cli_print_diags(&pl->d);
 	diags_free(&pl->d);
 	return r < 0 ? EXIT_INVALID : EXIT_OK;

@@ -39,6 +39,7 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "table", required_argument, NULL, 't' },
+		LIMIT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -58,6 +59,11 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 			}
 			*table = optarg;
 			break;
+		case OPT_MAX_RULES:
+		case OPT_MAX_ELEMS:
+			if (cli_limit_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
 		default:
 			return cli_bad_option(verb, c, argv, usage_text);
 		}
@@ -72,14 +78,15 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 }
 
 static const char check_usage[] =
-	"Usage: vigild check [--table NAME] POLICY\n"
+	"Usage: vigild check [--table NAME] [--max-rules N] [--max-elements N] POLICY\n"
 	"\n"
 	"Validates and compiles POLICY without touching the kernel and without\n"
 	"privileges. Prints 'OK: N rules, M sets -> K kernel rules', or every\n"
 	"problem as FILE:LINE:COL: error: MESSAGE and exits 1.\n"
 	"\n"
 	"  -t, --table NAME  check as 'vigild apply --table NAME' would (default\n"
-	"                    vigil): a policy naming another table is an error\n";
+	"                    vigil): a policy naming another table is an error\n"
+	LIMIT_USAGE;
 
 int cmd_check(int argc, char **argv)
 {
@@ -106,13 +113,14 @@ int cmd_check(int argc, char **argv)
 }
 
 static const char show_usage[] =
-	"Usage: vigild show [--table NAME] POLICY\n"
+	"Usage: vigild show [--table NAME] [--max-rules N] [--max-elements N] POLICY\n"
 	"\n"
 	"Prints the ruleset POLICY compiles to, in nft syntax, rendered from\n"
 	"vigild's own representation. The output is an 'nft -f' script that\n"
 	"performs the same atomic replacement as 'vigild apply'.\n"
 	"\n"
-	"  -t, --table NAME  as for 'vigild apply --table NAME'\n";
+	"  -t, --table NAME  as for 'vigild apply --table NAME'\n"
+	LIMIT_USAGE;
 
 int cmd_show(int argc, char **argv)
 {

@@ -28,6 +28,7 @@
 
 #include "vigil/nftc.h"
 
+#include "vigil/num.h"
 #include "vigil/psep.h"
 #include "vigil/psep_proto.h"
 #include "vigil/sandbox.h"
@@ -120,10 +121,11 @@ int psep_resolve_user(const char *name, struct psep_ids *ids, char *why, size_t 
 	}
 	if (name) {
 		pw = getpwnam(name);
-		/* a numeric user id, as setpriv and systemd take them */
-		if (!pw && name[0] && strspn(name, "0123456789") == strlen(name) &&
-		    strlen(name) < 11)
-			pw = getpwuid((uid_t)strtoul(name, NULL, 10));
+		/* a numeric user id, as setpriv and systemd take them; checked:
+		 * 4294967296 must not wrap to 0, nor (uid_t)-1 name anybody */
+		uint64_t uid;
+		if (!pw && num_parse_unit(name, NULL, 0, (uid_t)-2, &uid) == 0)
+			pw = getpwuid((uid_t)uid);
 		if (!pw) {
 			snprintf(why, whylen, "unknown user '%s' (--user)", name);
 			return -ENOENT;

@@ -288,7 +288,7 @@ helps "Usage: vigild VERB [OPTIONS] [ARGS]" help --help
 helps "Usage: vigild VERB [OPTIONS] [ARGS]" help help
 helps "Usage: vigild version" version --help
 helps "Usage: vigild version" help version
-helps "Usage: vigild check [--table NAME] POLICY" help check
+helps "Usage: vigild check [--table NAME] [--max-rules N] [--max-elements N] POLICY" help check
 ver=$("$vigild" version)
 case $ver in
 "vigild "[0-9]*) ok "vigild version: $ver" ;;

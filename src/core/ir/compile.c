@@ -23,7 +23,18 @@ struct lower {
 	const struct ir_opts *opts;
 	struct ir_table *t;
 	struct ir_set **set4, **set6, **setp; /* per policy set: its kernel sets */
+	/* the limits, and what the policy will become so far: the kernel rules
+	 * and anonymous set elements lowered, times the companion rules each
+	 * will get (add_companion_rules) */
+	size_t max_rules, max_elems, proj_rules, proj_elems;
+	bool over;
 };
+
+static void over(struct lower *L, bool rules, int rule, int set)
+{
+	L->over = true;
+	L->t->over = (struct ir_over){ rules, rules ? L->max_rules : L->max_elems, rule, set, 0 };
+}
 
 static struct ir_set *set_new(struct ir_table *t, enum ir_key key, bool anonymous)
 {
@@ -60,9 +71,14 @@ static void lower_sets(struct lower *L)
 	L->set4 = xcalloc(pol->nsets, sizeof(*L->set4));
 	L->set6 = xcalloc(pol->nsets, sizeof(*L->set6));
 	L->setp = xcalloc(pol->nsets, sizeof(*L->setp));
-	for (size_t i = 0; i < pol->nsets; i++) {
+	for (size_t i = 0; i < pol->nsets && !L->over; i++) {
 		const struct pset *ps = &pol->sets[i];
 		bool empty = !ps->v4.n && !ps->v6.n;
+
+		if (L->t->nelems + ps->v4.n + ps->v6.n + ps->ports.n > L->max_elems) {
+			over(L, false, -1, (int)i);
+			break;
+		}
 
 		if (ps->type == PSET_PORT) {
 			set_named(L, ps->name, K_DPORT, &ps->ports, (int)i, false, &L->setp[i]);
@@ -447,6 +463,36 @@ static void lower_rule(struct lower *L, const struct prule *pr)
 		lower_part(L, pr, AF_V6);
 }
 
+/* Elements of the anonymous sets of ch's rules from `first` on. */
+static size_t anon_elems(const struct ir_chain *ch, size_t first)
+{
+	size_t n = 0;
+
+	for (size_t i = first; i < ch->n; i++)
+		for (size_t j = 0; j < ch->rules[i].nm; j++)
+			if (ch->rules[i].m[j].op == OP_SET && ch->rules[i].m[j].set->anonymous)
+				n += ch->rules[i].m[j].set->elems.n;
+	return n;
+}
+
+/* lower_rule, counting what the rule becomes against the limits: its
+ * kernel rules and their anonymous sets, each once more for the untracked
+ * twin of an accept rule and once more for a rate-limited log rule. */
+static void lower_rule_counted(struct lower *L, const struct prule *pr)
+{
+	const struct ir_chain *ch = &L->t->chains[pr->chain];
+	size_t first = ch->n, rules0 = L->t->nrules;
+	size_t times = 1 + (pr->action == VERDICT_ACCEPT) + (pr->log && pr->log_rate);
+
+	lower_rule(L, pr);
+	L->proj_rules += (L->t->nrules - rules0) * times;
+	L->proj_elems += anon_elems(ch, first) * times;
+	if (L->proj_rules > L->max_rules)
+		over(L, true, (int)pr->index, -1);
+	else if (L->t->nelems + L->proj_elems > L->max_elems)
+		over(L, false, (int)pr->index, -1);
+}
+
 /* ---- built-in rules ---- */
 
 static void builtin(struct ir_table *t, enum chain_id c, const char *what, struct ir_match *m,
@@ -591,10 +637,13 @@ static void add_companion_rules(struct ir_table *t)
 	}
 }
 
-void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t)
+int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t)
 {
 	static const struct ir_opts no_opts;
 	struct lower L = { .pol = pol, .opts = opts ? opts : &no_opts, .t = t };
+
+	L.max_rules = L.opts->max_rules ? L.opts->max_rules : IR_MAX_RULES;
+	L.max_elems = L.opts->max_elems ? L.opts->max_elems : IR_MAX_ELEMS;
 
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(pol->table);
@@ -609,8 +658,21 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 	lower_sets(&L);
 	for (int c = 0; c < CH_MAX; c++)
 		lower_builtins(&L, (enum chain_id)c);
-	for (size_t i = 0; i < pol->nrules; i++)
-		lower_rule(&L, &pol->rules[i]);
+	L.proj_rules = t->nrules + CH_MAX; /* and each chain's counter rule, at the end */
+	for (int c = 0; c < CH_MAX; c++)
+		L.proj_elems += anon_elems(&t->chains[c], 0);
+	if (!L.over && (L.proj_rules > L.max_rules || t->nelems + L.proj_elems > L.max_elems)) {
+		bool rules = L.proj_rules > L.max_rules; /* the built-in rules alone */
+		over(&L, rules, -1, -1);
+		t->over.count = rules ? L.proj_rules : t->nelems + L.proj_elems;
+	}
+	for (size_t i = 0; i < pol->nrules && !L.over; i++)
+		lower_rule_counted(&L, &pol->rules[i]);
+	free(L.set4);
+	free(L.set6);
+	free(L.setp);
+	if (L.over)
+		return -E2BIG;
 	for (int c = 0; c < CH_MAX; c++) {
 		struct ir_rule *r = chain_add(t, (enum chain_id)c);
 		r->verdict = IV_NONE;
@@ -626,8 +688,12 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 				if (m->op == OP_SET && m->set->anonymous)
 					t->nelems += m->set->elems.n;
 			}
-	free(L.set4);
-	free(L.set6);
-	free(L.setp);
+	/* merging can add a few: the result counts */
+	if (t->nrules > L.max_rules || t->nelems > L.max_elems) {
+		bool rules = t->nrules > L.max_rules;
+		over(&L, rules, -1, -1);
+		t->over.count = rules ? t->nrules : t->nelems;
+		return -E2BIG;
+	}
+	return 0;
 }
-
