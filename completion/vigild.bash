@@ -5,7 +5,7 @@
 # The verb and option lists must match `vigild --help` and
 # `vigild VERB --help`: tests/install/completion.sh fails when they drift.
 
-_vigild_verbs="check show apply remove watch reload status flows help version"
+_vigild_verbs="check show apply remove watch reload status confirm rollback flows help version"
 
 # _vigild_options VERB: the options VERB takes, long and short.
 _vigild_options()
@@ -14,8 +14,8 @@ _vigild_options()
 	check | show)
 		echo "--table -t --max-rules --max-elements --help -h" ;;
 	apply)
-		echo "--table -t --user -u --dry-run -n --force -f --quiet -q --max-rules" \
-		     "--max-elements --help -h" ;;
+		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --quiet -q" \
+		     "--max-rules --max-elements --help -h" ;;
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	watch)
@@ -25,6 +25,8 @@ _vigild_options()
 		echo "--quiet -q --help -h" ;;
 	status)
 		echo "--json --table -t --help -h" ;;
+	confirm | rollback)
+		echo "--table -t --help -h" ;;
 	flows)
 		echo "--db --since --until --rule --by --top --json --help -h" ;;
 	esac
@@ -35,7 +37,8 @@ _vigild_takes_arg()
 {
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
-	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements)
+	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
+	--confirm | -c)
 		return 0 ;;
 	esac
 	return 1
@@ -72,6 +75,8 @@ _vigild_value()
 		COMPREPLY=($(compgen -W "8M 16M 32M 64M 128M 256M" -- "$cur")) ;;
 	--retention)
 		COMPREPLY=($(compgen -W "12h 1d 7d 30d 90d" -- "$cur")) ;;
+	--confirm | -c)
+		COMPREPLY=($(compgen -W "60 120 5m 10m 30m" -- "$cur")) ;;
 	--since | --until)
 		COMPREPLY=($(compgen -W "now 5m 15m 1h 6h 1d 1w" -- "$cur")) ;;
 	esac

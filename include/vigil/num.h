@@ -24,6 +24,8 @@ struct num_unit {
 extern const struct num_unit num_size_units[];
 /* Seconds: s, m (minutes), h, d; a bare number is days (--retention). */
 extern const struct num_unit num_days_units[];
+/* Seconds: s, m, h, d; a bare number is seconds (--confirm). */
+extern const struct num_unit num_secs_units[];
 
 /*
  * Parses s: decimal digits without a leading zero, then optionally one suffix of units

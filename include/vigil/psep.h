@@ -89,6 +89,12 @@ struct psep_setup_opts {
 	 * Returns 0 or a negative errno, having put the reason into why. */
 	int (*privileged)(void *ctx, const struct psep_ids *ids, char *why, size_t whylen);
 	void *ctx;
+	/* the run directory's fd, for a helper that may become a rollback
+	 * guard (read after privileged ran; NULL or -1: none) */
+	const int *helper_runfd;
+	/* where a rollback guard logs once it leaves the session (the
+	 * journal's stream socket; NULL or -1: on the caller's stderr) */
+	const int *helper_logfd;
 };
 
 /*

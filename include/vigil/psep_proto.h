@@ -29,7 +29,9 @@ enum psep_type {
 	PSEP_REQ_DUMP = 6,        /* nothing: answer DUMP (vigild's table, every object) */
 	PSEP_REQ_SET_TABLE = 7,   /* struct psep_set_table: fixes the table (once, first) */
 	PSEP_REQ_CT_DUMP = 8,     /* nothing: answer DUMP (the conntrack table) */
-	PSEP_REQ_MAX_ = 9,
+	PSEP_REQ_ARM = 9,         /* struct psep_arm + rollback batch: become a rollback guard */
+	PSEP_REQ_DISARM = 10,     /* nothing: the change failed, no rollback */
+	PSEP_REQ_MAX_ = 11,
 	PSEP_REP_READY = 0x80,    /* struct psep_ready: the helper's first word */
 	PSEP_REP_RESULT = 0x81,   /* struct psep_result + nerr struct nl_err */
 	PSEP_REP_GEN = 0x83,      /* struct psep_gen */
@@ -117,6 +119,14 @@ struct psep_dump {
 
 struct psep_set_table {
 	char name[64];      /* NUL-terminated */
+};
+
+/* apply --confirm: roll back to the batch that follows unless confirmed
+ * within seconds (vigild(8), apply --confirm). */
+struct psep_arm {
+	uint32_t seconds;
+	uint32_t zero;
+	char pending[128];  /* the pending file's name in the run directory */
 };
 
 struct psep_ok {

@@ -92,6 +92,8 @@ int cmd_flows(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
 
 /* Privileged verbs: the unprivileged user to run as (--user). */
 extern const char *opt_user;

@@ -12,15 +12,20 @@
 #include <pwd.h>
 #include <string.h>
 #include <time.h>
+#include <syslog.h>
 #include <unistd.h>
+
+#include <systemd/sd-journal.h>
 
 #include "cli.h"
 #include "vigil/fileio.h"
 #include "vigil/log.h"
 #include "vigil/nftc.h"
+#include "vigil/num.h"
 #include "vigil/plan.h"
 #include "vigil/psep.h"
 #include "vigil/state.h"
+#include "confirm.h"
 
 #define GENID_TRIES 4
 
@@ -41,6 +46,8 @@ struct priv {
 	const char *policy;     /* NULL: remove */
 	struct policy_src src;
 	int statefd;
+	int runfd;              /* the run directory: pending changes; a guard writes there */
+	bool confirm;
 	struct state_held held[64]; /* tables a running vigild holds */
 	size_t nheld;
 };
@@ -57,11 +64,16 @@ static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, siz
 	}
 	/* which tables a running vigild watch manages here: read now, as root
 	 * (the run directory may be its user's alone) */
-	int runfd = open(run_dir_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (runfd >= 0) {
-		pv->nheld = state_held_locks(runfd, pv->held, ARRAY_SIZE(pv->held));
-		close(runfd);
+	if (pv->confirm) {
+		/* the rollback guard (an unprivileged helper) writes in it */
+		pv->runfd = state_dir_open(run_dir_path(), ids->uid, ids->gid, 0750, true, why, whylen);
+		if (pv->runfd < 0)
+			return pv->runfd;
+	} else {
+		pv->runfd = open(run_dir_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
+	if (pv->runfd >= 0)
+		pv->nheld = state_held_locks(pv->runfd, pv->held, ARRAY_SIZE(pv->held));
 	if (pv->policy) {
 		char w2[256];
 		pv->statefd = state_dir_open(state_dir_path(), ids->uid, ids->gid, 0750, true, w2,
@@ -76,6 +88,8 @@ static void priv_close(struct priv *pv)
 {
 	if (pv->policy)
 		policy_src_close(&pv->src);
+	if (pv->runfd >= 0)
+		close(pv->runfd);
 	if (pv->statefd >= 0)
 		close(pv->statefd);
 }
@@ -90,6 +104,13 @@ static int check_lock(const struct priv *pv, const char *table)
 				  table, (int)pv->held[i].pid);
 			return -1;
 		}
+	/* a change waiting for confirmation: its guard would roll back over us */
+	struct pending pe;
+	if (pv->runfd >= 0 && !pv->confirm && pending_read(pv->runfd, table, &pe) == 0 && pe.alive) {
+		cli_error("a change of table inet %s is waiting for confirmation (rollback guard pid %d): 'vigild confirm' or 'vigild rollback' first; nothing was changed",
+			  table, (int)pe.pid);
+		return -1;
+	}
 	return 0;
 }
 
@@ -178,14 +199,19 @@ static const char apply_usage[] =
 	"                    vigil); a policy naming another table is refused\n"
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -n, --dry-run     let the kernel check the batch, but commit nothing\n"
+	"  -c, --confirm TIME\n"
+	"                    roll the change back after TIME (seconds, or 5m, 1h; at\n"
+	"                    most a day) unless 'vigild confirm' runs first; the\n"
+	"                    rollback happens even if this session dies\n"
 	"  -f, --force       replace the table even if vigild did not make it\n"
 	"  -q, --quiet       print nothing on success\n"
 	LIMIT_USAGE;
 
 static int apply_parse(int argc, char **argv, const char **table, bool *force, bool *quiet,
-		       bool *dry)
+		       bool *dry, unsigned *confirm)
 {
 	static const struct option opts[] = {
+		{ "confirm", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -199,8 +225,19 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":hqnft:u:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hqnft:u:c:", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c': {
+			uint64_t v;
+
+			if (num_parse_unit(optarg, num_secs_units, 1, 86400, &v) < 0) {
+				cli_error("--confirm wants the time to wait for 'vigild confirm', from 1 to 86400 seconds (a day; 90, 90s, 5m, 1h), not '%s'",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			*confirm = (unsigned)v;
+			break;
+		}
 		case 'h':
 			fputs(apply_usage, stdout);
 			return EXIT_OK + 100;
@@ -279,9 +316,10 @@ int cmd_apply(int argc, char **argv)
 {
 	const char *table = NULL;
 	bool force = false, quiet = false, dry = false;
-	struct priv pv = { .statefd = -1 };
+	struct priv pv = { .statefd = -1, .runfd = -1 };
 	struct psep_setup_opts so = { .verb = "vigild apply", .mode = PSEP_MODE_APPLY,
-				      .privileged = open_privileged, .ctx = &pv };
+				      .privileged = open_privileged, .ctx = &pv,
+				      .helper_runfd = &pv.runfd };
 	struct psep_ids ids;
 	struct psep p;
 	struct plan pl;
@@ -289,15 +327,30 @@ int cmd_apply(int argc, char **argv)
 	int r;
 	double t0;
 
-	r = apply_parse(argc, argv, &table, &force, &quiet, &dry);
+	unsigned confirm = 0;
+
+	r = apply_parse(argc, argv, &table, &force, &quiet, &dry, &confirm);
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	log_init("vigild apply");
 	t0 = now_ms();
 	pv.policy = argv[optind];
+	pv.confirm = confirm > 0;
+	if (confirm && dry) {
+		cli_error("--confirm and --dry-run: a dry run commits nothing to confirm");
+		return EXIT_USAGE;
+	}
+	/* a watch manages the table: the change goes through it */
+	if (confirm && (r = confirm_via_watch(pv.policy, table, confirm, quiet)) >= 0)
+		return r;
+	/* the rollback guard outlives this terminal: it logs to the journal */
+	int logfd = confirm ? sd_journal_stream_fd("vigild", LOG_INFO, 1) : -1;
+	so.helper_logfd = &logfd;
 	so.force = force;
 	so.user = opt_user;
 	r = psep_setup(&so, &p, &ids, why, sizeof(why));
+	if (logfd >= 0)
+		close(logfd);
 	if (r < 0) {
 		if (why[0])
 			cli_error("%s", why);
@@ -312,9 +365,16 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (r == EXIT_OK && check_lock(&pv, pl.t.name) < 0)
 		r = EXIT_SYSTEM;
+	/* --confirm: the way back is ready (and guarded) before the change */
+	bool armed = false;
+	if (r == EXIT_OK && confirm)
+		armed = (r = confirm_arm(&p, pv.runfd, pl.t.name, pv.src.path, confirm)) == EXIT_OK;
 	if (r == EXIT_OK)
 		r = commit_plan(&p, &pl, dry, false);
-	if (r == EXIT_OK && !dry)
+	if (r != EXIT_OK && armed)
+		confirm_disarm(&p);
+	/* the last-known-good is what was confirmed, not what waits */
+	if (r == EXIT_OK && !dry && !confirm)
 		store_lkg(pv.statefd, &pl);
 	if (pl.compiled)
 		plan_summary(&pl, sum, sizeof(sum));
@@ -323,12 +383,21 @@ int cmd_apply(int argc, char **argv)
 	else if (r == EXIT_OK && !quiet)
 		printf("applied %s: %s in %.1f ms (generation %u)\n", pv.src.path, sum, now_ms() - t0,
 		       pl.genid);
+	if (r == EXIT_OK && confirm) {
+		char when[32];
+		time_t t = time(NULL) + (time_t)confirm;
+
+		strftime(when, sizeof(when), "%H:%M:%S UTC", gmtime(&t));
+		printf("confirm within %u s (by %s) with 'vigild confirm', or the previous ruleset comes back (at once: 'vigild rollback')\n",
+		       confirm, when);
+	}
 	else if (r == EXIT_SYSTEM && !dry)
 		fprintf(stderr, "%s: nothing was changed: the kernel keeps its previous ruleset\n",
 			pv.src.path);
 	plan_free(&pl);
 	priv_close(&pv);
-	psep_stop(&p, true);
+	/* an armed helper goes on as the rollback guard: do not wait for it */
+	psep_stop(&p, !(r == EXIT_OK && confirm));
 	return r;
 }
 
@@ -354,7 +423,7 @@ int cmd_remove(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *table = "vigil";
-	struct priv pv = { .statefd = -1 };
+	struct priv pv = { .statefd = -1, .runfd = -1 };
 	struct psep_setup_opts so = { .verb = "vigild remove", .mode = PSEP_MODE_REMOVE,
 				      .privileged = open_privileged, .ctx = &pv };
 	struct nl_result res = { 0 };

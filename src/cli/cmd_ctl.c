@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "confirm.h"
 #include "ctl_client.h"
 #include "vigil/fileio.h"
 #include "vigil/state.h"
@@ -62,7 +65,6 @@ int cmd_reload(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_answer a;
-	json_object *o, *diags;
 	bool quiet = false;
 	int ch, r;
 
@@ -90,35 +92,7 @@ int cmd_reload(int argc, char **argv)
 		ctl_unreachable(r);
 		return EXIT_SYSTEM;
 	}
-	o = json_tokener_parse(a.body);
-	if (!o) {
-		cli_error("vigild watch answered %u with something that is not JSON", a.status);
-		ctl_answer_free(&a);
-		return EXIT_SYSTEM;
-	}
-	if (a.status == 403) {
-		cli_error("%s", jget_str(o, "error") ? jget_str(o, "error") : "not allowed");
-		r = EXIT_SYSTEM;
-		goto out;
-	}
-	diags = jget(o, "diagnostics");
-	for (size_t i = 0; diags && i < json_object_array_length(diags); i++) {
-		json_object *dg = json_object_array_get_idx(diags, i);
-		if (jget_str(dg, "text"))
-			fprintf(stderr, "%s\n", jget_str(dg, "text"));
-	}
-	if (a.status == 200) {
-		if (!quiet && jget_str(o, "summary"))
-			printf("%s\n", jget_str(o, "summary"));
-		r = EXIT_OK;
-	} else {
-		if (jget_str(o, "error"))
-			cli_error("%s", jget_str(o, "error"));
-		fprintf(stderr, "%s: the new policy was not applied; the running one stays\n", program_name);
-		r = a.status == 422 ? EXIT_INVALID : EXIT_SYSTEM;
-	}
-out:
-	json_object_put(o);
+	r = ctl_print_outcome(&a, quiet, "the new policy was not applied; the running one stays");
 	ctl_answer_free(&a);
 	return r;
 }
@@ -144,17 +118,30 @@ static void print_status(json_object *o)
 {
 	json_object *run = jget(o, "running"), *pol = jget(o, "policy"), *last = jget(o, "last_apply"),
 		    *w = jget(o, "watch"), *h = jget(o, "helper"), *fl = jget(o, "flows"),
-		    *loss = jget(o, "loss");
+		    *loss = jget(o, "loss"), *pend = jget(o, "pending");
 	const char *reason = jget_str(o, "reason");
 
 	line("State:", "%s%s%s%s", or(jget_str(o, "state"), "?"), reason ? " (" : "", reason ? reason : "",
 	     reason ? ")" : "");
-	line("Table:", "inet %s: %s%s", or(jget_str(o, "table"), "?"),
+	if (jget(o, "table_present"))
+		line("Table:", "inet %s: %s%s", or(jget_str(o, "table"), "?"),
 	     json_object_get_boolean(jget(o, "table_present")) ?
 		     (json_object_get_boolean(jget(o, "kernel_matches")) ? "present, as vigild made it" :
 									    "present, changed by someone else") :
 		     "ABSENT from the kernel",
 	     json_object_get_boolean(jget(o, "owned")) ? " (owned by vigild: others get EPERM)" : "");
+	if (pend)
+		line("Pending:", "%s waits for 'vigild confirm' until %s (%lld s left); then the previous ruleset comes back",
+		     or(jget_str(pend, "policy"), "?"), or(jget_str(pend, "deadline"), "?"),
+		     (long long)json_object_get_int64(jget(pend, "seconds_left")));
+	if (jget(o, "last_confirm_window")) {
+		json_object *lw = jget(o, "last_confirm_window");
+		char when[32] = "?";
+		time_t t = (time_t)json_object_get_int64(jget(lw, "time"));
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		line("Last wait:", "the last 'apply --confirm' ended %s at %s", or(jget_str(lw, "outcome"), "?"), when);
+	}
 	if (run)
 		line("Running:", "the %s %s (SHA-256 %.16s...), %d rules -> %d kernel rules, applied %s",
 		     or(jget_str(run, "source"), "?"), or(jget_str(run, "path"), ""),
@@ -184,6 +171,55 @@ static void print_status(json_object *o)
 		     (long long)json_object_get_int64(jget(loss, "enobufs")),
 		     (long long)json_object_get_int64(jget(loss, "unparsable")),
 		     (long long)json_object_get_int64(jget(loss, "conntrack_full_drops")));
+}
+
+static bool failed_rollback(json_object *o)
+{
+	json_object *lw = jget(o, "last_confirm_window");
+	return lw && streq(jget_str(lw, "outcome"), "rollback failed");
+}
+
+/* No watch runs: what the run directory says (a change waiting for
+ * confirmation, made by apply --confirm without a watch). */
+static json_object *status_unwatched(const char *table)
+{
+	json_object *o = json_object_new_object();
+	struct pending pe;
+	int runfd = open(run_dir_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool pending = runfd >= 0 && pending_read(runfd, table, &pe) == 0 && pe.alive;
+
+	if (runfd >= 0 && !pending) {
+		/* how the last wait ended, as its guard wrote it */
+		_cleanup_free_ char *buf = NULL;
+		char name[128], done[160];
+		size_t len = 0;
+		json_object *d;
+
+		pending_name(name, sizeof(name), table);
+		snprintf(done, sizeof(done), "%s.done", name);
+		if (state_read(runfd, done, 4096, &buf, &len) == 0 && (d = json_tokener_parse(buf)))
+			json_object_object_add(o, "last_confirm_window", d);
+	}
+	if (runfd >= 0)
+		close(runfd);
+	json_object_object_add(o, "state", json_object_new_string(
+		pending ? "pending-confirm" : failed_rollback(o) ? "degraded" : "not running"));
+	json_object_object_add(o, "reason", json_object_new_string(
+		"no vigild watch runs here: nothing keeps the firewall as the policy says"));
+	json_object_object_add(o, "table", json_object_new_string(table));
+	if (pending) {
+		json_object *p = json_object_new_object();
+		char when[32];
+		time_t t = (time_t)pe.deadline;
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		json_object_object_add(p, "policy", json_object_new_string(pe.policy));
+		json_object_object_add(p, "deadline", json_object_new_string(when));
+		json_object_object_add(p, "seconds_left", json_object_new_int64(pe.deadline - (int64_t)time(NULL)));
+		json_object_object_add(p, "guard_pid", json_object_new_int(pe.pid));
+		json_object_object_add(o, "pending", p);
+	}
+	return o;
 }
 
 static const char status_usage[] =
@@ -242,8 +278,8 @@ int cmd_status(int argc, char **argv)
 	}
 	r = ctl_request("GET", "/v1/status", NULL, 0, 10000, &a);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		printf("%s\n", json ? "{\"state\": \"not running\"}" : "State:      not running (no vigild watch: nothing keeps the firewall as the policy says)");
-		return 1;
+		o = status_unwatched(table);
+		goto show;
 	}
 	if (r < 0 || a.status != 200) {
 		/* no access to the socket: the snapshot file, when readable */
@@ -265,6 +301,7 @@ int cmd_status(int argc, char **argv)
 		ctl_answer_free(&a);
 		return EXIT_SYSTEM;
 	}
+show:
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 								      JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -272,8 +309,85 @@ int cmd_status(int argc, char **argv)
 		print_status(o);
 	if (from_file && !json)
 		printf("(from the snapshot file: the control socket could not be used)\n");
-	r = streq(jget_str(o, "state"), "active") ? EXIT_OK : 1;
+	/* a watch waiting for a confirmation keeps the firewall too */
+	r = streq(jget_str(o, "state"), "active") ||
+		    (streq(jget_str(o, "state"), "pending-confirm") && jget(o, "watch")) ? EXIT_OK : 1;
 	json_object_put(o);
 	ctl_answer_free(&a);
 	return r;
+}
+
+static const char confirm_usage[] =
+	"Usage: vigild confirm [--table NAME]\n"
+	"       vigild rollback [--table NAME]\n"
+	"\n"
+	"confirm keeps the change 'vigild apply --confirm' made; rollback restores\n"
+	"the ruleset from before it now. Either ends the wait. Fails with 'nothing\n"
+	"pending' when no change waits. Needs root.\n"
+	"\n"
+	"  -t, --table NAME  the table whose change to confirm (default: vigil)\n";
+
+static int confirm_or_rollback(int argc, char **argv, bool rollback)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "table", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *verb = rollback ? "rollback" : "confirm", *table = "vigil";
+	struct ctl_answer a;
+	char url[160];
+	int ch, r, runfd;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":ht:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			fputs(confirm_usage, stdout);
+			return EXIT_OK;
+		case 't':
+			if (table_name_problem(optarg)) {
+				cli_error("invalid table name '%s': %s", optarg, table_name_problem(optarg));
+				return EXIT_USAGE;
+			}
+			table = optarg;
+			break;
+		default:
+			return cli_bad_option(verb, ch, argv, confirm_usage);
+		}
+	}
+	if (argc != optind) {
+		fprintf(stderr, "%s %s: error: unexpected argument '%s'\n\n%s", program_name, verb,
+			argv[optind], confirm_usage);
+		return EXIT_USAGE;
+	}
+	/* a running watch holds its own pending change; 404: not its table */
+	snprintf(url, sizeof(url), "/v1/%s?table=%s", verb, table);
+	r = ctl_request("POST", url, NULL, 0, 60000, &a);
+	if (r == 0 && a.status != 404) {
+		r = ctl_print_outcome(&a, false, NULL);
+		ctl_answer_free(&a);
+		return r;
+	}
+	if (r == 0)
+		ctl_answer_free(&a);
+	runfd = open(run_dir_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (runfd < 0) {
+		cli_error("nothing pending: %s does not exist", run_dir_path());
+		return EXIT_INVALID;
+	}
+	r = confirm_signal(runfd, table, rollback);
+	close(runfd);
+	return r;
+}
+
+int cmd_confirm(int argc, char **argv)
+{
+	return confirm_or_rollback(argc, argv, false);
+}
+
+int cmd_rollback(int argc, char **argv)
+{
+	return confirm_or_rollback(argc, argv, true);
 }

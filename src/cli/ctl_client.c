@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
+#include "cli.h"
 #include "ctl_client.h"
 #include "vigil/psep.h"
 #include "vigil/state.h"
@@ -150,4 +153,46 @@ void ctl_answer_free(struct ctl_answer *a)
 {
 	free(a->body);
 	memset(a, 0, sizeof(*a));
+}
+
+static const char *jstr(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+int ctl_print_outcome(const struct ctl_answer *a, bool quiet, const char *fail_tail)
+{
+	json_object *o = json_tokener_parse(a->body), *diags = NULL, *code = NULL;
+	int r;
+
+	if (!o) {
+		cli_error("vigild watch answered %u with something that is not JSON", a->status);
+		return EXIT_SYSTEM;
+	}
+	if (json_object_object_get_ex(o, "diagnostics", &diags))
+		for (size_t i = 0; i < json_object_array_length(diags); i++) {
+			json_object *dg = json_object_array_get_idx(diags, i);
+			if (jstr(dg, "text"))
+				fprintf(stderr, "%s\n", jstr(dg, "text"));
+		}
+	json_object_object_get_ex(o, "exit_code", &code);
+	if (a->status == 200) {
+		if (!quiet && jstr(o, "summary"))
+			printf("%s\n", jstr(o, "summary"));
+		r = EXIT_OK;
+	} else {
+		if (jstr(o, "error"))
+			cli_error("%s", jstr(o, "error"));
+		if (fail_tail && a->status != 403)
+			fprintf(stderr, "%s: %s\n", program_name, fail_tail);
+		/* 409 without a commit under way: nothing was pending */
+		r = a->status == 422 ? EXIT_INVALID
+		    : a->status == 409 && (!code || json_object_get_int(code) != 75) ? EXIT_INVALID
+		    : EXIT_SYSTEM;
+	}
+	json_object_put(o);
+	return r;
 }

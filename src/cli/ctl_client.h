@@ -2,6 +2,7 @@
 #ifndef VIGIL_CLI_CTL_CLIENT_H
 #define VIGIL_CLI_CTL_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ctl_answer {
@@ -20,5 +21,12 @@ const char *ctl_socket_path(char *buf, size_t len);
 int ctl_request(const char *method, const char *path, const char *body, size_t blen,
 		int timeout_ms, struct ctl_answer *a);
 void ctl_answer_free(struct ctl_answer *a);
+/*
+ * Prints an answer of the watch (its diagnostics to stderr, the summary
+ * unless quiet, the error with fail_tail); the exit code it means:
+ * 0, 1 (the request refused: a policy that does not compile, nothing
+ * pending), 3.
+ */
+int ctl_print_outcome(const struct ctl_answer *a, bool quiet, const char *fail_tail);
 
 #endif

@@ -24,6 +24,8 @@ static const struct verb verbs[] = {
 	{ "watch", cmd_watch, "apply and keep the policy, record conntrack flows per rule in SQLite" },
 	{ "reload", cmd_reload, "make the running watch apply its policy again; wait for the outcome" },
 	{ "status", cmd_status, "what the running watch says: state, table, policy, loss" },
+	{ "confirm", cmd_confirm, "keep the change 'apply --confirm' made" },
+	{ "rollback", cmd_rollback, "undo the change 'apply --confirm' made, now" },
 	{ "flows", cmd_flows, "query the flows vigild watch recorded (read-only)" },
 };
 

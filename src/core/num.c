@@ -18,6 +18,11 @@ const struct num_unit num_days_units[] = {
 	{ NULL, 0 },
 };
 
+const struct num_unit num_secs_units[] = {
+	{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	{ NULL, 0 },
+};
+
 int num_parse_unit(const char *s, const struct num_unit *units, uint64_t min, uint64_t max,
 	      uint64_t *out)
 {

@@ -44,6 +44,7 @@ struct commit_op {
 	void *ctx;
 	struct daemon_outcome out;
 	bool first;             /* the start's apply: on failure, the next candidate */
+	unsigned flags;         /* DAEMON_COMMIT_* */
 };
 
 const char *daemon_source_name(enum daemon_source s)
@@ -136,7 +137,7 @@ static void lkg_name(const struct daemon *d, char *buf, size_t len)
 	state_key(buf, len, "last-good", d->table);
 }
 
-static void lkg_store(struct daemon *d, struct plan *pl)
+void daemon_store_lkg(struct daemon *d, struct plan *pl)
 {
 	struct strbuf sb = { 0 };
 	char name[128];
@@ -261,13 +262,17 @@ static void op_installed(struct commit_op *op)
 	plan_summary(op->pl, sum, sizeof(sum));
 	snprintf(op->out.summary, sizeof(op->out.summary), "applied %s: %s (generation %u)",
 		 op->source == SRC_FALLBACK ? "the fail-closed fallback" :
-		 op->source == SRC_LKG ? "the last-known-good policy" : d->o.policy,
+		 op->source == SRC_LKG ? "the last-known-good policy" :
+		 op->pl->input.source ? op->pl->input.source : d->o.policy,
 		 sum, op->pl->genid);
 	if (op->owned) {
 		/* what was gathered until now belongs to the old rules */
 		if (d->cur)
 			daemon_flows_flush(d);
-		if (d->active) {
+		if (op->flags & DAEMON_COMMIT_KEEP_PREV) {
+			/* apply --confirm: what runs now is kept for the rollback */
+			daemon_confirm_stash(d);
+		} else if (d->active) {
 			plan_free(d->active);
 			free(d->active);
 		}
@@ -275,8 +280,9 @@ static void op_installed(struct commit_op *op)
 		op->pl = NULL;
 		d->source = op->source;
 		d->applied_at = time(NULL);
-		if (op->source == SRC_POLICY)
-			lkg_store(d, d->active);
+		/* the last-known-good is a confirmed policy, never one that waits */
+		if (op->source == SRC_POLICY && !(op->flags & DAEMON_COMMIT_KEEP_PREV))
+			daemon_store_lkg(d, d->active);
 		if (d->w)
 			daemon_flows_names_changed(d);
 	}
@@ -366,6 +372,19 @@ static void op_info(void *ctx, struct psep_reply *rep)
 	plan_build(op->pl, &o, next_seq());
 	psep_submit(&d->helper, PSEP_REQ_COMMIT, op->pl->b.buf, op->pl->b.len, COMMIT_TIMEOUT_MS,
 		    op_result, op);
+}
+
+static int op_start(struct daemon *d, struct plan *pl, bool owned, enum daemon_source src,
+		    bool first, daemon_done_fn done, void *ctx);
+
+int daemon_commit_plan(struct daemon *d, struct plan *pl, enum daemon_source src, unsigned flags,
+		       daemon_done_fn done, void *ctx)
+{
+	int r = op_start(d, pl, true, src, false, done, ctx);
+
+	if (r == 0)
+		d->op->flags = flags;
+	return r;
 }
 
 /* Starts committing pl (owned: it becomes the active plan on success). */
@@ -510,11 +529,31 @@ static void reload_plan(struct daemon *d, struct plan *pl, const char hash[65], 
 	op_start(d, pl, true, SRC_POLICY, false, reload_done, rc);
 }
 
+/* A change waiting for confirmation: a reload would be rolled back over. */
+static bool reload_pending(struct daemon *d, daemon_done_fn done, void *ctx)
+{
+	struct daemon_outcome out = { .code = DAEMON_CONFLICT };
+
+	if (!d->confirm_deadline)
+		return false;
+	diag_err(&out.d, ((struct srcloc){ "vigild", 0, 0 }),
+		 "a change (%s) is waiting for confirmation: 'vigild confirm' or 'vigild rollback' first",
+		 d->confirm_policy);
+	if (done)
+		done(ctx, &out);
+	else
+		log_warning("reload refused: a change (%s) is waiting for confirmation", d->confirm_policy);
+	diags_free(&out.d);
+	return true;
+}
+
 void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx)
 {
 	struct plan *pl;
 	char hash[65];
 
+	if (reload_pending(d, done, ctx))
+		return;
 	if (d->op) {
 		reload_busy(done, ctx);
 		return;
@@ -531,6 +570,8 @@ void daemon_reload_text(struct daemon *d, const char *name, const char *text, si
 	struct plan *pl;
 	char hash[65];
 
+	if (reload_pending(d, done, ctx))
+		return;
 	if (d->op) {
 		reload_busy(done, ctx);
 		return;

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -216,7 +217,8 @@ static void reload_done(void *ctx, const struct daemon_outcome *out)
 	struct req *r = ctx;
 
 	/* 422: the request was understood, the policy is refused */
-	answer_json(r, out->code == 0 ? 200 : out->code == 1 ? 422 : out->code == DAEMON_BUSY ? 409 : 500,
+	answer_json(r, out->code == 0 ? 200 : out->code == 1 ? 422 :
+		    out->code == DAEMON_BUSY || out->code == DAEMON_CONFLICT ? 409 : 500,
 		    daemon_outcome_json(out));
 	wake(r);
 }
@@ -229,6 +231,58 @@ static void post_reload(struct req *r)
 		daemon_reload_text(d, "(POST /v1/reload)", r->body.s, r->body.len, reload_done, r);
 	else
 		daemon_reload(d, reload_done, r);
+}
+
+/* ?table=NAME, when given, must be this watch's table (404 otherwise:
+ * the client then looks for a change made without a watch). */
+static bool table_is_ours(struct req *r, const char *want)
+{
+	struct daemon *d = r->ctl->d;
+
+	if (!want || streq(want, d->table))
+		return true;
+	answer_error(r, 404, "this vigild watch manages table inet %s, not %s", d->table, want);
+	return false;
+}
+
+/* {"path": "/ABSOLUTE/policy.yaml", "confirm": SECONDS, "table": "NAME"} */
+static void post_apply(struct req *r)
+{
+	json_object *o = r->body.len ? json_tokener_parse(r->body.s) : NULL, *v;
+	const char *path = NULL, *table = NULL;
+	int64_t n = 0;
+
+	if (o && json_object_object_get_ex(o, "path", &v) && json_object_is_type(v, json_type_string))
+		path = json_object_get_string(v);
+	if (o && json_object_object_get_ex(o, "confirm", &v) && json_object_is_type(v, json_type_int))
+		n = json_object_get_int64(v);
+	if (o && json_object_object_get_ex(o, "table", &v) && json_object_is_type(v, json_type_string))
+		table = json_object_get_string(v);
+	if (!path || path[0] != '/' || n < 1 || n > 86400)
+		answer_error(r, 400, "POST /v1/apply wants the JSON object {\"path\": \"/ABSOLUTE/PATH\", \"confirm\": SECONDS (1 to 86400)}");
+	else if (table_is_ours(r, table))
+		daemon_apply_confirm(r->ctl->d, path, (unsigned)n, reload_done, r);
+	json_object_put(o);
+}
+
+static void post_confirm(struct req *r)
+{
+	json_object *o;
+	char msg[600];
+	int e;
+
+	if (!table_is_ours(r, MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "table")))
+		return;
+	e = daemon_confirm(r->ctl->d, msg, sizeof(msg));
+	o = json_object_new_object();
+	json_object_object_add(o, e == 0 ? "summary" : "error", json_object_new_string(msg));
+	answer_json(r, e == 0 ? 200 : 409, o);
+}
+
+static void post_rollback(struct req *r)
+{
+	if (table_is_ours(r, MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "table")))
+		daemon_rollback(r->ctl->d, reload_done, r);
 }
 
 static void metrics_done(void *ctx, struct psep_reply *rep)
@@ -316,6 +370,9 @@ static const struct route routes[] = {
 	{ "GET", "/v1/status", ACC_READ, get_status },
 	{ "GET", "/v1/policy", ACC_READ, get_policy },
 	{ "POST", "/v1/reload", ACC_ADMIN, post_reload },
+	{ "POST", "/v1/apply", ACC_ADMIN, post_apply },
+	{ "POST", "/v1/confirm", ACC_ADMIN, post_confirm },
+	{ "POST", "/v1/rollback", ACC_ADMIN, post_rollback },
 	{ "GET", "/v1/events", ACC_READ, NULL },
 	{ "GET", "/metrics", ACC_READ, get_metrics },
 	{ NULL, NULL, ACC_NONE, NULL },

@@ -31,6 +31,7 @@
 #include "vigil/fileio.h"
 #include "vigil/flowdb.h"
 #include "vigil/log.h"
+#include "vigil/pending.h"
 #include "vigil/nftmon_sock.h"
 #include "vigil/state.h"
 #include "control.h"
@@ -487,6 +488,18 @@ int daemon_run(const struct daemon_opts *o)
 		free(pl);
 		r = -1;
 		goto out;
+	}
+	{
+		/* a guard would roll back over what this watch commits */
+		struct pending pe;
+		if (d->runfd >= 0 && pending_read(d->runfd, d->table, &pe) == 0 && pe.alive) {
+			log_error("a change of table inet %s made with 'vigild apply --confirm' is waiting for confirmation (rollback guard pid %d): 'vigild confirm' or 'vigild rollback' first; nothing was changed",
+				  d->table, (int)pe.pid);
+			plan_free(pl);
+			free(pl);
+			r = -1;
+			goto out;
+		}
 	}
 	if (d->lockfd < 0)
 		/* the firewall matters more than the lock: the kernel's table

@@ -64,6 +64,9 @@ struct daemon_outcome {
 };
 /* daemon_outcome.code of a request refused because a commit is under way */
 #define DAEMON_BUSY 75
+/* refused by the state of things: confirm or rollback with nothing
+ * waiting, a reload while a change waits (409; the CLI exits 1) */
+#define DAEMON_CONFLICT 76
 typedef void (*daemon_done_fn)(void *ctx, const struct daemon_outcome *out);
 
 struct writer;
@@ -107,6 +110,13 @@ struct daemon {
 	int64_t applied_at;
 	char policy_hash[65];   /* SHA-256 of the configured policy file as last read */
 	struct bundle *lkg;     /* the stored last-known-good, if any */
+
+	/* apply --confirm through this watch (confirm.c) */
+	struct plan *confirm_prev;  /* what a rollback restores: the state before the first */
+	enum daemon_source confirm_prev_source;
+	int64_t confirm_deadline;   /* Unix seconds; 0: nothing waits */
+	sd_event_source *confirm_timer;
+	char confirm_policy[512];
 
 	/* the commit in progress */
 	struct commit_op *op;
@@ -153,6 +163,27 @@ struct daemon {
 int daemon_run(const struct daemon_opts *o);
 
 /* ---- commit.c ---- */
+
+/* Commits an owned plan (the active one on success); flags: */
+enum {
+	DAEMON_COMMIT_KEEP_PREV = 1u << 0, /* keep what runs now for a rollback (confirm.c) */
+};
+int daemon_commit_plan(struct daemon *d, struct plan *pl, enum daemon_source src, unsigned flags,
+		       daemon_done_fn done, void *ctx);
+/* Stores the plan's input as the table's last-known-good. */
+void daemon_store_lkg(struct daemon *d, struct plan *pl);
+
+/* ---- confirm.c ---- */
+/* apply --confirm through the watch: the policy at path, rolled back after
+ * seconds unless confirmed (a change that waits already: superseded, the
+ * rollback still going to the state before the first). */
+void daemon_apply_confirm(struct daemon *d, const char *path, unsigned seconds,
+			  daemon_done_fn done, void *ctx);
+/* Keeps the active plan for the rollback (commit.c calls it). */
+void daemon_confirm_stash(struct daemon *d);
+/* 0, or -ENOENT when nothing waits. */
+int daemon_confirm(struct daemon *d, char *msg, size_t len);
+void daemon_rollback(struct daemon *d, daemon_done_fn done, void *ctx);
 
 /* Reads, compiles and commits the policy file; out-of-band (reload). */
 void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx);

@@ -54,7 +54,15 @@ json_object *daemon_status_json(struct daemon *d)
 	json_object *o = json_object_new_object(), *run, *pol, *last, *w, *h, *fl, *loss;
 	int64_t now = time(NULL);
 
-	json_object_object_add(o, "state", jstr(daemon_state_name(d->state)));
+	json_object_object_add(o, "state", jstr(d->confirm_deadline ? "pending-confirm" :
+							  daemon_state_name(d->state)));
+	if (d->confirm_deadline) {
+		json_object *pe = json_object_new_object();
+		json_object_object_add(pe, "policy", jstr(d->confirm_policy));
+		json_object_object_add(pe, "deadline", jtime(d->confirm_deadline));
+		json_object_object_add(pe, "seconds_left", json_object_new_int64(d->confirm_deadline - now));
+		json_object_object_add(o, "pending", pe);
+	}
 	json_object_object_add(o, "reason", d->reason[0] ? jstr(d->reason) : NULL);
 	json_object_object_add(o, "table", jstr(d->table));
 	json_object_object_add(o, "table_present", json_object_new_boolean(d->active && !d->table_absent));

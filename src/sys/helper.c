@@ -61,6 +61,8 @@ static const struct permit permit_apply[] = {
 	{ PSEP_REQ_CT_DUMP, 0 },
 	{ PSEP_REQ_VALIDATE, 0 },
 	{ PSEP_REQ_COMMIT, 0 },
+	{ PSEP_REQ_ARM, PERMIT_ONCE },
+	{ PSEP_REQ_DISARM, PERMIT_ONCE },
 	{ 0, 0 },
 };
 
@@ -82,32 +84,20 @@ static const struct permit permit_watch[] = {
 	{ 0, 0 },
 };
 
-struct helper {
-	int fd;
-	enum psep_mode mode;
-	const struct permit *permits;
-	char table[64];
-	bool have_table;
-	bool force;
-	struct nl nl;
-	uint32_t features;
-	unsigned nreq;
-	unsigned used[PSEP_REQ_MAX_];
-};
 
-static void hlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void hlog(const char *fmt, ...)
+bool hlog_to_journal;
+
+void hlogv(int prio, const char *fmt, va_list ap)
 {
 	char buf[512];
-	va_list ap;
 	int n;
 
-	/* "<3>" when stderr is the journal: every helper line is an error */
-	n = snprintf(buf, sizeof(buf), "%svigild[helper %d]: ", getenv("JOURNAL_STREAM") ? "<3>" : "",
-		     (int)getpid());
-	va_start(ap, fmt);
+	/* "<N>" when stderr is the journal's stream */
+	if (getenv("JOURNAL_STREAM") || hlog_to_journal)
+		n = snprintf(buf, sizeof(buf), "<%d>vigild[helper %d]: ", prio, (int)getpid());
+	else
+		n = snprintf(buf, sizeof(buf), "vigild[helper %d]: ", (int)getpid());
 	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
 	buf[n++] = '\n';
@@ -116,11 +106,30 @@ static void hlog(const char *fmt, ...)
 	}
 }
 
+void hlogp(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hlogv(prio, fmt, ap);
+	va_end(ap);
+}
+
+/* every helper line is an error, but for the rollback guard's */
+void hlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hlogv(3, fmt, ap);
+	va_end(ap);
+}
+
 /* The syscalls the helper makes once it serves: reading and writing its
  * socketpair, netlink sends and receives on its one nf_tables socket (no
  * new socket: conntrack requests go through the same NETLINK_NETFILTER
  * socket), memory without PROT_EXEC, and growing its send buffer. */
-static int install_seccomp(void)
+static int install_seccomp(enum psep_mode mode)
 {
 	static const int allow[] = {
 		SCMP_SYS(read),        SCMP_SYS(write),      SCMP_SYS(recvmsg),
@@ -152,6 +161,18 @@ static int install_seccomp(void)
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
 				     SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET), SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
+	/* apply's helper may become a rollback guard (guard.c): it waits for
+	 * signals, leaves the session, writes its outcome in the run directory */
+	static const int guard[] = {
+		SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigtimedwait), SCMP_SYS(setsid),
+		SCMP_SYS(openat), SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(nanosleep),
+		SCMP_SYS(clock_nanosleep), SCMP_SYS(dup2), SCMP_SYS(dup3),
+	};
+	for (size_t i = 0; mode == PSEP_MODE_APPLY && i < ARRAY_SIZE(guard) && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, guard[i], 0);
+	if (r == 0 && mode == PSEP_MODE_APPLY)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -252,7 +273,7 @@ static int refuse_batch(struct helper *H, int status, const char *fmt, ...)
  * Every batch, before it is sent: the table it touches must be vigild's
  * (its mark), or absent, unless --force; and not owned by another socket.
  */
-static int check_ownership(struct helper *H, const uint8_t *buf, size_t len, bool *refused)
+int check_ownership(struct helper *H, const uint8_t *buf, size_t len, bool *refused)
 {
 	struct nl_table_info ti;
 	int e = nl_table_info(&H->nl, H->table, &ti);
@@ -430,6 +451,8 @@ static void __attribute__((noreturn)) serve(struct helper *H)
 		int r;
 
 		r = psep_read_full(H->fd, &h, sizeof(h));
+		if (r == -EPIPE && H->armed)
+			guard_run(H); /* the apply is done (or gone): we keep its promise */
 		if (r == -EPIPE)
 			_exit(0); /* the main process is done */
 		if (r < 0) {
@@ -471,6 +494,12 @@ static void __attribute__((noreturn)) serve(struct helper *H)
 		case PSEP_REQ_SET_TABLE:
 			r = serve_set_table(H);
 			break;
+		case PSEP_REQ_ARM:
+			r = guard_arm(H, h.len);
+			break;
+		case PSEP_REQ_DISARM:
+			r = guard_disarm(H);
+			break;
 		default:
 			r = -EPROTO;
 			break;
@@ -485,7 +514,7 @@ static void __attribute__((noreturn)) serve(struct helper *H)
 /* argv: vigild PSEP_HELPER_ARGV MODE TABLE|- UID GID FLAGS PARENT-PID */
 int psep_helper_main(int argc, char **argv)
 {
-	struct helper H = { .fd = PSEP_HELPER_FD, .nl = { .fd = -1 } };
+	struct helper H = { .fd = PSEP_HELPER_FD, .nl = { .fd = -1 }, .runfd = -1, .logfd = -1 };
 	struct psep_ids ids = { 0 };
 	struct psep_ready ready;
 	struct stat st;
@@ -518,6 +547,10 @@ int psep_helper_main(int argc, char **argv)
 	snprintf(ids.name, sizeof(ids.name), "uid %s", argv[4]);
 	flags = strtoul(argv[6], NULL, 10);
 	H.force = flags & PSEP_HF_FORCE;
+	if (flags & PSEP_HF_RUNFD)
+		H.runfd = PSEP_HELPER_FD + 1;
+	if (flags & PSEP_HF_LOGFD)
+		H.logfd = PSEP_HELPER_FD + 2;
 
 	memset(&ready, 0, sizeof(ready));
 	if (!H.permits) {
@@ -530,7 +563,7 @@ int psep_helper_main(int argc, char **argv)
 		/* ready.why says it */
 	} else {
 		probe_features(&H);
-		r = install_seccomp();
+		r = install_seccomp(H.mode);
 		if (r < 0)
 			snprintf(ready.why, sizeof(ready.why), "cannot install the seccomp filter: %s",
 				 strerror(-r));

@@ -239,9 +239,10 @@ static int move_fd(int fd, int to, bool keep)
 	return dup3(fd, to, keep ? 0 : O_CLOEXEC) < 0 ? -1 : 0;
 }
 
-static void __attribute__((noreturn)) exec_helper(int exefd, int sock, enum psep_mode mode,
-						  const char *table, unsigned flags,
-						  const struct psep_ids *ids, pid_t parent)
+static void __attribute__((noreturn)) exec_helper(int exefd, int sock, int extra, int logfd,
+						  enum psep_mode mode, const char *table,
+						  unsigned flags, const struct psep_ids *ids,
+						  pid_t parent)
 {
 	char a_mode[16], a_uid[16], a_gid[16], a_flags[16], a_parent[16];
 	char *argv[] = { (char *)"vigild", (char *)PSEP_HELPER_ARGV, a_mode, (char *)table,
@@ -251,7 +252,7 @@ static void __attribute__((noreturn)) exec_helper(int exefd, int sock, enum psep
 	const char *js = getenv("JOURNAL_STREAM");
 	char *envp[] = { journal[0] ? journal : NULL, NULL };
 	sigset_t all;
-	int hi_exe, hi_sock;
+	int hi_exe, hi_sock, hi_extra, hi_log;
 
 	if (js && strlen(js) < 64)
 		snprintf(journal, sizeof(journal), "JOURNAL_STREAM=%s", js);
@@ -261,25 +262,36 @@ static void __attribute__((noreturn)) exec_helper(int exefd, int sock, enum psep
 	snprintf(a_gid, sizeof(a_gid), "%u", (unsigned)ids->gid);
 	snprintf(a_flags, sizeof(a_flags), "%u", flags);
 	snprintf(a_parent, sizeof(a_parent), "%d", (int)parent);
-	/* out of the way of 3 and 4 first, then into place */
+	/* out of the way of 3 to 6 first, then into place: the socket at 3,
+	 * the run directory (when given) at 4, the guard's log (when given)
+	 * at 5, the binary at 6 */
 	hi_exe = fcntl(exefd, F_DUPFD_CLOEXEC, 64);
 	hi_sock = fcntl(sock, F_DUPFD_CLOEXEC, 64);
-	if (hi_exe < 0 || hi_sock < 0 || move_fd(hi_sock, PSEP_HELPER_FD, true) < 0 ||
-	    move_fd(hi_exe, PSEP_HELPER_FD + 1, false) < 0)
+	hi_extra = extra >= 0 ? fcntl(extra, F_DUPFD_CLOEXEC, 64) : -1;
+	hi_log = logfd >= 0 ? fcntl(logfd, F_DUPFD_CLOEXEC, 64) : -1;
+	if (hi_exe < 0 || hi_sock < 0 || (extra >= 0 && hi_extra < 0) || (logfd >= 0 && hi_log < 0) ||
+	    move_fd(hi_sock, PSEP_HELPER_FD, true) < 0 ||
+	    (hi_extra >= 0 && move_fd(hi_extra, PSEP_HELPER_FD + 1, true) < 0) ||
+	    (hi_log >= 0 && move_fd(hi_log, PSEP_HELPER_FD + 2, true) < 0) ||
+	    move_fd(hi_exe, PSEP_HELPER_FD + 3, false) < 0)
 		_exit(127);
-	close_range(PSEP_HELPER_FD + 2, ~0u, 0);
+	close_range(PSEP_HELPER_FD + 4, ~0u, 0);
+	if (hi_extra < 0)
+		close(PSEP_HELPER_FD + 1);
+	if (hi_log < 0)
+		close(PSEP_HELPER_FD + 2);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
-	fexecve(PSEP_HELPER_FD + 1, argv, envp);
+	fexecve(PSEP_HELPER_FD + 3, argv, envp);
 	_exit(127);
 }
 
 static int read_reply_blocking(struct psep *p, uint16_t type, struct psep_reply *rep);
 
 static int psep_start(struct psep *p, enum psep_mode mode, const char *table, bool force,
-		      const struct psep_ids *ids, char *why, size_t whylen)
+		      int extra, int logfd, const struct psep_ids *ids, char *why, size_t whylen)
 {
 	struct psep_reply rep;
 	int sv[2], exefd, r;
@@ -311,8 +323,10 @@ static int psep_start(struct psep *p, enum psep_mode mode, const char *table, bo
 		return r;
 	}
 	if (pid == 0)
-		exec_helper(exefd, sv[1], mode, table ? table : "-", force ? PSEP_HF_FORCE : 0, ids,
-			    self);
+		exec_helper(exefd, sv[1], extra, logfd, mode, table ? table : "-",
+			    (force ? PSEP_HF_FORCE : 0) | (extra >= 0 ? PSEP_HF_RUNFD : 0) |
+				    (logfd >= 0 ? PSEP_HF_LOGFD : 0),
+			    ids, self);
 	close(sv[1]);
 	close(exefd);
 	/* a helper that died must not kill us with SIGPIPE mid-write */
@@ -361,7 +375,8 @@ int psep_setup(const struct psep_setup_opts *o, struct psep *p, struct psep_ids 
 		if (r < 0)
 			return r;
 	}
-	r = psep_start(p, o->mode, o->table, o->force, ids, why, whylen);
+	r = psep_start(p, o->mode, o->table, o->force, o->helper_runfd ? *o->helper_runfd : -1,
+		       o->helper_logfd ? *o->helper_logfd : -1, ids, why, whylen);
 	if (r < 0) {
 		char tmp[256];
 		snprintf(tmp, sizeof(tmp), "cannot start the commit helper: %s", why);
@@ -461,6 +476,7 @@ static const uint16_t reply_of[PSEP_REQ_MAX_] = {
 	[PSEP_REQ_GETGEN] = PSEP_REP_GEN,        [PSEP_REQ_CT_STATS] = PSEP_REP_CT_STATS,
 	[PSEP_REQ_TABLE_INFO] = PSEP_REP_TABLE_INFO, [PSEP_REQ_DUMP] = PSEP_REP_DUMP,
 	[PSEP_REQ_SET_TABLE] = PSEP_REP_OK,      [PSEP_REQ_CT_DUMP] = PSEP_REP_DUMP,
+	[PSEP_REQ_ARM] = PSEP_REP_OK,            [PSEP_REQ_DISARM] = PSEP_REP_OK,
 };
 
 static int read_reply_blocking(struct psep *p, uint16_t type, struct psep_reply *rep)

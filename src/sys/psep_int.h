@@ -4,6 +4,8 @@
 #ifndef VIGIL_PSEP_INT_H
 #define VIGIL_PSEP_INT_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +17,8 @@
 /* Helper flags (argv[6]). */
 enum {
 	PSEP_HF_FORCE = 1u << 0, /* replace or delete a table vigild did not make */
+	PSEP_HF_RUNFD = 1u << 1, /* fd PSEP_HELPER_FD + 1 is the run directory */
+	PSEP_HF_LOGFD = 1u << 2, /* fd PSEP_HELPER_FD + 2: a rollback guard's log */
 };
 
 int psep_write_full(int fd, const void *buf, size_t len);
@@ -29,5 +33,47 @@ int psep_send_msg(int fd, uint16_t type, const void *a, size_t alen, const void 
  * bounding set when it may clear it, and no_new_privs.
  */
 int psep_drop_to(int keep, const struct psep_ids *ids, char *why, size_t whylen);
+
+/* ---- inside the helper (helper.c, guard.c) ---- */
+
+#include "vigil/nl.h"
+
+struct permit;
+struct helper {
+	int fd;
+	enum psep_mode mode;
+	const struct permit *permits;
+	char table[64];
+	bool have_table;
+	bool force;
+	struct nl nl;
+	uint32_t features;
+	unsigned nreq;
+	unsigned used[PSEP_REQ_MAX_];
+	int runfd;             /* the run directory (apply's helper: a rollback guard writes there) */
+	int logfd;             /* a rollback guard's stderr once armed (the journal), or -1 */
+	/* armed rollback guard (apply --confirm) */
+	bool armed;
+	uint8_t *rollback;
+	size_t rollback_len;
+	uint64_t deadline_ms;
+	char pending[128];     /* its pending file's name in runfd */
+};
+
+/* One line on stderr, "vigild[helper PID]: ...". */
+void hlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* with a syslog priority (3 error, 4 warning, 6 info) */
+void hlogp(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hlogv(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* stderr is the journal's stream socket (a rollback guard's log) */
+extern bool hlog_to_journal;
+/* The table must be vigild's (or absent) and not owned by another socket;
+ * refuses the batch (answering RESULT) when not. */
+int check_ownership(struct helper *H, const uint8_t *buf, size_t len, bool *refused);
+/* guard.c: ARM (verify the rollback batch, detach, answer OK), DISARM, and
+ * the guard's life once the main process is gone. */
+int guard_arm(struct helper *H, uint32_t len);
+int guard_disarm(struct helper *H);
+void __attribute__((noreturn)) guard_run(struct helper *H);
 
 #endif

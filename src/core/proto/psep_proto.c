@@ -17,6 +17,8 @@ static const struct {
 	{ PSEP_REQ_DUMP, "DUMP", 0, 0 },
 	{ PSEP_REQ_SET_TABLE, "SET_TABLE", sizeof(struct psep_set_table), sizeof(struct psep_set_table) },
 	{ PSEP_REQ_CT_DUMP, "CT_DUMP", 0, 0 },
+	{ PSEP_REQ_ARM, "ARM", sizeof(struct psep_arm) + 1, sizeof(struct psep_arm) + PSEP_MAX_BATCH },
+	{ PSEP_REQ_DISARM, "DISARM", 0, 0 },
 };
 
 /* Replies: the fixed part; variable ones may carry more (checked later). */
