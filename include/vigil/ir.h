@@ -168,6 +168,16 @@ void ir_merge(struct ir_table *t, const struct policy *pol, size_t min);
 /* An interface name as a set key: its 16 bytes (NUL padded) in a u128. */
 u128 ir_pack_ifname(const char *name);
 
+/* A new set with the next batch id; the caller links it into the table
+ * (named) or into a match (anonymous). */
+struct ir_set *ir_set_new(struct ir_table *t, enum ir_key key, bool anonymous);
+/* A match for another kernel rule: an anonymous set belongs to one rule,
+ * so it is copied; named sets are shared. */
+struct ir_match ir_match_copy(struct ir_table *t, const struct ir_match *m);
+/* All of r's matches copied (ir_match_copy), after `front` zeroed slots;
+ * an array of at least one element. */
+struct ir_match *ir_matches_copy(struct ir_table *t, const struct ir_rule *r, size_t front);
+
 /* Frees what a rule owns (its matches' anonymous sets, strings). */
 void ir_rule_free(struct ir_rule *r);
 /* Frees a set and what it holds. */

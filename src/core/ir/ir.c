@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The IR's own helpers: key facts, packing, and freeing. Both the lowering
- * (compile.c) and the merge pass (merge.c) use them; neither depends on the
- * other through this file.
+ * The IR's own helpers: key facts, packing, new sets, copies of matches,
+ * and freeing. The lowering (compile.c, lower.c), the merge pass (merge.c)
+ * and the companion rules (companions.c) use them; none depends on another
+ * through this file.
  */
 #include <string.h>
 
@@ -37,6 +38,40 @@ u128 ir_pack_ifname(const char *name)
 	memcpy(b, name, strnlen(name, 15));
 	memcpy(&v, b, sizeof(v));
 	return v;
+}
+
+struct ir_set *ir_set_new(struct ir_table *t, enum ir_key key, bool anonymous)
+{
+	struct ir_set *s = xzalloc(sizeof(*s));
+
+	s->key = key;
+	s->anonymous = anonymous;
+	s->id = ++t->next_set_id;
+	s->origin_set = -1;
+	s->origin_rule = -1;
+	return s;
+}
+
+struct ir_match ir_match_copy(struct ir_table *t, const struct ir_match *m)
+{
+	struct ir_match c = *m;
+
+	if (m->op != OP_SET || !m->set->anonymous)
+		return c;
+	c.set = ir_set_new(t, m->set->key, true);
+	ivlist_copy(&c.set->elems, &m->set->elems);
+	c.set->interval = m->set->interval;
+	c.set->origin_rule = m->set->origin_rule;
+	return c;
+}
+
+struct ir_match *ir_matches_copy(struct ir_table *t, const struct ir_rule *r, size_t front)
+{
+	struct ir_match *m = xcalloc(r->nm + front ? r->nm + front : 1, sizeof(*m));
+
+	for (size_t j = 0; j < r->nm; j++)
+		m[front + j] = ir_match_copy(t, &r->m[j]);
+	return m;
 }
 
 void ir_set_free(struct ir_set *s)
