@@ -2,8 +2,8 @@
 /*
  * Lowering: checked policy -> kernel objects (struct ir_table). This file
  * drives the pipeline: named sets, the built-in rules, each policy rule
- * (lower.c), the default counters, merging (merge.c), the companion rules
- * (companions.c).
+ * (lower.c), the default counters, merging (merge.c), decision trees
+ * (dispatch.c), the companion rules (companions.c).
  */
 #include <netinet/in.h>
 #include <linux/netfilter.h>
@@ -134,7 +134,10 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 		r->comment = xstrdup(IR_BUILTIN_PREFIX "default");
 	}
 	ir_merge(t, pol, L.opts->merge_min);
+	ir_dispatch(t, pol, L.opts);
 	ir_add_companions(t);
+	for (int c = 0; c < CH_MAX; c++)
+		t->worst[c] = ir_worst_path(t, (size_t)c);
 	/* count anonymous set elements too */
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)

@@ -207,7 +207,7 @@ static int eval_rule(struct walk *W, size_t c, size_t i, size_t *next, bool *pus
 		if (ret < 0 || hit < 0)
 			return ret;
 		*next = s->celems[hit].chain;
-		*push = false; /* merged maps' elements are gotos */
+		*push = s->jump;
 		return 2;
 	}
 	for (size_t j = 0; j < r->nm; j++)
@@ -337,7 +337,15 @@ static unsigned proto_bit(uint8_t proto)
 
 static bool rule_matches(const struct prule *r, enum chain_id hook, const struct ir_pkt *p)
 {
-	if (r->protos && !(r->protos & proto_bit(p->l4proto)))
+	unsigned protos = r->protos;
+
+	/* a rule with addresses or ICMP types is split by family, and each
+	 * part keeps its family's ICMP only: `proto: [icmp, icmpv6]` with
+	 * addresses does not match ICMP in IPv6 (without them it does: the
+	 * rule is one `meta l4proto` compare) */
+	if (r->src.present || r->dst.present || r->has_icmp_type)
+		protos &= ~(unsigned)(p->family == 4 ? P_ICMPV6 : P_ICMP);
+	if (r->protos && !(protos & proto_bit(p->l4proto)))
 		return false;
 	if (r->src.present && !addr_matches(&r->src, p->family, p->saddr))
 		return false;
