@@ -34,9 +34,7 @@ static const char *const ifexact[] = { "eth0", "eth1", "eth10", "wg0", "veth70" 
 static const char *const ifwild[] = { "eth*", "eth1*", "wg*", "veth7*", "v*" };
 static const char *const icmptypes[] = { "0", "3", "8", "128", "129", "1", "2", "4" };
 
-/* netns mode: the host serves these ports */
-static const char *const nsports[] = { "7001", "7002", "7003", "7004-7006", "7005", "7001-7010",
-				       "7008", "7000-7003" };
+/* netns mode: the host serves 7000-7023 */
 static const char *const nswild[] = { "vd*", "v*", "ve*", "vd1*" };
 
 struct gen {
@@ -44,11 +42,26 @@ struct gen {
 	const struct randpol_opts *o;
 	struct strbuf sb;
 	int style;          /* 0 ports, 1 interfaces, 2 mixed */
+	char port[16];
 };
 
 static unsigned R(struct gen *G, unsigned n)
 {
 	return rnd(G->seed, n);
+}
+
+/* A port or range from the pool, or in netns mode one the host serves. */
+static const char *port_value(struct gen *G)
+{
+	unsigned lo = 7000 + R(G, 24);
+
+	if (!G->o->netns)
+		return PICK(G->seed, portpool);
+	if (R(G, 4) == 0 && lo < 7021)
+		snprintf(G->port, sizeof(G->port), "%u-%u", lo, lo + 1 + R(G, 2));
+	else
+		snprintf(G->port, sizeof(G->port), "%u", lo);
+	return G->port;
 }
 
 static void put_sets(struct gen *G)
@@ -75,8 +88,7 @@ static void put_sets(struct gen *G)
 		unsigned n = 1 + R(G, 3);
 		sb_printf(sb, "  p%d: {type: port, elements: [", s);
 		for (unsigned i = 0; i < n; i++)
-			sb_printf(sb, "%s\"%s\"", i ? ", " : "",
-				  G->o->netns ? PICK(G->seed, nsports) : PICK(G->seed, portpool));
+			sb_printf(sb, "%s\"%s\"", i ? ", " : "", port_value(G));
 		sb_puts(sb, "]}\n");
 	}
 }
@@ -107,8 +119,7 @@ static void put_ports(struct gen *G, const char *key)
 
 	sb_printf(&G->sb, ", %s: [", key);
 	for (unsigned i = 0; i < n; i++)
-		sb_printf(&G->sb, "%s\"%s\"", i ? ", " : "",
-			  G->o->netns ? PICK(G->seed, nsports) : PICK(G->seed, portpool));
+		sb_printf(&G->sb, "%s\"%s\"", i ? ", " : "", port_value(G));
 	if (R(G, 5) == 0)
 		sb_printf(&G->sb, ", \"@p%u\"", R(G, 2));
 	sb_puts(&G->sb, "]");
@@ -139,14 +150,14 @@ static void put_rule(struct gen *G, unsigned i)
 	const char *chain = "input", *proto = NULL;
 	bool ports = false, icmp = false, net = G->o->netns;
 	int fam = (int[]){ 4, 4, 6, 0 }[R(G, 4)];
-	unsigned pdport = G->style == 0 ? 85 : G->style == 2 ? 50 : 15;
+	unsigned pdport = net ? 100 : G->style == 0 ? 85 : G->style == 2 ? 50 : 15;
 	unsigned piif = G->style == 1 ? 70 : G->style == 2 ? 35 : 10;
 
 	if (!net && R(G, 10) < 4)
 		chain = R(G, 2) ? "forward" : "output";
 	sb_printf(&G->sb, "  - {name: r%u, chain: %s, action: %s", i, chain, PICK(G->seed, acts));
 	unsigned p = R(G, 100);
-	if (net ? p < 90 : p < 60) {
+	if (net || p < 60) {
 		proto = net ? PICK(G->seed, nsprotos) : PICK(G->seed, portprotos);
 		ports = true;
 	} else if (!net && p < 75) {
@@ -243,7 +254,7 @@ void randpol_packet(unsigned *seed, const struct randpol_opts *o, struct ir_pkt 
 		p->saddr = addr_of(p->family == 4 ? o->src4[2 * ifx + rnd(seed, 2)]
 						  : o->src6[2 * ifx + rnd(seed, 2)]);
 		p->l4proto = rnd(seed, 2) ? IPPROTO_TCP : IPPROTO_UDP;
-		p->dport = (uint16_t)(7000 + rnd(seed, 12));
+		p->dport = (uint16_t)(7000 + rnd(seed, 24));
 		p->sport = 40000;
 		snprintf(p->iif, sizeof(p->iif), "%s", o->ifaces[ifx]);
 		return;
