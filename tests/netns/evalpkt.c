@@ -18,6 +18,16 @@
  *	or "-" for the chain's default) as ir_eval finds them in the compiled
  *	table, LEAF 1 when a chain of the tree decided; exit 1 if the policy
  *	as written (ir_eval_policy) says otherwise for any packet.
+ *
+ *   evalpkt walk [--linear] POLICY SRC IIF
+ *	For bench/packets: the kernel rules a new UDP flow from SRC (IPv4)
+ *	on IIF walks in the input chain, for each destination port 1024-65535
+ *	(what bench/udpflood sends): prints "mean MEAN max MAX worst WORST"
+ *	(WORST: ir_worst_path). --linear compiles without decision trees.
+ *
+ *   evalpkt show-linear POLICY
+ *	Prints `vigild show` of POLICY compiled without decision trees (the
+ *	same policy as linear chains, merging as usual), for bench/packets.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +36,7 @@
 #include "../unit/randpol.h"
 #include "vigil/eval.h"
 #include "vigil/ir.h"
+#include "vigil/render.h"
 
 static const char *const ifaces[] = { "vd0", "vd1", "ve2" };
 static const char *const src4[] = { "10.70.0.2", "10.70.0.3", "10.70.1.2", "10.70.1.3",
@@ -62,26 +73,86 @@ static const char *verdict_word(enum ir_verdict v)
 	return v == IV_ACCEPT ? "accept" : v == IV_REJECT ? "reject" : "drop";
 }
 
-static int packets(const char *path, unsigned seed, unsigned n)
+/* Set files are not read: the sample and the benchmarks use none. */
+static int load(const char *path, bool linear, struct policy *pol, struct ir_table *t)
 {
+	struct ir_opts o = { .dispatch_min = linear ? SIZE_MAX : 0 };
 	struct diags d = { 0 };
-	struct policy pol;
-	struct ir_table t;
 	size_t len;
 	char *buf = slurp(path, &len);
-	bool tree = false;
 
 	if (!buf) {
 		perror(path);
 		return 2;
 	}
-	if (policy_compile_buffer(path, buf, len, NULL, &pol, &d) < 0) {
+	if (policy_compile_buffer(path, buf, len, NULL, pol, &d) < 0) {
 		fprintf(stderr, "%s does not compile\n", path);
 		return 1;
 	}
 	diags_free(&d);
 	free(buf);
-	ir_compile(&pol, NULL, &t);
+	ir_compile(pol, &o, t);
+	return 0;
+}
+
+static int walk(const char *path, bool linear, const char *src, const char *iif)
+{
+	struct policy pol;
+	struct ir_table t;
+	struct ir_pkt p = { .family = 4, .l4proto = 17, .sport = 30000 };
+	enum addr_family f;
+	struct ival iv;
+	const char *why;
+	unsigned long sum = 0, max = 0, n = 0;
+	int r = load(path, linear, &pol, &t);
+
+	if (r)
+		return r;
+	if (addr_parse(src, &f, &iv, &why) < 0 || f != AF_V4)
+		return 2;
+	p.saddr = iv.lo;
+	snprintf(p.iif, sizeof(p.iif), "%s", iif);
+	for (unsigned port = 1024; port <= 65535; port++) {
+		struct ir_outcome o;
+		p.dport = (uint16_t)port;
+		if (ir_eval(&t, CH_INPUT, &p, &o))
+			return 1;
+		sum += o.walked;
+		max = o.walked > max ? o.walked : max;
+		n++;
+	}
+	printf("mean %.1f max %lu worst %zu\n", (double)sum / (double)n, max, t.worst[CH_INPUT]);
+	ir_table_free(&t);
+	policy_free(&pol);
+	return 0;
+}
+
+static int show_linear(const char *path)
+{
+	struct policy pol;
+	struct ir_table t;
+	struct strbuf sb = { 0 };
+	int r = load(path, true, &pol, &t);
+
+	if (r)
+		return r;
+	render_table(&sb, &t, &pol);
+	fwrite(sb.s, 1, sb.len, stdout);
+	sb_free(&sb);
+	ir_table_free(&t);
+	policy_free(&pol);
+	return 0;
+}
+
+static int packets(const char *path, unsigned seed, unsigned n)
+{
+	struct policy pol;
+	struct ir_table t;
+	bool tree = false;
+	int r = load(path, false, &pol, &t);
+
+	if (r)
+		return r;
 	for (size_t i = 0; i < t.chains[CH_INPUT].n; i++) {
 		const struct ir_rule *r = &t.chains[CH_INPUT].rules[i];
 		tree |= r->nm == 1 && r->m[0].op == OP_VMAP && r->m[0].set->jump;
@@ -125,9 +196,17 @@ int main(int argc, char **argv)
 		free(y);
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "show-linear") == 0)
+		return show_linear(argv[2]);
+	if (argc >= 5 && strcmp(argv[1], "walk") == 0) {
+		bool lin = argc == 6 && strcmp(argv[2], "--linear") == 0;
+		if (argc == 5 || lin)
+			return walk(argv[argc - 3], lin, argv[argc - 2], argv[argc - 1]);
+	}
 	if (argc == 5 && strcmp(argv[1], "packets") == 0)
 		return packets(argv[2], (unsigned)strtoul(argv[3], NULL, 10),
 			       (unsigned)strtoul(argv[4], NULL, 10));
-	fputs("usage: evalpkt policy SEED | evalpkt packets POLICY SEED N\n", stderr);
+	fputs("usage: evalpkt policy SEED | evalpkt packets POLICY SEED N |\n"
+	      "       evalpkt walk [--linear] POLICY SRC IIF | evalpkt show-linear POLICY\n", stderr);
 	return 2;
 }

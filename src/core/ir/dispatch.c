@@ -167,38 +167,43 @@ static void build(struct dsp *D, uint32_t chain, enum dfield f, struct regions *
 	free(L);
 }
 
-/* The address-family split of R: worth it when each side is much shorter. */
-static bool family_split(struct dsp *D, const uint32_t *R, size_t n, uint32_t chain,
-			 unsigned fields, int level)
+/*
+ * A split of all of R by protocol or address family: a lookup every packet
+ * finds an element in (protocols 0-255; IPv4 and IPv6), rules that compare
+ * neither going to every leaf. Worth it when each leaf is much shorter.
+ */
+static bool full_split(struct dsp *D, const uint32_t *R, size_t n, uint32_t chain,
+		       unsigned fields, int level)
 {
-	struct regions G = { 0 };
-	size_t n4 = 0, n6 = 0;
+	struct regions G[2];
+	size_t longest[2] = { SIZE_MAX, SIZE_MAX }, nl;
+	static const enum dfield split[2] = { DF_L4, DF_FAMILY };
+	int best = -1;
 
-	for (size_t i = 0; i < n; i++) {
-		int f = D->prof[R[i]].family;
-		n4 += f != 6;
-		n6 += f != 4;
-		if (!f && D->copies[R[i]] + 1 > D->max_copies)
-			return false;
+	for (int k = 0; k < 2; k++) {
+		memset(&G[k], 0, sizeof(G[k]));
+		if (!(fields & (1u << split[k])))
+			continue;
+		longest[k] = dsp_split_regions(D, R, n, split[k], &G[k]);
+		D->work += n * G[k].n;
+		if (longest[k] * 4 <= n * 3 && (best < 0 || longest[k] < longest[best]))
+			best = k;
 	}
-	if ((n4 > n6 ? n4 : n6) * 4 > n * 3)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		D->copies[R[i]] += !D->prof[R[i]].family;
-	G.v = xcalloc(2, sizeof(*G.v));
-	G.n = 2;
-	G.v[0].iv.lo = G.v[0].iv.hi = 2;  /* NFPROTO_IPV4 */
-	G.v[1].iv.lo = G.v[1].iv.hi = 10; /* NFPROTO_IPV6 */
-	for (size_t i = 0; i < n; i++)
-		for (int q = 0; q < 2; q++)
-			if (D->prof[R[i]].family != (q ? 4 : 6)) {
-				struct region *g = &G.v[q];
-				GROW(g->mem, g->cap, g->n + 1);
-				g->mem[g->n++] = R[i];
-			}
-	build(D, chain, DF_FAMILY, &G, R, n, fields, level);
-	dsp_regions_free(&G);
-	return true;
+	if (best >= 0) {
+		struct seg S = { .mem = (uint32_t *)R, .nmem = n };
+		struct leaf *L = dsp_leaves_of(&G[best], &nl);
+		/* nothing is marked wide here: a rule over its copies ends it */
+		uint8_t *wide = xcalloc(n, 1);
+		if (dsp_take_copies(D, R, n, 0, &S, L, nl, wide))
+			build(D, chain, split[best], &G[best], R, n, fields, level);
+		else
+			best = -1;
+		free(wide);
+		free(L);
+	}
+	dsp_regions_free(&G[0]);
+	dsp_regions_free(&G[1]);
+	return best >= 0;
 }
 
 /*
@@ -221,7 +226,7 @@ static void emit(struct dsp *D, const uint32_t *R, size_t n, uint32_t chain, uns
 			place_all(D, chain, R + i, n - i);
 			break;
 		}
-		for (int f = 0; f < DF_FAMILY; f++) {
+		for (int f = 0; f < DF_L4; f++) {
 			if (!(fields & (1u << f)))
 				continue;
 			dsp_form(D, R, n, i, (enum dfield)f, wide, &S);
@@ -256,8 +261,7 @@ static void emit(struct dsp *D, const uint32_t *R, size_t n, uint32_t chain, uns
 			continue;
 		}
 		tries = 0;
-		if ((fields & (1u << DF_FAMILY)) && n - i > LEAF_LINEAR * 2 &&
-		    family_split(D, R + i, n - i, chain, fields & ~(1u << DF_FAMILY), level))
+		if (n - i > LEAF_LINEAR * 2 && full_split(D, R + i, n - i, chain, fields, level))
 			break;
 		place(D, chain, R[i++]);
 	}

@@ -10,15 +10,18 @@
 
 #define SEG_MIN 3           /* members a segment needs */
 #define LEAF_LINEAR 3       /* leaves this short are a walk */
-#define MAX_LEVELS 3        /* lookups on one path (the kernel allows 16 chains) */
+#define MAX_LEVELS 4        /* lookups on one path (the kernel allows 16 chains) */
 #define DEFER_MAX 32        /* rules moved past a segment */
 #define SPAN_CAP 1024       /* elementary intervals one rule may cover, before dedup */
 #define WORK_BUDGET 50000000ull
 
+/* Segments are cut on the first three; the last two split a whole list,
+ * every packet finding an element. */
 enum dfield {
 	DF_DPORT,
 	DF_IIF,
 	DF_OIF,
+	DF_L4,
 	DF_FAMILY,
 	DF_N,
 };
@@ -85,6 +88,11 @@ bool dsp_regions_of(struct dsp *D, const uint32_t *R, size_t n, size_t i, const 
 		    uint8_t *wide, struct regions *G);
 void dsp_regions_free(struct regions *G);
 struct leaf *dsp_leaves_of(struct regions *G, size_t *nleaves);
+/* The regions of a split of R on f (DF_L4 or DF_FAMILY) that covers every
+ * value, each with the rules that hold it or compare nothing of f, in
+ * order; returns the longest region's rule count. */
+size_t dsp_split_regions(const struct dsp *D, const uint32_t *R, size_t n, enum dfield f,
+			 struct regions *G);
 bool dsp_take_copies(struct dsp *D, const uint32_t *R, size_t n, size_t i, const struct seg *S,
 		     const struct leaf *L, size_t nl, uint8_t *wide);
 

@@ -9,7 +9,7 @@
 
 #include "dispatch.h"
 
-const enum ir_key dsp_key[DF_N] = { K_DPORT, K_IIFNAME, K_OIFNAME, K_NFPROTO };
+const enum ir_key dsp_key[DF_N] = { K_DPORT, K_IIFNAME, K_OIFNAME, K_L4PROTO, K_NFPROTO };
 
 /* ---- profiles ---- */
 
@@ -353,4 +353,81 @@ bool dsp_take_copies(struct dsp *D, const uint32_t *R, size_t n, size_t i,
 	for (size_t m = 0; m < S->nmem; m++)
 		D->copies[S->mem[m]]++;
 	return false;
+}
+
+/* ---- splits: every value an element ---- */
+
+/* Rule r's values for a split on f; NULL when it compares nothing of it. */
+static const struct ivlist *split_vals(const struct dsp *D, uint32_t r, enum dfield f,
+				       struct ivlist *tmp)
+{
+	const struct prof *p = &D->prof[r];
+
+	if (f == DF_L4)
+		return p->known & (1u << K_L4PROTO) ? &p->lit[K_L4PROTO] : NULL;
+	if (!p->family)
+		return NULL;
+	tmp->n = 0;
+	ivlist_add(tmp, p->family == 4 ? 2 : 10, p->family == 4 ? 2 : 10); /* NFPROTO_IPV4, _IPV6 */
+	return tmp;
+}
+
+size_t dsp_split_regions(const struct dsp *D, const uint32_t *R, size_t n, enum dfield f,
+			 struct regions *G)
+{
+	struct ivlist tmp = { 0 }, cuts = { 0 };
+	size_t longest = 0;
+
+	memset(G, 0, sizeof(*G));
+	if (f == DF_FAMILY) {
+		/* an inet chain sees IPv4 and IPv6 only */
+		ivlist_add(&cuts, 2, 2);
+		ivlist_add(&cuts, 10, 10);
+	} else {
+		/* every protocol number: cut at each rule's intervals */
+		u128 *c = NULL;
+		size_t nc = 0, cap = 0;
+		GROW(c, cap, 1);
+		c[nc++] = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct ivlist *l = split_vals(D, R[i], f, &tmp);
+			for (size_t j = 0; l && j < l->n; j++) {
+				GROW(c, cap, nc + 2);
+				c[nc++] = l->v[j].lo;
+				if (l->v[j].hi < 255)
+					c[nc++] = l->v[j].hi + 1;
+			}
+		}
+		qsort(c, nc, sizeof(*c), cmp_u128);
+		for (size_t j = 0; j < nc; j++) {
+			if (j && c[j] == c[j - 1])
+				continue;
+			size_t k = j + 1;
+			while (k < nc && c[k] == c[j])
+				k++;
+			ivlist_add(&cuts, c[j], k < nc ? c[k] - 1 : 255);
+		}
+		free(c);
+	}
+	G->v = xcalloc(cuts.n, sizeof(*G->v));
+	G->n = cuts.n;
+	for (size_t q = 0; q < cuts.n; q++) {
+		struct region *g = &G->v[q];
+		g->iv = cuts.v[q];
+		for (size_t i = 0; i < n; i++) {
+			const struct ivlist *l = split_vals(D, R[i], f, &tmp);
+			bool in = !l;
+			for (size_t j = 0; l && j < l->n && !in; j++)
+				in = l->v[j].lo <= g->iv.lo && g->iv.hi <= l->v[j].hi;
+			if (!in)
+				continue;
+			GROW(g->mem, g->cap, g->n + 1);
+			g->mem[g->n++] = R[i];
+		}
+		if (g->n > longest)
+			longest = g->n;
+	}
+	ivlist_free(&tmp);
+	ivlist_free(&cuts);
+	return longest;
 }

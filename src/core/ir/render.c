@@ -39,7 +39,9 @@ static void put_elem(struct strbuf *sb, enum ir_key k, const struct ival *iv)
 		break;
 	case K_L4PROTO: {
 		const char *n = l4proto_name((unsigned)iv->lo);
-		if (n)
+		if (iv->lo != iv->hi)
+			sb_printf(sb, "%u-%u", (unsigned)iv->lo, (unsigned)iv->hi);
+		else if (n)
 			sb_puts(sb, n);
 		else
 			sb_printf(sb, "%u", (unsigned)iv->lo);
