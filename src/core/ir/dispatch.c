@@ -74,11 +74,43 @@ static struct ir_rule *chain_push(struct dsp *D, uint32_t c)
 	return r;
 }
 
+/*
+ * A rule placed more than once would give each copy its own anonymous sets,
+ * and the kernel's cost of anonymous sets grows with their number squared
+ * (each gets a free "__set%d" name by scanning the table's sets, and its
+ * binding walks the batch's transactions): its lists become named sets,
+ * list.RULE.ID, which all the copies (and their twins) look up.
+ */
+static void share_lists(struct dsp *D, uint32_t id)
+{
+	const struct ir_rule *o = &D->in[id];
+	struct ir_table *t = D->t;
+
+	for (size_t j = 0; j < o->nm; j++) {
+		struct ir_set *s = o->m[j].set;
+		if (o->m[j].op != OP_SET || !s->anonymous)
+			continue;
+		s->anonymous = false;
+		s->name = xasprintf("list.%s.%u", o->comment, s->id);
+		t->sets = xreallocarray(t->sets, t->nsets + 1, sizeof(*t->sets));
+		t->sets[t->nsets++] = s;
+		t->nelems += s->elems.n;
+		D->shared = xreallocarray(D->shared, D->nshared + 1, sizeof(*D->shared));
+		D->shared[D->nshared++] = s;
+	}
+}
+
 /* A full copy of input rule id at the end of chain c. */
 static void place(struct dsp *D, uint32_t c, uint32_t id)
 {
 	const struct ir_rule *o = &D->in[id];
-	struct ir_rule *r = chain_push(D, c);
+	struct ir_rule *r;
+
+	/* every placement is reserved before any is made (dsp_take_copies) */
+	if (!D->placed[id] && D->copies[id] > 1)
+		share_lists(D, id);
+	D->placed[id] = true;
+	r = chain_push(D, c);
 
 	*r = *o;
 	r->m = ir_matches_copy(D->t, o, 0);
@@ -307,8 +339,9 @@ static void warn_linear(struct dsp *D, struct diags *w, size_t growth)
 		  D->cname, D->nin, growth, names ? names : "none");
 }
 
-/* Frees what a tree added to the table after c0 chains and s0 sets. */
-static void drop_tree(struct ir_table *t, size_t c0, size_t s0)
+/* Frees what a tree added to the table after c0 chains and s0 sets; the
+ * lists it named become the input rules' anonymous sets again. */
+static void drop_tree(struct dsp *D, struct ir_table *t, size_t c0, size_t s0)
 {
 	for (size_t c = c0; c < t->nchains; c++) {
 		for (size_t i = 0; i < t->chains[c].n; i++)
@@ -317,8 +350,19 @@ static void drop_tree(struct ir_table *t, size_t c0, size_t s0)
 		free(t->chains[c].name);
 	}
 	t->nchains = c0;
-	for (size_t i = s0; i < t->nsets; i++)
-		ir_set_free(t->sets[i]);
+	for (size_t i = s0; i < t->nsets; i++) {
+		struct ir_set *s = t->sets[i];
+		bool shared = false;
+		for (size_t k = 0; k < D->nshared && !shared; k++)
+			shared = D->shared[k] == s;
+		if (!shared) {
+			ir_set_free(s);
+			continue;
+		}
+		s->anonymous = true;
+		free(s->name);
+		s->name = NULL;
+	}
 	t->nsets = s0;
 }
 
@@ -345,6 +389,7 @@ static void dispatch_chain(struct ir_table *t, const struct policy *pol, enum ch
 	D.budget = growth * D.nin;
 	D.prof = xcalloc(D.nin, sizeof(*D.prof));
 	D.copies = xcalloc(D.nin, sizeof(*D.copies));
+	D.placed = xcalloc(D.nin, sizeof(*D.placed));
 	uint32_t *ids = xcalloc(D.nin, sizeof(*ids));
 	for (size_t i = 0; i < D.nin; i++) {
 		dsp_profile(&D.in[i], &D.prof[i]);
@@ -365,7 +410,7 @@ static void dispatch_chain(struct ir_table *t, const struct policy *pol, enum ch
 		for (size_t i = nb; i < ch->n; i++)
 			ir_rule_free(&ch->rules[i]);
 		free(ch->rules);
-		drop_tree(t, c0, s0);
+		drop_tree(&D, t, c0, s0);
 		t->chains[c] = saved;
 		t->nrules = nrules0;
 		t->nelems = nelems0;
@@ -383,6 +428,8 @@ static void dispatch_chain(struct ir_table *t, const struct policy *pol, enum ch
 		dsp_prof_free(&D.prof[i]);
 	free(D.prof);
 	free(D.copies);
+	free(D.placed);
+	free(D.shared);
 	free(ids);
 }
 

@@ -45,6 +45,9 @@ struct dsp {
 	size_t nin;
 	struct prof *prof;
 	uint32_t *copies;          /* per input rule: placements */
+	bool *placed;              /* per input rule: placed once already */
+	struct ir_set **shared;    /* anonymous sets made named, for copies */
+	size_t nshared;
 	size_t size, budget;       /* kernel rules of the tree; its bound */
 	unsigned max_copies;
 	bool over;
