@@ -127,6 +127,36 @@ static void place_all(struct dsp *D, uint32_t c, const uint32_t *R, size_t n)
 static void emit(struct dsp *D, const uint32_t *R, size_t n, uint32_t chain, unsigned fields,
 		 int level);
 
+/*
+ * A map of intervals is a tree (rbtree) in the kernel, a map of single
+ * values a hash: the hash costs a new connection less. So when the
+ * intervals hold few values in all, every value is an element of its own.
+ * Interface wildcards stay intervals.
+ */
+static void expand_points(struct ir_set *s, bool names)
+{
+	u128 total = 0;
+	size_t n = 0;
+
+	for (size_t e = 0; e < s->ncelems; e++)
+		total += s->celems[e].f[0].hi - s->celems[e].f[0].lo + 1;
+	if (total == s->ncelems)
+		return;
+	if (names || total > DISPATCH_POINTS_MAX) {
+		s->interval = true;
+		return;
+	}
+	struct ir_celem *v = xcalloc((size_t)total, sizeof(*v));
+	for (size_t e = 0; e < s->ncelems; e++)
+		for (u128 x = s->celems[e].f[0].lo; x <= s->celems[e].f[0].hi; x++) {
+			v[n].f[0].lo = v[n].f[0].hi = x;
+			v[n++].chain = s->celems[e].chain;
+		}
+	free(s->celems);
+	s->celems = v;
+	s->ncelems = n;
+}
+
 /* The lookup rule and its map: key k, region q -> leaf chain. */
 static void put_lookup(struct dsp *D, uint32_t chain, enum ir_key k, const struct regions *G,
 		       const struct leaf *L, const uint32_t *mem, size_t nmem)
@@ -158,9 +188,7 @@ static void put_lookup(struct dsp *D, uint32_t chain, enum ir_key k, const struc
 		s->celems[s->ncelems].f[0] = g->iv;
 		s->celems[s->ncelems++].chain = L[g->leaf].chain;
 	}
-	for (size_t e = 0; e < s->ncelems; e++)
-		if (s->celems[e].f[0].lo != s->celems[e].f[0].hi)
-			s->interval = true;
+	expand_points(s, names);
 	t->sets = xreallocarray(t->sets, t->nsets + 1, sizeof(*t->sets));
 	t->sets[t->nsets++] = s;
 	t->nelems += s->ncelems;

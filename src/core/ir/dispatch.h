@@ -14,6 +14,10 @@
 #define DEFER_MAX 32        /* rules moved past a segment */
 #define SPAN_CAP 1024       /* elementary intervals one rule may cover, before dedup */
 #define WORK_BUDGET 50000000ull
+/* a map whose intervals hold at most this many values is a hash of them:
+ * every port map is (a few MB of kernel memory at most), interface maps
+ * never (wildcards are intervals) */
+#define DISPATCH_POINTS_MAX 65536
 
 /* Segments are cut on the first three; the last two split a whole list,
  * every packet finding an element. */

@@ -149,7 +149,11 @@ void dsp_form(struct dsp *D, const uint32_t *R, size_t n, size_t i, enum dfield 
 			last = j + 1;
 			ndef_at_last = S->ndef;
 		} else {
-			if (!S->nmem || S->ndef == DEFER_MAX)
+			/* a rule another segment could take is left to it */
+			bool other = false;
+			for (int g = 0; g < DF_L4 && !other; g++)
+				other = g != (int)f && is_member(D, r, (enum dfield)g);
+			if (!S->nmem || S->ndef == DEFER_MAX || other)
 				break;
 			S->def[S->ndef++] = r;
 		}
