@@ -18,8 +18,8 @@ _vigild_options()
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	watch)
-		echo "--db --ct-buffer --ct-accounting --aggregate --retention --table -t" \
-		     "--user -u --force -f --quiet -q --help -h" ;;
+		echo "--db --ct-buffer --ct-accounting --aggregate --retention --fallback" \
+		     "--no-reassert --no-owner --table -t --user -u --force -f --quiet -q --help -h" ;;
 	flows)
 		echo "--db --since --until --rule --by --top --json --help -h" ;;
 	esac
@@ -30,7 +30,7 @@ _vigild_takes_arg()
 {
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
-	--rule | --by | --top)
+	--rule | --by | --top | --fallback)
 		return 0 ;;
 	esac
 	return 1
@@ -59,6 +59,8 @@ _vigild_value()
 		COMPREPLY=($(compgen -u -- "$cur")) ;;
 	--db)
 		_vigild_files "$cur" '*.db' ;;
+	--fallback)
+		_vigild_files "$cur" '*.yml' '*.yaml' ;;
 	--by)
 		COMPREPLY=($(compgen -W "src dst dport rule" -- "$cur")) ;;
 	--ct-buffer)

@@ -77,3 +77,27 @@ CREATE VIEW flows_v AS
 -- marked at the next start with stopped = minute (the time is unknown).
 ALTER TABLE observer ADD COLUMN started INTEGER;
 ALTER TABLE observer ADD COLUMN stopped INTEGER;
+
+-- migration 3
+
+-- Honest completeness beyond event loss (vigild watch's daemon core).
+-- incomplete: bits for why the minute's flows may be missing or attributed
+--   to the wrong rules: 1 vigild's table was absent for part of the minute
+--   (deleted by someone else, before the re-assert), 2 someone else changed
+--   vigild's table, 4 the rules in the kernel were not the policy whose rule
+--   names the minute's flows carry.
+-- ct_*: the kernel's conntrack table was full: entries evicted early, not
+--   inserted, and packets dropped for want of an entry (per-CPU conntrack
+--   statistics, deltas within the minute). ct_max: nf_conntrack_max, and
+--   ct_entries the entries at the minute's last reading.
+-- db_lost_flows, db_lost_minutes: flows and minutes the writer could not
+--   store (disk full, read-only, locked) and dropped to stay within its
+--   memory bound, counted in the minute writing resumed (or the last one).
+ALTER TABLE observer ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN ct_early_drop INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN ct_insert_failed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN ct_drop INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN ct_max INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN ct_entries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN db_lost_flows INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN db_lost_minutes INTEGER NOT NULL DEFAULT 0;

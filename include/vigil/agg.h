@@ -62,6 +62,20 @@ struct agg_obs {
 	/* not deltas: Unix seconds at which an observer started / stopped
 	 * within the minute, 0 = it did not; adding keeps the later one */
 	int64_t started, stopped;
+	uint32_t incomplete;     /* AGG_INC_* bits, OR'ed */
+	uint64_t ct_early_drop;  /* conntrack table full: deltas */
+	uint64_t ct_insert_failed;
+	uint64_t ct_drop;
+	uint64_t ct_max, ct_entries; /* gauges: the last reading wins */
+	uint64_t db_lost_flows;  /* the writer could not store these */
+	uint64_t db_lost_minutes;
+};
+
+/* Why a minute's flows may be missing or attributed wrongly (agg_obs.incomplete). */
+enum {
+	AGG_INC_TABLE_ABSENT = 1u << 0,  /* vigild's table was not in the kernel */
+	AGG_INC_TABLE_CHANGED = 1u << 1, /* someone else changed vigild's table */
+	AGG_INC_ATTRIBUTION = 1u << 2,   /* the kernel's rules were not the attributed policy */
 };
 
 struct agg;
@@ -118,6 +132,13 @@ struct agg_sink {
  * of a callback (the aggregate is then unchanged).
  */
 int agg_drain(struct agg *a, const struct agg_sink *sink, void *ctx);
+
+/* Flows (NEW events) in every row, and the distinct minutes of the rows. */
+uint64_t agg_flows_total(const struct agg *a);
+size_t agg_row_minutes(const struct agg *a);
+/* Forgets every row (they cannot be stored: the caller counts them as
+ * lost) after moving the observer minutes into keep_obs. */
+void agg_drop_rows(struct agg *a, struct agg *keep_obs);
 
 /* The minute (Unix seconds of its start) containing t; floors negatives too. */
 int64_t agg_minute(int64_t t);

@@ -75,4 +75,21 @@ int ct_parse(const void *msg, size_t len, struct ct_event *ev);
  */
 int ct_parse_stats_cpu(const void *msg, size_t len, uint32_t *insert);
 
+/* One CPU's conntrack statistics (the counters vigild reports). */
+struct ct_cpu_stats {
+	uint32_t insert;        /* entries inserted (ctnetlink-made ones on current kernels) */
+	uint32_t insert_failed; /* entries that could not be inserted (a clash, a full table) */
+	uint32_t drop;          /* packets dropped because no entry could be made (table full) */
+	uint32_t early_drop;    /* entries evicted to make room (the table was full) */
+	uint32_t error;         /* packets with an error (invalid) */
+};
+/* As ct_parse_stats_cpu, with every counter. */
+int ct_parse_cpu_stats(const void *msg, size_t len, struct ct_cpu_stats *out);
+
+/*
+ * Parses the reply to IPCTNL_MSG_CT_GET_STATS: the table's entries now and
+ * its maximum (nf_conntrack_max). Returns 0, -ENOMSG, or -EBADMSG.
+ */
+int ct_parse_global_stats(const void *msg, size_t len, uint32_t *entries, uint32_t *max);
+
 #endif

@@ -20,4 +20,11 @@ int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *le
 /* Reads an already open fd the same way (does not close it). */
 int read_fd(int fd, size_t max, char **buf, size_t *len);
 
+/*
+ * read_file_at for a file that may be being written (a reload while an
+ * editor saves): reads it whole and checks that its size and mtime did not
+ * change during the read; tries three times, then -EAGAIN.
+ */
+int read_stable_at(int dirfd, const char *path, size_t max, char **buf, size_t *len);
+
 #endif

@@ -190,6 +190,11 @@ struct flowdb_loss {
 	uint64_t minutes;         /* minutes with an observer row */
 	int64_t first, last;      /* first and last such minute; 0 when none */
 	uint64_t events, new_events, lost, enobufs, kernel_inserts, overflow, bad;
+	uint64_t incomplete_minutes[3]; /* minutes with AGG_INC_TABLE_ABSENT, _CHANGED, _ATTRIBUTION */
+	uint64_t ct_early_drop, ct_insert_failed, ct_drop; /* conntrack table full */
+	uint64_t ct_full_minutes; /* minutes with any of those */
+	uint64_t ct_max;          /* nf_conntrack_max at the last reading */
+	uint64_t db_lost_flows, db_lost_minutes;
 	uint64_t partial;         /* minutes observed only in part ... */
 	struct flowdb_partial part[FLOWDB_PARTIAL_MAX]; /* ... the first of them */
 	size_t npart;

@@ -13,6 +13,11 @@
  * message names the rule and its FILE:LINE:COL, one on a set's message the
  * set. pol may be NULL. prog prefixes lines that have no place.
  */
+/* The same as diagnostics (errors; located at the rule or set when known,
+ * else at prog). */
+void kerr_diags(const struct nl_result *res, const struct batch *b, const struct policy *pol,
+		const char *prog, struct diags *d);
+
 void kerr_format(struct strbuf *out, const struct nl_result *res, const struct batch *b,
 		 const struct policy *pol, const char *prog);
 

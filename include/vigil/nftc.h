@@ -16,4 +16,19 @@ void nftc_build_replace(const struct ir_table *t, struct batch *b);
 /* BEGIN, delete table, END. */
 void nftc_build_delete(const char *table, struct batch *b);
 
+/* How the table is replaced, from what the kernel has (TABLE_INFO). */
+struct nftc_opts {
+	uint32_t table_flags;  /* the new table's flags: 0, or NFT_TABLE_F_OWNER|PERSIST */
+	bool destroy;          /* the kernel has NFT_MSG_DESTROYTABLE: use it instead */
+	bool have_genid;       /* put NFNL_BATCH_GENID = genid in the batch begin */
+	uint32_t genid;
+};
+/* The replacement and the deletion with those choices (NULL = defaults:
+ * NEWTABLE, DELTABLE, no flags, no generation check). */
+void nftc_build_replace_opts(const struct ir_table *t, const struct nftc_opts *o, struct batch *b);
+void nftc_build_delete_opts(const char *table, const struct nftc_opts *o, struct batch *b);
+
+/* NFT_TABLE_F_PERSIST (kernel 6.9; Debian 12's headers lack it). */
+#define VIGIL_TABLE_F_PERSIST 0x4u
+
 #endif

@@ -103,13 +103,13 @@ void policy_src_close(struct policy_src *src)
 
 /* Set files are data beside the policy: regular files only (read_file_at's
  * -ENODEV is POLICY_READ_NOT_REGULAR). */
-static int read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len)
+int cli_read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len)
 {
 	const struct policy_src *src = ctx;
 	return read_file_at(src->dirfd, path, max, buf, len);
 }
 
-static void print_diags(struct diags *d)
+void cli_print_diags(struct diags *d)
 {
 	struct strbuf sb = { 0 };
 
@@ -124,7 +124,7 @@ static void print_diags(struct diags *d)
 int policy_src_compile(struct policy_src *src, const char *table, const struct ir_opts *io,
 		       struct compiled *c)
 {
-	struct policy_opts po = { .table = table, .read_file = read_set_file, .read_ctx = src };
+	struct policy_opts po = { .table = table, .read_file = cli_read_set_file, .read_ctx = src };
 	struct passwd *pw = geteuid() ? getpwuid(geteuid()) : NULL;
 
 	if (pw)
@@ -146,7 +146,7 @@ int policy_src_compile(struct policy_src *src, const char *table, const struct i
 		return EXIT_INVALID;
 	}
 	r = policy_compile_buffer(src->path, buf, len, &po, &c->pol, &d);
-	print_diags(&d);
+	cli_print_diags(&d);
 	diags_free(&d);
 	if (r < 0)
 		return EXIT_INVALID;

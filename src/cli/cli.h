@@ -73,9 +73,9 @@ int cmd_watch(int argc, char **argv);
 /* Privileged verbs: the unprivileged user to run as (--user). */
 extern const char *opt_user;
 
-struct psep;
-/* Sends a batch through the commit helper, prints failures; an exit code. */
-int commit_batch(struct psep *p, struct batch *b, const struct policy *pol, bool validate_only,
-		 uint32_t *genid);
+/* Prints diagnostics, sorted by place, to stderr. */
+void cli_print_diags(struct diags *d);
+/* Reads set files relative to the policy's directory (src). */
+int cli_read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len);
 
 #endif

@@ -1,18 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vigild apply / vigild remove: the verbs that change the kernel.
+ * vigild apply / vigild remove: the one-shot verbs that change the kernel.
  *
- * Order matters: open what needs privilege (the policy file), fork the
- * commit helper, drop every capability, and only then read YAML.
+ * Order matters: open what needs privilege (the policy file, the state and
+ * run directories), start the commit helper, drop every capability, and
+ * only then read YAML (psep_setup).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "vigil/fileio.h"
+#include "vigil/log.h"
 #include "vigil/nftc.h"
+#include "vigil/plan.h"
 #include "vigil/psep.h"
+#include "vigil/state.h"
+
+#define GENID_TRIES 4
 
 static double now_ms(void)
 {
@@ -27,62 +37,122 @@ static uint32_t first_seq(void)
 	return (uint32_t)time(NULL) << 8 | 1u;
 }
 
-/* Checks privileges, forks the helper and drops ours. Returns an exit code. */
-static int privsep_begin(const char *verb, const char *table, bool force, struct psep *p)
-{
-	struct psep_ids ids;
-	char why[256] = "";
-	int r;
+struct priv {
+	const char *policy;     /* NULL: remove */
+	struct policy_src src;
+	int statefd;
+	struct state_held held[64]; /* tables a running vigild holds */
+	size_t nheld;
+};
 
-	if (!psep_can_admin()) {
-		cli_error("%s changes the firewall and needs CAP_NET_ADMIN: run it as root", verb);
-		return EXIT_SYSTEM;
+static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, size_t whylen)
+{
+	struct priv *pv = ctx;
+
+	if (pv->policy) {
+		if (policy_src_open(pv->policy, &pv->src) != EXIT_OK) {
+			snprintf(why, whylen, "%s", "");
+			return -ENOENT; /* printed already */
+		}
 	}
-	r = psep_resolve_user(opt_user, &ids, why, sizeof(why));
-	if (r < 0) {
-		cli_error("%s", why);
-		return EXIT_SYSTEM;
+	/* which tables a running vigild watch manages here: read now, as root
+	 * (the run directory may be its user's alone) */
+	int runfd = open(run_dir_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (runfd >= 0) {
+		pv->nheld = state_held_locks(runfd, pv->held, ARRAY_SIZE(pv->held));
+		close(runfd);
 	}
-	r = psep_start(p, table, force, &ids, why, sizeof(why));
-	if (r < 0) {
-		cli_error("cannot start the commit helper: %s", why);
-		return EXIT_SYSTEM;
+	if (pv->policy) {
+		char w2[256];
+		pv->statefd = state_dir_open(state_dir_path(), ids->uid, ids->gid, 0750, true, w2,
+					     sizeof(w2));
+		if (pv->statefd < 0)
+			cli_warn("%s: the last-known-good policy is not kept", w2);
 	}
-	r = psep_drop(&ids, why, sizeof(why));
-	if (r < 0) {
-		cli_error("cannot drop privileges: %s", why);
-		psep_stop(p, true);
-		return EXIT_SYSTEM;
-	}
-	return EXIT_OK;
+	return 0;
 }
 
-/* Sends b through the helper; prints what went wrong. Returns an exit code. */
-int commit_batch(struct psep *p, struct batch *b, const struct policy *pol, bool validate_only,
-		 uint32_t *genid)
+static void priv_close(struct priv *pv)
 {
-	struct nl_result res = { 0 };
-	char why[256] = "";
+	if (pv->policy)
+		policy_src_close(&pv->src);
+	if (pv->statefd >= 0)
+		close(pv->statefd);
+}
+
+/* One writer per table: refused while a vigild watch holds the table's
+ * lock (the kernel's table ownership enforces it too, where it has it). */
+static int check_lock(const struct priv *pv, const char *table)
+{
+	for (size_t i = 0; i < pv->nheld; i++)
+		if (streq(pv->held[i].table, table)) {
+			cli_error("table inet %s is managed by a running vigild (pid %d): nothing was changed; change its policy and run 'vigild reload' (or 'systemctl reload vigild'), or stop it first",
+				  table, (int)pv->held[i].pid);
+			return -1;
+		}
+	return 0;
+}
+
+/* TABLE_INFO, build with its generation, commit; again when the table
+ * changed meanwhile. Prints what went wrong; an exit code. */
+static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own)
+{
+	for (int tries = 0;; tries++) {
+		struct psep_table_info ti;
+		struct nftc_opts o;
+		struct nl_result res = { 0 };
+		char why[256] = "";
+		int r = psep_table_info(p, &ti);
+
+		if (r < 0) {
+			cli_error("cannot read the state of table inet %s: %s", pl->t.name, strerror(-r));
+			return EXIT_SYSTEM;
+		}
+		if (ti.exists && ti.owned) {
+			cli_error("table inet %s is owned by another process, which alone may change it (a running vigild watch?): nothing was changed",
+				  pl->t.name);
+			return EXIT_SYSTEM;
+		}
+		psep_plan_opts(p, &ti, own, &o);
+		plan_build(pl, &o, first_seq() + (uint32_t)tries * 4096u);
+		r = psep_commit(p, pl->b.buf, pl->b.len, dry, &res, why, sizeof(why));
+		if (r < 0) {
+			cli_error("%s%s", r == -EPERM ? "the commit helper refused the batch: " : "", why);
+			return EXIT_SYSTEM;
+		}
+		if (plan_genid_refused(pl, &res) && tries + 1 < GENID_TRIES) {
+			nl_result_free(&res);
+			continue;
+		}
+		r = plan_kernel_answer(pl, &res, program_name);
+		nl_result_free(&res);
+		if (r < 0) {
+			cli_print_diags(&pl->d);
+			return EXIT_SYSTEM;
+		}
+		return EXIT_OK;
+	}
+}
+
+static void store_lkg(int statefd, struct plan *pl)
+{
+	struct strbuf sb = { 0 };
+	char name[128];
 	int r;
 
-	r = psep_commit(p, b->buf, b->len, validate_only, &res, why, sizeof(why));
-	if (r == -EPERM) {
-		cli_error("the commit helper refused the batch: %s", why);
-		return EXIT_SYSTEM;
-	}
-	if (r < 0) {
-		cli_error("%s", why);
-		return EXIT_SYSTEM;
-	}
-	if (res.n || res.lost) {
-		print_kernel_errors(&res, b, pol);
-		nl_result_free(&res);
-		return EXIT_SYSTEM;
-	}
-	if (genid)
-		*genid = res.genid;
-	nl_result_free(&res);
-	return EXIT_OK;
+	if (statefd < 0)
+		return;
+	free(pl->input.table);
+	pl->input.table = xstrdup(pl->t.name);
+	pl->input.time = time(NULL);
+	bundle_hash(&pl->input);
+	bundle_serialize(&pl->input, &sb);
+	state_key(name, sizeof(name), "last-good", pl->t.name);
+	r = state_write(statefd, name, sb.s, sb.len, 0600);
+	if (r < 0)
+		cli_warn("cannot store the last-known-good policy in %s/%s: %s", state_dir_path(), name,
+			 strerror(-r));
+	sb_free(&sb);
 }
 
 static const char apply_usage[] =
@@ -91,17 +161,19 @@ static const char apply_usage[] =
 	"Compiles POLICY and replaces vigild's own nftables table with it in one\n"
 	"atomic NETLINK_NETFILTER batch: the kernel takes all of it or none of it.\n"
 	"Nothing is sent when the policy is invalid. Other tables are not touched.\n"
+	"A table a running 'vigild watch' manages is refused (use 'vigild reload').\n"
 	"Needs root (CAP_NET_ADMIN): a helper keeps only CAP_NET_ADMIN to commit,\n"
 	"the policy is read by a process without any capability.\n"
 	"\n"
-	"  -t, --table NAME  the table vigild manages (default: vigil); a policy\n"
-	"                    naming another table is refused\n"
+	"  -t, --table NAME  the table vigild manages (default: the policy's, else\n"
+	"                    vigil); a policy naming another table is refused\n"
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -n, --dry-run     let the kernel check the batch, but commit nothing\n"
 	"  -f, --force       replace the table even if vigild did not make it\n"
 	"  -q, --quiet       print nothing on success\n";
 
-int cmd_apply(int argc, char **argv)
+static int apply_parse(int argc, char **argv, const char **table, bool *force, bool *quiet,
+		       bool *dry)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -112,16 +184,7 @@ int cmd_apply(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *table = "vigil";
-	bool force = false;
-	struct policy_src src;
-	struct compiled c;
-	struct psep p;
-	struct batch b;
-	bool quiet = false, dry = false;
-	uint32_t genid = 0;
-	double t0;
-	int ch, r;
+	int ch;
 
 	optind = 1;
 	opterr = 0;
@@ -129,18 +192,18 @@ int cmd_apply(int argc, char **argv)
 		switch (ch) {
 		case 'h':
 			fputs(apply_usage, stdout);
-			return EXIT_OK;
+			return EXIT_OK + 100;
 		case 'f':
-			force = true;
+			*force = true;
 			break;
 		case 'q':
-			quiet = true;
+			*quiet = true;
 			break;
 		case 'n':
-			dry = true;
+			*dry = true;
 			break;
 		case 't':
-			table = optarg;
+			*table = optarg;
 			break;
 		case 'u':
 			if (!*optarg) {
@@ -158,44 +221,96 @@ int cmd_apply(int argc, char **argv)
 			apply_usage);
 		return EXIT_USAGE;
 	}
-	if (table_name_problem(table)) {
-		cli_error("invalid table name '%s': %s", table, table_name_problem(table));
+	if (*table && table_name_problem(*table)) {
+		cli_error("invalid table name '%s': %s", *table, table_name_problem(*table));
 		return EXIT_USAGE;
 	}
+	return -1;
+}
 
-	t0 = now_ms();
-	r = policy_src_open(argv[optind], &src);
-	if (r != EXIT_OK) {
-		policy_src_close(&src);
-		return r;
+/* Reads and compiles the opened policy; prints every diagnostic. */
+static int apply_compile(struct priv *pv, const char *table, struct plan *pl)
+{
+	struct policy_opts po = { .table = table, .read_file = cli_read_set_file,
+				  .read_ctx = &pv->src };
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	struct passwd *pw = geteuid() ? getpwuid(geteuid()) : NULL;
+
+	if (pw)
+		po.as_user = pw->pw_name; /* privileges dropped: say who reads */
+	memset(pl, 0, sizeof(*pl));
+	r = read_fd(pv->src.fd, POLICY_MAX_FILE, &buf, &len);
+	if (r == -EFBIG) {
+		fprintf(stderr, "%s:1:1: error: the policy is larger than the limit of %u MiB (load large lists from a set file)\n",
+			pv->src.path, POLICY_MAX_FILE >> 20);
+		return EXIT_INVALID;
 	}
-	r = privsep_begin("vigild apply", table, force, &p);
-	if (r != EXIT_OK) {
-		policy_src_close(&src);
-		return r;
+	if (r < 0) {
+		fprintf(stderr, "%s: error: cannot read the policy: %s\n", pv->src.path, strerror(-r));
+		return EXIT_INVALID;
+	}
+	r = plan_compile(pl, pv->src.path, buf, len, &po, NULL);
+	cli_print_diags(&pl->d);
+	diags_free(&pl->d);
+	return r < 0 ? EXIT_INVALID : EXIT_OK;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	const char *table = NULL;
+	bool force = false, quiet = false, dry = false;
+	struct priv pv = { .statefd = -1 };
+	struct psep_setup_opts so = { .verb = "vigild apply", .mode = PSEP_MODE_APPLY,
+				      .privileged = open_privileged, .ctx = &pv };
+	struct psep_ids ids;
+	struct psep p;
+	struct plan pl;
+	char why[256] = "", sum[200];
+	int r;
+	double t0;
+
+	r = apply_parse(argc, argv, &table, &force, &quiet, &dry);
+	if (r >= 0)
+		return r == EXIT_OK + 100 ? EXIT_OK : r;
+	log_init("vigild apply");
+	t0 = now_ms();
+	pv.policy = argv[optind];
+	so.force = force;
+	so.user = opt_user;
+	r = psep_setup(&so, &p, &ids, why, sizeof(why));
+	if (r < 0) {
+		if (why[0])
+			cli_error("%s", why);
+		priv_close(&pv);
+		return r == -ENOENT && !why[0] ? EXIT_INVALID : EXIT_SYSTEM;
 	}
 	/* from here on: no capabilities */
-	r = policy_src_compile(&src, table, NULL, &c);
-	if (r != EXIT_OK) {
-		policy_src_close(&src);
-		psep_stop(&p, true);
-		return r;
+	r = apply_compile(&pv, table, &pl);
+	if (r == EXIT_OK && psep_set_table(&p, pl.t.name, why, sizeof(why)) < 0) {
+		cli_error("cannot give the helper its table: %s", why);
+		r = EXIT_SYSTEM;
 	}
-	batch_init(&b, first_seq());
-	nftc_build_replace(&c.t, &b);
-	r = commit_batch(&p, &b, &c.pol, dry, &genid);
+	if (r == EXIT_OK && check_lock(&pv, pl.t.name) < 0)
+		r = EXIT_SYSTEM;
+	if (r == EXIT_OK)
+		r = commit_plan(&p, &pl, dry, false);
+	if (r == EXIT_OK && !dry)
+		store_lkg(pv.statefd, &pl);
+	if (pl.compiled)
+		plan_summary(&pl, sum, sizeof(sum));
 	if (r == EXIT_OK && !quiet && dry)
-		printf("checked %s: the kernel accepts table inet %s with %zu kernel rules, %zu sets, %zu elements (nothing was committed)\n",
-		       src.path, c.t.name, c.t.nrules, c.t.nsets, c.t.nelems);
+		printf("checked %s: the kernel accepts %s (nothing was committed)\n", pv.src.path, sum);
 	else if (r == EXIT_OK && !quiet)
-		printf("applied %s: table inet %s with %zu kernel rules, %zu sets, %zu elements in %.1f ms (generation %u)\n",
-		       src.path, c.t.name, c.t.nrules, c.t.nsets, c.t.nelems, now_ms() - t0, genid);
-	else if (r != EXIT_OK && !dry)
+		printf("applied %s: %s in %.1f ms (generation %u)\n", pv.src.path, sum, now_ms() - t0,
+		       pl.genid);
+	else if (r == EXIT_SYSTEM && !dry)
 		fprintf(stderr, "%s: nothing was changed: the kernel keeps its previous ruleset\n",
-			src.path);
-	batch_free(&b);
-	compiled_free(&c);
-	policy_src_close(&src);
+			pv.src.path);
+	plan_free(&pl);
+	priv_close(&pv);
 	psep_stop(&p, true);
 	return r;
 }
@@ -204,7 +319,7 @@ static const char remove_usage[] =
 	"Usage: vigild remove [OPTIONS]\n"
 	"\n"
 	"Deletes vigild's table (family inet) and nothing else. Needs root\n"
-	"(CAP_NET_ADMIN).\n"
+	"(CAP_NET_ADMIN). A table a running 'vigild watch' manages is refused.\n"
 	"\n"
 	"  -t, --table NAME  the table to delete (default: vigil)\n"
 	"  -f, --force       delete the table even if vigild did not make it\n"
@@ -222,8 +337,13 @@ int cmd_remove(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *table = "vigil";
-	bool force = false;
+	struct priv pv = { .statefd = -1 };
+	struct psep_setup_opts so = { .verb = "vigild remove", .mode = PSEP_MODE_REMOVE,
+				      .privileged = open_privileged, .ctx = &pv };
 	struct nl_result res = { 0 };
+	struct psep_table_info ti;
+	struct nftc_opts o;
+	struct psep_ids ids;
 	char why[256] = "";
 	bool quiet = false;
 	struct psep p;
@@ -238,7 +358,7 @@ int cmd_remove(int argc, char **argv)
 			fputs(remove_usage, stdout);
 			return EXIT_OK;
 		case 'f':
-			force = true;
+			so.force = true;
 			break;
 		case 't':
 			table = optarg;
@@ -266,12 +386,34 @@ int cmd_remove(int argc, char **argv)
 		cli_error("invalid table name '%s': %s", table, table_name_problem(table));
 		return EXIT_USAGE;
 	}
-	r = privsep_begin("vigild remove", table, force, &p);
-	if (r != EXIT_OK)
-		return r;
-
+	so.table = table;
+	so.user = opt_user;
+	r = psep_setup(&so, &p, &ids, why, sizeof(why));
+	if (r < 0) {
+		cli_error("%s", why);
+		priv_close(&pv);
+		return EXIT_SYSTEM;
+	}
+	if (check_lock(&pv, table) < 0) {
+		priv_close(&pv);
+		psep_stop(&p, true);
+		return EXIT_SYSTEM;
+	}
+	r = psep_table_info(&p, &ti);
+	if (r == 0 && !ti.exists) {
+		if (!quiet)
+			printf("table inet %s does not exist: nothing to remove\n", table);
+		r = EXIT_OK;
+		goto out;
+	}
+	if (r < 0) {
+		cli_error("cannot read the state of table inet %s: %s", table, strerror(-r));
+		r = EXIT_SYSTEM;
+		goto out;
+	}
+	psep_plan_opts(&p, &ti, false, &o);
 	batch_init(&b, first_seq());
-	nftc_build_delete(table, &b);
+	nftc_build_delete_opts(table, &o, &b);
 	r = psep_commit(&p, b.buf, b.len, false, &res, why, sizeof(why));
 	if (r < 0) {
 		cli_error("%s%s", r == -EPERM ? "the commit helper refused the batch: " : "", why);
@@ -290,6 +432,8 @@ int cmd_remove(int argc, char **argv)
 	}
 	nl_result_free(&res);
 	batch_free(&b);
+out:
+	priv_close(&pv);
 	psep_stop(&p, true);
 	return r;
 }

@@ -548,6 +548,33 @@ static bool flows_loss_report(FILE *f, const struct flowdb_loss *l, int64_t sinc
 			l->bad);
 		complete = false;
 	}
+	if (l->incomplete_minutes[0]) {
+		fprintf(f, "%sINCOMPLETE: vigild's table was absent from the kernel during %" PRIu64
+			" minutes (deleted by someone else): connections then were not seen by its rules\n",
+			pre, l->incomplete_minutes[0]);
+		complete = false;
+	}
+	if (l->incomplete_minutes[1] || l->incomplete_minutes[2]) {
+		uint64_t m = l->incomplete_minutes[1] > l->incomplete_minutes[2] ? l->incomplete_minutes[1]
+										     : l->incomplete_minutes[2];
+		fprintf(f, "%sINCOMPLETE: during %" PRIu64
+			" minutes the rules in the kernel were not the recorded policy's (someone else changed vigild's table): flows then may carry the wrong rule\n",
+			pre, m);
+		complete = false;
+	}
+	if (l->ct_full_minutes) {
+		fprintf(f, "%sINCOMPLETE: the kernel's conntrack table was full during %" PRIu64
+			" minutes (nf_conntrack_max %" PRIu64 "): %" PRIu64 " connections evicted early, %" PRIu64
+			" not inserted, %" PRIu64 " packets dropped for want of an entry\n",
+			pre, l->ct_full_minutes, l->ct_max, l->ct_early_drop, l->ct_insert_failed, l->ct_drop);
+		complete = false;
+	}
+	if (l->db_lost_flows || l->db_lost_minutes) {
+		fprintf(f, "%sINCOMPLETE: %" PRIu64 " flow rows of %" PRIu64
+			" minutes could not be written to the database (disk full or read-only)\n",
+			pre, l->db_lost_flows, l->db_lost_minutes);
+		complete = false;
+	}
 	if (l->kernel_inserts > l->new_events + l->lost) {
 		fprintf(f, "%sINCOMPLETE: the kernel inserted %" PRIu64
 			" connections, the observer saw %" PRIu64 " NEW events\n",

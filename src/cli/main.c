@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vigil/psep.h"
 
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "unknown"
@@ -44,6 +45,9 @@ static int version_usage(void)
 
 int main(int argc, char **argv)
 {
+	/* the commit helper is an exec of this binary (src/sys/helper.c) */
+	if (argc >= 2 && streq(argv[1], PSEP_HELPER_ARGV))
+		return psep_helper_main(argc, argv);
 	setlocale(LC_ALL, "C");
 	if (argc < 2) {
 		usage(stderr);

@@ -90,3 +90,37 @@ int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *le
 	close(fd);
 	return r;
 }
+
+int read_stable_at(int dirfd, const char *path, size_t max, char **buf, size_t *len)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		int fd = open_input_at(dirfd, path);
+		struct stat a, b;
+		int r;
+
+		if (fd < 0)
+			return fd;
+		if (fstat(fd, &a) < 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		if (!S_ISREG(a.st_mode)) {
+			close(fd);
+			return S_ISDIR(a.st_mode) ? -EISDIR : -ENODEV;
+		}
+		r = read_fd(fd, max, buf, len);
+		if (r == 0 && fstat(fd, &b) == 0 && b.st_size == a.st_size &&
+		    b.st_mtim.tv_sec == a.st_mtim.tv_sec && b.st_mtim.tv_nsec == a.st_mtim.tv_nsec &&
+		    (off_t)*len == b.st_size) {
+			close(fd);
+			return 0;
+		}
+		close(fd);
+		if (r < 0)
+			return r;
+		free(*buf);
+		*buf = NULL;
+	}
+	return -EAGAIN;
+}

@@ -255,14 +255,24 @@ static const char flowdb_up_flow_sql[] =
 
 static const char flowdb_up_obs_sql[] =
 	"INSERT INTO observer (minute, events, new_events, lost, enobufs, kernel_inserts,"
-	" overflow, bad, started, stopped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	" overflow, bad, started, stopped, incomplete, ct_early_drop, ct_insert_failed, ct_drop,"
+	" ct_max, ct_entries, db_lost_flows, db_lost_minutes)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
 	" ON CONFLICT (minute) DO UPDATE SET"
 	" events = events + excluded.events, new_events = new_events + excluded.new_events,"
 	" lost = lost + excluded.lost, enobufs = enobufs + excluded.enobufs,"
 	" kernel_inserts = kernel_inserts + excluded.kernel_inserts,"
 	" overflow = overflow + excluded.overflow, bad = bad + excluded.bad,"
 	" started = COALESCE(excluded.started, started),"
-	" stopped = COALESCE(excluded.stopped, stopped)";
+	" stopped = COALESCE(excluded.stopped, stopped),"
+	" incomplete = incomplete | excluded.incomplete,"
+	" ct_early_drop = ct_early_drop + excluded.ct_early_drop,"
+	" ct_insert_failed = ct_insert_failed + excluded.ct_insert_failed,"
+	" ct_drop = ct_drop + excluded.ct_drop,"
+	" ct_max = CASE WHEN excluded.ct_max > 0 THEN excluded.ct_max ELSE ct_max END,"
+	" ct_entries = CASE WHEN excluded.ct_max > 0 THEN excluded.ct_entries ELSE ct_entries END,"
+	" db_lost_flows = db_lost_flows + excluded.db_lost_flows,"
+	" db_lost_minutes = db_lost_minutes + excluded.db_lost_minutes";
 
 static int flowdb_open_rw(struct flowdb *db, const char *schema)
 {
@@ -656,6 +666,14 @@ static int flowdb_put_obs(void *ctx, int64_t minute, const struct agg_obs *o)
 		sqlite3_bind_int64(st, 10, o->stopped);
 	else
 		sqlite3_bind_null(st, 10);
+	sqlite3_bind_int64(st, 11, (int64_t)o->incomplete);
+	sqlite3_bind_int64(st, 12, (int64_t)o->ct_early_drop);
+	sqlite3_bind_int64(st, 13, (int64_t)o->ct_insert_failed);
+	sqlite3_bind_int64(st, 14, (int64_t)o->ct_drop);
+	sqlite3_bind_int64(st, 15, (int64_t)o->ct_max);
+	sqlite3_bind_int64(st, 16, (int64_t)o->ct_entries);
+	sqlite3_bind_int64(st, 17, (int64_t)o->db_lost_flows);
+	sqlite3_bind_int64(st, 18, (int64_t)o->db_lost_minutes);
 	return flowdb_step_reset(db, st, "storing observer figures");
 }
 

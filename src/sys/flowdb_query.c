@@ -107,7 +107,10 @@ int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_l
 	rc = sqlite3_prepare_v2(db->db,
 				"SELECT count(*), MIN(minute), MAX(minute), SUM(events),"
 				" SUM(new_events), SUM(lost), SUM(enobufs), SUM(kernel_inserts),"
-				" SUM(overflow), SUM(bad)"
+				" SUM(overflow), SUM(bad), SUM(incomplete & 1 != 0), SUM(incomplete & 2 != 0),"
+				" SUM(incomplete & 4 != 0), SUM(ct_early_drop), SUM(ct_insert_failed),"
+				" SUM(ct_drop), SUM(ct_early_drop + ct_drop > 0), MAX(ct_max),"
+				" SUM(db_lost_flows), SUM(db_lost_minutes)"
 				" FROM observer WHERE minute >= ?1 AND minute < ?2",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -117,7 +120,11 @@ int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_l
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		uint64_t *v[] = { &out->events, &out->new_events, &out->lost, &out->enobufs,
-				  &out->kernel_inserts, &out->overflow, &out->bad };
+				  &out->kernel_inserts, &out->overflow, &out->bad,
+				  &out->incomplete_minutes[0], &out->incomplete_minutes[1],
+				  &out->incomplete_minutes[2], &out->ct_early_drop, &out->ct_insert_failed,
+				  &out->ct_drop, &out->ct_full_minutes, &out->ct_max, &out->db_lost_flows,
+				  &out->db_lost_minutes };
 		out->minutes = (uint64_t)sqlite3_column_int64(st, 0);
 		out->first = sqlite3_column_int64(st, 1);
 		out->last = sqlite3_column_int64(st, 2);

@@ -1,41 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Privilege separation: the commit helper and the capability drop.
- * The sequence follows dbus-broker's: capng_clear, capng_update (helper
- * only), capng_change_id with CAPNG_DROP_SUPP_GRP and CAPNG_CLEAR_BOUNDING;
- * then no ambient capabilities, no_new_privs, and (helper) seccomp.
+ * Privilege separation, the main process's side: who to become, the
+ * capability drop (dbus-broker's sequence: capng_clear, capng_update for
+ * the helper only, capng_change_id with CAPNG_DROP_SUPP_GRP and
+ * CAPNG_CLEAR_BOUNDING; then no ambient capabilities and no_new_privs),
+ * starting the helper as a fresh exec of our binary, and talking to it:
+ * blocking for the one-shot verbs, queued and non-blocking for the daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cap-ng.h>
-#include <seccomp.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netlink.h>
 
-#include "vigil/batch.h"
-#include "vigil/ctsock.h"
-#include "vigil/ir.h"
-#include "vigil/nl.h"
+#include "vigil/nftc.h"
+
 #include "vigil/psep.h"
 #include "vigil/psep_proto.h"
 #include "vigil/util.h"
+#include "psep_int.h"
 
-/* ---- small io helpers ---- */
+uint64_t psep_now_ms(void)
+{
+	struct timespec ts;
 
-static int write_full(int fd, const void *buf, size_t len)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- small io helpers (both sides) ---- */
+
+int psep_write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -44,6 +52,11 @@ static int write_full(int fd, const void *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pf = { fd, POLLOUT, 0 };
+				poll(&pf, 1, -1);
+				continue;
+			}
 			return -errno;
 		}
 		p += n;
@@ -52,8 +65,7 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Reads exactly len bytes; -EPIPE on end of file. */
-static int read_full(int fd, void *buf, size_t len)
+int psep_read_full(int fd, void *buf, size_t len)
 {
 	char *p = buf;
 
@@ -62,6 +74,11 @@ static int read_full(int fd, void *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pf = { fd, POLLIN, 0 };
+				poll(&pf, 1, -1);
+				continue;
+			}
 			return -errno;
 		}
 		if (n == 0)
@@ -72,16 +89,16 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-static int send_msg(int fd, uint16_t type, const void *a, size_t alen, const void *b, size_t blen)
+int psep_send_msg(int fd, uint16_t type, const void *a, size_t alen, const void *b, size_t blen)
 {
 	struct psep_hdr h = { PSEP_MAGIC, type, 0, (uint32_t)(alen + blen) };
 	int r;
 
-	r = write_full(fd, &h, sizeof(h));
+	r = psep_write_full(fd, &h, sizeof(h));
 	if (r == 0 && alen)
-		r = write_full(fd, a, alen);
+		r = psep_write_full(fd, a, alen);
 	if (r == 0 && blen)
-		r = write_full(fd, b, blen);
+		r = psep_write_full(fd, b, blen);
 	return r;
 }
 
@@ -136,12 +153,7 @@ bool psep_can_admin(void)
 	       capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN);
 }
 
-/*
- * Leaves the calling process with only `keep` (-1: nothing) in its
- * effective and permitted sets, as ids, no ambient capabilities, an empty
- * bounding set when we may clear it, and no_new_privs.
- */
-static int drop_to(int keep, const struct psep_ids *ids, char *why, size_t whylen)
+int psep_drop_to(int keep, const struct psep_ids *ids, char *why, size_t whylen)
 {
 	bool can_setpcap, can_setid, change_id;
 	int flags = CAPNG_DROP_SUPP_GRP, r;
@@ -208,382 +220,159 @@ static int drop_to(int keep, const struct psep_ids *ids, char *why, size_t whyle
 
 int psep_drop(const struct psep_ids *ids, char *why, size_t whylen)
 {
-	return drop_to(-1, ids, why, whylen);
+	/* nothing of this process is worth a core dump or a ptrace attach by
+	 * the user we become (it holds the helper's socket) */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return psep_drop_to(-1, ids, why, whylen);
 }
 
-/* ---- the helper ---- */
+/* ---- starting the helper ---- */
 
-static void hlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void hlog(const char *fmt, ...)
+/* Moves fd to exactly `to` (close-on-exec cleared when keep). */
+static int move_fd(int fd, int to, bool keep)
 {
-	char buf[512];
-	va_list ap;
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "vigild[helper %d]: ", (int)getpid());
-	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(STDERR_FILENO, buf, (size_t)n) < 0) {
-		/* nothing else to do */
-	}
+	if (fd == to)
+		return fcntl(fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+	return dup3(fd, to, keep ? 0 : O_CLOEXEC) < 0 ? -1 : 0;
 }
 
-static int install_seccomp(void)
+static void __attribute__((noreturn)) exec_helper(int exefd, int sock, enum psep_mode mode,
+						  const char *table, unsigned flags,
+						  const struct psep_ids *ids, pid_t parent)
 {
-	static const int allow[] = {
-		SCMP_SYS(read),       SCMP_SYS(write),         SCMP_SYS(readv),
-		SCMP_SYS(writev),     SCMP_SYS(recvmsg),       SCMP_SYS(sendmsg),
-		SCMP_SYS(recvfrom),   SCMP_SYS(sendto),        SCMP_SYS(close),
-		SCMP_SYS(exit),       SCMP_SYS(exit_group),    SCMP_SYS(brk),
-		SCMP_SYS(munmap),     SCMP_SYS(mremap),        SCMP_SYS(madvise),
-		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(futex),
-		SCMP_SYS(getpid),     SCMP_SYS(gettid),        SCMP_SYS(clock_gettime),
-		SCMP_SYS(getsockname), SCMP_SYS(setsockopt),   SCMP_SYS(getsockopt),
-		SCMP_SYS(bind),
-	};
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	int r = 0;
+	char a_mode[16], a_uid[16], a_gid[16], a_flags[16], a_parent[16];
+	char *argv[] = { (char *)"vigild", (char *)PSEP_HELPER_ARGV, a_mode, (char *)table,
+			 a_uid, a_gid, a_flags, a_parent, NULL };
+	/* a fresh image with a clean environment: no LD_PRELOAD, no locale */
+	char journal[96] = "";
+	const char *js = getenv("JOURNAL_STREAM");
+	char *envp[] = { journal[0] ? journal : NULL, NULL };
+	sigset_t all;
+	int hi_exe, hi_sock;
 
-	if (!ctx)
-		return -ENOMEM;
-	for (size_t i = 0; i < ARRAY_SIZE(allow) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
-	/* memory, but never executable */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* netfilter netlink sockets only */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-				     SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-				     SCMP_A2(SCMP_CMP_EQ, NETLINK_NETFILTER));
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return r;
+	if (js && strlen(js) < 64)
+		snprintf(journal, sizeof(journal), "JOURNAL_STREAM=%s", js);
+	envp[0] = journal[0] ? journal : NULL;
+	snprintf(a_mode, sizeof(a_mode), "%d", (int)mode);
+	snprintf(a_uid, sizeof(a_uid), "%u", (unsigned)ids->uid);
+	snprintf(a_gid, sizeof(a_gid), "%u", (unsigned)ids->gid);
+	snprintf(a_flags, sizeof(a_flags), "%u", flags);
+	snprintf(a_parent, sizeof(a_parent), "%d", (int)parent);
+	/* out of the way of 3 and 4 first, then into place */
+	hi_exe = fcntl(exefd, F_DUPFD_CLOEXEC, 64);
+	hi_sock = fcntl(sock, F_DUPFD_CLOEXEC, 64);
+	if (hi_exe < 0 || hi_sock < 0 || move_fd(hi_sock, PSEP_HELPER_FD, true) < 0 ||
+	    move_fd(hi_exe, PSEP_HELPER_FD + 1, false) < 0)
+		_exit(127);
+	close_range(PSEP_HELPER_FD + 2, ~0u, 0);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	fexecve(PSEP_HELPER_FD + 1, argv, envp);
+	_exit(127);
 }
 
-/* Does the (verified) batch hold an nf_tables message of this type?
- * Replacements and removals delete the table; only replacements add it. */
-static bool batch_has(const uint8_t *buf, size_t len, uint16_t type)
+static int read_reply_blocking(struct psep *p, uint16_t type, struct psep_reply *rep);
+
+static int psep_start(struct psep *p, enum psep_mode mode, const char *table, bool force,
+		      const struct psep_ids *ids, char *why, size_t whylen)
 {
-	size_t off = 0;
+	struct psep_reply rep;
+	int sv[2], exefd, r;
+	pid_t pid, self = getpid();
 
-	while (off < len) {
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(buf + off);
-		if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES &&
-		    (nlh->nlmsg_type & 0xff) == type)
-			return true;
-		off += NLMSG_ALIGN(nlh->nlmsg_len);
-	}
-	return false;
-}
-
-/* Serves one batch request. Returns <0 to end the conversation. */
-static int serve_batch(int fd, struct nl *nl, const char *table, bool force, uint32_t len,
-		       bool validate)
-{
-	_cleanup_free_ uint8_t *buf = NULL;
-	struct psep_result out;
-	struct nl_result res = { 0 };
-	struct batch_refusal ref;
-	size_t send_len;
-	int r;
-
-	buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	r = read_full(fd, buf, len);
-	if (r < 0)
-		return r;
-
-	memset(&out, 0, sizeof(out));
-	if (batch_verify(buf, len, table, &ref) < 0) {
-		hlog("refused a batch: %s", ref.why);
-		out.status = -EPERM;
-		snprintf(out.why, sizeof(out.why), "%s", ref.why);
-		return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
-	}
-	if (!force && batch_has(buf, len, NFT_MSG_DELTABLE)) {
-		char comment[128];
-		int e = nl_table_comment(nl, table, comment, sizeof(comment));
-		if (e == 0 && strcmp(comment, IR_TABLE_MARK) != 0) {
-			hlog("refused a batch replacing or deleting table inet %s: not made by vigild", table);
-			out.status = -EPERM;
-			snprintf(out.why, sizeof(out.why),
-				 "table inet %.32s was not made by vigild (its comment is '%.24s'); pick another --table, or --force to %s",
-				 table, comment,
-				 batch_has(buf, len, NFT_MSG_NEWTABLE) ? "take it over"
-								       : "delete it anyway");
-			return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
-		}
-		if (e < 0 && e != -ENOENT) {
-			out.status = e;
-			snprintf(out.why, sizeof(out.why), "cannot look up table inet %s: %s", table,
-				 strerror(-e));
-			return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
-		}
-	}
-	send_len = len;
-	if (validate) {
-		/* without its END message the kernel checks the whole batch and
-		 * then aborts it (what `nft -c` does) */
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		size_t off = 0, last = 0;
-		while (off < len) {
-			last = off;
-			nlh = (const struct nlmsghdr *)(buf + off);
-			off += NLMSG_ALIGN(nlh->nlmsg_len);
-		}
-		send_len = last;
-	}
-	r = nl_send_batch(nl, buf, send_len, &res);
-	if (r < 0) {
-		out.status = r;
-		snprintf(out.why, sizeof(out.why), "sending to the kernel failed: %s", strerror(-r));
-		return send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
-	}
-	if (!validate && res.n == 0 && !res.lost && nl_get_genid(nl, &out.genid) < 0)
-		out.genid = 0;
-	out.nerr = res.n > PSEP_MAX_ERRORS ? PSEP_MAX_ERRORS : (uint32_t)res.n;
-	out.lost = res.lost || res.n > PSEP_MAX_ERRORS;
-	r = send_msg(fd, PSEP_REP_RESULT, &out, sizeof(out), res.errs, out.nerr * sizeof(struct nl_err));
-	nl_result_free(&res);
-	return r;
-}
-
-static void __attribute__((noreturn)) helper_main(int fd, const char *table, bool force,
-						  const struct psep_ids *ids)
-{
-	struct nl nl = { .fd = -1 };
-	int r;
-	struct psep_ready ready;
-
-	memset(&ready, 0, sizeof(ready));
-	/* The parent decides when we end (or dies, and takes us along): a
-	 * `pkill -HUP vigild`, a terminal's hangup or ^C, meant for the
-	 * parent, must not leave a watcher without its helper. */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	/* keep stdin/out/err and our end of the socketpair, nothing else: not
-	 * the policy file, its directory, the conntrack socket or the database */
-	if (fd > 3)
-		close_range(3, (unsigned)fd - 1, 0);
-	close_range((unsigned)fd + 1, ~0u, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	prctl(PR_SET_NAME, "vigild-helper", 0, 0, 0);
-	r = nl_open(&nl);
-	if (r < 0) {
-		snprintf(ready.why, sizeof(ready.why), "cannot open the netfilter netlink socket: %s",
-			 strerror(-r));
-	} else if ((r = drop_to(CAP_NET_ADMIN, ids, ready.why, sizeof(ready.why))) < 0) {
-		/* ready.why says it */
-	} else if ((r = install_seccomp()) < 0) {
-		snprintf(ready.why, sizeof(ready.why), "cannot install the seccomp filter: %s",
-			 strerror(-r));
-	}
-	ready.status = r;
-	/* the parent waits for this before it goes on */
-	if (send_msg(fd, PSEP_REP_READY, &ready, sizeof(ready), NULL, 0) < 0 || r < 0) {
-		if (r < 0)
-			hlog("%s", ready.why);
-		_exit(3);
-	}
-
-	for (;;) {
-		struct psep_hdr h;
-		const char *bad;
-
-		r = read_full(fd, &h, sizeof(h));
-		if (r == -EPIPE)
-			_exit(0); /* the main process is done */
-		if (r < 0) {
-			hlog("reading a request failed: %s", strerror(-r));
-			_exit(3);
-		}
-		if (psep_check_request(&h, &bad) < 0) {
-			hlog("refused a request (type %u, %u bytes): %s", h.type, h.len, bad);
-			_exit(3);
-		}
-		switch (h.type) {
-		case PSEP_REQ_COMMIT:
-		case PSEP_REQ_VALIDATE:
-			r = serve_batch(fd, &nl, table, force, h.len, h.type == PSEP_REQ_VALIDATE);
-			break;
-		case PSEP_REQ_CT_STATS: {
-			struct psep_ct_stats st = { 0, 0, 0 };
-			st.status = ctsock_insert_count(&st.inserts);
-			r = send_msg(fd, PSEP_REP_CT_STATS, &st, sizeof(st), NULL, 0);
-			break;
-		}
-		case PSEP_REQ_GETGEN: {
-			struct psep_gen g = { 0, 0 };
-			g.status = nl_get_genid(&nl, &g.genid);
-			r = send_msg(fd, PSEP_REP_GEN, &g, sizeof(g), NULL, 0);
-			break;
-		}
-		default:
-			r = -EPROTO;
-			break;
-		}
-		if (r < 0) {
-			hlog("request %u failed: %s", h.type, strerror(-r));
-			_exit(3);
-		}
-	}
-}
-
-static int read_reply(struct psep *p, uint16_t type, struct psep_hdr *h);
-
-int psep_start(struct psep *p, const char *table, bool force, const struct psep_ids *ids,
-	       char *why, size_t whylen)
-{
-	struct psep_ready ready;
-	struct psep_hdr h;
-	int r;
-
-	int sv[2];
-	pid_t pid;
-
+	memset(p, 0, sizeof(*p));
 	p->pid = -1;
-	p->fd = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	p->fd = p->pidfd = -1;
+	exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exefd < 0) {
+		snprintf(why, whylen, "cannot open vigild's own binary (/proc/self/exe): %s",
+			 strerror(errno));
 		return -errno;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		close(exefd);
+		snprintf(why, whylen, "socketpair: %s", strerror(-r));
+		return r;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		int e = -errno;
+		r = -errno;
 		close(sv[0]);
 		close(sv[1]);
-		return e;
+		close(exefd);
+		snprintf(why, whylen, "fork: %s", strerror(-r));
+		return r;
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		helper_main(sv[1], table, force, ids);
-	}
+	if (pid == 0)
+		exec_helper(exefd, sv[1], mode, table ? table : "-", force ? PSEP_HF_FORCE : 0, ids,
+			    self);
 	close(sv[1]);
+	close(exefd);
 	/* a helper that died must not kill us with SIGPIPE mid-write */
 	signal(SIGPIPE, SIG_IGN);
 	p->pid = pid;
 	p->fd = sv[0];
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	/* wait until the helper holds only CAP_NET_ADMIN under seccomp */
-	r = read_reply(p, PSEP_REP_READY, &h);
-	if (r == 0)
-		r = read_full(p->fd, &ready, sizeof(ready));
-	if (r < 0) {
+	r = read_reply_blocking(p, PSEP_REP_READY, &rep);
+	if (r < 0 || rep.status < 0) {
 		snprintf(why, whylen, "the commit helper died while starting");
 		psep_stop(p, true);
-		return r;
+		return r < 0 ? r : rep.status;
 	}
-	if (ready.status < 0) {
-		ready.why[sizeof(ready.why) - 1] = '\0';
-		snprintf(why, whylen, "%s", ready.why);
+	if (rep.u.ready.status < 0) {
+		rep.u.ready.why[sizeof(rep.u.ready.why) - 1] = '\0';
+		snprintf(why, whylen, "%s", rep.u.ready.why);
 		psep_stop(p, true);
-		return ready.status;
+		return rep.u.ready.status;
 	}
+	p->portid = rep.u.ready.portid;
+	p->features = rep.u.ready.features;
+	fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
 	return 0;
 }
 
-static int read_reply(struct psep *p, uint16_t type, struct psep_hdr *h)
+int psep_setup(const struct psep_setup_opts *o, struct psep *p, struct psep_ids *ids,
+	       char *why, size_t whylen)
 {
-	const char *why;
-	int r = read_full(p->fd, h, sizeof(*h));
-
-	if (r < 0)
-		return r == -EPIPE ? -ECONNRESET : r;
-	if (psep_check_reply(h, type, &why) < 0)
-		return -EPROTO;
-	return 0;
-}
-
-int psep_commit(struct psep *p, const void *batch, size_t len, bool validate_only,
-		struct nl_result *res, char *why, size_t whylen)
-{
-	struct psep_hdr h;
-	struct psep_result out;
 	int r;
 
-	if (len == 0 || len > PSEP_MAX_BATCH) {
-		snprintf(why, whylen, "the batch is %zu bytes; the limit is %u", len, PSEP_MAX_BATCH);
-		return -EMSGSIZE;
+	memset(p, 0, sizeof(*p));
+	p->pid = -1;
+	p->fd = p->pidfd = -1;
+	if (!psep_can_admin()) {
+		snprintf(why, whylen, "%s changes the firewall and needs CAP_NET_ADMIN: run it as root",
+			 o->verb);
+		return -EPERM;
 	}
-	r = send_msg(p->fd, validate_only ? PSEP_REQ_VALIDATE : PSEP_REQ_COMMIT, batch, len, NULL, 0);
-	if (r == 0)
-		r = read_reply(p, PSEP_REP_RESULT, &h);
-	if (r == 0)
-		r = read_full(p->fd, &out, sizeof(out));
-	if (r < 0) {
-		snprintf(why, whylen, "the commit helper is gone (%s); see its message above",
-			 strerror(-r == EPIPE ? ECONNRESET : -r));
+	r = psep_resolve_user(o->user, ids, why, whylen);
+	if (r < 0)
 		return r;
-	}
-	out.why[sizeof(out.why) - 1] = '\0';
-	if (psep_result_size(&out) != h.len) {
-		snprintf(why, whylen, "the commit helper sent a malformed result");
-		return -EPROTO;
-	}
-	if (out.status < 0) {
-		snprintf(why, whylen, "%s", out.why);
-		return out.status;
-	}
-	memset(res, 0, sizeof(*res));
-	if (out.nerr) {
-		res->errs = xcalloc(out.nerr, sizeof(*res->errs));
-		res->n = res->cap = out.nerr;
-		r = read_full(p->fd, res->errs, out.nerr * sizeof(struct nl_err));
-		if (r < 0) {
-			snprintf(why, whylen, "the commit helper is gone");
+	if (o->privileged) {
+		r = o->privileged(o->ctx, ids, why, whylen);
+		if (r < 0)
 			return r;
-		}
-		for (size_t i = 0; i < res->n; i++)
-			res->errs[i].msg[sizeof(res->errs[i].msg) - 1] = '\0';
 	}
-	res->lost = out.lost != 0;
-	res->genid = out.genid;
-	return 0;
-}
-
-int psep_getgen(struct psep *p, uint32_t *genid)
-{
-	struct psep_hdr h;
-	struct psep_gen g;
-	int r = send_msg(p->fd, PSEP_REQ_GETGEN, NULL, 0, NULL, 0);
-
-	if (r == 0)
-		r = read_reply(p, PSEP_REP_GEN, &h);
-	if (r == 0)
-		r = read_full(p->fd, &g, sizeof(g));
-	if (r < 0)
+	r = psep_start(p, o->mode, o->table, o->force, ids, why, whylen);
+	if (r < 0) {
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "cannot start the commit helper: %s", why);
+		snprintf(why, whylen, "%s", tmp);
 		return r;
-	if (g.status < 0)
-		return g.status;
-	*genid = g.genid;
-	return 0;
-}
-
-int psep_ct_inserts(struct psep *p, uint64_t *inserts)
-{
-	struct psep_hdr h;
-	struct psep_ct_stats st;
-	int r = send_msg(p->fd, PSEP_REQ_CT_STATS, NULL, 0, NULL, 0);
-
-	if (r == 0)
-		r = read_reply(p, PSEP_REP_CT_STATS, &h);
-	if (r == 0)
-		r = read_full(p->fd, &st, sizeof(st));
-	if (r < 0)
+	}
+	r = psep_drop(ids, why, whylen);
+	if (r < 0) {
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "cannot drop privileges: %s", why);
+		snprintf(why, whylen, "%s", tmp);
+		psep_stop(p, true);
 		return r;
-	if (st.status < 0)
-		return st.status;
-	*inserts = st.inserts;
+	}
 	return 0;
 }
 
@@ -592,9 +381,16 @@ int psep_stop(struct psep *p, bool wait)
 	int status = 0;
 	pid_t r;
 
+	psep_fail_all(p, -ECONNRESET, "the commit helper was stopped");
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+	free(p->rx);
+	p->rx = NULL;
+	p->rx_len = p->rx_cap = 0;
 	if (p->pid <= 0)
 		return -1;
 	do
@@ -604,4 +400,397 @@ int psep_stop(struct psep *p, bool wait)
 	if (r <= 0)
 		return -1; /* still finishing; init reaps it */
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- replies ---- */
+
+void psep_reply_free(struct psep_reply *rep)
+{
+	free(rep->extra);
+	rep->extra = NULL;
+	rep->extra_len = 0;
+}
+
+/*
+ * A complete message (header + payload) as a reply of the expected type:
+ * the fixed part copied, the variable part exactly as long as the fixed
+ * part says. Returns 0 or -EPROTO (rep->why says why).
+ */
+static int parse_reply(const struct psep_hdr *h, const uint8_t *payload, uint16_t expect,
+		       struct psep_reply *rep)
+{
+	const char *bad = NULL;
+	size_t fixed, extra = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->type = h->type;
+	if (psep_check_reply(h, expect, &bad) < 0) {
+		snprintf(rep->why, sizeof(rep->why), "the commit helper sent a malformed reply: %s", bad);
+		return rep->status = -EPROTO;
+	}
+	fixed = psep_reply_fixed(h->type);
+	memcpy(&rep->u, payload, fixed);
+	if (h->type == PSEP_REP_RESULT)
+		extra = psep_result_size(&rep->u.result) ? psep_result_size(&rep->u.result) - fixed : SIZE_MAX;
+	else if (h->type == PSEP_REP_DUMP)
+		extra = rep->u.dump.len;
+	if (extra != h->len - fixed) {
+		snprintf(rep->why, sizeof(rep->why), "the commit helper sent a reply of the wrong size");
+		return rep->status = -EPROTO;
+	}
+	if (extra) {
+		rep->extra = xmalloc(extra);
+		memcpy(rep->extra, payload + fixed, extra);
+		rep->extra_len = extra;
+	}
+	return 0;
+}
+
+static const uint16_t reply_of[PSEP_REQ_MAX_] = {
+	[PSEP_REQ_COMMIT] = PSEP_REP_RESULT,     [PSEP_REQ_VALIDATE] = PSEP_REP_RESULT,
+	[PSEP_REQ_GETGEN] = PSEP_REP_GEN,        [PSEP_REQ_CT_STATS] = PSEP_REP_CT_STATS,
+	[PSEP_REQ_TABLE_INFO] = PSEP_REP_TABLE_INFO, [PSEP_REQ_DUMP] = PSEP_REP_DUMP,
+	[PSEP_REQ_SET_TABLE] = PSEP_REP_OK,      [PSEP_REQ_CT_DUMP] = PSEP_REP_DUMP,
+};
+
+static int read_reply_blocking(struct psep *p, uint16_t type, struct psep_reply *rep)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct psep_hdr h;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	r = psep_read_full(p->fd, &h, sizeof(h));
+	if (r == 0 && h.len > psep_reply_fixed(type) + (size_t)PSEP_MAX_DUMP)
+		r = -EPROTO;
+	if (r == 0) {
+		buf = xmalloc(h.len ? h.len : 1);
+		r = psep_read_full(p->fd, buf, h.len);
+	}
+	if (r < 0) {
+		rep->status = r == -EPIPE ? -ECONNRESET : r;
+		snprintf(rep->why, sizeof(rep->why), "the commit helper is gone (%s); see its message above",
+			 strerror(-rep->status));
+		return 0;
+	}
+	parse_reply(&h, buf, type, rep);
+	return 0;
+}
+
+int psep_call(struct psep *p, uint16_t type, const void *payload, size_t len,
+	      struct psep_reply *rep)
+{
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if (p->fd < 0 || type >= PSEP_REQ_MAX_ || !reply_of[type]) {
+		rep->status = -ENOTCONN;
+		snprintf(rep->why, sizeof(rep->why), "the commit helper is not running");
+		return 0;
+	}
+	r = psep_send_msg(p->fd, type, payload, len, NULL, 0);
+	if (r < 0) {
+		rep->status = r == -EPIPE ? -ECONNRESET : r;
+		snprintf(rep->why, sizeof(rep->why), "the commit helper is gone (%s); see its message above",
+			 strerror(-rep->status));
+		return 0;
+	}
+	return read_reply_blocking(p, reply_of[type], rep);
+}
+
+int psep_reply_to_result(struct psep_reply *rep, struct nl_result *res, char *why, size_t whylen)
+{
+	memset(res, 0, sizeof(*res));
+	if (rep->status < 0) {
+		snprintf(why, whylen, "%s", rep->why);
+		return rep->status;
+	}
+	rep->u.result.why[sizeof(rep->u.result.why) - 1] = '\0';
+	if (rep->u.result.status < 0) {
+		snprintf(why, whylen, "%s", rep->u.result.why);
+		return rep->u.result.status;
+	}
+	if (rep->u.result.nerr) {
+		res->errs = (struct nl_err *)TAKE_PTR(rep->extra);
+		res->n = res->cap = rep->u.result.nerr;
+		rep->extra_len = 0;
+		for (size_t i = 0; i < res->n; i++)
+			res->errs[i].msg[sizeof(res->errs[i].msg) - 1] = '\0';
+	}
+	res->lost = rep->u.result.lost != 0;
+	res->genid = rep->u.result.genid;
+	return 0;
+}
+
+int psep_commit(struct psep *p, const void *batch, size_t len, bool validate_only,
+		struct nl_result *res, char *why, size_t whylen)
+{
+	struct psep_reply rep;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (len == 0 || len > PSEP_MAX_BATCH) {
+		snprintf(why, whylen, "the batch is %zu bytes; the limit is %u", len, PSEP_MAX_BATCH);
+		return -EMSGSIZE;
+	}
+	psep_call(p, validate_only ? PSEP_REQ_VALIDATE : PSEP_REQ_COMMIT, batch, len, &rep);
+	r = psep_reply_to_result(&rep, res, why, whylen);
+	psep_reply_free(&rep);
+	return r;
+}
+
+int psep_getgen(struct psep *p, uint32_t *genid)
+{
+	struct psep_reply rep;
+
+	psep_call(p, PSEP_REQ_GETGEN, NULL, 0, &rep);
+	if (rep.status < 0)
+		return rep.status;
+	if (rep.u.gen.status < 0)
+		return rep.u.gen.status;
+	*genid = rep.u.gen.genid;
+	return 0;
+}
+
+int psep_ct_stats(struct psep *p, struct psep_ct_stats *st)
+{
+	struct psep_reply rep;
+
+	psep_call(p, PSEP_REQ_CT_STATS, NULL, 0, &rep);
+	if (rep.status < 0)
+		return rep.status;
+	*st = rep.u.ct;
+	return st->status;
+}
+
+int psep_ct_inserts(struct psep *p, uint64_t *inserts)
+{
+	struct psep_ct_stats st;
+	int r = psep_ct_stats(p, &st);
+
+	if (r == 0)
+		*inserts = st.inserts;
+	return r;
+}
+
+int psep_table_info(struct psep *p, struct psep_table_info *ti)
+{
+	struct psep_reply rep;
+
+	psep_call(p, PSEP_REQ_TABLE_INFO, NULL, 0, &rep);
+	if (rep.status < 0)
+		return rep.status;
+	*ti = rep.u.ti;
+	ti->comment[sizeof(ti->comment) - 1] = '\0';
+	return ti->status;
+}
+
+int psep_set_table(struct psep *p, const char *table, char *why, size_t whylen)
+{
+	struct psep_set_table st;
+	struct psep_reply rep;
+
+	memset(&st, 0, sizeof(st));
+	if (strlen(table) >= sizeof(st.name)) {
+		snprintf(why, whylen, "table name too long");
+		return -EINVAL;
+	}
+	memcpy(st.name, table, strlen(table));
+	psep_call(p, PSEP_REQ_SET_TABLE, &st, sizeof(st), &rep);
+	if (rep.status < 0) {
+		snprintf(why, whylen, "%s", rep.why);
+		return rep.status;
+	}
+	rep.u.ok.why[sizeof(rep.u.ok.why) - 1] = '\0';
+	if (rep.u.ok.status < 0)
+		snprintf(why, whylen, "%s", rep.u.ok.why);
+	return rep.u.ok.status;
+}
+
+/* ---- asynchronous requests ---- */
+
+struct psep_call {
+	struct psep_call *next;
+	uint16_t type;
+	uint8_t *msg;          /* header + payload */
+	size_t len;
+	unsigned timeout_ms;
+	uint64_t deadline;     /* set when the first byte is written */
+	psep_done_fn done;
+	void *ctx;
+};
+
+static int io_write(struct psep *p);
+
+void psep_submit(struct psep *p, uint16_t type, const void *payload, size_t len,
+		 unsigned timeout_ms, psep_done_fn done, void *ctx)
+{
+	struct psep_call *c = xzalloc(sizeof(*c));
+	struct psep_hdr h = { PSEP_MAGIC, type, 0, (uint32_t)len };
+
+	c->type = type;
+	c->len = sizeof(h) + len;
+	c->msg = xmalloc(c->len);
+	memcpy(c->msg, &h, sizeof(h));
+	if (len)
+		memcpy(c->msg + sizeof(h), payload, len);
+	c->timeout_ms = timeout_ms;
+	c->done = done;
+	c->ctx = ctx;
+	if (p->tail)
+		p->tail->next = c;
+	else
+		p->head = c;
+	p->tail = c;
+	/* out at once when the socket takes it; a failure shows as POLLHUP */
+	if (p->head == c && p->fd >= 0)
+		io_write(p);
+}
+
+static void call_finish(struct psep *p, struct psep_reply *rep)
+{
+	struct psep_call *c = p->head;
+
+	p->head = c->next;
+	if (!p->head)
+		p->tail = NULL;
+	p->wr_off = 0;
+	p->rx_len = 0;
+	if (c->done)
+		c->done(c->ctx, rep);
+	psep_reply_free(rep);
+	free(c->msg);
+	free(c);
+}
+
+void psep_fail_all(struct psep *p, int err, const char *why)
+{
+	while (p->head) {
+		struct psep_reply rep;
+
+		memset(&rep, 0, sizeof(rep));
+		rep.status = err;
+		snprintf(rep.why, sizeof(rep.why), "%s", why);
+		call_finish(p, &rep);
+	}
+}
+
+short psep_poll_events(const struct psep *p)
+{
+	return (short)(POLLIN | (p->head && p->wr_off < p->head->len ? POLLOUT : 0));
+}
+
+bool psep_idle(const struct psep *p)
+{
+	return !p->head;
+}
+
+uint64_t psep_deadline(const struct psep *p)
+{
+	return p->head && p->wr_off ? p->head->deadline : 0;
+}
+
+bool psep_check_timeout(struct psep *p, uint64_t now_ms)
+{
+	uint64_t d = psep_deadline(p);
+
+	if (!d || now_ms < d)
+		return false;
+	psep_fail_all(p, -ETIMEDOUT, "the commit helper did not answer in time");
+	return true;
+}
+
+static int io_write(struct psep *p)
+{
+	while (p->head && p->wr_off < p->head->len) {
+		ssize_t n = write(p->fd, p->head->msg + p->wr_off, p->head->len - p->wr_off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		if (p->wr_off == 0)
+			p->head->deadline = psep_now_ms() + p->head->timeout_ms;
+		p->wr_off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads what is there; completes the reply in flight when it is whole. */
+static int io_read(struct psep *p)
+{
+	for (;;) {
+		struct psep_hdr h;
+		size_t want = sizeof(h);
+		ssize_t n;
+
+		if (p->rx_len >= sizeof(h)) {
+			memcpy(&h, p->rx, sizeof(h));
+			if (h.len > PSEP_MAX_DUMP + 4096u)
+				return -EPROTO;
+			want += h.len;
+		}
+		if (p->rx_len == want && p->rx_len >= sizeof(h)) {
+			struct psep_reply rep;
+
+			if (!p->head || p->wr_off < p->head->len)
+				return -EPROTO; /* nothing asked: the helper speaks out of turn */
+			if (parse_reply(&h, p->rx + sizeof(h), reply_of[p->head->type], &rep) < 0) {
+				call_finish(p, &rep);
+				return -EPROTO;
+			}
+			call_finish(p, &rep);
+			continue;
+		}
+		GROW(p->rx, p->rx_cap, want);
+		n = read(p->fd, p->rx + p->rx_len, want - p->rx_len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		p->rx_len += (size_t)n;
+	}
+}
+
+int psep_io(struct psep *p, short revents)
+{
+	int r = 0;
+
+	if (p->fd < 0)
+		return -ENOTCONN;
+	if (revents & POLLOUT)
+		r = io_write(p);
+	if (r == 0 && (revents & (POLLIN | POLLHUP | POLLERR)))
+		r = io_read(p);
+	if (r == 0 && (revents & (POLLHUP | POLLERR)) && !(revents & POLLIN))
+		r = -ECONNRESET;
+	if (r == 0 && p->head && p->wr_off < p->head->len)
+		r = io_write(p); /* a new request queued by a callback */
+	if (r < 0) {
+		char why[128];
+		snprintf(why, sizeof(why), "the commit helper is gone (%s)",
+			 strerror(-r == EPIPE ? ECONNRESET : -r));
+		psep_fail_all(p, r, why);
+	}
+	return r;
+}
+
+void psep_plan_opts(const struct psep *p, const struct psep_table_info *ti, bool own,
+		    struct nftc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->destroy = p->features & PSEP_F_DESTROY;
+	/* owner without persist would take the firewall with the helper when
+	 * it exits: only both */
+	if (own && (p->features & PSEP_F_PERSIST))
+		o->table_flags = NFT_TABLE_F_OWNER | VIGIL_TABLE_F_PERSIST;
+	o->have_genid = true;
+	o->genid = ti->genid;
 }

@@ -151,13 +151,17 @@ START_TEST(fresh_database)
 
 	tmpdb();
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_latest(), 2);
-	ck_assert_int_eq(flowdb_schema_version(db), 2);
+	ck_assert_int_eq(flowdb_schema_latest(), 3);
+	ck_assert_int_eq(flowdb_schema_version(db), 3);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 3);
 	/* migration 2: when an observer started or stopped within a minute */
 	ck_assert_int_eq(q1(r, "SELECT count(*) FROM pragma_table_info('observer')"
 			       " WHERE name IN ('started', 'stopped')"), 2);
+	/* migration 3: why a minute is incomplete, conntrack full, db loss */
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM pragma_table_info('observer')"
+			       " WHERE name IN ('incomplete', 'ct_early_drop', 'ct_insert_failed',"
+			       " 'ct_drop', 'ct_max', 'ct_entries', 'db_lost_flows', 'db_lost_minutes')"), 8);
 	ck_assert_int_eq(q1(r, "PRAGMA auto_vacuum"), 2); /* INCREMENTAL, set before the tables */
 	s = qs(r, "PRAGMA journal_mode");
 	ck_assert_str_eq(s, "wal");
@@ -179,7 +183,7 @@ START_TEST(fresh_database)
 	/* reopening changes nothing */
 	flowdb_close(db);
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_version(db), 2);
+	ck_assert_int_eq(flowdb_schema_version(db), 3);
 	flowdb_close(db);
 	rmdb();
 }
@@ -514,10 +518,12 @@ START_TEST(writer_lock)
 }
 END_TEST
 
-/* The schema of this build (version 2) plus a migration 3. */
+/* The schema of this build (version N = flowdb_schema_latest()) plus a
+ * migration N + 1. */
 static char *schema_v3(const char *migration3)
 {
-	return xasprintf("%s\n-- migration 3\n%s\n", VIGIL_FLOWS_SQL, migration3);
+	return xasprintf("%s\n-- migration %d\n%s\n", VIGIL_FLOWS_SQL, flowdb_schema_latest() + 1,
+			 migration3);
 }
 
 START_TEST(migrations)
@@ -529,7 +535,10 @@ START_TEST(migrations)
 					      "INSERT INTO meta (key, value)"
 					      " VALUES ('v3', 'yes');");
 	_cleanup_free_ char *broken = schema_v3("CREATE TABLE half (x);\nCREATE TABLE (;");
-	_cleanup_free_ char *gap = xasprintf("%s\n-- migration 4\nSELECT 1;\n", VIGIL_FLOWS_SQL);
+	const int N = flowdb_schema_latest();
+	_cleanup_free_ char *gap = xasprintf("%s\n-- migration %d\nSELECT 1;\n", VIGIL_FLOWS_SQL, N + 2);
+	_cleanup_free_ char *mig = xasprintf("migration %d", N + 1);
+	_cleanup_free_ char *newer = xasprintf("schema version %d", N + 1);
 	sqlite3 *r;
 	char *s;
 
@@ -542,9 +551,9 @@ START_TEST(migrations)
 
 	/* a failing migration changes nothing: not even its first statement */
 	ck_assert_int_lt(flowdb_open_schema(path, 0, broken, &db, err), 0);
-	ck_assert_msg(strstr(err, "migration 3"), "%s", err);
+	ck_assert_msg(strstr(err, mig), "%s", err);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), N);
 	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE name = 'half'"), 0);
 	sqlite3_close(r);
 
@@ -554,10 +563,10 @@ START_TEST(migrations)
 
 	/* 2 -> 3: only migration 3 runs, the data stays */
 	ck_assert_int_eq(flowdb_open_schema(path, 0, good, &db, err), 0);
-	ck_assert_int_eq(flowdb_schema_version(db), 3);
+	ck_assert_int_eq(flowdb_schema_version(db), N + 1);
 	flowdb_close(db);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), N + 1);
 	ck_assert_int_eq(q1(r, "SELECT count(*) FROM extra"), 0);
 	ck_assert_int_eq(q1(r, "SELECT flows FROM flows"), 1);
 	s = qs(r, "SELECT value FROM meta WHERE key = 'v3'");
@@ -569,24 +578,24 @@ START_TEST(migrations)
 	struct stat before, after;
 	ck_assert_int_eq(stat(path, &before), 0);
 	ck_assert_int_eq(flowdb_open(path, 0, &db, err), -EPROTONOSUPPORT);
-	ck_assert_msg(strstr(err, "schema version 3") && strstr(err, "newer"), "%s", err);
+	ck_assert_msg(strstr(err, newer) && strstr(err, "newer"), "%s", err);
 	ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &db, err), -EPROTONOSUPPORT);
 	ck_assert_msg(strstr(err, "newer"), "%s", err);
 	ck_assert_int_eq(stat(path, &after), 0);
 	ck_assert_int_eq(before.st_mtime, after.st_mtime);
 	ck_assert_int_eq(before.st_size, after.st_size);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), N + 1);
 	sqlite3_close(r);
 
-	/* a fresh file goes 0 -> 3 in one open */
+	/* a fresh file goes 0 -> N + 1 in one open */
 	rmdb();
 	tmpdb();
 	ck_assert_int_eq(flowdb_open_schema(path, 0, good, &db, err), 0);
-	ck_assert_int_eq(flowdb_schema_version(db), 3);
+	ck_assert_int_eq(flowdb_schema_version(db), N + 1);
 	flowdb_close(db);
 
-	/* a version 1 file (vigild 0.1.0) is brought to 2: observer gains started/stopped */
+	/* a version 1 file (vigild 0.1.0) is brought to the latest: observer gains started/stopped */
 	rmdb();
 	tmpdb();
 	{
@@ -602,7 +611,7 @@ START_TEST(migrations)
 		ck_assert_int_eq(sqlite3_exec(r, v1, NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(r);
 		db = open_rw();
-		ck_assert_int_eq(flowdb_schema_version(db), 2);
+		ck_assert_int_eq(flowdb_schema_version(db), flowdb_schema_latest());
 		/* its last minute had no recorded stop: an old watcher's end */
 		int64_t m = 0;
 		ck_assert_int_eq(flowdb_mark_unclean_stop(db, &m), 1);

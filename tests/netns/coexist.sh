@@ -77,6 +77,7 @@ foreign_snapshot() {
 		ip netns exec "$N" nft list table $t >>"$1.txt" &&
 			ip netns exec "$N" nft -j list table $t >>"$1.json" || return 1
 	done
+	cp "$1.json" "$1.njson" # foreign tables keep even their handles
 }
 
 vigil_present() {

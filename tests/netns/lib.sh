@@ -23,6 +23,9 @@ _tag=$(basename "$0" .sh | cut -c1-6)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vigil-netns.XXXXXX") || exit 1
 chmod 755 "$TMP"
+# vigild's state (last-known-good) and run (locks, status) directories:
+# the test's own, never the host's /var/lib/vigil and /run/vigil
+export VIGIL_STATE_DIR="$TMP/state" VIGIL_RUN_DIR="$TMP/run"
 
 _cleanup() {
 	local p n
@@ -187,9 +190,15 @@ serve() {
 # ---- nftables oracle ----
 
 # snapshot NS PREFIX: writes PREFIX.txt (nft list ruleset) and PREFIX.json.
+# $2.njson: the JSON with each table's own handle replaced by H (handles
+# count every table ever made in the namespace; vigild's helper probes the
+# kernel with a table that is never committed, and a replacement takes one
+# or two, depending on DESTROYTABLE).
 snapshot() {
 	ip netns exec "$1" nft list ruleset >"$2.txt" &&
-		ip netns exec "$1" nft -j list ruleset >"$2.json"
+		ip netns exec "$1" nft -j list ruleset >"$2.json" &&
+		sed -E 's/(\{"table": \{"family": "[a-z0-9]+", "name": "[^"]+", "handle": )[0-9]+/\1H/g' \
+			"$2.json" >"$2.njson"
 }
 
 # same FILE1 FILE2: byte comparison; a difference is shown as diagnostics.
@@ -213,7 +222,7 @@ same() {
 
 # same_snapshot A B: both the text and the JSON listings are byte-identical.
 same_snapshot() {
-	same "$1.txt" "$2.txt" && same "$1.json" "$2.json"
+	same "$1.txt" "$2.txt" && same "$1.njson" "$2.njson"
 }
 
 # run OUTPREFIX COMMAND...: runs COMMAND, stdout to OUTPREFIX.out, stderr to

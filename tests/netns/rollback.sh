@@ -110,7 +110,7 @@ printf '10.0.0.0/8\n10.0.0.300\n' >"$bad/bad-entries.txt"
 setfile zero.txt >"$bad/huge-setfile.yml"
 ln -s /dev/zero "$bad/zero.txt"
 printf 'version: 2\n' >"$bad/version.yml"
-printf 'version: 1\ntable: other\n' >"$bad/other-table.yml"
+printf 'version: 1\ntable: Other\n' >"$bad/bad-table-name.yml"
 : >"$bad/empty.yml"
 {
 	printf 'version: 1\n'

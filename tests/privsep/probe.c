@@ -97,7 +97,7 @@ static void compile(const char *table, struct batch *b)
 	diags_free(&d);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct psep_ids ids;
 	struct psep p;
@@ -107,13 +107,17 @@ int main(void)
 	char why[256] = "", detail[512];
 	int r;
 
+	struct psep_setup_opts so = { .verb = "probe", .mode = PSEP_MODE_WATCH, .table = "vigil" };
+
+	/* the helper is an exec of this very binary */
+	if (argc >= 2 && strcmp(argv[1], PSEP_HELPER_ARGV) == 0)
+		return psep_helper_main(argc, argv);
 	printf("1..14\n");
 	r = psep_resolve_user(NULL, &ids, why, sizeof(why));
 	ok(r == 0 && ids.uid != 0, "an unprivileged user to run as", why);
-	r = psep_start(&p, "vigil", false, &ids, why, sizeof(why));
+	r = psep_setup(&so, &p, &ids, why, sizeof(why));
 	ok(r == 0 && p.pid > 0, "the commit helper starts", why);
-	r = psep_drop(&ids, why, sizeof(why));
-	ok(r == 0, "the main process drops its privileges", why);
+	ok(r == 0 && hexfield(getpid(), "CapEff") == 0, "the main process drops its privileges", why);
 
 	/* the main process: nothing */
 	snprintf(detail, sizeof(detail), "CapEff=%016" PRIx64 " CapPrm=%016" PRIx64 " CapBnd=%016" PRIx64

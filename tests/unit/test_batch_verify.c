@@ -220,7 +220,7 @@ START_TEST(disallowed_types_refused)
 {
 	static const uint16_t types[] = { NFT_MSG_GETTABLE, NFT_MSG_NEWOBJ, NFT_MSG_DELOBJ,
 					  NFT_MSG_NEWFLOWTABLE, NFT_MSG_DELFLOWTABLE, NFT_MSG_GETGEN,
-					  26 /* DESTROYTABLE */, 200 };
+					  27 /* DESTROYCHAIN */, 200 };
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		struct hb b = { .len = 0 };

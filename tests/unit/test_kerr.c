@@ -130,8 +130,9 @@ START_TEST(other_messages)
 	e[3].seq = 4999;                                  /* not ours */
 	out = format(e, 4, true, &f.b, &f.pol);
 	ck_assert_str_eq(out,
-			 "vigild: error: the kernel rejected batch begin: Interrupted system call "
-			 "should be restarted\n"
+			 /* ERESTART on the batch begin: the generation check */
+			 "vigild: error: the ruleset changed while the change was prepared "
+			 "(generation check): nothing was committed\n"
 			 "vigild: error: the kernel rejected chain output: No such file or "
 			 "directory\n"
 			 "vigild: error: the kernel rejected rule vigil:established in chain "

@@ -214,6 +214,16 @@ void agg_add_obs(struct agg *a, int64_t now, const struct agg_obs *d)
 		o->started = d->started;
 	if (d->stopped > o->stopped)
 		o->stopped = d->stopped;
+	o->incomplete |= d->incomplete;
+	o->ct_early_drop += d->ct_early_drop;
+	o->ct_insert_failed += d->ct_insert_failed;
+	o->ct_drop += d->ct_drop;
+	if (d->ct_max)
+		o->ct_max = d->ct_max;
+	if (d->ct_max || d->ct_entries)
+		o->ct_entries = d->ct_entries;
+	o->db_lost_flows += d->db_lost_flows;
+	o->db_lost_minutes += d->db_lost_minutes;
 }
 
 int agg_add(struct agg *a, const struct ct_event *ev, int64_t now)
@@ -291,4 +301,38 @@ int agg_drain(struct agg *a, const struct agg_sink *sink, void *ctx)
 	a->nobs = 0;
 	memset(a->idx, 0, a->idx_cap * sizeof(*a->idx));
 	return 0;
+}
+
+uint64_t agg_flows_total(const struct agg *a)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < a->nrows; i++)
+		n += a->rows[i].val.flows;
+	return n;
+}
+
+size_t agg_row_minutes(const struct agg *a)
+{
+	size_t n = 0;
+	int64_t last = INT64_MIN;
+
+	/* rows come minute by minute in the order they were first seen */
+	for (size_t i = 0; i < a->nrows; i++)
+		if (a->rows[i].key.minute != last) {
+			last = a->rows[i].key.minute;
+			n++;
+		}
+	return n;
+}
+
+void agg_drop_rows(struct agg *a, struct agg *keep_obs)
+{
+	for (size_t i = 0; i < a->nobs; i++) {
+		/* agg_add_obs at any second of the minute lands in that minute */
+		agg_add_obs(keep_obs, a->obs[i].minute, &a->obs[i].obs);
+	}
+	a->nrows = 0;
+	a->nobs = 0;
+	memset(a->idx, 0, a->idx_cap * sizeof(*a->idx));
 }

@@ -384,7 +384,12 @@ static const struct ct_policy ct_stats_pol[CTA_STATS_MAX + 1] = {
 	[CTA_STATS_CHAIN_TOOLONG] = { MNL_TYPE_U32, 0 },
 };
 
-int ct_parse_stats_cpu(const void *msg, size_t len, uint32_t *insert)
+static uint32_t ct_stat(const struct nlattr *a)
+{
+	return a ? be32toh(mnl_attr_get_u32(a)) : 0;
+}
+
+int ct_parse_cpu_stats(const void *msg, size_t len, struct ct_cpu_stats *out)
 {
 	const struct nlmsghdr *nlh = msg;
 	const struct nlattr *tb[CTA_STATS_MAX + 1] = { 0 };
@@ -403,6 +408,49 @@ int ct_parse_stats_cpu(const void *msg, size_t len, uint32_t *insert)
 		return -EBADMSG;
 	if (!tb[CTA_STATS_INSERT])
 		return -EBADMSG;
-	*insert = be32toh(mnl_attr_get_u32(tb[CTA_STATS_INSERT]));
+	out->insert = ct_stat(tb[CTA_STATS_INSERT]);
+	out->insert_failed = ct_stat(tb[CTA_STATS_INSERT_FAILED]);
+	out->drop = ct_stat(tb[CTA_STATS_DROP]);
+	out->early_drop = ct_stat(tb[CTA_STATS_EARLY_DROP]);
+	out->error = ct_stat(tb[CTA_STATS_ERROR]);
+	return 0;
+}
+
+int ct_parse_stats_cpu(const void *msg, size_t len, uint32_t *insert)
+{
+	struct ct_cpu_stats st;
+	int r = ct_parse_cpu_stats(msg, len, &st);
+
+	if (r == 0)
+		*insert = st.insert;
+	return r;
+}
+
+static const struct ct_policy ct_stats_global_pol[CTA_STATS_GLOBAL_MAX + 1] = {
+	[CTA_STATS_GLOBAL_ENTRIES] = { MNL_TYPE_U32, 0 },
+	[CTA_STATS_GLOBAL_MAX_ENTRIES] = { MNL_TYPE_U32, 0 },
+};
+
+int ct_parse_global_stats(const void *msg, size_t len, uint32_t *entries, uint32_t *max)
+{
+	const struct nlmsghdr *nlh = msg;
+	const struct nlattr *tb[CTA_STATS_GLOBAL_MAX + 1] = { 0 };
+	struct ct_walk w = { tb, CTA_STATS_GLOBAL_MAX, ct_stats_global_pol, NULL };
+	int type;
+
+	type = ct_check_header(msg, len, NFNL_SUBSYS_CTNETLINK);
+	if (type < 0)
+		return type;
+	if (type != IPCTNL_MSG_CT_GET_STATS)
+		return -ENOMSG;
+	w.end = (const char *)mnl_nlmsg_get_payload_offset(nlh, sizeof(struct nfgenmsg));
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_attr_cb, &w) != MNL_CB_OK)
+		return -EBADMSG;
+	if (!ct_walk_complete(&w, mnl_nlmsg_get_payload_tail(nlh)))
+		return -EBADMSG;
+	if (!tb[CTA_STATS_GLOBAL_ENTRIES])
+		return -EBADMSG;
+	*entries = ct_stat(tb[CTA_STATS_GLOBAL_ENTRIES]);
+	*max = ct_stat(tb[CTA_STATS_GLOBAL_MAX_ENTRIES]);
 	return 0;
 }

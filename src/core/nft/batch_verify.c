@@ -18,6 +18,12 @@
 
 #include "vigil/batch.h"
 
+/* Debian 12's headers (linux 6.1) lack these: kernel 6.3 and 6.9. */
+#ifndef NFT_MSG_DESTROYTABLE
+#define NFT_MSG_DESTROYTABLE 26
+#endif
+#define VERIFY_TABLE_F_PERSIST 0x4u
+
 static int refuse(struct batch_refusal *r, size_t index, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -46,6 +52,7 @@ struct allowed {
 static const struct allowed allowed[] = {
 	{ NFT_MSG_NEWTABLE, "NEWTABLE", NFTA_TABLE_NAME, { NFTA_TABLE_HANDLE, NFTA_TABLE_OWNER, 0 } },
 	{ NFT_MSG_DELTABLE, "DELTABLE", NFTA_TABLE_NAME, { NFTA_TABLE_HANDLE, 0, 0 } },
+	{ NFT_MSG_DESTROYTABLE, "DESTROYTABLE", NFTA_TABLE_NAME, { NFTA_TABLE_HANDLE, 0, 0 } },
 	{ NFT_MSG_NEWCHAIN, "NEWCHAIN", NFTA_CHAIN_TABLE, { NFTA_CHAIN_HANDLE, 0, 0 } },
 	{ NFT_MSG_DELCHAIN, "DELCHAIN", NFTA_CHAIN_TABLE, { NFTA_CHAIN_HANDLE, 0, 0 } },
 	{ NFT_MSG_NEWRULE, "NEWRULE", NFTA_RULE_TABLE,
@@ -139,9 +146,11 @@ static int verify_msg(const struct nlmsghdr *nlh, size_t index, const char *tabl
 			if (alen != NLA_HDRLEN + 4)
 				return refuse(r, index, "message %zu (NEWTABLE) has bad table flags", index);
 			memcpy(&flags, (const char *)at + NLA_HDRLEN, 4);
-			if (flags)
+			/* none, or owner with persist (never owner alone: the
+			 * table would vanish with the helper; never dormant) */
+			if (flags && ntohl(flags) != (NFT_TABLE_F_OWNER | VERIFY_TABLE_F_PERSIST))
 				return refuse(r, index,
-					      "message %zu (NEWTABLE) sets table flags 0x%x; vigild sets none",
+					      "message %zu (NEWTABLE) sets table flags 0x%x; vigild sets none or owner|persist",
 					      index, ntohl(flags));
 		}
 		off += NLA_ALIGN(alen);

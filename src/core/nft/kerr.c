@@ -3,11 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+
 #include "vigil/kerr.h"
 
-void kerr_format(struct strbuf *out, const struct nl_result *res, const struct batch *b,
-		 const struct policy *pol, const char *prog)
+void kerr_diags(const struct nl_result *res, const struct batch *b, const struct policy *pol,
+		const char *prog, struct diags *d)
 {
+	struct srcloc none = { prog, 0, 0 };
+
 	for (size_t i = 0; i < res->n; i++) {
 		const struct nl_err *e = &res->errs[i];
 		const struct batch_msg *m = batch_find_seq(b, e->seq);
@@ -22,28 +27,43 @@ void kerr_format(struct strbuf *out, const struct nl_result *res, const struct b
 			 * started), so the usual cause is a table another process
 			 * owns (nft table flag "owner"): only that process may
 			 * change it. The kernel refuses the whole batch alike. */
-			sb_printf(out,
-				  "%s: error: the kernel refused the change: %s; the table is probably owned by another process (nft table flag 'owner'), which alone may change or delete it\n",
-				  prog, why);
+			diag_err(d, none,
+				 "the kernel refused the change: %s; the table is probably owned by another process (nft table flag 'owner'), which alone may change or delete it",
+				 why);
 			return;
+		}
+		if (e->error == -ERESTART && m && m->type == NFNL_MSG_BATCH_BEGIN) {
+			diag_err(d, none,
+				 "the ruleset changed while the change was prepared (generation check): nothing was committed");
+			continue;
 		}
 		if (m && pol && m->origin_rule >= 0 && (size_t)m->origin_rule < pol->nrules) {
 			const struct prule *r = &pol->rules[m->origin_rule];
-			sb_printf(out, "%s:%u:%u: error: rule '%s': the kernel rejected %s: %s%s\n",
-				  r->loc.file, r->loc.line, r->loc.col, r->name, m->what, why, kmsg);
+			diag_err(d, r->loc, "rule '%s': the kernel rejected %s: %s%s", r->name, m->what,
+				 why, kmsg);
 		} else if (m && pol && m->origin_set >= 0 && (size_t)m->origin_set < pol->nsets) {
 			const struct pset *s = &pol->sets[m->origin_set];
-			sb_printf(out, "%s:%u:%u: error: set '%s': the kernel rejected %s: %s%s\n",
-				  s->loc.file, s->loc.line, s->loc.col, s->name, m->what, why, kmsg);
+			diag_err(d, s->loc, "set '%s': the kernel rejected %s: %s%s", s->name, m->what, why,
+				 kmsg);
 		} else if (m) {
-			sb_printf(out, "%s: error: the kernel rejected %s: %s%s\n", prog, m->what, why,
-				  kmsg);
+			diag_err(d, none, "the kernel rejected %s: %s%s", m->what, why, kmsg);
 		} else {
-			sb_printf(out, "%s: error: the kernel rejected message %u of the batch: %s%s\n",
-				  prog, e->seq, why, kmsg);
+			diag_err(d, none, "the kernel rejected message %u of the batch: %s%s", e->seq, why,
+				 kmsg);
 		}
 	}
 	if (res->lost)
-		sb_printf(out, "%s: error: some of the kernel's replies were lost (receive buffer full); nothing was committed only if an error is shown above\n",
-			  prog);
+		diag_err(d, none,
+			 "some of the kernel's replies were lost (receive buffer full); nothing was committed only if an error is shown above");
+}
+
+void kerr_format(struct strbuf *out, const struct nl_result *res, const struct batch *b,
+		 const struct policy *pol, const char *prog)
+{
+	struct diags d = { 0 };
+
+	kerr_diags(res, b, pol, prog, &d);
+	for (size_t i = 0; i < d.n; i++)
+		diag_format(&d.v[i], out);
+	diags_free(&d);
 }

@@ -377,7 +377,13 @@ struct enc {
 	const struct ir_table *t;
 };
 
-static void put_table_msg(struct enc *E, uint16_t type, uint16_t flags, bool mark)
+/* Debian 12's headers (linux-libc-dev 6.1) lack these (kernel 6.3, 6.9). */
+#ifndef NFT_MSG_DESTROYTABLE
+#define NFT_MSG_DESTROYTABLE 26
+#endif
+
+static void put_table_msg(struct enc *E, uint16_t type, uint16_t flags, bool mark,
+			  uint32_t table_flags)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *tb = nftnl_table_alloc();
 	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
@@ -385,6 +391,8 @@ static void put_table_msg(struct enc *E, uint16_t type, uint16_t flags, bool mar
 
 	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, E->t->name);
 	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (type == NFT_MSG_NEWTABLE && table_flags)
+		nftnl_table_set_u32(tb, NFTNL_TABLE_FLAGS, table_flags);
 	if (mark) {
 		nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT, IR_TABLE_MARK);
 		nftnl_table_set_data(tb, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud),
@@ -394,7 +402,10 @@ static void put_table_msg(struct enc *E, uint16_t type, uint16_t flags, bool mar
 				    batch_seq(E->b));
 	nftnl_table_nlmsg_build_payload(nlh, tb);
 	batch_commit_msg(E->b, -1, -1,
-			 xasprintf("%s table inet %s", type == NFT_MSG_DELTABLE ? "delete" : "add",
+			 xasprintf("%s table inet %s",
+				   type == NFT_MSG_DELTABLE	? "delete" :
+				   type == NFT_MSG_DESTROYTABLE ? "destroy" :
+								  "add",
 				   E->t->name));
 }
 
@@ -831,9 +842,14 @@ static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_r
 			 xasprintf("rule %s in chain %s", ir->comment ? ir->comment : "?", ch->name));
 }
 
-static void put_begin(struct batch *b)
+static void put_begin(struct batch *b, const struct nftc_opts *o)
 {
-	nftnl_batch_begin(batch_reserve(b, MSG_ROOM), batch_seq(b));
+	struct nlmsghdr *nlh = nftnl_batch_begin(batch_reserve(b, MSG_ROOM), batch_seq(b));
+
+	/* a commit based on a stale view fails (ERESTART) instead of
+	 * overwriting a change made since */
+	if (o && o->have_genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(o->genid));
 	batch_commit_msg(b, -1, -1, xstrdup("batch begin"));
 }
 
@@ -843,15 +859,28 @@ static void put_end(struct batch *b)
 	batch_commit_msg(b, -1, -1, xstrdup("batch end"));
 }
 
-void nftc_build_replace(const struct ir_table *t, struct batch *b)
+/* The table's replacement: gone (whatever it held), then new. */
+static void put_table_replace(struct enc *E, const struct nftc_opts *o)
+{
+	if (o && o->destroy) {
+		/* DESTROYTABLE tolerates a missing table */
+		put_table_msg(E, NFT_MSG_DESTROYTABLE, 0, false, 0);
+	} else {
+		/* add (so the delete cannot fail on a missing table), without
+		 * NFTA_TABLE_FLAGS: an existing table's flags stay as they are
+		 * (flags 0 given to an owned table would be EOPNOTSUPP), delete */
+		put_table_msg(E, NFT_MSG_NEWTABLE, NLM_F_CREATE, false, 0);
+		put_table_msg(E, NFT_MSG_DELTABLE, 0, false, 0);
+	}
+	put_table_msg(E, NFT_MSG_NEWTABLE, NLM_F_CREATE, true, o ? o->table_flags : 0);
+}
+
+void nftc_build_replace_opts(const struct ir_table *t, const struct nftc_opts *o, struct batch *b)
 {
 	struct enc E = { .b = b, .t = t };
 
-	put_begin(b);
-	/* add (so the delete cannot fail on a missing table), delete, add */
-	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
-	put_table_msg(&E, NFT_MSG_DELTABLE, 0, false);
-	put_table_msg(&E, NFT_MSG_NEWTABLE, NLM_F_CREATE, true);
+	put_begin(b, o);
+	put_table_replace(&E, o);
 	for (size_t c = 0; c < t->nchains; c++)
 		put_chain(&E, &t->chains[c]);
 	for (size_t i = 0; i < t->nsets; i++) {
@@ -866,12 +895,22 @@ void nftc_build_replace(const struct ir_table *t, struct batch *b)
 	put_end(b);
 }
 
-void nftc_build_delete(const char *table, struct batch *b)
+void nftc_build_replace(const struct ir_table *t, struct batch *b)
+{
+	nftc_build_replace_opts(t, NULL, b);
+}
+
+void nftc_build_delete_opts(const char *table, const struct nftc_opts *o, struct batch *b)
 {
 	struct ir_table t = { .name = (char *)table };
 	struct enc E = { .b = b, .t = &t };
 
-	put_begin(b);
-	put_table_msg(&E, NFT_MSG_DELTABLE, 0, false);
+	put_begin(b, o);
+	put_table_msg(&E, o && o->destroy ? NFT_MSG_DESTROYTABLE : NFT_MSG_DELTABLE, 0, false, 0);
 	put_end(b);
+}
+
+void nftc_build_delete(const char *table, struct batch *b)
+{
+	nftc_build_delete_opts(table, NULL, b);
 }

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The daemon's commits: one path for the first apply, a reload and a
+ * re-assert. A commit asks the helper for the table's state (its
+ * generation), builds the replacement with that generation in the batch
+ * (NFNL_BATCH_GENID: a change made meanwhile fails it with ERESTART, and
+ * it is rebuilt), sends it, and reports the outcome as data. Never fail
+ * open: when the configured policy cannot be applied at start, the
+ * last-known-good is, and when there is none, the fail-closed fallback.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netfilter/nf_tables.h>
+#include <systemd/sd-daemon.h>
+
+#include "vigil/fileio.h"
+#include "vigil/log.h"
+#include "vigil/state.h"
+#include "daemon.h"
+
+#define COMMIT_TIMEOUT_MS 120000 /* a million set elements take seconds */
+#define INFO_TIMEOUT_MS 10000
+#define GENID_TRIES 4
+#define LKG_MAX (SETFILE_MAX * 4u)
+
+struct commit_op {
+	struct daemon *d;
+	struct plan *pl;
+	bool owned;             /* pl is ours (not the active one being re-asserted) */
+	enum daemon_source source;
+	int tries;
+	daemon_done_fn done;
+	void *ctx;
+	struct daemon_outcome out;
+	bool first;             /* the start's apply: on failure, the next candidate */
+};
+
+const char *daemon_source_name(enum daemon_source s)
+{
+	switch (s) {
+	case SRC_POLICY:
+		return "policy";
+	case SRC_LKG:
+		return "last-known-good";
+	case SRC_FALLBACK:
+		return "fallback";
+	default:
+		return "none";
+	}
+}
+
+void daemon_set_state(struct daemon *d, enum daemon_state s, const char *fmt, ...)
+{
+	char status[320];
+	va_list ap;
+
+	d->state = s;
+	d->reason[0] = '\0';
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+		va_end(ap);
+	}
+	if (s == DS_DEGRADED)
+		snprintf(status, sizeof(status), "STATUS=Degraded (%s)", d->reason);
+	else if (s == DS_ACTIVE)
+		snprintf(status, sizeof(status), "STATUS=Active");
+	else
+		status[0] = '\0';
+	if (status[0])
+		sd_notify(0, status);
+}
+
+static uint32_t next_seq(void)
+{
+	static uint32_t n;
+	return ((uint32_t)time(NULL) << 8) + (++n << 20) + 1;
+}
+
+static void outcome_free(struct daemon_outcome *out)
+{
+	diags_free(&out->d);
+	memset(out, 0, sizeof(*out));
+}
+
+/* Moves a plan's diagnostics into the outcome (the plan keeps none). */
+static void take_diags(struct daemon_outcome *out, struct plan *pl)
+{
+	for (size_t i = 0; i < pl->d.n; i++) {
+		const struct diag *g = &pl->d.v[i];
+		diag_add(&out->d, g->sev, ((struct srcloc){ g->file, g->line, g->col }), "%s", g->msg);
+	}
+	diags_free(&pl->d);
+}
+
+static void log_diags(const struct diags *d, enum log_level errlvl)
+{
+	struct diags copy = *d;
+
+	diags_sort(&copy);
+	for (size_t i = 0; i < d->n; i++) {
+		struct strbuf sb = { 0 };
+
+		/* a line without a place is the log line's own */
+		if (!d->v[i].line && streq(d->v[i].file, "vigild"))
+			sb_puts(&sb, d->v[i].msg);
+		else
+			diag_format(&d->v[i], &sb);
+		if (sb.len && sb.s[sb.len - 1] == '\n')
+			sb.s[--sb.len] = '\0';
+		log_msg(d->v[i].sev == DIAG_ERROR ? errlvl : LOG_LVL_WARNING, "%s", sb.s);
+		sb_free(&sb);
+	}
+}
+
+/* ---- the last-known-good ---- */
+
+static void lkg_name(const struct daemon *d, char *buf, size_t len)
+{
+	state_key(buf, len, "last-good", d->table);
+}
+
+static void lkg_store(struct daemon *d, struct plan *pl)
+{
+	struct strbuf sb = { 0 };
+	char name[128];
+	int r;
+
+	if (d->statefd < 0)
+		return;
+	free(pl->input.table);
+	pl->input.table = xstrdup(d->table);
+	pl->input.time = time(NULL);
+	bundle_hash(&pl->input);
+	bundle_serialize(&pl->input, &sb);
+	lkg_name(d, name, sizeof(name));
+	r = state_write(d->statefd, name, sb.s, sb.len, 0600);
+	if (r < 0)
+		log_warning("cannot store the last-known-good policy in %s/%s: %s", state_dir_path(), name,
+			    strerror(-r));
+	sb_free(&sb);
+}
+
+void daemon_load_lkg(struct daemon *d)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct bundle *b;
+	const char *why = NULL;
+	char name[128];
+	size_t len = 0;
+	int r;
+
+	if (d->statefd < 0)
+		return;
+	lkg_name(d, name, sizeof(name));
+	r = state_read(d->statefd, name, LKG_MAX, &buf, &len);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
+		log_warning("cannot read the last-known-good policy %s/%s: %s; it is not used",
+			    state_dir_path(), name, strerror(-r));
+		return;
+	}
+	b = xzalloc(sizeof(*b));
+	r = bundle_parse(buf, len, b, &why);
+	if (r < 0 || !streq(b->table, d->table)) {
+		log_error("the last-known-good policy %s/%s is damaged (%s); it is not used",
+			  state_dir_path(), name, r < 0 ? why : "it is for another table");
+		bundle_free(b);
+		free(b);
+		return;
+	}
+	d->lkg = b;
+}
+
+/* ---- one commit ---- */
+
+static void op_info(void *ctx, struct psep_reply *rep);
+
+static void op_finish(struct commit_op *op)
+{
+	struct daemon *d = op->d;
+
+	d->op = NULL;
+	if (op->done)
+		op->done(op->ctx, &op->out);
+	if (op->owned && op->pl) {
+		plan_free(op->pl);
+		free(op->pl);
+	}
+	outcome_free(&op->out);
+	free(op);
+	if (d->reassert_pending && d->state != DS_STOPPING) {
+		d->reassert_pending = false;
+		daemon_reassert(d);
+	}
+}
+
+static void op_send_info(struct commit_op *op)
+{
+	psep_submit(&op->d->helper, PSEP_REQ_TABLE_INFO, NULL, 0, INFO_TIMEOUT_MS, op_info, op);
+}
+
+/* The commit landed: it is what the kernel has now. */
+static void op_installed(struct commit_op *op)
+{
+	struct daemon *d = op->d;
+	char sum[200];
+
+	daemon_drift_committed(d, op->pl->genid);
+	plan_summary(op->pl, sum, sizeof(sum));
+	snprintf(op->out.summary, sizeof(op->out.summary), "applied %s: %s (generation %u)",
+		 op->source == SRC_FALLBACK ? "the fail-closed fallback" :
+		 op->source == SRC_LKG ? "the last-known-good policy" : d->o.policy,
+		 sum, op->pl->genid);
+	if (op->owned) {
+		/* what was gathered until now belongs to the old rules */
+		if (d->cur)
+			daemon_flows_flush(d);
+		if (d->active) {
+			plan_free(d->active);
+			free(d->active);
+		}
+		d->active = op->pl;
+		op->pl = NULL;
+		d->source = op->source;
+		d->applied_at = time(NULL);
+		if (op->source == SRC_POLICY)
+			lkg_store(d, d->active);
+		if (d->w)
+			daemon_flows_names_changed(d);
+	}
+	if (op->owned && (!d->o.quiet || op->source != SRC_POLICY))
+		log_msg(op->source == SRC_POLICY ? LOG_LVL_INFO : LOG_LVL_WARNING, "%s", op->out.summary);
+	if (d->source == SRC_POLICY)
+		daemon_set_state(d, DS_ACTIVE, NULL);
+	else if (d->state != DS_DEGRADED || op->first)
+		daemon_set_state(d, DS_DEGRADED, "%s in force: %s", daemon_source_name(d->source),
+				 d->reason[0] ? d->reason : "the policy could not be applied");
+	d->table_absent = false;
+}
+
+static void op_result(void *ctx, struct psep_reply *rep)
+{
+	struct commit_op *op = ctx;
+	struct nl_result res;
+	char why[256] = "";
+	int r;
+
+	r = psep_reply_to_result(rep, &res, why, sizeof(why));
+	if (r < 0) {
+		diag_err(&op->out.d, ((struct srcloc){ "vigild", 0, 0 }), "%s%s",
+			 r == -EPERM ? "the commit helper refused the batch: " : "", why);
+		op->out.code = 3;
+		op_finish(op);
+		return;
+	}
+	if (plan_genid_refused(op->pl, &res) && ++op->tries < GENID_TRIES) {
+		/* someone committed between our look and our commit: look again */
+		nl_result_free(&res);
+		op_send_info(op);
+		return;
+	}
+	r = plan_kernel_answer(op->pl, &res, "vigild");
+	nl_result_free(&res);
+	take_diags(&op->out, op->pl);
+	if (r < 0) {
+		op->out.code = 3;
+		op_finish(op);
+		return;
+	}
+	op->out.code = 0;
+	op_installed(op);
+	op_finish(op);
+}
+
+static void op_info(void *ctx, struct psep_reply *rep)
+{
+	struct commit_op *op = ctx;
+	struct daemon *d = op->d;
+	struct nftc_opts o = { 0 };
+
+	if (rep->status < 0 || rep->u.ti.status < 0) {
+		diag_err(&op->out.d, ((struct srcloc){ "vigild", 0, 0 }),
+			 "cannot read the state of table inet %s: %s", d->table,
+			 rep->status < 0 ? rep->why : strerror(-rep->u.ti.status));
+		op->out.code = 3;
+		op_finish(op);
+		return;
+	}
+	if (rep->u.ti.exists && rep->u.ti.owned) {
+		diag_err(&op->out.d, ((struct srcloc){ "vigild", 0, 0 }),
+			 "table inet %s is owned by another process, which alone may change it (another vigild?)",
+			 d->table);
+		op->out.code = 3;
+		op_finish(op);
+		return;
+	}
+	psep_plan_opts(&d->helper, &rep->u.ti, d->o.owner != 0, &o);
+	plan_build(op->pl, &o, next_seq());
+	psep_submit(&d->helper, PSEP_REQ_COMMIT, op->pl->b.buf, op->pl->b.len, COMMIT_TIMEOUT_MS,
+		    op_result, op);
+}
+
+/* Starts committing pl (owned: it becomes the active plan on success). */
+static int op_start(struct daemon *d, struct plan *pl, bool owned, enum daemon_source src,
+		    bool first, daemon_done_fn done, void *ctx)
+{
+	struct commit_op *op;
+
+	if (d->op)
+		return -EBUSY;
+	op = xzalloc(sizeof(*op));
+	op->d = d;
+	op->pl = pl;
+	op->owned = owned;
+	op->source = src;
+	op->first = first;
+	op->done = done;
+	op->ctx = ctx;
+	d->op = op;
+	op_send_info(op);
+	return 0;
+}
+
+/* ---- reading the policy ---- */
+
+/* Reads and compiles the configured policy into a new plan (diagnostics
+ * in it). Returns the plan (compiled or not); *hash: the file's SHA-256. */
+static struct plan *compile_policy(struct daemon *d, char hash[65])
+{
+	struct plan *pl = xzalloc(sizeof(*pl));
+	struct policy_opts po = { .table = d->table ? d->table : d->o.table,
+				  .read_file = daemon_read_set_file, .read_ctx = d,
+				  .as_user = d->ids.name };
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	hash[0] = '\0';
+	r = read_stable_at(d->policy_dirfd, d->policy_base, POLICY_MAX_FILE, &buf, &len);
+	if (r < 0) {
+		struct srcloc at = { d->o.policy, 0, 0 };
+
+		memset(pl, 0, sizeof(*pl));
+		if (r == -EFBIG)
+			diag_err(&pl->d, ((struct srcloc){ d->o.policy, 1, 1 }),
+				 "the policy is larger than the limit of %u MiB (load large lists from a set file)",
+				 POLICY_MAX_FILE >> 20);
+		else if (r == -EAGAIN)
+			diag_err(&pl->d, at,
+				 "the policy changed while it was read (being written?); reload again once it is saved");
+		else if (r == -ENODEV)
+			diag_err(&pl->d, at, "the policy is not a regular file");
+		else
+			diag_err(&pl->d, at, "cannot read the policy: %s", strerror(-r));
+		return pl;
+	}
+	bundle_sha256_hex(buf, len, hash);
+	plan_compile(pl, d->o.policy, buf, len, &po, NULL);
+	return pl;
+}
+
+/* ---- reload ---- */
+
+struct reload_ctx {
+	struct daemon *d;
+	daemon_done_fn done;
+	void *ctx;
+	char hash[65];
+};
+
+static void reload_done(void *ctx, const struct daemon_outcome *out)
+{
+	struct reload_ctx *rc = ctx;
+	struct daemon *d = rc->d;
+
+	if (out->code == 0) {
+		memcpy(d->policy_hash, rc->hash, sizeof(d->policy_hash));
+	} else {
+		log_diags(&out->d, LOG_LVL_ERR);
+		log_error("the new policy was not applied (see above); the running policy stays (%s)",
+			  daemon_source_name(d->source));
+	}
+	sd_notify(0, "READY=1");
+	if (d->state == DS_ACTIVE)
+		sd_notify(0, "STATUS=Active");
+	if (rc->done)
+		rc->done(rc->ctx, out);
+	free(rc);
+}
+
+void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx)
+{
+	struct reload_ctx *rc;
+	struct plan *pl;
+	char hash[65];
+
+	if (d->op) {
+		struct daemon_outcome out = { .code = 3 };
+		diag_err(&out.d, ((struct srcloc){ "vigild", 0, 0 }),
+			 "another change is being committed; try again in a moment");
+		if (done)
+			done(ctx, &out);
+		else
+			log_warning("reload requested while a change is being committed: try again");
+		diags_free(&out.d);
+		return;
+	}
+	sd_notify(0, "RELOADING=1\nSTATUS=Reloading");
+	pl = compile_policy(d, hash);
+	if (!pl->compiled) {
+		struct daemon_outcome out = { .code = 1 };
+
+		take_diags(&out, pl);
+		plan_free(pl);
+		free(pl);
+		log_diags(&out.d, LOG_LVL_ERR);
+		log_error("the new policy was not applied (see above); the running policy stays (%s)",
+			  daemon_source_name(d->source));
+		sd_notify(0, "READY=1");
+		if (d->state == DS_ACTIVE)
+			sd_notify(0, "STATUS=Active");
+		else
+			daemon_set_state(d, d->state, "%s", d->reason);
+		if (done)
+			done(ctx, &out);
+		diags_free(&out.d);
+		return;
+	}
+	/* warnings now: they do not stop the commit */
+	log_diags(&pl->d, LOG_LVL_ERR);
+	diags_free(&pl->d);
+	rc = xzalloc(sizeof(*rc));
+	rc->d = d;
+	rc->done = done;
+	rc->ctx = ctx;
+	memcpy(rc->hash, hash, sizeof(hash));
+	op_start(d, pl, true, SRC_POLICY, false, reload_done, rc);
+}
+
+/* ---- re-assert ---- */
+
+static void reassert_done(void *ctx, const struct daemon_outcome *out)
+{
+	struct daemon *d = ctx;
+
+	if (out->code == 0) {
+		log_warning("re-asserted the %s: table inet %s is as vigild made it again",
+			    daemon_source_name(d->source), d->table);
+		return;
+	}
+	log_diags(&out->d, LOG_LVL_ERR);
+	log_error("re-asserting table inet %s failed; retrying", d->table);
+	daemon_set_state(d, DS_DEGRADED, "table inet %s differs from the policy and re-asserting it failed",
+			 d->table);
+	d->reassert_pending = true;
+}
+
+void daemon_reassert(struct daemon *d)
+{
+	if (!d->active)
+		return;
+	if (d->op) {
+		d->reassert_pending = true;
+		return;
+	}
+	op_start(d, d->active, false, d->source, false, reassert_done, d);
+}
+
+/* ---- the start ---- */
+
+static struct plan *compile_text(const char *path, const char *text, size_t len,
+				 const char *table, policy_read_fn rd, void *rdctx)
+{
+	struct plan *pl = xzalloc(sizeof(*pl));
+	struct policy_opts po = { .table = table, .read_file = rd, .read_ctx = rdctx };
+
+	plan_compile(pl, path, text, len, &po, NULL);
+	return pl;
+}
+
+/* The next thing to try at start: the policy, the LKG, the fallback. */
+static struct plan *next_candidate(struct daemon *d, enum daemon_source *src)
+{
+	struct plan *pl;
+
+	if (*src < SRC_LKG) {
+		*src = SRC_LKG;
+		if (d->lkg) {
+			pl = xzalloc(sizeof(*pl));
+			if (plan_compile_bundle(pl, d->lkg, d->table, NULL) == 0) {
+				log_warning("using the last-known-good policy (%s, applied %" PRId64 ", SHA-256 %.16s...)",
+					    d->lkg->source, d->lkg->time, d->lkg->hash);
+				return pl;
+			}
+			log_diags(&pl->d, LOG_LVL_ERR);
+			log_error("the last-known-good policy does not compile any more; it is not used");
+			plan_free(pl);
+			free(pl);
+		} else {
+			log_warning("there is no last-known-good policy for table inet %s", d->table);
+		}
+	}
+	if (*src < SRC_FALLBACK) {
+		*src = SRC_FALLBACK;
+		if (d->o.fallback) {
+			_cleanup_free_ char *buf = NULL;
+			size_t len = 0;
+			int r = read_file_at(AT_FDCWD, d->o.fallback, POLICY_MAX_FILE, &buf, &len);
+
+			if (r == 0) {
+				pl = compile_text(d->o.fallback, buf, len, d->table, NULL, NULL);
+				if (pl->compiled) {
+					log_warning("using the fallback policy %s", d->o.fallback);
+					return pl;
+				}
+				log_diags(&pl->d, LOG_LVL_ERR);
+				plan_free(pl);
+				free(pl);
+			}
+			log_error("the fallback policy %s cannot be used%s%s; using the built-in fail-closed policy",
+				  d->o.fallback, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+		} else {
+			log_warning("using the built-in fail-closed fallback policy (input and forward drop; established, loopback, essential ICMP and tcp/22 accepted)");
+		}
+		pl = compile_text("(built-in fallback)", daemon_fallback_policy,
+				  strlen(daemon_fallback_policy), d->table, NULL, NULL);
+		if (pl->compiled)
+			return pl;
+		log_diags(&pl->d, LOG_LVL_ERR); /* a bug: the tests compile it */
+		plan_free(pl);
+		free(pl);
+	}
+	return NULL;
+}
+
+struct first_ctx {
+	struct daemon *d;
+	enum daemon_source src;
+};
+
+static void first_done(void *ctx, const struct daemon_outcome *out);
+
+static void first_try(struct daemon *d, struct plan *pl, enum daemon_source src)
+{
+	struct first_ctx *fc = xzalloc(sizeof(*fc));
+
+	fc->d = d;
+	fc->src = src;
+	op_start(d, pl, true, src, true, first_done, fc);
+}
+
+static void first_done(void *ctx, const struct daemon_outcome *out)
+{
+	struct first_ctx *fc = ctx;
+	struct daemon *d = fc->d;
+	enum daemon_source src = fc->src;
+	struct plan *pl;
+
+	free(fc);
+	if (out->code == 0) {
+		sd_notify(0, "READY=1");
+		daemon_started(d);
+		return;
+	}
+	log_diags(&out->d, LOG_LVL_ERR);
+	log_error("the kernel refused the %s", daemon_source_name(src));
+	if (src == SRC_POLICY)
+		daemon_set_state(d, DS_DEGRADED, "the kernel refused the policy");
+	pl = next_candidate(d, &src);
+	if (!pl) {
+		log_error("nothing could be applied: table inet %s is as it was before vigild started",
+			  d->table);
+		d->exit_code = 3;
+		sd_event_exit(d->ev, 3);
+		return;
+	}
+	first_try(d, pl, src);
+}
+
+void daemon_first_apply(struct daemon *d, struct plan *pl)
+{
+	enum daemon_source src = SRC_POLICY;
+
+	if (!pl->compiled) {
+		log_diags(&pl->d, LOG_LVL_ERR);
+		log_error("the policy %s is invalid", d->o.policy);
+		daemon_set_state(d, DS_DEGRADED, "the policy %s is invalid", d->o.policy);
+		plan_free(pl);
+		free(pl);
+		pl = next_candidate(d, &src);
+		if (!pl) {
+			log_error("nothing could be applied: table inet %s is as it was", d->table);
+			d->exit_code = 3;
+			sd_event_exit(d->ev, 3);
+			return;
+		}
+	} else {
+		log_diags(&pl->d, LOG_LVL_ERR); /* warnings */
+		diags_free(&pl->d);
+	}
+	first_try(d, pl, src);
+}
+
+struct plan *daemon_compile_policy(struct daemon *d)
+{
+	return compile_policy(d, d->policy_hash);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_DAEMON_H
+#define VIGIL_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+#include "vigil/agg.h"
+#include "vigil/bundle.h"
+#include "vigil/nftmon_sock.h"
+#include "vigil/plan.h"
+#include "vigil/psep.h"
+
+/*
+ * vigild watch's daemon core. One sd-event loop owns every descriptor:
+ * conntrack events, the nf_tables monitor, the helper's socket and pidfd,
+ * signals and timers (and the control socket). Handlers are short and
+ * never block: requests to the helper are queued, one in flight, with a
+ * timeout; SQLite runs on a writer thread (writer.c) fed each second.
+ */
+
+/* What `vigild watch` was asked to do (options parsed by the CLI). */
+struct daemon_opts {
+	const char *policy;      /* path */
+	const char *table;       /* --table, or NULL: the policy's own (else vigil) */
+	const char *user;
+	const char *db;          /* --db, or NULL: STATE_DIR/flows.db */
+	const char *fallback;    /* --fallback FILE, or NULL: the built-in fail-closed policy */
+	size_t ct_buffer;
+	bool ct_accounting;
+	bool aggregate;
+	int64_t retention;       /* seconds */
+	bool force;
+	bool quiet;
+	bool reassert;           /* re-commit the policy when someone else changes the table */
+	int owner;               /* table owner|persist: -1 when the kernel can, 0 never, 1 must */
+};
+
+enum daemon_state {
+	DS_STARTING,
+	DS_ACTIVE,      /* the configured policy is in the kernel */
+	DS_DEGRADED,    /* the last-known-good or the fallback is, or the kernel differs */
+	DS_STOPPING,
+};
+
+/* Which policy is in the kernel. */
+enum daemon_source {
+	SRC_NONE,
+	SRC_POLICY,     /* the configured policy file */
+	SRC_LKG,        /* the last-known-good bundle */
+	SRC_FALLBACK,   /* the fail-closed fallback */
+};
+
+/* The outcome of a commit, for whoever asked (a reload, the control socket). */
+struct daemon_outcome {
+	int code;               /* EXIT_OK 0, 1 invalid policy, 3 system/kernel */
+	struct diags d;         /* everything said, located */
+	char summary[256];
+};
+typedef void (*daemon_done_fn)(void *ctx, const struct daemon_outcome *out);
+
+struct writer;
+
+struct daemon {
+	struct daemon_opts o;
+	sd_event *ev;
+	enum daemon_state state;
+	char reason[256];       /* why Degraded */
+	int exit_code;
+
+	/* privileged set-up */
+	struct psep_ids ids;
+	struct psep helper;
+	sd_event_source *helper_io, *helper_child, *helper_timer;
+	int policy_dirfd;       /* the policy's directory (set files are relative to it) */
+	char *policy_base;      /* the policy's file name in it */
+	int statefd, runfd;     /* STATE_DIR, RUN_DIR */
+	int lockfd;             /* the table's writer lock */
+	int ctfd, monfd;
+	const char *table;      /* decided once the policy was read */
+	int64_t t_start;        /* conntrack events are queued from here */
+	size_t ct_granted;
+	int acct, tstamp;
+
+	/* what is in the kernel */
+	struct plan *active;
+	enum daemon_source source;
+	uint32_t own_genid;     /* generation after our last commit */
+	int64_t applied_at;
+	char policy_hash[65];   /* SHA-256 of the configured policy file as last read */
+	struct bundle *lkg;     /* the stored last-known-good, if any */
+
+	/* the commit in progress */
+	struct commit_op *op;
+	bool reassert_pending;
+	unsigned reasserts;     /* in the current minute: a fight is stopped */
+	int64_t reassert_minute;
+
+	/* drift */
+	sd_event_source *mon_src, *reassert_timer;
+	char drift[512];        /* foreign changes since the last NEWGEN */
+	bool drift_seen;
+	bool drift_active;      /* a foreign change not reverted yet */
+	bool table_absent;
+	struct nftmon_stats monst;
+
+	/* flows */
+	sd_event_source *ct_src, *tick;
+	struct agg *cur;
+	uint64_t seed;
+	bool agg_sources;
+	struct writer *w;
+	struct names *names;
+	uint32_t last_drops;
+	uint64_t enobufs, bad, last_enobufs, last_bad;
+	struct psep_ct_stats last_ct;
+	bool have_ct;
+	bool ct_pending;
+	int64_t since_retention;
+	uint32_t incomplete;    /* AGG_INC_* for the current second's minute */
+};
+
+/* Runs vigild watch. Returns the exit code. */
+int daemon_run(const struct daemon_opts *o);
+
+/* ---- commit.c ---- */
+
+/* Reads, compiles and commits the policy file; out-of-band (reload). */
+void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx);
+/* Commits the active policy again (re-assert after drift). */
+void daemon_reassert(struct daemon *d);
+/* Reads and compiles the policy file (the plan says whether it compiled). */
+struct plan *daemon_compile_policy(struct daemon *d);
+/* Reads the stored last-known-good of d->table, if any (d->lkg). */
+void daemon_load_lkg(struct daemon *d);
+/* At start: pl (the policy, compiled or not), else the last-known-good,
+ * else the fallback. Takes pl. */
+void daemon_first_apply(struct daemon *d, struct plan *pl);
+/* daemon.c: the first commit landed; start everything that follows it. */
+void daemon_started(struct daemon *d);
+/* daemon.c: once a second, after the flush. */
+void daemon_tick(struct daemon *d);
+/* A policy_read_fn for set files, relative to the policy's directory. */
+int daemon_read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len);
+/* The built-in fail-closed policy's text. */
+extern const char daemon_fallback_policy[];
+void daemon_set_state(struct daemon *d, enum daemon_state s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *daemon_source_name(enum daemon_source s);
+
+/* ---- drift.c ---- */
+int daemon_drift_start(struct daemon *d);
+/* Our own commit landed at genid: events up to it are ours. */
+void daemon_drift_committed(struct daemon *d, uint32_t genid);
+
+/* ---- flows.c ---- */
+int daemon_flows_start(struct daemon *d, int64_t t_start);
+/* Hands what was gathered to the writer (names of the active policy). */
+void daemon_flows_flush(struct daemon *d);
+void daemon_flows_stop(struct daemon *d);
+/* The active policy changed: later flows carry its rule names. */
+void daemon_flows_names_changed(struct daemon *d);
+
+#endif

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Recording flows: the event loop drains the conntrack event socket into
+ * the current per-minute aggregate (parsing in place, no allocation per
+ * event); once a second the aggregate, with the second's loss figures and
+ * the conntrack table's statistics, goes to the writer thread, attributed
+ * with the rule names of the policy in force.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vigil/ct.h"
+#include "vigil/ctsock.h"
+#include "vigil/log.h"
+#include "daemon.h"
+#include "writer.h"
+
+#define TICK_US 1000000
+#define RETENTION_EVERY 3600
+#define CT_BATCHES 16 /* recvmmsg calls per wakeup: others get their turn */
+
+struct ct_read {
+	struct daemon *d;
+	int64_t now;
+	uint64_t bad;
+};
+
+static int on_ct_msg(void *ctx, const struct nlmsghdr *nlh)
+{
+	struct ct_read *r = ctx;
+	struct ct_event ev;
+	int e = ct_parse(nlh, nlh->nlmsg_len, &ev);
+
+	if (e == -EBADMSG)
+		r->bad++;
+	else if (e == 0 && ev.type != CT_EVENT_UPDATE)
+		agg_add(r->d->cur, &ev, r->now); /* past the cap: counted as overflow */
+	return 0;
+}
+
+static int on_ct(sd_event_source *s, int fd, uint32_t revents, void *ctx)
+{
+	static struct ctsock_rx *rx;
+	static struct ctsock_stats st;
+	struct daemon *d = ctx;
+	struct ct_read r = { d, time(NULL), 0 };
+	int n;
+
+	(void)s;
+	(void)revents;
+	if (!rx)
+		rx = ctsock_rx_new();
+	n = ctsock_recv(fd, rx, CT_BATCHES, on_ct_msg, &r, &st);
+	d->bad += r.bad + st.malformed + st.truncated;
+	st.malformed = st.truncated = 0;
+	d->enobufs = st.enobufs;
+	if (n < 0 && n != -EAGAIN && n != -EINTR) {
+		log_error("reading conntrack events failed: %s", strerror(-n));
+		d->exit_code = 3;
+		sd_event_exit(d->ev, 3);
+	}
+	return 0;
+}
+
+static void on_ct_stats(void *ctx, struct psep_reply *rep)
+{
+	struct daemon *d = ctx;
+	const struct psep_ct_stats *st = &rep->u.ct;
+	struct agg_obs o = { 0 };
+
+	d->ct_pending = false;
+	if (rep->status < 0 || st->status < 0)
+		return;
+	if (d->have_ct) {
+		o.kernel_inserts = st->inserts - d->last_ct.inserts;
+		o.ct_early_drop = st->early_drop - d->last_ct.early_drop;
+		o.ct_insert_failed = st->insert_failed - d->last_ct.insert_failed;
+		o.ct_drop = st->drop - d->last_ct.drop;
+	}
+	o.ct_max = st->max;
+	o.ct_entries = st->count;
+	if (o.ct_early_drop || o.ct_drop)
+		log_warning("the kernel's conntrack table is full (%" PRIu64 " of %" PRIu64
+			    " entries): %" PRIu64 " connections evicted early, %" PRIu64
+			    " packets dropped for want of an entry this second (raise net.netfilter.nf_conntrack_max)",
+			    st->count, st->max, o.ct_early_drop, o.ct_drop);
+	d->last_ct = *st;
+	d->have_ct = true;
+	if (d->cur)
+		agg_add_obs(d->cur, time(NULL), &o);
+}
+
+void daemon_flows_names_changed(struct daemon *d)
+{
+	size_t n = d->active ? d->active->pol.nrules : 0;
+	const char **v = xcalloc(n ? n : 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = d->active->pol.rules[i].name;
+	names_unref(d->names);
+	d->names = names_new(v, n);
+	free(v);
+}
+
+void daemon_flows_flush(struct daemon *d)
+{
+	struct agg_obs o = { 0 };
+	uint32_t drops;
+	int64_t now = time(NULL);
+
+	if (!d->cur || !d->w)
+		return;
+	/* loss is never silent: the socket's exact drop count, ENOBUFS
+	 * episodes, unparsable messages */
+	if (ctsock_drops(d->ctfd, &drops) == 0) {
+		o.lost = (uint32_t)(drops - d->last_drops); /* the counter wraps at 32 bits */
+		d->last_drops = drops;
+	}
+	o.enobufs = d->enobufs - d->last_enobufs;
+	d->last_enobufs = d->enobufs;
+	o.bad = d->bad - d->last_bad;
+	d->last_bad = d->bad;
+	o.incomplete = d->incomplete | (d->table_absent ? AGG_INC_TABLE_ABSENT : 0) |
+		       (d->drift_active ? AGG_INC_TABLE_CHANGED | AGG_INC_ATTRIBUTION : 0);
+	d->incomplete = 0;
+	agg_add_obs(d->cur, now, &o);
+	if (o.lost)
+		log_warning("the kernel dropped %" PRIu64
+			    " conntrack events (receive buffer full; raise --ct-buffer); the database records the loss",
+			    (uint64_t)o.lost);
+	writer_flush(d->w, d->cur, d->names);
+	d->cur = writer_new_agg(d->w);
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	daemon_flows_flush(d);
+	if (!d->ct_pending) {
+		d->ct_pending = true;
+		psep_submit(&d->helper, PSEP_REQ_CT_STATS, NULL, 0, 10000, on_ct_stats, d);
+	}
+	if (++d->since_retention >= RETENTION_EVERY) {
+		d->since_retention = 0;
+		writer_retention(d->w, time(NULL) - d->o.retention);
+	}
+	writer_drain_messages(d->w);
+	daemon_tick(d);
+	/* a time source fires once: arm it for the next second */
+	sd_event_source_set_time(s, usec + TICK_US);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static int on_writer(sd_event_source *s, int fd, uint32_t revents, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)s;
+	(void)fd;
+	(void)revents;
+	writer_drain_messages(d->w);
+	return 0;
+}
+
+int daemon_flows_start(struct daemon *d, int64_t t_start)
+{
+	int r;
+
+	d->cur = writer_new_agg(d->w);
+	/* the start minute is observed only from here: flows must know */
+	agg_add_obs(d->cur, t_start, &(struct agg_obs){ .started = t_start });
+	ctsock_drops(d->ctfd, &d->last_drops);
+	daemon_flows_names_changed(d);
+	r = sd_event_add_io(d->ev, &d->ct_src, d->ctfd, EPOLLIN, on_ct, d);
+	if (r >= 0)
+		r = sd_event_add_io(d->ev, NULL, writer_fd(d->w), EPOLLIN, on_writer, d);
+	if (r >= 0)
+		r = sd_event_add_time_relative(d->ev, &d->tick, CLOCK_MONOTONIC, TICK_US, 100000,
+					       on_tick, d);
+	/* the start at once: a watcher killed in its first second is noticed */
+	daemon_flows_flush(d);
+	return r;
+}
+
+void daemon_flows_stop(struct daemon *d)
+{
+	int64_t t = time(NULL);
+
+	if (!d->cur)
+		return;
+	agg_add_obs(d->cur, t, &(struct agg_obs){ .stopped = t });
+	daemon_flows_flush(d);
+}

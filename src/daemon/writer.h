@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_DAEMON_WRITER_H
+#define VIGIL_DAEMON_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/agg.h"
+#include "vigil/flowdb.h"
+
+/* Rule names of one policy, shared (reference counted) by the flushes
+ * queued while it was in force. */
+struct names {
+	int refs;
+	char **v;
+	size_t n;
+};
+struct names *names_new(const char *const *v, size_t n);
+struct names *names_ref(struct names *nm);
+void names_unref(struct names *nm);
+
+struct writer;
+
+/*
+ * Starts the writer thread, which owns db from now on. max_rows bounds the
+ * rows kept in memory while writing fails. Returns NULL on failure.
+ */
+struct writer *writer_start(struct flowdb *db, size_t max_rows, unsigned agg_flags, uint64_t seed);
+/* An empty aggregate (a reused one when there is). */
+struct agg *writer_new_agg(struct writer *w);
+/* Queues the aggregate (the writer owns it now) with its rule names. */
+void writer_flush(struct writer *w, struct agg *a, struct names *nm);
+void writer_retention(struct writer *w, int64_t cutoff);
+void writer_meta(struct writer *w, const char *key, const char *value);
+void writer_mark_unclean(struct writer *w);
+/* An eventfd that becomes readable when the writer has something to say;
+ * writer_drain_messages logs it. */
+int writer_fd(const struct writer *w);
+void writer_drain_messages(struct writer *w);
+/*
+ * Stops the thread after the queue is written (or failed), gives the
+ * database back, and says what could not be written in all (and records
+ * it in the database when it can). Returns 0, or -EIO when rows remain
+ * unwritten.
+ */
+int writer_stop(struct writer *w, struct flowdb **db, uint64_t *lost_flows, uint64_t *lost_minutes,
+		size_t *unwritten_rows);
+
+#endif

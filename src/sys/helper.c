@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The commit helper: a fresh image of vigild (fexecve of the binary the
+ * main process opened at its start, argv[1] = PSEP_HELPER_ARGV), so it
+ * shares nothing of the parser's address space. It keeps only
+ * CAP_NET_ADMIN, runs as the unprivileged user under no_new_privs and a
+ * seccomp allow-list, and serves the main process over a socketpair (fd 3):
+ * only the requests its mode permits (OpenSSH's monitor: a permit table per
+ * phase, some requests once), every batch verified before it is sent, every
+ * read limited to vigild's own table. Anything else ends the helper.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+#include <seccomp.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include "vigil/batch.h"
+#include "vigil/ir.h"
+#include "vigil/nftc.h"
+#include "vigil/nl.h"
+#include "vigil/psep.h"
+#include "vigil/psep_proto.h"
+#include "vigil/util.h"
+#include "psep_int.h"
+
+#ifndef NFT_MSG_DESTROYTABLE
+#define NFT_MSG_DESTROYTABLE 26
+#endif
+
+/* ---- what each mode may ask ---- */
+
+enum {
+	PERMIT_ONCE = 1u << 0,  /* at most once */
+	PERMIT_FIRST = 1u << 1, /* only as the first request */
+};
+
+struct permit {
+	uint16_t type;
+	unsigned flags;
+};
+
+static const struct permit permit_apply[] = {
+	{ PSEP_REQ_SET_TABLE, PERMIT_ONCE | PERMIT_FIRST },
+	{ PSEP_REQ_TABLE_INFO, 0 },
+	{ PSEP_REQ_GETGEN, 0 },
+	{ PSEP_REQ_DUMP, 0 },
+	{ PSEP_REQ_CT_DUMP, 0 },
+	{ PSEP_REQ_VALIDATE, 0 },
+	{ PSEP_REQ_COMMIT, 0 },
+	{ 0, 0 },
+};
+
+static const struct permit permit_remove[] = {
+	{ PSEP_REQ_TABLE_INFO, 0 },
+	{ PSEP_REQ_COMMIT, PERMIT_ONCE },
+	{ 0, 0 },
+};
+
+static const struct permit permit_watch[] = {
+	{ PSEP_REQ_SET_TABLE, PERMIT_ONCE | PERMIT_FIRST },
+	{ PSEP_REQ_TABLE_INFO, 0 },
+	{ PSEP_REQ_GETGEN, 0 },
+	{ PSEP_REQ_DUMP, 0 },
+	{ PSEP_REQ_CT_STATS, 0 },
+	{ PSEP_REQ_CT_DUMP, 0 },
+	{ PSEP_REQ_VALIDATE, 0 },
+	{ PSEP_REQ_COMMIT, 0 },
+	{ 0, 0 },
+};
+
+struct helper {
+	int fd;
+	enum psep_mode mode;
+	const struct permit *permits;
+	char table[64];
+	bool have_table;
+	bool force;
+	struct nl nl;
+	uint32_t features;
+	unsigned nreq;
+	unsigned used[PSEP_REQ_MAX_];
+};
+
+static void hlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void hlog(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	/* "<3>" when stderr is the journal: every helper line is an error */
+	n = snprintf(buf, sizeof(buf), "%svigild[helper %d]: ", getenv("JOURNAL_STREAM") ? "<3>" : "",
+		     (int)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(STDERR_FILENO, buf, (size_t)n) < 0) {
+		/* nothing else to do */
+	}
+}
+
+/* The syscalls the helper makes once it serves: reading and writing its
+ * socketpair, netlink sends and receives on its one nf_tables socket (no
+ * new socket: conntrack requests go through the same NETLINK_NETFILTER
+ * socket), memory without PROT_EXEC, and growing its send buffer. */
+static int install_seccomp(void)
+{
+	static const int allow[] = {
+		SCMP_SYS(read),        SCMP_SYS(write),      SCMP_SYS(recvmsg),
+		SCMP_SYS(sendmsg),     SCMP_SYS(recvfrom),   SCMP_SYS(sendto),
+		SCMP_SYS(close),       SCMP_SYS(exit),       SCMP_SYS(exit_group),
+		SCMP_SYS(brk),         SCMP_SYS(munmap),     SCMP_SYS(mremap),
+		SCMP_SYS(madvise),     SCMP_SYS(rt_sigreturn), SCMP_SYS(getpid),
+		SCMP_SYS(clock_gettime),
+	};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int r = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(allow) && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
+	/* memory, but never executable */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* the send buffer for a large batch, nothing else */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+				     SCMP_A2(SCMP_CMP_EQ, SO_SNDBUFFORCE));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET), SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
+/* ---- kernel features, probed with batches that are never committed ---- */
+
+/* Sends BEGIN + one table message (no END: the kernel checks, then aborts). */
+static int probe_one(struct helper *H, uint16_t type, uint32_t flags)
+{
+	struct ir_table t = { .name = (char *)"vigil-probe" };
+	struct nftc_opts o = { .table_flags = flags };
+	struct nl_result res = { 0 };
+	struct batch b;
+	size_t last = 0, off = 0;
+	int r;
+
+	batch_init(&b, nl_next_seq(&H->nl) << 8 | 1);
+	if (type == NFT_MSG_DESTROYTABLE) {
+		o.destroy = true;
+		nftc_build_delete_opts(t.name, &o, &b);
+	} else {
+		nftc_build_replace_opts(&t, &o, &b); /* a table without chains */
+	}
+	while (off < b.len) {
+		last = off;
+		off += NLMSG_ALIGN(((struct nlmsghdr *)(b.buf + off))->nlmsg_len);
+	}
+	r = nl_send_batch(&H->nl, b.buf, last, &res);
+	if (r == 0)
+		r = res.n ? res.errs[0].error : 0;
+	nl_result_free(&res);
+	batch_free(&b);
+	return r;
+}
+
+static void probe_features(struct helper *H)
+{
+	if (probe_one(H, NFT_MSG_DESTROYTABLE, 0) == 0)
+		H->features |= PSEP_F_DESTROY;
+	if (probe_one(H, NFT_MSG_NEWTABLE, NFT_TABLE_F_OWNER | VIGIL_TABLE_F_PERSIST) == 0)
+		H->features |= PSEP_F_PERSIST;
+}
+
+/* ---- serving ---- */
+
+/* Does the (verified) batch hold an nf_tables message of this type? */
+static bool batch_has(const uint8_t *buf, size_t len, uint16_t type)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(buf + off);
+		if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES &&
+		    (nlh->nlmsg_type & 0xff) == type)
+			return true;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return false;
+}
+
+/* remove's helper commits a deletion and nothing else */
+static bool only_deletes(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(buf + off);
+		uint16_t t = nlh->nlmsg_type;
+		if (t != NFNL_MSG_BATCH_BEGIN && t != NFNL_MSG_BATCH_END &&
+		    t != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELTABLE) &&
+		    t != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DESTROYTABLE))
+			return false;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return true;
+}
+
+static int refuse_batch(struct helper *H, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse_batch(struct helper *H, int status, const char *fmt, ...)
+{
+	struct psep_result out;
+	va_list ap;
+
+	memset(&out, 0, sizeof(out));
+	out.status = status;
+	va_start(ap, fmt);
+	vsnprintf(out.why, sizeof(out.why), fmt, ap);
+	va_end(ap);
+	if (status == -EPERM)
+		hlog("refused a batch: %s", out.why);
+	return psep_send_msg(H->fd, PSEP_REP_RESULT, &out, sizeof(out), NULL, 0);
+}
+
+/*
+ * Every batch, before it is sent: the table it touches must be vigild's
+ * (its mark), or absent, unless --force; and not owned by another socket.
+ */
+static int check_ownership(struct helper *H, const uint8_t *buf, size_t len, bool *refused)
+{
+	struct nl_table_info ti;
+	int e = nl_table_info(&H->nl, H->table, &ti);
+
+	*refused = true;
+	if (e < 0)
+		return refuse_batch(H, e, "cannot look up table inet %s: %s", H->table, strerror(-e));
+	if (ti.exists && ti.has_owner && ti.owner != H->nl.portid)
+		return refuse_batch(H, -EBUSY,
+				    "table inet %.32s is owned by another process (netlink port %u), which alone may change it: another vigild is running for it",
+				    H->table, ti.owner);
+	if (ti.exists && !H->force && strcmp(ti.comment, IR_TABLE_MARK) != 0)
+		return refuse_batch(H, -EPERM,
+				    "table inet %.32s was not made by vigild (its comment is '%.24s'); pick another --table, or --force to %s",
+				    H->table, ti.comment,
+				    batch_has(buf, len, NFT_MSG_NEWTABLE) ? "take it over"
+									  : "delete it anyway");
+	*refused = false;
+	return 0;
+}
+
+/* Serves one batch request. Returns <0 to end the conversation. */
+static int serve_batch(struct helper *H, uint32_t len, bool validate)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct psep_result out;
+	struct nl_result res = { 0 };
+	struct batch_refusal ref;
+	size_t send_len;
+	bool refused;
+	int r;
+
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	/* our own copy: the sender cannot change it after the check */
+	r = psep_read_full(H->fd, buf, len);
+	if (r < 0)
+		return r;
+	if (!H->have_table)
+		return refuse_batch(H, -EPERM, "no table was named yet");
+	if (batch_verify(buf, len, H->table, &ref) < 0)
+		return refuse_batch(H, -EPERM, "%s", ref.why);
+	if (H->mode == PSEP_MODE_REMOVE && !only_deletes(buf, len))
+		return refuse_batch(H, -EPERM, "this helper deletes the table and does nothing else");
+	r = check_ownership(H, buf, len, &refused);
+	if (refused)
+		return r;
+	send_len = len;
+	if (validate) {
+		/* without its END message the kernel checks the whole batch and
+		 * then aborts it (what `nft -c` does) */
+		size_t off = 0, last = 0;
+		while (off < len) {
+			last = off;
+			off += NLMSG_ALIGN(((const struct nlmsghdr *)(buf + off))->nlmsg_len);
+		}
+		send_len = last;
+	}
+	memset(&out, 0, sizeof(out));
+	r = nl_send_batch(&H->nl, buf, send_len, &res);
+	if (r < 0)
+		return refuse_batch(H, r, "sending to the kernel failed: %s", strerror(-r));
+	if (!validate && res.n == 0 && !res.lost && nl_get_genid(&H->nl, &out.genid) < 0)
+		out.genid = 0;
+	out.nerr = res.n > PSEP_MAX_ERRORS ? PSEP_MAX_ERRORS : (uint32_t)res.n;
+	out.lost = res.lost || res.n > PSEP_MAX_ERRORS;
+	r = psep_send_msg(H->fd, PSEP_REP_RESULT, &out, sizeof(out), res.errs,
+			  out.nerr * sizeof(struct nl_err));
+	nl_result_free(&res);
+	return r;
+}
+
+static int serve_table_info(struct helper *H)
+{
+	struct psep_table_info out;
+	struct nl_table_info ti;
+
+	memset(&out, 0, sizeof(out));
+	out.status = H->have_table ? nl_get_genid(&H->nl, &out.genid) : -EINVAL;
+	if (out.status == 0)
+		out.status = nl_table_info(&H->nl, H->table, &ti);
+	if (out.status == 0) {
+		out.exists = ti.exists;
+		out.flags = ti.flags;
+		out.owned = ti.has_owner && ti.owner != H->nl.portid;
+		snprintf(out.comment, sizeof(out.comment), "%s", ti.comment);
+	}
+	return psep_send_msg(H->fd, PSEP_REP_TABLE_INFO, &out, sizeof(out), NULL, 0);
+}
+
+static int serve_dump(struct helper *H, bool conntrack)
+{
+	struct psep_dump out;
+	struct strbuf sb = { 0 };
+	int r;
+
+	memset(&out, 0, sizeof(out));
+	if (conntrack)
+		out.status = nl_ct_dump(&H->nl, PSEP_MAX_DUMP, &sb);
+	else if (!H->have_table)
+		out.status = -EINVAL;
+	else
+		out.status = nl_dump_table(&H->nl, H->table, PSEP_MAX_DUMP, &sb, &out.genid);
+	if (out.status < 0) {
+		snprintf(out.why, sizeof(out.why), "%s", strerror(-out.status));
+		sb_free(&sb);
+	}
+	out.len = (uint32_t)sb.len;
+	r = psep_send_msg(H->fd, PSEP_REP_DUMP, &out, sizeof(out), sb.s, sb.len);
+	sb_free(&sb);
+	return r;
+}
+
+static int serve_set_table(struct helper *H)
+{
+	struct psep_set_table st;
+	struct psep_ok ok;
+	int r = psep_read_full(H->fd, &st, sizeof(st));
+
+	if (r < 0)
+		return r;
+	memset(&ok, 0, sizeof(ok));
+	st.name[sizeof(st.name) - 1] = '\0';
+	if (H->have_table) {
+		ok.status = -EPERM;
+		snprintf(ok.why, sizeof(ok.why), "the table is fixed already");
+	} else if (table_name_problem(st.name)) {
+		ok.status = -EINVAL;
+		snprintf(ok.why, sizeof(ok.why), "invalid table name");
+	} else {
+		snprintf(H->table, sizeof(H->table), "%s", st.name);
+		H->have_table = true;
+	}
+	return psep_send_msg(H->fd, PSEP_REP_OK, &ok, sizeof(ok), NULL, 0);
+}
+
+static int serve_ct_stats(struct helper *H)
+{
+	struct psep_ct_stats out;
+	struct nl_ct_stats st;
+
+	memset(&out, 0, sizeof(out));
+	out.status = nl_ct_stats(&H->nl, &st);
+	if (out.status == 0) {
+		out.inserts = st.insert;
+		out.drop = st.drop;
+		out.early_drop = st.early_drop;
+		out.insert_failed = st.insert_failed;
+		out.count = st.entries;
+		out.max = st.max;
+	}
+	return psep_send_msg(H->fd, PSEP_REP_CT_STATS, &out, sizeof(out), NULL, 0);
+}
+
+static const struct permit *permitted(struct helper *H, uint16_t type)
+{
+	for (const struct permit *p = H->permits; p->type; p++) {
+		if (p->type != type)
+			continue;
+		if ((p->flags & PERMIT_ONCE) && H->used[type])
+			return NULL;
+		if ((p->flags & PERMIT_FIRST) && H->nreq)
+			return NULL;
+		return p;
+	}
+	return NULL;
+}
+
+static void __attribute__((noreturn)) serve(struct helper *H)
+{
+	for (;;) {
+		struct psep_hdr h;
+		const char *bad;
+		int r;
+
+		r = psep_read_full(H->fd, &h, sizeof(h));
+		if (r == -EPIPE)
+			_exit(0); /* the main process is done */
+		if (r < 0) {
+			hlog("reading a request failed: %s", strerror(-r));
+			_exit(3);
+		}
+		if (psep_check_request(&h, &bad) < 0) {
+			hlog("refused a request (type %u, %u bytes): %s", h.type, h.len, bad);
+			_exit(3);
+		}
+		if (!permitted(H, h.type)) {
+			hlog("unpermitted request %s for this helper (mode %d, request %u)",
+			     psep_type_name(h.type), (int)H->mode, H->nreq + 1);
+			_exit(3);
+		}
+		H->used[h.type]++;
+		H->nreq++;
+		switch (h.type) {
+		case PSEP_REQ_COMMIT:
+		case PSEP_REQ_VALIDATE:
+			r = serve_batch(H, h.len, h.type == PSEP_REQ_VALIDATE);
+			break;
+		case PSEP_REQ_CT_STATS:
+			r = serve_ct_stats(H);
+			break;
+		case PSEP_REQ_GETGEN: {
+			struct psep_gen g = { 0, 0 };
+			g.status = nl_get_genid(&H->nl, &g.genid);
+			r = psep_send_msg(H->fd, PSEP_REP_GEN, &g, sizeof(g), NULL, 0);
+			break;
+		}
+		case PSEP_REQ_TABLE_INFO:
+			r = serve_table_info(H);
+			break;
+		case PSEP_REQ_DUMP:
+		case PSEP_REQ_CT_DUMP:
+			r = serve_dump(H, h.type == PSEP_REQ_CT_DUMP);
+			break;
+		case PSEP_REQ_SET_TABLE:
+			r = serve_set_table(H);
+			break;
+		default:
+			r = -EPROTO;
+			break;
+		}
+		if (r < 0) {
+			hlog("request %s failed: %s", psep_type_name(h.type), strerror(-r));
+			_exit(3);
+		}
+	}
+}
+
+/* argv: vigild PSEP_HELPER_ARGV MODE TABLE|- UID GID FLAGS PARENT-PID */
+int psep_helper_main(int argc, char **argv)
+{
+	struct helper H = { .fd = PSEP_HELPER_FD, .nl = { .fd = -1 } };
+	struct psep_ids ids = { 0 };
+	struct psep_ready ready;
+	struct stat st;
+	unsigned long flags;
+	int r;
+
+	if (argc != 8 || fstat(H.fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		hlog("not started by vigild (this mode is internal)");
+		return 3;
+	}
+	/* we die with the main process; if it is gone already, so are we */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != (pid_t)strtol(argv[7], NULL, 10))
+		_exit(3);
+	prctl(PR_SET_NAME, "vigild-helper", 0, 0, 0);
+	/* a terminal's hangup or ^C is for the parent, which decides when we end */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	H.mode = (enum psep_mode)strtol(argv[2], NULL, 10);
+	H.permits = H.mode == PSEP_MODE_APPLY ? permit_apply :
+		    H.mode == PSEP_MODE_REMOVE ? permit_remove :
+		    H.mode == PSEP_MODE_WATCH ? permit_watch : NULL;
+	if (!streq(argv[3], "-")) {
+		snprintf(H.table, sizeof(H.table), "%s", argv[3]);
+		H.have_table = !table_name_problem(H.table);
+	}
+	ids.uid = (uid_t)strtoul(argv[4], NULL, 10);
+	ids.gid = (gid_t)strtoul(argv[5], NULL, 10);
+	snprintf(ids.name, sizeof(ids.name), "uid %s", argv[4]);
+	flags = strtoul(argv[6], NULL, 10);
+	H.force = flags & PSEP_HF_FORCE;
+
+	memset(&ready, 0, sizeof(ready));
+	if (!H.permits) {
+		r = -EINVAL;
+		snprintf(ready.why, sizeof(ready.why), "unknown helper mode %s", argv[2]);
+	} else if ((r = nl_open(&H.nl)) < 0) {
+		snprintf(ready.why, sizeof(ready.why), "cannot open the netfilter netlink socket: %s",
+			 strerror(-r));
+	} else if ((r = psep_drop_to(CAP_NET_ADMIN, &ids, ready.why, sizeof(ready.why))) < 0) {
+		/* ready.why says it */
+	} else {
+		probe_features(&H);
+		r = install_seccomp();
+		if (r < 0)
+			snprintf(ready.why, sizeof(ready.why), "cannot install the seccomp filter: %s",
+				 strerror(-r));
+	}
+	ready.status = r;
+	ready.portid = H.nl.portid;
+	ready.features = H.features;
+	/* the parent waits for this before it goes on */
+	if (psep_send_msg(H.fd, PSEP_REP_READY, &ready, sizeof(ready), NULL, 0) < 0 || r < 0) {
+		if (r < 0)
+			hlog("%s", ready.why);
+		_exit(3);
+	}
+	serve(&H);
+}
