@@ -151,7 +151,7 @@ int policy_src_compile(struct policy_src *src, const char *table, const struct i
 	if (r < 0)
 		return EXIT_INVALID;
 	ir_compile(&c->pol, io, &c->t);
-	print_diags(&c->t.warnings);
+	cli_print_diags(&c->t.warnings);
 	return EXIT_OK;
 }
 
