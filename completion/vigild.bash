@@ -5,7 +5,7 @@
 # The verb and option lists must match `vigild --help` and
 # `vigild VERB --help`: tests/install/completion.sh fails when they drift.
 
-_vigild_verbs="check show apply remove watch flows help version"
+_vigild_verbs="check show apply remove watch reload status flows help version"
 
 # _vigild_options VERB: the options VERB takes, long and short.
 _vigild_options()
@@ -20,6 +20,10 @@ _vigild_options()
 	watch)
 		echo "--db --ct-buffer --ct-accounting --aggregate --retention --fallback" \
 		     "--no-reassert --no-owner --table -t --user -u --force -f --quiet -q --help -h" ;;
+	reload)
+		echo "--quiet -q --help -h" ;;
+	status)
+		echo "--json --table -t --help -h" ;;
 	flows)
 		echo "--db --since --until --rule --by --top --json --help -h" ;;
 	esac

@@ -54,15 +54,25 @@ static inline u128 family_max(enum addr_family f)
 	return f == AF_V4 ? (u128)0xffffffffu : ~(u128)0;
 }
 
+/* What every field says of iptables' and nft's negation ("!22", "!= eth0"). */
+#define NEGATION_WHY                                                                    \
+	"negation ('!') is not supported: a rule matches only what it lists; match the " \
+	"exceptions with a rule before this one"
+
 /*
- * Parses an address or prefix ("192.0.2.7", "192.0.2.0/24", "2001:db8::/32").
- * On success returns 0 with family and [lo, hi]. On failure returns -EINVAL
- * and *why (static string) says what is wrong; host bits set under the prefix
- * is an error (a typo far more often than not).
+ * Parses an address, a prefix or an address range ("192.0.2.7",
+ * "192.0.2.0/24", "2001:db8::/32", "192.0.2.10-192.0.2.20": both ends of one
+ * family, FIRST <= LAST). On success returns 0 with family and [lo, hi]. On
+ * failure returns -EINVAL and *why says what is wrong, with a hint for the
+ * spellings of other tools (negation '!', "a,b" lists, leading zeros);
+ * host bits set under the prefix is an error (a typo far more often than
+ * not). *why is valid until the next call of addr_parse or port_parse in
+ * the same thread.
  */
 int addr_parse(const char *s, enum addr_family *fam, struct ival *iv, const char **why);
 
-/* Parses "22" or "8000-8099" (decimal, 0..65535). */
+/* Parses "22" or "8000-8099" (decimal, 0..65535); *why as for addr_parse
+ * (hints for "6000:6010", "80,443", "022", "22/tcp", "!22"). */
 int port_parse(const char *s, struct ival *iv, const char **why);
 
 /* Parses a decimal number 0..max without sign, spaces or leading zeros. */

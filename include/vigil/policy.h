@@ -49,6 +49,7 @@ struct pset {
 	size_t entries;         /* as written, before merging */
 	struct srcloc loc;
 	unsigned uses;
+	bool broken;            /* an element or its file had an error */
 	uint64_t seen_in;       /* the checker's: last rule field that referred to it */
 };
 
@@ -126,6 +127,9 @@ struct policy_opts {
 	void *read_ctx;
 	size_t max_set_file;     /* bytes; 0 = default */
 	const char *as_user;     /* set files are read as this user (for messages) */
+	const char *set_dir;     /* where relative set-file paths are read from
+				  * (for messages); NULL: not said */
+	bool set_dir_is_cwd;     /* ... the working directory (a policy from stdin) */
 };
 
 #define POLICY_MAX_FILE (16u << 20)     /* a policy file */

@@ -67,6 +67,27 @@ void sb_free(struct strbuf *sb);
  */
 unsigned edit_distance(const char *a, const char *b);
 
+/*
+ * Did-you-mean: collects the candidates closest to what was typed, and only
+ * those close enough to be a likely typo: at most max(1, n / 3) edits for
+ * words of up to n characters (the longer of the two), compared without
+ * regard to ASCII case ("to" is not close to "log", "ouptut" is close to
+ * "output", "INPUT" to "input"). Ties are all kept, up to SUGGEST_MAX.
+ * Candidates are borrowed.
+ */
+#define SUGGEST_MAX 3
+struct suggest {
+	const char *typed;
+	const char *v[SUGGEST_MAX];
+	size_t n;
+	unsigned best;
+};
+void suggest_init(struct suggest *s, const char *typed);
+void suggest_try(struct suggest *s, const char *cand);
+/* "; did you mean 'a'?" or "; did you mean 'a' or 'b'?" (with prefix
+ * before each name, e.g. "@"), or nothing when no candidate was close. */
+void suggest_format(const struct suggest *s, const char *prefix, struct strbuf *out);
+
 static inline bool streq(const char *a, const char *b)
 {
 	return a && b && __builtin_strcmp(a, b) == 0;

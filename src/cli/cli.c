@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,6 +68,13 @@ bool is_help(const char *arg)
 	return streq(arg, "--help") || streq(arg, "-h");
 }
 
+/* The absolute path of dir (as given when that fails), for messages. */
+static char *abs_dir(const char *dir)
+{
+	char *r = realpath(dir, NULL);
+	return r ? r : xstrdup(dir);
+}
+
 int policy_src_open(const char *path, struct policy_src *src)
 {
 	_cleanup_free_ char *copy = xstrdup(path);
@@ -74,19 +82,34 @@ int policy_src_open(const char *path, struct policy_src *src)
 
 	memset(src, 0, sizeof(*src));
 	src->fd = src->dirfd = -1;
-	src->path = xstrdup(path);
-	src->fd = open_input_at(AT_FDCWD, path);
-	if (src->fd < 0) {
-		fprintf(stderr, "%s: error: cannot open the policy: %s\n", path, strerror(-src->fd));
-		return EXIT_INVALID;
+	if (streq(path, "-")) {
+		/* set files are then relative to the working directory */
+		src->from_stdin = true;
+		src->path = xstrdup("<stdin>");
+		src->fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (src->fd < 0) {
+			fprintf(stderr, "%s: error: cannot read the policy from stdin: %s\n",
+				program_name, strerror(errno));
+			return EXIT_INVALID;
+		}
+		dir = ".";
+	} else {
+		src->path = xstrdup(path);
+		src->fd = open_input_at(AT_FDCWD, path);
+		if (src->fd < 0) {
+			fprintf(stderr, "%s: error: cannot open the policy: %s\n", path,
+				strerror(-src->fd));
+			return EXIT_INVALID;
+		}
+		dir = dirname(copy);
 	}
-	dir = dirname(copy);
 	src->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (src->dirfd < 0) {
-		fprintf(stderr, "%s: error: cannot open the policy's directory %s: %s\n", path, dir,
-			strerror(errno));
+		fprintf(stderr, "%s: error: cannot open the policy's directory %s: %s\n", src->path,
+			dir, strerror(errno));
 		return EXIT_INVALID;
 	}
+	src->dir = abs_dir(dir);
 	return EXIT_OK;
 }
 
@@ -97,6 +120,7 @@ void policy_src_close(struct policy_src *src)
 	if (src->dirfd >= 0)
 		close(src->dirfd);
 	free(src->path);
+	free(src->dir);
 	memset(src, 0, sizeof(*src));
 	src->fd = src->dirfd = -1;
 }
@@ -109,13 +133,41 @@ int cli_read_set_file(void *ctx, const char *path, size_t max, char **buf, size_
 	return read_file_at(src->dirfd, path, max, buf, len);
 }
 
+/*
+ * At most DIAG_PRINT_MAX diagnostics are printed (a set file of the wrong
+ * kind or a pasted blob can make thousands), errors before warnings when
+ * there are more, each group in file order; then one line says how many
+ * were left out. The exit status does not depend on it.
+ */
+#define DIAG_PRINT_MAX 50
+
 void cli_print_diags(struct diags *d)
 {
 	struct strbuf sb = { 0 };
+	size_t shown_err = 0, shown_warn = 0, room_warn;
 
 	diags_sort(d);
-	for (size_t i = 0; i < d->n; i++)
-		diag_format(&d->v[i], &sb);
+	room_warn = d->nerr >= DIAG_PRINT_MAX ? 0 : DIAG_PRINT_MAX - d->nerr;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+		if (g->sev == DIAG_ERROR ? shown_err >= DIAG_PRINT_MAX : shown_warn >= room_warn)
+			continue;
+		if (g->sev == DIAG_ERROR)
+			shown_err++;
+		else
+			shown_warn++;
+		diag_format(g, &sb);
+	}
+	if (shown_err < d->nerr || shown_warn < d->nwarn) {
+		size_t me = d->nerr - shown_err, mw = d->nwarn - shown_warn;
+		sb_printf(&sb, "%s: and", program_name);
+		if (me)
+			sb_printf(&sb, " %zu more %s", me, me == 1 ? "error" : "errors");
+		if (mw)
+			sb_printf(&sb, "%s %zu more %s", me ? " and" : "", mw,
+				  mw == 1 ? "warning" : "warnings");
+		sb_printf(&sb, " (only the first %d are printed)\n", DIAG_PRINT_MAX);
+	}
 	if (sb.len)
 		fputs(sb.s, stderr);
 	sb_free(&sb);
@@ -124,7 +176,8 @@ void cli_print_diags(struct diags *d)
 int policy_src_compile(struct policy_src *src, const char *table, const struct ir_opts *io,
 		       struct compiled *c)
 {
-	struct policy_opts po = { .table = table, .read_file = cli_read_set_file, .read_ctx = src };
+	struct policy_opts po = { .table = table, .read_file = cli_read_set_file, .read_ctx = src,
+				  .set_dir = src->dir, .set_dir_is_cwd = src->from_stdin };
 	struct passwd *pw = geteuid() ? getpwuid(geteuid()) : NULL;
 
 	if (pw)

@@ -33,12 +33,16 @@ int cli_bad_option(const char *verb, int ch, char *const *argv, const char *usag
 
 /* A policy file opened (while privileged, if we are) but not yet read. */
 struct policy_src {
-	char *path;  /* as given, for messages */
+	char *path;  /* as given, for messages ("<stdin>" for "-") */
 	int fd;      /* the policy file */
 	int dirfd;   /* its directory: set files are relative to it */
+	char *dir;   /* that directory's absolute path, for messages */
+	bool from_stdin; /* "-": read from stdin, set files relative to the
+			  * working directory; it cannot be read again */
 };
 
-/* Opens path and its directory. Prints and returns an exit code. */
+/* Opens path and its directory ("-": stdin and the working directory).
+ * Prints and returns an exit code. */
 int policy_src_open(const char *path, struct policy_src *src);
 void policy_src_close(struct policy_src *src);
 
@@ -69,6 +73,8 @@ int cmd_apply(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Privileged verbs: the unprivileged user to run as (--user). */
 extern const char *opt_user;

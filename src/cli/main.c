@@ -21,7 +21,9 @@ static const struct verb verbs[] = {
 	{ "show", cmd_show, "print the compiled ruleset in nft syntax" },
 	{ "apply", cmd_apply, "replace vigild's table with the policy, atomically" },
 	{ "remove", cmd_remove, "delete vigild's table (and nothing else)" },
-	{ "watch", cmd_watch, "apply, then record conntrack flows per rule in SQLite" },
+	{ "watch", cmd_watch, "apply and keep the policy, record conntrack flows per rule in SQLite" },
+	{ "reload", cmd_reload, "make the running watch apply its policy again; wait for the outcome" },
+	{ "status", cmd_status, "what the running watch says: state, table, policy, loss" },
 	{ "flows", cmd_flows, "query the flows vigild watch recorded (read-only)" },
 };
 
@@ -38,8 +40,8 @@ static void usage(FILE *f)
 
 static int version_usage(void)
 {
-	printf("Usage: %s version\n\nPrints the version of vigild (also: %s --version).\n",
-	       program_name, program_name);
+	printf("Usage: %s version\n\nPrints the version of vigild (also: %s --version, %s -V).\n",
+	       program_name, program_name, program_name);
 	return EXIT_OK;
 }
 
@@ -73,7 +75,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (streq(argv[1], "--version") || streq(argv[1], "version")) {
+	if (streq(argv[1], "--version") || streq(argv[1], "-V") || streq(argv[1], "version")) {
 		if (argc == 3 && is_help(argv[2]))
 			return version_usage();
 		if (argc > 2) {

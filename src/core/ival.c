@@ -237,15 +237,71 @@ static bool parse_v4(const char *s, u128 *out)
 	return true;
 }
 
-int addr_parse(const char *s, enum addr_family *fam, struct ival *iv, const char **why)
+/*
+ * Why-strings that quote the value (a hint with the user's own numbers) are
+ * built here; *why points into it until the next call in this thread.
+ */
+static __thread char why_buf[160];
+
+/* "80,443" -> "write a list: [80, 443]" */
+static const char *why_list(const char *s)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(why_buf, sizeof(why_buf), "several values are written as a list: [");
+	for (; *s && o + 8 < sizeof(why_buf); s++) {
+		if (*s == ' ')
+			continue;
+		if (*s == ',') {
+			why_buf[o++] = ',';
+			why_buf[o++] = ' ';
+		} else {
+			why_buf[o++] = *s;
+		}
+	}
+	snprintf(why_buf + o, sizeof(why_buf) - o, "]");
+	return why_buf;
+}
+
+/* A decimal number with a leading zero ("08", "022")? */
+static bool leading_zero(const char *s, size_t n)
+{
+	if (n < 2 || s[0] != '0')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* Dotted decimal with a part like "010" (inet_pton refuses it; some tools
+ * read it as octal). */
+static bool v4_leading_zero(const char *s)
+{
+	bool any = false;
+	int parts = 0;
+
+	for (const char *p = s; *p; parts++) {
+		size_t n = strspn(p, "0123456789");
+		if (!n || n > 3)
+			return false;
+		any |= leading_zero(p, n);
+		p += n;
+		if (*p == '.' && p[1])
+			p++;
+		else if (*p)
+			return false;
+	}
+	return any && parts == 4;
+}
+
+/* One address without a prefix: "192.0.2.7", "2001:db8::1". */
+static int addr_one(const char *s, size_t alen, enum addr_family *fam, u128 *out,
+		    const char **why)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
 	uint8_t bytes[16];
-	unsigned long plen;
-	unsigned bits;
-	u128 a = (u128)-1, hm; /* -1: not parsed by parse_v4 */
+	u128 a = (u128)-1; /* -1: not parsed by parse_v4 */
 
 	if (alen == 0 || alen >= INET6_ADDRSTRLEN) {
 		*why = "not an IPv4 or IPv6 address";
@@ -265,17 +321,92 @@ int addr_parse(const char *s, enum addr_family *fam, struct ival *iv, const char
 		*fam = AF_V6;
 		a = be_to_u128(bytes, 16);
 	} else {
-		*why = "not an IPv4 or IPv6 address";
+		*why = v4_leading_zero(buf)
+			       ? "leading zeros are not accepted in an IPv4 address (some tools read them as octal, others as decimal)"
+			       : "not an IPv4 or IPv6 address";
 		return -EINVAL;
 	}
+	*out = a;
+	return 0;
+}
+
+/* "192.0.2.10-192.0.2.20": both ends addresses of one family, lo <= hi. */
+static int addr_range(const char *s, const char *dash, enum addr_family *fam, struct ival *iv,
+		      const char **why)
+{
+	enum addr_family f1, f2;
+	u128 lo, hi;
+
+	if (strchr(s, '/')) {
+		*why = "the ends of an address range are addresses, not prefixes (write FIRST-LAST, or one prefix)";
+		return -EINVAL;
+	}
+	if (dash > s && (dash[-1] == ' ' || dash[1] == ' ')) {
+		*why = "an address range is written without spaces: FIRST-LAST";
+		return -EINVAL;
+	}
+	if (addr_one(s, (size_t)(dash - s), &f1, &lo, why) < 0 ||
+	    addr_one(dash + 1, strlen(dash + 1), &f2, &hi, why) < 0) {
+		if (!strcmp(*why, "not an IPv4 or IPv6 address"))
+			*why = "not an address range FIRST-LAST of two IPv4 or two IPv6 addresses";
+		return -EINVAL;
+	}
+	if (f1 != f2) {
+		*why = "both ends of an address range must be IPv4, or both IPv6";
+		return -EINVAL;
+	}
+	if (lo > hi) {
+		*why = "the address range is empty (FIRST is above LAST)";
+		return -EINVAL;
+	}
+	*fam = f1;
+	iv->lo = lo;
+	iv->hi = hi;
+	return 0;
+}
+
+/* No address holds a '-': s is meant as a range when both sides look like
+ * addresses (and not like a host name, "db-1.example"). */
+static bool looks_like_range(const char *s, const char *dash)
+{
+	size_t n = (size_t)(dash - s);
+
+	if (strspn(s, "0123456789abcdefABCDEF.:/- ") != strlen(s))
+		return false;
+	return (memchr(s, '.', n) || memchr(s, ':', n)) && strpbrk(dash + 1, ".:");
+}
+
+int addr_parse(const char *s, enum addr_family *fam, struct ival *iv, const char **why)
+{
+	const char *slash = strchr(s, '/'), *dash = strchr(s, '-');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long plen;
+	unsigned bits;
+	u128 a, hm;
+
+	if (s[0] == '!') {
+		*why = NEGATION_WHY;
+		return -EINVAL;
+	}
+	if (strchr(s, ',')) {
+		*why = why_list(s);
+		return -EINVAL;
+	}
+	if (dash && looks_like_range(s, dash))
+		return addr_range(s, dash, fam, iv, why);
+	if (addr_one(s, alen, fam, &a, why) < 0)
+		return -EINVAL;
 	bits = family_bits(*fam);
 	if (!slash) {
 		iv->lo = iv->hi = a;
 		return 0;
 	}
 	if (num_parse(slash + 1, bits, &plen) < 0) {
-		*why = *fam == AF_V4 ? "the prefix length must be a number from 0 to 32"
-				     : "the prefix length must be a number from 0 to 128";
+		if (leading_zero(slash + 1, strlen(slash + 1)))
+			*why = "leading zeros are not accepted in a prefix length";
+		else
+			*why = *fam == AF_V4 ? "the prefix length must be a number from 0 to 32"
+					     : "the prefix length must be a number from 0 to 128";
 		return -EINVAL;
 	}
 	hm = host_mask(bits, (unsigned)plen);
@@ -288,15 +419,76 @@ int addr_parse(const char *s, enum addr_family *fam, struct ival *iv, const char
 	return 0;
 }
 
+/* Spellings of other tools, with what to write instead (NULL: none seen). */
+static const char *port_hint(const char *s)
+{
+	const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
+	size_t n = strspn(s, "0123456789");
+
+	if (s[0] == '!')
+		return NEGATION_WHY;
+	if (strchr(s, ','))
+		return why_list(s);
+	/* iptables' --dport 6000:6010, nft's meta ranges */
+	if (colon && n && colon == s + n && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+	    colon[1]) {
+		snprintf(why_buf, sizeof(why_buf), "write a port range as %.*s-%s", (int)n, s,
+			 colon + 1);
+		return why_buf;
+	}
+	/* firewalld's and ufw's 22/tcp */
+	if (slash && n && slash == s + n && slash[1]) {
+		snprintf(why_buf, sizeof(why_buf),
+			 "a port does not name its protocol here: write proto: %s and the port %.*s",
+			 slash + 1, (int)n, s);
+		return why_buf;
+	}
+	return NULL;
+}
+
+/* "022" -> "write 22"; "010-080" -> "write 10-80" */
+static const char *port_zeros(const char *s)
+{
+	char out[24];
+	size_t o = 0;
+	bool any = false;
+
+	for (const char *p = s; *p && o + 1 < sizeof(out);) {
+		size_t n = strspn(p, "0123456789");
+		if (!n) {
+			if (*p != '-')
+				return NULL;
+			out[o++] = *p++;
+			continue;
+		}
+		any |= leading_zero(p, n);
+		while (n > 1 && *p == '0')
+			p++, n--;
+		for (; n && o + 1 < sizeof(out); n--)
+			out[o++] = *p++;
+	}
+	if (!any)
+		return NULL;
+	out[o] = '\0';
+	snprintf(why_buf, sizeof(why_buf), "leading zeros are not accepted: write %s", out);
+	return why_buf;
+}
+
 int port_parse(const char *s, struct ival *iv, const char **why)
 {
-	const char *dash = strchr(s, '-');
+	const char *dash = strchr(s, '-'), *hint = port_hint(s);
 	unsigned long lo, hi;
 	char buf[16];
 
+	if (hint) {
+		*why = hint;
+		return -EINVAL;
+	}
 	if (!dash) {
 		if (num_parse(s, 65535, &lo) < 0) {
-			*why = "not a port number from 0 to 65535";
+			*why = port_zeros(s);
+			if (!*why)
+				*why = "not a port number from 0 to 65535";
 			return -EINVAL;
 		}
 		iv->lo = iv->hi = lo;
@@ -309,7 +501,9 @@ int port_parse(const char *s, struct ival *iv, const char **why)
 	memcpy(buf, s, (size_t)(dash - s));
 	buf[dash - s] = '\0';
 	if (num_parse(buf, 65535, &lo) < 0 || num_parse(dash + 1, 65535, &hi) < 0) {
-		*why = "not a port range LOW-HIGH of numbers from 0 to 65535";
+		*why = port_zeros(s);
+		if (!*why)
+			*why = "not a port range LOW-HIGH of numbers from 0 to 65535";
 		return -EINVAL;
 	}
 	if (lo > hi) {

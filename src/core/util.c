@@ -183,3 +183,54 @@ unsigned edit_distance(const char *a, const char *b)
 	}
 	return d[la][lb];
 }
+
+static void lower_ascii(const char *s, char *out, size_t len)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < len; i++)
+		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+	out[i] = '\0';
+}
+
+void suggest_init(struct suggest *s, const char *typed)
+{
+	memset(s, 0, sizeof(*s));
+	s->typed = typed;
+	s->best = ~0u;
+}
+
+void suggest_try(struct suggest *s, const char *cand)
+{
+	char a[64], b[64];
+	size_t la = strlen(s->typed), lb = strlen(cand), n = la > lb ? la : lb;
+	unsigned d, limit = n / 3 ? (unsigned)(n / 3) : 1;
+
+	if (la >= sizeof(a) || lb >= sizeof(b))
+		return;
+	lower_ascii(s->typed, a, sizeof(a));
+	lower_ascii(cand, b, sizeof(b));
+	d = edit_distance(a, b);
+	if (d > limit || d > s->best)
+		return;
+	if (d < s->best) {
+		s->best = d;
+		s->n = 0;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->v[i], cand))
+			return;
+	if (s->n < SUGGEST_MAX)
+		s->v[s->n++] = cand;
+}
+
+void suggest_format(const struct suggest *s, const char *prefix, struct strbuf *out)
+{
+	if (!s->n)
+		return;
+	sb_puts(out, "; did you mean ");
+	for (size_t i = 0; i < s->n; i++)
+		sb_printf(out, "%s'%s%s'", i == 0 ? "" : i + 1 == s->n ? " or " : ", ", prefix,
+			  s->v[i]);
+	sb_puts(out, "?");
+}

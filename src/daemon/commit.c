@@ -24,6 +24,7 @@
 #include "vigil/log.h"
 #include "vigil/state.h"
 #include "daemon.h"
+#include "events.h"
 
 #define COMMIT_TIMEOUT_MS 120000 /* a million set elements take seconds */
 #define INFO_TIMEOUT_MS 10000
@@ -59,6 +60,7 @@ const char *daemon_source_name(enum daemon_source s)
 void daemon_set_state(struct daemon *d, enum daemon_state s, const char *fmt, ...)
 {
 	char status[320];
+	enum daemon_state was = d->state;
 	va_list ap;
 
 	d->state = s;
@@ -76,6 +78,10 @@ void daemon_set_state(struct daemon *d, enum daemon_state s, const char *fmt, ..
 		status[0] = '\0';
 	if (status[0])
 		sd_notify(0, status);
+	if (s == DS_DEGRADED && was != DS_DEGRADED)
+		daemon_event(d, LOG_LVL_WARNING, "degraded", "%s", d->reason);
+	else if (s == DS_ACTIVE && was == DS_DEGRADED)
+		daemon_event(d, LOG_LVL_INFO, "recovered", "the configured policy is in force again");
 }
 
 static uint32_t next_seq(void)
@@ -184,11 +190,34 @@ void daemon_load_lkg(struct daemon *d)
 
 static void op_info(void *ctx, struct psep_reply *rep);
 
+/* The first error of an outcome, for status. */
+static void note_failure(struct daemon *d, const struct daemon_outcome *out, const char *result)
+{
+	d->last_apply_at = time(NULL);
+	snprintf(d->last_apply_result, sizeof(d->last_apply_result), "%s", result);
+	d->last_error[0] = '\0';
+	for (size_t i = 0; i < out->d.n; i++)
+		if (out->d.v[i].sev == DIAG_ERROR) {
+			struct strbuf sb = { 0 };
+			diag_format(&out->d.v[i], &sb);
+			if (sb.len && sb.s[sb.len - 1] == '\n')
+				sb.s[sb.len - 1] = '\0';
+			snprintf(d->last_error, sizeof(d->last_error), "%s", sb.s);
+			sb_free(&sb);
+			break;
+		}
+}
+
 static void op_finish(struct commit_op *op)
 {
 	struct daemon *d = op->d;
 
 	d->op = NULL;
+	if (op->out.code != 0) {
+		d->m.applies_failed++;
+		if (op->owned)
+			note_failure(d, &op->out, "refused");
+	}
 	if (op->done)
 		op->done(op->ctx, &op->out);
 	if (op->owned && op->pl) {
@@ -239,6 +268,15 @@ static void op_installed(struct commit_op *op)
 	}
 	if (op->owned && (!d->o.quiet || op->source != SRC_POLICY))
 		log_msg(op->source == SRC_POLICY ? LOG_LVL_INFO : LOG_LVL_WARNING, "%s", op->out.summary);
+	d->m.applies_ok++;
+	d->owned = d->o.owner != 0 && (d->helper.features & PSEP_F_PERSIST);
+	if (op->owned) {
+		d->last_apply_at = time(NULL);
+		snprintf(d->last_apply_result, sizeof(d->last_apply_result), "ok");
+		d->last_error[0] = '\0';
+		daemon_event(d, op->source == SRC_POLICY ? LOG_LVL_INFO : LOG_LVL_WARNING, "applied", "%s",
+			     op->out.summary);
+	}
 	if (d->source == SRC_POLICY)
 		daemon_set_state(d, DS_ACTIVE, NULL);
 	else if (d->state != DS_DEGRADED || op->first)
@@ -388,6 +426,9 @@ static void reload_done(void *ctx, const struct daemon_outcome *out)
 		log_diags(&out->d, LOG_LVL_ERR);
 		log_error("the new policy was not applied (see above); the running policy stays (%s)",
 			  daemon_source_name(d->source));
+		daemon_event(d, LOG_LVL_ERR, "refused",
+			     "the kernel refused the new policy; the running policy (%s) stays",
+			     daemon_source_name(d->source));
 	}
 	sd_notify(0, "READY=1");
 	if (d->state == DS_ACTIVE)
@@ -397,25 +438,26 @@ static void reload_done(void *ctx, const struct daemon_outcome *out)
 	free(rc);
 }
 
-void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx)
+static void reload_busy(daemon_done_fn done, void *ctx)
+{
+	struct daemon_outcome out = { .code = DAEMON_BUSY };
+
+	diag_err(&out.d, ((struct srcloc){ "vigild", 0, 0 }),
+		 "another change is being committed; try again in a moment");
+	if (done)
+		done(ctx, &out);
+	else
+		log_warning("reload requested while a change is being committed: try again");
+	diags_free(&out.d);
+}
+
+/* Commits a freshly compiled plan as the configured policy. */
+static void reload_plan(struct daemon *d, struct plan *pl, const char hash[65], daemon_done_fn done,
+			void *ctx)
 {
 	struct reload_ctx *rc;
-	struct plan *pl;
-	char hash[65];
 
-	if (d->op) {
-		struct daemon_outcome out = { .code = 3 };
-		diag_err(&out.d, ((struct srcloc){ "vigild", 0, 0 }),
-			 "another change is being committed; try again in a moment");
-		if (done)
-			done(ctx, &out);
-		else
-			log_warning("reload requested while a change is being committed: try again");
-		diags_free(&out.d);
-		return;
-	}
 	sd_notify(0, "RELOADING=1\nSTATUS=Reloading");
-	pl = compile_policy(d, hash);
 	if (!pl->compiled) {
 		struct daemon_outcome out = { .code = 1 };
 
@@ -425,11 +467,12 @@ void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx)
 		log_diags(&out.d, LOG_LVL_ERR);
 		log_error("the new policy was not applied (see above); the running policy stays (%s)",
 			  daemon_source_name(d->source));
+		note_failure(d, &out, "invalid");
+		d->m.applies_failed++;
+		daemon_event(d, LOG_LVL_ERR, "refused", "the new policy is invalid; the running policy (%s) stays",
+			     daemon_source_name(d->source));
 		sd_notify(0, "READY=1");
-		if (d->state == DS_ACTIVE)
-			sd_notify(0, "STATUS=Active");
-		else
-			daemon_set_state(d, d->state, "%s", d->reason);
+		daemon_set_state(d, d->state, "%s", d->reason);
 		if (done)
 			done(ctx, &out);
 		diags_free(&out.d);
@@ -442,8 +485,39 @@ void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx)
 	rc->d = d;
 	rc->done = done;
 	rc->ctx = ctx;
-	memcpy(rc->hash, hash, sizeof(hash));
+	memcpy(rc->hash, hash, sizeof(rc->hash));
 	op_start(d, pl, true, SRC_POLICY, false, reload_done, rc);
+}
+
+void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx)
+{
+	struct plan *pl;
+	char hash[65];
+
+	if (d->op) {
+		reload_busy(done, ctx);
+		return;
+	}
+	pl = compile_policy(d, hash);
+	reload_plan(d, pl, hash, done, ctx);
+}
+
+void daemon_reload_text(struct daemon *d, const char *name, const char *text, size_t len,
+			daemon_done_fn done, void *ctx)
+{
+	struct policy_opts po = { .table = d->table, .read_file = daemon_read_set_file, .read_ctx = d,
+				  .as_user = d->ids.name };
+	struct plan *pl;
+	char hash[65];
+
+	if (d->op) {
+		reload_busy(done, ctx);
+		return;
+	}
+	pl = xzalloc(sizeof(*pl));
+	bundle_sha256_hex(text, len, hash);
+	plan_compile(pl, name, text, len, &po, NULL);
+	reload_plan(d, pl, hash, done, ctx);
 }
 
 /* ---- re-assert ---- */
@@ -455,6 +529,11 @@ static void reassert_done(void *ctx, const struct daemon_outcome *out)
 	if (out->code == 0) {
 		log_warning("re-asserted the %s: table inet %s is as vigild made it again",
 			    daemon_source_name(d->source), d->table);
+		d->m.reasserts++;
+		daemon_event(d, LOG_LVL_WARNING, "reverted", "table inet %s is as vigild made it again",
+			     d->table);
+		if (d->source == SRC_POLICY && d->state == DS_DEGRADED)
+			daemon_set_state(d, DS_ACTIVE, NULL);
 		return;
 	}
 	log_diags(&out->d, LOG_LVL_ERR);

@@ -33,7 +33,9 @@
 #include "vigil/log.h"
 #include "vigil/nftmon_sock.h"
 #include "vigil/state.h"
+#include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "writer.h"
 
 #define MON_RCVBUF (32u << 20)
@@ -123,6 +125,15 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 	if (d->runfd < 0) {
 		log_warning("%s", why);
 		why[0] = '\0';
+	}
+	if (d->runfd >= 0) {
+		/* the control socket: made now (its group and mode need root) */
+		d->ctlfd = control_bind(run_dir_path(), ids->gid, why, whylen);
+		if (d->ctlfd < 0) {
+			log_warning("%s: this vigild has no control socket ('vigild reload' and 'status' cannot reach it; signals still work)",
+				    why);
+			why[0] = '\0';
+		}
 	}
 	d->statefd = state_dir_open(state_dir_path(), ids->uid, ids->gid, 0750, true, why, whylen);
 	if (d->statefd < 0) {
@@ -294,7 +305,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 void daemon_tick(struct daemon *d)
 {
-	(void)d;
+	daemon_write_status(d);
 }
 
 void daemon_started(struct daemon *d)
@@ -439,7 +450,9 @@ int daemon_run(const struct daemon_opts *o)
 
 	memset(d, 0, sizeof(*d));
 	d->o = *o;
-	d->ctfd = d->monfd = d->lockfd = d->statefd = d->runfd = d->policy_dirfd = -1;
+	d->ctfd = d->monfd = d->lockfd = d->statefd = d->runfd = d->policy_dirfd = d->ctlfd = -1;
+	d->events = events_new();
+	snprintf(d->db_path, sizeof(d->db_path), "%s", db_path(d, why, sizeof(why)));
 	d->acct = d->tstamp = -1;
 	log_init("vigild watch");
 	block_signals();
@@ -497,9 +510,19 @@ int daemon_run(const struct daemon_opts *o)
 		free(pl);
 		goto out;
 	}
+	if (d->ctlfd >= 0) {
+		d->ctl = control_start(d, d->ctlfd, d->ids.gid);
+		if (!d->ctl)
+			log_warning("cannot serve the control socket: %s", strerror(errno));
+		else
+			d->ctlfd = -1; /* libmicrohttpd's now */
+	}
 	daemon_first_apply(d, pl);
 	r = sd_event_loop(d->ev);
 	d->state = DS_STOPPING;
+	daemon_write_status(d);
+	control_stop(d->ctl);
+	d->ctl = NULL;
 	sd_notify(0, "STOPPING=1");
 	if (r < 0 && !d->exit_code)
 		d->exit_code = 3;
@@ -533,6 +556,9 @@ out:
 		close(d->runfd);
 	if (d->policy_dirfd >= 0)
 		close(d->policy_dirfd);
+	if (d->ctlfd >= 0)
+		close(d->ctlfd);
+	events_free(d->events);
 	free(d->policy_base);
 	free((char *)d->table);
 	return d->exit_code;

@@ -61,9 +61,21 @@ struct daemon_outcome {
 	struct diags d;         /* everything said, located */
 	char summary[256];
 };
+/* daemon_outcome.code of a request refused because a commit is under way */
+#define DAEMON_BUSY 75
 typedef void (*daemon_done_fn)(void *ctx, const struct daemon_outcome *out);
 
 struct writer;
+struct events;
+struct control;
+
+/* Counters for the metrics. */
+struct daemon_metrics {
+	uint64_t applies_ok, applies_failed;
+	uint64_t drift, reasserts;
+	uint64_t ct_events, ct_lost, ct_full;
+	uint64_t flushes;
+};
 
 struct daemon {
 	struct daemon_opts o;
@@ -108,6 +120,17 @@ struct daemon {
 	bool table_absent;
 	struct nftmon_stats monst;
 
+	/* operators */
+	struct events *events;
+	struct control *ctl;
+	int ctlfd;
+	bool owned;             /* the table is owner|persist */
+	char db_path[4096];
+	int64_t last_apply_at;
+	char last_apply_result[16]; /* "ok", "invalid", "refused" */
+	char last_error[512];
+	struct daemon_metrics m;
+
 	/* flows */
 	sd_event_source *ct_src, *tick;
 	struct agg *cur;
@@ -131,6 +154,10 @@ int daemon_run(const struct daemon_opts *o);
 
 /* Reads, compiles and commits the policy file; out-of-band (reload). */
 void daemon_reload(struct daemon *d, daemon_done_fn done, void *ctx);
+/* The same with a policy's text (POST /v1/reload with a body); set files
+ * are relative to the policy file's directory. */
+void daemon_reload_text(struct daemon *d, const char *name, const char *text, size_t len,
+			daemon_done_fn done, void *ctx);
 /* Commits the active policy again (re-assert after drift). */
 void daemon_reassert(struct daemon *d);
 /* Reads and compiles the policy file (the plan says whether it compiled). */
@@ -151,6 +178,15 @@ extern const char daemon_fallback_policy[];
 void daemon_set_state(struct daemon *d, enum daemon_state s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *daemon_source_name(enum daemon_source s);
+
+/* ---- status.c ---- */
+#include <json-c/json.h>
+const char *daemon_state_name(enum daemon_state s);
+json_object *daemon_status_json(struct daemon *d);
+/* The snapshot into RUN_DIR/status.NSID.TABLE (each second). */
+void daemon_write_status(struct daemon *d);
+/* Prometheus text; dump: the table's dump for the rule counters, or NULL. */
+void daemon_metrics(struct daemon *d, const void *dump, size_t len, struct strbuf *sb);
 
 /* ---- drift.c ---- */
 int daemon_drift_start(struct daemon *d);

@@ -16,6 +16,7 @@
 
 #include "vigil/log.h"
 #include "daemon.h"
+#include "events.h"
 
 #define REASSERT_DELAY_US 50000  /* coalesce a burst of transactions */
 #define REASSERTS_PER_MINUTE 10  /* beyond: a fight, not a slip */
@@ -67,8 +68,11 @@ static void drift_detected(struct daemon *d, const struct nftmon_event *gen)
 	else
 		snprintf(who, sizeof(who), "another process");
 	d->drift_active = true;
+	d->m.drift++;
 	log_warning("table inet %s was changed by %s, not by vigild: %s%s", d->table, who, d->drift,
 		    d->o.reassert ? "; re-asserting the policy" : "; re-assert is off (--no-reassert)");
+	daemon_event(d, LOG_LVL_WARNING, "drift", "table inet %s was changed by %s: %s", d->table, who,
+		     d->drift);
 	if (d->o.reassert) {
 		schedule_reassert(d, who);
 	} else {

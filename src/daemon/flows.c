@@ -16,6 +16,7 @@
 #include "vigil/ctsock.h"
 #include "vigil/log.h"
 #include "daemon.h"
+#include "events.h"
 #include "writer.h"
 
 #define TICK_US 1000000
@@ -36,8 +37,10 @@ static int on_ct_msg(void *ctx, const struct nlmsghdr *nlh)
 
 	if (e == -EBADMSG)
 		r->bad++;
-	else if (e == 0 && ev.type != CT_EVENT_UPDATE)
+	else if (e == 0 && ev.type != CT_EVENT_UPDATE) {
 		agg_add(r->d->cur, &ev, r->now); /* past the cap: counted as overflow */
+		r->d->m.ct_events++;
+	}
 	return 0;
 }
 
@@ -82,6 +85,11 @@ static void on_ct_stats(void *ctx, struct psep_reply *rep)
 	}
 	o.ct_max = st->max;
 	o.ct_entries = st->count;
+	d->m.ct_full += o.ct_early_drop + o.ct_drop;
+	if (o.ct_early_drop || o.ct_drop)
+		daemon_event(d, LOG_LVL_WARNING, "loss",
+			     "the conntrack table is full: %" PRIu64 " connections evicted early, %" PRIu64 " packets dropped",
+			     o.ct_early_drop, o.ct_drop);
 	if (o.ct_early_drop || o.ct_drop)
 		log_warning("the kernel's conntrack table is full (%" PRIu64 " of %" PRIu64
 			    " entries): %" PRIu64 " connections evicted early, %" PRIu64
@@ -127,6 +135,11 @@ void daemon_flows_flush(struct daemon *d)
 		       (d->drift_active ? AGG_INC_TABLE_CHANGED | AGG_INC_ATTRIBUTION : 0);
 	d->incomplete = 0;
 	agg_add_obs(d->cur, now, &o);
+	d->m.ct_lost += o.lost;
+	d->m.flushes++;
+	if (o.lost)
+		daemon_event(d, LOG_LVL_WARNING, "loss", "the kernel dropped %" PRIu64 " conntrack events",
+			     (uint64_t)o.lost);
 	if (o.lost)
 		log_warning("the kernel dropped %" PRIu64
 			    " conntrack events (receive buffer full; raise --ct-buffer); the database records the loss",

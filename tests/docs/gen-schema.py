@@ -45,6 +45,10 @@ V6 = "(?:" + "|".join([
 ]) + ")"
 P6 = r"(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])"
 CIDR = rf"(?:{V4}(?:/{P4})?|{V6}(?:/{P6})?)"
+# Address ranges FIRST-LAST, both ends of one family (that FIRST is not
+# above LAST is beyond a pattern: see tests/docs/schema-gaps).
+RANGE = rf"(?:{V4}-{V4}|{V6}-{V6})"
+ADDR = rf"(?:{CIDR}|{RANGE})"
 # Table and set names: a lower-case letter, then up to 31 of [a-z0-9_-].
 SETNAME = r"[a-z][a-z0-9_-]{0,31}"
 # A table name or a port set name is not one of nft's keywords (nft cannot
@@ -68,6 +72,12 @@ PORTRANGE = rf"{PORT}(?:-{PORT})?"
 # or ':'; a '*' may only end the name (a prefix match), and '*' alone is
 # refused.
 IFC = r"[!#-)+-.0-9;-\[\]-~]"
+# ... but not starting with '!' nor ending with '+' (iptables' negation and
+# wildcard, refused with a hint)
+IFC1 = r"[#-)+-.0-9;-\[\]-~]"
+IFCL = r"[!#-),-.0-9;-\[\]-~]"
+IFC1L = r"[#-),-.0-9;-\[\]-~]"
+IFNAME = rf"(?:{IFC1L}|{IFC1}{IFC}{{0,13}}{IFCL}|{IFC1}{IFC}{{0,13}}\*)"
 # ICMP type numbers 0-255.
 BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 
@@ -176,14 +186,14 @@ schema = {
         },
         "default_verdict": {"enum": ["accept", "drop"]},
         "cidr": {
-            "description": "An IPv4 or IPv6 address, or a prefix without host bits (192.0.2.0/24, 2001:db8::/32).",
+            "description": "An IPv4 or IPv6 address, a prefix without host bits (192.0.2.0/24, 2001:db8::/32), or a range FIRST-LAST (192.0.2.10-192.0.2.20).",
             "type": "string",
-            "pattern": f"^{CIDR}$",
+            "pattern": f"^{ADDR}$",
         },
         "address": {
-            "description": "An address, a prefix, or \"@set\" (a set of type cidr).",
+            "description": "An address, a prefix, a range FIRST-LAST, or \"@set\" (a set of type cidr).",
             "type": "string",
-            "pattern": f"^(?:{CIDR}|@{SETNAME})$",
+            "pattern": f"^(?:{ADDR}|@{SETNAME})$",
         },
         "port_range": {
             "description": "A port 0-65535 or a range LOW-HIGH.",
@@ -203,7 +213,7 @@ schema = {
         "ifname": {
             "description": "An interface name (1-15 characters); a trailing * matches every name with that prefix (eth*).",
             "type": "string",
-            "pattern": f"^(?:{IFC}{{1,15}}|{IFC}{{1,14}}\\*)$",
+            "pattern": f"^{IFNAME}$",
         },
         "icmp_type_number": {
             "oneOf": [
@@ -230,7 +240,7 @@ schema = {
                          "enum": ["cidr", "port"]},
                 "elements": {"description": "The members (may be empty)."},
                 "file": {
-                    "description": "A set file: one entry a line, '#' comments; relative to the policy's directory.",
+                    "description": "A set file: one entry a line, '#' and ';' comments (Spamhaus DROP, FireHOL netsets); relative to the policy's directory (the working directory for a policy read from stdin).",
                     "type": "string",
                     "minLength": 1,
                 },

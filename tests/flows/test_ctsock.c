@@ -73,7 +73,10 @@ static void __attribute__((noreturn)) skip_all(const char *why)
 		exit(1);
 	}
 	printf("1..0 # SKIP %s\n", why);
-	exit(77);
+	/* meson's TAP runner reads the skip from the plan and calls a non-zero
+	 * status an error (VIGIL_SKIP_STATUS=0); run by hand, a skip exits 77 */
+	const char *st = getenv("VIGIL_SKIP_STATUS");
+	exit(st && streq(st, "0") ? 0 : 77);
 }
 
 static void __attribute__((noreturn)) bail(const char *what)

@@ -250,6 +250,35 @@ atomic() {
 }
 check "atomic: no probe fails while the policy is replaced 20 times" atomic
 
+# ---- address ranges (FIRST-LAST, not prefixes) in a rule and, from a set
+# file in Spamhaus DROP's layout, in a set: the kernel matches exactly the
+# range. GOOD4/GOOD6 (.2, ::2) are inside 10.99.0.1-10.99.0.2 and
+# fd00:99::1-fd00:99::2, BAD4/BAD6 (.3, ::3) outside.
+
+mkdir -p "$TMP/ranges" && chmod 755 "$TMP/ranges"
+printf '%s\r\n' '; Spamhaus DROP List 2024/05/14 - (c) 2024 The Spamhaus Project SLU' \
+	'; https://www.spamhaus.org/drop/drop.txt' \
+	'10.99.0.3-10.99.0.3 ; SBL000001' 'fd00:99::3-fd00:99::4 ; SBL000002' >"$TMP/ranges/drop.txt"
+printf '%s\n' 'version: 1' 'table: vigil' 'sets:' '  drop: {type: cidr, file: drop.txt}' 'rules:' \
+	'  - {name: spamhaus, chain: input, src: "@drop", proto: [tcp, udp], dport: 8443, action: drop}' \
+	'  - {name: public, chain: input, proto: [tcp, udp], dport: 8443, action: accept}' \
+	'  - {name: range, chain: input, proto: [tcp, udp], src: [10.99.0.1-10.99.0.2, "fd00:99::1-fd00:99::2"], dport: 2222, action: accept}' \
+	>"$TMP/ranges/ranges.yml"
+chmod 644 "$TMP/ranges/drop.txt" "$TMP/ranges/ranges.yml"
+check "vigild apply: a policy with address ranges and a DROP-format set file (CRLF)" \
+	vapply "$H" "$TMP/ranges/ranges.yml"
+for fam in 4 6; do
+	if [ $fam = 4 ]; then dst=$HOST4 good=$GOOD4 bad=$BAD4; else dst=$HOST6 good=$GOOD6 bad=$BAD6; fi
+	expect pass "ranges IPv$fam: $good is inside the range of rule 'range'" \
+		"$C" --src $good tcp $dst 2222
+	expect timeout "ranges IPv$fam: $bad, one past its end, is not" \
+		"$C" --src $bad tcp $dst 2222
+	expect timeout "ranges IPv$fam: $bad is in the DROP list's range (dropped)" \
+		"$C" --src $bad udp $dst 8443
+	expect pass "ranges IPv$fam: $good is not (accepted by 'public')" \
+		"$C" --src $good udp $dst 8443
+done
+
 # ---- lockdown: input, forward and output default drop
 
 check "vigild apply policies/lockdown.yml replaces the policy" vapply "$H" "$POLICIES/lockdown.yml"

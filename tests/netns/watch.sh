@@ -229,14 +229,16 @@ start_watch "$host" "$DB" "$TMP/p1.yml" || bail_out "watch restart"
 ip netns exec "$client" "$FLOWGEN" 10.61.0.1 20000 39999 60000 >"$TMP/storm.out" &
 storm=$!
 sleep 0.3
+HP=$(helper_pid)
 kill -9 "$WATCH_PID"
 wait "$storm"
 wait "$WATCH_PID" 2>/dev/null
 # the helper reads end-of-file at once; releasing its nf_tables socket then
 # waits for the kernel's deferred destroy work (an RCU grace period)
-for i in $(seq 100); do pgrep -x vigild-helper >/dev/null || break; sleep 0.05; done
+# (this watcher's helper: other vigilds may run on the machine)
+for i in $(seq 100); do kill -0 "$HP" 2>/dev/null || break; sleep 0.05; done
 check "kill -9: no vigild process is left (the helper follows within 5 s)" \
-	bash -c "! pgrep -x vigild-helper >/dev/null"
+	bash -c "! kill -0 '$HP' 2>/dev/null"
 check "kill -9: PRAGMA integrity_check is ok" test "$(q "$DB" "pragma integrity_check")" = ok
 before=$(q "$DB" "select coalesce(sum(flows), 0) from flows")
 start_watch "$host" "$DB" "$TMP/p1.yml" --retention 90m || bail_out "watch restart"

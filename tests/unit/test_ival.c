@@ -77,6 +77,8 @@ START_TEST(addr_errors)
 	const char *hostbits = "host bits are set after the prefix length";
 	const char *plen4 = "the prefix length must be a number from 0 to 32";
 	const char *plen6 = "the prefix length must be a number from 0 to 128";
+	const char *zeros4 = "leading zeros are not accepted in an IPv4 address (some tools read them as octal, others as decimal)";
+	const char *zerosp = "leading zeros are not accepted in a prefix length";
 
 	addr_bad("", notaddr);
 	addr_bad("/24", notaddr);
@@ -86,7 +88,9 @@ START_TEST(addr_errors)
 	addr_bad("192.0.2.1.5", notaddr);
 	addr_bad(" 192.0.2.1", notaddr);
 	addr_bad("192.0.2.1 ", notaddr);
-	addr_bad("1.2.3.04", notaddr);    /* inet_pton refuses leading zeros */
+	addr_bad("1.2.3.04", zeros4);     /* inet_pton refuses leading zeros */
+	addr_bad("010.0.0.1", zeros4);
+	addr_bad("01.2.3", notaddr);      /* not an address even without the zero */
 	addr_bad("2001:db8:::1", notaddr);
 	addr_bad("2001:db8::g", notaddr);
 	addr_bad("1:2:3:4:5:6:7:8:9", notaddr);
@@ -102,7 +106,9 @@ START_TEST(addr_errors)
 
 	addr_bad("192.0.2.0/33", plen4);
 	addr_bad("192.0.2.0/", plen4);
-	addr_bad("192.0.2.0/024", plen4);
+	addr_bad("192.0.2.0/024", zerosp);
+	addr_bad("10.0.0.0/08", zerosp);
+	addr_bad("2001:db8::/032", zerosp);
 	addr_bad("192.0.2.0/-1", plen4);
 	addr_bad("192.0.2.0/+24", plen4);
 	addr_bad("192.0.2.0/24/24", plen4);
@@ -110,6 +116,89 @@ START_TEST(addr_errors)
 	addr_bad("192.0.2.0/99999999999999999999999", plen4);
 	addr_bad("2001:db8::/129", plen6);
 	addr_bad("2001:db8::/x", plen6);
+
+	/* other tools' spellings */
+	addr_bad("!10.0.0.0/8", NEGATION_WHY);
+	addr_bad("!= 192.0.2.1", NEGATION_WHY);
+	addr_bad("192.0.2.1,192.0.2.2", "several values are written as a list: [192.0.2.1, 192.0.2.2]");
+	addr_bad("10.0.0.1, 10.0.0.2", "several values are written as a list: [10.0.0.1, 10.0.0.2]");
+}
+END_TEST
+
+/* "FIRST-LAST": what `vigild show` prints for an interval that is no prefix. */
+START_TEST(addr_ranges)
+{
+	const char *notrange = "not an address range FIRST-LAST of two IPv4 or two IPv6 addresses";
+
+	addr_ok("192.0.2.10-192.0.2.20", AF_V4, 0xc000020a, 0xc0000214);
+	addr_ok("192.0.2.7-192.0.2.7", AF_V4, 0xc0000207, 0xc0000207);
+	addr_ok("0.0.0.0-255.255.255.255", AF_V4, 0, 0xffffffff);
+	addr_ok("10.0.0.0-10.0.0.255", AF_V4, 0x0a000000, 0x0a0000ff);
+	addr_ok("2001:db8::1-2001:db8::ff", AF_V6, v6(0x20010db800000000ull, 1),
+		v6(0x20010db800000000ull, 0xff));
+	addr_ok("::-::1", AF_V6, 0, 1);
+	addr_ok("::ffff:192.0.2.1-::ffff:192.0.2.9", AF_V6, v6(0, 0x0000ffffc0000201ull),
+		v6(0, 0x0000ffffc0000209ull));
+
+	addr_bad("192.0.2.20-192.0.2.10", "the address range is empty (FIRST is above LAST)");
+	addr_bad("2001:db8::2-2001:db8::1", "the address range is empty (FIRST is above LAST)");
+	addr_bad("192.0.2.1-2001:db8::1", "both ends of an address range must be IPv4, or both IPv6");
+	addr_bad("192.0.2.0/24-192.0.3.0/24",
+		 "the ends of an address range are addresses, not prefixes (write FIRST-LAST, or one prefix)");
+	addr_bad("192.0.2.1 - 192.0.2.9", "an address range is written without spaces: FIRST-LAST");
+	addr_bad("192.0.2.1-", "not an IPv4 or IPv6 address");
+	addr_bad("192.0.2.1-192.0.2", notrange);
+	addr_bad("192.0.2.1-192.0.2.9-192.0.2.10", notrange);
+	addr_bad("1.2.3.4-010.0.0.1",
+		 "leading zeros are not accepted in an IPv4 address (some tools read them as octal, others as decimal)");
+	addr_bad("db-1.example", "not an IPv4 or IPv6 address");
+	addr_bad("a-b", "not an IPv4 or IPv6 address");
+}
+END_TEST
+
+/* What show prints, a policy can say: every interval, formatted, parses
+ * back to itself. */
+START_TEST(format_parses_back)
+{
+	unsigned seed = 19;
+
+	for (int round = 0; round < 20000; round++) {
+		enum addr_family fam = round % 2 ? AF_V6 : AF_V4, f = AF_NONE;
+		u128 lo = 0, hi;
+		char buf[128];
+		struct ival iv = { 0, 0 }, got = { 0, 0 };
+		const char *why = NULL;
+
+		for (int k = 0; k < (fam == AF_V4 ? 1 : 4); k++)
+			lo = lo << 32 | (u128)(uint32_t)((unsigned)rand_r(&seed) << 16 ^ (unsigned)rand_r(&seed));
+		/* widths: single, small, a prefix, anything up to the top */
+		switch (round % 4) {
+		case 0:
+			hi = lo;
+			break;
+		case 1:
+			hi = lo + (u128)(rand_r(&seed) % 1000);
+			break;
+		case 2: {
+			unsigned h = (unsigned)rand_r(&seed) % (fam == AF_V4 ? 33 : 129);
+			u128 m = h >= 128 ? ~(u128)0 : (((u128)1 << h) - 1);
+			lo &= ~m;
+			hi = lo | m;
+			break;
+		}
+		default:
+			hi = lo + ((family_max(fam) - lo) >> (rand_r(&seed) % 8));
+			break;
+		}
+		if (hi > family_max(fam) || hi < lo)
+			hi = family_max(fam);
+		iv.lo = lo;
+		iv.hi = hi;
+		ival_format_addr(fam, &iv, buf, sizeof(buf));
+		ck_assert_msg(addr_parse(buf, &f, &got, &why) == 0, "'%s' refused: %s", buf, why);
+		ck_assert_msg(f == fam && got.lo == iv.lo && got.hi == iv.hi, "'%s' parsed otherwise",
+			      buf);
+	}
 }
 END_TEST
 
@@ -147,7 +236,15 @@ START_TEST(ports)
 	port_bad("", num);
 	port_bad("65536", num);
 	port_bad("22abc", num);      /* libcyaml would take this as 22 */
-	port_bad("022", num);
+	port_bad("022", "leading zeros are not accepted: write 22");
+	port_bad("00", "leading zeros are not accepted: write 0");
+	port_bad("010-080", "leading zeros are not accepted: write 10-80");
+	port_bad("6000:6010", "write a port range as 6000-6010");
+	port_bad("80,443", "several values are written as a list: [80, 443]");
+	port_bad("22/tcp", "a port does not name its protocol here: write proto: tcp and the port 22");
+	port_bad("!22", NEGATION_WHY);
+	port_bad(":22", num);
+	port_bad("22:", num);
 	port_bad("+22", num);
 	port_bad(" 22", num);
 	port_bad("0x16", num);
@@ -506,6 +603,8 @@ int main(void)
 	tcase_add_test(tc, addr_v4);
 	tcase_add_test(tc, addr_v6);
 	tcase_add_test(tc, addr_errors);
+	tcase_add_test(tc, addr_ranges);
+	tcase_add_test(tc, format_parses_back);
 	tcase_add_test(tc, ports);
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, prefix_len);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "vigil/ival.h"
 #include "vigil/policy_load.h"
 #include "vigil/policy_yaml.h"
 #include "vigil/util.h"
@@ -45,14 +46,13 @@ START_TEST(syntax_errors)
 		 "p.yml:4:4: error: YAML syntax error: did not find expected '-' indicator "
 		 "(while parsing a block collection at line 3)\n");
 	shape_is("version: 1\n\tfoo: bar\n", -EINVAL,
-		 "p.yml:2:1: error: YAML syntax error: found a tab character that violates "
-		 "indentation (while scanning a plain scalar at line 1)\n");
+		 "p.yml:2:1: error: a tab in the indentation: YAML does not allow tabs for "
+		 "indentation (indent with spaces)\n");
 	shape_is("version: \"1\n", -EINVAL,
 		 "p.yml:2:1: error: YAML syntax error: found unexpected end of stream "
 		 "(while scanning a quoted scalar at line 1)\n");
 	shape_is("version: 1\nrules:\n  - name: x\n    chain: @\n", -EINVAL,
-		 "p.yml:4:12: error: YAML syntax error: found character that cannot start any "
-		 "token (while scanning for the next token)\n");
+		 "p.yml:4:12: error: YAML reserves '@' at the start of a value: quote it: \"@\"\n");
 	shape_is("a: b\nc\n", -EINVAL,
 		 "p.yml:3:1: error: YAML syntax error: could not find expected ':' "
 		 "(while scanning a simple key at line 2)\n");
@@ -65,6 +65,53 @@ START_TEST(syntax_errors)
 	shape_is("version: \"\\q\"\n", -EINVAL,
 		 "p.yml:1:11: error: YAML syntax error: found unknown escape character "
 		 "(while parsing a quoted scalar)\n");
+}
+END_TEST
+
+/* The YAML mistakes every new user makes: a hint instead of libyaml's words. */
+START_TEST(syntax_hints)
+{
+	const char *tab = "error: a tab in the indentation: YAML does not allow tabs for "
+			  "indentation (indent with spaces)\n";
+	_cleanup_free_ char *t1 = xasprintf("p.yml:3:1: %s", tab);
+	_cleanup_free_ char *t2 = xasprintf("p.yml:4:5: %s", tab);
+	_cleanup_free_ char *t3 = xasprintf("p.yml:5:1: %s", tab);
+
+	/* an unquoted @set, in block and flow style, and a backtick */
+	shape_is("version: 1\nrules:\n  - name: a\n    src: @admins\n", -EINVAL,
+		 "p.yml:4:10: error: YAML reserves '@' at the start of a value: quote it: "
+		 "\"@admins\"\n");
+	shape_is("version: 1\nrules:\n  - {name: a, src: [192.0.2.1, @admins], action: drop}\n",
+		 -EINVAL,
+		 "p.yml:3:32: error: YAML reserves '@' at the start of a value: quote it: "
+		 "\"@admins\"\n");
+	shape_is("version: 1\nrules:\n  - {name: a, src: `x`}\n", -EINVAL,
+		 "p.yml:3:20: error: YAML reserves '`' at the start of a value: quote it: "
+		 "\"`x`\"\n");
+	/* tabs: at the start of a line, after spaces, before a value */
+	shape_is("version: 1\nrules:\n\t- name: a\n", -EINVAL, t1);
+	shape_is("version: 1\nrules:\n  - name: a\n    \tchain: input\n", -EINVAL, t2);
+	shape_is("version: 1\nrules:\n  - name: a\n    chain:\n\t  input\n", -EINVAL, t3);
+	/* IPv6 addresses that start with ':' in flow style (block style reads them) */
+	shape_is("version: 1\nrules:\n  - {name: a, chain: input, src: ::1, action: drop}\n",
+		 -EINVAL,
+		 "p.yml:3:34: error: quote IPv6 addresses that start with ':' in a flow list or "
+		 "mapping: \"::1\"\n");
+	shape_is("version: 1\nsets:\n  a: {type: cidr, elements: [192.0.2.1,::ffff:1.2.3.4]}\n",
+		 -EINVAL,
+		 "p.yml:3:40: error: quote IPv6 addresses that start with ':' in a flow list or "
+		 "mapping: \"::ffff:1.2.3.4\"\n");
+	/* iptables' negation: a tag in YAML */
+	shape_is("version: 1\nrules:\n  - {name: a, chain: input, action: !drop}\n", -EINVAL,
+		 "p.yml:3:37: error: YAML reads a value that starts with '!' as a tag (quote it to "
+		 "keep the '!'); if it is meant as a negation: " NEGATION_WHY "\n");
+	shape_is("version: 1\nrules:\n  - name: a\n    chain: input\n    iif: !wan0\n    action: drop\n", 0,
+		 "p.yml:5:10: error: YAML reads '!wan0' as a tag, not a value; if it is meant as a "
+		 "negation: " NEGATION_WHY "\n");
+	/* the hint only where its cause is: other scanner errors stay as they are */
+	shape_is("version: 1\nrules: [a: b: c]\n", -EINVAL,
+		 "p.yml:2:13: error: YAML syntax error: did not find expected ',' or ']' (while "
+		 "parsing a flow sequence)\n");
 }
 END_TEST
 
@@ -746,6 +793,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, syntax_errors);
+	tcase_add_test(tc, syntax_hints);
 	tcase_add_test(tc, reader_errors);
 	tcase_add_test(tc, empty_documents);
 	tcase_add_test(tc, multiple_documents);

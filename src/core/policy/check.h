@@ -36,6 +36,10 @@ static inline bool quiet(const struct ynode *n)
 	return n && n->bad;
 }
 
+/* policy_warn.c: warnings about the parts of a valid rule that can never
+ * match (empty sets, entries of an address family the rule cannot have). */
+void rule_warnings(struct ck *c, const struct prule *r, const struct ynode *rn);
+
 /* policy_sets.c: builds pol->sets (elements, set files) and the index. */
 void check_sets(struct ck *c, const struct pdoc *pd);
 /* The set named name, or NULL. */

@@ -169,6 +169,21 @@ static bool valid_ifname(const char *s, const char **why)
 {
 	size_t n = strlen(s);
 
+	/* Linux allows both in a name, but in a policy they are iptables'
+	 * spellings, which would match nothing here */
+	if (s[0] == '!') {
+		*why = NEGATION_WHY;
+		return false;
+	}
+	if (n == 1 && s[0] == '+') {
+		*why = "'+' alone is iptables' 'every interface'; leave the key out instead";
+		return false;
+	}
+	if (n > 1 && s[n - 1] == '+') {
+		*why = "'+' is iptables' wildcard; vigild's is a trailing '*' (eth* matches eth0, eth1, ...)";
+		return false;
+	}
+
 	if (n == 0 || n > 15) {
 		*why = "interface names are 1 to 15 characters long";
 		return false;
@@ -303,24 +318,36 @@ static bool parse_log_rate(const char *v, uint32_t *rate, uint32_t *unit)
 	return false;
 }
 
+static bool check_chain(struct ck *c, const char *v, const struct ynode *n, enum chain_id *out)
+{
+	struct suggest sg;
+	struct strbuf sb = { 0 };
+
+	for (int i = 0; i < CH_MAX; i++)
+		if (streq(v, chain_name(i))) {
+			*out = (enum chain_id)i;
+			return true;
+		}
+	suggest_init(&sg, v);
+	for (int i = 0; i < CH_MAX; i++)
+		suggest_try(&sg, chain_name(i));
+	suggest_format(&sg, "", &sb);
+	diag_err(c->d, at(c, n), "chain must be input, output or forward, not '%s'%s", v,
+		 sb.s ? sb.s : "");
+	sb_free(&sb);
+	return false;
+}
+
 static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct ynode *rn,
 		       struct prule *r)
 {
 	const char *why;
+	size_t errs = c->d->nerr;
 
 	r->loc = at(c, rn);
 
-	/* chain */
-	if (dr->chain) {
-		int i;
-		for (i = 0; i < CH_MAX; i++)
-			if (streq(dr->chain, chain_name(i)))
-				break;
-		if (i == CH_MAX)
-			diag_err(c->d, at(c, ynode_get(rn, "chain")),
-				 "chain must be input, output or forward, not '%s'", dr->chain);
-		r->chain = i < CH_MAX ? (enum chain_id)i : CH_INPUT;
-	}
+	/* chain; a rule without a valid one draws no errors that depend on it */
+	bool chain_ok = dr->chain && check_chain(c, dr->chain, ynode_get(rn, "chain"), &r->chain);
 
 	/* action */
 	if (dr->action) {
@@ -390,8 +417,9 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 			if (streq(dr->proto[i], protos[k].name))
 				break;
 		if (k == ARRAY_SIZE(protos)) {
-			diag_err(c->d, at(c, en), "proto must be tcp, udp, sctp, icmp or icmpv6, not '%s'",
-				 dr->proto[i]);
+			diag_err(c->d, at(c, en), "proto must be tcp, udp, sctp, icmp or icmpv6, not '%s'%s%s",
+				 dr->proto[i], dr->proto[i][0] == '!' ? ": " : "",
+				 dr->proto[i][0] == '!' ? NEGATION_WHY : "");
 			continue;
 		}
 		if (r->protos & protos[k].bit)
@@ -426,10 +454,10 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 	}
 
 	/* interfaces and chains */
-	if (r->iif.present && r->chain == CH_OUTPUT && dr->chain)
+	if (r->iif.present && r->chain == CH_OUTPUT && chain_ok)
 		diag_err(c->d, at(c, ynode_key(rn, "iif")),
 			 "'iif' cannot be used in chain output: locally sent packets have no input interface");
-	if (r->oif.present && r->chain == CH_INPUT && dr->chain)
+	if (r->oif.present && r->chain == CH_INPUT && chain_ok)
 		diag_err(c->d, at(c, ynode_key(rn, "oif")),
 			 "'oif' cannot be used in chain input: packets for this host have no output interface");
 
@@ -447,6 +475,10 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 
 				if (quiet(en))
 					continue;
+				if (v[0] == '!') {
+					diag_err(c->d, at(c, en), "bad ICMP type '%s': %s", v, NEGATION_WHY);
+					continue;
+				}
 				if ((r->protos & P_ICMP) && t4 < 0) {
 					diag_err(c->d, at(c, en),
 						 "'%s' is not an ICMP (IPv4) type name or number 0-255%s", v,
@@ -506,6 +538,8 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 		diag_err(c->d, r->loc,
 			 "rule '%s' would become more than %u kernel rules (one per combination of its set references, interface names and address families); put the values into fewer sets",
 			 r->name ? r->name : "", RULE_MAX_EXPANSION);
+	if (c->d->nerr == errs)
+		rule_warnings(c, r, rn);
 }
 
 static int cmp_rule_name(const void *a, const void *b)
@@ -596,7 +630,10 @@ int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct pol
 	free(c.byname);
 	if (d->nerr > errs)
 		return -EINVAL;
-	policy_shadow_warnings(pol, d);
+	/* a rule with an error (in any pass) is not what the user meant:
+	 * warnings about its order would only mislead */
+	if (!d->nerr)
+		policy_shadow_warnings(pol, d);
 	return 0;
 }
 

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "vigil/ival.h"
 #include "vigil/policy_yaml.h"
+#include "yaml_hint.h"
 
 /* ---- the shape of policy format version 1 ---- */
 
@@ -228,6 +230,8 @@ static void report_parser_error(const yaml_parser_t *p, const char *file, const 
 	default:
 		at.line = (unsigned)p->problem_mark.line + 1;
 		at.col = (unsigned)p->problem_mark.column + 1;
+		if (yaml_syntax_hint(p, buf, len, at, d))
+			return;
 		if (p->context && p->context_mark.line != p->problem_mark.line)
 			diag_err(d, at, "YAML syntax error: %s (%s at line %u)",
 				 p->problem ? p->problem : "unknown problem", p->context,
@@ -455,8 +459,10 @@ static bool fast_scalar(struct fastpath *fp, struct builder *b, struct ynode *ro
 }
 
 /* Anchors (useless without aliases) and tags (vigild reads every value as
- * the text written, whatever its tag) are refused where they stand. */
-static void refuse_anchor_tag(const yaml_event_t *ev, struct srcloc at, struct diags *d)
+ * the text written, whatever its tag) are refused where they stand. True
+ * when a tag was refused on a scalar without a value: `iif: !wan0` is a tag
+ * and an empty value, which would only draw follow-on errors. */
+static bool refuse_anchor_tag(const yaml_event_t *ev, struct srcloc at, struct diags *d)
 {
 	const yaml_char_t *anchor = NULL, *tag = NULL;
 	static const char core[] = "tag:yaml.org,2002:";
@@ -475,19 +481,26 @@ static void refuse_anchor_tag(const yaml_event_t *ev, struct srcloc at, struct d
 		tag = ev->data.mapping_start.tag;
 		break;
 	default:
-		return;
+		return false;
 	}
 	if (anchor)
 		diag_err(d, at, "YAML anchors (&%s) are not supported in a policy, nor are aliases",
 			 (const char *)anchor);
-	if (tag) {
-		const char *t = (const char *)tag;
-		bool is_core = strncmp(t, core, sizeof(core) - 1) == 0;
+	if (!tag)
+		return false;
+	const char *t = (const char *)tag;
+	bool is_core = strncmp(t, core, sizeof(core) - 1) == 0;
+	bool bare = ev->type == YAML_SCALAR_EVENT && ev->data.scalar.length == 0;
 
+	if (bare && t[0] == '!' && t[1] && !is_core)
+		/* "!22", "!eth0": iptables' negation, read by YAML as a tag */
+		diag_err(d, at, "YAML reads '%s' as a tag, not a value; if it is meant as a negation: %s",
+			 t, NEGATION_WHY);
+	else
 		diag_err(d, at,
 			 "YAML tags (%s%s) are not supported in a policy: vigild reads every value as the text written",
 			 is_core ? "!!" : "", is_core ? t + sizeof(core) - 1 : t);
-	}
+	return bare;
 }
 
 static int build_tree_from(const char *file, const char *buf, size_t len, struct ynode *root,
@@ -519,7 +532,7 @@ static int build_tree_from(const char *file, const char *buf, size_t len, struct
 		}
 		at = (struct srcloc){ file, (unsigned)ev.start_mark.line + 1,
 				      (unsigned)ev.start_mark.column + 1 };
-		refuse_anchor_tag(&ev, at, d);
+		bool tag_only = refuse_anchor_tag(&ev, at, d);
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
 			done = true;
@@ -560,6 +573,7 @@ static int build_tree_from(const char *file, const char *buf, size_t len, struct
 			n = new_node(&b, root, &ev.start_mark);
 			n->kind = YN_SCALAR;
 			n->null = is_null_scalar(&ev);
+			n->bad = tag_only;
 			n->len = (uint32_t)ev.data.scalar.length;
 			n->val = xmalloc(ev.data.scalar.length + 1);
 			memcpy(n->val, ev.data.scalar.value, ev.data.scalar.length);
@@ -767,27 +781,41 @@ static const char *kind_name(const struct ynode *n)
 }
 
 
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/*
+ * A did-you-mean only for a likely typo (see struct suggest); otherwise the
+ * keys valid here, so a key of a feature vigild lacks, or one another key
+ * covers, is not answered with an unrelated name.
+ */
 static void unknown_key(struct walk *w, const struct ynode *k, const struct field *fields,
 			const char *what)
 {
-	const char *best = NULL;
-	unsigned bestd = 3;
+	struct suggest sg;
 	struct strbuf sb = { 0 };
 
-	for (const struct field *f = fields; f->key; f++) {
-		unsigned dd = edit_distance(k->val, f->key);
-		if (dd < bestd) {
-			bestd = dd;
-			best = f->key;
-		}
-		sb_printf(&sb, "%s%s", f == fields ? "" : ", ", f->key);
+	suggest_init(&sg, k->val);
+	for (const struct field *f = fields; f->key; f++)
+		suggest_try(&sg, f->key);
+	if (sg.n) {
+		suggest_format(&sg, "", &sb);
+	} else {
+		sb_puts(&sb, "; expected one of: ");
+		for (const struct field *f = fields; f->key; f++)
+			sb_printf(&sb, "%s%s", f == fields ? "" : ", ", f->key);
+		/* {dport: 80,443} in flow style makes 443 a key of its own */
+		if (all_digits(k->val))
+			sb_puts(&sb, " (a list of values is written [80, 443], not 80,443)");
 	}
-	if (best)
-		diag_err(w->d, loc(w, k), "unknown key '%s' in %s; did you mean '%s'?", k->val, what,
-			 best);
-	else
-		diag_err(w->d, loc(w, k), "unknown key '%s' in %s; expected one of: %s", k->val, what,
-			 sb.s);
+	diag_err(w->d, loc(w, k), "unknown key '%s' in %s%s", k->val, what, sb.s);
 	sb_free(&sb);
 }
 

@@ -166,6 +166,18 @@ static unsigned rule_fams(const struct prule *r)
 	return paddr_families(&r->src, 0) & paddr_families(&r->dst, 0);
 }
 
+/* A port field of nothing but empty sets matches no packet (policy_warn.c
+ * says so); every rule would "cover" it, which would only mislead. */
+static bool ports_match_nothing(const struct pport *p)
+{
+	if (!p->present || p->lit.n)
+		return false;
+	for (size_t i = 0; i < p->nrefs; i++)
+		if (p->refs[i]->ports.n)
+			return false;
+	return true;
+}
+
 /* Does rule a (families fa) decide every packet that rule b (fb) would? */
 static bool covers(struct shadow *S, const struct prule *a, unsigned fa, const struct prule *b,
 		   unsigned fb)
@@ -271,7 +283,8 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 		const struct prule *b = &pol->rules[i];
 		unsigned fb = fams[i];
 
-		if (!fb || builtin_shadow(b, d) || per_chain[b->chain] > SHADOW_MAX_PAIRWISE ||
+		if (!fb || ports_match_nothing(&b->sport) || ports_match_nothing(&b->dport) ||
+		    builtin_shadow(b, d) || per_chain[b->chain] > SHADOW_MAX_PAIRWISE ||
 		    !S.budget)
 			continue;
 		for (size_t k = 0; k < i; k++) {

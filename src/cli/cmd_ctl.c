@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vigild reload, vigild status: the verbs that talk to the running
+ * vigild watch over its control socket (vigild(8), CONTROL SOCKET).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "ctl_client.h"
+#include "vigil/fileio.h"
+#include "vigil/state.h"
+
+/* Why the socket cannot be used, for people. */
+static void ctl_unreachable(int r)
+{
+	char path[256];
+
+	ctl_socket_path(path, sizeof(path));
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		cli_error("no vigild watch is running here (nothing listens on %s)", path);
+	else if (r == -EACCES)
+		cli_error("cannot use %s: permission denied (root may change things; members of group vigil may read: usermod -a -G vigil USER)",
+			  path);
+	else
+		cli_error("cannot talk to vigild watch on %s: %s", path, strerror(-r));
+}
+
+static const char *jget_str(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static json_object *jget(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char reload_usage[] =
+	"Usage: vigild reload [--quiet]\n"
+	"\n"
+	"Asks the running vigild watch to read its policy file again and apply it,\n"
+	"and waits for the outcome: exit 0 when it is applied; 1 when the policy is\n"
+	"invalid, 3 when the kernel refused it (the running policy stays in both\n"
+	"cases; the errors are printed); 3 when no watch runs. Needs root.\n"
+	"\n"
+	"  -q, --quiet  print only problems\n";
+
+int cmd_reload(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_answer a;
+	json_object *o, *diags;
+	bool quiet = false;
+	int ch, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			fputs(reload_usage, stdout);
+			return EXIT_OK;
+		case 'q':
+			quiet = true;
+			break;
+		default:
+			return cli_bad_option("reload", ch, argv, reload_usage);
+		}
+	}
+	if (argc != optind) {
+		fprintf(stderr, "%s reload: error: unexpected argument '%s'\n\n%s", program_name,
+			argv[optind], reload_usage);
+		return EXIT_USAGE;
+	}
+	r = ctl_request("POST", "/v1/reload", NULL, 0, 300000, &a);
+	if (r < 0) {
+		ctl_unreachable(r);
+		return EXIT_SYSTEM;
+	}
+	o = json_tokener_parse(a.body);
+	if (!o) {
+		cli_error("vigild watch answered %u with something that is not JSON", a.status);
+		ctl_answer_free(&a);
+		return EXIT_SYSTEM;
+	}
+	if (a.status == 403) {
+		cli_error("%s", jget_str(o, "error") ? jget_str(o, "error") : "not allowed");
+		r = EXIT_SYSTEM;
+		goto out;
+	}
+	diags = jget(o, "diagnostics");
+	for (size_t i = 0; diags && i < json_object_array_length(diags); i++) {
+		json_object *dg = json_object_array_get_idx(diags, i);
+		if (jget_str(dg, "text"))
+			fprintf(stderr, "%s\n", jget_str(dg, "text"));
+	}
+	if (a.status == 200) {
+		if (!quiet && jget_str(o, "summary"))
+			printf("%s\n", jget_str(o, "summary"));
+		r = EXIT_OK;
+	} else {
+		if (jget_str(o, "error"))
+			cli_error("%s", jget_str(o, "error"));
+		fprintf(stderr, "%s: the new policy was not applied; the running one stays\n", program_name);
+		r = a.status == 422 ? EXIT_INVALID : EXIT_SYSTEM;
+	}
+out:
+	json_object_put(o);
+	ctl_answer_free(&a);
+	return r;
+}
+
+static void line(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-12s", label);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static const char *or(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
+}
+
+static void print_status(json_object *o)
+{
+	json_object *run = jget(o, "running"), *pol = jget(o, "policy"), *last = jget(o, "last_apply"),
+		    *w = jget(o, "watch"), *h = jget(o, "helper"), *fl = jget(o, "flows"),
+		    *loss = jget(o, "loss");
+	const char *reason = jget_str(o, "reason");
+
+	line("State:", "%s%s%s%s", or(jget_str(o, "state"), "?"), reason ? " (" : "", reason ? reason : "",
+	     reason ? ")" : "");
+	line("Table:", "inet %s: %s%s", or(jget_str(o, "table"), "?"),
+	     json_object_get_boolean(jget(o, "table_present")) ?
+		     (json_object_get_boolean(jget(o, "kernel_matches")) ? "present, as vigild made it" :
+									    "present, changed by someone else") :
+		     "ABSENT from the kernel",
+	     json_object_get_boolean(jget(o, "owned")) ? " (owned by vigild: others get EPERM)" : "");
+	if (run)
+		line("Running:", "the %s %s (SHA-256 %.16s...), %d rules -> %d kernel rules, applied %s",
+		     or(jget_str(run, "source"), "?"), or(jget_str(run, "path"), ""),
+		     or(jget_str(run, "policy_sha256"), "?"), json_object_get_int(jget(run, "rules")),
+		     json_object_get_int(jget(run, "kernel_rules")), or(jget_str(run, "applied_at"), "?"));
+	if (pol)
+		line("Policy:", "%s (SHA-256 %.16s...)%s", or(jget_str(pol, "path"), "?"),
+		     or(jget_str(pol, "sha256"), "(unreadable)"),
+		     json_object_get_boolean(jget(pol, "changed_since_applied")) ?
+			     ": CHANGED since it was applied ('vigild reload' applies it)" : "");
+	if (last)
+		line("Last apply:", "%s at %s%s%s", or(jget_str(last, "result"), "?"),
+		     or(jget_str(last, "time"), "?"), jget_str(last, "error") ? ": " : "",
+		     or(jget_str(last, "error"), ""));
+	if (w)
+		line("Watch:", "pid %d, up %lld s; helper pid %d %s", json_object_get_int(jget(w, "pid")),
+		     (long long)json_object_get_int64(jget(w, "uptime_seconds")),
+		     h ? json_object_get_int(jget(h, "pid")) : 0,
+		     h && json_object_get_boolean(jget(h, "alive")) ? "alive" : "GONE");
+	if (fl)
+		line("Flows:", "%s (%s)", or(jget_str(fl, "db"), "?"),
+		     json_object_get_boolean(jget(fl, "recording")) ? "recording" : "NOT recording");
+	if (loss)
+		line("Loss:", "%lld conntrack events, %lld lost, %lld ENOBUFS, %lld unparsable, %lld conntrack-full drops",
+		     (long long)json_object_get_int64(jget(loss, "conntrack_events")),
+		     (long long)json_object_get_int64(jget(loss, "conntrack_lost")),
+		     (long long)json_object_get_int64(jget(loss, "enobufs")),
+		     (long long)json_object_get_int64(jget(loss, "unparsable")),
+		     (long long)json_object_get_int64(jget(loss, "conntrack_full_drops")));
+}
+
+static const char status_usage[] =
+	"Usage: vigild status [--json] [--table NAME]\n"
+	"\n"
+	"What the running vigild watch says about itself: its state (active,\n"
+	"degraded and why), the table in the kernel, the policy running and the one\n"
+	"configured, the last apply, the helper, the flows database and the loss\n"
+	"figures. Exit 0 when active, 1 when degraded or when no watch runs, 2 usage.\n"
+	"Needs read access to the control socket (root, or group vigil); without it\n"
+	"the last snapshot in the run directory is read, if readable.\n"
+	"\n"
+	"      --json        the snapshot as JSON (vigild(8) documents its fields)\n"
+	"  -t, --table NAME  the table whose snapshot file to read when the socket\n"
+	"                    cannot be used (default: vigil)\n";
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "table", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *table = "vigil";
+	struct ctl_answer a = { 0 };
+	bool json = false, from_file = false;
+	json_object *o;
+	int ch, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":ht:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			fputs(status_usage, stdout);
+			return EXIT_OK;
+		case 'j':
+			json = true;
+			break;
+		case 't':
+			if (table_name_problem(optarg)) {
+				cli_error("invalid table name '%s': %s", optarg, table_name_problem(optarg));
+				return EXIT_USAGE;
+			}
+			table = optarg;
+			break;
+		default:
+			return cli_bad_option("status", ch, argv, status_usage);
+		}
+	}
+	if (argc != optind) {
+		fprintf(stderr, "%s status: error: unexpected argument '%s'\n\n%s", program_name,
+			argv[optind], status_usage);
+		return EXIT_USAGE;
+	}
+	r = ctl_request("GET", "/v1/status", NULL, 0, 10000, &a);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		printf("%s\n", json ? "{\"state\": \"not running\"}" : "State:      not running (no vigild watch: nothing keeps the firewall as the policy says)");
+		return 1;
+	}
+	if (r < 0 || a.status != 200) {
+		/* no access to the socket: the snapshot file, when readable */
+		char name[128], path[512];
+		size_t len = 0;
+
+		ctl_answer_free(&a);
+		state_key(name, sizeof(name), "status", table);
+		snprintf(path, sizeof(path), "%s/%s", run_dir_path(), name);
+		if (read_file_at(AT_FDCWD, path, 1u << 20, &a.body, &len) < 0) {
+			ctl_unreachable(r < 0 ? r : -EACCES);
+			return EXIT_SYSTEM;
+		}
+		from_file = true;
+	}
+	o = json_tokener_parse(a.body);
+	if (!o) {
+		cli_error("the status is not JSON");
+		ctl_answer_free(&a);
+		return EXIT_SYSTEM;
+	}
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								      JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_status(o);
+	if (from_file && !json)
+		printf("(from the snapshot file: the control socket could not be used)\n");
+	r = streq(jget_str(o, "state"), "active") ? EXIT_OK : 1;
+	json_object_put(o);
+	ctl_answer_free(&a);
+	return r;
+}

@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The control socket: HTTP/1.1 on a unix socket (RUN_DIR/control.sock,
+ * 0660, group vigil), served by libmicrohttpd from the daemon's own event
+ * loop (MHD's epoll descriptor is one more source; nothing blocks: a reload
+ * or a metrics scrape that needs the helper suspends its connection and
+ * resumes it with the answer). Access by the peer's credentials
+ * (SO_PEERCRED): uid 0 may change things, members of the socket's group
+ * (and vigild's own user) may read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+
+#include "vigil/log.h"
+#include "vigil/render.h"
+#include "vigil/state.h"
+#include "control.h"
+#include "daemon.h"
+#include "events.h"
+
+#define BODY_MAX (16u << 20)     /* a policy sent with POST /v1/reload */
+#define CONN_TIMEOUT 30          /* seconds a silent client keeps its connection */
+#define CONN_LIMIT 64
+
+enum access {
+	ACC_NONE,
+	ACC_READ,
+	ACC_ADMIN,
+};
+
+struct control;
+
+struct req {
+	struct control *ctl;
+	struct MHD_Connection *c;
+	const struct route *route;
+	enum access access;
+	struct strbuf body;
+	bool too_big;
+	bool suspended;
+	bool started;
+	bool in_call;            /* inside the route's function: no park/wake yet */
+	/* the answer, once there is one */
+	bool done;
+	unsigned status;
+	char *resp;
+	const char *ctype;
+	struct req *next_pending; /* requests waiting for the daemon */
+};
+
+struct stream {
+	struct control *ctl;
+	struct MHD_Connection *c;
+	uint64_t seq;
+	char *line;              /* the line being written */
+	size_t off, len;
+	bool suspended;
+	struct stream *next;
+};
+
+struct control {
+	struct daemon *d;
+	int fd;
+	struct MHD_Daemon *mhd;
+	sd_event_source *io, *timer;
+	gid_t group;
+	struct stream *streams;
+	struct req *pending;     /* suspended requests (so a stop can end them) */
+};
+
+typedef void (*route_fn)(struct req *r);
+
+struct route {
+	const char *method;
+	const char *path;
+	enum access need;
+	route_fn fn;
+};
+
+/* ---- answers ---- */
+
+static void answer(struct req *r, unsigned status, char *body, const char *ctype)
+{
+	r->status = status;
+	free(r->resp);
+	r->resp = body;
+	r->ctype = ctype;
+	r->done = true;
+}
+
+static void answer_json(struct req *r, unsigned status, json_object *o)
+{
+	char *s = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								       JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	answer(r, status, s, "application/json");
+}
+
+static void answer_error(struct req *r, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void answer_error(struct req *r, unsigned status, const char *fmt, ...)
+{
+	json_object *o = json_object_new_object();
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	json_object_object_add(o, "status", json_object_new_int((int)status));
+	answer_json(r, status, o);
+}
+
+/* A resumed connection is processed by the next MHD_run, and MHD's epoll
+ * set does not say so (checked with 0.9.75): run it at once. */
+static void kick(struct control *ctl)
+{
+	sd_event_source_set_time_relative(ctl->timer, 0);
+	sd_event_source_set_enabled(ctl->timer, SD_EVENT_ONESHOT);
+}
+
+/* Resumes a suspended request whose answer is ready (an answer given
+ * while the route's function still runs needs no resume). */
+static void wake(struct req *r)
+{
+	struct control *ctl = r->ctl;
+
+	if (r->in_call)
+		return;
+	for (struct req **p = &ctl->pending; *p; p = &(*p)->next_pending)
+		if (*p == r) {
+			*p = r->next_pending;
+			break;
+		}
+	if (r->suspended) {
+		r->suspended = false;
+		MHD_resume_connection(r->c);
+		kick(ctl);
+	}
+}
+
+static void park(struct req *r)
+{
+	r->suspended = true;
+	r->next_pending = r->ctl->pending;
+	r->ctl->pending = r;
+	MHD_suspend_connection(r->c);
+}
+
+/* ---- endpoints ---- */
+
+static void get_status(struct req *r)
+{
+	answer_json(r, 200, daemon_status_json(r->ctl->d));
+}
+
+static void get_policy(struct req *r)
+{
+	struct daemon *d = r->ctl->d;
+	json_object *o = json_object_new_object();
+	struct strbuf sb = { 0 };
+
+	json_object_object_add(o, "source", json_object_new_string(daemon_source_name(d->source)));
+	if (d->active) {
+		json_object_object_add(o, "path", json_object_new_string(d->active->input.source));
+		json_object_object_add(o, "hash", json_object_new_string(d->active->input.hash));
+		render_table(&sb, &d->active->t, &d->active->pol);
+		json_object_object_add(o, "ruleset", json_object_new_string(sb.s ? sb.s : ""));
+		sb_free(&sb);
+	}
+	answer_json(r, 200, o);
+}
+
+json_object *daemon_outcome_json(const struct daemon_outcome *out)
+{
+	json_object *o = json_object_new_object(), *diags = json_object_new_array();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(out->code == 0));
+	json_object_object_add(o, "exit_code", json_object_new_int(out->code));
+	json_object_object_add(o, "summary", out->summary[0] ? json_object_new_string(out->summary) : NULL);
+	for (size_t i = 0; i < out->d.n; i++) {
+		const struct diag *g = &out->d.v[i];
+		json_object *j = json_object_new_object();
+		struct strbuf sb = { 0 };
+
+		diag_format(g, &sb);
+		if (sb.len && sb.s[sb.len - 1] == '\n')
+			sb.s[--sb.len] = '\0';
+		json_object_object_add(j, "severity", json_object_new_string(g->sev == DIAG_ERROR ? "error" : "warning"));
+		json_object_object_add(j, "file", json_object_new_string(g->file));
+		json_object_object_add(j, "line", json_object_new_int((int)g->line));
+		json_object_object_add(j, "column", json_object_new_int((int)g->col));
+		json_object_object_add(j, "message", json_object_new_string(g->msg));
+		json_object_object_add(j, "text", json_object_new_string(sb.s ? sb.s : ""));
+		json_object_array_add(diags, j);
+		sb_free(&sb);
+	}
+	json_object_object_add(o, "diagnostics", diags);
+	return o;
+}
+
+static void reload_done(void *ctx, const struct daemon_outcome *out)
+{
+	struct req *r = ctx;
+
+	/* 422: the request was understood, the policy is refused */
+	answer_json(r, out->code == 0 ? 200 : out->code == 1 ? 422 : out->code == DAEMON_BUSY ? 409 : 500,
+		    daemon_outcome_json(out));
+	wake(r);
+}
+
+static void post_reload(struct req *r)
+{
+	struct daemon *d = r->ctl->d;
+
+	if (r->body.len)
+		daemon_reload_text(d, "(POST /v1/reload)", r->body.s, r->body.len, reload_done, r);
+	else
+		daemon_reload(d, reload_done, r);
+}
+
+static void metrics_done(void *ctx, struct psep_reply *rep)
+{
+	struct req *r = ctx;
+	struct strbuf sb = { 0 };
+
+	/* without the kernel's counters the rest is still worth a scrape */
+	if (rep->status == 0 && rep->u.dump.status == 0)
+		daemon_metrics(r->ctl->d, rep->extra, rep->extra_len, &sb);
+	else
+		daemon_metrics(r->ctl->d, NULL, 0, &sb);
+	answer(r, 200, sb_take(&sb), "text/plain; version=0.0.4");
+	wake(r);
+}
+
+static void get_metrics(struct req *r)
+{
+	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, metrics_done, r);
+}
+
+/* /v1/events: ndjson, one event a line, as they happen */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	struct control *ctl = s->ctl;
+	size_t n;
+
+	(void)pos;
+	if (!s->line) {
+		const char *e;
+
+		if (!ctl->d || ctl->d->state == DS_STOPPING)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (s->seq < events_oldest(ctl->d->events))
+			s->seq = events_oldest(ctl->d->events); /* a slow reader misses the oldest */
+		e = events_get(ctl->d->events, s->seq);
+		if (!e) {
+			/* nothing new: park until daemon_event wakes the streams */
+			s->suspended = true;
+			MHD_suspend_connection(s->c);
+			return 0;
+		}
+		s->line = xasprintf("%s\n", e);
+		s->len = strlen(s->line);
+		s->off = 0;
+		s->seq++;
+	}
+	n = s->len - s->off < max ? s->len - s->off : max;
+	memcpy(buf, s->line + s->off, n);
+	s->off += n;
+	if (s->off == s->len) {
+		free(s->line);
+		s->line = NULL;
+	}
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+
+	for (struct stream **p = &s->ctl->streams; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	free(s->line);
+	free(s);
+}
+
+static void wake_streams(void *ctx)
+{
+	struct control *ctl = ctx;
+
+	for (struct stream *s = ctl->streams; s; s = s->next)
+		if (s->suspended) {
+			s->suspended = false;
+			MHD_resume_connection(s->c);
+			kick(ctl);
+		}
+}
+
+static const struct route routes[] = {
+	{ "GET", "/v1/status", ACC_READ, get_status },
+	{ "GET", "/v1/policy", ACC_READ, get_policy },
+	{ "POST", "/v1/reload", ACC_ADMIN, post_reload },
+	{ "GET", "/v1/events", ACC_READ, NULL },
+	{ "GET", "/metrics", ACC_READ, get_metrics },
+	{ NULL, NULL, ACC_NONE, NULL },
+};
+
+/* ---- connections ---- */
+
+static enum access peer_access(struct control *ctl, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	gid_t groups[256];
+	socklen_t gl = sizeof(groups);
+
+	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
+		return ACC_NONE;
+	if (cr.uid == 0)
+		return ACC_ADMIN;
+	if (cr.uid == getuid() || cr.gid == ctl->group)
+		return ACC_READ;
+	if (getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) == 0)
+		for (size_t i = 0; i < gl / sizeof(gid_t); i++)
+			if (groups[i] == ctl->group)
+				return ACC_READ;
+	return ACC_NONE;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(r->resp), r->resp, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result x;
+
+	MHD_add_response_header(resp, "Content-Type", r->ctype);
+	if (r->status == 405)
+		MHD_add_response_header(resp, "Allow", r->route ? r->route->method : "GET");
+	x = MHD_queue_response(c, r->status, resp);
+	MHD_destroy_response(resp);
+	return x;
+}
+
+static enum MHD_Result start_stream(struct control *ctl, struct MHD_Connection *c)
+{
+	struct stream *s = xzalloc(sizeof(*s));
+	struct MHD_Response *resp;
+	enum MHD_Result x;
+	const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+
+	s->ctl = ctl;
+	s->c = c;
+	/* ?since=SEQ replays what is kept from SEQ on; else from now */
+	s->seq = since ? strtoull(since, NULL, 10) : events_next(ctl->d->events);
+	s->next = ctl->streams;
+	ctl->streams = s;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
+	MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
+	x = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return x;
+}
+
+static const struct route *find_route(const char *method, const char *url, bool *path_known)
+{
+	*path_known = false;
+	for (const struct route *rt = routes; rt->path; rt++)
+		if (streq(rt->path, url)) {
+			*path_known = true;
+			if (streq(rt->method, method))
+				return rt;
+		}
+	return NULL;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	struct control *ctl = cls;
+	struct req *r = *con_cls;
+	bool known;
+
+	(void)version;
+	if (!r) {
+		r = xzalloc(sizeof(*r));
+		r->ctl = ctl;
+		r->c = c;
+		*con_cls = r;
+		r->access = peer_access(ctl, c);
+		r->route = find_route(method, url, &known);
+		if (r->access == ACC_NONE)
+			answer_error(r, 403, "not allowed: root may change, members of group %s read",
+				     getgrgid(ctl->group) ? getgrgid(ctl->group)->gr_name : "vigil");
+		else if (!r->route && known)
+			answer_error(r, 405, "%s is not allowed on %s", method, url);
+		else if (!r->route)
+			answer_error(r, 404, "no such endpoint: %s (see vigild(8), CONTROL SOCKET)", url);
+		else if (r->access < r->route->need)
+			answer_error(r, 403, "%s %s changes the firewall: root only", method, url);
+		if (r->done)
+			return queue(c, r);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (r->body.len + *upload_size > BODY_MAX)
+			r->too_big = true;
+		else
+			sb_putn(&r->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->done)
+		return queue(c, r);
+	if (r->started)
+		return MHD_YES; /* still waiting for the daemon */
+	r->started = true;
+	if (r->too_big) {
+		answer_error(r, 413, "the request body is larger than %u MiB", BODY_MAX >> 20);
+		return queue(c, r);
+	}
+	if (!r->route->fn)
+		return start_stream(ctl, c);
+	r->in_call = true;
+	r->route->fn(r);
+	r->in_call = false;
+	if (r->done)
+		return queue(c, r);
+	park(r); /* the answer comes from the loop: wake() resumes */
+	return MHD_YES;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!r)
+		return;
+	for (struct req **p = &r->ctl->pending; *p; p = &(*p)->next_pending)
+		if (*p == r) {
+			*p = r->next_pending;
+			break;
+		}
+	sb_free(&r->body);
+	free(r->resp);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* ---- the loop's side ---- */
+
+static void arm_timer(struct control *ctl)
+{
+	MHD_UNSIGNED_LONG_LONG t = 0;
+
+	if (MHD_get_timeout(ctl->mhd, &t) == MHD_YES) {
+		sd_event_source_set_time_relative(ctl->timer, (uint64_t)t * 1000u);
+		sd_event_source_set_enabled(ctl->timer, SD_EVENT_ONESHOT);
+	} else {
+		sd_event_source_set_enabled(ctl->timer, SD_EVENT_OFF);
+	}
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ctx)
+{
+	struct control *ctl = ctx;
+
+	(void)s;
+	(void)fd;
+	(void)revents;
+	MHD_run(ctl->mhd);
+	arm_timer(ctl);
+	return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *ctx)
+{
+	struct control *ctl = ctx;
+
+	(void)s;
+	(void)usec;
+	MHD_run(ctl->mhd);
+	arm_timer(ctl);
+	return 0;
+}
+
+int control_bind(const char *dir, gid_t group, char *why, size_t whylen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", dir);
+	if (r < 0 || (size_t)r >= sizeof(sa.sun_path)) {
+		snprintf(why, whylen, "the control socket's path is too long");
+		return -ENAMETOOLONG;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* in use by another vigild? then it stays theirs */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
+		close(fd);
+		snprintf(why, whylen, "%s is in use by another vigild", sa.sun_path);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(sa.sun_path, 0660) < 0 ||
+	    (chown(sa.sun_path, (uid_t)-1, group) < 0 && errno != EPERM) || listen(fd, 16) < 0) {
+		r = -errno;
+		snprintf(why, whylen, "cannot make the control socket %s: %s", sa.sun_path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+struct control *control_start(struct daemon *d, int fd, gid_t group)
+{
+	struct control *ctl = xzalloc(sizeof(*ctl));
+	const union MHD_DaemonInfo *di;
+
+	ctl->d = d;
+	ctl->fd = fd;
+	ctl->group = group;
+	ctl->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handle, ctl,
+				    MHD_OPTION_LISTEN_SOCKET, fd,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
+				    MHD_OPTION_NOTIFY_COMPLETED, completed, ctl, MHD_OPTION_END);
+	if (!ctl->mhd) {
+		free(ctl);
+		return NULL;
+	}
+	di = MHD_get_daemon_info(ctl->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	/* MHD's epoll set is level-checked here, never waited on: waiting
+	 * would take its edge-triggered events away from it */
+	if (!di || sd_event_add_io(d->ev, &ctl->io, di->epoll_fd, EPOLLIN, on_io, ctl) < 0 ||
+	    sd_event_add_time_relative(d->ev, &ctl->timer, CLOCK_MONOTONIC, 1000000, 10000, on_timer,
+				       ctl) < 0) {
+		MHD_stop_daemon(ctl->mhd);
+		free(ctl);
+		return NULL;
+	}
+	events_on_new(d->events, wake_streams, ctl);
+	arm_timer(ctl);
+	return ctl;
+}
+
+void control_stop(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	/* requests still waiting for the daemon get their answer now */
+	while (ctl->pending) {
+		struct req *r = ctl->pending;
+		answer_error(r, 503, "vigild is stopping");
+		wake(r);
+	}
+	wake_streams(ctl);
+	MHD_run(ctl->mhd);
+	events_on_new(ctl->d->events, NULL, NULL);
+	sd_event_source_unref(ctl->io);
+	sd_event_source_unref(ctl->timer);
+	MHD_stop_daemon(ctl->mhd); /* closes the listening socket */
+	free(ctl);
+}

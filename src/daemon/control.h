@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_DAEMON_CONTROL_H
+#define VIGIL_DAEMON_CONTROL_H
+
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+struct daemon;
+struct daemon_outcome;
+struct control;
+
+/*
+ * Binds DIR/control.sock (mode 0660, group `group`), while privileged.
+ * Returns the listening fd, -EADDRINUSE when another vigild serves it, or
+ * -errno (why says what).
+ */
+int control_bind(const char *dir, gid_t group, char *why, size_t whylen);
+/* Serves it from the daemon's loop. NULL on failure. */
+struct control *control_start(struct daemon *d, int fd, gid_t group);
+/* Answers what waits (503) and stops serving. */
+void control_stop(struct control *ctl);
+
+/* An outcome as JSON: ok, exit_code, summary, diagnostics[]. */
+json_object *daemon_outcome_json(const struct daemon_outcome *out);
+
+#endif
