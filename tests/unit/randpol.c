@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Random policies of mixed shapes (randpol.h): named sets of both
- * families, interface names and nested wildcards, port ranges and lists,
+ * families, address prefixes and ranges, interface names and nested
+ * wildcards, port ranges and lists,
  * ICMP types, every chain, every action, logs; rules cluster on one field
  * or another (a policy has a style), so decision trees form, split again,
  * leave rules out and move rules past their segments.
@@ -24,9 +25,11 @@ static unsigned rnd(unsigned *seed, unsigned n)
 
 static const char *const v4pool[] = { "10.0.0.1", "10.0.0.2", "10.0.0.0/24", "10.0.1.0/24",
 				      "10.0.0.0/16", "192.0.2.7", "192.0.2.16/28", "10.0.3.0/25",
-				      "0.0.0.0/0", "198.51.100.0/24", "10.0.2.0/23" };
+				      "0.0.0.0/0", "198.51.100.0/24", "10.0.2.0/23",
+				      "10.0.0.2-10.0.0.40" };
 static const char *const v6pool[] = { "2001:db8::1", "2001:db8::2", "2001:db8::/64",
-				      "2001:db8:1::/48", "fd00::9", "::/0", "fd00::/16" };
+				      "2001:db8:1::/48", "fd00::9", "::/0", "fd00::/16",
+				      "2001:db8::1-2001:db8::ff" };
 static const char *const portpool[] = { "22", "23", "53", "80", "443", "1000-2000", "1500",
 					"8080", "0-1023", "3000-3010", "3005", "60000-65535", "7",
 					"9" };
