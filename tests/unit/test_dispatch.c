@@ -301,6 +301,33 @@ START_TEST(too_large_stays_linear)
 }
 END_TEST
 
+START_TEST(little_help_is_said)
+{
+	/* single ports, each followed by a range over half of all ports:
+	 * a range would be copied into more leaves than allowed, so each ends
+	 * a segment, and the chain is walked nearly rule by rule. check says
+	 * so, naming the ranges */
+	struct strbuf sb = { 0 };
+	struct policy pol;
+	struct ir_table t;
+
+	sb_puts(&sb, "version: 1\nsets:\n  s: {type: cidr, elements: [10.0.0.0/8]}\nrules:\n");
+	for (int i = 0; i < 200; i++)
+		sb_printf(&sb,
+			  "  - {name: p%d, chain: input, proto: tcp, src: \"@s\", dport: %d, action: drop}\n"
+			  "  - {name: w%d, chain: input, proto: tcp, src: \"@s\", dport: %d-%d, action: drop}\n",
+			  i, 1000 + 7 * i, i, 100 + i, 30100 + i);
+	_cleanup_free_ char *yaml = sb_take(&sb);
+	compile_default(yaml, &pol, &t);
+	ck_assert_uint_eq(t.warnings.n, 1);
+	ck_assert_ptr_nonnull(strstr(t.warnings.v[0].msg, "chain input stays a linear walk of its 405"));
+	ck_assert_ptr_nonnull(strstr(t.warnings.v[0].msg, "200 rules (such as 'w0' (line 6)"));
+	ck_assert_uint_gt(t.worst[CH_INPUT], 200);
+	ir_table_free(&t);
+	policy_free(&pol);
+}
+END_TEST
+
 START_TEST(rules_move_past_a_segment)
 {
 	/* the icmp rules compare no port but cannot match a udp packet: they
@@ -339,6 +366,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, nested_wildcards_stay_out);
 	tcase_add_test(tc, too_large_stays_linear);
 	tcase_add_test(tc, rules_move_past_a_segment);
+	tcase_add_test(tc, little_help_is_said);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -367,6 +367,47 @@ static void warn_linear(struct dsp *D, struct diags *w, size_t growth)
 		  D->cname, D->nin, growth, names ? names : "none");
 }
 
+/*
+ * The warning of a chain whose tree still walks more than half of the
+ * list, because rules were kept out of it (each would have been copied into
+ * more than max_copies chains, or its interface values split into pieces
+ * no name or wildcard writes): it names them. A few such rules, such as a
+ * wide port range after many single ports, cost a rule each and draw none.
+ */
+static void warn_little(struct dsp *D, struct diags *w, size_t walk, size_t linear)
+{
+	struct strbuf sb = { 0 };
+	unsigned named = 0, left = 0;
+	int first = -1, last = -1;
+
+	if (walk * 2 <= linear)
+		return;
+	for (size_t i = 0; i < D->nin; i++) {
+		int o = D->in[i].origin;
+		if (!D->wide[i] || o < 0 || o == last)
+			continue;
+		last = o;
+		left++;
+		if (named++ < 3) {
+			const struct prule *pr = &D->pol->rules[o];
+			sb_printf(&sb, "%s'%s' (line %u)", named > 1 ? ", " : "", pr->name, pr->loc.line);
+			if (first < 0)
+				first = o;
+		}
+	}
+	if (!left) {
+		sb_free(&sb);
+		return;
+	}
+	_cleanup_free_ char *names = sb_take(&sb);
+	_cleanup_free_ char *what = walk >= linear ?
+		xasprintf("stays a linear walk of its %zu kernel rules", linear) :
+		xasprintf("has a decision tree that still walks up to %zu of its %zu kernel rules", walk, linear);
+	diag_warn(w, D->pol->rules[first].loc,
+		  "chain %s %s: %u rules (such as %s) would be copied into more than %u of its chains, or hold other rules' interface names, and are walked one by one",
+		  D->cname, what, left, names, D->max_copies);
+}
+
 /* Frees what a tree added to the table after c0 chains and s0 sets; the
  * lists it named become the input rules' anonymous sets again. */
 static void drop_tree(struct dsp *D, struct ir_table *t, size_t c0, size_t s0)
@@ -418,6 +459,7 @@ static void dispatch_chain(struct ir_table *t, const struct policy *pol, enum ch
 	D.prof = xcalloc(D.nin, sizeof(*D.prof));
 	D.copies = xcalloc(D.nin, sizeof(*D.copies));
 	D.placed = xcalloc(D.nin, sizeof(*D.placed));
+	D.wide = xcalloc(D.nin, sizeof(*D.wide));
 	uint32_t *ids = xcalloc(D.nin, sizeof(*ids));
 	for (size_t i = 0; i < D.nin; i++) {
 		dsp_profile(&D.in[i], &D.prof[i]);
@@ -433,6 +475,8 @@ static void dispatch_chain(struct ir_table *t, const struct policy *pol, enum ch
 	emit(&D, ids, D.nin, c, (1u << DF_N) - 1, 0);
 
 	struct ir_chain *ch = &t->chains[c];
+	if (!D.over && !D.nmaps) /* the walk as it stands, and the default */
+		warn_little(&D, &t->warnings, ir_worst_path(t, c) + 1, saved.n);
 	if (D.over || !D.nmaps) {
 		/* linear after all: everything made goes, the chain is as it was */
 		for (size_t i = nb; i < ch->n; i++)
@@ -447,6 +491,7 @@ static void dispatch_chain(struct ir_table *t, const struct policy *pol, enum ch
 	} else {
 		GROW(ch->rules, ch->cap, ch->n + 1);
 		ch->rules[ch->n++] = saved.rules[saved.n - 1];
+		warn_little(&D, &t->warnings, ir_worst_path(t, c), saved.n);
 		for (size_t i = 0; i < D.nin; i++)
 			ir_rule_free(&saved.rules[nb + i]);
 		free(saved.rules);
@@ -457,6 +502,7 @@ static void dispatch_chain(struct ir_table *t, const struct policy *pol, enum ch
 	free(D.prof);
 	free(D.copies);
 	free(D.placed);
+	free(D.wide);
 	free(D.shared);
 	free(ids);
 }

@@ -50,6 +50,7 @@ struct dsp {
 	struct prof *prof;
 	uint32_t *copies;          /* per input rule: placements */
 	bool *placed;              /* per input rule: placed once already */
+	bool *wide;                /* per input rule: left out of a segment (copies) */
 	struct ir_set **shared;    /* anonymous sets made named, for copies */
 	size_t nshared;
 	size_t size, budget;       /* kernel rules of the tree; its bound */

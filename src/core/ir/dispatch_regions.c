@@ -163,6 +163,17 @@ void dsp_form(struct dsp *D, const uint32_t *R, size_t n, size_t i, enum dfield 
 	S->end = S->nmem ? last : i;
 }
 
+/* Rule r is left out of segments from R[i] on (and remembered for the
+ * warning of a chain the tree helps little). */
+static void mark_wide(struct dsp *D, const uint32_t *R, size_t n, size_t i, uint32_t r,
+		      uint8_t *wide)
+{
+	for (size_t p = i; p < n; p++)
+		if (R[p] == r)
+			wide[p] = 1;
+	D->wide[r] = true;
+}
+
 /* ---- regions: the elementary intervals of a segment's values ---- */
 
 
@@ -248,9 +259,7 @@ bool dsp_regions_of(struct dsp *D, const uint32_t *R, size_t n, size_t i, const 
 		D->work += span + l->n;
 		if (span > SPAN_CAP) {
 			ok = false;
-			for (size_t p = i; p < n; p++)
-				if (R[p] == r)
-					wide[p] = 1;
+			mark_wide(D, R, n, i, r, wide);
 			continue;
 		}
 		for (size_t j = 0; j < l->n; j++) {
@@ -273,9 +282,7 @@ bool dsp_regions_of(struct dsp *D, const uint32_t *R, size_t n, size_t i, const 
 				continue;
 			ok = false;
 			for (size_t j = 0; j < g->n; j++)
-				for (size_t p = i; p < n; p++)
-					if (R[p] == g->mem[j])
-						wide[p] = 1;
+				mark_wide(D, R, n, i, g->mem[j], wide);
 		}
 	}
 	return ok;
@@ -345,9 +352,7 @@ bool dsp_take_copies(struct dsp *D, const uint32_t *R, size_t n, size_t i,
 		if (D->copies[r] <= D->max_copies)
 			continue;
 		ok = false;
-		for (size_t p = i; p < n; p++)
-			if (R[p] == r)
-				wide[p] = 1;
+		mark_wide(D, R, n, i, r, wide);
 	}
 	if (ok)
 		return true;
