@@ -12,13 +12,14 @@ _vigild_options()
 {
 	case $1 in
 	check | show)
-		echo "--table -t --help -h" ;;
+		echo "--table -t --max-rules --max-elements --help -h" ;;
 	apply)
-		echo "--table -t --user -u --dry-run -n --force -f --quiet -q --help -h" ;;
+		echo "--table -t --user -u --dry-run -n --force -f --quiet -q --max-rules" \
+		     "--max-elements --help -h" ;;
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	watch)
-		echo "--db --ct-buffer --ct-accounting --aggregate --retention --fallback" \
+		echo "--db --db-buffer --ct-buffer --ct-accounting --aggregate --retention --fallback" \
 		     "--no-reassert --no-owner --table -t --user -u --force -f --quiet -q --help -h" ;;
 	reload)
 		echo "--quiet -q --help -h" ;;
@@ -34,7 +35,7 @@ _vigild_takes_arg()
 {
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
-	--rule | --by | --top | --fallback)
+	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements)
 		return 0 ;;
 	esac
 	return 1

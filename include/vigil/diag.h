@@ -25,10 +25,19 @@ struct diag {
 	size_t seq; /* insertion order, keeps the sort stable */
 };
 
+/*
+ * At most DIAG_MAX_KEPT diagnostics are kept: a hostile policy or set file
+ * can have millions of errors. The rest are counted (in nerr/nwarn as
+ * well, and in dropped), not stored; whoever prints them says how many
+ * were left out.
+ */
+#define DIAG_MAX_KEPT 10000
+
 struct diags {
 	struct diag *v;
 	size_t n, cap;
-	size_t nerr, nwarn;
+	size_t nerr, nwarn;   /* all of them, kept or not */
+	size_t dropped;       /* past DIAG_MAX_KEPT: counted, not kept */
 };
 
 /* A place in a source file; file is borrowed, never freed through this. */

@@ -143,6 +143,15 @@ struct ir_table {
 	size_t ndispatch;       /* dispatch lookups (decision-tree maps) */
 	size_t worst[CH_MAX];   /* per base chain: ir_worst_path */
 	struct diags warnings;  /* the compiler's (a chain left linear) */
+	/* set when the compiler stopped at a limit of ir_opts (ir_compile
+	 * returned -E2BIG): which one, and where it was crossed */
+	struct ir_over {
+		bool rules;         /* kernel rules; else set elements */
+		size_t limit;
+		int origin_rule;    /* the policy rule that crossed it, or -1 */
+		int origin_set;     /* the policy set that crossed it, or -1 */
+		size_t count;       /* the final count (origin_rule and _set -1) */
+	} over;
 };
 
 /* Options that change what the compiler emits. */
@@ -155,7 +164,14 @@ struct ir_opts {
 	size_t dispatch_min;
 	unsigned dispatch_copies;  /* copies of one rule at most; 0 = IR_DISPATCH_COPIES */
 	unsigned dispatch_growth;  /* a tree's rules at most this times the chain's; 0 = default */
+	/* the most kernel rules and set elements a policy may become; 0 =
+	 * IR_MAX_RULES, IR_MAX_ELEMS. Checked while lowering (so that a
+	 * hostile policy cannot take gigabytes first) and on the result. */
+	size_t max_rules, max_elems;
 };
+
+#define IR_MAX_RULES 100000u
+#define IR_MAX_ELEMS 1000000u
 
 #define IR_MERGE_MIN 8
 #define IR_DISPATCH_MIN 24
@@ -165,10 +181,14 @@ struct ir_opts {
 #define IR_MERGE_MAX_ELEMS 4096
 
 /*
- * Lowers a checked policy into kernel objects. Cannot fail on a policy that
- * policy_check accepted. Free with ir_table_free.
+ * Lowers a checked policy into kernel objects. Returns 0, or -E2BIG when
+ * the policy would become more kernel rules or set elements than opts
+ * allow (t->over says which and where; ir_over_diag words it). Free t with
+ * ir_table_free either way.
  */
-void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t);
+int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t);
+/* The located error for t->over (after -E2BIG from ir_compile). */
+void ir_over_diag(const struct ir_table *t, const struct policy *pol, struct diags *d);
 void ir_table_free(struct ir_table *t);
 
 /*

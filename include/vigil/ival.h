@@ -75,7 +75,8 @@ int addr_parse(const char *s, enum addr_family *fam, struct ival *iv, const char
  * (hints for "6000:6010", "80,443", "022", "22/tcp", "!22"). */
 int port_parse(const char *s, struct ival *iv, const char **why);
 
-/* Parses a decimal number 0..max without sign, spaces or leading zeros. */
+/* Parses a decimal number 0..max without sign, spaces or leading zeros
+ * (num_parse_unit without units). */
 int num_parse(const char *s, unsigned long max, unsigned long *out);
 
 /* If [lo, hi] is exactly one prefix, returns its length; else -1. */

@@ -11,9 +11,11 @@
 #include "cli.h"
 #include "vigil/fileio.h"
 #include "vigil/kerr.h"
+#include "vigil/num.h"
 
 const char *program_name = "vigild";
 const char *opt_user;
+struct ir_opts opt_limits;
 
 void cli_error(const char *fmt, ...)
 {
@@ -66,6 +68,24 @@ void cli_warn(const char *fmt, ...)
 bool is_help(const char *arg)
 {
 	return streq(arg, "--help") || streq(arg, "-h");
+}
+
+int cli_limit_option(int ch, const char *arg)
+{
+	const char *name = ch == OPT_MAX_RULES ? "--max-rules" : "--max-elements";
+	uint64_t v;
+	int r = num_parse_unit(arg, NULL, 1, UINT32_MAX, &v);
+
+	if (r < 0) {
+		cli_error("%s wants a number from 1 to %u, not '%s'%s", name, UINT32_MAX, arg,
+			  r == -ERANGE ? " (out of range)" : "");
+		return EXIT_USAGE;
+	}
+	if (ch == OPT_MAX_RULES)
+		opt_limits.max_rules = (size_t)v;
+	else
+		opt_limits.max_elems = (size_t)v;
+	return EXIT_OK;
 }
 
 /* The absolute path of dir (as given when that fails), for messages. */
@@ -199,11 +219,18 @@ int policy_src_compile(struct policy_src *src, const char *table, const struct i
 		return EXIT_INVALID;
 	}
 	r = policy_compile_buffer(src->path, buf, len, &po, &c->pol, &d);
+	if (r == 0) {
+		struct ir_opts o = io ? *io : opt_limits;
+		r = ir_compile(&c->pol, &o, &c->t);
+		if (r < 0)
+			ir_over_diag(&c->t, &c->pol, &d);
+	}
 	cli_print_diags(&d);
 	diags_free(&d);
-	if (r < 0)
+	if (r < 0) {
+		compiled_free(c);
 		return EXIT_INVALID;
-	ir_compile(&c->pol, io, &c->t);
+	}
 	cli_print_diags(&c->t.warnings);
 	return EXIT_OK;
 }

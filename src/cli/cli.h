@@ -67,6 +67,23 @@ void print_kernel_errors(const struct nl_result *res, const struct batch *b,
 /* Common option handling. */
 bool is_help(const char *arg);
 
+/*
+ * --max-rules N and --max-elements N, for the verbs that compile a policy:
+ * put LIMIT_OPTIONS in the getopt table, LIMIT_USAGE in the usage, and hand
+ * those options to cli_limit_option (EXIT_OK, or EXIT_USAGE printed).
+ * policy_src_compile applies them (ir_opts max_rules, max_elems).
+ */
+enum { OPT_MAX_RULES = 0x100, OPT_MAX_ELEMS };
+#define LIMIT_OPTIONS                                                          \
+	{ "max-rules", required_argument, NULL, OPT_MAX_RULES },               \
+	{ "max-elements", required_argument, NULL, OPT_MAX_ELEMS }
+#define LIMIT_USAGE                                                            \
+	"      --max-rules N     refuse a policy that becomes more than N kernel\n" \
+	"                        rules (default 100000)\n"                       \
+	"      --max-elements N  refuse more than N set elements (default 1000000)\n"
+int cli_limit_option(int ch, const char *arg);
+extern struct ir_opts opt_limits;
+
 int cmd_check(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_apply(int argc, char **argv);

@@ -97,6 +97,8 @@ static int check_lock(const struct priv *pv, const char *table)
  * changed meanwhile. Prints what went wrong; an exit code. */
 static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own)
 {
+	int owned_waits = 0;
+
 	for (int tries = 0;; tries++) {
 		struct psep_table_info ti;
 		struct nftc_opts o;
@@ -107,6 +109,13 @@ static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own)
 		if (r < 0) {
 			cli_error("cannot read the state of table inet %s: %s", pl->t.name, strerror(-r));
 			return EXIT_SYSTEM;
+		}
+		if (ti.exists && ti.owned && owned_waits++ < 25) {
+			/* no vigild watch holds the table (checked): its owner is
+			 * a helper on its way out; its socket goes soon */
+			usleep(200000);
+			tries--;
+			continue;
 		}
 		if (ti.exists && ti.owned) {
 			cli_error("table inet %s is owned by another process, which alone may change it (a running vigild watch?): nothing was changed",
@@ -170,7 +179,8 @@ static const char apply_usage[] =
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -n, --dry-run     let the kernel check the batch, but commit nothing\n"
 	"  -f, --force       replace the table even if vigild did not make it\n"
-	"  -q, --quiet       print nothing on success\n";
+	"  -q, --quiet       print nothing on success\n"
+	LIMIT_USAGE;
 
 static int apply_parse(int argc, char **argv, const char **table, bool *force, bool *quiet,
 		       bool *dry)
@@ -182,6 +192,7 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 		{ "force", no_argument, NULL, 'f' },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
+		LIMIT_OPTIONS, /* issue 14: amplification caps */
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -212,6 +223,11 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 			}
 			opt_user = optarg;
 			break;
+		case OPT_MAX_RULES: /* issue 14: amplification caps */
+		case OPT_MAX_ELEMS:
+			if (cli_limit_option(ch, optarg) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
 		default:
 			return cli_bad_option("apply", ch, argv, apply_usage);
 		}
@@ -232,7 +248,8 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 static int apply_compile(struct priv *pv, const char *table, struct plan *pl)
 {
 	struct policy_opts po = { .table = table, .read_file = cli_read_set_file,
-				  .read_ctx = &pv->src };
+				  .read_ctx = &pv->src, .set_dir = pv->src.dir,
+				  .set_dir_is_cwd = pv->src.from_stdin };
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	int r;
@@ -252,7 +269,7 @@ static int apply_compile(struct priv *pv, const char *table, struct plan *pl)
 		fprintf(stderr, "%s: error: cannot read the policy: %s\n", pv->src.path, strerror(-r));
 		return EXIT_INVALID;
 	}
-	r = plan_compile(pl, pv->src.path, buf, len, &po, NULL);
+	r = plan_compile(pl, pv->src.path, buf, len, &po, &opt_limits); /* issue 14: caps */
 	cli_print_diags(&pl->d);
 	diags_free(&pl->d);
 	return r < 0 ? EXIT_INVALID : EXIT_OK;

@@ -1,10 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vigild check / vigild show: no privileges, no sockets. */
 #include <getopt.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
+#include "vigil/psep.h"
 #include "vigil/render.h"
+#include "vigil/sandbox.h"
+
+/*
+ * check and show read set files as the service does: started as root, they
+ * drop to the unprivileged user (vigil, else nobody) once the policy file
+ * is open, so a set file naming /etc/shadow is read with no more rights
+ * than the service has, and what passes here passes there.
+ */
+static int drop_if_root(void)
+{
+	struct psep_ids ids;
+	char why[256] = "";
+
+	if (geteuid() != 0)
+		return EXIT_OK;
+	if (psep_resolve_user(NULL, &ids, why, sizeof(why)) < 0 || psep_drop(&ids, why, sizeof(why)) < 0) {
+		cli_error("cannot drop privileges before reading set files: %s", why);
+		return EXIT_SYSTEM;
+	}
+	if (sandbox_main() < 0) {
+		cli_error("cannot install the seccomp filter");
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
 
 static int one_policy_arg(int argc, char **argv, const char *verb, const char *usage_text,
 			  const char **path, const char **table)
@@ -12,6 +39,7 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "table", required_argument, NULL, 't' },
+		LIMIT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -31,6 +59,11 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 			}
 			*table = optarg;
 			break;
+		case OPT_MAX_RULES:
+		case OPT_MAX_ELEMS:
+			if (cli_limit_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
 		default:
 			return cli_bad_option(verb, c, argv, usage_text);
 		}
@@ -45,7 +78,7 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 }
 
 static const char check_usage[] =
-	"Usage: vigild check [--table NAME] POLICY\n"
+	"Usage: vigild check [--table NAME] [--max-rules N] [--max-elements N] POLICY\n"
 	"\n"
 	"Validates and compiles POLICY without touching the kernel and without\n"
 	"privileges. Prints 'OK: N rules, M sets -> K kernel rules, worst path:\n"
@@ -53,19 +86,22 @@ static const char check_usage[] =
 	"every problem as FILE:LINE:COL: error: MESSAGE and exits 1.\n"
 	"\n"
 	"  -t, --table NAME  check as 'vigild apply --table NAME' would (default\n"
-	"                    vigil): a policy naming another table is an error\n";
+	"                    vigil): a policy naming another table is an error\n"
+	LIMIT_USAGE;
 
 int cmd_check(int argc, char **argv)
 {
 	struct policy_src src;
 	struct compiled c;
-	const char *path, *table = "vigil";
+	const char *path, *table = NULL;
 	int r;
 
 	r = one_policy_arg(argc, argv, "check", check_usage, &path, &table);
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
+	if (r == EXIT_OK)
+		r = drop_if_root();
 	if (r == EXIT_OK)
 		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {
@@ -82,26 +118,29 @@ int cmd_check(int argc, char **argv)
 }
 
 static const char show_usage[] =
-	"Usage: vigild show [--table NAME] POLICY\n"
+	"Usage: vigild show [--table NAME] [--max-rules N] [--max-elements N] POLICY\n"
 	"\n"
 	"Prints the ruleset POLICY compiles to, in nft syntax, rendered from\n"
 	"vigild's own representation. The output is an 'nft -f' script that\n"
 	"performs the same atomic replacement as 'vigild apply'.\n"
 	"\n"
-	"  -t, --table NAME  as for 'vigild apply --table NAME'\n";
+	"  -t, --table NAME  as for 'vigild apply --table NAME'\n"
+	LIMIT_USAGE;
 
 int cmd_show(int argc, char **argv)
 {
 	struct policy_src src;
 	struct compiled c;
 	struct strbuf sb = { 0 };
-	const char *path, *table = "vigil";
+	const char *path, *table = NULL;
 	int r;
 
 	r = one_policy_arg(argc, argv, "show", show_usage, &path, &table);
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
+	if (r == EXIT_OK)
+		r = drop_if_root();
 	if (r == EXIT_OK)
 		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {

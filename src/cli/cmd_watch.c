@@ -90,6 +90,9 @@ static const char watch_usage[] =
 	"                         (packets, bytes and durations in DESTROY events)\n"
 	"      --aggregate        leave source addresses out of the flow key\n"
 	"      --retention TIME   keep this long: 30d (default), 12h, 90m\n"
+	"      --db-buffer ROWS   rows kept in memory while the database cannot be\n"
+	"                         written, 1 to 16M (default 1M); beyond, the oldest\n"
+	"                         are dropped and counted\n"
 	"      --fallback FILE    the policy to apply when POLICY cannot be and there\n"
 	"                         is no last-known-good (default: built-in, fail-closed)\n"
 	"      --no-reassert      report changes made by others, do not revert them\n"
@@ -102,7 +105,7 @@ static const char watch_usage[] =
 
 int cmd_watch(int argc, char **argv)
 {
-	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER };
+	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER, O_DBBUF };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "db", required_argument, NULL, O_DB },
@@ -113,6 +116,7 @@ int cmd_watch(int argc, char **argv)
 		{ "fallback", required_argument, NULL, O_FALLBACK },
 		{ "no-reassert", no_argument, NULL, O_NOREASSERT },
 		{ "no-owner", no_argument, NULL, O_NOOWNER },
+		{ "db-buffer", required_argument, NULL, O_DBBUF },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "force", no_argument, NULL, 'f' },
@@ -124,6 +128,7 @@ int cmd_watch(int argc, char **argv)
 		.retention = 30 * 86400,
 		.reassert = true,
 		.owner = -1,
+		.db_buffer = 1u << 20,
 	};
 	int ch;
 
@@ -175,6 +180,19 @@ int cmd_watch(int argc, char **argv)
 		case O_NOOWNER:
 			o.owner = 0;
 			break;
+		case O_DBBUF: {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || errno || *end || v < 1 || v > (16u << 20)) {
+				cli_error("--db-buffer wants a number of rows from 1 to 16777216, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			o.db_buffer = (size_t)v;
+			break;
+		}
 		case 't':
 			o.table = optarg;
 			break;
@@ -202,6 +220,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (o.table && table_name_problem(o.table)) {
 		cli_error("invalid table name '%s': %s", o.table, table_name_problem(o.table));
+		return EXIT_USAGE;
+	}
+	if (streq(argv[optind], "-")) {
+		cli_error("vigild watch reads its policy from a file, not from stdin ('-'): it reads it again on every reload");
 		return EXIT_USAGE;
 	}
 	o.policy = argv[optind];

@@ -8,6 +8,14 @@ void diag_vadd(struct diags *d, enum diag_sev sev, struct srcloc at, const char 
 {
 	struct diag *g;
 
+	if (sev == DIAG_ERROR)
+		d->nerr++;
+	else
+		d->nwarn++;
+	if (d->n >= DIAG_MAX_KEPT) {
+		d->dropped++; /* not even formatted: cheap for hostile input */
+		return;
+	}
 	GROW(d->v, d->cap, d->n + 1);
 	g = &d->v[d->n++];
 	g->sev = sev;
@@ -24,10 +32,6 @@ void diag_vadd(struct diags *d, enum diag_sev sev, struct srcloc at, const char 
 		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
 			*p = '?';
 	g->seq = d->n - 1;
-	if (sev == DIAG_ERROR)
-		d->nerr++;
-	else
-		d->nwarn++;
 }
 
 void diag_add(struct diags *d, enum diag_sev sev, struct srcloc at, const char *fmt, ...)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vigil/ival.h"
+#include "vigil/num.h"
 #include "vigil/util.h"
 
 void ivlist_add(struct ivlist *l, u128 lo, u128 hi)
@@ -166,23 +167,12 @@ bool ivlist_overlaps(const struct ivlist *a, const struct ivlist *b)
 
 int num_parse(const char *s, unsigned long max, unsigned long *out)
 {
-	unsigned long v = 0;
+	uint64_t v;
+	int r = num_parse_unit(s, NULL, 0, max, &v);
 
-	if (!*s || (s[0] == '0' && s[1]))
-		return -EINVAL;
-	for (; *s; s++) {
-		unsigned long dg;
-
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		dg = (unsigned long)(*s - '0');
-		/* v * 10 + dg > max, without wrapping around */
-		if (v > max / 10 || v * 10 > max - dg)
-			return -ERANGE;
-		v = v * 10 + dg;
-	}
-	*out = v;
-	return 0;
+	if (r == 0)
+		*out = (unsigned long)v;
+	return r;
 }
 
 static u128 be_to_u128(const uint8_t *b, size_t n)

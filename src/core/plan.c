@@ -13,7 +13,13 @@ static int plan_finish_compile(struct plan *pl, int r, const struct ir_opts *io)
 {
 	if (r < 0)
 		return -EINVAL;
-	ir_compile(&pl->pol, io, &pl->t);
+	if (ir_compile(&pl->pol, io, &pl->t) < 0) {
+		/* more kernel rules or set elements than the limits */
+		ir_over_diag(&pl->t, &pl->pol, &pl->d);
+		ir_table_free(&pl->t);
+		policy_free(&pl->pol);
+		return -EINVAL;
+	}
 	/* the compiler's warnings (a chain left linear) are the plan's too */
 	for (size_t i = 0; i < pl->t.warnings.n; i++) {
 		const struct diag *g = &pl->t.warnings.v[i];

@@ -29,6 +29,7 @@
 #define COMMIT_TIMEOUT_MS 120000 /* a million set elements take seconds */
 #define INFO_TIMEOUT_MS 10000
 #define GENID_TRIES 4
+#define OWNED_WAITS 25 /* x 200 ms */
 #define LKG_MAX (SETFILE_MAX * 4u)
 
 struct commit_op {
@@ -37,6 +38,8 @@ struct commit_op {
 	bool owned;             /* pl is ours (not the active one being re-asserted) */
 	enum daemon_source source;
 	int tries;
+	int owned_waits;        /* the table still owned by a helper that is going away */
+	sd_event_source *retry;
 	daemon_done_fn done;
 	void *ctx;
 	struct daemon_outcome out;
@@ -189,6 +192,7 @@ void daemon_load_lkg(struct daemon *d)
 /* ---- one commit ---- */
 
 static void op_info(void *ctx, struct psep_reply *rep);
+static int op_retry(sd_event_source *s, uint64_t usec, void *ctx);
 
 /* The first error of an outcome, for status. */
 static void note_failure(struct daemon *d, const struct daemon_outcome *out, const char *result)
@@ -235,6 +239,16 @@ static void op_finish(struct commit_op *op)
 static void op_send_info(struct commit_op *op)
 {
 	psep_submit(&op->d->helper, PSEP_REQ_TABLE_INFO, NULL, 0, INFO_TIMEOUT_MS, op_info, op);
+}
+
+static int op_retry(sd_event_source *s, uint64_t usec, void *ctx)
+{
+	struct commit_op *op = ctx;
+
+	(void)usec;
+	op->retry = sd_event_source_unref(s);
+	op_send_info(op);
+	return 0;
 }
 
 /* The commit landed: it is what the kernel has now. */
@@ -333,6 +347,13 @@ static void op_info(void *ctx, struct psep_reply *rep)
 		op_finish(op);
 		return;
 	}
+	if (rep->u.ti.exists && rep->u.ti.owned && ++op->owned_waits <= OWNED_WAITS) {
+		/* we hold the table's lock, so its owner is a helper on its way
+		 * out (a watcher that just stopped): its socket goes soon */
+		sd_event_add_time_relative(d->ev, &op->retry, CLOCK_MONOTONIC, 200000, 10000,
+					   op_retry, op);
+		return;
+	}
 	if (rep->u.ti.exists && rep->u.ti.owned) {
 		diag_err(&op->out.d, ((struct srcloc){ "vigild", 0, 0 }),
 			 "table inet %s is owned by another process, which alone may change it (another vigild?)",
@@ -377,7 +398,7 @@ static struct plan *compile_policy(struct daemon *d, char hash[65])
 	struct plan *pl = xzalloc(sizeof(*pl));
 	struct policy_opts po = { .table = d->table ? d->table : d->o.table,
 				  .read_file = daemon_read_set_file, .read_ctx = d,
-				  .as_user = d->ids.name };
+				  .as_user = d->ids.name, .set_dir = d->policy_dir };
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	int r;
@@ -506,7 +527,7 @@ void daemon_reload_text(struct daemon *d, const char *name, const char *text, si
 			daemon_done_fn done, void *ctx)
 {
 	struct policy_opts po = { .table = d->table, .read_file = daemon_read_set_file, .read_ctx = d,
-				  .as_user = d->ids.name };
+				  .as_user = d->ids.name, .set_dir = d->policy_dir };
 	struct plan *pl;
 	char hash[65];
 
@@ -576,8 +597,11 @@ static struct plan *next_candidate(struct daemon *d, enum daemon_source *src)
 		if (d->lkg) {
 			pl = xzalloc(sizeof(*pl));
 			if (plan_compile_bundle(pl, d->lkg, d->table, NULL) == 0) {
-				log_warning("using the last-known-good policy (%s, applied %" PRId64 ", SHA-256 %.16s...)",
-					    d->lkg->source, d->lkg->time, d->lkg->hash);
+				char when[32];
+
+				iso8601(d->lkg->time, when, sizeof(when));
+				log_warning("using the last-known-good policy (%s as it was at %s, input SHA-256 %.16s...)",
+					    d->lkg->source, when, d->lkg->hash);
 				return pl;
 			}
 			log_diags(&pl->d, LOG_LVL_ERR);

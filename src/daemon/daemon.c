@@ -107,8 +107,11 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 	_cleanup_free_ char *dbcopy = xstrdup(dbp);
 	int r, fd;
 
+	const char *dir = dirname(copy);
+
 	d->policy_base = xstrdup(basename(copy2));
-	d->policy_dirfd = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	d->policy_dir = realpath(dir, NULL);
+	d->policy_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (d->policy_dirfd < 0) {
 		snprintf(why, whylen, "cannot open the policy's directory: %s", strerror(errno));
 		return -errno;
@@ -496,7 +499,7 @@ int daemon_run(const struct daemon_opts *o)
 		uint64_t seed;
 		if (getentropy(&seed, sizeof(seed)) < 0)
 			seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
-		d->w = writer_start(db, WRITER_MAX_ROWS, o->aggregate ? AGG_F_NO_SOURCES : 0, seed);
+		d->w = writer_start(db, o->db_buffer ? o->db_buffer : WRITER_MAX_ROWS, o->aggregate ? AGG_F_NO_SOURCES : 0, seed);
 		if (!d->w) {
 			log_error("cannot start the database writer: %s", strerror(errno));
 			flowdb_close(db);
@@ -542,7 +545,9 @@ out:
 		free(d->lkg);
 	}
 	d->helper_child = sd_event_source_unref(d->helper_child);
-	psep_stop(&d->helper, false);
+	/* wait for the helper: until its socket is gone, an owned table is
+	 * still its, and the next vigild would have to wait for it */
+	psep_stop(&d->helper, true);
 	sd_event_unref(d->ev);
 	if (d->ctfd >= 0)
 		close(d->ctfd);
@@ -560,6 +565,7 @@ out:
 		close(d->ctlfd);
 	events_free(d->events);
 	free(d->policy_base);
+	free(d->policy_dir);
 	free((char *)d->table);
 	return d->exit_code;
 }

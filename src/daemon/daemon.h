@@ -34,6 +34,7 @@ struct daemon_opts {
 	bool ct_accounting;
 	bool aggregate;
 	int64_t retention;       /* seconds */
+	size_t db_buffer;        /* rows kept while the database cannot be written */
 	bool force;
 	bool quiet;
 	bool reassert;           /* re-commit the policy when someone else changes the table */
@@ -90,6 +91,7 @@ struct daemon {
 	sd_event_source *helper_io, *helper_child, *helper_timer;
 	int policy_dirfd;       /* the policy's directory (set files are relative to it) */
 	char *policy_base;      /* the policy's file name in it */
+	char *policy_dir;       /* its absolute path, for messages */
 	int statefd, runfd;     /* STATE_DIR, RUN_DIR */
 	int lockfd;             /* the table's writer lock */
 	int ctfd, monfd;

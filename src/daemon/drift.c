@@ -68,6 +68,10 @@ static void drift_detected(struct daemon *d, const struct nftmon_event *gen)
 	else
 		snprintf(who, sizeof(who), "another process");
 	d->drift_active = true;
+	/* the minute keeps the mark even when the re-assert comes before the
+	 * next flush */
+	d->incomplete |= AGG_INC_TABLE_CHANGED | AGG_INC_ATTRIBUTION |
+			 (d->table_absent ? AGG_INC_TABLE_ABSENT : 0);
 	d->m.drift++;
 	log_warning("table inet %s was changed by %s, not by vigild: %s%s", d->table, who, d->drift,
 		    d->o.reassert ? "; re-asserting the policy" : "; re-assert is off (--no-reassert)");

@@ -14,6 +14,7 @@
 
 #include "vigil/ct.h"
 #include "vigil/ctsock.h"
+#include "vigil/nlmsg.h"
 #include "vigil/util.h"
 
 #define NFNL_GROUP_BIT(g) (1u << ((g) - 1))
@@ -122,7 +123,9 @@ static int ctsock_dgram(const void *buf, size_t len, int (*cb)(void *, const str
 			void *ctx, struct ctsock_stats *st, int *count)
 {
 	const struct nlmsghdr *nlh = buf;
-	int left = (int)len, r;
+	/* only whole messages reach mnl_nlmsg_ok (signed lengths: nlmsg.h) */
+	size_t good = nlmsg_good_len(buf, len);
+	int left = (int)good, r;
 
 	while (mnl_nlmsg_ok(nlh, left)) {
 		st->messages++;
@@ -132,7 +135,7 @@ static int ctsock_dgram(const void *buf, size_t len, int (*cb)(void *, const str
 			return r;
 		nlh = mnl_nlmsg_next(nlh, &left);
 	}
-	if (left != 0)
+	if (left > 0 || good != len)
 		st->malformed++;
 	return 0;
 }
@@ -234,6 +237,8 @@ int ctsock_insert_count(uint64_t *inserts)
 		if (from.nl_pid != 0)
 			continue;
 		nlh = (struct nlmsghdr *)buf;
+		if (nlmsg_good_len(buf, (size_t)n) != (size_t)n)
+			return -EBADMSG; /* before mnl_nlmsg_ok (nlmsg.h) */
 		left = (int)n;
 		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			uint32_t ins;

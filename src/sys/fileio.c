@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "vigil/fileio.h"
@@ -73,6 +76,15 @@ int open_input_at(int dirfd, const char *path)
 	return fd;
 }
 
+static bool on_pseudo_fs(int fd)
+{
+	struct statfs sf;
+
+	return fstatfs(fd, &sf) == 0 &&
+	       (sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC ||
+		sf.f_type == DEBUGFS_MAGIC || sf.f_type == SECURITYFS_MAGIC);
+}
+
 int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *len)
 {
 	int fd = open_input_at(dirfd, path);
@@ -82,8 +94,11 @@ int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *le
 	if (fd < 0)
 		return fd;
 	/* a FIFO nobody writes to would read as empty, a device as endless
-	 * data: regular files only (a directory is read_fd's -EISDIR) */
-	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)))
+	 * data: regular files only (a directory is read_fd's -EISDIR); and
+	 * none of /proc or /sys, whose "files" are another process's memory
+	 * or the kernel's state reached through magic links */
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) ||
+	    on_pseudo_fs(fd))
 		r = -ENODEV;
 	else
 		r = read_fd(fd, max, buf, len);

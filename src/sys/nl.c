@@ -29,6 +29,7 @@
 
 #include "vigil/ct.h"
 #include "vigil/nl.h"
+#include "vigil/nlmsg.h"
 #include "vigil/util.h"
 
 #define RCVBUF (8u << 20)
@@ -190,19 +191,7 @@ int nl_talk(struct nl *nl, struct nlmsghdr *req, nl_talk_cb cb, void *ctx)
 
 int nl_datagram_check(const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	size_t off = 0;
-
-	while (off < len) {
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(p + off);
-
-		if (len - off < sizeof(*nlh))
-			return -EBADMSG;
-		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
-			return -EBADMSG;
-		off += NLMSG_ALIGN(nlh->nlmsg_len);
-	}
-	return 0;
+	return nlmsg_good_len(buf, len) == len ? 0 : -EBADMSG;
 }
 
 /* ---- generation ---- */

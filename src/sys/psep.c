@@ -28,8 +28,10 @@
 
 #include "vigil/nftc.h"
 
+#include "vigil/num.h"
 #include "vigil/psep.h"
 #include "vigil/psep_proto.h"
+#include "vigil/sandbox.h"
 #include "vigil/util.h"
 #include "psep_int.h"
 
@@ -119,10 +121,11 @@ int psep_resolve_user(const char *name, struct psep_ids *ids, char *why, size_t 
 	}
 	if (name) {
 		pw = getpwnam(name);
-		/* a numeric user id, as setpriv and systemd take them */
-		if (!pw && name[0] && strspn(name, "0123456789") == strlen(name) &&
-		    strlen(name) < 11)
-			pw = getpwuid((uid_t)strtoul(name, NULL, 10));
+		/* a numeric user id, as setpriv and systemd take them; checked:
+		 * 4294967296 must not wrap to 0, nor (uid_t)-1 name anybody */
+		uint64_t uid;
+		if (!pw && num_parse_unit(name, NULL, 0, (uid_t)-2, &uid) == 0)
+			pw = getpwuid((uid_t)uid);
 		if (!pw) {
 			snprintf(why, whylen, "unknown user '%s' (--user)", name);
 			return -ENOENT;
@@ -370,6 +373,13 @@ int psep_setup(const struct psep_setup_opts *o, struct psep *p, struct psep_ids 
 		char tmp[256];
 		snprintf(tmp, sizeof(tmp), "cannot drop privileges: %s", why);
 		snprintf(why, whylen, "%s", tmp);
+		psep_stop(p, true);
+		return r;
+	}
+	/* from here on: no execve, no ptrace, no new sockets but unix ones */
+	r = sandbox_main();
+	if (r < 0) {
+		snprintf(why, whylen, "cannot install the seccomp filter: %s", strerror(-r));
 		psep_stop(p, true);
 		return r;
 	}

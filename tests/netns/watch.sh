@@ -128,6 +128,8 @@ check "main: CapEff, CapPrm, CapBnd all zero" \
 	test "$(status_field "$WATCH_PID" CapEff)$(status_field "$WATCH_PID" CapPrm)$(status_field "$WATCH_PID" CapBnd)" = 000000000000000000000000000000000000000000000000
 check "main: not root (uid $(uid_of "$WATCH_PID"))" test "$(uid_of "$WATCH_PID")" != 0
 check "main: NoNewPrivs 1" test "$(status_field "$WATCH_PID" NoNewPrivs)" = 1
+check "main: Seccomp 2 (its own allow-list: no execve, no ptrace, no new netlink sockets)" \
+	test "$(status_field "$WATCH_PID" Seccomp)" = 2
 check "helper: exactly CAP_NET_ADMIN (CapEff and CapPrm 0x1000)" \
 	test "$(status_field "$HP" CapEff) $(status_field "$HP" CapPrm) $(status_field "$HP" CapBnd)" = "0000000000001000 0000000000001000 0000000000000000"
 check "helper: not root" test "$(uid_of "$HP")" != 0

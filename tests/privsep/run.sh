@@ -29,15 +29,15 @@ before=$(ip netns exec "$ns" nft list table ip foreign)
 
 out=$(ip netns exec "$ns" "$probe" 2>/tmp/privsep-stderr.$$)
 rc=$?
-# renumber: the probe prints 1..14; we add two points of our own
-echo "1..16"
+# renumber: the probe prints 1..15; we add two points of our own
+echo "1..17"
 echo "$out" | grep -v '^1\.\.'
 after=$(ip netns exec "$ns" nft list table ip foreign)
-if [ "$before" = "$after" ]; then echo "ok 15 - the foreign table is byte-identical"; else echo "not ok 15 - the foreign table changed"; rc=1; fi
+if [ "$before" = "$after" ]; then echo "ok 16 - the foreign table is byte-identical"; else echo "not ok 16 - the foreign table changed"; rc=1; fi
 if grep -q "refused a request (type 42" /tmp/privsep-stderr.$$ && grep -q "refused a batch: .*'foreign'" /tmp/privsep-stderr.$$; then
-	echo "ok 16 - the helper logged both refusals"
+	echo "ok 17 - the helper logged both refusals"
 else
-	echo "not ok 16 - the helper did not log its refusals"; sed 's/^/# /' /tmp/privsep-stderr.$$; rc=1
+	echo "not ok 17 - the helper did not log its refusals"; sed 's/^/# /' /tmp/privsep-stderr.$$; rc=1
 fi
 rm -f /tmp/privsep-stderr.$$
 exit $rc

@@ -15,6 +15,7 @@
 
 #include "unit.h"
 #include "vigil/ct.h"
+#include "vigil/nlmsg.h"
 #include "vigil/util.h"
 
 /*
@@ -590,6 +591,26 @@ static struct nlattr *find_attr(struct nlmsghdr *nlh, const uint16_t *path, size
 	return found;
 }
 
+/* nlmsg_len with the top bit set, or past the buffer: refused, never read */
+START_TEST(top_bit_lengths)
+{
+	static const uint32_t bad[] = { 0x80000000u, 0x80000040u, 0xffffffffu, 0x7fffffffu };
+	struct ct_event want = ev_tcp4(), got;
+	struct nlmsghdr *nlh;
+	struct buf m;
+	uint32_t ins;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		nlh = build_event(&m, &want, 0);
+		nlh->nlmsg_len = bad[i];
+		ck_assert_int_eq(ct_parse(m.b, m.len, &got), -EBADMSG);
+		ck_assert_int_eq(ct_parse_stats_cpu(m.b, m.len, &ins), -EBADMSG);
+		/* what the datagram walk hands on: nothing */
+		ck_assert_uint_eq(nlmsg_good_len(m.b, m.len), 0);
+	}
+}
+END_TEST
+
 START_TEST(wrong_lengths)
 {
 	static const uint16_t mark[] = { CTA_MARK };
@@ -867,6 +888,7 @@ int main(void)
 	tcase_add_test(tc, len_beyond_message_is_ignored);
 	tcase_add_test(tc, missing_attributes);
 	tcase_add_test(tc, not_events);
+	tcase_add_test(tc, top_bit_lengths);
 	tcase_add_test(tc, wrong_lengths);
 	tcase_add_test(tc, truncated_nests);
 	tcase_add_test(tc, every_truncation);

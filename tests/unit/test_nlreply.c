@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "vigil/nlmsg.h"
 #include "vigil/nlreply.h"
 #include "vigil/util.h"
 
@@ -325,6 +326,68 @@ START_TEST(malformed_datagrams)
 }
 END_TEST
 
+/* nlmsg_len with the top bit set: libmnl's mnl_nlmsg_ok compares it as a
+ * negative int and would let mnl_nlmsg_next step outside the buffer */
+START_TEST(top_bit_lengths)
+{
+	static const uint32_t bad[] = { 0x80000000u, 0x80000010u, 0xfffffff0u, 0xffffffffu,
+					0x7fffffffu, 0x10000u };
+	struct dgram d = { .len = 0 };
+	struct nl_result res;
+	struct nlmsghdr *nlh;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		d.len = 0;
+		done(&d, err_msg(&d, 5, -ENOENT, NLM_F_CAPPED, 0));
+		nlh = err_msg(&d, 6, -EINVAL, NLM_F_CAPPED, 0);
+		done(&d, nlh);
+		nlh->nlmsg_len = bad[i];
+		ck_assert_uint_eq(nlmsg_good_len(d.b, d.len), NLMSG_ALIGN(((struct nlmsghdr *)d.b)->nlmsg_len));
+		memset(&res, 0, sizeof(res));
+		ck_assert_int_eq(parse(&d, &res), -EBADMSG);
+		ck_assert_uint_eq(res.n, 1); /* the good one before is kept */
+		ck_assert_uint_eq(res.errs[0].seq, 5);
+		nl_result_free(&res);
+		/* the same as the only message */
+		((struct nlmsghdr *)d.b)->nlmsg_len = bad[i];
+		ck_assert_uint_eq(nlmsg_good_len(d.b, d.len), 0);
+		ck_assert_int_eq(parse(&d, &res), -EBADMSG);
+		ck_assert_uint_eq(res.n, 0);
+		nl_result_free(&res);
+	}
+}
+END_TEST
+
+START_TEST(good_len)
+{
+	struct dgram d = { .len = 0 };
+	struct nlmsghdr *nlh;
+
+	ck_assert_uint_eq(nlmsg_good_len(NULL, 0), 0);
+	ck_assert_uint_eq(nlmsg_good_len(d.b, 0), 0);
+	ck_assert_uint_eq(nlmsg_good_len(d.b, (size_t)INT32_MAX + 1), 0);
+	/* three sound messages */
+	for (int i = 0; i < 3; i++)
+		done(&d, err_msg(&d, (uint32_t)i + 1, -EINVAL, NLM_F_CAPPED, 0));
+	ck_assert_uint_eq(nlmsg_good_len(d.b, d.len), d.len);
+	/* a header cut short at the end */
+	ck_assert_uint_eq(nlmsg_good_len(d.b, d.len + 8), d.len);
+	/* the last one without its padding */
+	d.len = 0;
+	done(&d, err_msg(&d, 1, -EINVAL, NLM_F_CAPPED, 0));
+	nlh = msg(&d, NLMSG_NOOP, 0, 2);
+	put(nlh, "abc", 3);
+	ck_assert_uint_eq(nlmsg_good_len(d.b, d.len + nlh->nlmsg_len), d.len + nlh->nlmsg_len);
+	/* a message shorter than its header */
+	nlh->nlmsg_len = 15;
+	ck_assert_uint_eq(nlmsg_good_len(d.b, d.len + 19), d.len);
+	/* a length past the datagram by one */
+	nlh->nlmsg_len = 20;
+	ck_assert_uint_eq(nlmsg_good_len(d.b, d.len + 19), d.len);
+	ck_assert_uint_eq(nlmsg_good_len(d.b, d.len + 20), d.len + 20);
+}
+END_TEST
+
 START_TEST(absurd_error_values)
 {
 	struct dgram d = { .len = 0 };
@@ -378,6 +441,8 @@ int main(void)
 	tcase_add_test(tc, ext_ack_hostile_text);
 	tcase_add_test(tc, ext_ack_bad_tlvs);
 	tcase_add_test(tc, malformed_datagrams);
+	tcase_add_test(tc, top_bit_lengths);
+	tcase_add_test(tc, good_len);
 	tcase_add_test(tc, absurd_error_values);
 	tcase_add_test(tc, many_errors);
 	suite_add_tcase(s, tc);

@@ -12,6 +12,12 @@
 
 #include "lower.h"
 
+static void over(struct lower *L, bool rules, int rule, int set)
+{
+	L->over = true;
+	L->t->over = (struct ir_over){ rules, rules ? L->max_rules : L->max_elems, rule, set, 0 };
+}
+
 static void set_named(struct lower *L, const char *name, enum ir_key key, const struct ivlist *el,
 		      int origin, bool interval, struct ir_set **slot)
 {
@@ -35,9 +41,14 @@ static void lower_sets(struct lower *L)
 	L->set4 = xcalloc(pol->nsets, sizeof(*L->set4));
 	L->set6 = xcalloc(pol->nsets, sizeof(*L->set6));
 	L->setp = xcalloc(pol->nsets, sizeof(*L->setp));
-	for (size_t i = 0; i < pol->nsets; i++) {
+	for (size_t i = 0; i < pol->nsets && !L->over; i++) {
 		const struct pset *ps = &pol->sets[i];
 		bool empty = !ps->v4.n && !ps->v6.n;
+
+		if (L->t->nelems + ps->v4.n + ps->v6.n + ps->ports.n > L->max_elems) {
+			over(L, false, -1, (int)i);
+			break;
+		}
 
 		if (ps->type == PSET_PORT) {
 			set_named(L, ps->name, K_DPORT, &ps->ports, (int)i, false, &L->setp[i]);
@@ -53,6 +64,36 @@ static void lower_sets(struct lower *L)
 			set_named(L, n, K_IP6_SADDR, &ps->v6, (int)i, true, &L->set6[i]);
 		}
 	}
+}
+
+/* Elements of the anonymous sets of ch's rules from `first` on. */
+static size_t anon_elems(const struct ir_chain *ch, size_t first)
+{
+	size_t n = 0;
+
+	for (size_t i = first; i < ch->n; i++)
+		for (size_t j = 0; j < ch->rules[i].nm; j++)
+			if (ch->rules[i].m[j].op == OP_SET && ch->rules[i].m[j].set->anonymous)
+				n += ch->rules[i].m[j].set->elems.n;
+	return n;
+}
+
+/* lower_rule, counting what the rule becomes against the limits: its
+ * kernel rules and their anonymous sets, each once more for the untracked
+ * twin of an accept rule and once more for a rate-limited log rule. */
+static void lower_rule_counted(struct lower *L, const struct prule *pr)
+{
+	const struct ir_chain *ch = &L->t->chains[pr->chain];
+	size_t first = ch->n, rules0 = L->t->nrules;
+	size_t times = 1 + (pr->action == VERDICT_ACCEPT) + (pr->log && pr->log_rate);
+
+	lower_rule(L, pr);
+	L->proj_rules += (L->t->nrules - rules0) * times;
+	L->proj_elems += anon_elems(ch, first) * times;
+	if (L->proj_rules > L->max_rules)
+		over(L, true, (int)pr->index, -1);
+	else if (L->t->nelems + L->proj_elems > L->max_elems)
+		over(L, false, (int)pr->index, -1);
 }
 
 /* ---- built-in rules ---- */
@@ -108,10 +149,13 @@ static void lower_builtins(struct lower *L, enum chain_id c)
 	builtin(t, c, "icmpv6-nd", &m, 1, IV_ACCEPT);
 }
 
-void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t)
+int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_table *t)
 {
 	static const struct ir_opts no_opts;
 	struct lower L = { .pol = pol, .opts = opts ? opts : &no_opts, .t = t };
+
+	L.max_rules = L.opts->max_rules ? L.opts->max_rules : IR_MAX_RULES;
+	L.max_elems = L.opts->max_elems ? L.opts->max_elems : IR_MAX_ELEMS;
 
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(pol->table);
@@ -126,18 +170,34 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 	lower_sets(&L);
 	for (int c = 0; c < CH_MAX; c++)
 		lower_builtins(&L, (enum chain_id)c);
-	for (size_t i = 0; i < pol->nrules; i++)
-		lower_rule(&L, &pol->rules[i]);
+	L.proj_rules = t->nrules + CH_MAX; /* and each chain's counter rule, at the end */
+	for (int c = 0; c < CH_MAX; c++)
+		L.proj_elems += anon_elems(&t->chains[c], 0);
+	if (!L.over && (L.proj_rules > L.max_rules || t->nelems + L.proj_elems > L.max_elems)) {
+		bool rules = L.proj_rules > L.max_rules; /* the built-in rules alone */
+		over(&L, rules, -1, -1);
+		t->over.count = rules ? L.proj_rules : t->nelems + L.proj_elems;
+	}
+	for (size_t i = 0; i < pol->nrules && !L.over; i++)
+		lower_rule_counted(&L, &pol->rules[i]);
+	free(L.set4);
+	free(L.set6);
+	free(L.setp);
+	if (L.over)
+		return -E2BIG;
 	for (int c = 0; c < CH_MAX; c++) {
 		struct ir_rule *r = lower_chain_add(t, (enum chain_id)c);
 		r->verdict = IV_NONE;
 		r->comment = xstrdup(IR_BUILTIN_PREFIX "default");
 	}
 	ir_merge(t, pol, L.opts->merge_min);
-	ir_dispatch(t, pol, L.opts);
+	/* trees keep within the limits: a chain whose tree would cross one
+	 * stays a list (ir_dispatch) */
+	struct ir_opts dopts = *L.opts;
+	dopts.max_rules = L.max_rules;
+	dopts.max_elems = L.max_elems;
+	ir_dispatch(t, pol, &dopts);
 	ir_add_companions(t);
-	for (int c = 0; c < CH_MAX; c++)
-		t->worst[c] = ir_worst_path(t, (size_t)c);
 	/* count anonymous set elements too */
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)
@@ -146,8 +206,14 @@ void ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_
 				if (m->op == OP_SET && m->set->anonymous)
 					t->nelems += m->set->elems.n;
 			}
-	free(L.set4);
-	free(L.set6);
-	free(L.setp);
+	for (int c = 0; c < CH_MAX; c++)
+		t->worst[c] = ir_worst_path(t, (size_t)c);
+	/* merging can add a few: the result counts */
+	if (t->nrules > L.max_rules || t->nelems > L.max_elems) {
+		bool rules = t->nrules > L.max_rules;
+		over(&L, rules, -1, -1);
+		t->over.count = rules ? t->nrules : t->nelems;
+		return -E2BIG;
+	}
+	return 0;
 }
-

@@ -408,6 +408,24 @@ static void warn_little(struct dsp *D, struct diags *w, size_t walk, size_t line
 		  D->cname, what, left, names, D->max_copies);
 }
 
+/* What the table will count once the companion rules are in (each accept
+ * rule's twin, each rate-limited log rule, with copies of the anonymous
+ * sets): the compiler's limits apply to that. */
+static void projected(const struct ir_table *t, size_t *rules, size_t *elems)
+{
+	*rules = 0;
+	*elems = t->nelems;
+	for (size_t c = 0; c < t->nchains; c++)
+		for (size_t i = 0; i < t->chains[c].n; i++) {
+			const struct ir_rule *r = &t->chains[c].rules[i];
+			size_t times = 1 + r->set_mark + (r->log && r->log_rate);
+			*rules += times;
+			for (size_t j = 0; j < r->nm; j++)
+				if (r->m[j].op == OP_SET && r->m[j].set->anonymous)
+					*elems += r->m[j].set->elems.n * times;
+		}
+}
+
 /* Frees what a tree added to the table after c0 chains and s0 sets; the
  * lists it named become the input rules' anonymous sets again. */
 static void drop_tree(struct dsp *D, struct ir_table *t, size_t c0, size_t s0)
@@ -477,7 +495,20 @@ static void dispatch_chain(struct ir_table *t, const struct policy *pol, enum ch
 	struct ir_chain *ch = &t->chains[c];
 	if (!D.over && !D.nmaps) /* the walk as it stands, and the default */
 		warn_little(&D, &t->warnings, ir_worst_path(t, c) + 1, saved.n);
-	if (D.over || !D.nmaps) {
+	bool limit = false;
+	if (!D.over && D.nmaps) {
+		size_t pr, pe;
+		projected(t, &pr, &pe);
+		pr += 1; /* the default counter, still to come back */
+		limit = pr > o->max_rules || pe > o->max_elems;
+		if (limit)
+			diag_warn(&t->warnings, (struct srcloc){ .file = pol->file },
+				  "chain %s stays a linear walk of its %zu kernel rules: its decision tree would make the policy more than %zu %s (%s N raises the limit)",
+				  saved.name, D.nin, pr > o->max_rules ? o->max_rules : o->max_elems,
+				  pr > o->max_rules ? "kernel rules" : "set elements",
+				  pr > o->max_rules ? "--max-rules" : "--max-elements");
+	}
+	if (D.over || !D.nmaps || limit) {
 		/* linear after all: everything made goes, the chain is as it was */
 		for (size_t i = nb; i < ch->n; i++)
 			ir_rule_free(&ch->rules[i]);

@@ -173,3 +173,23 @@ size_t ir_worst_path(const struct ir_table *t, size_t chain)
 
 	return walk_len(t, chain, memo, 0);
 }
+
+void ir_over_diag(const struct ir_table *t, const struct policy *pol, struct diags *d)
+{
+	const struct ir_over *o = &t->over;
+	const char *what = o->rules ? "kernel rules" : "set elements";
+	const char *opt = o->rules ? "--max-rules" : "--max-elements";
+	struct srcloc top = { pol->file, 1, 1 };
+
+	if (o->origin_rule >= 0)
+		diag_err(d, pol->rules[o->origin_rule].loc,
+			 "with rule '%s' the policy becomes more than %zu %s, the limit (%s N raises it)",
+			 pol->rules[o->origin_rule].name, o->limit, what, opt);
+	else if (o->origin_set >= 0)
+		diag_err(d, pol->sets[o->origin_set].loc,
+			 "with set '%s' the policy becomes more than %zu %s, the limit (%s N raises it)",
+			 pol->sets[o->origin_set].name, o->limit, what, opt);
+	else
+		diag_err(d, top, "the policy becomes %zu %s, more than the limit of %zu (%s N raises it)",
+			 o->count, what, o->limit, opt);
+}

@@ -12,6 +12,11 @@ struct lower {
 	const struct ir_opts *opts;
 	struct ir_table *t;
 	struct ir_set **set4, **set6, **setp; /* per policy set: its kernel sets */
+	/* the limits, and what the policy will become so far: the kernel rules
+	 * and anonymous set elements lowered, times the companion rules each
+	 * will get (ir_add_companions) */
+	size_t max_rules, max_elems, proj_rules, proj_elems;
+	bool over;
 };
 
 /* Appends an empty rule (origin -1) to base chain c and counts it. */

@@ -28,6 +28,7 @@
 #include <libnftnl/udata.h>
 
 #include "vigil/nftc.h"
+#include "vigil/vocab.h"
 
 /* one message: the largest is a set element message, whose element nest is
  * capped at 64 KiB by the 16-bit attribute length */
@@ -340,7 +341,7 @@ static void encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir)
 		e = e_new("limit");
 		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, ir->log_rate);
 		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, ir->log_unit);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, LOG_BURST);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, VOCAB_LIMIT_BURST);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
 		nftnl_rule_add_expr(r, e);
@@ -411,7 +412,6 @@ static void put_table_msg(struct enc *E, uint16_t type, uint16_t flags, bool mar
 
 static void put_chain(struct enc *E, const struct ir_chain *ch)
 {
-	static const uint32_t hooknum[CH_MAX] = { NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT };
 	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
 
@@ -419,9 +419,11 @@ static void put_chain(struct enc *E, const struct ir_chain *ch)
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, ch->name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	if (ch->base) {
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooknum[ch->hook]);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		/* the hook, priority and type the commit helper accepts for it */
+		const struct vocab_chain *v = &vocab_base_chains[ch->hook];
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, v->hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, v->prio);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, v->type);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY,
 				    ch->policy == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
 	}
@@ -536,11 +538,19 @@ static void add_elem(struct elem_writer *set, const struct ir_set *s, u128 key, 
 	ew_add(set, e);
 }
 
+/* the userdata nft writes, so `nft list` prints our sets as its own */
+static void put_set_udata(struct nftnl_set *set, uint32_t flags, uint32_t keytype)
+{
+	uint8_t ud[NFT_USERDATA_MAXLEN];
+	size_t n = vocab_set_udata(flags, keytype, ud, sizeof(ud));
+
+	nftnl_set_set_data(set, NFTNL_SET_USERDATA, ud, (uint32_t)n);
+}
+
 static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 {
 	const struct ir_keyinfo *ki = ir_keyinfo(s->key);
 	_cleanup_(nftnl_set_freep) struct nftnl_set *set = nftnl_set_alloc();
-	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	uint32_t flags = 0;
 	struct nlmsghdr *nlh;
 	u128 max = ki->len >= 16 ? ~(u128)0 : (((u128)1 << (8 * ki->len)) - 1);
@@ -559,12 +569,7 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 	nftnl_set_set_u32(set, NFTNL_SET_ID, s->id);
 	if (s->anonymous)
 		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, (uint32_t)set_kernel_elems(s));
-	/* the userdata nft writes, so `nft list` prints our sets as its own */
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, ki->byteorder);
-	if (s->anonymous && s->interval)
-		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_MERGE_ELEMENTS, 1);
-	nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
-			   nftnl_udata_buf_len(ud));
+	put_set_udata(set, flags, ki->type_id);
 
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
 				    NLM_F_CREATE, batch_seq(E->b));
@@ -651,7 +656,6 @@ static void add_verdict_elem(struct elem_writer *set, const struct ir_table *t, 
 static void put_map(struct enc *E, const struct ir_set *s)
 {
 	_cleanup_(nftnl_set_freep) struct nftnl_set *set = nftnl_set_alloc();
-	_cleanup_(udata_freep) struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	bool concat = s->nfields > 1;
 	uint32_t flags = NFT_SET_MAP, keytype = 0, keylen = map_key_len(s);
 	struct nlmsghdr *nlh;
@@ -677,18 +681,7 @@ static void put_map(struct enc *E, const struct ir_set *s)
 			fl[k] = (uint8_t)ir_keyinfo(s->fields[k].key)->len;
 		nftnl_set_set_data(set, NFTNL_SET_DESC_CONCAT, fl, s->nfields);
 	}
-	/* the userdata nft writes for `map m { type a . b : verdict }` */
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
-			    concat ? 0 : ir_keyinfo(s->fields[0].key)->byteorder);
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
-	if (concat) {
-		struct nftnl_udata *nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
-		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, 13 /* nft's EXPR_CONCAT */);
-		nftnl_udata_nest_end(ud, nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA));
-		nftnl_udata_nest_end(ud, nest);
-	}
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
-	nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	put_set_udata(set, flags, keytype);
 
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
 				    NLM_F_CREATE, batch_seq(E->b));

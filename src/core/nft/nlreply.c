@@ -4,6 +4,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 
+#include "vigil/nlmsg.h"
 #include "vigil/nlreply.h"
 #include "vigil/util.h"
 
@@ -51,7 +52,9 @@ static void ext_ack(const struct nlmsghdr *nlh, const struct nlmsgerr *e, size_t
 int nlreply_parse(const void *buf, size_t len, struct nl_result *res)
 {
 	const struct nlmsghdr *nlh = buf;
-	int left = len > INT32_MAX ? INT32_MAX : (int)len;
+	/* only whole messages reach mnl_nlmsg_ok (signed lengths: nlmsg.h) */
+	size_t good = nlmsg_good_len(buf, len);
+	int left = (int)good;
 
 	while (mnl_nlmsg_ok(nlh, left)) {
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
@@ -81,7 +84,7 @@ int nlreply_parse(const void *buf, size_t len, struct nl_result *res)
 		}
 		nlh = mnl_nlmsg_next(nlh, &left);
 	}
-	return left == 0 ? 0 : -EBADMSG;
+	return left == 0 && good == len ? 0 : -EBADMSG;
 }
 
 void nl_result_free(struct nl_result *res)

@@ -4,6 +4,7 @@
  * files (read through the caller's callback), merged; and lookups by name.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vigil/names.h"
@@ -30,23 +31,55 @@ static const char *other_type(const struct pset *set, const char *tok)
 	return port_parse(tok, &iv, &why) == 0 ? "ports" : NULL;
 }
 
+/*
+ * A set file's text as a diagnostic may show it: a short token of the
+ * characters addresses, ranges and ports are made of, quoted; anything else
+ * (a line of /etc/shadow that a set file was pointed at, a key) is only
+ * described. A set file may be read with more rights than its reader has
+ * (check as root), and a diagnostic must not be a way to read it.
+ */
+static const char *shown_n(const char *tok, size_t n, char *buf, size_t len)
+{
+	if (n <= 64 && strspn(tok, "0123456789abcdefABCDEF.:/-!+, \t") >= n) {
+		snprintf(buf, len, "'%.*s'", (int)n, tok);
+		return buf;
+	}
+	snprintf(buf, len, "(an entry of %zu characters, not shown: it is not address-shaped)", n);
+	return buf;
+}
+
+static const char *shown(const char *tok, char *buf, size_t len)
+{
+	size_t n = strlen(tok);
+
+	if (n <= 45 && strspn(tok, "0123456789abcdefABCDEF.:/-!+,") == n) {
+		snprintf(buf, len, "'%s'", tok);
+		return buf;
+	}
+	snprintf(buf, len, "(an entry of %zu characters, not shown: it is not address-shaped)", n);
+	return buf;
+}
+
 /* One entry of a set file (tok: NUL-terminated, no blanks). */
 static void setfile_entry(struct pset *set, const char *tok, struct srcloc l, struct diags *d)
 {
 	struct ival iv;
 	const char *why;
 	enum addr_family f;
+	char sh[96];
 
 	if (set->type == PSET_CIDR) {
 		if (addr_parse(tok, &f, &iv, &why) < 0) {
-			diag_err(d, l, "bad address '%s' in set '%s': %s", tok, set->name, why);
+			diag_err(d, l, "bad address %s in set '%s': %s", shown(tok, sh, sizeof(sh)),
+				 set->name, why);
 			set->broken = true;
 			return;
 		}
 		add_cidr(set, f, &iv);
 	} else {
 		if (port_parse(tok, &iv, &why) < 0) {
-			diag_err(d, l, "bad port '%s' in set '%s': %s", tok, set->name, why);
+			diag_err(d, l, "bad port %s in set '%s': %s", shown(tok, sh, sizeof(sh)),
+				 set->name, why);
 			set->broken = true;
 			return;
 		}
@@ -86,14 +119,17 @@ struct wrong {
 
 static void wrong_type(const struct pset *set, const struct wrong *w, struct diags *d)
 {
+	char sh[96];
+
 	if (w->n == 1)
-		diag_err(d, w->first, "set '%s' is of type %s, but its file holds %s: '%s' here",
-			 set->name, set->type == PSET_CIDR ? "cidr" : "port", w->kind, w->tok);
+		diag_err(d, w->first, "set '%s' is of type %s, but its file holds %s: %s here",
+			 set->name, set->type == PSET_CIDR ? "cidr" : "port", w->kind,
+			 shown(w->tok, sh, sizeof(sh)));
 	else if (w->n)
 		diag_err(d, w->first,
-			 "set '%s' is of type %s, but its file holds %s: '%s' here and on %zu more %s",
-			 set->name, set->type == PSET_CIDR ? "cidr" : "port", w->kind, w->tok,
-			 w->n - 1, w->n == 2 ? "line" : "lines");
+			 "set '%s' is of type %s, but its file holds %s: %s here and on %zu more %s",
+			 set->name, set->type == PSET_CIDR ? "cidr" : "port", w->kind,
+			 shown(w->tok, sh, sizeof(sh)), w->n - 1, w->n == 2 ? "line" : "lines");
 }
 
 void setfile_parse(const char *file, const char *buf, size_t len, struct pset *set,
@@ -135,8 +171,10 @@ void setfile_parse(const char *file, const char *buf, size_t len, struct pset *s
 		}
 		if (memchr(buf + a, ' ', b - a) || memchr(buf + a, '\t', b - a) ||
 		    memchr(buf + a, ',', b - a)) {
-			diag_err(d, l, "one entry a line: '%.*s' holds more than one", (int)(b - a),
-				 buf + a);
+			char sh[96];
+
+			diag_err(d, l, "one entry a line: %s holds more than one",
+				 shown_n(buf + a, b - a, sh, sizeof(sh)));
 			set->broken = true;
 			continue;
 		}
