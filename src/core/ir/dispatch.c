@@ -4,8 +4,8 @@
  * for rules the merge pass leaves alone (named sets, interface wildcards,
  * overlapping values).
  *
- * A base chain whose policy rules (after merging) are more than a few
- * becomes a decision tree. Its rules are read in order and cut into
+ * A base chain whose policy rules (after merging) are more than
+ * IR_DISPATCH_MIN becomes a decision tree. Its rules are read in order and cut into
  * segments; a segment is a stretch of rules that all compare one field F
  * (the destination port, the input or output interface) with literal
  * values, and compiles to one lookup
@@ -13,7 +13,8 @@
  * whose elements send each value of F to a leaf chain (jump) holding only
  * the segment's rules that can match packets with that value, in their
  * order. A leaf that is still long is split the same way on another
- * field, or by address family. The values of F are cut into elementary
+ * field; where no segment starts, the rest of a list may be split by
+ * protocol or address family. The values of F are cut into elementary
  * intervals (a rule for 1000-2000 and one for 1500 make three), and
  * leaves with the same rules are one chain.
  *
@@ -30,17 +31,19 @@
  *    protocol, family, port, interface...): it is then placed right after
  *    the lookup, which changes no packet's first match. Any other such
  *    rule ends the segment.
- *  - the address-family split is a lookup on `meta nfproto` that every
- *    packet finds: rules of no family go to both leaves.
+ *  - the protocol and family splits are lookups on `meta l4proto` (every
+ *    number an element) and `meta nfproto` that every packet finds: rules
+ *    that compare neither go to every leaf.
  * Every placement of a rule is a full copy of it (counter, comment, mark,
  * log, and later its companion rules): attribution does not change. A
  * packet reaches at most one copy of each rule.
  *
  * Bounds: a rule is copied into at most `copies` leaves (a rule that would
  * be copied more is left out of the segment, which it then ends), and a
- * chain's tree holds at most `growth` times the chain's kernel rules; a
- * chain over that bound stays linear, with a warning naming the rules
- * copied most.
+ * chain's tree holds at most `growth` times the chain's kernel rules and
+ * keeps the policy within the compiler's limits; a chain over a bound
+ * stays linear, with a warning naming the rules copied most. A chain the
+ * tree shortens little because of rules left out draws a warning too.
  */
 #include <string.h>
 
