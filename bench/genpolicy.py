@@ -11,6 +11,16 @@
                                     then one accept rule; DIR/rules-0.yml: the
                                     accept rule alone; DIR/rules-N-linear.nft:
                                     the same N rules as linear nft rules
+  genpolicy.py shapes DIR           DIR/shape-sets.yml: 1,000 drop rules, each
+                                    with a named set of its own (an IPv4 and
+                                    an IPv6 prefix) and its own UDP port;
+                                    DIR/shape-wild.yml: 1,000 drop rules with
+                                    interface wildcards (veth000* ..); DIR/
+                                    shape-mixed.yml: 5,000 rules of every kind
+                                    (named sets, lists, ranges, port sets,
+                                    wildcards, ICMP, both families). Each ends
+                                    with rules-0.yml's accept rule, which no
+                                    rule before it can take from the client
 
 "scale" policies: one cidr set of N random IPv4 prefixes (/16 to /32, host
 bits clear; about 5% are copies of a more specific prefix inside an earlier
@@ -119,7 +129,111 @@ def rules(d, n):
                   % (srcs[i], 1000 + i, i) for i in range(n)))
 
 
+ACCEPT = "  - {name: pass, chain: input, proto: [tcp, udp], src: 10.200.0.2, action: accept}\n"
+HEAD = "version: 1\ndefaults: {input: drop, forward: drop, output: accept}\n"
+
+
+def shape_sets(d):
+    sets = "".join("  team%d: {type: cidr, elements: [10.%d.%d.0/24, \"2001:db8:%x::/48\"]}\n"
+                   % (i, 201 + i // 256, i % 256, i) for i in range(1000))
+    body = "".join("  - {name: t%d, chain: input, proto: udp, src: \"@team%d\", dport: %d, "
+                   "action: drop}\n" % (i, i, 1000 + i) for i in range(1000))
+    write(os.path.join(d, "shape-sets.yml"), HEAD + "sets:\n" + sets + "rules:\n" + body + ACCEPT)
+
+
+def shape_wild(d):
+    body = "".join("  - {name: w%d, chain: input, iif: \"veth%03d*\", action: drop}\n" % (i, i)
+                   for i in range(1000))
+    write(os.path.join(d, "shape-wild.yml"), HEAD + "rules:\n" + body + ACCEPT)
+
+
+def v4(rnd):
+    # anywhere in 10.201.0.0 - 10.254.255.255: never the client (10.200.0.2)
+    return "10.%d.%d.%d" % (rnd.randint(201, 254), rnd.randrange(256), rnd.randrange(256))
+
+
+def v6(rnd):
+    return "2001:db8:%x:%x::" % (rnd.randrange(65536), rnd.randrange(65536))
+
+
+def addr(rnd):
+    if rnd.random() < 0.6:
+        a = v4(rnd)
+        plen = rnd.choice([32, 32, 24, 28, 20])
+        parts = [int(x) for x in a.split(".")]
+        n = (parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]) & ((0xffffffff << (32 - plen)) & 0xffffffff)
+        a = "%d.%d.%d.%d" % (n >> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255)
+        return a if plen == 32 else "%s/%d" % (a, plen)
+    if rnd.random() < 0.5:
+        return "\"2001:db8:%x::/48\"" % rnd.randrange(65536)
+    return "\"%s/64\"" % v6(rnd)
+
+
+def port_value(rnd, psets):
+    k = rnd.random()
+    if k < 0.55:
+        return str(rnd.randint(1024, 65535))
+    if k < 0.70:
+        return "[%s]" % ", ".join(str(rnd.randint(1024, 65535)) for _ in range(rnd.randint(2, 4)))
+    if k < 0.90:
+        lo = rnd.randint(1024, 65000)
+        return "%d-%d" % (lo, lo + rnd.randint(1, 63))
+    return "\"@%s\"" % rnd.choice(psets)
+
+
+def shape_mixed(d):
+    rnd = random.Random(5000)
+    sets = []
+    groups = ["g%d" % k for k in range(300)]
+    for g in groups:
+        sets.append("  %s: {type: cidr, elements: [%s]}\n" % (g, ", ".join(addr(rnd) for _ in range(rnd.randint(1, 5)))))
+    psets = ["ps%d" % k for k in range(20)]
+    for p in psets:
+        sets.append("  %s: {type: port, elements: [%s]}\n" % (p, ", ".join(
+            str(rnd.randint(1024, 65535)) for _ in range(rnd.randint(3, 10)))))
+    acts = ["accept", "accept", "drop", "reject"]
+    # (no blocklist every packet meets: its lookup costs the same in any
+    # form, and is not what this shape measures)
+    rules = []
+    icmp_at = set(rnd.sample(range(600), 20))
+    for i in range(4001):
+        if i in icmp_at:
+            rules.append("  - {name: icmp%d, chain: input, proto: %s, icmp-type: [%d], action: %s}\n"
+                         % (i, rnd.choice(["icmp", "icmpv6"]), rnd.choice([8, 13, 128]), rnd.choice(acts)))
+        k = rnd.random()
+        if k < 0.4 or i < len(groups):
+            # the first rules use every group once
+            g = groups[i] if i < len(groups) else rnd.choice(groups)
+            src, proto = "src: \"@%s\", " % g, rnd.choice(["udp", "tcp", "[tcp, udp]"])
+        elif k < 0.8:
+            src = "src: [%s], " % ", ".join(addr(rnd) for _ in range(rnd.randint(1, 3)))
+            proto = rnd.choice(["udp", "tcp", "[tcp, udp]"])
+        else:
+            src, proto = "", "tcp"   # no source: TCP only, the client sends UDP
+        rules.append("  - {name: s%d, chain: input, %sproto: %s, dport: %s, action: %s}\n"
+                     % (i, src, proto, port_value(rnd, psets), rnd.choice(acts)))
+    for i in range(900):
+        port = ", proto: udp, dport: %d" % rnd.randint(1024, 65535) if rnd.random() < 0.5 else ""
+        rules.append("  - {name: c%d, chain: input, iif: \"vz%03d*\"%s, action: %s}\n"
+                     % (i, i, port, rnd.choice(acts)))
+    for i in range(79):
+        rules.append("  - {name: o%d, chain: output, dst: [%s], proto: tcp, dport: %d, action: drop}\n"
+                     % (i, addr(rnd), rnd.randint(1024, 65535)))
+    assert len(rules) == 5000, len(rules)
+    write(os.path.join(d, "shape-mixed.yml"), HEAD + "sets:\n" + "".join(sets) + "rules:\n" +
+          "".join(rules) + ACCEPT)
+
+
+def shapes(d):
+    shape_sets(d)
+    shape_wild(d)
+    shape_mixed(d)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "shapes":
+        shapes(sys.argv[2])
+        return
     if len(sys.argv) != 4 or sys.argv[1] not in ("scale", "rules"):
         sys.exit(__doc__)
     {"scale": scale, "rules": rules}[sys.argv[1]](sys.argv[2], int(sys.argv[3]))

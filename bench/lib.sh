@@ -18,6 +18,7 @@ BUILD=${VIGIL_BENCH_BUILD:-$VIGIL_SRCDIR/build-bench}
 VIGILD=$BUILD/vigild
 FLOWGEN=$BUILD/tests/netns/flowgen
 NETTOOL=$BUILD/tests/netns/nettool
+EVALPKT=$BUILD/tests/netns/evalpkt
 BENCH_BIN=$BUILD/bench-tools
 
 _ns_list=()
@@ -68,7 +69,8 @@ build() {
 		meson setup "$BUILD" "$VIGIL_SRCDIR" --buildtype=debugoptimized -Dwerror=true \
 			>"$TMP/meson.log" 2>&1 || { cat "$TMP/meson.log" >&2; die "meson setup failed"; }
 	fi
-	ninja -C "$BUILD" vigild tests/netns/flowgen tests/netns/nettool >"$TMP/ninja.log" 2>&1 ||
+	ninja -C "$BUILD" vigild tests/netns/flowgen tests/netns/nettool tests/netns/evalpkt \
+		>"$TMP/ninja.log" 2>&1 ||
 		{ tail -30 "$TMP/ninja.log" >&2; die "build failed"; }
 	mkdir -p "$BENCH_BIN"
 	local src

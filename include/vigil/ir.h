@@ -77,6 +77,7 @@ struct ir_set {
 	struct ivlist elems; /* single-field sets, merged; ifnames packed into lo */
 	/* verdict maps (the merge pass): key is a concatenation of nfields */
 	bool vmap;
+	bool jump;           /* elements jump (return after the chain) instead of goto */
 	uint8_t nfields;
 	struct ir_field fields[IR_MAX_CONCAT];
 	struct ir_celem *celems;
@@ -139,6 +140,9 @@ struct ir_table {
 	size_t nrules;          /* kernel rules */
 	size_t nelems;          /* set elements (intervals) in all sets */
 	size_t nmerged;         /* kernel rules folded into verdict maps */
+	size_t ndispatch;       /* dispatch lookups (decision-tree maps) */
+	size_t worst[CH_MAX];   /* per base chain: ir_worst_path */
+	struct diags warnings;  /* the compiler's (a chain left linear) */
 	/* set when the compiler stopped at a limit of ir_opts (ir_compile
 	 * returned -E2BIG): which one, and where it was crossed */
 	struct ir_over {
@@ -155,6 +159,11 @@ struct ir_opts {
 	/* merge runs of at least this many similar rules into one verdict-map
 	 * lookup; 0 = IR_MERGE_MIN, SIZE_MAX = never */
 	size_t merge_min;
+	/* decision trees (dispatch.c) for base chains with more than this
+	 * many kernel rules after merging; 0 = IR_DISPATCH_MIN, SIZE_MAX = never */
+	size_t dispatch_min;
+	unsigned dispatch_copies;  /* copies of one rule at most; 0 = IR_DISPATCH_COPIES */
+	unsigned dispatch_growth;  /* a tree's rules at most this times the chain's; 0 = default */
 	/* the most kernel rules and set elements a policy may become; 0 =
 	 * IR_MAX_RULES, IR_MAX_ELEMS. Checked while lowering (so that a
 	 * hostile policy cannot take gigabytes first) and on the result. */
@@ -165,6 +174,9 @@ struct ir_opts {
 #define IR_MAX_ELEMS 1000000u
 
 #define IR_MERGE_MIN 8
+#define IR_DISPATCH_MIN 24
+#define IR_DISPATCH_COPIES 64
+#define IR_DISPATCH_GROWTH 4
 /* A rule whose values multiply out to more elements stays a rule. */
 #define IR_MERGE_MAX_ELEMS 4096
 
@@ -185,8 +197,39 @@ void ir_table_free(struct ir_table *t);
  * chain per policy rule. See merge.c for how first-match order is kept.
  */
 void ir_merge(struct ir_table *t, const struct policy *pol, size_t min);
-/* An interface name as a set key: its 16 bytes (NUL padded) in a u128. */
+/*
+ * The dispatch pass (run by ir_compile after merging, before the companion
+ * rules): turns each long base chain into a decision tree of verdict-map
+ * lookups; a chain whose tree would be too large stays linear, with a
+ * warning in t->warnings. See dispatch.c.
+ */
+void ir_dispatch(struct ir_table *t, const struct policy *pol, const struct ir_opts *o);
+/*
+ * The most kernel rules one packet can walk in chain `chain`, lookups
+ * included, following every jump and goto (an upper bound: the longest
+ * path through the tree, whether or not one packet can take all of it).
+ */
+size_t ir_worst_path(const struct ir_table *t, size_t chain);
+
+/*
+ * An interface name as a set key: its 16 bytes (NUL padded), the first the
+ * most significant, so that numbers compare as the kernel compares names
+ * (memcmp) and "eth*" is the interval ["eth" 00.., "eth" ff..].
+ */
 u128 ir_pack_ifname(const char *name);
+void ir_unpack_ifname(u128 v, char name[17]);
+/* Is iv the names "NAME*" (NAME: 1 to 15 bytes, into name)? */
+bool ir_ifname_wildcard(const struct ival *iv, char name[17]);
+
+/* A new set with the next batch id; the caller links it into the table
+ * (named) or into a match (anonymous). */
+struct ir_set *ir_set_new(struct ir_table *t, enum ir_key key, bool anonymous);
+/* A match for another kernel rule: an anonymous set belongs to one rule,
+ * so it is copied; named sets are shared. */
+struct ir_match ir_match_copy(struct ir_table *t, const struct ir_match *m);
+/* All of r's matches copied (ir_match_copy), after `front` zeroed slots;
+ * an array of at least one element. */
+struct ir_match *ir_matches_copy(struct ir_table *t, const struct ir_rule *r, size_t front);
 
 /* Frees what a rule owns (its matches' anonymous sets, strings). */
 void ir_rule_free(struct ir_rule *r);

@@ -45,6 +45,9 @@ extern const struct vocab_chain vocab_base_chains[CH_MAX];
 
 /* Regular chains are called this prefix + a policy rule name (merge.c). */
 #define VOCAB_RULE_CHAIN_PREFIX "rule."
+/* a decision tree's chains (dispatch.c): "dispatch.CHAIN.N.K", CHAIN a
+ * base chain, N the map, K the leaf */
+#define VOCAB_DISPATCH_CHAIN_PREFIX "dispatch."
 
 /* ---- values ---- */
 

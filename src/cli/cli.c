@@ -231,6 +231,7 @@ int policy_src_compile(struct policy_src *src, const char *table, const struct i
 		compiled_free(c);
 		return EXIT_INVALID;
 	}
+	cli_print_diags(&c->t.warnings);
 	return EXIT_OK;
 }
 

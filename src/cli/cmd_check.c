@@ -81,8 +81,9 @@ static const char check_usage[] =
 	"Usage: vigild check [--table NAME] [--max-rules N] [--max-elements N] POLICY\n"
 	"\n"
 	"Validates and compiles POLICY without touching the kernel and without\n"
-	"privileges. Prints 'OK: N rules, M sets -> K kernel rules', or every\n"
-	"problem as FILE:LINE:COL: error: MESSAGE and exits 1.\n"
+	"privileges. Prints 'OK: N rules, M sets -> K kernel rules, worst path:\n"
+	"W kernel rules (CHAIN)' (W: the most rules one packet can walk), or\n"
+	"every problem as FILE:LINE:COL: error: MESSAGE and exits 1.\n"
 	"\n"
 	"  -t, --table NAME  check as 'vigild apply --table NAME' would (default\n"
 	"                    vigil): a policy naming another table is an error\n"
@@ -104,8 +105,12 @@ int cmd_check(int argc, char **argv)
 	if (r == EXIT_OK)
 		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {
-		printf("OK: %zu rules, %zu sets -> %zu kernel rules\n", c.pol.nrules, c.pol.nsets,
-		       c.t.nrules);
+		int w = CH_INPUT;
+		for (int k = 0; k < CH_MAX; k++)
+			if (c.t.worst[k] > c.t.worst[w])
+				w = k;
+		printf("OK: %zu rules, %zu sets -> %zu kernel rules, worst path: %zu kernel rules (%s)\n",
+		       c.pol.nrules, c.pol.nsets, c.t.nrules, c.t.worst[w], chain_name(w));
 		compiled_free(&c);
 	}
 	policy_src_close(&src);

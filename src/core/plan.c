@@ -20,6 +20,11 @@ static int plan_finish_compile(struct plan *pl, int r, const struct ir_opts *io)
 		policy_free(&pl->pol);
 		return -EINVAL;
 	}
+	/* the compiler's warnings (a chain left linear) are the plan's too */
+	for (size_t i = 0; i < pl->t.warnings.n; i++) {
+		const struct diag *g = &pl->t.warnings.v[i];
+		diag_add(&pl->d, g->sev, ((struct srcloc){ g->file, g->line, g->col }), "%s", g->msg);
+	}
 	pl->compiled = true;
 	return 0;
 }

@@ -80,7 +80,8 @@ static int oracle_expr(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-/* Set elements: a key (and key end, flags), data only a goto verdict. */
+/* Set elements: a key (and key end, flags), data only a goto or jump
+ * verdict (merged maps go, decision trees jump). */
 static bool oracle_elems(const struct nlmsghdr *h, const char *t)
 {
 	const struct nlattr *a, *item, *x, *d, *v;
@@ -106,7 +107,8 @@ static bool oracle_elems(const struct nlmsghdr *h, const char *t)
 					else
 						mnl_attr_for_each_nested(v, d) {
 							if (mnl_attr_get_type(v) == NFTA_VERDICT_CODE &&
-							    (int32_t)ntohl(mnl_attr_get_u32(v)) != NFT_GOTO)
+							    (int32_t)ntohl(mnl_attr_get_u32(v)) != NFT_GOTO &&
+							    (int32_t)ntohl(mnl_attr_get_u32(v)) != NFT_JUMP)
 								ok = false;
 						}
 				}

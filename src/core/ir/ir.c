@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The IR's own helpers: key facts, packing, and freeing. Both the lowering
- * (compile.c) and the merge pass (merge.c) use them; neither depends on the
- * other through this file.
+ * The IR's own helpers: key facts, packing, new sets, copies of matches,
+ * and freeing. The lowering (compile.c, lower.c), the merge pass (merge.c)
+ * and the companion rules (companions.c) use them; none depends on another
+ * through this file.
  */
 #include <string.h>
 
@@ -31,12 +32,64 @@ const struct ir_keyinfo *ir_keyinfo(enum ir_key k)
 
 u128 ir_pack_ifname(const char *name)
 {
-	char b[16] = { 0 };
-	u128 v;
+	size_t n = strnlen(name, 15);
+	u128 v = 0;
 
-	memcpy(b, name, strnlen(name, 15));
-	memcpy(&v, b, sizeof(v));
+	for (size_t i = 0; i < 16; i++)
+		v = v << 8 | (i < n ? (uint8_t)name[i] : 0);
 	return v;
+}
+
+void ir_unpack_ifname(u128 v, char name[17])
+{
+	for (int i = 15; i >= 0; i--, v >>= 8)
+		name[i] = (char)(uint8_t)v;
+	name[16] = '\0';
+}
+
+bool ir_ifname_wildcard(const struct ival *iv, char name[17])
+{
+	size_t n;
+
+	ir_unpack_ifname(iv->lo, name);
+	n = strlen(name);
+	if (n == 0 || n > 15 || iv->hi != (iv->lo | (~(u128)0 >> (8 * n))))
+		return false;
+	return iv->lo != iv->hi;
+}
+
+struct ir_set *ir_set_new(struct ir_table *t, enum ir_key key, bool anonymous)
+{
+	struct ir_set *s = xzalloc(sizeof(*s));
+
+	s->key = key;
+	s->anonymous = anonymous;
+	s->id = ++t->next_set_id;
+	s->origin_set = -1;
+	s->origin_rule = -1;
+	return s;
+}
+
+struct ir_match ir_match_copy(struct ir_table *t, const struct ir_match *m)
+{
+	struct ir_match c = *m;
+
+	if (m->op != OP_SET || !m->set->anonymous)
+		return c;
+	c.set = ir_set_new(t, m->set->key, true);
+	ivlist_copy(&c.set->elems, &m->set->elems);
+	c.set->interval = m->set->interval;
+	c.set->origin_rule = m->set->origin_rule;
+	return c;
+}
+
+struct ir_match *ir_matches_copy(struct ir_table *t, const struct ir_rule *r, size_t front)
+{
+	struct ir_match *m = xcalloc(r->nm + front ? r->nm + front : 1, sizeof(*m));
+
+	for (size_t j = 0; j < r->nm; j++)
+		m[front + j] = ir_match_copy(t, &r->m[j]);
+	return m;
 }
 
 void ir_set_free(struct ir_set *s)
@@ -78,7 +131,47 @@ void ir_table_free(struct ir_table *t)
 		ir_set_free(t->sets[i]);
 	free(t->sets);
 	free(t->name);
+	diags_free(&t->warnings);
 	memset(t, 0, sizeof(*t));
+}
+
+/* The longest walk through chain c (see ir_worst_path); memo[c]: + 1. */
+static size_t walk_len(const struct ir_table *t, size_t c, size_t *memo, int depth)
+{
+	const struct ir_chain *ch = &t->chains[c];
+	size_t total = 0, best = 0;
+
+	if (memo[c])
+		return memo[c] - 1;
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct ir_rule *r = &ch->rules[i];
+		size_t g = 0;
+		total++;
+		if (!(r->nm == 1 && r->m[0].op == OP_VMAP) || depth >= 16)
+			continue;
+		const struct ir_set *s = r->m[0].set;
+		for (size_t e = 0; e < s->ncelems; e++) {
+			size_t w = walk_len(t, s->celems[e].chain, memo, depth + 1);
+			if (w > g)
+				g = w;
+		}
+		if (s->jump) {
+			total += g;            /* the leaf, then back */
+		} else if (total + g > best) {
+			best = total + g;      /* gone for good */
+		}
+	}
+	if (total > best)
+		best = total;
+	memo[c] = best + 1;
+	return best;
+}
+
+size_t ir_worst_path(const struct ir_table *t, size_t chain)
+{
+	_cleanup_free_ size_t *memo = xcalloc(t->nchains, sizeof(*memo));
+
+	return walk_len(t, chain, memo, 0);
 }
 
 void ir_over_diag(const struct ir_table *t, const struct policy *pol, struct diags *d)

@@ -39,7 +39,9 @@ static void put_elem(struct strbuf *sb, enum ir_key k, const struct ival *iv)
 		break;
 	case K_L4PROTO: {
 		const char *n = l4proto_name((unsigned)iv->lo);
-		if (n)
+		if (iv->lo != iv->hi)
+			sb_printf(sb, "%u-%u", (unsigned)iv->lo, (unsigned)iv->hi);
+		else if (n)
 			sb_puts(sb, n);
 		else
 			sb_printf(sb, "%u", (unsigned)iv->lo);
@@ -56,9 +58,11 @@ static void put_elem(struct strbuf *sb, enum ir_key k, const struct ival *iv)
 	}
 	case K_IIFNAME:
 	case K_OIFNAME: {
-		char name[17] = { 0 };
-		memcpy(name, &iv->lo, 16);
-		sb_printf(sb, "\"%s\"", name);
+		char name[17];
+		if (ir_ifname_wildcard(iv, name))
+			sb_printf(sb, "\"%s*\"", name);
+		else
+			sb_printf(sb, "\"%s\"", name);
 		break;
 	}
 	case K_NFPROTO:
@@ -96,7 +100,7 @@ static void put_celem(struct strbuf *sb, const struct ir_table *t, const struct 
 			sb_puts(sb, " . ");
 		put_elem(sb, s->fields[k].key, &e->f[k]);
 	}
-	sb_printf(sb, " : goto %s", t->chains[e->chain].name);
+	sb_printf(sb, " : %s %s", s->jump ? "jump" : "goto", t->chains[e->chain].name);
 }
 
 static void put_map(struct strbuf *sb, const struct ir_table *t, const struct ir_set *s)

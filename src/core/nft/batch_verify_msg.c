@@ -84,12 +84,48 @@ static const char *in_body(const struct verify_ctx *c, char *why, size_t len)
 
 /* ---- chains ---- */
 
-static bool rule_chain_name(const char *s)
+/* not inlined: GCC 12 with -fsanitize=address then takes the name, an
+ * attribute's payload, for a region of size 0 (-Wstringop-overread) */
+static __attribute__((noinline)) bool rule_chain_name(const char *s)
 {
 	size_t p = strlen(VOCAB_RULE_CHAIN_PREFIX);
 
 	return strncmp(s, VOCAB_RULE_CHAIN_PREFIX, p) == 0 && strlen(s + p) <= NAME_MAX_LEN &&
 	       valid_name(s + p, true);
+}
+
+/* "N." with N a decimal number without leading zeros, then the rest; NULL
+ * when s does not start so. The last number ends the string instead. */
+static const char *number_then(const char *s, bool last)
+{
+	const char *p = s;
+
+	if (*p < '1' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9' && p - s < 10)
+		p++;
+	if (last)
+		return *p ? NULL : p;
+	return *p == '.' ? p + 1 : NULL;
+}
+
+/* A decision tree's chain: dispatch.CHAIN.N.K (dispatch.c). */
+static __attribute__((noinline)) bool dispatch_chain_name(const char *s)
+{
+	size_t p = strlen(VOCAB_DISPATCH_CHAIN_PREFIX);
+
+	if (strncmp(s, VOCAB_DISPATCH_CHAIN_PREFIX, p) != 0)
+		return false;
+	s += p;
+	for (int i = 0; i < CH_MAX; i++) {
+		size_t n = strlen(vocab_base_chains[i].name);
+		const char *q;
+		if (strncmp(s, vocab_base_chains[i].name, n) || s[n] != '.')
+			continue;
+		q = number_then(s + n + 1, false);
+		return q && number_then(q, true);
+	}
+	return false;
 }
 
 static const char *base_chain(struct verify_ctx *c, const vocab_tb tb, const char *name, char *why,
@@ -131,9 +167,9 @@ const char *verify_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, 
 	} else {
 		if (tb[NFTA_CHAIN_TYPE] || tb[NFTA_CHAIN_POLICY])
 			return REFUSE("a regular chain has no type or policy");
-		if (!rule_chain_name(name))
-			return REFUSE("a regular chain is called '%s' and a rule name",
-				      VOCAB_RULE_CHAIN_PREFIX);
+		if (!rule_chain_name(name) && !dispatch_chain_name(name))
+			return REFUSE("a regular chain is called '%s' and a rule name, or '%sCHAIN.N.K'",
+				      VOCAB_RULE_CHAIN_PREFIX, VOCAB_DISPATCH_CHAIN_PREFIX);
 	}
 	if (verify_chain_add(c, name, base) < 0)
 		return REFUSE("is made twice");

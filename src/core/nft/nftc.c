@@ -75,12 +75,9 @@ static void key_bytes(enum ir_key k, u128 v, uint8_t *out)
 	case K_IP6_DADDR:
 		addr_to_be(AF_V6, v, out);
 		break;
-	case K_IIFNAME:
-	case K_OIFNAME:
-		memcpy(out, &v, 16);
-		break;
 	default:
-		/* ports, protocol numbers, types: big endian, ki->len bytes */
+		/* ports, protocol numbers, types, interface names (packed first
+		 * byte most significant): big endian, ki->len bytes */
 		for (uint32_t i = 0; i < ki->len; i++)
 			out[ki->len - 1 - i] = (uint8_t)(v >> (8 * i));
 		break;
@@ -635,7 +632,7 @@ static void concat_bytes(const struct ir_set *s, const struct ir_celem *e, bool 
 	}
 }
 
-static void add_verdict_elem(struct elem_writer *set, const struct ir_table *t,
+static void add_verdict_elem(struct elem_writer *set, const struct ir_table *t, bool jump,
 			     const struct ir_celem *e, const uint8_t *key, const uint8_t *key_end,
 			     uint32_t len, bool end)
 {
@@ -649,7 +646,8 @@ static void add_verdict_elem(struct elem_writer *set, const struct ir_table *t,
 	if (end) {
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
 	} else {
-		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT,
+				       (uint32_t)(jump ? NFT_JUMP : NFT_GOTO));
 		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, t->chains[e->chain].name);
 	}
 	ew_add(set, el);
@@ -701,7 +699,7 @@ static void put_map(struct enc *E, const struct ir_set *s)
 			uint8_t k[IR_MAX_KEYLEN], ke[IR_MAX_KEYLEN];
 			concat_bytes(s, &s->celems[i], false, k);
 			concat_bytes(s, &s->celems[i], true, ke);
-			add_verdict_elem(&w, E->t, &s->celems[i], k, s->interval ? ke : NULL, keylen,
+			add_verdict_elem(&w, E->t, s->jump, &s->celems[i], k, s->interval ? ke : NULL, keylen,
 					 false);
 		}
 	} else {
@@ -716,15 +714,15 @@ static void put_map(struct enc *E, const struct ir_set *s)
 		qsort(sorted, s->ncelems, sizeof(*sorted), cmp_celem);
 		if (sorted[0].f[0].lo != 0) {
 			concat_bytes(s, &(struct ir_celem){ .f = { { 0, 0 } } }, false, k);
-			add_verdict_elem(&w, E->t, NULL, k, NULL, keylen, true);
+			add_verdict_elem(&w, E->t, s->jump, NULL, k, NULL, keylen, true);
 		}
 		for (size_t i = 0; i < s->ncelems; i++) {
 			concat_bytes(s, &sorted[i], false, k);
-			add_verdict_elem(&w, E->t, &sorted[i], k, NULL, keylen, false);
+			add_verdict_elem(&w, E->t, s->jump, &sorted[i], k, NULL, keylen, false);
 			if (sorted[i].f[0].hi != max) {
 				struct ir_celem end = { .f = { { sorted[i].f[0].hi + 1, 0 } } };
 				concat_bytes(s, &end, false, k);
-				add_verdict_elem(&w, E->t, NULL, k, NULL, keylen, true);
+				add_verdict_elem(&w, E->t, s->jump, NULL, k, NULL, keylen, true);
 			}
 		}
 		free(sorted);
@@ -786,6 +784,9 @@ static void encode_vmap(struct nftnl_rule *r, const struct ir_set *s)
 		case K_IIFNAME:
 		case K_OIFNAME:
 			add_meta_reg(r, f->key == K_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME, reg);
+			break;
+		case K_NFPROTO:
+			add_meta_reg(r, NFT_META_NFPROTO, reg);
 			break;
 		default:
 			break;

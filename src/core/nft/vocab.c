@@ -85,7 +85,8 @@ static const struct vocab_value zero_v[] = { { 0, "none" } };
 static const struct vocab_values zero = { zero_v, 1 };
 VALUES(vocab_imm_verdicts, { NF_ACCEPT, "accept" }, { NF_DROP, "drop" },
        { (uint32_t)NFT_JUMP, "jump" }, { (uint32_t)NFT_GOTO, "goto" });
-VALUES(vocab_elem_verdicts, { (uint32_t)NFT_GOTO, "goto" });
+/* merged maps go to a rule's chain; a decision tree's maps jump to a leaf */
+VALUES(vocab_elem_verdicts, { (uint32_t)NFT_GOTO, "goto" }, { (uint32_t)NFT_JUMP, "jump" });
 
 const struct vocab_payload vocab_payloads[] = {
 	/* addresses: whole, or the bytes of a byte-aligned prefix */
@@ -118,8 +119,9 @@ uint32_t vocab_set_key_len(uint32_t type)
 {
 	for (int k = 0; k < K_MAX; k++) {
 		const struct ir_keyinfo *ki = ir_keyinfo((enum ir_key)k);
-		/* meta nfproto and ct state are compared, never looked up */
-		if (k != K_NFPROTO && k != K_CT_STATE && ki->type_id == type)
+		/* ct state is compared, never looked up (meta nfproto is, by
+		 * a decision tree's family split) */
+		if (k != K_CT_STATE && ki->type_id == type)
 			return ki->len;
 	}
 	return 0;
@@ -227,7 +229,8 @@ bool vocab_rule_comment_ok(const char *s, size_t len)
 
 bool vocab_set_name_ok(const char *s, size_t len)
 {
-	/* NAME, NAME_v4, NAME_v6, merged.CHAIN.N */
+	/* NAME, NAME_v4, NAME_v6, merged.CHAIN.N, dispatch.CHAIN.N, and
+	 * list.RULE.ID (a rule's list shared by its copies in a tree) */
 	if (len == 0 || len > NAME_MAX_LEN + 16)
 		return false;
 	for (size_t i = 0; i < len; i++)
