@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <unistd.h>
 #include <string.h>
 #include <time.h>
@@ -309,6 +310,10 @@ show:
 		print_status(o);
 	if (from_file && !json)
 		printf("(from the snapshot file: the control socket could not be used)\n");
+	if (!json && jget(o, "netns") &&
+	    (uint64_t)json_object_get_int64(jget(o, "netns")) != state_netns_id())
+		printf("(that watch runs in network namespace %" PRId64 ", not in this one)\n",
+		       json_object_get_int64(jget(o, "netns")));
 	/* a watch waiting for a confirmation keeps the firewall too */
 	r = streq(jget_str(o, "state"), "active") ||
 		    (streq(jget_str(o, "state"), "pending-confirm") && jget(o, "watch")) ? EXIT_OK : 1;
@@ -363,7 +368,7 @@ static int confirm_or_rollback(int argc, char **argv, bool rollback)
 		return EXIT_USAGE;
 	}
 	/* a running watch holds its own pending change; 404: not its table */
-	snprintf(url, sizeof(url), "/v1/%s?table=%s", verb, table);
+	snprintf(url, sizeof(url), "/v1/%s?table=%s&netns=%" PRIu64, verb, table, state_netns_id());
 	r = ctl_request("POST", url, NULL, 0, 60000, &a);
 	if (r == 0 && a.status != 404) {
 		r = ctl_print_outcome(&a, false, NULL);

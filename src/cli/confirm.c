@@ -167,6 +167,7 @@ int confirm_via_watch(const char *policy, const char *table, unsigned seconds, b
 	struct ctl_answer a;
 	json_object *j;
 	const char *body;
+	char ns[24];
 	int r;
 
 	if (streq(policy, "-"))
@@ -179,6 +180,9 @@ int confirm_via_watch(const char *policy, const char *table, unsigned seconds, b
 	json_object_object_add(j, "confirm", json_object_new_int((int)seconds));
 	if (table)
 		json_object_object_add(j, "table", json_object_new_string(table));
+	/* a watch of another network namespace may share the run directory */
+	snprintf(ns, sizeof(ns), "%" PRIu64, state_netns_id());
+	json_object_object_add(j, "netns", json_object_new_string(ns));
 	body = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	r = ctl_request("POST", "/v1/apply", body, strlen(body), 300000, &a);
 	json_object_put(j);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,21 +236,33 @@ static void post_reload(struct req *r)
 
 /* ?table=NAME, when given, must be this watch's table (404 otherwise:
  * the client then looks for a change made without a watch). */
-static bool table_is_ours(struct req *r, const char *want)
+static bool table_is_ours(struct req *r, const char *want, const char *netns)
 {
 	struct daemon *d = r->ctl->d;
+	uint64_t ours = state_netns_id();
 
+	/* the socket is the run directory's, shared by network namespaces */
+	if (netns && strtoull(netns, NULL, 10) != ours) {
+		answer_error(r, 404, "this vigild watch runs in another network namespace (%" PRIu64 ", not %s)",
+			     ours, netns);
+		return false;
+	}
 	if (!want || streq(want, d->table))
 		return true;
 	answer_error(r, 404, "this vigild watch manages table inet %s, not %s", d->table, want);
 	return false;
 }
 
+static const char *arg(struct req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, key);
+}
+
 /* {"path": "/ABSOLUTE/policy.yaml", "confirm": SECONDS, "table": "NAME"} */
 static void post_apply(struct req *r)
 {
 	json_object *o = r->body.len ? json_tokener_parse(r->body.s) : NULL, *v;
-	const char *path = NULL, *table = NULL;
+	const char *path = NULL, *table = NULL, *netns = NULL;
 	int64_t n = 0;
 
 	if (o && json_object_object_get_ex(o, "path", &v) && json_object_is_type(v, json_type_string))
@@ -258,9 +271,11 @@ static void post_apply(struct req *r)
 		n = json_object_get_int64(v);
 	if (o && json_object_object_get_ex(o, "table", &v) && json_object_is_type(v, json_type_string))
 		table = json_object_get_string(v);
+	if (o && json_object_object_get_ex(o, "netns", &v) && json_object_is_type(v, json_type_string))
+		netns = json_object_get_string(v);
 	if (!path || path[0] != '/' || n < 1 || n > 86400)
 		answer_error(r, 400, "POST /v1/apply wants the JSON object {\"path\": \"/ABSOLUTE/PATH\", \"confirm\": SECONDS (1 to 86400)}");
-	else if (table_is_ours(r, table))
+	else if (table_is_ours(r, table, netns))
 		daemon_apply_confirm(r->ctl->d, path, (unsigned)n, reload_done, r);
 	json_object_put(o);
 }
@@ -271,7 +286,7 @@ static void post_confirm(struct req *r)
 	char msg[600];
 	int e;
 
-	if (!table_is_ours(r, MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "table")))
+	if (!table_is_ours(r, arg(r, "table"), arg(r, "netns")))
 		return;
 	e = daemon_confirm(r->ctl->d, msg, sizeof(msg));
 	o = json_object_new_object();
@@ -281,7 +296,7 @@ static void post_confirm(struct req *r)
 
 static void post_rollback(struct req *r)
 {
-	if (table_is_ours(r, MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "table")))
+	if (table_is_ours(r, arg(r, "table"), arg(r, "netns")))
 		daemon_rollback(r->ctl->d, reload_done, r);
 }
 

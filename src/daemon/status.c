@@ -65,6 +65,7 @@ json_object *daemon_status_json(struct daemon *d)
 	}
 	json_object_object_add(o, "reason", d->reason[0] ? jstr(d->reason) : NULL);
 	json_object_object_add(o, "table", jstr(d->table));
+	json_object_object_add(o, "netns", json_object_new_int64((int64_t)state_netns_id()));
 	json_object_object_add(o, "table_present", json_object_new_boolean(d->active && !d->table_absent));
 	json_object_object_add(o, "kernel_matches",
 			       json_object_new_boolean(d->active && !d->table_absent && !d->drift_active));

@@ -156,6 +156,16 @@ check "... the watch warns that a reload brings back its own policy file" \
 ip netns exec "$H" nft add rule inet vigil input tcp dport 8080 accept 2>/dev/null
 sleep 1.2
 check "... a tamper is reverted to the confirmed change" is_b
+# the run directory (and its control socket) is shared by namespaces: a
+# change made in another one is not the watch's
+ns_new X other || bail_out "namespace"
+run "$TMP/x" ip netns exec "$X" "$VIGILD" apply --confirm 3 "$TMP/a.yml"
+table >"$TMP/h.now"
+check "apply --confirm in another namespace: not handed to this one's watch (applied there, guarded there)" \
+	bash -c "test $RC = 0 && grep -q 'by [0-9:]* UTC' '$TMP/x.out' && ip netns exec '$X' nft list table inet vigil | grep -q 'dport 8080' && grep -q 'dport 9090' '$TMP/h.now'"
+sleep 4
+check "... and rolled back there by its guard (no table before: none after)" \
+	bash -c "! ip netns exec '$X' nft list table inet vigil >/dev/null 2>&1"
 run "$TMP/wrr" V rollback
 check "... rollback with nothing pending: exit 1" \
 	bash -c "test $RC = 1 && grep -q 'nothing pending' '$TMP/wrr.err'"
