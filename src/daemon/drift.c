@@ -20,6 +20,7 @@
 
 #define REASSERT_DELAY_US 50000  /* coalesce a burst of transactions */
 #define REASSERTS_PER_MINUTE 10  /* beyond: a fight, not a slip */
+#define FIGHT_DELAY_US 10000000  /* a fight's pace */
 
 static int on_reassert_timer(sd_event_source *s, uint64_t usec, void *ctx)
 {
@@ -31,9 +32,17 @@ static int on_reassert_timer(sd_event_source *s, uint64_t usec, void *ctx)
 	return 0;
 }
 
+/*
+ * A slip is put right at once. A fight (more than REASSERTS_PER_MINUTE
+ * changes in a minute) is said once a minute at error priority and put
+ * right every FIGHT_DELAY_US only, so that two programs do not flood the
+ * kernel with commits; but a deleted table is always put back at once:
+ * without it the host is open.
+ */
 static void schedule_reassert(struct daemon *d, const char *who)
 {
 	int64_t minute = time(NULL) / 60;
+	uint64_t delay = REASSERT_DELAY_US;
 
 	if (minute != d->reassert_minute) {
 		d->reassert_minute = minute;
@@ -41,19 +50,26 @@ static void schedule_reassert(struct daemon *d, const char *who)
 	}
 	if (++d->reasserts > REASSERTS_PER_MINUTE) {
 		if (d->reasserts == REASSERTS_PER_MINUTE + 1) {
-			log_error("table inet %s was changed %d times this minute by %s: not re-asserting again before the next minute",
-				  d->table, REASSERTS_PER_MINUTE, who);
+			log_error("table inet %s was changed %d times this minute by %s: from now on re-asserted every %d s (at once when it is deleted)",
+				  d->table, REASSERTS_PER_MINUTE, who, FIGHT_DELAY_US / 1000000);
 			daemon_set_state(d, DS_DEGRADED, "another program keeps changing table inet %s (%s)",
 					 d->table, who);
 		}
-		return;
+		if (!d->table_absent) {
+			uint64_t now = 0, next = 0;
+
+			/* a re-assert already waits: the fight's pace holds */
+			if (d->reassert_timer && sd_event_source_get_enabled(d->reassert_timer, NULL) > 0 &&
+			    sd_event_now(d->ev, CLOCK_MONOTONIC, &now) >= 0 &&
+			    sd_event_source_get_time(d->reassert_timer, &next) >= 0 && next > now)
+				return;
+			delay = FIGHT_DELAY_US;
+		}
 	}
-	if (d->reassert_timer)
-		sd_event_source_set_enabled(d->reassert_timer, SD_EVENT_ONESHOT);
-	else
-		sd_event_add_time_relative(d->ev, &d->reassert_timer, CLOCK_MONOTONIC,
-					   REASSERT_DELAY_US, 10000, on_reassert_timer, d);
-	sd_event_source_set_time_relative(d->reassert_timer, REASSERT_DELAY_US);
+	if (!d->reassert_timer)
+		sd_event_add_time_relative(d->ev, &d->reassert_timer, CLOCK_MONOTONIC, delay, 10000,
+					   on_reassert_timer, d);
+	sd_event_source_set_time_relative(d->reassert_timer, delay);
 	sd_event_source_set_enabled(d->reassert_timer, SD_EVENT_ONESHOT);
 }
 
@@ -73,8 +89,10 @@ static void drift_detected(struct daemon *d, const struct nftmon_event *gen)
 	d->incomplete |= AGG_INC_TABLE_CHANGED | AGG_INC_ATTRIBUTION |
 			 (d->table_absent ? AGG_INC_TABLE_ABSENT : 0);
 	d->m.drift++;
-	log_warning("table inet %s was changed by %s, not by vigild: %s%s", d->table, who, d->drift,
-		    d->o.reassert ? "; re-asserting the policy" : "; re-assert is off (--no-reassert)");
+	/* in a fight, one line a minute says it (schedule_reassert) */
+	if (d->reassert_minute != time(NULL) / 60 || d->reasserts < REASSERTS_PER_MINUTE)
+		log_warning("table inet %s was changed by %s, not by vigild: %s%s", d->table, who, d->drift,
+			    d->o.reassert ? "; re-asserting the policy" : "; re-assert is off (--no-reassert)");
 	daemon_event(d, LOG_LVL_WARNING, "drift", "table inet %s was changed by %s: %s", d->table, who,
 		     d->drift);
 	if (d->o.reassert) {

@@ -138,6 +138,17 @@ check "those minutes are marked incomplete in the database (table absent, change
 "$VIGILD" flows --db "$DB/t.db" --since 5m >"$TMP/t.flows" 2>&1
 check "vigild flows says so" \
 	bash -c "grep -q 'INCOMPLETE: vigild.s table was absent' '$TMP/t.flows' && grep -q 'rules in the kernel were not the recorded policy' '$TMP/t.flows'"
+# a fight: the table deleted 22 times (more than ten in some minute): it
+# comes back every time, and the fight is said at error priority
+fought=0
+for i in $(seq 22); do
+	ip netns exec "$H" nft delete table inet vigil 2>/dev/null
+	back_within_1s || { fought=$i; break; }
+done
+check "a program that keeps deleting the table (22 times): it is back within 1 s every time" \
+	test "$fought" = 0
+check "... the fight is logged at error priority, once" \
+	test "$(grep -c 'error: table inet vigil was changed 10 times this minute' "$TMP/t.log")" -ge 1
 stop_watch
 
 # ---- --no-reassert: only the warning ----
