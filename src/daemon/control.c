@@ -32,7 +32,7 @@
 #include "events.h"
 
 #define BODY_MAX (16u << 20)     /* a policy sent with POST /v1/reload */
-#define CONN_TIMEOUT 30          /* seconds a silent client keeps its connection */
+#define CONN_TIMEOUT 10          /* seconds a silent client keeps its connection */
 #define CONN_LIMIT 64
 
 enum access {
