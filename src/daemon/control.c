@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <grp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "vigil/render.h"
 #include "vigil/state.h"
 #include "control.h"
+#include "control_int.h"
 #include "daemon.h"
 #include "events.h"
 
@@ -109,20 +111,46 @@ static void answer_json(struct req *r, unsigned status, json_object *o)
 	answer(r, status, s, "application/json");
 }
 
+static void answer_verror(struct req *r, unsigned status, const char *fmt, va_list ap)
+{
+	json_object *o = json_object_new_object();
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	json_object_object_add(o, "status", json_object_new_int((int)status));
+	answer_json(r, status, o);
+}
+
 static void answer_error(struct req *r, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void answer_error(struct req *r, unsigned status, const char *fmt, ...)
 {
-	json_object *o = json_object_new_object();
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	answer_verror(r, status, fmt, ap);
 	va_end(ap);
-	json_object_object_add(o, "error", json_object_new_string(msg));
-	json_object_object_add(o, "status", json_object_new_int((int)status));
+}
+
+/* control_int.h: for the endpoints in other files */
+struct daemon *ctl_daemon(struct req *r)
+{
+	return r->ctl->d;
+}
+
+void ctl_answer_json(struct req *r, unsigned status, json_object *o)
+{
 	answer_json(r, status, o);
+}
+
+void ctl_answer_error(struct req *r, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	answer_verror(r, status, fmt, ap);
+	va_end(ap);
 }
 
 /* A resumed connection is processed by the next MHD_run, and MHD's epoll
@@ -258,6 +286,11 @@ static const char *arg(struct req *r, const char *key)
 	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, key);
 }
 
+const char *ctl_arg(struct req *r, const char *key)
+{
+	return arg(r, key);
+}
+
 /* {"path": "/ABSOLUTE/policy.yaml", "confirm": SECONDS, "table": "NAME"} */
 static void post_apply(struct req *r)
 {
@@ -389,6 +422,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/confirm", ACC_ADMIN, post_confirm },
 	{ "POST", "/v1/rollback", ACC_ADMIN, post_rollback },
 	{ "GET", "/v1/events", ACC_READ, NULL },
+	{ "GET", "/v1/flows", ACC_READ, control_get_flows },
 	{ "GET", "/metrics", ACC_READ, get_metrics },
 	{ NULL, NULL, ACC_NONE, NULL },
 };
