@@ -39,6 +39,10 @@ struct daemon_opts {
 	bool quiet;
 	bool reassert;           /* re-commit the policy when someone else changes the table */
 	int owner;               /* table owner|persist: -1 when the kernel can, 0 never, 1 must */
+	const char *metrics_file;   /* --metrics-file PATH, or NULL */
+	const char *metrics_listen; /* --metrics-listen ADDR:PORT, or NULL */
+	unsigned metrics_interval;  /* seconds between metrics files (0: 15) */
+	const char *on_event;       /* --on-event CMD, or NULL */
 };
 
 enum daemon_state {
@@ -72,6 +76,7 @@ typedef void (*daemon_done_fn)(void *ctx, const struct daemon_outcome *out);
 struct writer;
 struct events;
 struct control;
+struct metrics_out;
 
 /* Counters for the metrics. */
 struct daemon_metrics {
@@ -136,6 +141,12 @@ struct daemon {
 	struct events *events;
 	struct control *ctl;
 	int ctlfd;
+	struct metrics_out *mo;
+	int metrics_lfd, metrics_dirfd; /* bound / opened while privileged */
+	int evfd;               /* --on-event: the spawner's socket, or -1 */
+	pid_t evpid;
+	int64_t ev_minute;      /* rate limit: events passed on in this minute */
+	unsigned ev_sent, ev_dropped;
 	bool owned;             /* the table is owner|persist */
 	char db_path[4096];
 	int64_t last_apply_at;
@@ -220,6 +231,12 @@ json_object *daemon_status_json(struct daemon *d);
 void daemon_write_status(struct daemon *d);
 /* Prometheus text; dump: the table's dump for the rule counters, or NULL. */
 void daemon_metrics(struct daemon *d, const void *dump, size_t len, struct strbuf *sb);
+
+/* ---- on_event.c (--on-event) ---- */
+/* While privileged: forks the spawner (see vigil/spawner.h). */
+int daemon_on_event_start(struct daemon *d, const struct psep_ids *ids, char *why, size_t whylen);
+/* Closes its socket and waits for it. */
+void daemon_on_event_stop(struct daemon *d);
 
 /* ---- drift.c ---- */
 int daemon_drift_start(struct daemon *d);

@@ -108,7 +108,16 @@ rules:
   - {name: nope, chain: input, proto: tcp, dport: 9090, action: drop}
 P
 
-start_watch "$host" "$TMP/p1.yml" || bail_out "vigild watch"
+# the textfile collector's directory: vigild's user writes into it
+mkdir -p "$TMP/prom" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/prom"
+PROM=$TMP/prom/vigil.prom
+# --on-event: one file per event, with the uid it ran as and its stdin
+mkdir -p "$TMP/ev" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/ev"
+ONEV='f=EVDIR/$(date +%s%N).$VIGIL_EVENT; { id -u; cat; } >"$f.tmp" && mv "$f.tmp" "$f"'
+ONEV=${ONEV//EVDIR/$TMP/ev}
+# --no-owner: the drift test at the end deletes the table with nft
+start_watch "$host" "$TMP/p1.yml" --metrics-file "$PROM" --metrics-interval 1 \
+	--metrics-listen 127.0.0.1:9469 --on-event "$ONEV" --no-owner || bail_out "vigild watch"
 
 # ---- the socket ----
 check "control socket is a socket, mode 0660, group of vigild's user" \
@@ -253,6 +262,35 @@ check "vigil_rule_packets_total{rule=web} equals the nft counters (after traffic
 check "vigil_rule_packets_total{rule=alt} equals the nft counters" cmp_rule alt
 check "vigil_rule_packets_total{rule=nope} equals the nft counters" cmp_rule nope
 
+# ---- --metrics-file and --metrics-listen ----
+m1=$(stat -c %Y.%y "$PROM" 2>/dev/null)
+sleep 2.2
+m2=$(stat -c %Y.%y "$PROM" 2>/dev/null)
+check "--metrics-file: written, mode 0644, rewritten every second" \
+	bash -c "test -f '$PROM' && test \"\$(stat -c %a '$PROM')\" = 644 && test -n '$m1' && test '$m1' != '$m2'"
+check "... no temporary file is left beside it" \
+	bash -c "test \"\$(ls -A '$TMP/prom')\" = vigil.prom"
+promtool check metrics <"$PROM" >"$TMP/promtool" 2>&1
+RC=$?
+check "... promtool check metrics passes on the textfile" test "$RC" = 0 || diag_file "$TMP/promtool"
+check "... it has the per-rule counters" grep -q '^vigil_rule_packets_total{rule="web",chain="input"} [1-9]' "$PROM"
+tcp() { # METHOD PATH
+	CODE=$(ip netns exec "$host" curl -sS --max-time 10 -X "$1" -o "$OUT" -w '%{http_code}' "http://127.0.0.1:9469$2")
+}
+tcp GET /metrics
+cp "$OUT" "$TMP/metrics.tcp"
+promtool check metrics <"$TMP/metrics.tcp" >"$TMP/promtool" 2>&1
+RC=$?
+check "--metrics-listen: GET /metrics 200 over TCP, promtool check metrics passes" \
+	bash -c "test $CODE = 200 && test $RC = 0 && grep -q '^vigil_rule_packets_total{rule=\"web\"' '$TMP/metrics.tcp'" ||
+	diag_file "$TMP/promtool"
+tcp GET /v1/status
+check "... GET /v1/status over TCP: 404 (only /metrics there)" bash -c "test $CODE = 404 && is_json_error 404"
+tcp POST /metrics
+check "... POST /metrics: 405" bash -c "test $CODE = 405 && is_json_error 405"
+check "... not reachable from another namespace (bound to the host's loopback)" \
+	bash -c "! ip netns exec '$client' curl -s --max-time 2 http://127.0.0.1:9469/metrics >/dev/null"
+
 # ---- flows: what vigild flows --json says ----
 sleep 2.2 # the watch hands its minute to the database each second
 flows_same() { # QUERY CLI-OPTIONS...
@@ -279,6 +317,39 @@ check "GET /v1/flows?since=10m&rule=web&by=dport equals the CLI's" \
 	flows_same "since=10m&rule=web&by=dport" --since 10m --rule web --by dport
 api GET "/v1/flows?by=bogus"
 check "GET /v1/flows?by=bogus: 400 with a JSON error" bash -c "test $CODE = 400 && is_json_error 400"
+
+# ---- --on-event: a deleted table ----
+spawner_ok() { # a child of the watch: its user, no capabilities, no_new_privs, no seccomp kill of execve
+	local c uid
+	uid=$(id -u vigil 2>/dev/null || id -u nobody)
+	for c in $(pgrep -P "$WATCH_PID"); do
+		awk -v u="$uid" '$1 == "Uid:" && $2 == u && $3 == u { f++ } $1 == "CapEff:" && $2 == "0000000000000000" { f++ }
+			$1 == "CapPrm:" && $2 == "0000000000000000" { f++ } $1 == "NoNewPrivs:" && $2 == 1 { f++ }
+			END { exit f == 4 ? 0 : 1 }' "/proc/$c/status" && return 0
+	done
+	return 1
+}
+check "--on-event: the spawner runs as vigild's user, without capabilities, no_new_privs" spawner_ok
+check "--on-event: nothing ran before (no degraded/recovered/drift/loss yet)" \
+	bash -c "test -z \"\$(ls -A '$TMP/ev')\""
+ip netns exec "$host" nft delete table inet vigil
+for i in $(seq 50); do
+	ls "$TMP/ev/"*.drift >/dev/null 2>&1 && break
+	sleep 0.1
+done
+sleep 0.3
+EVF=$(ls "$TMP/ev/"*.drift 2>/dev/null | head -1)
+check "--on-event: the command got a drift event when the table was deleted" test -n "$EVF"
+check "... as vigild's unprivileged user" \
+	test "$(head -1 "${EVF:-/dev/null}")" = "$(id -u vigil 2>/dev/null || id -u nobody)"
+check "... with the event's JSON on stdin (event drift, table vigil, level, time)" \
+	python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().split("\n", 1)
+e = json.loads(lines[1])
+sys.exit(0 if e["event"] == "drift" and e["table"] == "vigil" and e["level"] and e["time"].endswith("Z") else 1)' "${EVF:-/dev/null}" ||
+	diag_file "${EVF:-/dev/null}"
+check "... and the table is back" bash -c "sleep 0.5; ip netns exec '$host' nft list table inet vigil | grep -q 'dport 8081'"
 
 kill -TERM "$WATCH_PID" 2>/dev/null
 wait "$WATCH_PID" 2>/dev/null
