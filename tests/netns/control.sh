@@ -159,6 +159,14 @@ check "... the kernel has the new rule (dport 8081)" bash -c "ip netns exec '$ho
 cp "$TMP/p2.yml" "$TMP/p1.yml"
 api POST /v1/reload
 check "POST /v1/reload without a body (the policy file again): 200" test "$CODE" = 200
+# what the unit's ExecReload runs: vigild reload waits for the outcome
+cp "$TMP/bad.yml" "$TMP/p1.yml"
+run "$TMP/rl" ip netns exec "$host" "$VIGILD" reload
+check "vigild reload (ExecReload) with a refused policy file: exit 1, the error located" \
+	bash -c "test $RC = 1 && grep -q 'p1.yml:4:' '$TMP/rl.err'" || diag_file "$TMP/rl.err"
+cp "$TMP/p2.yml" "$TMP/p1.yml"
+run "$TMP/rl" ip netns exec "$host" "$VIGILD" reload
+check "vigild reload with the good one again: exit 0" test "$RC" = 0
 sleep 0.3
 kill "$EV_PID" 2>/dev/null
 wait "$EV_PID" 2>/dev/null
