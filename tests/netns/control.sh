@@ -177,7 +177,7 @@ ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 kinds = [e["event"] for e in ev]
 ok = "refused" in kinds and "applied" in kinds and kinds.index("refused") < kinds.index("applied")
 ok = ok and all(e["time"].endswith("Z") and e["level"] for e in ev)
-ok = ok and [e for e in ev if e["event"] == "refused"][0]["level"] in ("err", "error")
+ok = ok and [e for e in ev if e["event"] == "refused"][0]["level"] == "error"
 sys.exit(0 if ok else 1)' "$TMP/events" || diag_file "$TMP/events"
 
 # ---- access levels ----
