@@ -606,6 +606,7 @@ out:
 		close(d->metrics_lfd);
 	if (d->metrics_dirfd >= 0)
 		close(d->metrics_dirfd);
+	rule_conns_free(d);
 	events_free(d->events);
 	free(d->policy_base);
 	free(d->policy_dir);

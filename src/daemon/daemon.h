@@ -153,6 +153,12 @@ struct daemon {
 	char last_apply_result[16]; /* "ok", "invalid", "refused" */
 	char last_error[512];
 	struct daemon_metrics m;
+	/* accepted connections (conntrack NEW) per rule: of the names in
+	 * force (index: rule + 1, 0 none), and of earlier policies by name */
+	uint64_t *rc_cur;
+	size_t rc_ncur;
+	struct rule_count *rc_old;
+	size_t rc_nold, rc_capold;
 
 	/* flows */
 	sd_event_source *ct_src, *tick;
@@ -237,6 +243,19 @@ void daemon_metrics(struct daemon *d, const void *dump, size_t len, struct strbu
 int daemon_on_event_start(struct daemon *d, const struct psep_ids *ids, char *why, size_t whylen);
 /* Closes its socket and waits for it. */
 void daemon_on_event_stop(struct daemon *d);
+
+/* ---- rule_conns.c ---- */
+struct rule_count {
+	char *name;
+	uint64_t n;
+};
+/* A conntrack NEW event with this mark. */
+void rule_conns_count(struct daemon *d, uint32_t mark);
+/* The rule names change (d->names is still the old one): keep the counts by name. */
+void rule_conns_rebase(struct daemon *d);
+/* vigil_rule_connections_total */
+void rule_conns_metrics(struct daemon *d, struct strbuf *sb);
+void rule_conns_free(struct daemon *d);
 
 /* ---- drift.c ---- */
 int daemon_drift_start(struct daemon *d);

@@ -269,6 +269,12 @@ print(n)' "$TMP/t.json" "$1")
 check "vigil_rule_packets_total{rule=web} equals the nft counters (after traffic)" cmp_rule web
 check "vigil_rule_packets_total{rule=alt} equals the nft counters" cmp_rule alt
 check "vigil_rule_packets_total{rule=nope} equals the nft counters" cmp_rule nope
+metric() { sed -n "s/^$1 //p" "$TMP/metrics"; }
+check "vigil_rule_connections_total: web 5, alt 5, nope 0 (5 connections each were made)" \
+	test "$(metric 'vigil_rule_connections_total{rule="web"}')/$(metric 'vigil_rule_connections_total{rule="alt"}')/$(metric 'vigil_rule_connections_total{rule="nope"}')" = 5/5/0 ||
+	grep '^vigil_rule_conn' "$TMP/metrics" | diag "$(cat)"
+check "vigil_db_rows_written_total is there, no write failures, nothing pending" \
+	bash -c "grep -q '^vigil_db_rows_written_total [0-9]' '$TMP/metrics' && grep -q '^vigil_db_write_failures_total 0$' '$TMP/metrics' && grep -q '^vigil_db_rows_pending 0$' '$TMP/metrics'"
 
 # ---- --metrics-file and --metrics-listen ----
 m1=$(stat -c %Y.%y "$PROM" 2>/dev/null)
