@@ -44,6 +44,7 @@ enum access {
 };
 
 struct control;
+struct ticket;
 
 struct req {
 	struct control *ctl;
@@ -61,6 +62,15 @@ struct req {
 	char *resp;
 	const char *ctype;
 	struct req *next_pending; /* requests waiting for the daemon */
+	struct ticket *t;        /* the callback's handle, while one is due */
+};
+
+/* What a request hands to the daemon or the helper as the callback's
+ * context: the request may be gone when the callback comes (vigild
+ * stops: it was answered 503 and freed, and the helper's requests fail
+ * later), so the callback takes the request back through it. */
+struct ticket {
+	struct req *r;
 };
 
 struct stream {
@@ -189,6 +199,25 @@ static void park(struct req *r)
 	MHD_suspend_connection(r->c);
 }
 
+static void *req_ticket(struct req *r)
+{
+	r->t = xzalloc(sizeof(*r->t));
+	r->t->r = r;
+	return r->t;
+}
+
+/* The request, or NULL when it is gone; frees the ticket. */
+static struct req *ticket_take(void *ctx)
+{
+	struct ticket *t = ctx;
+	struct req *r = t->r;
+
+	if (r)
+		r->t = NULL;
+	free(t);
+	return r;
+}
+
 /* ---- endpoints ---- */
 
 static void get_status(struct req *r)
@@ -243,7 +272,10 @@ json_object *daemon_outcome_json(const struct daemon_outcome *out)
 
 static void reload_done(void *ctx, const struct daemon_outcome *out)
 {
-	struct req *r = ctx;
+	struct req *r = ticket_take(ctx);
+
+	if (!r)
+		return;
 
 	/* 422: the request was understood, the policy is refused */
 	answer_json(r, out->code == 0 ? 200 : out->code == 1 ? 422 :
@@ -257,9 +289,9 @@ static void post_reload(struct req *r)
 	struct daemon *d = r->ctl->d;
 
 	if (r->body.len)
-		daemon_reload_text(d, "(POST /v1/reload)", r->body.s, r->body.len, reload_done, r);
+		daemon_reload_text(d, "(POST /v1/reload)", r->body.s, r->body.len, reload_done, req_ticket(r));
 	else
-		daemon_reload(d, reload_done, r);
+		daemon_reload(d, reload_done, req_ticket(r));
 }
 
 /* ?table=NAME, when given, must be this watch's table (404 otherwise:
@@ -309,7 +341,7 @@ static void post_apply(struct req *r)
 	if (!path || path[0] != '/' || n < 1 || n > 86400)
 		answer_error(r, 400, "POST /v1/apply wants the JSON object {\"path\": \"/ABSOLUTE/PATH\", \"confirm\": SECONDS (1 to 86400)}");
 	else if (table_is_ours(r, table, netns))
-		daemon_apply_confirm(r->ctl->d, path, (unsigned)n, reload_done, r);
+		daemon_apply_confirm(r->ctl->d, path, (unsigned)n, reload_done, req_ticket(r));
 	json_object_put(o);
 }
 
@@ -330,14 +362,16 @@ static void post_confirm(struct req *r)
 static void post_rollback(struct req *r)
 {
 	if (table_is_ours(r, arg(r, "table"), arg(r, "netns")))
-		daemon_rollback(r->ctl->d, reload_done, r);
+		daemon_rollback(r->ctl->d, reload_done, req_ticket(r));
 }
 
 static void metrics_done(void *ctx, struct psep_reply *rep)
 {
-	struct req *r = ctx;
+	struct req *r = ticket_take(ctx);
 	struct strbuf sb = { 0 };
 
+	if (!r)
+		return;
 	/* without the kernel's counters the rest is still worth a scrape */
 	if (rep->status == 0 && rep->u.dump.status == 0)
 		daemon_metrics(r->ctl->d, rep->extra, rep->extra_len, &sb);
@@ -349,7 +383,7 @@ static void metrics_done(void *ctx, struct psep_reply *rep)
 
 static void get_metrics(struct req *r)
 {
-	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, metrics_done, r);
+	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, metrics_done, req_ticket(r));
 }
 
 /* /v1/events: ndjson, one event a line, as they happen */
@@ -563,6 +597,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (!r)
 		return;
+	if (r->t)
+		r->t->r = NULL; /* a callback still due finds nobody */
 	for (struct req **p = &r->ctl->pending; *p; p = &(*p)->next_pending)
 		if (*p == r) {
 			*p = r->next_pending;

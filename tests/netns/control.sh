@@ -365,8 +365,26 @@ sys.exit(0 if e["event"] == "drift" and e["table"] == "vigil" and e["level"] and
 	diag_file "${EVF:-/dev/null}"
 check "... and the table is back" bash -c "sleep 0.5; ip netns exec '$host' nft list table inet vigil | grep -q 'dport 8081'"
 
+# a stop while scrapes wait for the helper's dump (the helper is stopped):
+# they get 503, and the helper's late failure finds nobody to answer
+HELPER=$(for c in $(pgrep -P "$WATCH_PID"); do
+	grep -q '^CapEff:.*[1-9a-f]' "/proc/$c/status" && echo "$c"
+done | head -1)
+kill -STOP "$HELPER"
+curl -sS --max-time 20 --unix-socket "$SOCK" -o "$TMP/m503" -w '%{http_code}' http://vigil/metrics >"$TMP/m503.code" 2>/dev/null &
+C1=$!
+ip netns exec "$host" curl -sS --max-time 20 -o "$TMP/t503" -w '%{http_code}' http://127.0.0.1:9469/metrics >"$TMP/t503.code" 2>/dev/null &
+C2=$!
+sleep 0.5
 kill -TERM "$WATCH_PID" 2>/dev/null
+sleep 0.3
+kill -CONT "$HELPER"
 wait "$WATCH_PID" 2>/dev/null
-check "SIGTERM: the watch exits 0 and removes nothing it should keep" test $? = 0
+RC=$?
+wait "$C1" "$C2"
+check "SIGTERM while two scrapes wait for a stopped helper: the watch exits 0 (no crash)" test "$RC" = 0 ||
+	diag_file "$TMP/watch.log"
+check "... both scrapes are answered 503 (socket and TCP)" \
+	test "$(cat "$TMP/m503.code")/$(cat "$TMP/t503.code")" = 503/503
 
 done_testing
