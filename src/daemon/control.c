@@ -530,6 +530,14 @@ static const struct route *find_route(const char *method, const char *url, bool 
 	return NULL;
 }
 
+/* A Content-Length over the cap is refused before the body is read. */
+static bool declared_too_big(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return cl && strtoull(cl, NULL, 10) > BODY_MAX;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -555,6 +563,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			answer_error(r, 404, "no such endpoint: %s (see vigild(8), CONTROL SOCKET)", url);
 		else if (r->access < r->route->need)
 			answer_error(r, 403, "%s %s changes the firewall: root only", method, url);
+		else if (declared_too_big(c))
+			answer_error(r, 413, "the request body is larger than %u MiB", BODY_MAX >> 20);
 		if (r->done)
 			return queue(c, r);
 		return MHD_YES;

@@ -205,6 +205,8 @@ check "GET /v1/nope: 404 with a JSON error" bash -c "test $CODE = 404 && is_json
 head -c $((17 << 20)) /dev/zero | tr '\0' 'a' >"$TMP/big"
 api POST /v1/reload --data-binary "@$TMP/big" -H 'Expect:'
 check "POST /v1/reload with a 17 MiB body: 413 with a JSON error" bash -c "test $CODE = 413 && is_json_error 413"
+api POST /v1/reload --data-binary "@$TMP/big" -H 'Expect:' -H 'Transfer-Encoding: chunked'
+check "... and sent chunked (no Content-Length): 413 too" bash -c "test $CODE = 413 && is_json_error 413"
 table >"$TMP/t3"
 check "... the kernel is untouched" bash -c "grep -q 'dport 8081' '$TMP/t3'"
 # a client that sends half a request and then nothing
