@@ -9,6 +9,13 @@
 source "$(dirname "$0")/lib.sh"
 
 netns_preflight
+# lib.sh's check, but failing when the point fails, so that
+# `check ... || diag_file LOG` shows why
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; return 1; fi
+}
 for t in curl promtool python3 setpriv; do
 	command -v "$t" >/dev/null || bail_out "'$t' is not installed (tools/install-deps)"
 done
@@ -136,6 +143,10 @@ check "GET /v1/policy: 200, the compiled ruleset names rule web" \
 curl -sS -N --unix-socket "$SOCK" http://vigil/v1/events >"$TMP/events" 2>"$TMP/events.err" &
 EV_PID=$!
 _pid_list+=("$EV_PID")
+# and one that stays open, idle for longer than the client timeout
+curl -sS -N --unix-socket "$SOCK" http://vigil/v1/events >"$TMP/events2" 2>"$TMP/events2.err" &
+EV2_PID=$!
+_pid_list+=("$EV2_PID")
 sleep 0.3
 
 # ---- reload: refused, then applied ----
@@ -365,6 +376,16 @@ lines = open(sys.argv[1]).read().split("\n", 1)
 e = json.loads(lines[1])
 sys.exit(0 if e["event"] == "drift" and e["table"] == "vigil" and e["level"] and e["time"].endswith("Z") else 1)' "${EVF:-/dev/null}" ||
 	diag_file "${EVF:-/dev/null}"
+kill "$EV2_PID" 2>/dev/null
+check "an events stream idle for more than the 10 s client timeout stays open: it got the drift" \
+	python3 -c '
+import json, sys, datetime
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+t = lambda e: datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%SZ")
+i = [e["event"] for e in ev].index("drift")
+gap = (t(ev[i]) - t(ev[i - 1])).total_seconds()
+print("# idle %d s before the drift event" % gap)
+sys.exit(0 if i > 0 and gap > 10 else 1)' "$TMP/events2" || diag_file "$TMP/events2"
 check "... and the table is back" bash -c "sleep 0.5; ip netns exec '$host' nft list table inet vigil | grep -q 'dport 8081'"
 
 # a stop while scrapes wait for the helper's dump (the helper is stopped):
@@ -385,7 +406,7 @@ wait "$WATCH_PID" 2>/dev/null
 RC=$?
 wait "$C1" "$C2"
 check "SIGTERM while two scrapes wait for a stopped helper: the watch exits 0 (no crash)" test "$RC" = 0 ||
-	diag_file "$TMP/watch.log"
+	{ diag "exit status $RC"; tail -n 40 "$TMP/watch.log" | diag "$(cat)"; }
 check "... both scrapes are answered 503 (socket and TCP)" \
 	test "$(cat "$TMP/m503.code")/$(cat "$TMP/t503.code")" = 503/503
 
