@@ -131,6 +131,18 @@ check "control socket is a socket, mode 0660, group of vigild's user" \
 	bash -c "test -S '$SOCK' && test \"\$(stat -c %a '$SOCK')\" = 660 && test \"\$(stat -c %g '$SOCK')\" = \"$(id -g "$(id -un vigil 2>/dev/null || echo nobody)")\""
 GID=$(stat -c %g "$SOCK")
 
+# ---- options refused at start, before anything else ----
+run "$TMP/o1" ip netns exec "$host" "$VIGILD" watch --metrics-listen 127.0.0.1:9469 "$TMP/p1.yml"
+check "a second watch whose --metrics-listen port is taken: exit 3, says so" \
+	bash -c "test $RC = 3 && grep -q 'metrics-listen 127.0.0.1:9469: Address already in use' '$TMP/o1.err'" || diag_file "$TMP/o1.err"
+run "$TMP/o2" ip netns exec "$host" "$VIGILD" watch --metrics-file "$TMP/nonexistent/v.prom" "$TMP/p1.yml"
+check "--metrics-file in a missing directory: exit 3, says so" \
+	bash -c "test $RC = 3 && grep -q 'cannot open its directory' '$TMP/o2.err'" || diag_file "$TMP/o2.err"
+run "$TMP/o3" "$VIGILD" watch --metrics-listen localhost "$TMP/p1.yml"
+check "--metrics-listen without a port: usage, exit 2" test "$RC" = 2
+api GET /v1/status
+check "... the running watch did not notice" bash -c "test $CODE = 200 && kill -0 $WATCH_PID"
+
 # ---- status ----
 api GET /v1/status
 check "GET /v1/status: 200, state active, table vigil, the watch's pid" \
