@@ -20,7 +20,8 @@ _vigild_options()
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	watch)
 		echo "--db --db-buffer --ct-buffer --ct-accounting --aggregate --retention --fallback" \
-		     "--no-reassert --no-owner --table -t --user -u --force -f --quiet -q --help -h" ;;
+		     "--no-reassert --no-owner --metrics-file --metrics-interval --metrics-listen --on-event" \
+		     "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	reload)
 		echo "--quiet -q --help -h" ;;
 	status)
@@ -38,6 +39,7 @@ _vigild_takes_arg()
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
 	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
+	--metrics-file | --metrics-interval | --metrics-listen | --on-event | \
 	--confirm | -c)
 		return 0 ;;
 	esac

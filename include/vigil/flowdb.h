@@ -177,6 +177,15 @@ struct flowdb_row {
 int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 		 int (*cb)(void *ctx, const struct flowdb_row *row), void *ctx);
 
+/*
+ * Bounds every later statement on db to ms milliseconds from now (waiting
+ * for a lock included): a statement still running then fails. deadline is
+ * the caller's and must outlive db's use. flowdb_over_budget: it is spent
+ * (a failure after that was the budget's).
+ */
+void flowdb_set_budget(struct flowdb *db, unsigned ms, uint64_t *deadline);
+bool flowdb_over_budget(const uint64_t *deadline);
+
 /* A minute observed only in part: an observer started or stopped within it. */
 struct flowdb_partial {
 	int64_t minute;

@@ -98,6 +98,13 @@ static const char watch_usage[] =
 	"      --no-reassert      report changes made by others, do not revert them\n"
 	"      --no-owner         do not make the table owned by vigild (nft table\n"
 	"                         flags owner,persist; used when the kernel has them)\n"
+	"      --metrics-file PATH  write the Prometheus metrics to PATH (node_exporter's\n"
+	"                         textfile collector), atomically, every --metrics-interval\n"
+	"      --metrics-interval SECONDS  1 to 3600 (default 15)\n"
+	"      --metrics-listen ADDR:PORT  serve GET /metrics on TCP (127.0.0.1:9469)\n"
+	"      --on-event CMD     run CMD (through /bin/sh, as the unprivileged user) with\n"
+	"                         the event's JSON on stdin on degraded, recovered, drift\n"
+	"                         and loss (at most 10 a minute)\n"
 	"  -t, --table NAME       the table vigild manages (default: the policy's, else vigil)\n"
 	"  -u, --user NAME        unprivileged user (default: vigil, else nobody)\n"
 	"  -f, --force            replace the table even if vigild did not make it\n"
@@ -105,7 +112,8 @@ static const char watch_usage[] =
 
 int cmd_watch(int argc, char **argv)
 {
-	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER, O_DBBUF };
+	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER, O_DBBUF,
+	       O_MFILE, O_MINT, O_MLISTEN, O_ONEVENT };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "db", required_argument, NULL, O_DB },
@@ -117,6 +125,10 @@ int cmd_watch(int argc, char **argv)
 		{ "no-reassert", no_argument, NULL, O_NOREASSERT },
 		{ "no-owner", no_argument, NULL, O_NOOWNER },
 		{ "db-buffer", required_argument, NULL, O_DBBUF },
+		{ "metrics-file", required_argument, NULL, O_MFILE },
+		{ "metrics-interval", required_argument, NULL, O_MINT },
+		{ "metrics-listen", required_argument, NULL, O_MLISTEN },
+		{ "on-event", required_argument, NULL, O_ONEVENT },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "force", no_argument, NULL, 'f' },
@@ -193,6 +205,40 @@ int cmd_watch(int argc, char **argv)
 			o.db_buffer = (size_t)v;
 			break;
 		}
+		case O_MFILE:
+			if (!*optarg || optarg[strlen(optarg) - 1] == '/') {
+				cli_error("--metrics-file wants a file name (node_exporter reads NAME.prom), not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			o.metrics_file = optarg;
+			break;
+		case O_MINT: {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || errno || *end || v < 1 || v > 3600) {
+				cli_error("--metrics-interval wants seconds from 1 to 3600, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			o.metrics_interval = (unsigned)v;
+			break;
+		}
+		case O_MLISTEN:
+			if (!strchr(optarg, ':')) {
+				cli_error("--metrics-listen wants ADDRESS:PORT (127.0.0.1:9469, [::1]:9469), not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			o.metrics_listen = optarg;
+			break;
+		case O_ONEVENT:
+			if (!*optarg) {
+				cli_error("--on-event wants a command");
+				return EXIT_USAGE;
+			}
+			o.on_event = optarg;
+			break;
 		case 't':
 			o.table = optarg;
 			break;

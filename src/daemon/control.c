@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <grp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,12 @@
 #include "vigil/render.h"
 #include "vigil/state.h"
 #include "control.h"
+#include "control_int.h"
 #include "daemon.h"
 #include "events.h"
 
 #define BODY_MAX (16u << 20)     /* a policy sent with POST /v1/reload */
-#define CONN_TIMEOUT 30          /* seconds a silent client keeps its connection */
+#define CONN_TIMEOUT 10          /* seconds a silent client keeps its connection */
 #define CONN_LIMIT 64
 
 enum access {
@@ -42,6 +44,7 @@ enum access {
 };
 
 struct control;
+struct ticket;
 
 struct req {
 	struct control *ctl;
@@ -59,6 +62,15 @@ struct req {
 	char *resp;
 	const char *ctype;
 	struct req *next_pending; /* requests waiting for the daemon */
+	struct ticket *t;        /* the callback's handle, while one is due */
+};
+
+/* What a request hands to the daemon or the helper as the callback's
+ * context: the request may be gone when the callback comes (vigild
+ * stops: it was answered 503 and freed, and the helper's requests fail
+ * later), so the callback takes the request back through it. */
+struct ticket {
+	struct req *r;
 };
 
 struct stream {
@@ -109,20 +121,46 @@ static void answer_json(struct req *r, unsigned status, json_object *o)
 	answer(r, status, s, "application/json");
 }
 
+static void answer_verror(struct req *r, unsigned status, const char *fmt, va_list ap)
+{
+	json_object *o = json_object_new_object();
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	json_object_object_add(o, "status", json_object_new_int((int)status));
+	answer_json(r, status, o);
+}
+
 static void answer_error(struct req *r, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void answer_error(struct req *r, unsigned status, const char *fmt, ...)
 {
-	json_object *o = json_object_new_object();
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	answer_verror(r, status, fmt, ap);
 	va_end(ap);
-	json_object_object_add(o, "error", json_object_new_string(msg));
-	json_object_object_add(o, "status", json_object_new_int((int)status));
+}
+
+/* control_int.h: for the endpoints in other files */
+struct daemon *ctl_daemon(struct req *r)
+{
+	return r->ctl->d;
+}
+
+void ctl_answer_json(struct req *r, unsigned status, json_object *o)
+{
 	answer_json(r, status, o);
+}
+
+void ctl_answer_error(struct req *r, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	answer_verror(r, status, fmt, ap);
+	va_end(ap);
 }
 
 /* A resumed connection is processed by the next MHD_run, and MHD's epoll
@@ -159,6 +197,25 @@ static void park(struct req *r)
 	r->next_pending = r->ctl->pending;
 	r->ctl->pending = r;
 	MHD_suspend_connection(r->c);
+}
+
+static void *req_ticket(struct req *r)
+{
+	r->t = xzalloc(sizeof(*r->t));
+	r->t->r = r;
+	return r->t;
+}
+
+/* The request, or NULL when it is gone; frees the ticket. */
+static struct req *ticket_take(void *ctx)
+{
+	struct ticket *t = ctx;
+	struct req *r = t->r;
+
+	if (r)
+		r->t = NULL;
+	free(t);
+	return r;
 }
 
 /* ---- endpoints ---- */
@@ -215,7 +272,10 @@ json_object *daemon_outcome_json(const struct daemon_outcome *out)
 
 static void reload_done(void *ctx, const struct daemon_outcome *out)
 {
-	struct req *r = ctx;
+	struct req *r = ticket_take(ctx);
+
+	if (!r)
+		return;
 
 	/* 422: the request was understood, the policy is refused */
 	answer_json(r, out->code == 0 ? 200 : out->code == 1 ? 422 :
@@ -229,9 +289,9 @@ static void post_reload(struct req *r)
 	struct daemon *d = r->ctl->d;
 
 	if (r->body.len)
-		daemon_reload_text(d, "(POST /v1/reload)", r->body.s, r->body.len, reload_done, r);
+		daemon_reload_text(d, "(POST /v1/reload)", r->body.s, r->body.len, reload_done, req_ticket(r));
 	else
-		daemon_reload(d, reload_done, r);
+		daemon_reload(d, reload_done, req_ticket(r));
 }
 
 /* ?table=NAME, when given, must be this watch's table (404 otherwise:
@@ -258,6 +318,11 @@ static const char *arg(struct req *r, const char *key)
 	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, key);
 }
 
+const char *ctl_arg(struct req *r, const char *key)
+{
+	return arg(r, key);
+}
+
 /* {"path": "/ABSOLUTE/policy.yaml", "confirm": SECONDS, "table": "NAME"} */
 static void post_apply(struct req *r)
 {
@@ -276,7 +341,7 @@ static void post_apply(struct req *r)
 	if (!path || path[0] != '/' || n < 1 || n > 86400)
 		answer_error(r, 400, "POST /v1/apply wants the JSON object {\"path\": \"/ABSOLUTE/PATH\", \"confirm\": SECONDS (1 to 86400)}");
 	else if (table_is_ours(r, table, netns))
-		daemon_apply_confirm(r->ctl->d, path, (unsigned)n, reload_done, r);
+		daemon_apply_confirm(r->ctl->d, path, (unsigned)n, reload_done, req_ticket(r));
 	json_object_put(o);
 }
 
@@ -297,14 +362,16 @@ static void post_confirm(struct req *r)
 static void post_rollback(struct req *r)
 {
 	if (table_is_ours(r, arg(r, "table"), arg(r, "netns")))
-		daemon_rollback(r->ctl->d, reload_done, r);
+		daemon_rollback(r->ctl->d, reload_done, req_ticket(r));
 }
 
 static void metrics_done(void *ctx, struct psep_reply *rep)
 {
-	struct req *r = ctx;
+	struct req *r = ticket_take(ctx);
 	struct strbuf sb = { 0 };
 
+	if (!r)
+		return;
 	/* without the kernel's counters the rest is still worth a scrape */
 	if (rep->status == 0 && rep->u.dump.status == 0)
 		daemon_metrics(r->ctl->d, rep->extra, rep->extra_len, &sb);
@@ -316,7 +383,7 @@ static void metrics_done(void *ctx, struct psep_reply *rep)
 
 static void get_metrics(struct req *r)
 {
-	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, metrics_done, r);
+	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, metrics_done, req_ticket(r));
 }
 
 /* /v1/events: ndjson, one event a line, as they happen */
@@ -389,6 +456,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/confirm", ACC_ADMIN, post_confirm },
 	{ "POST", "/v1/rollback", ACC_ADMIN, post_rollback },
 	{ "GET", "/v1/events", ACC_READ, NULL },
+	{ "GET", "/v1/flows", ACC_READ, control_get_flows },
 	{ "GET", "/metrics", ACC_READ, get_metrics },
 	{ NULL, NULL, ACC_NONE, NULL },
 };
@@ -462,6 +530,14 @@ static const struct route *find_route(const char *method, const char *url, bool 
 	return NULL;
 }
 
+/* A Content-Length over the cap is refused before the body is read. */
+static bool declared_too_big(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return cl && strtoull(cl, NULL, 10) > BODY_MAX;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -487,6 +563,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			answer_error(r, 404, "no such endpoint: %s (see vigild(8), CONTROL SOCKET)", url);
 		else if (r->access < r->route->need)
 			answer_error(r, 403, "%s %s changes the firewall: root only", method, url);
+		else if (declared_too_big(c))
+			answer_error(r, 413, "the request body is larger than %u MiB", BODY_MAX >> 20);
 		if (r->done)
 			return queue(c, r);
 		return MHD_YES;
@@ -529,6 +607,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (!r)
 		return;
+	if (r->t)
+		r->t->r = NULL; /* a callback still due finds nobody */
 	for (struct req **p = &r->ctl->pending; *p; p = &(*p)->next_pending)
 		if (*p == r) {
 			*p = r->next_pending;

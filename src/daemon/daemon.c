@@ -37,6 +37,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "events.h"
+#include "metrics_out.h"
 #include "writer.h"
 
 #define MON_RCVBUF (32u << 20)
@@ -138,6 +139,22 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 				    why);
 			why[0] = '\0';
 		}
+	}
+	/* asked for: no start without them */
+	if (d->o.metrics_listen) {
+		d->metrics_lfd = metrics_listen_bind(d->o.metrics_listen, why, whylen);
+		if (d->metrics_lfd < 0)
+			return d->metrics_lfd;
+	}
+	if (d->o.metrics_file) {
+		d->metrics_dirfd = metrics_file_dir(d->o.metrics_file, why, whylen);
+		if (d->metrics_dirfd < 0)
+			return d->metrics_dirfd;
+	}
+	if (d->o.on_event) {
+		r = daemon_on_event_start(d, ids, why, whylen);
+		if (r < 0)
+			return r;
 	}
 	d->statefd = state_dir_open(state_dir_path(), ids->uid, ids->gid, 0750, true, why, whylen);
 	if (d->statefd < 0) {
@@ -455,6 +472,7 @@ int daemon_run(const struct daemon_opts *o)
 	memset(d, 0, sizeof(*d));
 	d->o = *o;
 	d->ctfd = d->monfd = d->lockfd = d->statefd = d->runfd = d->policy_dirfd = d->ctlfd = -1;
+	d->metrics_lfd = d->metrics_dirfd = d->evfd = -1;
 	d->events = events_new();
 	snprintf(d->db_path, sizeof(d->db_path), "%s", db_path(d, why, sizeof(why)));
 	d->acct = d->tstamp = -1;
@@ -533,12 +551,19 @@ int daemon_run(const struct daemon_opts *o)
 		else
 			d->ctlfd = -1; /* libmicrohttpd's now */
 	}
+	if (d->metrics_lfd >= 0 || d->metrics_dirfd >= 0) {
+		d->mo = metrics_out_start(d, d->metrics_lfd, d->metrics_dirfd, o->metrics_file,
+					  o->metrics_interval);
+		d->metrics_lfd = d->metrics_dirfd = -1; /* its now */
+	}
 	daemon_first_apply(d, pl);
 	r = sd_event_loop(d->ev);
 	d->state = DS_STOPPING;
 	daemon_write_status(d);
 	control_stop(d->ctl);
 	d->ctl = NULL;
+	metrics_out_stop(d->mo);
+	d->mo = NULL;
 	sd_notify(0, "STOPPING=1");
 	if (r < 0 && !d->exit_code)
 		d->exit_code = 3;
@@ -576,6 +601,12 @@ out:
 		close(d->policy_dirfd);
 	if (d->ctlfd >= 0)
 		close(d->ctlfd);
+	daemon_on_event_stop(d);
+	if (d->metrics_lfd >= 0)
+		close(d->metrics_lfd);
+	if (d->metrics_dirfd >= 0)
+		close(d->metrics_dirfd);
+	rule_conns_free(d);
 	events_free(d->events);
 	free(d->policy_base);
 	free(d->policy_dir);

@@ -39,6 +39,10 @@ struct daemon_opts {
 	bool quiet;
 	bool reassert;           /* re-commit the policy when someone else changes the table */
 	int owner;               /* table owner|persist: -1 when the kernel can, 0 never, 1 must */
+	const char *metrics_file;   /* --metrics-file PATH, or NULL */
+	const char *metrics_listen; /* --metrics-listen ADDR:PORT, or NULL */
+	unsigned metrics_interval;  /* seconds between metrics files (0: 15) */
+	const char *on_event;       /* --on-event CMD, or NULL */
 };
 
 enum daemon_state {
@@ -72,6 +76,7 @@ typedef void (*daemon_done_fn)(void *ctx, const struct daemon_outcome *out);
 struct writer;
 struct events;
 struct control;
+struct metrics_out;
 
 /* Counters for the metrics. */
 struct daemon_metrics {
@@ -136,12 +141,24 @@ struct daemon {
 	struct events *events;
 	struct control *ctl;
 	int ctlfd;
+	struct metrics_out *mo;
+	int metrics_lfd, metrics_dirfd; /* bound / opened while privileged */
+	int evfd;               /* --on-event: the spawner's socket, or -1 */
+	pid_t evpid;
+	int64_t ev_minute;      /* rate limit: events passed on in this minute */
+	unsigned ev_sent, ev_dropped;
 	bool owned;             /* the table is owner|persist */
 	char db_path[4096];
 	int64_t last_apply_at;
 	char last_apply_result[16]; /* "ok", "invalid", "refused" */
 	char last_error[512];
 	struct daemon_metrics m;
+	/* accepted connections (conntrack NEW) per rule: of the names in
+	 * force (index: rule + 1, 0 none), and of earlier policies by name */
+	uint64_t *rc_cur;
+	size_t rc_ncur;
+	struct rule_count *rc_old;
+	size_t rc_nold, rc_capold;
 
 	/* flows */
 	sd_event_source *ct_src, *tick;
@@ -220,6 +237,25 @@ json_object *daemon_status_json(struct daemon *d);
 void daemon_write_status(struct daemon *d);
 /* Prometheus text; dump: the table's dump for the rule counters, or NULL. */
 void daemon_metrics(struct daemon *d, const void *dump, size_t len, struct strbuf *sb);
+
+/* ---- on_event.c (--on-event) ---- */
+/* While privileged: forks the spawner (see vigil/spawner.h). */
+int daemon_on_event_start(struct daemon *d, const struct psep_ids *ids, char *why, size_t whylen);
+/* Closes its socket and waits for it. */
+void daemon_on_event_stop(struct daemon *d);
+
+/* ---- rule_conns.c ---- */
+struct rule_count {
+	char *name;
+	uint64_t n;
+};
+/* A conntrack NEW event with this mark. */
+void rule_conns_count(struct daemon *d, uint32_t mark);
+/* The rule names change (d->names is still the old one): keep the counts by name. */
+void rule_conns_rebase(struct daemon *d);
+/* vigil_rule_connections_total */
+void rule_conns_metrics(struct daemon *d, struct strbuf *sb);
+void rule_conns_free(struct daemon *d);
 
 /* ---- drift.c ---- */
 int daemon_drift_start(struct daemon *d);

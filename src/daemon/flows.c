@@ -40,6 +40,8 @@ static int on_ct_msg(void *ctx, const struct nlmsghdr *nlh)
 	else if (e == 0 && ev.type != CT_EVENT_UPDATE) {
 		agg_add(r->d->cur, &ev, r->now); /* past the cap: counted as overflow */
 		r->d->m.ct_events++;
+		if (ev.type == CT_EVENT_NEW)
+			rule_conns_count(r->d, ev.mark);
 	}
 	return 0;
 }
@@ -108,6 +110,7 @@ void daemon_flows_names_changed(struct daemon *d)
 
 	for (size_t i = 0; i < n; i++)
 		v[i] = d->active->pol.rules[i].name;
+	rule_conns_rebase(d);
 	names_unref(d->names);
 	d->names = names_new(v, n);
 	free(v);

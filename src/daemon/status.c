@@ -255,6 +255,7 @@ void daemon_metrics(struct daemon *d, const void *dump, size_t len, struct strbu
 	       d->m.ct_full);
 	metric(sb, "vigil_db_flushes_total", "counter", "Aggregates handed to the database writer.",
 	       d->m.flushes);
+	rule_conns_metrics(d, sb);
 	if (dump && dump_rules(dump, len, add_rule, &rs) >= 0 && rs.n) {
 		sb_puts(sb, "# HELP vigil_rule_packets_total Packets counted by the kernel rules of a policy rule (or built-in rule).\n"
 			    "# TYPE vigil_rule_packets_total counter\n");

@@ -66,7 +66,8 @@ struct writer {
 	bool failing;
 	uint64_t lost_flows, lost_minutes;      /* since writing last failed */
 	uint64_t total_lost_flows, total_lost_minutes;
-	uint64_t written_rows;
+	uint64_t written_rows;  /* these four: written by the thread, read by writer_stats */
+	uint64_t failed_writes, stat_lost_flows, stat_pend_rows;
 	unsigned agg_flags;
 	uint64_t seed;
 };
@@ -176,8 +177,9 @@ static int write_pending(struct writer *w)
 
 		if (flowdb_flush(w->db, p->agg, (const char *const *)p->names->v, p->names->n) < 0)
 			return -EIO;
-		w->written_rows += rows;
+		__atomic_add_fetch(&w->written_rows, rows, __ATOMIC_RELAXED);
 		w->pend_rows -= rows;
+		__atomic_store_n(&w->stat_pend_rows, w->pend_rows, __ATOMIC_RELAXED);
 		names_unref(p->names);
 		spare(w, p->agg);
 		memmove(w->pend, w->pend + 1, --w->npend * sizeof(*w->pend));
@@ -201,6 +203,7 @@ static void keep(struct writer *w, struct agg *a, struct names *nm)
 		w->lost_minutes += minutes;
 		w->total_lost_flows += flows;
 		w->total_lost_minutes += minutes;
+		__atomic_store_n(&w->stat_lost_flows, w->total_lost_flows, __ATOMIC_RELAXED);
 		agg_drop_rows(old->agg, w->pend[w->npend - 1].agg);
 		w->pend_rows -= rows;
 		names_unref(old->names);
@@ -227,6 +230,9 @@ static void do_flush(struct writer *w, struct job *j)
 
 	keep(w, j->agg, j->names);
 	r = write_pending(w);
+	__atomic_store_n(&w->stat_pend_rows, w->pend_rows, __ATOMIC_RELAXED);
+	if (r < 0)
+		__atomic_add_fetch(&w->failed_writes, 1, __ATOMIC_RELAXED);
 	if (r < 0 && !w->failing) {
 		w->failing = true;
 		say(w, LOG_LVL_ERR,
@@ -442,4 +448,12 @@ int writer_stop(struct writer *w, struct flowdb **db, uint64_t *lost_flows, uint
 	*db = w->db;
 	free(w);
 	return r;
+}
+
+void writer_stats(struct writer *w, struct writer_stats *st)
+{
+	st->rows_written = __atomic_load_n(&w->written_rows, __ATOMIC_RELAXED);
+	st->failed_writes = __atomic_load_n(&w->failed_writes, __ATOMIC_RELAXED);
+	st->lost_flows = __atomic_load_n(&w->stat_lost_flows, __ATOMIC_RELAXED);
+	st->rows_pending = __atomic_load_n(&w->stat_pend_rows, __ATOMIC_RELAXED);
 }

@@ -43,6 +43,15 @@ void writer_drain_messages(struct writer *w);
  * it in the database when it can). Returns 0, or -EIO when rows remain
  * unwritten.
  */
+/* For the metrics, from the loop while the thread runs. */
+struct writer_stats {
+	uint64_t rows_written;   /* rows committed to the database */
+	uint64_t failed_writes;  /* flushes that could not be written (retried) */
+	uint64_t lost_flows;     /* flows dropped from memory while writing failed */
+	uint64_t rows_pending;   /* rows kept in memory, not written yet */
+};
+void writer_stats(struct writer *w, struct writer_stats *st);
+
 int writer_stop(struct writer *w, struct flowdb **db, uint64_t *lost_flows, uint64_t *lost_minutes,
 		size_t *unwritten_rows);
 

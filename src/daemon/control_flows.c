@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * GET /v1/flows?since=T&until=T&by=KEY&rule=NAME&top=N: the rows of
+ * `vigild flows --json` (the same objects, the same window), read from the
+ * watch's database through a read-only handle of its own. The query runs
+ * in the event loop, so it is bounded: at most FLOWS_BUDGET_MS (waiting
+ * for a lock included) and FLOWS_ROWS_MAX rows; past either the answer is
+ * an error that says how to narrow the query, and nothing waits longer.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "vigil/flowdb.h"
+#include "vigil/util.h"
+#include "control_int.h"
+#include "daemon.h"
+
+#define FLOWS_BUDGET_MS 250
+#define FLOWS_ROWS_MAX 100000
+
+/* 90s, 30m, 1h30m, 2d, 1w (the larger units first, each at most once). */
+static int duration(const char *s, int64_t *secs)
+{
+	int64_t total = 0, last = INT64_MAX;
+
+	if (!*s)
+		return -EINVAL;
+	while (*s) {
+		int64_t n = 0, unit;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		while (*s >= '0' && *s <= '9') {
+			if (n > INT64_MAX / 10 - 9)
+				return -ERANGE;
+			n = n * 10 + (*s++ - '0');
+		}
+		switch (*s++) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		default: return -EINVAL;
+		}
+		if (unit >= last || n > (INT64_MAX / 4 - total) / unit)
+			return -EINVAL;
+		last = unit;
+		total += n * unit;
+	}
+	*secs = total;
+	return 0;
+}
+
+/* now, Unix seconds (1700000000 or @1700000000), or a duration back from now */
+static int when(const char *s, int64_t now, int64_t *out)
+{
+	const char *num = *s == '@' ? s + 1 : s;
+	char *end;
+	int64_t v;
+
+	if (streq(s, "now")) {
+		*out = now;
+		return 0;
+	}
+	if (*num >= '0' && *num <= '9' && strspn(num, "0123456789") == strlen(num)) {
+		errno = 0;
+		v = strtoll(num, &end, 10);
+		if (errno || *end)
+			return -EINVAL;
+		*out = v;
+		return 0;
+	}
+	if (duration(s, &v) < 0)
+		return -EINVAL;
+	*out = now - v;
+	return 0;
+}
+
+static int64_t floor_minute(int64_t t)
+{
+	return t - ((t % 60) + 60) % 60;
+}
+
+static const char *proto_word(int proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_DCCP: return "dccp";
+	case IPPROTO_UDPLITE: return "udplite";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	case IPPROTO_GRE: return "gre";
+	case IPPROTO_ESP: return "esp";
+	case IPPROTO_AH: return "ah";
+	default:
+		snprintf(buf, len, "%d", proto);
+		return buf;
+	}
+}
+
+static json_object *jminute(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (!gmtime_r(&tt, &tm))
+		snprintf(buf, sizeof(buf), "@%" PRId64, t);
+	else
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(buf);
+}
+
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *jknown(uint64_t v, bool known)
+{
+	return known ? json_object_new_uint64(v) : NULL;
+}
+
+struct collect {
+	json_object *a;
+	enum flowdb_by by;
+	size_t n;
+};
+
+static int add_row(void *ctx, const struct flowdb_row *r)
+{
+	struct collect *c = ctx;
+	json_object *o;
+	char buf[16];
+
+	if (++c->n > FLOWS_ROWS_MAX)
+		return -E2BIG;
+	o = json_object_new_object();
+	json_object_object_add(o, "minute", jminute(r->minute));
+	if (c->by != FLOWDB_BY_NONE)
+		json_object_object_add(o, "last_minute", jminute(r->last_minute));
+	json_object_object_add(o, "family", r->family ? json_object_new_int(r->family) : NULL);
+	json_object_object_add(o, "proto", r->proto >= 0 ? jstr(proto_word(r->proto, buf, sizeof(buf))) : NULL);
+	json_object_object_add(o, "src", jstr(r->src));
+	json_object_object_add(o, "dst", jstr(r->dst));
+	json_object_object_add(o, "dport", r->dport >= 0 ? json_object_new_int(r->dport) : NULL);
+	json_object_object_add(o, "rule", jstr(r->rule));
+	json_object_object_add(o, "flows", json_object_new_uint64(r->flows));
+	json_object_object_add(o, "packets", jknown(r->packets, r->counted));
+	json_object_object_add(o, "bytes", jknown(r->bytes, r->counted));
+	json_object_object_add(o, "duration_ms", jknown(r->duration_ms, r->counted));
+	json_object_object_add(o, "destroys", json_object_new_uint64(r->destroys));
+	json_object_array_add(c->a, o);
+	return 0;
+}
+
+/* The query from the URL's arguments; false when it answered 400. */
+static bool parse_query(struct req *r, struct flowdb_query *q)
+{
+	const char *since = ctl_arg(r, "since"), *until = ctl_arg(r, "until");
+	const char *by = ctl_arg(r, "by"), *rule = ctl_arg(r, "rule"), *top = ctl_arg(r, "top");
+	int64_t now = (int64_t)time(NULL);
+	char *end;
+
+	memset(q, 0, sizeof(*q));
+	if (when(since ? since : "1h", now, &q->since) < 0 || when(until ? until : "now", now, &q->until) < 0) {
+		ctl_answer_error(r, 400, "since= and until= take 'now', Unix seconds (@1700000000) or a duration back from now (90s, 30m, 1h30m, 2d, 1w)");
+		return false;
+	}
+	if (!by || streq(by, "none"))
+		q->by = FLOWDB_BY_NONE;
+	else if (streq(by, "src"))
+		q->by = FLOWDB_BY_SRC;
+	else if (streq(by, "dst"))
+		q->by = FLOWDB_BY_DST;
+	else if (streq(by, "dport"))
+		q->by = FLOWDB_BY_DPORT;
+	else if (streq(by, "rule"))
+		q->by = FLOWDB_BY_RULE;
+	else {
+		ctl_answer_error(r, 400, "by= takes src, dst, dport or rule, not '%.64s'", by);
+		return false;
+	}
+	if (rule)
+		q->rule = streq(rule, "-") ? "" : rule;
+	if (top) {
+		errno = 0;
+		q->top = (size_t)strtoull(top, &end, 10);
+		if (errno || *end || !*top || *top == '-' || q->top == 0) {
+			ctl_answer_error(r, 400, "top= takes a positive number, not '%.32s'", top);
+			return false;
+		}
+	}
+	/* whole minutes, as vigild flows: the current one is always in */
+	if (!until || streq(until, "now"))
+		q->until = now + 1;
+	q->since = floor_minute(q->since);
+	if (q->until > INT64_MAX - 60)
+		q->until = INT64_MAX - 60;
+	q->until = floor_minute(q->until + 59);
+	if (q->until <= q->since) {
+		ctl_answer_error(r, 400, "the window is empty (until= is not after since=)");
+		return false;
+	}
+	return true;
+}
+
+void control_get_flows(struct req *r)
+{
+	struct daemon *d = ctl_daemon(r);
+	struct collect c = { 0 };
+	struct flowdb_query q;
+	struct flowdb *db = NULL;
+	char err[FLOWDB_ERRLEN] = "";
+	uint64_t deadline;
+	int e;
+
+	if (!parse_query(r, &q))
+		return;
+	if (!d->w) {
+		ctl_answer_error(r, 503, "this watch records no flows (see its log)");
+		return;
+	}
+	e = flowdb_open(d->db_path, FLOWDB_RDONLY, &db, err);
+	if (e < 0) {
+		ctl_answer_error(r, 503, "cannot read %s: %s", d->db_path, err);
+		return;
+	}
+	flowdb_set_budget(db, FLOWS_BUDGET_MS, &deadline);
+	c.a = json_object_new_array();
+	c.by = q.by;
+	e = flowdb_query(db, &q, add_row, &c);
+	if (e == -E2BIG)
+		ctl_answer_error(r, 422, "more than %d rows: narrow the window (since=, until=), or give top= or by=",
+				 FLOWS_ROWS_MAX);
+	else if (e < 0 && flowdb_over_budget(&deadline))
+		ctl_answer_error(r, 503, "the query took longer than %d ms (it runs in the watch's event loop): narrow the window, or run 'vigild flows'",
+				 FLOWS_BUDGET_MS);
+	else if (e < 0)
+		ctl_answer_error(r, 500, "%s: %s", d->db_path, flowdb_errmsg(db));
+	else {
+		ctl_answer_json(r, 200, c.a);
+		c.a = NULL;
+	}
+	json_object_put(c.a);
+	flowdb_close(db);
+}
