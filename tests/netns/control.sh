@@ -421,5 +421,6 @@ check "SIGTERM while two scrapes wait for a stopped helper: the watch exits 0 (n
 	{ diag "exit status $RC"; tail -n 40 "$TMP/watch.log" | diag "$(cat)"; }
 check "... both scrapes are answered 503 (socket and TCP)" \
 	test "$(cat "$TMP/m503.code")/$(cat "$TMP/t503.code")" = 503/503
+check "... and the metrics file is removed (its vigil_up 1 is no longer true)" test ! -e "$PROM"
 
 done_testing
