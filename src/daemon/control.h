@@ -16,6 +16,9 @@ struct control;
  * -errno (why says what).
  */
 int control_bind(const char *dir, gid_t group, char *why, size_t whylen);
+/* Socket activation: the unix stream socket systemd passed (vigild.socket:
+ * its mode and group are the socket unit's), or -1 when none was. */
+int control_inherited(void);
 /* Serves it from the daemon's loop. NULL on failure. */
 struct control *control_start(struct daemon *d, int fd, gid_t group);
 /* Answers what waits (503) and stops serving. */

@@ -131,7 +131,10 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 		log_warning("%s", why);
 		why[0] = '\0';
 	}
-	if (d->runfd >= 0) {
+	d->ctlfd = control_inherited();
+	if (d->ctlfd >= 0) {
+		log_info("serving the control socket systemd made (vigild.socket)");
+	} else if (d->runfd >= 0) {
 		/* the control socket: made now (its group and mode need root) */
 		d->ctlfd = control_bind(run_dir_path(), ids->gid, why, whylen);
 		if (d->ctlfd < 0) {

@@ -367,6 +367,10 @@ void metrics_out_stop(struct metrics_out *mo)
 		MHD_stop_daemon(mo->mhd); /* closes the listening socket */
 	}
 	sd_event_source_unref(mo->file_timer);
+	/* a stopped watch's figures would stay there, vigil_up 1 included:
+	 * gone, the collector's absent(vigil_up) says the truth */
+	if (mo->dirfd >= 0 && mo->name && unlinkat(mo->dirfd, mo->name, 0) < 0 && errno != ENOENT)
+		log_warning("cannot remove the metrics file %s: %s", mo->path, strerror(errno));
 	if (mo->dirfd >= 0)
 		close(mo->dirfd);
 	free(mo->name);

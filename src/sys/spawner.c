@@ -2,6 +2,7 @@
 /* The --on-event spawner (see vigil/spawner.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,17 +10,46 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vigil/spawner.h"
 #include "vigil/util.h"
 
-static unsigned reap(void)
+struct running {
+	pid_t pid;
+	struct timespec since;
+};
+
+static double age(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Reaps what ended; kills what ran too long (reaped next time). */
+static unsigned reap(struct running *run)
 {
 	unsigned n = 0;
 
-	while (waitpid(-1, NULL, WNOHANG) > 0)
+	for (unsigned i = 0; i < SPAWNER_RUNNING; i++) {
+		if (!run[i].pid)
+			continue;
+		if (waitpid(run[i].pid, NULL, WNOHANG) == run[i].pid) {
+			run[i].pid = 0;
+			continue;
+		}
+		if (age(&run[i].since) > SPAWNER_TIMEOUT) {
+			fprintf(stderr, "vigild watch: --on-event: the command (pid %d) ran for %d s: killed\n",
+				(int)run[i].pid, SPAWNER_TIMEOUT);
+			kill(-run[i].pid, SIGKILL); /* its process group: the shell and what it started */
+			kill(run[i].pid, SIGKILL);
+			run[i].since.tv_sec += 3600; /* said once */
+		}
 		n++;
+	}
 	return n;
 }
 
@@ -35,6 +65,7 @@ static pid_t run_one(const char *cmd, const char *kind, const char *json, size_t
 	if (pid == 0) {
 		sigset_t none;
 
+		setpgid(0, 0); /* a group of its own: a timeout kills all of it */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
@@ -56,37 +87,49 @@ static pid_t run_one(const char *cmd, const char *kind, const char *json, size_t
 static void __attribute__((noreturn)) spawner_main(int fd, const char *cmd)
 {
 	static char msg[SPAWNER_MSG_MAX + 1];
-	unsigned running = 0;
+	struct running run[SPAWNER_RUNNING] = { 0 };
 
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
-		ssize_t n = recv(fd, msg, SPAWNER_MSG_MAX, 0);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		unsigned busy = reap(run);
+		ssize_t n;
 		char *nl;
+		pid_t pid;
 
+		/* with commands running, wake each second for their timeouts */
+		if (poll(&pfd, 1, busy ? 1000 : -1) <= 0)
+			continue;
+		n = recv(fd, msg, SPAWNER_MSG_MAX, 0);
 		if (n == 0)
 			_exit(0);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			_exit(1);
 		}
 		msg[n] = '\0';
-		unsigned done = reap();
-
-		running = done > running ? 0 : running - done;
 		nl = strchr(msg, '\n');
 		if (!nl)
 			continue;
 		*nl = '\0';
-		if (running >= SPAWNER_RUNNING) {
+		busy = reap(run);
+		if (busy >= SPAWNER_RUNNING) {
 			fprintf(stderr, "vigild watch: --on-event: %u commands still run: the %s event is not passed on\n",
-				running, msg);
+				busy, msg);
 			continue;
 		}
-		if (run_one(cmd, msg, nl + 1, strlen(nl + 1)) > 0)
-			running++;
-		else
+		pid = run_one(cmd, msg, nl + 1, strlen(nl + 1));
+		if (pid < 0) {
 			fprintf(stderr, "vigild watch: --on-event: cannot run the command: %s\n", strerror(errno));
+			continue;
+		}
+		for (unsigned i = 0; i < SPAWNER_RUNNING; i++)
+			if (!run[i].pid) {
+				run[i].pid = pid;
+				clock_gettime(CLOCK_MONOTONIC, &run[i].since);
+				break;
+			}
 	}
 }
 

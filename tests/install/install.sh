@@ -78,6 +78,12 @@ else
 		diag "ExecStart: $(grep '^ExecStart=' "$DEST$unit")"
 	fi
 fi
+socket=$(installed_path vigild.socket)
+if [ -n "$socket" ] && [ "$(dirname "$socket")" = "$(dirname "${unit:-/}")" ]; then
+	ok "vigild.socket (optional socket activation) is installed beside it"
+else
+	not_ok "vigild.socket is installed beside vigild.service (${socket:-missing})"
+fi
 if ! command -v systemd-analyze >/dev/null; then
 	skip "the unit directory is one systemd searches" "no systemd-analyze"
 	skip "systemd-analyze verify of the installed unit is clean" "no systemd-analyze"
@@ -93,7 +99,7 @@ else
 		skip "systemd-analyze verify of the installed unit is clean" "needs root (overlay mounts)"
 	else
 		# As installed: the ExecStart binary and the man pages must exist.
-		as_installed "$DEST" systemd-analyze verify "$unit" >"$TMP/verify" 2>&1
+		as_installed "$DEST" systemd-analyze verify "$unit" ${socket:+"$socket"} >"$TMP/verify" 2>&1
 		rc=$?
 		if [ $rc -eq 0 ] && [ ! -s "$TMP/verify" ]; then
 			ok "systemd-analyze verify of the installed unit is clean"
@@ -188,7 +194,7 @@ else
 fi
 
 # ---- nothing else, nothing outside the prefix but the service files ----
-outside=$(grep -v "^$PREFIX/" <<<"$INSTALLED" | grep -vx -e "${unit:-/}" -e "${sysusers:-/}" \
+outside=$(grep -v "^$PREFIX/" <<<"$INSTALLED" | grep -vx -e "${unit:-/}" -e "${socket:-/}" -e "${sysusers:-/}" \
 	-e "${tmpfiles:-/}" -e "${comp:-/}")
 if [ -z "$outside" ]; then
 	ok "everything else is installed under the prefix $PREFIX"

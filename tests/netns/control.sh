@@ -257,6 +257,29 @@ wait "$SLOW_PID"
 SECS=$(sed -n 's/^closed after \([0-9.]*\) s.*/\1/p' "$TMP/slow")
 check "the slow client is cut off by the timeout (10 s; took ${SECS:-?} s)" \
 	python3 -c "import sys; sys.exit(0 if 8 <= float('${SECS:-0}') <= 15 else 1)" || diag_file "$TMP/slow"
+# malformed requests: libmicrohttpd answers them itself (400, 431, 505; not
+# in JSON) or hangs up
+python3 - "$SOCK" >"$TMP/garbage" 2>&1 <<'PY'
+import socket, sys
+cases = [b"\x00\xff\xfe garbage\r\n\r\n", b"GET /v1/status HTTP/9.9\r\n\r\n",
+         b"GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n",
+         b"POST /v1/reload HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+         b"GET /v1/flows?since=%ff%00&by=" + b"x" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"]
+for c in cases:
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(15)
+    s.connect(sys.argv[1])
+    try:
+        s.sendall(c)
+        r = s.recv(200)
+    except Exception as e:
+        r = repr(e).encode()
+    print(r.split(b"\r\n")[0].decode("latin1") or "(closed)")
+    s.close()
+PY
+check "five malformed requests (binary, HTTP/9.9, a 200 kB header, a negative length, a bad query): each answered 4xx (505 for the version) or closed" \
+	bash -c "test \$(grep -c . '$TMP/garbage') = 5 && ! grep -qv '^HTTP/1.1 4[0-9][0-9]\\|^HTTP/1.1 505\|^(closed)\|reset' '$TMP/garbage'" ||
+	diag_file "$TMP/garbage"
 api GET /v1/status
 check "after all that the watch still answers, state active" \
 	bash -c "kill -0 $WATCH_PID && test $CODE = 200 && test \"$(jq_py "$OUT" "j['state']")\" = active"
@@ -421,5 +444,6 @@ check "SIGTERM while two scrapes wait for a stopped helper: the watch exits 0 (n
 	{ diag "exit status $RC"; tail -n 40 "$TMP/watch.log" | diag "$(cat)"; }
 check "... both scrapes are answered 503 (socket and TCP)" \
 	test "$(cat "$TMP/m503.code")/$(cat "$TMP/t503.code")" = 503/503
+check "... and the metrics file is removed (its vigil_up 1 is no longer true)" test ! -e "$PROM"
 
 done_testing
