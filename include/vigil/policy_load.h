@@ -24,6 +24,9 @@ struct pdoc_set {
 	char *name;
 	char *type;
 	char *file;
+	char *dynamic;
+	char *timeout;
+	char *size;
 };
 
 struct pdoc_rule {
@@ -58,6 +61,7 @@ struct pdoc {
 	unsigned sets_count;
 	struct pdoc_rule *rules;
 	unsigned rules_count;
+	char *revoke;
 };
 
 /*

@@ -539,10 +539,10 @@ static void add_elem(struct elem_writer *set, const struct ir_set *s, u128 key, 
 }
 
 /* the userdata nft writes, so `nft list` prints our sets as its own */
-static void put_set_udata(struct nftnl_set *set, uint32_t flags, uint32_t keytype)
+static void put_set_udata(struct nftnl_set *set, uint32_t flags, uint32_t keytype, bool dynamic)
 {
 	uint8_t ud[NFT_USERDATA_MAXLEN];
-	size_t n = vocab_set_udata(flags, keytype, ud, sizeof(ud));
+	size_t n = vocab_set_udata(flags, keytype, dynamic, ud, sizeof(ud));
 
 	nftnl_set_set_data(set, NFTNL_SET_USERDATA, ud, (uint32_t)n);
 }
@@ -560,6 +560,8 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 		flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL;
+	if (s->timeout_ms)
+		flags |= NFT_SET_TIMEOUT;
 	nftnl_set_set_str(set, NFTNL_SET_TABLE, E->t->name);
 	nftnl_set_set_str(set, NFTNL_SET_NAME, set_kernel_name(s));
 	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -569,7 +571,11 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 	nftnl_set_set_u32(set, NFTNL_SET_ID, s->id);
 	if (s->anonymous)
 		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, (uint32_t)set_kernel_elems(s));
-	put_set_udata(set, flags, ki->type_id);
+	if (s->size)
+		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, s->size);
+	if (s->timeout_ms)
+		nftnl_set_set_u64(set, NFTNL_SET_TIMEOUT, s->timeout_ms);
+	put_set_udata(set, flags, ki->type_id, s->dynamic);
 
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
 				    NLM_F_CREATE, batch_seq(E->b));
@@ -681,7 +687,7 @@ static void put_map(struct enc *E, const struct ir_set *s)
 			fl[k] = (uint8_t)ir_keyinfo(s->fields[k].key)->len;
 		nftnl_set_set_data(set, NFTNL_SET_DESC_CONCAT, fl, s->nfields);
 	}
-	put_set_udata(set, flags, keytype);
+	put_set_udata(set, flags, keytype, false);
 
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
 				    NLM_F_CREATE, batch_seq(E->b));

@@ -26,6 +26,7 @@ struct verify_set {
 	char *name;        /* as sent ("__set%d" for anonymous sets) */
 	uint32_t id, flags, key_type, key_len;
 	bool map;          /* a verdict map */
+	bool dynamic;      /* a dynamic set (its comment is IR_DYNSET_MARK) */
 	bool bound;        /* an anonymous set some rule looked up */
 };
 
