@@ -194,6 +194,11 @@ struct vocab_msg {
 };
 extern const struct vocab_msg vocab_msgs[];
 extern const size_t vocab_nmsgs;
+/* What `vigild set` may send (the helper's SETELEM request): elements
+ * added to (exclusively: a duplicate is an error) or deleted from a
+ * dynamic set the kernel has, named by name, no set id. */
+extern const struct vocab_msg vocab_dyn_msgs[];
+extern const size_t vocab_ndyn_msgs;
 
 /* Attribute tables the verifier also needs by name. */
 /* Debian 12's headers (linux 6.1) lack it: kernel 6.3. */

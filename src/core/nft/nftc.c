@@ -27,6 +27,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "vigil/dynset.h"
 #include "vigil/nftc.h"
 #include "vigil/vocab.h"
 
@@ -376,6 +377,7 @@ static void encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir)
 struct enc {
 	struct batch *b;
 	const struct ir_table *t;
+	const struct nftc_opts *o;
 };
 
 /* Debian 12's headers (linux-libc-dev 6.1) lack these (kernel 6.3, 6.9). */
@@ -603,6 +605,20 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 			add_elem(&w, s, s->elems.v[i].lo, false);
 	}
 	ew_done(&w);
+}
+
+/* A dynamic set's elements as they were before the reload, with what was
+ * left of their lifetimes (the kernel's NFTA_SET_ELEM_EXPIRATION). */
+static void put_kept(struct enc *E, const struct ir_set *s)
+{
+	const struct dynset *o = E->o ? dynset_kept(E->o->keep, s) : NULL;
+	_cleanup_free_ char *what = NULL;
+
+	if (!o)
+		return;
+	what = xasprintf("kept elements of dynamic set %s", s->name);
+	dynset_put_elems(E->b, E->t->name, s->name, s->id, NFT_MSG_NEWSETELEM, NLM_F_CREATE, o->v,
+			 o->n, s->origin_set, what);
 }
 
 /* ---- verdict maps (merged runs) ---- */
@@ -876,7 +892,7 @@ static void put_table_replace(struct enc *E, const struct nftc_opts *o)
 
 void nftc_build_replace_opts(const struct ir_table *t, const struct nftc_opts *o, struct batch *b)
 {
-	struct enc E = { .b = b, .t = t };
+	struct enc E = { .b = b, .t = t, .o = o };
 
 	put_begin(b, o);
 	put_table_replace(&E, o);
@@ -887,6 +903,8 @@ void nftc_build_replace_opts(const struct ir_table *t, const struct nftc_opts *o
 			put_map(&E, t->sets[i]);
 		else
 			put_set(&E, t->sets[i], -1);
+		if (t->sets[i]->dynamic)
+			put_kept(&E, t->sets[i]);
 	}
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)

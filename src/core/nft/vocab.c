@@ -369,3 +369,16 @@ const struct vocab_msg vocab_msgs[] = {
 	  NLM_F_CREATE | NLM_F_APPEND, &rule_attrs, verify_newrule },
 };
 const size_t vocab_nmsgs = N(vocab_msgs);
+
+ATTRS(dynelems_attrs, "elements",
+      STRZ(NFTA_SET_ELEM_LIST_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMELEN - 1),
+      STRZ(NFTA_SET_ELEM_LIST_SET, "set", REQ, 1, NFT_SET_MAXNAMELEN - 1),
+      LIST(NFTA_SET_ELEM_LIST_ELEMENTS, "elements", REQ, 1, 65535, &vocab_set_elem, true));
+
+const struct vocab_msg vocab_dyn_msgs[] = {
+	{ NFT_MSG_NEWSETELEM, "NEWSETELEM", NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET,
+	  "elements of set", NLM_F_CREATE | NLM_F_EXCL, &dynelems_attrs, verify_dynelems },
+	{ NFT_MSG_DELSETELEM, "DELSETELEM", NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET,
+	  "elements of set", 0, &dynelems_attrs, verify_dynelems },
+};
+const size_t vocab_ndyn_msgs = N(vocab_dyn_msgs);
