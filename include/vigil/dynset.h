@@ -9,6 +9,7 @@
 #include "vigil/batch.h"
 #include "vigil/diag.h"
 #include "vigil/ir.h"
+#include "vigil/ival.h"
 #include "vigil/policy.h"
 
 /*
@@ -36,6 +37,9 @@ struct dynset {
 struct dynset_list {
 	struct dynset *v;
 	size_t n, cap;
+	/* the table's other named sets (for "not a dynamic set") */
+	char (*others)[64];
+	size_t nothers, capothers;
 };
 
 /*
@@ -71,3 +75,63 @@ void dynset_put_elems(struct batch *b, const char *table, const char *set, uint3
 		      int origin_set, const char *what);
 
 #endif
+
+/* ---- vigild set: requests against what the kernel holds ---- */
+
+/* One element as the user wrote it (an address, a prefix, a range). */
+struct dynset_req {
+	enum addr_family f;
+	struct ival iv;
+	uint64_t timeout_ms;   /* 0: the set's default */
+	unsigned line;         /* stdin: its line; 0 for an argument */
+	char text[64];         /* as written, for messages */
+};
+
+/* The kernel set of a dynamic set NAME for family f: "NAME_v4", "NAME_v6". */
+void dynset_kernel_name(const char *name, enum addr_family f, char *buf, size_t len);
+
+/*
+ * The kernel elements of q in set s: the address (a hash set), or an
+ * interval's start and end (a cidr set; no end at the top of the space).
+ * Returns their number (1 or 2), or -EINVAL with why: a prefix or range
+ * in a set of single addresses, a timeout in a set without timeouts.
+ */
+int dynset_req_elems(const struct dynset *s, const struct dynset_req *q, struct dynset_elem out[2],
+		     char *why, size_t len);
+
+/* Sorts s's elements by key (then starts before ends) for dynset_has. */
+void dynset_sort(struct dynset *s);
+/* Is e (key, and whether it ends an interval) among s's sorted elements? */
+bool dynset_has(const struct dynset *s, const struct dynset_elem *e);
+
+/* s's elements as intervals (sorted s): calls fn for each address,
+ * prefix or range, with the start element's timeout and expiration. */
+void dynset_walk(const struct dynset *s, enum addr_family f,
+		 void (*fn)(void *ctx, const struct ival *iv, const struct dynset_elem *e),
+		 void *ctx);
+
+/* One `vigild set add|del NAME ...`. */
+struct dynset_op {
+	const char *table;
+	const char *name;      /* the policy's set name (NAME, not NAME_v4) */
+	bool add;
+	const struct dynset_req *q;
+	size_t n;
+	const char *source;    /* where q came from: "<stdin>", or "vigild set" */
+};
+
+/* Kernel elements in one batch at most (each batch is one transaction). */
+#define DYNSET_BATCH_ELEMS 16384
+
+/*
+ * Checks every element of op against the kernel's dynamic sets l (sorted
+ * with dynset_sort): the set exists and is dynamic, each element fits it
+ * (family, type, timeout), an add is not there yet (nor twice in op) and
+ * fits the set's size, a delete is there. Every problem is an error in d
+ * naming the element and the set, and then nothing is built. Otherwise
+ * builds the batches (BEGIN, NEWSETELEM or DELSETELEM, END) of at most
+ * DYNSET_BATCH_ELEMS kernel elements each into *out (*nout of them;
+ * batch_free each, free the array). Returns 0 or -EINVAL.
+ */
+int dynset_build(const struct dynset_list *l, const struct dynset_op *op, uint32_t seq0,
+		 struct batch **out, size_t *nout, struct diags *d);

@@ -92,6 +92,11 @@ static void parse_set(const struct nlmsghdr *h, struct dynset_list *out)
 			break;
 		}
 	}
+	if (!marked && named && !(s.flags & NFT_SET_ANONYMOUS)) {
+		GROW(out->others, out->capothers, out->nothers + 1);
+		memcpy(out->others[out->nothers++], s.name, sizeof(s.name));
+		return;
+	}
 	if (!marked || !named || s.key_len == 0 || s.key_len > 16 ||
 	    (s.flags & (NFT_SET_MAP | NFT_SET_ANONYMOUS)) || dynset_find(out, s.name))
 		return;
@@ -186,6 +191,7 @@ void dynset_list_free(struct dynset_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i].v);
 	free(l->v);
+	free(l->others);
 	memset(l, 0, sizeof(*l));
 }
 
