@@ -6,19 +6,23 @@
  * elements of the kernel's dynamic sets (SETELEM, batch_verify_setelem).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "vigil/dynset.h"
 #include "vigil/num.h"
 #include "vigil/psep.h"
+#include "vigil/state.h"
 #include "vigil/util.h"
 #include "cli.h"
+#include "ctl_client.h"
 
 static const char set_usage[] =
 	"Usage: vigild set add NAME ADDRESS... [--timeout TIME]\n"
@@ -269,9 +273,96 @@ static const char *kernel_says(int err, bool add)
 	}
 }
 
-/* Sends the batches in order; says what the kernel refused. */
-static int send_batches(struct psep *p, const struct set_args *a, struct batch *bs, size_t nb,
-			size_t *done)
+static void print_refusals(const struct set_args *a, const struct nl_result *res,
+			   const struct batch *bs, size_t nb)
+{
+	for (size_t k = 0; k < res->n; k++) {
+		const struct batch_msg *m = NULL;
+		for (size_t i = 0; i < nb && !m; i++)
+			m = batch_find_seq(&bs[i], res->errs[k].seq);
+		cli_error("set %s '%s': the kernel refused %s: %s%s%s", a->verb, a->name,
+			  m ? m->what : "the batch", kernel_says(res->errs[k].error, streq(a->verb, "add")),
+			  res->errs[k].msg[0] ? ": " : "", res->errs[k].msg);
+	}
+}
+
+static int batches_failed(const struct set_args *a, const struct nl_result *res,
+			  const struct batch *bs, size_t nb, size_t done)
+{
+	print_refusals(a, res, bs, nb);
+	if (done)
+		cli_error("the %zu batch%s before (of up to %u elements each) were applied", done,
+			  done == 1 ? "" : "es", DYNSET_BATCH_ELEMS);
+	return EXIT_SYSTEM;
+}
+
+/*
+ * A running vigild watch of this table in this network namespace owns the
+ * table (only its helper's socket may change it): the batches go through
+ * it (POST /v1/setelem on the connection made while root), and its helper
+ * verifies and sends them. Returns -1 when no watch of this table runs
+ * here, else an exit code.
+ */
+static int via_watch(int fd, const struct set_args *a, const struct batch *bs, size_t nb)
+{
+	struct strbuf body = { 0 };
+	struct nl_result res = { 0 };
+	struct ctl_answer ans;
+	json_object *o, *v, *errs;
+	char path[160];
+	int r = -EPROTO;
+	size_t done = 0;
+
+	snprintf(path, sizeof(path), "/v1/setelem?table=%s&netns=%" PRIu64, a->table,
+		 state_netns_id());
+	for (size_t i = 0; i < nb; i++)
+		sb_putn(&body, (const char *)bs[i].buf, bs[i].len);
+	r = ctl_request_on(fd, "POST", path, body.s, body.len, 300000, &ans);
+	sb_free(&body);
+	if (r < 0 || ans.status == 404) {
+		if (r == 0)
+			ctl_answer_free(&ans);
+		return -1;
+	}
+	o = json_tokener_parse(ans.body);
+	r = -EPROTO;
+	if (ans.status == 200 && o && json_object_object_get_ex(o, "status", &v))
+		r = json_object_get_int(v);
+	if (r < 0) {
+		cli_error("the running vigild watch refused the change: %s",
+			  o && (json_object_object_get_ex(o, "why", &v) ||
+				json_object_object_get_ex(o, "error", &v)) ? json_object_get_string(v) : ans.body);
+		json_object_put(o);
+		ctl_answer_free(&ans);
+		return EXIT_SYSTEM;
+	}
+	if (json_object_object_get_ex(o, "batches", &v))
+		done = (size_t)json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "lost", &v))
+		res.lost = json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "errors", &errs))
+		for (size_t i = 0; i < json_object_array_length(errs); i++) {
+			json_object *e = json_object_array_get_idx(errs, i), *f;
+			GROW(res.errs, res.cap, res.n + 1);
+			memset(&res.errs[res.n], 0, sizeof(res.errs[0]));
+			if (json_object_object_get_ex(e, "seq", &f))
+				res.errs[res.n].seq = (uint32_t)json_object_get_int64(f);
+			if (json_object_object_get_ex(e, "error", &f))
+				res.errs[res.n].error = json_object_get_int(f);
+			if (json_object_object_get_ex(e, "msg", &f))
+				snprintf(res.errs[res.n].msg, sizeof(res.errs[0].msg), "%s",
+					 json_object_get_string(f));
+			res.n++;
+		}
+	json_object_put(o);
+	ctl_answer_free(&ans);
+	r = res.n || res.lost || done < nb ? batches_failed(a, &res, bs, nb, done) : EXIT_OK;
+	nl_result_free(&res);
+	return r;
+}
+
+/* Sends the batches in order through the helper; says what the kernel refused. */
+static int send_batches(struct psep *p, const struct set_args *a, struct batch *bs, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++) {
 		struct psep_reply rep;
@@ -285,40 +376,33 @@ static int send_batches(struct psep *p, const struct set_args *a, struct batch *
 			cli_error("%s%s", r == -EPERM ? "the commit helper refused the batch: " : "", why);
 			return EXIT_SYSTEM;
 		}
-		for (size_t k = 0; k < res.n; k++) {
-			const struct batch_msg *m = batch_find_seq(&bs[i], res.errs[k].seq);
-			cli_error("set %s '%s': the kernel refused %s: %s%s%s", a->verb, a->name,
-				  m ? m->what : "the batch", kernel_says(res.errs[k].error, streq(a->verb, "add")),
-				  res.errs[k].msg[0] ? ": " : "", res.errs[k].msg);
-		}
 		if (res.n || res.lost) {
-			if (i)
-				cli_error("the %zu batch%s before this one (of %u elements each) were applied",
-					  *done, *done == 1 ? "" : "es", DYNSET_BATCH_ELEMS);
+			r = batches_failed(a, &res, bs, nb, i);
 			nl_result_free(&res);
-			return EXIT_SYSTEM;
+			return r;
 		}
 		nl_result_free(&res);
-		(*done)++;
 	}
 	return EXIT_OK;
 }
 
-static int do_change(struct psep *p, struct set_args *a, const struct dynset_list *l,
+static int do_change(struct psep *p, int ctlfd, struct set_args *a, const struct dynset_list *l,
 		     bool from_stdin)
 {
 	struct dynset_op op = { a->table, a->name, streq(a->verb, "add"), a->q, a->n,
 				from_stdin ? "<stdin>" : "vigild set" };
 	struct diags d = { 0 };
 	struct batch *bs = NULL;
-	size_t nb = 0, msgs = 0;
+	size_t nb = 0;
 	int r = dynset_build(l, &op, (uint32_t)time(NULL) << 8 | 1u, &bs, &nb, &d);
 
 	cli_print_diags(&d);
 	diags_free(&d);
 	if (r < 0)
 		return EXIT_INVALID;
-	r = send_batches(p, a, bs, nb, &msgs);
+	r = ctlfd >= 0 ? via_watch(ctlfd, a, bs, nb) : -1;
+	if (r < 0)
+		r = send_batches(p, a, bs, nb);
 	for (size_t i = 0; i < nb; i++)
 		batch_free(&bs[i]);
 	free(bs);
@@ -326,6 +410,16 @@ static int do_change(struct psep *p, struct set_args *a, const struct dynset_lis
 		printf("%s %zu element%s %s set %s\n", op.add ? "added" : "deleted", a->n,
 		       a->n == 1 ? "" : "s", op.add ? "to" : "from", a->name);
 	return r;
+}
+
+/* As root: a connection to a running watch (it owns the table). */
+static int connect_watch(void *ctx, const struct psep_ids *ids, char *why, size_t whylen)
+{
+	(void)ids;
+	(void)why;
+	(void)whylen;
+	*(int *)ctx = ctl_connect();
+	return 0;
 }
 
 int cmd_set(int argc, char **argv)
@@ -338,12 +432,17 @@ int cmd_set(int argc, char **argv)
 	char why[256] = "";
 	uint32_t gen;
 	bool from_stdin = false;
+	int ctlfd = -1;
 	int r = set_parse(argc, argv, &a);
 
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	so.table = a.table;
 	so.user = opt_user;
+	if (!streq(a.verb, "list")) {
+		so.privileged = connect_watch;
+		so.ctx = &ctlfd;
+	}
 	if (psep_setup(&so, &p, &ids, why, sizeof(why)) < 0) {
 		cli_error("%s", why);
 		return EXIT_SYSTEM;
@@ -383,10 +482,13 @@ int cmd_set(int argc, char **argv)
 				printf("no elements: nothing to %s\n", a.verb);
 			r = EXIT_OK;
 		} else {
-			r = do_change(&p, &a, &l, from_stdin);
+			r = do_change(&p, ctlfd, &a, &l, from_stdin);
+			ctlfd = -1; /* via_watch closed it, or it was not used */
 		}
 	}
 	free(a.q);
+	if (ctlfd >= 0)
+		close(ctlfd);
 	psep_stop(&p, true);
 	return r;
 }

@@ -84,6 +84,7 @@ static const struct permit permit_watch[] = {
 	{ PSEP_REQ_VALIDATE, 0 },
 	{ PSEP_REQ_COMMIT, 0 },
 	{ PSEP_REQ_DYN_DUMP, 0 },
+	{ PSEP_REQ_SETELEM, 0 },
 	{ 0, 0 },
 };
 
