@@ -131,6 +131,7 @@ struct dynset_op {
  * naming the element and the set, and then nothing is built. Otherwise
  * builds the batches (BEGIN, NEWSETELEM or DELSETELEM, END) of at most
  * DYNSET_BATCH_ELEMS kernel elements each into *out (*nout of them;
+ * d must hold no errors before;
  * batch_free each, free the array). Returns 0 or -EINVAL.
  */
 int dynset_build(const struct dynset_list *l, const struct dynset_op *op, uint32_t seq0,
