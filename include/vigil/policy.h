@@ -116,7 +116,6 @@ struct policy {
 	size_t nsets;
 	struct prule *rules;
 	size_t nrules;
-	bool revoke;           /* revoke: true: end flows the new policy refuses */
 };
 
 /*

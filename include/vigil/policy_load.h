@@ -61,7 +61,6 @@ struct pdoc {
 	unsigned sets_count;
 	struct pdoc_rule *rules;
 	unsigned rules_count;
-	char *revoke;
 };
 
 /*

@@ -207,7 +207,6 @@ END_TEST
 START_TEST(dynamic_sets)
 {
 	diags_are(HEAD
-		  "revoke: maybe\n"
 		  "sets:\n"
 		  "  a: {type: address, dynamic: true, timeout: 0}\n"
 		  "  b: {type: cidr, dynamic: yes, timeout: 4x, size: 0}\n"
@@ -219,18 +218,17 @@ START_TEST(dynamic_sets)
 		  "  h: {type: cidr, dynamic: true, timeout: 366d, size: 4000001}\n"
 		  "rules:\n"
 		  "  - {name: r, chain: input, src: [\"@a\", \"@b\", \"@c\", \"@d\", \"@e\", \"@f\", \"@g\", \"@h\"], action: drop}\n",
-		  "p.yml:2:9: error: revoke must be true or false, not 'maybe'\n"
-		  "p.yml:4:46: error: set 'a': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '0'\n"
-		  "p.yml:5:42: error: set 'b': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '4x'\n"
-		  "p.yml:5:52: error: set 'b': size must be a number of elements from 1 to 4000000, not '0'\n"
-		  "p.yml:6:13: error: set 'c': a dynamic set holds addresses: type cidr or address, not port\n"
-		  "p.yml:7:44: error: set 'd' is dynamic: its elements come from 'vigild set add', not from the policy ('elements')\n"
-		  "p.yml:8:13: error: set 'e': type address is for dynamic sets (dynamic: true); a set of the policy's own addresses is type cidr\n"
-		  "p.yml:9:28: error: set 'f': 'timeout' is for dynamic sets (dynamic: true), whose elements vigild set add puts in\n"
-		  "p.yml:10:28: error: set 'g': dynamic must be true or false, not 'perhaps'\n"
-		  "p.yml:11:43: error: set 'h': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '366d'\n"
-		  "p.yml:11:55: error: set 'h': size must be a number of elements from 1 to 4000000, not '4000001'\n"
-		  "p.yml:13:47: error: set '@c' holds ports; 'src' needs a set of type cidr\n");
+		  "p.yml:3:46: error: set 'a': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '0'\n"
+		  "p.yml:4:42: error: set 'b': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '4x'\n"
+		  "p.yml:4:52: error: set 'b': size must be a number of elements from 1 to 4000000, not '0'\n"
+		  "p.yml:5:13: error: set 'c': a dynamic set holds addresses: type cidr or address, not port\n"
+		  "p.yml:6:44: error: set 'd' is dynamic: its elements come from 'vigild set add', not from the policy ('elements')\n"
+		  "p.yml:7:13: error: set 'e': type address is for dynamic sets (dynamic: true); a set of the policy's own addresses is type cidr\n"
+		  "p.yml:8:28: error: set 'f': 'timeout' is for dynamic sets (dynamic: true), whose elements vigild set add puts in\n"
+		  "p.yml:9:28: error: set 'g': dynamic must be true or false, not 'perhaps'\n"
+		  "p.yml:10:43: error: set 'h': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '366d'\n"
+		  "p.yml:10:55: error: set 'h': size must be a number of elements from 1 to 4000000, not '4000001'\n"
+		  "p.yml:12:47: error: set '@c' holds ports; 'src' needs a set of type cidr\n");
 	diags_are_fs(HEAD "sets:\n"
 		  "  banned: {type: address, dynamic: true, timeout: 4h, size: 65536}\n"
 		  "  nets: {type: cidr, dynamic: true}\n"

@@ -622,7 +622,6 @@ int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct pol
 	check_table(&c, pd);
 	check_defaults(&c, pd);
 	check_sets(&c, pd);
-	check_revoke(&c, pd);
 	check_rules(&c, pd);
 	for (size_t i = 0; i < pol->nsets; i++)
 		if (!pol->sets[i].uses)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Dynamic sets (`dynamic: true`, `timeout`, `size`) and the top-level
- * `revoke` switch. A dynamic set's elements belong to the running system
+ * Dynamic sets (`dynamic: true`, `timeout`, `size`). A dynamic set's elements belong to the running system
  * (`vigild set add`), never to the policy file: it may not list any.
  */
 #include <errno.h>
@@ -20,19 +19,6 @@ int policy_bool(const char *v)
 	if (!strcasecmp(v, "false") || !strcasecmp(v, "no"))
 		return 0;
 	return -1;
-}
-
-void check_revoke(struct ck *c, const struct pdoc *pd)
-{
-	int b;
-
-	if (!pd->revoke)
-		return;
-	b = policy_bool(pd->revoke);
-	if (b < 0)
-		diag_err(c->d, at(c, ynode_get(c->root, "revoke")),
-			 "revoke must be true or false, not '%s'", pd->revoke);
-	c->pol->revoke = b == 1;
 }
 
 static void timeout_size(struct ck *c, struct pset *s, const struct pdoc_set *ds,

@@ -70,7 +70,6 @@ static const cyaml_schema_field_t top_fields[] = {
 			     &set_entry, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_SEQUENCE("rules", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, rules,
 			     &rule_entry, 0, CYAML_UNLIMITED),
-	STR_FIELD("revoke", struct pdoc, revoke),
 	CYAML_FIELD_END,
 };
 

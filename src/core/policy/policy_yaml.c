@@ -74,7 +74,6 @@ static const struct field top_fields[] = {
 	{ "defaults", SH_MAP, false, defaults_fields },
 	{ "sets", SH_SETS, false, set_fields },
 	{ "rules", SH_RULES, false, rule_fields },
-	{ "revoke", SH_SCALAR, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
