@@ -60,6 +60,10 @@ struct dynset *dynset_find(const struct dynset_list *l, const char *name);
  */
 int dynset_check_reload(const struct dynset_list *old, const struct ir_table *t,
 			const struct policy *pol, bool full, struct diags *d);
+/* Takes ms off every element's remaining lifetime (at least 1 ms is
+ * left): the time from the dump to the commit, which a reload would
+ * otherwise add to every ban. */
+void dynset_age(struct dynset_list *l, uint64_t ms);
 /* Is the set of t at index i one whose old elements are carried over? */
 const struct dynset *dynset_kept(const struct dynset_list *old, const struct ir_set *s);
 

@@ -148,6 +148,7 @@ static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own, bool
 		}
 		psep_plan_opts(p, &ti, own, &o);
 		/* a dynamic set's elements (bans) outlive the reload */
+		uint64_t t_dump = psep_now_ms();
 		if (ti.exists && psep_dyn_dump(p, &old, &gen, why, sizeof(why)) < 0) {
 			cli_error("cannot read the dynamic sets of table inet %s: %s", pl->t.name, why);
 			return EXIT_SYSTEM;
@@ -156,6 +157,7 @@ static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own, bool
 			cli_print_diags(&pl->d);
 			return EXIT_INVALID;
 		}
+		dynset_age(&old, psep_now_ms() - t_dump);
 		cli_print_diags(&pl->d); /* --full: the sets that lose their elements */
 		diags_free(&pl->d);
 		plan_build(pl, &o, first_seq() + (uint32_t)tries * 4096u);

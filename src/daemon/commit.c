@@ -47,6 +47,7 @@ struct commit_op {
 	bool first;             /* the start's apply: on failure, the next candidate */
 	unsigned flags;         /* DAEMON_COMMIT_* */
 	struct nftc_opts o;     /* how to build, from TABLE_INFO */
+	uint64_t t_dump;        /* when the dynamic sets were asked for (ms) */
 };
 
 const char *daemon_source_name(enum daemon_source s)
@@ -376,6 +377,7 @@ static void op_dyn(void *ctx, struct psep_reply *rep)
 		op_finish(op);
 		return;
 	}
+	dynset_age(&old, psep_now_ms() - op->t_dump);
 	op_commit(op, &old, rep->u.dump.genid);
 	dynset_list_free(&old);
 }
@@ -413,6 +415,7 @@ static void op_info(void *ctx, struct psep_reply *rep)
 	op->o = o;
 	if (rep->u.ti.exists) {
 		/* the dynamic sets' elements outlive the reload */
+		op->t_dump = psep_now_ms();
 		psep_submit(&d->helper, PSEP_REQ_DYN_DUMP, NULL, 0, COMMIT_TIMEOUT_MS, op_dyn, op);
 		return;
 	}

@@ -205,6 +205,16 @@ struct dynset *dynset_find(const struct dynset_list *l, const char *name)
 
 /* ---- reload ---- */
 
+void dynset_age(struct dynset_list *l, uint64_t ms)
+{
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t k = 0; k < l->v[i].n; k++) {
+			struct dynset_elem *e = &l->v[i].v[k];
+			if (e->expires_ms)
+				e->expires_ms = e->expires_ms > ms + 1 ? e->expires_ms - ms : 1;
+		}
+}
+
 static bool has_timeouts(const struct dynset *o)
 {
 	for (size_t i = 0; i < o->n; i++)
