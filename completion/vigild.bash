@@ -5,7 +5,7 @@
 # The verb and option lists must match `vigild --help` and
 # `vigild VERB --help`: tests/install/completion.sh fails when they drift.
 
-_vigild_verbs="check show apply remove watch reload status confirm rollback flows help version"
+_vigild_verbs="check show apply remove watch reload status confirm rollback set flows help version"
 
 # _vigild_options VERB: the options VERB takes, long and short.
 _vigild_options()
@@ -14,7 +14,7 @@ _vigild_options()
 	check | show)
 		echo "--table -t --max-rules --max-elements --help -h" ;;
 	apply)
-		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --quiet -q" \
+		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --full --quiet -q" \
 		     "--max-rules --max-elements --help -h" ;;
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
@@ -28,6 +28,8 @@ _vigild_options()
 		echo "--json --table -t --help -h" ;;
 	confirm | rollback)
 		echo "--table -t --help -h" ;;
+	set)
+		echo "--timeout -T --table -t --user -u --json -j --quiet -q --help -h" ;;
 	flows)
 		echo "--db --since --until --rule --by --top --json --help -h" ;;
 	esac
@@ -40,7 +42,7 @@ _vigild_takes_arg()
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
 	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
 	--metrics-file | --metrics-interval | --metrics-listen | --on-event | \
-	--confirm | -c)
+	--confirm | -c | --timeout | -T)
 		return 0 ;;
 	esac
 	return 1
@@ -79,6 +81,8 @@ _vigild_value()
 		COMPREPLY=($(compgen -W "12h 1d 7d 30d 90d" -- "$cur")) ;;
 	--confirm | -c)
 		COMPREPLY=($(compgen -W "60 120 5m 10m 30m" -- "$cur")) ;;
+	--timeout | -T)
+		COMPREPLY=($(compgen -W "10m 1h 4h 1d 7d" -- "$cur")) ;;
 	--since | --until)
 		COMPREPLY=($(compgen -W "now 5m 15m 1h 6h 1d 1w" -- "$cur")) ;;
 	esac
@@ -136,6 +140,10 @@ _vigild()
 	case $verb in
 	check | show | apply | watch)
 		_vigild_files "$cur" '*.yml' '*.yaml' ;;
+	set)
+		# set add|del|list NAME ...
+		[ "$COMP_CWORD" -eq $((i + 1)) ] &&
+			COMPREPLY=($(compgen -W "add del list" -- "$cur")) ;;
 	help)
 		# help VERB: one verb
 		[ "$COMP_CWORD" -eq $((i + 1)) ] &&

@@ -53,6 +53,18 @@ struct batch_refusal {
 };
 int batch_verify(const void *buf, size_t len, const char *table, struct batch_refusal *why);
 
+/*
+ * The gate of `vigild set` (the helper's SETELEM request): one transaction
+ * of NEWSETELEM (create, exclusive) or DELSETELEM messages and nothing
+ * else, each for one of `sets` (the kernel's dynamic sets of table
+ * `table`, as dynset_parse read them), every element's key as long as the
+ * set's, an interval end only in a cidr set, a timeout only (added, not
+ * deleted) in a set with timeouts. Returns 0, or -EPERM with a reason.
+ */
+struct dynset_list;
+int batch_verify_setelem(const void *buf, size_t len, const char *table,
+			 const struct dynset_list *sets, struct batch_refusal *why);
+
 /* Upper bounds the verifier enforces. */
 #define BATCH_MAX_BYTES (1024u << 20)
 #define BATCH_MAX_MSGS (16u << 20)

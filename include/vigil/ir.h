@@ -84,7 +84,17 @@ struct ir_set {
 	size_t ncelems;
 	int origin_set;      /* policy set index, or -1 */
 	int origin_rule;     /* anonymous: policy rule index; else -1 */
+	/* a dynamic set (policy `dynamic: true`): no elements from the
+	 * policy, its comment is IR_DYNSET_MARK; timeout in ms (0 = none);
+	 * size: most elements (0 = none given) */
+	bool dynamic;
+	uint64_t timeout_ms;
+	uint32_t size;
 };
+
+/* The comment of a dynamic set's kernel sets: what `vigild set` and the
+ * commit helper recognise them by. */
+#define IR_DYNSET_MARK "vigil:dynamic"
 
 struct ir_match {
 	enum ir_key key;

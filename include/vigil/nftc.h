@@ -5,6 +5,8 @@
 #include "vigil/batch.h"
 #include "vigil/ir.h"
 
+struct dynset_list;
+
 /*
  * Appends the whole-table replacement to b (initialised by the caller with
  * its first sequence number): BEGIN, add table, delete table, add table,
@@ -22,6 +24,8 @@ struct nftc_opts {
 	bool destroy;          /* the kernel has NFT_MSG_DESTROYTABLE: use it instead */
 	bool have_genid;       /* put NFNL_BATCH_GENID = genid in the batch begin */
 	uint32_t genid;
+	/* the dynamic sets' elements to carry over (a reload), or NULL */
+	const struct dynset_list *keep;
 };
 /* The replacement and the deletion with those choices (NULL = defaults:
  * NEWTABLE, DELTABLE, no flags, no generation check). */

@@ -79,6 +79,15 @@ int nl_table_comment(struct nl *nl, const char *name, char *comment, size_t len)
 int nl_dump_table(struct nl *nl, const char *table, size_t max, struct strbuf *out,
 		  uint32_t *genid);
 
+/*
+ * The dynamic sets of table inet `table` (sets whose comment is
+ * IR_DYNSET_MARK) and, with elements, their elements, at one generation,
+ * as the kernel's messages; no other set's elements are read. At most max
+ * bytes (-EFBIG). An absent table gives nothing (0).
+ */
+int nl_dump_dynsets(struct nl *nl, const char *table, bool elements, size_t max,
+		    struct strbuf *out, uint32_t *genid);
+
 /* Conntrack statistics summed over CPUs, and the table's fill. */
 struct nl_ct_stats {
 	uint64_t insert, insert_failed, drop, early_drop;

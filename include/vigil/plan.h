@@ -49,6 +49,17 @@ int plan_compile_bundle(struct plan *pl, const struct bundle *bu, const char *ta
 void plan_build(struct plan *pl, const struct nftc_opts *o, uint32_t seq0);
 
 /*
+ * A reload over a table that has dynamic sets (old, as the helper dumped
+ * them): checks that the plan keeps every one whose elements it would
+ * otherwise drop (located errors into pl->d, unless full: warnings), and
+ * sets o to carry their elements over, guarded by the dump's generation.
+ * Returns 0 or -EINVAL.
+ */
+struct dynset_list;
+int plan_keep_dynsets(struct plan *pl, const struct dynset_list *old, uint32_t genid, bool full,
+		      struct nftc_opts *o);
+
+/*
  * Records the kernel's answer: 0 when the batch committed; else -EIO with
  * the kernel's errors as diagnostics (prog names unlocated ones).
  */

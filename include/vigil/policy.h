@@ -51,6 +51,14 @@ struct pset {
 	unsigned uses;
 	bool broken;            /* an element or its file had an error */
 	uint64_t seen_in;       /* the checker's: last rule field that referred to it */
+	/* type address: single addresses only (a hash set, no intervals, so
+	 * that one element can be deleted without splitting a range) */
+	bool single;
+	/* dynamic: true: its elements belong to the running system (vigild
+	 * set add/del), never to the policy; kept across reloads */
+	bool dynamic;
+	uint64_t timeout_ms;    /* dynamic: default element lifetime, 0 = none */
+	uint32_t size;          /* dynamic: most elements per family, 0 = no limit */
 };
 
 /* src / dst: literal values and set references, any of which may match. */
@@ -137,6 +145,7 @@ struct policy_opts {
 #define POLICY_MAX_RULES 65535u         /* conntrack-mark space (16 bits) */
 #define SET_MAX_ENTRIES 4000000u
 #define NAME_MAX_LEN 32
+#define DYNSET_MAX_TIMEOUT (365u * 86400u) /* seconds: a dynamic set's timeouts */
 #define RULE_MAX_EXPANSION 1024u      /* kernel rules one policy rule may become */
 
 /*

@@ -24,6 +24,9 @@ struct pdoc_set {
 	char *name;
 	char *type;
 	char *file;
+	char *dynamic;
+	char *timeout;
+	char *size;
 };
 
 struct pdoc_rule {

@@ -140,6 +140,11 @@ int psep_table_info(struct psep *p, struct psep_table_info *ti);
 /* Fixes the helper's table (once, before anything else; helpers started
  * without one). */
 int psep_set_table(struct psep *p, const char *table, char *why, size_t whylen);
+/* The dynamic sets of the helper's table with their elements (DYN_DUMP),
+ * parsed into l (dynset_list_free it), and the generation they were read
+ * at. Returns 0 or a negative errno with why. */
+struct dynset_list;
+int psep_dyn_dump(struct psep *p, struct dynset_list *l, uint32_t *genid, char *why, size_t whylen);
 /* The kernel's conntrack "insert" statistic, summed over CPUs. */
 int psep_ct_inserts(struct psep *p, uint64_t *inserts);
 

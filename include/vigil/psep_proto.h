@@ -31,7 +31,9 @@ enum psep_type {
 	PSEP_REQ_CT_DUMP = 8,     /* nothing: answer DUMP (the conntrack table) */
 	PSEP_REQ_ARM = 9,         /* struct psep_arm + rollback batch: become a rollback guard */
 	PSEP_REQ_DISARM = 10,     /* nothing: the change failed, no rollback */
-	PSEP_REQ_MAX_ = 11,
+	PSEP_REQ_DYN_DUMP = 11,   /* nothing: answer DUMP (vigild's dynamic sets and their elements) */
+	PSEP_REQ_SETELEM = 12,    /* batch bytes: only elements of dynamic sets (batch_verify_setelem) */
+	PSEP_REQ_MAX_ = 13,
 	PSEP_REP_READY = 0x80,    /* struct psep_ready: the helper's first word */
 	PSEP_REP_RESULT = 0x81,   /* struct psep_result + nerr struct nl_err */
 	PSEP_REP_GEN = 0x83,      /* struct psep_gen */
@@ -46,6 +48,7 @@ enum psep_mode {
 	PSEP_MODE_APPLY = 1,  /* vigild apply: validate/commit a replacement, read the table */
 	PSEP_MODE_REMOVE = 2, /* vigild remove: commit the deletion of the table, once */
 	PSEP_MODE_WATCH = 3,  /* vigild watch: commits, reads, conntrack statistics */
+	PSEP_MODE_SET = 4,    /* vigild set: elements of dynamic sets, and reading them */
 };
 
 struct psep_hdr {

@@ -112,10 +112,11 @@ bool vocab_rule_comment_ok(const char *s, size_t len);
 bool vocab_set_name_ok(const char *s, size_t len);
 /*
  * The userdata nft writes for a set (so `nft list` prints vigild's sets as
- * its own), from the set's flags and key type: nftc sends exactly this and
+ * its own), from the set's flags and key type, and for a dynamic set the
+ * comment IR_DYNSET_MARK: nftc sends exactly this and
  * the verifier accepts nothing else. Returns its length (<= len).
  */
-size_t vocab_set_udata(uint32_t flags, uint32_t key_type, void *buf, size_t len);
+size_t vocab_set_udata(uint32_t flags, uint32_t key_type, bool dynamic, void *buf, size_t len);
 /* Fields of a key type (a concatenation is (t1 << 6) | t2 ...): their
  * types, first field first; 0 when a field is not a type vigild uses. */
 int vocab_key_fields(uint32_t key_type, uint32_t types[IR_MAX_CONCAT]);
@@ -193,6 +194,11 @@ struct vocab_msg {
 };
 extern const struct vocab_msg vocab_msgs[];
 extern const size_t vocab_nmsgs;
+/* What `vigild set` may send (the helper's SETELEM request): elements
+ * added to (exclusively: a duplicate is an error) or deleted from a
+ * dynamic set the kernel has, named by name, no set id. */
+extern const struct vocab_msg vocab_dyn_msgs[];
+extern const size_t vocab_ndyn_msgs;
 
 /* Attribute tables the verifier also needs by name. */
 /* Debian 12's headers (linux 6.1) lack it: kernel 6.3. */

@@ -94,6 +94,7 @@ int cmd_reload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_confirm(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_set(int argc, char **argv);
 
 /* Privileged verbs: the unprivileged user to run as (--user). */
 extern const char *opt_user;

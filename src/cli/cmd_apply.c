@@ -18,6 +18,7 @@
 #include <systemd/sd-journal.h>
 
 #include "cli.h"
+#include "vigil/dynset.h"
 #include "vigil/fileio.h"
 #include "vigil/log.h"
 #include "vigil/nftc.h"
@@ -116,7 +117,7 @@ static int check_lock(const struct priv *pv, const char *table)
 
 /* TABLE_INFO, build with its generation, commit; again when the table
  * changed meanwhile. Prints what went wrong; an exit code. */
-static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own)
+static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own, bool full)
 {
 	int owned_waits = 0;
 
@@ -124,6 +125,8 @@ static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own)
 		struct psep_table_info ti;
 		struct nftc_opts o;
 		struct nl_result res = { 0 };
+		_cleanup_(dynset_list_free) struct dynset_list old = { 0 };
+		uint32_t gen = 0;
 		char why[256] = "";
 		int r = psep_table_info(p, &ti);
 
@@ -144,6 +147,19 @@ static int commit_plan(struct psep *p, struct plan *pl, bool dry, bool own)
 			return EXIT_SYSTEM;
 		}
 		psep_plan_opts(p, &ti, own, &o);
+		/* a dynamic set's elements (bans) outlive the reload */
+		uint64_t t_dump = psep_now_ms();
+		if (ti.exists && psep_dyn_dump(p, &old, &gen, why, sizeof(why)) < 0) {
+			cli_error("cannot read the dynamic sets of table inet %s: %s", pl->t.name, why);
+			return EXIT_SYSTEM;
+		}
+		if (old.n && plan_keep_dynsets(pl, &old, gen, full, &o) < 0) {
+			cli_print_diags(&pl->d);
+			return EXIT_INVALID;
+		}
+		dynset_age(&old, psep_now_ms() - t_dump);
+		cli_print_diags(&pl->d); /* --full: the sets that lose their elements */
+		diags_free(&pl->d);
 		plan_build(pl, &o, first_seq() + (uint32_t)tries * 4096u);
 		r = psep_commit(p, pl->b.buf, pl->b.len, dry, &res, why, sizeof(why));
 		if (r < 0) {
@@ -204,8 +220,13 @@ static const char apply_usage[] =
 	"                    most a day) unless 'vigild confirm' runs first; the\n"
 	"                    rollback happens even if this session dies\n"
 	"  -f, --force       replace the table even if vigild did not make it\n"
+	"      --full        drop the elements of dynamic sets that this policy makes\n"
+	"                    static, removes or changes the type of (without it such\n"
+	"                    a change is refused; other dynamic sets keep theirs)\n"
 	"  -q, --quiet       print nothing on success\n"
 	LIMIT_USAGE;
+
+static bool opt_full;
 
 static int apply_parse(int argc, char **argv, const char **table, bool *force, bool *quiet,
 		       bool *dry, unsigned *confirm)
@@ -216,6 +237,7 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "full", no_argument, NULL, 'F' },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		LIMIT_OPTIONS, /* issue 14: amplification caps */
@@ -243,6 +265,9 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 			return EXIT_OK + 100;
 		case 'f':
 			*force = true;
+			break;
+		case 'F':
+			opt_full = true;
 			break;
 		case 'q':
 			*quiet = true;
@@ -370,7 +395,7 @@ int cmd_apply(int argc, char **argv)
 	if (r == EXIT_OK && confirm)
 		armed = (r = confirm_arm(&p, pv.runfd, pl.t.name, pv.src.path, confirm)) == EXIT_OK;
 	if (r == EXIT_OK)
-		r = commit_plan(&p, &pl, dry, false);
+		r = commit_plan(&p, &pl, dry, false, opt_full);
 	if (r != EXIT_OK && armed)
 		confirm_disarm(&p);
 	/* the last-known-good is what was confirmed, not what waits */

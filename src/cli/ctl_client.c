@@ -69,16 +69,11 @@ static bool unchunk(char *body, size_t *len)
 	return true;
 }
 
-int ctl_request(const char *method, const char *path, const char *body, size_t blen,
-		int timeout_ms, struct ctl_answer *a)
+int ctl_connect(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct strbuf req = { 0 }, in = { 0 };
-	uint64_t deadline = psep_now_ms() + (uint64_t)timeout_ms;
-	char *hdr_end, *p;
 	int fd, r;
 
-	memset(a, 0, sizeof(*a));
 	ctl_socket_path(sa.sun_path, sizeof(sa.sun_path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -88,6 +83,29 @@ int ctl_request(const char *method, const char *path, const char *body, size_t b
 		close(fd);
 		return r;
 	}
+	return fd;
+}
+
+int ctl_request(const char *method, const char *path, const char *body, size_t blen,
+		int timeout_ms, struct ctl_answer *a)
+{
+	int fd = ctl_connect();
+
+	memset(a, 0, sizeof(*a));
+	if (fd < 0)
+		return fd;
+	return ctl_request_on(fd, method, path, body, blen, timeout_ms, a);
+}
+
+int ctl_request_on(int fd, const char *method, const char *path, const char *body, size_t blen,
+		   int timeout_ms, struct ctl_answer *a)
+{
+	struct strbuf req = { 0 }, in = { 0 };
+	uint64_t deadline = psep_now_ms() + (uint64_t)timeout_ms;
+	char *hdr_end, *p;
+	int r;
+
+	memset(a, 0, sizeof(*a));
 	sb_printf(&req, "%s %s HTTP/1.1\r\nHost: vigild\r\nConnection: close\r\nContent-Length: %zu\r\n",
 		  method, path, blen);
 	if (blen)

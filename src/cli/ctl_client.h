@@ -21,6 +21,12 @@ const char *ctl_socket_path(char *buf, size_t len);
 int ctl_request(const char *method, const char *path, const char *body, size_t blen,
 		int timeout_ms, struct ctl_answer *a);
 void ctl_answer_free(struct ctl_answer *a);
+/* A connection made now (the watch reads the peer's credentials when it
+ * connects: made as root, it stays root's after a drop), or -errno. */
+int ctl_connect(void);
+/* ctl_request on a connection from ctl_connect (closed by it). */
+int ctl_request_on(int fd, const char *method, const char *path, const char *body, size_t blen,
+		   int timeout_ms, struct ctl_answer *a);
 /*
  * Prints an answer of the watch (its diagnostics to stderr, the summary
  * unless quiet, the error with fail_tail); the exit code it means:

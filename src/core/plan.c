@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "vigil/dynset.h"
 #include "vigil/kerr.h"
 #include "vigil/plan.h"
 
@@ -70,6 +71,19 @@ void plan_build(struct plan *pl, const struct nftc_opts *o, uint32_t seq0)
 	batch_init(&pl->b, seq0);
 	nftc_build_replace_opts(&pl->t, o, &pl->b);
 	pl->built = true;
+}
+
+int plan_keep_dynsets(struct plan *pl, const struct dynset_list *old, uint32_t genid, bool full,
+		      struct nftc_opts *o)
+{
+	if (dynset_check_reload(old, &pl->t, &pl->pol, full, &pl->d) < 0)
+		return -EINVAL;
+	o->keep = old;
+	/* an element added between the dump and the commit fails the commit
+	 * (ERESTART), and the caller dumps again */
+	o->have_genid = true;
+	o->genid = genid;
+	return 0;
 }
 
 int plan_kernel_answer(struct plan *pl, const struct nl_result *res, const char *prog)

@@ -20,6 +20,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <systemd/sd-daemon.h>
 
+#include "vigil/dynset.h"
 #include "vigil/fileio.h"
 #include "vigil/log.h"
 #include "vigil/state.h"
@@ -45,6 +46,8 @@ struct commit_op {
 	struct daemon_outcome out;
 	bool first;             /* the start's apply: on failure, the next candidate */
 	unsigned flags;         /* DAEMON_COMMIT_* */
+	struct nftc_opts o;     /* how to build, from TABLE_INFO */
+	uint64_t t_dump;        /* when the dynamic sets were asked for (ms) */
 };
 
 const char *daemon_source_name(enum daemon_source s)
@@ -339,6 +342,46 @@ static void op_result(void *ctx, struct psep_reply *rep)
 	op_finish(op);
 }
 
+static void op_commit(struct commit_op *op, const struct dynset_list *old, uint32_t gen)
+{
+	struct nftc_opts o = op->o;
+
+	/* the policy's own reload refuses to drop a dynamic set's elements;
+	 * a fallback or the last-known-good (the firewall must be up) drops
+	 * them with a warning */
+	if (old && old->n &&
+	    plan_keep_dynsets(op->pl, old, gen, op->source != SRC_POLICY, &o) < 0) {
+		take_diags(&op->out, op->pl);
+		op->out.code = 1;
+		op_finish(op);
+		return;
+	}
+	plan_build(op->pl, &o, next_seq());
+	psep_submit(&op->d->helper, PSEP_REQ_COMMIT, op->pl->b.buf, op->pl->b.len,
+		    COMMIT_TIMEOUT_MS, op_result, op);
+}
+
+static void op_dyn(void *ctx, struct psep_reply *rep)
+{
+	struct commit_op *op = ctx;
+	struct dynset_list old = { 0 };
+	int r = rep->status < 0 ? rep->status : rep->u.dump.status;
+
+	if (r == 0)
+		r = dynset_parse(rep->extra, rep->extra_len, true, &old);
+	if (r < 0) {
+		diag_err(&op->out.d, ((struct srcloc){ "vigild", 0, 0 }),
+			 "cannot read the dynamic sets of table inet %s: %s", op->d->table,
+			 rep->status < 0 ? rep->why : strerror(-r));
+		op->out.code = 3;
+		op_finish(op);
+		return;
+	}
+	dynset_age(&old, psep_now_ms() - op->t_dump);
+	op_commit(op, &old, rep->u.dump.genid);
+	dynset_list_free(&old);
+}
+
 static void op_info(void *ctx, struct psep_reply *rep)
 {
 	struct commit_op *op = ctx;
@@ -369,9 +412,14 @@ static void op_info(void *ctx, struct psep_reply *rep)
 		return;
 	}
 	psep_plan_opts(&d->helper, &rep->u.ti, d->o.owner != 0, &o);
-	plan_build(op->pl, &o, next_seq());
-	psep_submit(&d->helper, PSEP_REQ_COMMIT, op->pl->b.buf, op->pl->b.len, COMMIT_TIMEOUT_MS,
-		    op_result, op);
+	op->o = o;
+	if (rep->u.ti.exists) {
+		/* the dynamic sets' elements outlive the reload */
+		op->t_dump = psep_now_ms();
+		psep_submit(&d->helper, PSEP_REQ_DYN_DUMP, NULL, 0, COMMIT_TIMEOUT_MS, op_dyn, op);
+		return;
+	}
+	op_commit(op, NULL, 0);
 }
 
 static int op_start(struct daemon *d, struct plan *pl, bool owned, enum daemon_source src,

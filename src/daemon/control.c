@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
 
@@ -345,6 +347,95 @@ static void post_apply(struct req *r)
 	json_object_put(o);
 }
 
+/* vigild set's batches (the body, as the CLI built them, one after the
+ * other), for the watch's helper to verify and send one by one: the table
+ * is the watch's, owned by its helper's socket, which alone may change it.
+ * The first refused batch ends it; the answer says how many went in. */
+struct setelem_job {
+	struct req *r;
+	size_t off, batches;
+	json_object *errs;
+};
+
+static void setelem_next(struct setelem_job *j);
+
+static void setelem_answer(struct setelem_job *j, int status, const char *why, bool lost)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_int(status));
+	json_object_object_add(o, "why", json_object_new_string(why));
+	json_object_object_add(o, "lost", json_object_new_boolean(lost));
+	json_object_object_add(o, "batches", json_object_new_int64((int64_t)j->batches));
+	json_object_object_add(o, "errors", j->errs);
+	answer_json(j->r, 200, o);
+	wake(j->r);
+	free(j);
+}
+
+static void setelem_done(void *ctx, struct psep_reply *rep)
+{
+	struct setelem_job *j = ctx;
+	struct nl_result res = { 0 };
+	char why[256] = "";
+	int e = psep_reply_to_result(rep, &res, why, sizeof(why));
+	bool lost = res.lost;
+
+	for (size_t i = 0; e == 0 && i < res.n; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "seq", json_object_new_int64(res.errs[i].seq));
+		json_object_object_add(o, "error", json_object_new_int(res.errs[i].error));
+		json_object_object_add(o, "msg", json_object_new_string(res.errs[i].msg));
+		json_object_array_add(j->errs, o);
+	}
+	if (e == 0 && !res.n && !lost)
+		j->batches++;
+	nl_result_free(&res);
+	if (e < 0 || json_object_array_length(j->errs) || lost || j->off >= j->r->body.len)
+		setelem_answer(j, e, why, lost);
+	else
+		setelem_next(j);
+}
+
+static void setelem_next(struct setelem_job *j)
+{
+	const uint8_t *p = (const uint8_t *)j->r->body.s;
+	size_t len = j->r->body.len, start = j->off;
+
+	/* up to and with the next batch end (a malformed rest goes as it is:
+	 * the helper refuses it) */
+	while (j->off + sizeof(struct nlmsghdr) <= len) {
+		const struct nlmsghdr *h = (const struct nlmsghdr *)(p + j->off);
+		if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len - j->off) {
+			j->off = len;
+			break;
+		}
+		j->off += NLMSG_ALIGN(h->nlmsg_len);
+		if (h->nlmsg_type == NFNL_MSG_BATCH_END)
+			break;
+	}
+	if (j->off <= start || j->off > len)
+		j->off = len;
+	psep_submit(&j->r->ctl->d->helper, PSEP_REQ_SETELEM, p + start, j->off - start, 30000,
+		    setelem_done, j);
+}
+
+static void post_setelem(struct req *r)
+{
+	struct setelem_job *j;
+
+	if (!table_is_ours(r, arg(r, "table"), arg(r, "netns")))
+		return;
+	if (!r->body.len) {
+		answer_error(r, 400, "POST /v1/setelem wants batches of set elements");
+		return;
+	}
+	j = xzalloc(sizeof(*j));
+	j->r = r;
+	j->errs = json_object_new_array();
+	setelem_next(j);
+}
+
 static void post_confirm(struct req *r)
 {
 	json_object *o;
@@ -455,6 +546,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/apply", ACC_ADMIN, post_apply },
 	{ "POST", "/v1/confirm", ACC_ADMIN, post_confirm },
 	{ "POST", "/v1/rollback", ACC_ADMIN, post_rollback },
+	{ "POST", "/v1/setelem", ACC_ADMIN, post_setelem },
 	{ "GET", "/v1/events", ACC_READ, NULL },
 	{ "GET", "/v1/flows", ACC_READ, control_get_flows },
 	{ "GET", "/metrics", ACC_READ, get_metrics },

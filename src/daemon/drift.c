@@ -105,6 +105,16 @@ static void drift_detected(struct daemon *d, const struct nftmon_event *gen)
 	d->drift_seen = false;
 }
 
+/* Elements of a dynamic set belong to the running system (vigild set, a
+ * detector): their changes are not drift. */
+static bool dynamic_set(const struct daemon *d, const char *name)
+{
+	for (size_t i = 0; d->active && i < d->active->t.nsets; i++)
+		if (d->active->t.sets[i]->dynamic && streq(d->active->t.sets[i]->name, name))
+			return true;
+	return false;
+}
+
 static int on_event(void *ctx, const struct nftmon_event *ev)
 {
 	struct daemon *d = ctx;
@@ -120,6 +130,8 @@ static int on_event(void *ctx, const struct nftmon_event *ev)
 		return 0; /* another table: none of vigild's business */
 	if (ev->portid == d->helper.portid && ev->portid != 0)
 		return 0; /* our own commit */
+	if (ev->kind == NFTMON_SETELEM && dynamic_set(d, ev->name))
+		return 0;
 	d->drift_seen = true;
 	if (ev->kind == NFTMON_TABLE && ev->del) {
 		/* everything in it went with it: that is the one thing to say */

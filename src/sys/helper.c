@@ -29,6 +29,7 @@
 #include <linux/netlink.h>
 
 #include "vigil/batch.h"
+#include "vigil/dynset.h"
 #include "vigil/ir.h"
 #include "vigil/nftc.h"
 #include "vigil/nl.h"
@@ -63,6 +64,7 @@ static const struct permit permit_apply[] = {
 	{ PSEP_REQ_COMMIT, 0 },
 	{ PSEP_REQ_ARM, PERMIT_ONCE },
 	{ PSEP_REQ_DISARM, PERMIT_ONCE },
+	{ PSEP_REQ_DYN_DUMP, 0 },
 	{ 0, 0 },
 };
 
@@ -81,9 +83,19 @@ static const struct permit permit_watch[] = {
 	{ PSEP_REQ_CT_DUMP, 0 },
 	{ PSEP_REQ_VALIDATE, 0 },
 	{ PSEP_REQ_COMMIT, 0 },
+	{ PSEP_REQ_DYN_DUMP, 0 },
+	{ PSEP_REQ_SETELEM, 0 },
 	{ 0, 0 },
 };
 
+/* vigild set: read the dynamic sets, change their elements; nothing else */
+static const struct permit permit_set[] = {
+	{ PSEP_REQ_SET_TABLE, PERMIT_ONCE | PERMIT_FIRST },
+	{ PSEP_REQ_TABLE_INFO, 0 },
+	{ PSEP_REQ_DYN_DUMP, 0 },
+	{ PSEP_REQ_SETELEM, 0 },
+	{ 0, 0 },
+};
 
 bool hlog_to_journal;
 
@@ -388,6 +400,76 @@ static int serve_dump(struct helper *H, bool conntrack)
 	return r;
 }
 
+static int serve_dyn_dump(struct helper *H)
+{
+	struct psep_dump out;
+	struct strbuf sb = { 0 };
+	int r;
+
+	memset(&out, 0, sizeof(out));
+	out.status = H->have_table ? nl_dump_dynsets(&H->nl, H->table, true, PSEP_MAX_DUMP, &sb,
+						     &out.genid)
+				   : -EINVAL;
+	if (out.status < 0) {
+		snprintf(out.why, sizeof(out.why), "%s", strerror(-out.status));
+		sb_free(&sb);
+	}
+	out.len = (uint32_t)sb.len;
+	r = psep_send_msg(H->fd, PSEP_REP_DUMP, &out, sizeof(out), sb.s, sb.len);
+	sb_free(&sb);
+	return r;
+}
+
+/*
+ * vigild set's batch: verified against the dynamic sets the kernel has now
+ * (read here, not taken from the main process), then sent.
+ */
+static int serve_setelem(struct helper *H, uint32_t len)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct strbuf sb = { 0 };
+	struct dynset_list sets = { 0 };
+	struct batch_refusal ref;
+	struct psep_result out;
+	struct nl_result res = { 0 };
+	uint32_t gen;
+	bool refused;
+	int r;
+
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	r = psep_read_full(H->fd, buf, len);
+	if (r < 0)
+		return r;
+	if (!H->have_table)
+		return refuse_batch(H, -EPERM, "no table was named yet");
+	r = nl_dump_dynsets(&H->nl, H->table, false, PSEP_MAX_DUMP, &sb, &gen);
+	if (r == 0)
+		r = dynset_parse(sb.s, sb.len, false, &sets);
+	sb_free(&sb);
+	if (r < 0)
+		return refuse_batch(H, r, "cannot read the sets of table inet %s: %s", H->table,
+				    strerror(-r));
+	r = batch_verify_setelem(buf, len, H->table, &sets, &ref);
+	dynset_list_free(&sets);
+	if (r < 0)
+		return refuse_batch(H, -EPERM, "%s", ref.why);
+	r = check_ownership(H, buf, len, &refused);
+	if (refused)
+		return r;
+	memset(&out, 0, sizeof(out));
+	r = nl_send_batch(&H->nl, buf, len, &res);
+	if (r < 0)
+		return refuse_batch(H, r, "sending to the kernel failed: %s", strerror(-r));
+	out.nerr = res.n > PSEP_MAX_ERRORS ? PSEP_MAX_ERRORS : (uint32_t)res.n;
+	out.lost = res.lost || res.n > PSEP_MAX_ERRORS;
+	r = psep_send_msg(H->fd, PSEP_REP_RESULT, &out, sizeof(out), res.errs,
+			  out.nerr * sizeof(struct nl_err));
+	nl_result_free(&res);
+	return r;
+}
+
 static int serve_set_table(struct helper *H)
 {
 	struct psep_set_table st;
@@ -500,6 +582,12 @@ static void __attribute__((noreturn)) serve(struct helper *H)
 		case PSEP_REQ_DISARM:
 			r = guard_disarm(H);
 			break;
+		case PSEP_REQ_DYN_DUMP:
+			r = serve_dyn_dump(H);
+			break;
+		case PSEP_REQ_SETELEM:
+			r = serve_setelem(H, h.len);
+			break;
 		default:
 			r = -EPROTO;
 			break;
@@ -537,7 +625,8 @@ int psep_helper_main(int argc, char **argv)
 	H.mode = (enum psep_mode)strtol(argv[2], NULL, 10);
 	H.permits = H.mode == PSEP_MODE_APPLY ? permit_apply :
 		    H.mode == PSEP_MODE_REMOVE ? permit_remove :
-		    H.mode == PSEP_MODE_WATCH ? permit_watch : NULL;
+		    H.mode == PSEP_MODE_WATCH ? permit_watch :
+		    H.mode == PSEP_MODE_SET ? permit_set : NULL;
 	if (!streq(argv[3], "-")) {
 		snprintf(H.table, sizeof(H.table), "%s", argv[3]);
 		H.have_table = !table_name_problem(H.table);

@@ -28,6 +28,7 @@
 #include <linux/netlink.h>
 
 #include "vigil/ct.h"
+#include "vigil/dynset.h"
 #include "vigil/nl.h"
 #include "vigil/nlmsg.h"
 #include "vigil/util.h"
@@ -424,6 +425,56 @@ int nl_dump_table(struct nl *nl, const char *table, size_t max, struct strbuf *o
 		r = nl_get_genid(nl, &g0);
 		if (r == 0)
 			r = dump_once(nl, table, max, out);
+		if (r == 0)
+			r = nl_get_genid(nl, &g1);
+		if (r == -EINTR || (r == 0 && g0 != g1))
+			continue;
+		if (r < 0) {
+			sb_free(out);
+			return r;
+		}
+		*genid = g0;
+		return 0;
+	}
+	sb_free(out);
+	return -EAGAIN;
+}
+
+static int dyn_once(struct nl *nl, const char *table, bool elements, size_t max,
+		    struct strbuf *out)
+{
+	struct collect c = { .out = out, .table = table, .max = max };
+	struct dynset_list l = { 0 };
+	int r = dump_objects(nl, &c, NFT_MSG_GETSET, NFTA_SET_TABLE, NULL);
+
+	for (size_t i = 0; i < c.nsets; i++)
+		free(c.sets[i]);
+	free(c.sets);
+	c.sets = NULL;
+	c.nsets = c.cap = 0;
+	if (r == -ENOENT) {
+		sb_free(out);
+		return 0;
+	}
+	if (r == 0 && elements)
+		r = dynset_parse(out->s, out->len, false, &l);
+	for (size_t i = 0; r == 0 && i < l.n; i++)
+		r = dump_objects(nl, &c, NFT_MSG_GETSETELEM, NFTA_SET_ELEM_LIST_TABLE, l.v[i].name);
+	dynset_list_free(&l);
+	return r;
+}
+
+int nl_dump_dynsets(struct nl *nl, const char *table, bool elements, size_t max,
+		    struct strbuf *out, uint32_t *genid)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		uint32_t g0 = 0, g1 = 0;
+		int r;
+
+		sb_free(out);
+		r = nl_get_genid(nl, &g0);
+		if (r == 0)
+			r = dyn_once(nl, table, elements, max, out);
 		if (r == 0)
 			r = nl_get_genid(nl, &g1);
 		if (r == -EINTR || (r == 0 && g0 != g1))

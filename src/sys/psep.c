@@ -29,6 +29,7 @@
 #include "vigil/nftc.h"
 
 #include "vigil/num.h"
+#include "vigil/dynset.h"
 #include "vigil/psep.h"
 #include "vigil/psep_proto.h"
 #include "vigil/sandbox.h"
@@ -477,6 +478,7 @@ static const uint16_t reply_of[PSEP_REQ_MAX_] = {
 	[PSEP_REQ_TABLE_INFO] = PSEP_REP_TABLE_INFO, [PSEP_REQ_DUMP] = PSEP_REP_DUMP,
 	[PSEP_REQ_SET_TABLE] = PSEP_REP_OK,      [PSEP_REQ_CT_DUMP] = PSEP_REP_DUMP,
 	[PSEP_REQ_ARM] = PSEP_REP_OK,            [PSEP_REQ_DISARM] = PSEP_REP_OK,
+	[PSEP_REQ_DYN_DUMP] = PSEP_REP_DUMP,     [PSEP_REQ_SETELEM] = PSEP_REP_RESULT,
 };
 
 static int read_reply_blocking(struct psep *p, uint16_t type, struct psep_reply *rep)
@@ -609,6 +611,28 @@ int psep_table_info(struct psep *p, struct psep_table_info *ti)
 	*ti = rep.u.ti;
 	ti->comment[sizeof(ti->comment) - 1] = '\0';
 	return ti->status;
+}
+
+int psep_dyn_dump(struct psep *p, struct dynset_list *l, uint32_t *genid, char *why, size_t whylen)
+{
+	struct psep_reply rep;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	psep_call(p, PSEP_REQ_DYN_DUMP, NULL, 0, &rep);
+	if (rep.status < 0) {
+		snprintf(why, whylen, "%s", rep.why);
+		psep_reply_free(&rep);
+		return rep.status;
+	}
+	r = rep.u.dump.status;
+	if (r < 0)
+		snprintf(why, whylen, "%.200s", rep.u.dump.why);
+	else if ((r = dynset_parse(rep.extra, rep.extra_len, true, l)) < 0)
+		snprintf(why, whylen, "the helper's dump is malformed");
+	*genid = rep.u.dump.genid;
+	psep_reply_free(&rep);
+	return r;
 }
 
 int psep_set_table(struct psep *p, const char *table, char *why, size_t whylen)

@@ -6,7 +6,9 @@
  * input/forward/output priority 0; expressions only of the compiler's
  * kinds, none that writes the packet or the mark except vigild's own
  * `ct mark set`; logs with vigild's prefix; verdicts accept, drop, jump,
- * goto; sets without timeouts, objects or dynamic flags.
+ * goto; sets without objects or dynamic (packet-path) flags, and timeouts
+ * only in named address sets marked as vigild's dynamic sets (comment
+ * "vigil:dynamic"), whose elements may carry a timeout and expiration.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -97,7 +99,8 @@ static bool oracle_elems(const struct nlmsghdr *h, const char *t)
 			mnl_attr_for_each_nested(x, item) {
 				uint16_t xt = mnl_attr_get_type(x);
 				if (xt != NFTA_SET_ELEM_KEY && xt != NFTA_SET_ELEM_KEY_END &&
-				    xt != NFTA_SET_ELEM_FLAGS && xt != NFTA_SET_ELEM_DATA)
+				    xt != NFTA_SET_ELEM_FLAGS && xt != NFTA_SET_ELEM_DATA &&
+				    xt != NFTA_SET_ELEM_TIMEOUT && xt != NFTA_SET_ELEM_EXPIRATION)
 					ok = false;
 				if (xt != NFTA_SET_ELEM_DATA)
 					continue;
@@ -171,12 +174,17 @@ bool oracle(const uint8_t *buf, size_t len, const char *t)
 			nftnl_rule_free(x);
 		} else if (type == NFT_MSG_NEWSET) {
 			struct nftnl_set *x = nftnl_set_alloc();
+			uint32_t ul = 0;
 			ok = nftnl_set_nlmsg_parse(h, x) == 0 &&
-			     streq(nftnl_set_get_str(x, NFTNL_SET_TABLE), t) &&
-			     !(nftnl_set_get_u32(x, NFTNL_SET_FLAGS) &
-			       ~(uint32_t)(NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL |
-					   NFT_SET_MAP | NFT_SET_CONCAT)) &&
-			     !nftnl_set_is_set(x, NFTNL_SET_TIMEOUT);
+			     streq(nftnl_set_get_str(x, NFTNL_SET_TABLE), t);
+			const void *ud = ok ? nftnl_set_get_data(x, NFTNL_SET_USERDATA, &ul) : NULL;
+			uint32_t fl = ok ? nftnl_set_get_u32(x, NFTNL_SET_FLAGS) : 0;
+			bool dyn = ud && memmem(ud, ul, "vigil:dynamic", 14) &&
+				   !(fl & (NFT_SET_ANONYMOUS | NFT_SET_MAP));
+			ok = ok &&
+			     !(fl & ~(uint32_t)(NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL |
+						NFT_SET_MAP | NFT_SET_CONCAT | (dyn ? NFT_SET_TIMEOUT : 0))) &&
+			     (dyn || !nftnl_set_is_set(x, NFTNL_SET_TIMEOUT));
 			nftnl_set_free(x);
 		} else if (type == NFT_MSG_NEWSETELEM) {
 			/* libnftnl 1.2.4 cannot parse the elements it writes (it numbers

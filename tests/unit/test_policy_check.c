@@ -190,7 +190,7 @@ START_TEST(set_errors)
 		  "p.yml:5:66: error: bad address '2001:db8::/129' in set 'nets': the prefix "
 		  "length "
 		  "must be a number from 0 to 128\n"
-		  "p.yml:6:16: error: set 'kind': type must be cidr or port, not 'mac'\n"
+		  "p.yml:6:16: error: set 'kind': type must be cidr, address or port, not 'mac'\n"
 		  "p.yml:7:3: error: set 'nothing' needs 'elements' or 'file'\n"
 		  "p.yml:8:3: error: invalid set name 'a-very-long-set-name-of-33-chars_': use a "
 		  "lower-case letter, then up to 31 letters, digits, '_' or '-'\n"
@@ -200,6 +200,41 @@ START_TEST(set_errors)
 		  "to "
 		  "31 letters, digits, '_' or '-'\n"
 		  "p.yml:9:3: warning: set '9lives' is not used by any rule\n");
+}
+END_TEST
+
+/* dynamic sets: every bad value located, nothing else reported */
+START_TEST(dynamic_sets)
+{
+	diags_are(HEAD
+		  "sets:\n"
+		  "  a: {type: address, dynamic: true, timeout: 0}\n"
+		  "  b: {type: cidr, dynamic: yes, timeout: 4x, size: 0}\n"
+		  "  c: {type: port, dynamic: true}\n"
+		  "  d: {type: cidr, dynamic: true, elements: [192.0.2.1]}\n"
+		  "  e: {type: address, elements: [192.0.2.1]}\n"
+		  "  f: {type: cidr, timeout: 1h, elements: [192.0.2.1]}\n"
+		  "  g: {type: cidr, dynamic: perhaps}\n"
+		  "  h: {type: cidr, dynamic: true, timeout: 366d, size: 4000001}\n"
+		  "rules:\n"
+		  "  - {name: r, chain: input, src: [\"@a\", \"@b\", \"@c\", \"@d\", \"@e\", \"@f\", \"@g\", \"@h\"], action: drop}\n",
+		  "p.yml:3:46: error: set 'a': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '0'\n"
+		  "p.yml:4:42: error: set 'b': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '4x'\n"
+		  "p.yml:4:52: error: set 'b': size must be a number of elements from 1 to 4000000, not '0'\n"
+		  "p.yml:5:13: error: set 'c': a dynamic set holds addresses: type cidr or address, not port\n"
+		  "p.yml:6:44: error: set 'd' is dynamic: its elements come from 'vigild set add', not from the policy ('elements')\n"
+		  "p.yml:7:13: error: set 'e': type address is for dynamic sets (dynamic: true); a set of the policy's own addresses is type cidr\n"
+		  "p.yml:8:28: error: set 'f': 'timeout' is for dynamic sets (dynamic: true), whose elements vigild set add puts in\n"
+		  "p.yml:9:28: error: set 'g': dynamic must be true or false, not 'perhaps'\n"
+		  "p.yml:10:43: error: set 'h': timeout must be a duration from 1s to 365d (90, 90s, 30m, 4h, 7d), not '366d'\n"
+		  "p.yml:10:55: error: set 'h': size must be a number of elements from 1 to 4000000, not '4000001'\n"
+		  "p.yml:12:47: error: set '@c' holds ports; 'src' needs a set of type cidr\n");
+	diags_are_fs(HEAD "sets:\n"
+		  "  banned: {type: address, dynamic: true, timeout: 4h, size: 65536}\n"
+		  "  nets: {type: cidr, dynamic: true}\n"
+		  "rules:\n"
+		  "  - {name: r, chain: input, src: [\"@banned\", \"@nets\"], action: drop}\n",
+		  NULL, 0, "");
 }
 END_TEST
 
@@ -940,6 +975,7 @@ int main(void)
 	/* generous for sanitizer builds; the big cases take about a second */
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, top_level);
+	tcase_add_test(tc, dynamic_sets);
 	tcase_add_test(tc, top_level_values);
 	tcase_add_test(tc, invalid_policy_freed);
 	tcase_add_test(tc, keywords);

@@ -401,7 +401,7 @@ static void set_refused(void (*tweak)(struct nftnl_set *), const char *needle)
 	struct hb b;
 	struct nftnl_set *s = nftnl_set_alloc();
 	uint8_t ud[64];
-	size_t n = vocab_set_udata(NFT_SET_INTERVAL, 7, ud, sizeof(ud));
+	size_t n = vocab_set_udata(NFT_SET_INTERVAL, 7, false, ud, sizeof(ud));
 	struct nlmsghdr *nlh;
 
 	hb_policy(&b, base_yaml);
@@ -471,7 +471,7 @@ static void t_datamap(struct nftnl_set *s)
 START_TEST(sets_refused)
 {
 	set_refused(NULL, NULL); /* the control: nftc's own shape */
-	set_refused(t_timeout, "flags 20 is not one vigild uses");
+	set_refused(t_timeout, "has timeouts, which only vigild's dynamic sets have");
 	set_refused(t_dynamic, "flags 36 is not one vigild uses");
 	set_refused(t_objmap, "flags 72 is not one vigild uses");
 	set_refused(t_keytype, "key type 9, which vigild never uses");
@@ -534,7 +534,7 @@ START_TEST(elements_refused)
 	elem_refused("merged.input.1", elem(8, (uint32_t)NFT_GOTO, "input", 0),
 		     "goto to 'input', not a regular chain");
 	elem_refused("merged.input.1", elem(8, (uint32_t)NFT_GOTO, "rule.m0", 1000),
-		     "elements 1 has attribute 4, which vigild never sends");
+		     "element 1 has a timeout, but the set has none");
 	elem_refused("merged.input.1", elem(4, (uint32_t)NFT_GOTO, "rule.m0", 0),
 		     "element 1: its key has 4 bytes, the set's 8");
 	elem_refused("merged.input.1", elem(8, 0, NULL, 0), "a verdict is for a map's elements");

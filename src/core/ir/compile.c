@@ -34,6 +34,22 @@ static void set_named(struct lower *L, const char *name, enum ir_key key, const 
 	*slot = s;
 }
 
+/* A dynamic set: both families, empty, a hash set for single addresses */
+static void lower_dynset(struct lower *L, const struct pset *ps, int i)
+{
+	struct ir_set **slot[2] = { &L->set4[i], &L->set6[i] };
+
+	for (int f = 0; f < 2; f++) {
+		_cleanup_free_ char *n = xasprintf("%s_v%d", ps->name, f ? 6 : 4);
+		struct ivlist none = { 0 };
+
+		set_named(L, n, f ? K_IP6_SADDR : K_IP_SADDR, &none, i, !ps->single, slot[f]);
+		(*slot[f])->dynamic = true;
+		(*slot[f])->timeout_ms = ps->timeout_ms;
+		(*slot[f])->size = ps->size;
+	}
+}
+
 static void lower_sets(struct lower *L)
 {
 	const struct policy *pol = L->pol;
@@ -50,6 +66,10 @@ static void lower_sets(struct lower *L)
 			break;
 		}
 
+		if (ps->dynamic) {
+			lower_dynset(L, ps, (int)i);
+			continue;
+		}
 		if (ps->type == PSET_PORT) {
 			set_named(L, ps->name, K_DPORT, &ps->ports, (int)i, false, &L->setp[i]);
 			continue;

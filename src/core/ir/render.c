@@ -281,8 +281,15 @@ static void put_set(struct strbuf *sb, const struct ir_set *s)
 	const struct ir_keyinfo *ki = ir_keyinfo(s->key);
 
 	sb_printf(sb, "\tset %s {\n\t\ttype %s\n", s->name, ki->nft_type);
-	if (s->interval)
-		sb_puts(sb, "\t\tflags interval\n");
+	if (s->size)
+		sb_printf(sb, "\t\tsize %u\n", s->size);
+	if (s->interval || s->timeout_ms)
+		sb_printf(sb, "\t\tflags %s\n", !s->timeout_ms ? "interval" :
+				s->interval ? "interval,timeout" : "timeout");
+	if (s->timeout_ms)
+		sb_printf(sb, "\t\ttimeout %llus\n", (unsigned long long)(s->timeout_ms / 1000));
+	if (s->dynamic)
+		sb_puts(sb, "\t\tcomment \"" IR_DYNSET_MARK "\"\n");
 	if (s->elems.n) {
 		sb_puts(sb, "\t\telements = ");
 		put_elems(sb, s, "\t\t\t     ");

@@ -376,9 +376,12 @@ static int verify_msg(struct verify_ctx *c, const struct nlmsghdr *nlh)
 	if (subsys != NFNL_SUBSYS_NFTABLES)
 		return verify_refuse(c, "message %zu belongs to netfilter subsystem %u, not nf_tables",
 				     c->index, subsys);
-	for (size_t i = 0; i < vocab_nmsgs; i++)
-		if (vocab_msgs[i].type == type)
-			m = &vocab_msgs[i];
+	const struct vocab_msg *msgs = c->msgs ? c->msgs : vocab_msgs;
+	size_t nmsgs = c->msgs ? c->nmsgs : vocab_nmsgs;
+
+	for (size_t i = 0; i < nmsgs; i++)
+		if (msgs[i].type == type)
+			m = &msgs[i];
 	if (!m)
 		return verify_refuse(c, "message %zu has type %u, which is not allowed", c->index,
 				     type);
@@ -442,6 +445,8 @@ static int verify_one(struct verify_ctx *c, const struct nlmsghdr *nlh, bool *en
 		*ended = true;
 		if (verify_frame(c, nlh, "END") < 0)
 			return -EPERM;
+		if (c->dyn)
+			return c->index >= 2 ? 0 : verify_refuse(c, "ends a batch that changes nothing");
 		if (c->state == VS_ADDED || c->state == VS_DELETED_FRESH || c->state == VS_START)
 			return verify_refuse(c, "ends a batch that neither replaces nor deletes the table");
 		return 0;
@@ -449,9 +454,27 @@ static int verify_one(struct verify_ctx *c, const struct nlmsghdr *nlh, bool *en
 	return verify_msg(c, nlh);
 }
 
+static int verify_run(struct verify_ctx *c, const void *buf, size_t len);
+
 int batch_verify(const void *buf, size_t len, const char *table, struct batch_refusal *r)
 {
 	struct verify_ctx c = { .table = table, .r = r, .state = VS_START };
+
+	return verify_run(&c, buf, len);
+}
+
+int batch_verify_setelem(const void *buf, size_t len, const char *table,
+			 const struct dynset_list *sets, struct batch_refusal *r)
+{
+	struct verify_ctx c = { .table = table, .r = r, .state = VS_BODY, .msgs = vocab_dyn_msgs,
+				.nmsgs = vocab_ndyn_msgs, .dyn = sets };
+
+	return verify_run(&c, buf, len);
+}
+
+static int verify_run(struct verify_ctx *cp, const void *buf, size_t len)
+{
+	struct verify_ctx c = *cp;
 	const char *p = buf;
 	size_t off = 0;
 	bool ended = false;

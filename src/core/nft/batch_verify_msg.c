@@ -180,8 +180,8 @@ const char *verify_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, 
 
 /* The key: single fields of the types vigild uses; concatenations (maps
  * only) padded to 32-bit registers; the description as nftc writes it. */
-static const char *set_key(struct verify_ctx *c, const vocab_tb tb, uint32_t flags, char *why,
-			   size_t len)
+static const char *set_key(struct verify_ctx *c, const vocab_tb tb, uint32_t flags, bool dyn,
+			   char *why, size_t len)
 {
 	uint32_t type = verify_u32(tb[NFTA_SET_KEY_TYPE]), klen = verify_u32(tb[NFTA_SET_KEY_LEN]);
 	uint32_t types[IR_MAX_CONCAT], sum = 0;
@@ -201,8 +201,8 @@ static const char *set_key(struct verify_ctx *c, const vocab_tb tb, uint32_t fla
 		return (flags & (NFT_SET_ANONYMOUS | NFT_SET_CONCAT)) ? REFUSE("lacks its description")
 								     : NULL;
 	verify_walk_nest(c, "desc", tb[NFTA_SET_DESC], &vocab_desc_attrs, d);
-	if (!!d[NFTA_SET_DESC_SIZE] != !!(flags & NFT_SET_ANONYMOUS))
-		return REFUSE("a size is given for anonymous sets only");
+	if (d[NFTA_SET_DESC_SIZE] ? !(flags & NFT_SET_ANONYMOUS) && !dyn : !!(flags & NFT_SET_ANONYMOUS))
+		return REFUSE("a size is given for anonymous and dynamic sets only");
 	if (!!d[NFTA_SET_DESC_CONCAT] != concat)
 		return REFUSE("fields are described for concatenated interval maps only");
 	if (concat) {
@@ -241,7 +241,16 @@ const char *verify_newset(struct verify_ctx *c, const vocab_tb tb, char *why, si
 					: !vocab_set_name_ok(name, strlen(name)))
 		return REFUSE("is not called as vigild calls its %s sets",
 			      s.flags & NFT_SET_ANONYMOUS ? "anonymous" : "named");
-	if ((bad = set_key(c, tb, s.flags, why, len)))
+	/* a dynamic set (IR_DYNSET_MARK): a named set of addresses, the only
+	 * kind with timeouts or a size of its own */
+	ud = verify_data(tb[NFTA_SET_USERDATA], &n);
+	wn = vocab_set_udata(s.flags, s.key_type, true, want, sizeof(want));
+	s.dynamic = !(s.flags & (NFT_SET_ANONYMOUS | NFT_SET_MAP)) && n == wn && !memcmp(ud, want, n);
+	if (!s.dynamic && ((s.flags & NFT_SET_TIMEOUT) || tb[NFTA_SET_TIMEOUT]))
+		return REFUSE("has timeouts, which only vigild's dynamic sets have");
+	if (!!(s.flags & NFT_SET_TIMEOUT) != !!tb[NFTA_SET_TIMEOUT])
+		return REFUSE("has the timeout flag without a timeout, or a timeout without the flag");
+	if ((bad = set_key(c, tb, s.flags, s.dynamic, why, len)))
 		return bad;
 	if (s.map != (tb[NFTA_SET_DATA_TYPE] && tb[NFTA_SET_DATA_LEN]) ||
 	    (!s.map && (tb[NFTA_SET_DATA_TYPE] || tb[NFTA_SET_DATA_LEN])))
@@ -249,8 +258,7 @@ const char *verify_newset(struct verify_ctx *c, const vocab_tb tb, char *why, si
 	if (s.map && (verify_u32(tb[NFTA_SET_DATA_TYPE]) != NFT_DATA_VERDICT ||
 		      verify_u32(tb[NFTA_SET_DATA_LEN]) != sizeof(uint32_t) * 4))
 		return REFUSE("a map of vigild's maps to verdicts (16 bytes)");
-	ud = verify_data(tb[NFTA_SET_USERDATA], &n);
-	wn = vocab_set_udata(s.flags, s.key_type, want, sizeof(want));
+	wn = vocab_set_udata(s.flags, s.key_type, s.dynamic, want, sizeof(want));
 	if (n != wn || memcmp(ud, want, n) != 0)
 		return REFUSE("userdata is not what vigild writes for such a set");
 	if (verify_set_add(c, &s) < 0)
@@ -283,6 +291,12 @@ static const char *one_elem(struct verify_ctx *c, const struct verify_set *s,
 		if (mnl_attr_get_payload_len(k[NFTA_DATA_VALUE]) != s->key_len)
 			return REFUSE("element %zu: its key end is not as long as the key", i);
 	}
+	if ((e[NFTA_SET_ELEM_TIMEOUT] || e[NFTA_SET_ELEM_EXPIRATION]) && !(s->flags & NFT_SET_TIMEOUT))
+		return REFUSE("element %zu has a timeout, but the set has none", i);
+	if (e[NFTA_SET_ELEM_EXPIRATION] && (!e[NFTA_SET_ELEM_TIMEOUT] ||
+					    verify_u64(e[NFTA_SET_ELEM_EXPIRATION]) >
+						    verify_u64(e[NFTA_SET_ELEM_TIMEOUT])))
+		return REFUSE("element %zu: its expiration is not within its timeout", i);
 	if (!!e[NFTA_SET_ELEM_DATA] != (s->map && !end))
 		return REFUSE("element %zu: a verdict is for a map's elements (not interval ends)", i);
 	if (e[NFTA_SET_ELEM_DATA]) {

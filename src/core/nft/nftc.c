@@ -27,6 +27,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "vigil/dynset.h"
 #include "vigil/nftc.h"
 #include "vigil/vocab.h"
 
@@ -376,6 +377,7 @@ static void encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir)
 struct enc {
 	struct batch *b;
 	const struct ir_table *t;
+	const struct nftc_opts *o;
 };
 
 /* Debian 12's headers (linux-libc-dev 6.1) lack these (kernel 6.3, 6.9). */
@@ -539,10 +541,10 @@ static void add_elem(struct elem_writer *set, const struct ir_set *s, u128 key, 
 }
 
 /* the userdata nft writes, so `nft list` prints our sets as its own */
-static void put_set_udata(struct nftnl_set *set, uint32_t flags, uint32_t keytype)
+static void put_set_udata(struct nftnl_set *set, uint32_t flags, uint32_t keytype, bool dynamic)
 {
 	uint8_t ud[NFT_USERDATA_MAXLEN];
-	size_t n = vocab_set_udata(flags, keytype, ud, sizeof(ud));
+	size_t n = vocab_set_udata(flags, keytype, dynamic, ud, sizeof(ud));
 
 	nftnl_set_set_data(set, NFTNL_SET_USERDATA, ud, (uint32_t)n);
 }
@@ -560,6 +562,8 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 		flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL;
+	if (s->timeout_ms)
+		flags |= NFT_SET_TIMEOUT;
 	nftnl_set_set_str(set, NFTNL_SET_TABLE, E->t->name);
 	nftnl_set_set_str(set, NFTNL_SET_NAME, set_kernel_name(s));
 	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -569,7 +573,11 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 	nftnl_set_set_u32(set, NFTNL_SET_ID, s->id);
 	if (s->anonymous)
 		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, (uint32_t)set_kernel_elems(s));
-	put_set_udata(set, flags, ki->type_id);
+	if (s->size)
+		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, s->size);
+	if (s->timeout_ms)
+		nftnl_set_set_u64(set, NFTNL_SET_TIMEOUT, s->timeout_ms);
+	put_set_udata(set, flags, ki->type_id, s->dynamic);
 
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
 				    NLM_F_CREATE, batch_seq(E->b));
@@ -597,6 +605,20 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 			add_elem(&w, s, s->elems.v[i].lo, false);
 	}
 	ew_done(&w);
+}
+
+/* A dynamic set's elements as they were before the reload, with what was
+ * left of their lifetimes (the kernel's NFTA_SET_ELEM_EXPIRATION). */
+static void put_kept(struct enc *E, const struct ir_set *s)
+{
+	const struct dynset *o = E->o ? dynset_kept(E->o->keep, s) : NULL;
+	_cleanup_free_ char *what = NULL;
+
+	if (!o)
+		return;
+	what = xasprintf("kept elements of dynamic set %s", s->name);
+	dynset_put_elems(E->b, E->t->name, s->name, s->id, NFT_MSG_NEWSETELEM, NLM_F_CREATE, o->v,
+			 o->n, s->origin_set, what);
 }
 
 /* ---- verdict maps (merged runs) ---- */
@@ -681,7 +703,7 @@ static void put_map(struct enc *E, const struct ir_set *s)
 			fl[k] = (uint8_t)ir_keyinfo(s->fields[k].key)->len;
 		nftnl_set_set_data(set, NFTNL_SET_DESC_CONCAT, fl, s->nfields);
 	}
-	put_set_udata(set, flags, keytype);
+	put_set_udata(set, flags, keytype, false);
 
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
 				    NLM_F_CREATE, batch_seq(E->b));
@@ -870,7 +892,7 @@ static void put_table_replace(struct enc *E, const struct nftc_opts *o)
 
 void nftc_build_replace_opts(const struct ir_table *t, const struct nftc_opts *o, struct batch *b)
 {
-	struct enc E = { .b = b, .t = t };
+	struct enc E = { .b = b, .t = t, .o = o };
 
 	put_begin(b, o);
 	put_table_replace(&E, o);
@@ -881,6 +903,8 @@ void nftc_build_replace_opts(const struct ir_table *t, const struct nftc_opts *o
 			put_map(&E, t->sets[i]);
 		else
 			put_set(&E, t->sets[i], -1);
+		if (t->sets[i]->dynamic)
+			put_kept(&E, t->sets[i]);
 	}
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)

@@ -26,6 +26,7 @@ struct verify_set {
 	char *name;        /* as sent ("__set%d" for anonymous sets) */
 	uint32_t id, flags, key_type, key_len;
 	bool map;          /* a verdict map */
+	bool dynamic;      /* a dynamic set (its comment is IR_DYNSET_MARK) */
 	bool bound;        /* an anonymous set some rule looked up */
 };
 
@@ -57,6 +58,11 @@ struct verify_ctx {
 	size_t nchains, capchains;
 	struct vindex set_ids, set_names, chain_names;
 	struct batch_refusal *r;
+	/* batch_verify_setelem: its own message table, and the kernel's
+	 * dynamic sets the elements may go to */
+	const struct vocab_msg *msgs;
+	size_t nmsgs;
+	const struct dynset_list *dyn;
 };
 
 /* One rule's expressions, as far as they have been checked. */
@@ -120,6 +126,9 @@ const char *verify_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, 
 const char *verify_newset(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
 const char *verify_newsetelem(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
 const char *verify_newrule(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+/* batch_verify_dyn.c: elements added to or deleted from a dynamic set */
+const char *verify_dynelems(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+
 
 /* Expression checks (vocab_exprs rows). */
 const char *verify_meta(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);

@@ -110,6 +110,8 @@ const size_t vocab_nrejects = N(vocab_rejects);
 
 /* what nftc's put_set and put_map make */
 VALUES(vocab_set_flags, { 0, "hash" }, { NFT_SET_INTERVAL, "interval" },
+       { NFT_SET_TIMEOUT, "hash with timeouts" },
+       { NFT_SET_INTERVAL | NFT_SET_TIMEOUT, "interval with timeouts" },
        { NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, "anonymous" },
        { NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL, "anonymous interval" },
        { NFT_SET_MAP, "map" }, { NFT_SET_MAP | NFT_SET_INTERVAL, "interval map" },
@@ -154,7 +156,7 @@ static uint32_t key_byteorder(uint32_t type)
 	return 0;
 }
 
-size_t vocab_set_udata(uint32_t flags, uint32_t key_type, void *buf, size_t len)
+size_t vocab_set_udata(uint32_t flags, uint32_t key_type, bool dynamic, void *buf, size_t len)
 {
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	uint32_t types[IR_MAX_CONCAT];
@@ -180,6 +182,9 @@ size_t vocab_set_udata(uint32_t flags, uint32_t key_type, void *buf, size_t len)
 		}
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
 	}
+	/* nft writes a set's comment last */
+	if (dynamic)
+		nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_COMMENT, IR_DYNSET_MARK);
 	n = nftnl_udata_buf_len(ud);
 	if (n <= len)
 		memcpy(buf, nftnl_udata_buf_data(ud), n);
@@ -329,11 +334,14 @@ ATTRS(set_attrs, "set", STRZ(NFTA_SET_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMEL
       U32(NFTA_SET_KEY_TYPE, "key type", REQ), U32(NFTA_SET_KEY_LEN, "key len", REQ, .min = 1, .max = IR_MAX_KEYLEN),
       U32(NFTA_SET_DATA_TYPE, "data type", OPT), U32(NFTA_SET_DATA_LEN, "data len", OPT),
       NEST(NFTA_SET_DESC, "desc", OPT, &vocab_desc_attrs), U32(NFTA_SET_ID, "id", REQ, .min = 1),
-      BIN(NFTA_SET_USERDATA, "userdata", REQ, 1, NFT_USERDATA_MAXLEN));
+      BIN(NFTA_SET_USERDATA, "userdata", REQ, 1, NFT_USERDATA_MAXLEN),
+      U64(NFTA_SET_TIMEOUT, "timeout", OPT, .min = 1000, .max = DYNSET_MAX_TIMEOUT * 1000ull));
 VATTRS(vocab_set_elem, "element", NEST(NFTA_SET_ELEM_KEY, "key", REQ, &vocab_key_value),
       NEST(NFTA_SET_ELEM_KEY_END, "key end", OPT, &vocab_key_value),
       U32(NFTA_SET_ELEM_FLAGS, "flags", OPT, .min = NFT_SET_ELEM_INTERVAL_END, .max = NFT_SET_ELEM_INTERVAL_END),
-      NEST(NFTA_SET_ELEM_DATA, "data", OPT, &vocab_data_verdict));
+      NEST(NFTA_SET_ELEM_DATA, "data", OPT, &vocab_data_verdict),
+      U64(NFTA_SET_ELEM_TIMEOUT, "timeout", OPT, .min = 1, .max = DYNSET_MAX_TIMEOUT * 1000ull),
+      U64(NFTA_SET_ELEM_EXPIRATION, "expiration", OPT, .min = 1, .max = DYNSET_MAX_TIMEOUT * 1000ull));
 ATTRS(elems_attrs, "elements",
       STRZ(NFTA_SET_ELEM_LIST_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMELEN - 1),
       STRZ(NFTA_SET_ELEM_LIST_SET, "set", REQ, 1, NFT_SET_MAXNAMELEN - 1),
@@ -361,3 +369,16 @@ const struct vocab_msg vocab_msgs[] = {
 	  NLM_F_CREATE | NLM_F_APPEND, &rule_attrs, verify_newrule },
 };
 const size_t vocab_nmsgs = N(vocab_msgs);
+
+ATTRS(dynelems_attrs, "elements",
+      STRZ(NFTA_SET_ELEM_LIST_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMELEN - 1),
+      STRZ(NFTA_SET_ELEM_LIST_SET, "set", REQ, 1, NFT_SET_MAXNAMELEN - 1),
+      LIST(NFTA_SET_ELEM_LIST_ELEMENTS, "elements", REQ, 1, 65535, &vocab_set_elem, true));
+
+const struct vocab_msg vocab_dyn_msgs[] = {
+	{ NFT_MSG_NEWSETELEM, "NEWSETELEM", NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET,
+	  "elements of set", NLM_F_CREATE | NLM_F_EXCL, &dynelems_attrs, verify_dynelems },
+	{ NFT_MSG_DELSETELEM, "DELSETELEM", NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET,
+	  "elements of set", 0, &dynelems_attrs, verify_dynelems },
+};
+const size_t vocab_ndyn_msgs = N(vocab_dyn_msgs);

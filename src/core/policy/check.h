@@ -42,6 +42,11 @@ void rule_warnings(struct ck *c, const struct prule *r, const struct ynode *rn);
 
 /* policy_sets.c: builds pol->sets (elements, set files) and the index. */
 void check_sets(struct ck *c, const struct pdoc *pd);
+/* policy_dynset.c: `dynamic`, `timeout`, `size` of set s (true when the
+ * set is dynamic: it then has no elements to read). */
+bool check_dynamic(struct ck *c, struct pset *s, const struct pdoc_set *ds,
+		   const struct ynode *vn);
+int policy_bool(const char *v);
 /* The set named name, or NULL. */
 struct pset *find_set(struct ck *c, const char *name);
 /* Reports '@name' as unknown, with a did-you-mean for the first few. */

@@ -58,7 +58,9 @@ unsigned paddr_families(const struct paddr *pa, unsigned empty_set)
 		f |= 2;
 	for (size_t i = 0; i < pa->nrefs; i++) {
 		const struct pset *s = pa->refs[i];
-		if (!s->v4.n && !s->v6.n)
+		if (s->dynamic)
+			f |= 3; /* may come to hold either */
+		else if (!s->v4.n && !s->v6.n)
 			f |= empty_set;
 		if (s->v4.n)
 			f |= 1;

@@ -30,6 +30,9 @@ static const cyaml_schema_field_t set_fields[] = {
 	STR_FIELD("name", struct pdoc_set, name),
 	STR_FIELD("type", struct pdoc_set, type),
 	STR_FIELD("file", struct pdoc_set, file),
+	STR_FIELD("dynamic", struct pdoc_set, dynamic),
+	STR_FIELD("timeout", struct pdoc_set, timeout),
+	STR_FIELD("size", struct pdoc_set, size),
 	CYAML_FIELD_END,
 };
 

@@ -313,11 +313,14 @@ void check_sets(struct ck *c, const struct pdoc *pd)
 			continue;
 		if (streq(ds->type, "cidr"))
 			s->type = PSET_CIDR;
-		else if (streq(ds->type, "port"))
+		else if (streq(ds->type, "address")) {
+			s->type = PSET_CIDR;
+			s->single = true;
+		} else if (streq(ds->type, "port"))
 			s->type = PSET_PORT;
 		else {
 			diag_err(c->d, at(c, ynode_get(vn, "type")),
-				 "set '%s': type must be cidr or port, not '%s'", s->name, ds->type);
+				 "set '%s': type must be cidr, address or port, not '%s'", s->name, ds->type);
 			s->broken = true;
 			continue;
 		}
@@ -326,6 +329,8 @@ void check_sets(struct ck *c, const struct pdoc *pd)
 			diag_err(c->d, s->loc,
 				 "invalid name '%s' for a port set: it is a keyword of nft's language, which nft cannot read as a set name; choose another",
 				 s->name);
+		if (check_dynamic(c, s, ds, vn))
+			continue;
 		if (!ynode_get(vn, "elements") && !ds->file) {
 			diag_err(c->d, s->loc, "set '%s' needs 'elements' or 'file'", s->name);
 			s->broken = true;

@@ -27,6 +27,8 @@
 
 static bool set_empty(const struct pset *s)
 {
+	if (s->dynamic)
+		return false; /* filled at run time (vigild set add) */
 	return s->type == PSET_CIDR ? !s->v4.n && !s->v6.n : !s->ports.n;
 }
 
@@ -80,7 +82,7 @@ static const char *fam_name(unsigned f)
 
 static unsigned set_fams(const struct pset *s)
 {
-	if (set_empty(s))
+	if (set_empty(s) || s->dynamic)
 		return FAM_V4 | FAM_V6; /* both kernel sets exist */
 	return (s->v4.n ? FAM_V4 : 0) | (s->v6.n ? FAM_V6 : 0);
 }

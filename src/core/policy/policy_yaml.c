@@ -45,6 +45,9 @@ static const struct field set_fields[] = {
 	{ "type", SH_SCALAR, true, NULL },
 	{ "elements", SH_ELEMS, false, NULL },
 	{ "file", SH_SCALAR, false, NULL },
+	{ "dynamic", SH_SCALAR, false, NULL },
+	{ "timeout", SH_SCALAR, false, NULL },
+	{ "size", SH_SCALAR, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 

@@ -109,11 +109,24 @@ static bool field_covered(struct shadow *S, size_t na, bool b_present, size_t nb
 	return true;
 }
 
+static bool has_dynamic(const struct paddr *p)
+{
+	for (size_t i = 0; i < p->nrefs; i++)
+		if (p->refs[i]->dynamic)
+			return true;
+	return false;
+}
+
 static bool addr_covered(struct shadow *S, const struct paddr *a, const struct paddr *b,
 			 unsigned fam)
 {
 	if (!a->present)
 		return true;
+	/* a dynamic set in b may come to hold any address: b is then taken
+	 * as every address; in a, it is counted as empty (it may be) */
+	if (b->present && has_dynamic(b))
+		return field_covered(S, addr_lists(a, fam, S->la), false, 0,
+				     family_max(fam == FAM_V4 ? AF_V4 : AF_V6));
 	return field_covered(S, addr_lists(a, fam, S->la), b->present,
 			     b->present ? addr_lists(b, fam, S->lb) : 0,
 			     family_max(fam == FAM_V4 ? AF_V4 : AF_V6));

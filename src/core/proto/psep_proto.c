@@ -19,6 +19,8 @@ static const struct {
 	{ PSEP_REQ_CT_DUMP, "CT_DUMP", 0, 0 },
 	{ PSEP_REQ_ARM, "ARM", sizeof(struct psep_arm) + 1, sizeof(struct psep_arm) + PSEP_MAX_BATCH },
 	{ PSEP_REQ_DISARM, "DISARM", 0, 0 },
+	{ PSEP_REQ_DYN_DUMP, "DYN_DUMP", 0, 0 },
+	{ PSEP_REQ_SETELEM, "SETELEM", 1, PSEP_MAX_BATCH },
 };
 
 /* Replies: the fixed part; variable ones may carry more (checked later). */
