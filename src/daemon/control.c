@@ -353,6 +353,7 @@ static void post_apply(struct req *r)
  * The first refused batch ends it; the answer says how many went in. */
 struct setelem_job {
 	struct req *r;
+	void *ticket;            /* r's, while the helper has a batch */
 	size_t off, batches;
 	json_object *errs;
 };
@@ -378,8 +379,17 @@ static void setelem_done(void *ctx, struct psep_reply *rep)
 	struct setelem_job *j = ctx;
 	struct nl_result res = { 0 };
 	char why[256] = "";
-	int e = psep_reply_to_result(rep, &res, why, sizeof(why));
-	bool lost = res.lost;
+	int e;
+	bool lost;
+
+	j->r = ticket_take(j->ticket);
+	if (!j->r) { /* vigild stops: the request was answered and freed */
+		json_object_put(j->errs);
+		free(j);
+		return;
+	}
+	e = psep_reply_to_result(rep, &res, why, sizeof(why));
+	lost = res.lost;
 
 	for (size_t i = 0; e == 0 && i < res.n; i++) {
 		json_object *o = json_object_new_object();
@@ -416,6 +426,7 @@ static void setelem_next(struct setelem_job *j)
 	}
 	if (j->off <= start || j->off > len)
 		j->off = len;
+	j->ticket = req_ticket(j->r);
 	psep_submit(&j->r->ctl->d->helper, PSEP_REQ_SETELEM, p + start, j->off - start, 30000,
 		    setelem_done, j);
 }
