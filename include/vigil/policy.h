@@ -100,6 +100,25 @@ struct prule {
 	struct srcloc loc;     /* the rule's mapping */
 };
 
+/* nat: entries (policy_nat.c) */
+enum nat_action {
+	NAT_MASQUERADE,
+	NAT_SNAT,
+	NAT_DNAT,
+	NAT_REDIRECT,
+};
+
+struct pnat {
+	struct prule m;        /* name, index, loc and the matches (proto, src, dst,
+				* sport, dport, iif, oif); chain and action unused */
+	enum nat_action action;
+	enum addr_family fam;  /* of the translated address; AF_NONE: no address */
+	u128 addr_lo, addr_hi; /* one address, or a range */
+	bool has_port;
+	uint16_t port_lo, port_hi;
+	bool accept;           /* dnat: a forward accept for what it translates */
+};
+
 struct policy {
 	char *file;
 	char *table;
@@ -108,6 +127,8 @@ struct policy {
 	size_t nsets;
 	struct prule *rules;
 	size_t nrules;
+	struct pnat *nats;     /* top-level nat: list, in order */
+	size_t nnats;
 };
 
 /*

@@ -50,6 +50,27 @@ struct pdoc_rule {
 	char *comment;
 };
 
+struct pdoc_nat {
+	char *name;
+	char **proto;
+	unsigned proto_count;
+	char **src;
+	unsigned src_count;
+	char **dst;
+	unsigned dst_count;
+	char **sport;
+	unsigned sport_count;
+	char **dport;
+	unsigned dport_count;
+	char **iif;
+	unsigned iif_count;
+	char **oif;
+	unsigned oif_count;
+	char *action;
+	char *to;
+	char *accept;
+};
+
 struct pdoc {
 	char *version;
 	char *table;
@@ -58,6 +79,8 @@ struct pdoc {
 	unsigned sets_count;
 	struct pdoc_rule *rules;
 	unsigned rules_count;
+	struct pdoc_nat *nat;
+	unsigned nat_count;
 };
 
 /*

@@ -251,7 +251,7 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 {
 	struct alts a[F_N];
 	unsigned protos = pr->protos;
-	int rule = (int)pr->index;
+	int rule = L->nat ? -1 : (int)pr->index;
 	size_t idx[F_N], total = 1;
 	bool ports = pr->sport.present || pr->dport.present;
 
@@ -306,7 +306,9 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 
 	memset(idx, 0, sizeof(idx));
 	for (size_t k = 0; k < total; k++) {
-		struct ir_rule *r = lower_chain_add(L->t, pr->chain);
+		struct ir_rule *r = lower_chain_add(L->t, L->nat && !L->nat_accept
+							       ? (enum chain_id)L->nat_chain
+							       : pr->chain);
 		for (int i = 0; i < F_N; i++) {
 			if (!a[i].n)
 				continue;
@@ -317,7 +319,10 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 			used[i][idx[i]] = true;
 			lower_rule_add_match(r, &m);
 		}
-		finish_rule(r, pr, protos, f);
+		if (L->nat)
+			lower_nat_finish(L, r, f);
+		else
+			finish_rule(r, pr, protos, f);
 		/* next combination */
 		for (int i = F_N - 1; i >= 0; i--) {
 			if (!a[i].n)
@@ -354,14 +359,14 @@ static unsigned addr_fams(const struct lower *L, const struct paddr *pa)
 
 void lower_rule(struct lower *L, const struct prule *pr)
 {
-	unsigned fams;
-	bool by_family = pr->src.present || pr->dst.present || pr->has_icmp_type;
+	unsigned fams, only = L->nat ? L->nat_fams : 3;
+	bool by_family = pr->src.present || pr->dst.present || pr->has_icmp_type || only != 3;
 
 	if (!by_family) {
 		lower_part(L, pr, AF_NONE);
 		return;
 	}
-	fams = addr_fams(L, &pr->src) & addr_fams(L, &pr->dst);
+	fams = addr_fams(L, &pr->src) & addr_fams(L, &pr->dst) & only;
 	if (pr->has_icmp_type)
 		fams &= ((pr->protos & P_ICMP) ? 1 : 0) | ((pr->protos & P_ICMPV6) ? 2 : 0);
 	if (fams & 1)

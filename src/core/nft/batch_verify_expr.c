@@ -78,6 +78,8 @@ const char *verify_ct(struct verify_rule *r, const vocab_tb tb, char *why, size_
 
 	if (load == set)
 		return REFUSE("needs either a destination or a source register");
+	if (r->c->rule_nat && set)
+		return REFUSE("sets a conntrack key in a nat chain");
 	if (load) {
 		if (key == NFT_CT_MARK)
 			r->kind = VE_CT_LOAD_MARK;
@@ -107,6 +109,8 @@ const char *verify_lookup(struct verify_rule *r, const vocab_tb tb, char *why, s
 			return REFUSE("looks up an anonymous set another rule uses");
 		s->bound = true;
 	}
+	if (vmap && r->c->rule_nat)
+		return REFUSE("a verdict map in a nat chain");
 	if (vmap)
 		r->kind = VE_VERDICT;
 	return NULL;
@@ -116,7 +120,8 @@ const char *verify_limit(struct verify_rule *r, const vocab_tb tb, char *why, si
 {
 	uint64_t unit = verify_u64(tb[NFTA_LIMIT_UNIT]);
 
-	(void)r;
+	if (r->c->rule_nat)
+		return REFUSE("a limit in a nat chain");
 	if (unit > UINT32_MAX || !vocab_value_name(&vocab_limit_units, (uint32_t)unit))
 		return REFUSE("unit %llu seconds is not one vigild uses", (unsigned long long)unit);
 	return NULL;
@@ -126,7 +131,8 @@ const char *verify_log(struct verify_rule *r, const vocab_tb tb, char *why, size
 {
 	const char *p = verify_str(tb[NFTA_LOG_PREFIX]);
 
-	(void)r;
+	if (r->c->rule_nat)
+		return REFUSE("a log in a nat chain");
 	if (!vocab_log_prefix_ok(p, strlen(p)))
 		return REFUSE("prefix is not \"%sNAME \"", VOCAB_LOG_PREFIX);
 	return NULL;
@@ -137,6 +143,8 @@ const char *verify_reject(struct verify_rule *r, const vocab_tb tb, char *why, s
 	uint32_t type = verify_u32(tb[NFTA_REJECT_TYPE]);
 	uint8_t code = verify_u8(tb[NFTA_REJECT_ICMP_CODE]);
 
+	if (r->c->rule_nat)
+		return REFUSE("a reject in a nat chain");
 	for (size_t i = 0; i < vocab_nrejects; i++)
 		if (vocab_rejects[i].type == type && vocab_rejects[i].code == code) {
 			r->kind = VE_VERDICT;
@@ -149,7 +157,12 @@ const char *verify_immediate(struct verify_rule *r, const vocab_tb tb, char *why
 {
 	vocab_tb d;
 
-	verify_walk_nest(r->c, "data", tb[NFTA_IMMEDIATE_DATA], &vocab_data_verdict, d);
+	if (verify_u32(tb[NFTA_IMMEDIATE_DREG]) != NFT_REG_VERDICT)
+		return verify_imm_value(r, tb, why, len);
+	if (r->c->rule_nat)
+		return REFUSE("a verdict in a nat chain (its rules end in their translation)");
+	if (verify_walk_nest(r->c, "data", tb[NFTA_IMMEDIATE_DATA], &vocab_data_verdict, d) < 0)
+		return verify_refused;
 	r->kind = VE_VERDICT;
 	return verify_verdict(r->c, d[NFTA_DATA_VERDICT], &vocab_imm_verdicts, why, len);
 }
@@ -188,10 +201,13 @@ const char *verify_exprs(struct verify_ctx *c, const struct nlattr *list, char *
 		r.kind = VE_OTHER;
 		if (e->check && (bad = e->check(&r, tb, detail, sizeof(detail))))
 			return REFUSE("%s: %s", what, bad);
-		if (r.prev[0] == VE_VERDICT)
-			return REFUSE("%s comes after the verdict", what);
+		if (r.prev[0] == VE_VERDICT || r.prev[0] == VE_NAT)
+			return REFUSE("%s comes after the %s", what,
+				      r.prev[0] == VE_NAT ? "translation" : "verdict");
 		r.prev[1] = r.prev[0];
 		r.prev[0] = r.kind;
 	}
+	if (c->rule_nat && r.prev[0] != VE_NAT)
+		return REFUSE("a rule of a nat chain ends in its translation (nat, masq or redir)");
 	return NULL;
 }

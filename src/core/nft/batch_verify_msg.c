@@ -133,10 +133,13 @@ static const char *base_chain(struct verify_ctx *c, const vocab_tb tb, const cha
 {
 	const struct vocab_chain *row = NULL;
 	vocab_tb h;
+	uint8_t nat = 0;
 
 	for (int i = 0; i < CH_MAX; i++)
 		if (streq(vocab_base_chains[i].name, name))
 			row = &vocab_base_chains[i];
+	if (!row)
+		row = verify_nat_chain_row(name, &nat);
 	if (!row)
 		return REFUSE("is a base chain vigild never makes");
 	if (!tb[NFTA_CHAIN_TYPE] || !tb[NFTA_CHAIN_POLICY])
@@ -151,6 +154,9 @@ static const char *base_chain(struct verify_ctx *c, const vocab_tb tb, const cha
 	if ((int32_t)verify_u32(h[NFTA_HOOK_PRIORITY]) != row->prio)
 		return REFUSE("has priority %d; vigild's %s chain has priority %d",
 			      (int32_t)verify_u32(h[NFTA_HOOK_PRIORITY]), row->name, row->prio);
+	/* a nat chain translates; the filter chains decide */
+	if (nat && verify_u32(tb[NFTA_CHAIN_POLICY]) != NF_ACCEPT)
+		return REFUSE("a nat chain's policy is accept");
 	return NULL;
 }
 
@@ -173,6 +179,8 @@ const char *verify_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, 
 	}
 	if (verify_chain_add(c, name, base) < 0)
 		return REFUSE("is made twice");
+	if (base)
+		verify_nat_chain_row(name, &c->chains[c->nchains - 1].nat);
 	return NULL;
 }
 
@@ -330,9 +338,13 @@ const char *verify_newrule(struct verify_ctx *c, const vocab_tb tb, char *why, s
 	    !vocab_rule_comment_ok((const char *)ud + 2, n - 3))
 		return REFUSE("userdata is not a comment vigild writes");
 	verify_fmt(c->obj, sizeof(c->obj), "rule '%.40s' in chain %.40s", (const char *)ud + 2, chain);
-	if (!verify_chain_find(c, chain))
+	const struct verify_chain *ch = verify_chain_find(c, chain);
+	if (!ch)
 		return REFUSE("is for a chain this batch does not make");
-	return verify_exprs(c, tb[NFTA_RULE_EXPRESSIONS], why, len);
+	c->rule_nat = ch->nat;
+	bad = verify_exprs(c, tb[NFTA_RULE_EXPRESSIONS], why, len);
+	c->rule_nat = 0;
+	return bad;
 }
 
 /* A verdict: jump and goto only to a regular chain of this batch. */

@@ -14,6 +14,7 @@
 #include "vigil/batch.h"
 #include "vigil/ir.h"
 #include "vigil/vocab.h"
+#include <linux/netfilter/nf_tables.h>
 
 /* An index from names or ids to positions in an array (open addressing). */
 struct vindex {
@@ -32,6 +33,7 @@ struct verify_set {
 struct verify_chain {
 	char *name;
 	bool base;
+	uint8_t nat;       /* enum ir_nat_hook: a nat base chain */
 };
 
 /* Where the batch is in its grammar (see batch_verify.c). */
@@ -57,6 +59,7 @@ struct verify_ctx {
 	size_t nchains, capchains;
 	struct vindex set_ids, set_names, chain_names;
 	struct batch_refusal *r;
+	uint8_t rule_nat;          /* the rule being verified is in a nat chain (enum ir_nat_hook) */
 };
 
 /* One rule's expressions, as far as they have been checked. */
@@ -66,6 +69,8 @@ enum verify_expr_kind {
 	VE_MARK_KEEP,              /* reg 1 & ~vigild's bits ^ (vigild's bits only) */
 	VE_CT_SET_MARK,
 	VE_VERDICT,                /* immediate, vmap lookup, reject: ends the rule */
+	VE_NAT_VALUE,              /* immediate of a value into a register (nat chains) */
+	VE_NAT,                    /* nat, masq, redir: ends a rule of a nat chain */
 };
 
 struct verify_rule {
@@ -73,6 +78,7 @@ struct verify_rule {
 	size_t n;                  /* expressions checked */
 	enum verify_expr_kind prev[2]; /* the two before this one (prev[0] nearest) */
 	enum verify_expr_kind kind;    /* what the check says this one is */
+	uint8_t reglen[NFT_REG_4 + 1]; /* bytes a value immediate put in reg 1..4 (0: none) */
 };
 
 /* What a check returns when it has refused the batch itself (a walk
@@ -132,6 +138,15 @@ const char *verify_limit(struct verify_rule *r, const vocab_tb tb, char *why, si
 const char *verify_log(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
 const char *verify_reject(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
 const char *verify_immediate(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* batch_verify_nat.c: NAT expressions, value immediates, nat chains. */
+const char *verify_nat(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+const char *verify_masq(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+const char *verify_redir(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* An immediate whose destination is not the verdict register. */
+const char *verify_imm_value(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* vocab_nat_chains' row called name, or NULL. */
+const struct vocab_chain *verify_nat_chain_row(const char *name, uint8_t *hook);
+
 /* The expressions of a rule (NFTA_RULE_EXPRESSIONS, already walked as a list). */
 const char *verify_exprs(struct verify_ctx *c, const struct nlattr *list, char *why, size_t len);
 

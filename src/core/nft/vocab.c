@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nf_log.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/udata.h>
@@ -50,6 +52,11 @@ const struct vocab_chain vocab_base_chains[CH_MAX] = {
 	[CH_OUTPUT] = { "output", "filter", NF_INET_LOCAL_OUT, 0 },
 };
 
+const struct vocab_chain vocab_nat_chains[VOCAB_NAT_CHAINS] = {
+	{ "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST },
+	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC },
+};
+
 VALUES(vocab_chain_policies, { NF_ACCEPT, "accept" }, { NF_DROP, "drop" });
 
 /* ---- values ---- */
@@ -71,11 +78,24 @@ VALUES(vocab_load_regs, { NFT_REG_1, "reg 1" }, { NFT_REG32_00, "reg32 0" },
 VALUES(vocab_read_regs, { NFT_REG_1, "reg 1" });
 static const struct vocab_value verdict_reg_v[] = { { NFT_REG_VERDICT, "verdict" } };
 static const struct vocab_values verdict_reg = { verdict_reg_v, 1 };
+/* an immediate's destination: the verdict, or (nat chains: a NAT
+ * statement's addresses and ports) reg 1 to 4 */
+static const struct vocab_value imm_reg_v[] = { { NFT_REG_VERDICT, "verdict" }, { NFT_REG_1, "reg 1" },
+						{ NFT_REG_2, "reg 2" }, { NFT_REG_3, "reg 3" },
+						{ NFT_REG_4, "reg 4" } };
+static const struct vocab_values imm_regs = { imm_reg_v, 5 };
+/* the registers a NAT expression reads (the immediates before it wrote them) */
+VALUES(nat_regs, { NFT_REG_1, "reg 1" }, { NFT_REG_2, "reg 2" }, { NFT_REG_3, "reg 3" },
+       { NFT_REG_4, "reg 4" });
+VALUES(nat_types, { NFT_NAT_SNAT, "snat" }, { NFT_NAT_DNAT, "dnat" });
+VALUES(nat_families, { NFPROTO_IPV4, "ip" }, { NFPROTO_IPV6, "ip6" });
+VALUES(nat_flags, { NF_NAT_RANGE_PROTO_SPECIFIED, "proto-specified" });
 
 VALUES(vocab_meta_keys, { NFT_META_NFPROTO, "nfproto" }, { NFT_META_L4PROTO, "l4proto" },
        { NFT_META_IIFNAME, "iifname" }, { NFT_META_OIFNAME, "oifname" });
 /* ct mark may also be set, only through vigild's bits (verify_ct) */
-VALUES(vocab_ct_keys, { NFT_CT_STATE, "state" }, { NFT_CT_MARK, "mark" });
+VALUES(vocab_ct_keys, { NFT_CT_STATE, "state" }, { NFT_CT_MARK, "mark" },
+       { NFT_CT_STATUS, "status" });
 VALUES(vocab_cmp_ops, { NFT_CMP_EQ, "eq" }, { NFT_CMP_NEQ, "neq" }, { NFT_CMP_GTE, "gte" },
        { NFT_CMP_LTE, "lte" });
 VALUES(vocab_limit_units, { 1, "second" }, { 60, "minute" }, { 3600, "hour" }, { 86400, "day" });
@@ -121,7 +141,7 @@ uint32_t vocab_set_key_len(uint32_t type)
 		const struct ir_keyinfo *ki = ir_keyinfo((enum ir_key)k);
 		/* ct state is compared, never looked up (meta nfproto is, by
 		 * a decision tree's family split) */
-		if (k != K_CT_STATE && ki->type_id == type)
+		if (k != K_CT_STATE && k != K_CT_STATUS && ki->type_id == type)
 			return ki->len;
 	}
 	return 0;
@@ -277,8 +297,22 @@ ATTRS(limit_attrs, "limit", U64(NFTA_LIMIT_RATE, "rate", REQ, .min = 1, .max = V
 ATTRS(log_attrs, "log", STRZ(NFTA_LOG_PREFIX, "prefix", REQ, 1, NF_LOG_PREFIXLEN - 1));
 ATTRS(reject_attrs, "reject", U32(NFTA_REJECT_TYPE, "type", REQ),
       U8(NFTA_REJECT_ICMP_CODE, "code", REQ));
-ATTRS(immediate_attrs, "immediate", U32(NFTA_IMMEDIATE_DREG, "dreg", REQ, .in = &verdict_reg),
-      NEST(NFTA_IMMEDIATE_DATA, "data", REQ, &vocab_data_verdict));
+/* data: a verdict, or a value (verify_immediate walks it by dreg) */
+ATTRS(immediate_attrs, "immediate", U32(NFTA_IMMEDIATE_DREG, "dreg", REQ, .in = &imm_regs),
+      NEST(NFTA_IMMEDIATE_DATA, "data", REQ, NULL));
+ATTRS(nat_attrs, "nat", U32(NFTA_NAT_TYPE, "type", REQ, .in = &nat_types),
+      U32(NFTA_NAT_FAMILY, "family", REQ, .in = &nat_families),
+      U32(NFTA_NAT_REG_ADDR_MIN, "addr min", REQ, .in = &nat_regs),
+      U32(NFTA_NAT_REG_ADDR_MAX, "addr max", OPT, .in = &nat_regs),
+      U32(NFTA_NAT_REG_PROTO_MIN, "proto min", OPT, .in = &nat_regs),
+      U32(NFTA_NAT_REG_PROTO_MAX, "proto max", OPT, .in = &nat_regs),
+      U32(NFTA_NAT_FLAGS, "flags", OPT, .in = &nat_flags));
+ATTRS(masq_attrs, "masq", U32(NFTA_MASQ_FLAGS, "flags", OPT, .in = &nat_flags),
+      U32(NFTA_MASQ_REG_PROTO_MIN, "proto min", OPT, .in = &nat_regs),
+      U32(NFTA_MASQ_REG_PROTO_MAX, "proto max", OPT, .in = &nat_regs));
+ATTRS(redir_attrs, "redir", U32(NFTA_REDIR_REG_PROTO_MIN, "proto min", OPT, .in = &nat_regs),
+      U32(NFTA_REDIR_REG_PROTO_MAX, "proto max", OPT, .in = &nat_regs),
+      U32(NFTA_REDIR_FLAGS, "flags", OPT, .in = &nat_flags));
 
 const struct vocab_expr vocab_exprs[] = {
 	{ "meta", &meta_attrs, verify_meta },
@@ -292,6 +326,9 @@ const struct vocab_expr vocab_exprs[] = {
 	{ "log", &log_attrs, verify_log },
 	{ "reject", &reject_attrs, verify_reject },
 	{ "immediate", &immediate_attrs, verify_immediate },
+	{ "nat", &nat_attrs, verify_nat },
+	{ "masq", &masq_attrs, verify_masq },
+	{ "redir", &redir_attrs, verify_redir },
 };
 const size_t vocab_nexprs = N(vocab_exprs);
 

@@ -36,6 +36,18 @@ static inline bool quiet(const struct ynode *n)
 	return n && n->bad;
 }
 
+/* policy_check.c: the match fields a rule and a nat entry share; each
+ * reads key of map rn (n values) and reports every bad one there. */
+void check_addr(struct ck *c, const struct ynode *rn, const char *key, char **vals, unsigned n,
+		struct paddr *pa);
+void check_port(struct ck *c, const struct ynode *rn, const char *key, char **vals, unsigned n,
+		struct pport *pp);
+void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals, unsigned n,
+		  struct pifname *pi);
+
+/* policy_nat.c: the top-level nat: list into pol->nats. */
+void check_nats(struct ck *c, const struct pdoc *pd);
+
 /* policy_warn.c: warnings about the parts of a valid rule that can never
  * match (empty sets, entries of an address family the rule cannot have). */
 void rule_warnings(struct ck *c, const struct prule *r, const struct ynode *rn);

@@ -78,7 +78,7 @@ static const struct {
 	{ "tcp", P_TCP }, { "udp", P_UDP }, { "sctp", P_SCTP }, { "icmp", P_ICMP }, { "icmpv6", P_ICMPV6 },
 };
 
-static void check_addr(struct ck *c, const struct ynode *rn, const char *key, char **vals,
+void check_addr(struct ck *c, const struct ynode *rn, const char *key, char **vals,
 		       unsigned n, struct paddr *pa)
 {
 	if (!ynode_get(rn, key))
@@ -122,7 +122,7 @@ static void check_addr(struct ck *c, const struct ynode *rn, const char *key, ch
 	ivlist_merge(&pa->v6);
 }
 
-static void check_port(struct ck *c, const struct ynode *rn, const char *key, char **vals,
+void check_port(struct ck *c, const struct ynode *rn, const char *key, char **vals,
 		       unsigned n, struct pport *pp)
 {
 	if (!ynode_get(rn, key))
@@ -248,7 +248,7 @@ static void ifnames_dedup(struct pifname *pi)
 	pi->n = o;
 }
 
-static void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals,
+void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals,
 			 unsigned n, struct pifname *pi)
 {
 	if (!ynode_get(rn, key))
@@ -623,6 +623,7 @@ int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct pol
 	check_defaults(&c, pd);
 	check_sets(&c, pd);
 	check_rules(&c, pd);
+	check_nats(&c, pd);
 	for (size_t i = 0; i < pol->nsets; i++)
 		if (!pol->sets[i].uses)
 			diag_warn(d, pol->sets[i].loc, "set '%s' is not used by any rule",

@@ -58,6 +58,25 @@ static const cyaml_schema_value_t rule_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_rule, rule_fields),
 };
 
+static const cyaml_schema_field_t nat_fields[] = {
+	STR_FIELD("name", struct pdoc_nat, name),
+	LIST_FIELD("proto", struct pdoc_nat, proto),
+	LIST_FIELD("src", struct pdoc_nat, src),
+	LIST_FIELD("dst", struct pdoc_nat, dst),
+	LIST_FIELD("sport", struct pdoc_nat, sport),
+	LIST_FIELD("dport", struct pdoc_nat, dport),
+	LIST_FIELD("iif", struct pdoc_nat, iif),
+	LIST_FIELD("oif", struct pdoc_nat, oif),
+	STR_FIELD("action", struct pdoc_nat, action),
+	STR_FIELD("to", struct pdoc_nat, to),
+	STR_FIELD("accept", struct pdoc_nat, accept),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t nat_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_nat, nat_fields),
+};
+
 static const cyaml_schema_field_t top_fields[] = {
 	STR_FIELD("version", struct pdoc, version),
 	STR_FIELD("table", struct pdoc, table),
@@ -67,6 +86,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			     &set_entry, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_SEQUENCE("rules", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, rules,
 			     &rule_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("nat", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, nat,
+			     &nat_entry, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_END,
 };
 

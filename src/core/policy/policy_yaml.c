@@ -65,12 +65,28 @@ static const struct field rule_fields[] = {
 	{ NULL, 0, false, NULL },
 };
 
+static const struct field nat_fields[] = {
+	{ "name", SH_SCALAR, true, NULL },
+	{ "proto", SH_LIST, false, NULL },
+	{ "src", SH_LIST, false, NULL },
+	{ "dst", SH_LIST, false, NULL },
+	{ "sport", SH_LIST, false, NULL },
+	{ "dport", SH_LIST, false, NULL },
+	{ "iif", SH_LIST, false, NULL },
+	{ "oif", SH_LIST, false, NULL },
+	{ "action", SH_SCALAR, true, NULL },
+	{ "to", SH_SCALAR, false, NULL },
+	{ "accept", SH_SCALAR, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
 static const struct field top_fields[] = {
 	{ "version", SH_SCALAR, true, NULL },
 	{ "table", SH_SCALAR, false, NULL },
 	{ "defaults", SH_MAP, false, defaults_fields },
 	{ "sets", SH_SETS, false, set_fields },
 	{ "rules", SH_RULES, false, rule_fields },
+	{ "nat", SH_RULES, false, nat_fields },
 	{ NULL, 0, false, NULL },
 };
 
@@ -975,29 +991,32 @@ static void walk_sets(struct walk *w, struct ynode *n, const struct field *sub)
 	emit_seq_end(w);
 }
 
-static void walk_rules(struct walk *w, struct ynode *n, const struct field *sub)
+static void walk_rules(struct walk *w, struct ynode *n, const char *key, const struct field *sub)
 {
+	bool nat = streq(key, "nat");
+
 	if (n->kind == YN_SCALAR && n->null)
 		return;
 	if (n->kind != YN_SEQ) {
-		diag_err(w->d, loc(w, n), "'rules' must be a list of rules, not %s", kind_name(n));
+		diag_err(w->d, loc(w, n), "'%s' must be a list of %s, not %s", key,
+			 nat ? "nat entries" : "rules", kind_name(n));
 		n->bad = true;
 		return;
 	}
-	emit_str(w, "rules");
+	emit_str(w, key);
 	emit_seq_start(w);
 	for (uint32_t i = 0; i < n->n; i++) {
 		struct ynode *r = &n->kids[i];
 		if (r->kind != YN_MAP) {
 			if (!r->bad)
-				diag_err(w->d, loc(w, r), "each rule must be a mapping, not %s",
-					 kind_name(r));
+				diag_err(w->d, loc(w, r), "each %s must be a mapping, not %s",
+					 nat ? "nat entry" : "rule", kind_name(r));
 			r->bad = true;
 			emit_map_start(w);
 			emit_map_end(w);
 			continue;
 		}
-		walk_fields(w, r, sub, "rule", NULL);
+		walk_fields(w, r, sub, nat ? "nat entry" : "rule", NULL);
 	}
 	emit_seq_end(w);
 }
@@ -1079,7 +1098,7 @@ static void walk_fields(struct walk *w, struct ynode *map, const struct field *f
 			walk_sets(w, v, f->sub);
 			break;
 		case SH_RULES:
-			walk_rules(w, v, f->sub);
+			walk_rules(w, v, f->key, f->sub);
 			break;
 		}
 	}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The NAT statements and ct status in nft syntax (render.c prints the rest). */
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <stdio.h>
+
+#include "vigil/render.h"
+
+static void put_ports(struct strbuf *sb, const struct ir_nat *n)
+{
+	if (n->port_lo == n->port_hi)
+		sb_printf(sb, "%u", n->port_lo);
+	else
+		sb_printf(sb, "%u-%u", n->port_lo, n->port_hi);
+}
+
+/* "10.1.0.2", "10.1.0.2-10.1.0.9", "[fd00::2]" (brackets when a port follows) */
+static void put_addr(struct strbuf *sb, const struct ir_nat *n)
+{
+	char a[64], b[64];
+	bool br = n->fam == AF_V6 && n->port;
+
+	addr_format(n->fam, n->addr_lo, a, sizeof(a));
+	if (n->addr_lo != n->addr_hi) {
+		addr_format(n->fam, n->addr_hi, b, sizeof(b));
+		sb_printf(sb, "%s%s-%s%s", br ? "[" : "", a, b, br ? "]" : "");
+	} else {
+		sb_printf(sb, "%s%s%s", br ? "[" : "", a, br ? "]" : "");
+	}
+}
+
+void render_nat(struct strbuf *sb, const struct ir_nat *n)
+{
+	switch (n->kind) {
+	case IR_NAT_NONE:
+		return;
+	case IR_NAT_MASQ:
+	case IR_NAT_REDIR:
+		sb_puts(sb, n->kind == IR_NAT_MASQ ? " masquerade" : " redirect");
+		if (n->port) {
+			sb_puts(sb, " to :");
+			put_ports(sb, n);
+		}
+		return;
+	case IR_NAT_SNAT:
+	case IR_NAT_DNAT:
+		sb_printf(sb, " %s %s to ", n->kind == IR_NAT_SNAT ? "snat" : "dnat",
+			  n->fam == AF_V4 ? "ip" : "ip6");
+		put_addr(sb, n);
+		if (n->port) {
+			sb_puts(sb, ":");
+			put_ports(sb, n);
+		}
+		return;
+	}
+}
+
+void render_ct_status(struct strbuf *sb, uint32_t bits)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} st[] = {
+		{ IPS_SRC_NAT, "snat" },
+		{ IPS_DST_NAT, "dnat" },
+	};
+	bool first = true;
+
+	for (size_t i = 0; i < ARRAY_SIZE(st); i++)
+		if (bits & st[i].bit) {
+			sb_printf(sb, "%s%s", first ? "" : ",", st[i].name);
+			first = false;
+		}
+}
