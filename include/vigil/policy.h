@@ -187,6 +187,14 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d);
 void policy_free(struct policy *pol);
 
 /*
+ * Which address families a valid policy routes between interfaces (bit 1
+ * IPv4, bit 2 IPv6): a forward accept rule, or a nat entry other than a
+ * redirect. why4/why6 name the first rule or entry that does (for the
+ * warning when the kernel does not forward: policy_nat.c).
+ */
+unsigned policy_forward_families(const struct policy *pol, char why4[64], char why6[64]);
+
+/*
  * Parses a set file's text: one entry a line, '#' starts a comment. Appends
  * to set (merging is left to the caller). Reports errors as file:line:col.
  */

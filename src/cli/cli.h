@@ -46,6 +46,15 @@ struct policy_src {
 int policy_src_open(const char *path, struct policy_src *src);
 void policy_src_close(struct policy_src *src);
 
+/* forwarding.c: the kernel's forwarding switches (1 on, 0 off, -1 not
+ * readable), and a warning for each family the policy forwards or NATs
+ * while it is off. */
+struct cli_forwarding {
+	int v4, v6;
+};
+void cli_forwarding_read(struct cli_forwarding *f);
+void cli_forwarding_warn(const struct cli_forwarding *f, const struct policy *pol);
+
 struct compiled {
 	struct policy pol;
 	struct ir_table t;

@@ -5,6 +5,7 @@
  * policy_check.c), an action (masquerade, snat, dnat, redirect) and its
  * target `to`. Every problem is reported at the key it is about.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -318,4 +319,38 @@ void check_nats(struct ck *c, const struct pdoc *pd)
 		check_nat(c, dn, map, n);
 	}
 	nat_names(c, ns);
+}
+
+/* The first rule or nat entry that needs forwarding of family bit f. */
+static bool forwards_why(const struct policy *pol, unsigned f, char *why, size_t len)
+{
+	for (size_t i = 0; i < pol->nnats; i++) {
+		const struct pnat *n = &pol->nats[i];
+		unsigned nf = n->fam == AF_V4 ? 1 : n->fam == AF_V6 ? 2 : 3;
+		nf &= paddr_families(&n->m.src, 3) & paddr_families(&n->m.dst, 3);
+		if (n->action != NAT_REDIRECT && (nf & f)) {
+			snprintf(why, len, "nat entry '%s'", n->m.name);
+			return true;
+		}
+	}
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct prule *r = &pol->rules[i];
+		if (r->chain == CH_FORWARD && r->action == VERDICT_ACCEPT &&
+		    (paddr_families(&r->src, 3) & paddr_families(&r->dst, 3) & f)) {
+			snprintf(why, len, "forward rule '%s'", r->name);
+			return true;
+		}
+	}
+	return false;
+}
+
+unsigned policy_forward_families(const struct policy *pol, char why4[64], char why6[64])
+{
+	unsigned f = 0;
+
+	if (forwards_why(pol, 1, why4, 64))
+		f |= 1;
+	if (forwards_why(pol, 2, why6, 64))
+		f |= 2;
+	return f;
 }
