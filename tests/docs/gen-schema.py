@@ -68,6 +68,12 @@ KEYWORDS = nft_keywords()
 # not above HIGH is beyond a pattern: see tests/docs/schema-gaps).
 PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)"
 PORTRANGE = rf"{PORT}(?:-{PORT})?"
+# NAT targets (policy_nat.c): an address or range, a port or range after
+# ':' (IPv6 in brackets then); masquerade and redirect: ports only.
+NATPORTS = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+NATPORTS = rf"{NATPORTS}(?:-{NATPORTS})?"
+NATTO = (rf"(?:{V4}(?:-{V4})?(?::{NATPORTS})?|{V6}(?:-{V6})?|\[{V6}(?:-{V6})?\](?::{NATPORTS})?"
+         rf"|:?{NATPORTS})")
 # Interface names: 1-15 bytes of printable ASCII without space, '/', '"', backslash
 # or ':'; a '*' may only end the name (a prefix match), and '*' alone is
 # refused.
@@ -167,6 +173,12 @@ schema = {
             "type": ["array", "null"],
             "maxItems": 65535,
             "items": {"$ref": "#/$defs/rule"},
+        },
+        "nat": {
+            "description": "Address translations: masquerade, snat, dnat (port forwards), redirect; see vigil-policy(5) NAT.",
+            "type": ["array", "null"],
+            "maxItems": 65535,
+            "items": {"$ref": "#/$defs/nat_entry"},
         },
     },
     "$defs": {
@@ -274,6 +286,56 @@ schema = {
         "port_proto": {"enum": ["tcp", "udp", "sctp"]},
         "icmp_protos": one_or_list("#/$defs/icmp_proto", unique=True),
         "icmp_proto": {"enum": ["icmp", "icmpv6"]},
+        "nat_entry": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "action"],
+            "properties": {
+                "name": {"$ref": "#/$defs/rule_name"},
+                "proto": one_or_list("#/$defs/proto", unique=True,
+                                     desc="Transport protocol(s). Omitted: any protocol."),
+                "src": one_or_list("#/$defs/address", desc="Source addresses. Omitted: any."),
+                "dst": one_or_list("#/$defs/address", desc="Destination addresses. Omitted: any."),
+                "sport": one_or_list("#/$defs/port", desc="Source ports; needs proto tcp, udp and/or sctp."),
+                "dport": one_or_list("#/$defs/port", desc="Destination ports; needs proto tcp, udp and/or sctp."),
+                "iif": one_or_list("#/$defs/ifname", desc="Input interface(s)."),
+                "oif": one_or_list("#/$defs/ifname", desc="Output interface(s); required for masquerade, not for dnat or redirect."),
+                "action": {"enum": ["masquerade", "snat", "dnat", "redirect"]},
+                "to": {
+                    "description": "snat/dnat: an address or range, optionally :PORT or :LOW-HIGH (IPv6 in brackets: [fd00::2]:80); masquerade/redirect: a port or port range.",
+                    "oneOf": [
+                        {"type": "integer", "minimum": 1, "maximum": 65535},
+                        {"type": "string", "pattern": f"^{NATTO}$"},
+                    ],
+                },
+                "accept": {
+                    "description": "dnat only: also accept the translated connections in the forward chain (ct status dnat, to the target only). Default: true.",
+                    "oneOf": [
+                        {"type": "boolean"},
+                        {"type": "string", "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo])$"},
+                    ],
+                },
+            },
+            "dependentSchemas": {
+                "sport": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/port_protos"}}},
+                "dport": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/port_protos"}}},
+                "accept": {"properties": {"action": {"const": "dnat"}}},
+            },
+            "allOf": [
+                {
+                    "if": {"required": ["action"], "properties": {"action": {"const": "masquerade"}}},
+                    "then": {"required": ["oif"]},
+                },
+                {
+                    "if": {"required": ["action"], "properties": {"action": {"enum": ["snat", "dnat"]}}},
+                    "then": {"required": ["to"]},
+                },
+                {
+                    "if": {"required": ["action"], "properties": {"action": {"enum": ["dnat", "redirect"]}}},
+                    "then": {"not": {"required": ["oif"]}},
+                },
+            ],
+        },
         "rule": {
             "type": "object",
             "additionalProperties": False,
