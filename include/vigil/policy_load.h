@@ -50,6 +50,12 @@ struct pdoc_rule {
 	char *comment;
 };
 
+struct pdoc_zone {
+	char *name;
+	char **interfaces;
+	unsigned interfaces_count;
+};
+
 struct pdoc_nat {
 	char *name;
 	char **proto;
@@ -81,6 +87,8 @@ struct pdoc {
 	unsigned rules_count;
 	struct pdoc_nat *nat;
 	unsigned nat_count;
+	struct pdoc_zone *zones;
+	unsigned zones_count;
 };
 
 /*

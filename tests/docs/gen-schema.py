@@ -174,6 +174,12 @@ schema = {
             "maxItems": 65535,
             "items": {"$ref": "#/$defs/rule"},
         },
+        "zones": {
+            "description": "Named groups of interfaces, referenced from iif/oif as \"@name\".",
+            "type": ["object", "null"],
+            "propertyNames": {"$ref": "#/$defs/set_name"},
+            "additionalProperties": one_or_list("#/$defs/ifname", desc="The zone's interfaces (names, wildcards like veth*)."),
+        },
         "nat": {
             "description": "Address translations: masquerade, snat, dnat (port forwards), redirect; see vigil-policy(5) NAT.",
             "type": ["array", "null"],
@@ -226,6 +232,10 @@ schema = {
             "description": "An interface name (1-15 characters); a trailing * matches every name with that prefix (eth*).",
             "type": "string",
             "pattern": f"^{IFNAME}$",
+        },
+        "iface": {
+            "description": "An interface name, a wildcard (eth*), or \"@zone\".",
+            "anyOf": [{"$ref": "#/$defs/ifname"}, {"type": "string", "pattern": f"^@{SETNAME}$"}],
         },
         "icmp_type_number": {
             "oneOf": [
@@ -298,8 +308,8 @@ schema = {
                 "dst": one_or_list("#/$defs/address", desc="Destination addresses. Omitted: any."),
                 "sport": one_or_list("#/$defs/port", desc="Source ports; needs proto tcp, udp and/or sctp."),
                 "dport": one_or_list("#/$defs/port", desc="Destination ports; needs proto tcp, udp and/or sctp."),
-                "iif": one_or_list("#/$defs/ifname", desc="Input interface(s)."),
-                "oif": one_or_list("#/$defs/ifname", desc="Output interface(s); required for masquerade, not for dnat or redirect."),
+                "iif": one_or_list("#/$defs/iface", desc="Input interface(s) or @zone."),
+                "oif": one_or_list("#/$defs/iface", desc="Output interface(s) or @zone; required for masquerade, not for dnat or redirect."),
                 "action": {"enum": ["masquerade", "snat", "dnat", "redirect"]},
                 "to": {
                     "description": "snat/dnat: an address or range, optionally :PORT or :LOW-HIGH (IPv6 in brackets: [fd00::2]:80); masquerade/redirect: a port or port range.",
@@ -350,8 +360,8 @@ schema = {
                 "dst": one_or_list("#/$defs/address", desc="Destination addresses. Omitted: any."),
                 "sport": one_or_list("#/$defs/port", desc="Source ports; needs proto tcp, udp and/or sctp."),
                 "dport": one_or_list("#/$defs/port", desc="Destination ports; needs proto tcp, udp and/or sctp."),
-                "iif": one_or_list("#/$defs/ifname", desc="Input interface(s); not in chain output."),
-                "oif": one_or_list("#/$defs/ifname", desc="Output interface(s); not in chain input."),
+                "iif": one_or_list("#/$defs/iface", desc="Input interface(s) or @zone; not in chain output."),
+                "oif": one_or_list("#/$defs/iface", desc="Output interface(s) or @zone; not in chain input."),
                 "icmp-type": one_or_list("#/$defs/icmp_type",
                                          desc="ICMP/ICMPv6 types; needs proto icmp and/or icmpv6 only."),
                 "action": {"enum": ["accept", "drop", "reject"]},

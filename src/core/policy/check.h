@@ -8,6 +8,15 @@
 
 #include "vigil/policy.h"
 
+/* A zone: a named list of interface names (policy_zones.c). */
+struct pzone {
+	char *name;
+	char **names;
+	size_t n;
+	struct srcloc loc;
+	unsigned uses;
+};
+
 struct ck {
 	const char *file;
 	const struct ynode *root;
@@ -17,6 +26,8 @@ struct ck {
 	struct pset **byname;  /* pol->sets sorted by name, for lookups */
 	unsigned unknown_sets; /* how many unknown-set errors so far */
 	uint64_t field;        /* numbers each rule field, to spot repeated @refs */
+	struct pzone *zones;   /* zones:, for iif/oif "@zone" */
+	size_t nzones;
 };
 
 static inline struct srcloc at(const struct ck *c, const struct ynode *n)
@@ -44,6 +55,16 @@ void check_port(struct ck *c, const struct ynode *rn, const char *key, char **va
 		struct pport *pp);
 void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals, unsigned n,
 		  struct pifname *pi);
+
+/* An interface name as iif/oif take it (policy_check.c); else *why. */
+bool valid_ifname(const char *s, const char **why);
+
+/* policy_zones.c: the top-level zones: mapping into c->zones; the zone
+ * named name (reported at n with a did-you-mean when unknown: NULL);
+ * warnings for unused zones, and freeing them. */
+void check_zones(struct ck *c, const struct pdoc *pd);
+const struct pzone *find_zone(struct ck *c, const struct ynode *n, const char *name);
+void zones_done(struct ck *c);
 
 /* policy_nat.c: the top-level nat: list into pol->nats. */
 void check_nats(struct ck *c, const struct pdoc *pd);

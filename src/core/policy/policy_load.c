@@ -77,6 +77,16 @@ static const cyaml_schema_value_t nat_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_nat, nat_fields),
 };
 
+static const cyaml_schema_field_t zone_fields[] = {
+	STR_FIELD("name", struct pdoc_zone, name),
+	LIST_FIELD("interfaces", struct pdoc_zone, interfaces),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t zone_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_zone, zone_fields),
+};
+
 static const cyaml_schema_field_t top_fields[] = {
 	STR_FIELD("version", struct pdoc, version),
 	STR_FIELD("table", struct pdoc, table),
@@ -88,6 +98,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			     &rule_entry, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_SEQUENCE("nat", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, nat,
 			     &nat_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("zones", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, zones,
+			     &zone_entry, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_END,
 };
 

@@ -25,6 +25,7 @@ enum shape {
 	SH_MAP,    /* a mapping with known keys */
 	SH_SETS,   /* a mapping of set name -> set mapping */
 	SH_RULES,  /* a sequence of rule mappings */
+	SH_ZONES,  /* a mapping of zone name -> list of interface names */
 };
 
 struct field {
@@ -87,6 +88,7 @@ static const struct field top_fields[] = {
 	{ "sets", SH_SETS, false, set_fields },
 	{ "rules", SH_RULES, false, rule_fields },
 	{ "nat", SH_RULES, false, nat_fields },
+	{ "zones", SH_ZONES, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -936,7 +938,7 @@ static int cmp_key_node(const void *a, const void *b)
 }
 
 /* Duplicate set names, found by sorting (not pairwise: there may be many). */
-static void mark_duplicate_sets(struct walk *w, struct ynode *n)
+static void mark_duplicate_sets(struct walk *w, struct ynode *n, const char *what)
 {
 	_cleanup_free_ struct ynode **v = xcalloc(n->n, sizeof(*v));
 	size_t m = 0, first = 0;
@@ -950,7 +952,7 @@ static void mark_duplicate_sets(struct walk *w, struct ynode *n)
 			first = i;
 			continue;
 		}
-		diag_err(w->d, loc(w, v[i]), "duplicate set '%s' (first defined at line %u)",
+		diag_err(w->d, loc(w, v[i]), "duplicate %s '%s' (first defined at line %u)", what,
 			 v[i]->val, v[first]->line);
 		v[i]->bad = true;
 	}
@@ -966,7 +968,7 @@ static void walk_sets(struct walk *w, struct ynode *n, const struct field *sub)
 		n->bad = true;
 		return;
 	}
-	mark_duplicate_sets(w, n);
+	mark_duplicate_sets(w, n, "set");
 	emit_str(w, "sets");
 	emit_seq_start(w);
 	for (uint32_t i = 0; i < n->n; i++) {
@@ -987,6 +989,52 @@ static void walk_sets(struct walk *w, struct ynode *n, const struct field *sub)
 			continue;
 		}
 		walk_fields(w, v, sub, what, name);
+	}
+	emit_seq_end(w);
+}
+
+/* zones: {NAME: [ifname, ...]} -> [{name: NAME, interfaces: [...]}] */
+static void walk_zones(struct walk *w, struct ynode *n)
+{
+	if (n->kind == YN_SCALAR && n->null)
+		return;
+	if (n->kind != YN_MAP) {
+		diag_err(w->d, loc(w, n),
+			 "'zones' must be a mapping of zone names to lists of interfaces, not %s",
+			 kind_name(n));
+		n->bad = true;
+		return;
+	}
+	mark_duplicate_sets(w, n, "zone");
+	emit_str(w, "zones");
+	emit_seq_start(w);
+	for (uint32_t i = 0; i < n->n; i++) {
+		struct ynode *k = &n->kids[2 * i], *v = &n->kids[2 * i + 1];
+		const char *name = k->kind == YN_SCALAR ? k->val : "";
+		_cleanup_free_ char *what = xasprintf("zone '%s'", name);
+
+		emit_map_start(w);
+		emit_str(w, "name");
+		emit_str(w, name);
+		if ((v->kind == YN_SCALAR && v->null) || (v->kind == YN_SEQ && v->n == 0)) {
+			if (!v->bad)
+				diag_err(w->d, loc(w, v->null ? k : v),
+					 "%s has no interfaces: list them (eth1, wg0, veth*)", what);
+			v->bad = true;
+		} else {
+			walk_list(w, v, name, false, false);
+		}
+		emit_str(w, "interfaces");
+		emit_seq_start(w);
+		if (v->kind == YN_SCALAR && !v->null)
+			emit_scalar(w, v->bad ? "" : v->val, v->bad ? 0 : v->len);
+		for (uint32_t j = 0; v->kind == YN_SEQ && j < v->n; j++) {
+			struct ynode *it = &v->kids[j];
+			bool ok = it->kind == YN_SCALAR && !it->bad;
+			emit_scalar(w, ok ? it->val : "", ok ? it->len : 0);
+		}
+		emit_seq_end(w);
+		emit_map_end(w);
 	}
 	emit_seq_end(w);
 }
@@ -1099,6 +1147,9 @@ static void walk_fields(struct walk *w, struct ynode *map, const struct field *f
 			break;
 		case SH_RULES:
 			walk_rules(w, v, f->key, f->sub);
+			break;
+		case SH_ZONES:
+			walk_zones(w, v);
 			break;
 		}
 	}
