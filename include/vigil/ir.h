@@ -85,6 +85,29 @@ struct ir_set {
 	size_t ncelems;
 	int origin_set;      /* policy set index, or -1 */
 	int origin_rule;     /* anonymous: policy rule index; else -1 */
+	/* dynamic sets (per-source limits): filled by the kernel from rules,
+	 * at most size elements, each forgotten timeout_ms after its last
+	 * update (0: kept while it counts connections) */
+	bool dynamic;
+	uint32_t size, timeout_ms;
+};
+
+/* A rate limit or connection count (limit.c): the rule matches what is
+ * OVER it (nft's `limit rate over`, `ct count over`). */
+enum ir_lim_kind {
+	IR_LIM_NONE,
+	IR_LIM_RATE,
+	IR_LIM_COUNT,
+};
+
+struct ir_limit {
+	uint8_t kind;           /* enum ir_lim_kind */
+	bool bytes;             /* IR_LIM_RATE: bytes, else packets */
+	uint64_t rate;          /* a unit */
+	uint32_t unit, burst;   /* seconds; packets or bytes */
+	uint32_t count;         /* IR_LIM_COUNT */
+	struct ir_set *set;     /* per source: a dynamic set of t->sets, keyed on
+				 * the source address (set->key); NULL: one for the rule */
 };
 
 struct ir_match {
@@ -133,6 +156,7 @@ struct ir_rule {
 	enum ir_verdict verdict;
 	uint8_t reject_type, reject_code; /* NFT_REJECT_* and its code */
 	struct ir_nat nat;   /* nat chains: the translation (verdict IV_NONE) */
+	struct ir_limit lim; /* the over-limit rule of a limited policy rule */
 	char *comment;       /* kernel comment: the policy rule's name */
 	int origin;          /* policy rule index, or -1 for a built-in rule */
 };

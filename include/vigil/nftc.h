@@ -32,6 +32,9 @@ void nftc_build_delete_opts(const char *table, const struct nftc_opts *o, struct
  * statement, appended to r (nothing for IR_NAT_NONE). */
 struct nftnl_rule;
 void nftc_encode_nat(struct nftnl_rule *r, const struct ir_nat *n);
+/* The over-limit statement of a rule: `limit rate over`, `ct count over`,
+ * or for a per-source set the source address and a dynset holding one. */
+void nftc_encode_limit(struct nftnl_rule *r, const struct ir_limit *l);
 
 /* NFT_TABLE_F_PERSIST (kernel 6.9; Debian 12's headers lack it). */
 #define VIGIL_TABLE_F_PERSIST 0x4u

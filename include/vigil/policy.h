@@ -82,6 +82,26 @@ struct pifname {
 /* a log limit's bucket: at most this many packets logged in a row (nft's default) */
 #define LOG_BURST 5
 
+/* limit / per-source / ct-count / over (policy_limit.c) */
+#define LIMIT_MAX_PACKETS 1000000u          /* a second */
+#define LIMIT_MAX_BYTES (1ull << 40)       /* a second */
+#define LIMIT_MAX_BURST 1000000u           /* packets */
+#define LIMIT_MAX_BURST_BYTES (1u << 30)
+#define CT_COUNT_MAX 65535u
+#define LIMIT_SET_SIZE 65535u             /* sources a per-source set holds */
+#define LIMIT_SET_TIMEOUT_MS 60000u       /* a source's bucket is forgotten after a minute idle */
+
+struct plimit {
+	bool rate;             /* limit: */
+	bool bytes;            /* the rate is in bytes, else packets */
+	uint64_t per;          /* packets or bytes a unit */
+	uint32_t unit;         /* seconds: 1, 60, 3600, 86400 */
+	uint32_t burst;        /* packets or bytes; 0: none given (5 packets; bytes: 0) */
+	bool per_source;       /* one bucket per source address */
+	uint32_t ct_count;     /* ct-count: connections a source may have; 0: none */
+	enum verdict over;     /* what is over the limit or count: drop or reject */
+};
+
 struct prule {
 	char *name;
 	unsigned index;        /* 0-based position in the policy */
@@ -97,6 +117,7 @@ struct prule {
 	uint32_t log_rate;     /* log at most this many packets a log_unit; 0 = no limit */
 	uint32_t log_unit;     /* seconds: 1, 60, 3600 or 86400 */
 	char *comment;
+	struct plimit limit;
 	struct srcloc loc;     /* the rule's mapping */
 };
 

@@ -48,6 +48,10 @@ struct pdoc_rule {
 	char *action;
 	char *log;
 	char *comment;
+	char *limit;
+	char *per_source;
+	char *ct_count;
+	char *over;
 };
 
 struct pdoc_zone {

@@ -198,7 +198,7 @@ void lower_rule_add_match(struct ir_rule *r, const struct ir_match *m)
 	r->m[r->nm++] = *m;
 }
 
-static void set_reject(struct ir_rule *r, unsigned protos, enum addr_family f)
+void lower_set_reject(struct ir_rule *r, unsigned protos, enum addr_family f)
 {
 	r->verdict = IV_REJECT;
 	if (protos == P_TCP) {
@@ -239,7 +239,7 @@ static void finish_rule(struct ir_rule *r, const struct prule *pr, unsigned prot
 		r->verdict = IV_DROP;
 		break;
 	case VERDICT_REJECT:
-		set_reject(r, protos, f);
+		lower_set_reject(r, protos, f);
 		break;
 	}
 }
@@ -254,6 +254,7 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 	int rule = L->nat ? -1 : (int)pr->index;
 	size_t idx[F_N], total = 1;
 	bool ports = pr->sport.present || pr->dport.present;
+	struct ir_set *limsets[2] = { NULL, NULL };
 
 	memset(a, 0, sizeof(a));
 	if (f == AF_V4)
@@ -319,10 +320,13 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 			used[i][idx[i]] = true;
 			lower_rule_add_match(r, &m);
 		}
-		if (L->nat)
+		if (L->nat) {
 			lower_nat_finish(L, r, f);
-		else
+		} else {
 			finish_rule(r, pr, protos, f);
+			if (pr->limit.rate || pr->limit.ct_count)
+				lower_limit_rules(L, pr, f, limsets);
+		}
 		/* next combination */
 		for (int i = F_N - 1; i >= 0; i--) {
 			if (!a[i].n)
@@ -360,7 +364,9 @@ static unsigned addr_fams(const struct lower *L, const struct paddr *pa)
 void lower_rule(struct lower *L, const struct prule *pr)
 {
 	unsigned fams, only = L->nat ? L->nat_fams : 3;
-	bool by_family = pr->src.present || pr->dst.present || pr->has_icmp_type || only != 3;
+	/* per-source limits key on the source address: one part per family */
+	bool by_family = pr->src.present || pr->dst.present || pr->has_icmp_type || only != 3 ||
+			 (!L->nat && (pr->limit.per_source || pr->limit.ct_count));
 
 	if (!by_family) {
 		lower_part(L, pr, AF_NONE);

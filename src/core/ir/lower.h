@@ -43,6 +43,17 @@ void lower_nat_accepts(struct lower *L);
 void lower_nats(struct lower *L);
 void lower_nat_finish(struct lower *L, struct ir_rule *r, enum addr_family f);
 
+/* The reject of a rule of protocols `protos` in family part f. */
+void lower_set_reject(struct ir_rule *r, unsigned protos, enum addr_family f);
+
+/* limit.c: the over-limit rule of a limited policy rule, before r (r is
+ * the rule lower_part just appended; the over rule is inserted before it
+ * and the pointer to r stays valid: the return). `sets` caches the part's
+ * dynamic sets (rate, count) across its kernel rules. */
+struct ir_set;
+struct ir_rule *lower_limit_rules(struct lower *L, const struct prule *pr, enum addr_family f,
+				  struct ir_set *sets[2]);
+
 /* companions.c: the rate-limited log rules and the untracked twins. */
 void ir_add_companions(struct ir_table *t);
 

@@ -267,6 +267,7 @@ void render_rule(struct strbuf *sb, const struct ir_rule *r)
 		put_match(sb, &r->m[i]);
 		sb_puts(sb, " ");
 	}
+	render_limit(sb, &r->lim);
 	if (r->set_mark)
 		sb_printf(sb, "ct mark set ct mark and 0x%08x or 0x%08x ", r->mark_and, r->mark_xor);
 	if (r->log && r->log_rate)
@@ -288,6 +289,11 @@ static void put_set(struct strbuf *sb, const struct ir_set *s)
 	const struct ir_keyinfo *ki = ir_keyinfo(s->key);
 
 	sb_printf(sb, "\tset %s {\n\t\ttype %s\n", s->name, ki->nft_type);
+	if (s->dynamic) {
+		sb_printf(sb, "\t\tsize %u\n\t\tflags dynamic%s\n", s->size, s->timeout_ms ? ",timeout" : "");
+		if (s->timeout_ms)
+			sb_printf(sb, "\t\ttimeout %us\n", s->timeout_ms / 1000);
+	}
 	if (s->interval)
 		sb_puts(sb, "\t\tflags interval\n");
 	if (s->elems.n) {

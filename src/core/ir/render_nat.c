@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The NAT statements and ct status in nft syntax (render.c prints the rest). */
+/* NAT statements, ct status and limits in nft syntax (render.c prints the rest). */
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <stdio.h>
 
@@ -70,4 +70,40 @@ void render_ct_status(struct strbuf *sb, uint32_t bits)
 			sb_printf(sb, "%s%s", first ? "" : ",", st[i].name);
 			first = false;
 		}
+}
+
+static const char *unit_word(uint32_t secs)
+{
+	return secs == 86400 ? "day" : secs == 3600 ? "hour" : secs == 60 ? "minute" : "second";
+}
+
+void render_limit(struct strbuf *sb, const struct ir_limit *l)
+{
+	const char *key = l->set && l->set->key == K_IP6_SADDR ? "ip6 saddr" : "ip saddr";
+
+	switch (l->kind) {
+	case IR_LIM_NONE:
+		return;
+	case IR_LIM_COUNT:
+		if (l->set)
+			sb_printf(sb, "add @%s { %s ct count over %u } ", l->set->name, key, l->count);
+		else
+			sb_printf(sb, "ct count over %u ", l->count);
+		return;
+	case IR_LIM_RATE:
+		if (l->set)
+			sb_printf(sb, "update @%s { %s ", l->set->name, key);
+		if (l->bytes)
+			sb_printf(sb, "limit rate over %llu bytes/%s", (unsigned long long)l->rate,
+				  unit_word(l->unit));
+		else
+			sb_printf(sb, "limit rate over %llu/%s", (unsigned long long)l->rate,
+				  unit_word(l->unit));
+		if (l->bytes && l->burst)
+			sb_printf(sb, " burst %u bytes", l->burst);
+		else if (!l->bytes)
+			sb_printf(sb, " burst %u packets", l->burst);
+		sb_puts(sb, l->set ? " } " : " ");
+		return;
+	}
 }

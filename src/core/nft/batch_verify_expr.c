@@ -28,11 +28,16 @@ const char *verify_payload(struct verify_rule *r, const vocab_tb tb, char *why, 
 	uint32_t base = verify_u32(tb[NFTA_PAYLOAD_BASE]), off = verify_u32(tb[NFTA_PAYLOAD_OFFSET]);
 	uint32_t n = verify_u32(tb[NFTA_PAYLOAD_LEN]);
 
-	(void)r;
 	for (size_t i = 0; i < vocab_npayloads; i++) {
 		const struct vocab_payload *p = &vocab_payloads[i];
-		if (p->base == base && p->offset == off && n >= p->minlen && n <= p->maxlen)
+		if (p->base == base && p->offset == off && n >= p->minlen && n <= p->maxlen) {
+			/* a whole source address: a dynset's key (verify_dynset) */
+			if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 12 && n == 4)
+				r->kind = VE_SADDR4;
+			else if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 8 && n == 16)
+				r->kind = VE_SADDR6;
 			return NULL;
+		}
 	}
 	return REFUSE("loads %u bytes at offset %u of header %u, a field vigild never reads", n, off,
 		      base);
@@ -118,12 +123,24 @@ const char *verify_lookup(struct verify_rule *r, const vocab_tb tb, char *why, s
 
 const char *verify_limit(struct verify_rule *r, const vocab_tb tb, char *why, size_t len)
 {
-	uint64_t unit = verify_u64(tb[NFTA_LIMIT_UNIT]);
+	uint64_t unit = verify_u64(tb[NFTA_LIMIT_UNIT]), rate = verify_u64(tb[NFTA_LIMIT_RATE]);
+	uint32_t burst = verify_u32(tb[NFTA_LIMIT_BURST]);
+	bool bytes = verify_u32(tb[NFTA_LIMIT_TYPE]) == NFT_LIMIT_PKT_BYTES;
+	bool over = verify_u32(tb[NFTA_LIMIT_FLAGS]) == NFT_LIMIT_F_INV;
 
 	if (r->c->rule_nat)
 		return REFUSE("a limit in a nat chain");
 	if (unit > UINT32_MAX || !vocab_value_name(&vocab_limit_units, (uint32_t)unit))
 		return REFUSE("unit %llu seconds is not one vigild uses", (unsigned long long)unit);
+	/* a log's limit (compile.c): packets, burst 5; a rule's over-limit
+	 * rule (limit.c): packets (up to LIMIT_MAX_PACKETS, burst 1 to
+	 * LIMIT_MAX_BURST) or bytes */
+	if (!over && (bytes || burst != VOCAB_LIMIT_BURST || rate > VOCAB_LIMIT_MAX_RATE))
+		return REFUSE("a log's limit counts packets, at most %u, burst %u", VOCAB_LIMIT_MAX_RATE,
+			      VOCAB_LIMIT_BURST);
+	if (over && !bytes && (rate > LIMIT_MAX_PACKETS || burst < 1 || burst > LIMIT_MAX_BURST))
+		return REFUSE("a packet limit is at most %u a unit, burst 1 to %u", LIMIT_MAX_PACKETS,
+			      LIMIT_MAX_BURST);
 	return NULL;
 }
 

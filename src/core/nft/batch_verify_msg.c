@@ -206,11 +206,14 @@ static const char *set_key(struct verify_ctx *c, const vocab_tb tb, uint32_t fla
 	if (concat != (n > 1 && (flags & NFT_SET_INTERVAL)))
 		return REFUSE("has the concatenation flag where nftc sets none, or lacks it");
 	if (!tb[NFTA_SET_DESC])
-		return (flags & (NFT_SET_ANONYMOUS | NFT_SET_CONCAT)) ? REFUSE("lacks its description")
-								     : NULL;
+		return (flags & (NFT_SET_ANONYMOUS | NFT_SET_CONCAT | NFT_SET_EVAL))
+			       ? REFUSE("lacks its description")
+			       : NULL;
 	verify_walk_nest(c, "desc", tb[NFTA_SET_DESC], &vocab_desc_attrs, d);
-	if (!!d[NFTA_SET_DESC_SIZE] != !!(flags & NFT_SET_ANONYMOUS))
-		return REFUSE("a size is given for anonymous sets only");
+	if (!!d[NFTA_SET_DESC_SIZE] != !!(flags & (NFT_SET_ANONYMOUS | NFT_SET_EVAL)))
+		return REFUSE("a size is given for anonymous and dynamic sets only");
+	if ((flags & NFT_SET_EVAL) && verify_u32(d[NFTA_SET_DESC_SIZE]) > LIMIT_SET_SIZE)
+		return REFUSE("a dynamic set holds at most %u elements", LIMIT_SET_SIZE);
 	if (!!d[NFTA_SET_DESC_CONCAT] != concat)
 		return REFUSE("fields are described for concatenated interval maps only");
 	if (concat) {
@@ -250,6 +253,8 @@ const char *verify_newset(struct verify_ctx *c, const vocab_tb tb, char *why, si
 		return REFUSE("is not called as vigild calls its %s sets",
 			      s.flags & NFT_SET_ANONYMOUS ? "anonymous" : "named");
 	if ((bad = set_key(c, tb, s.flags, why, len)))
+		return bad;
+	if ((bad = verify_dynamic_set(tb, s.flags, why, len)))
 		return bad;
 	if (s.map != (tb[NFTA_SET_DATA_TYPE] && tb[NFTA_SET_DATA_LEN]) ||
 	    (!s.map && (tb[NFTA_SET_DATA_TYPE] || tb[NFTA_SET_DATA_LEN])))
@@ -313,6 +318,8 @@ const char *verify_newsetelem(struct verify_ctx *c, const vocab_tb tb, char *why
 	s = verify_set_find(c, verify_u32(tb[NFTA_SET_ELEM_LIST_SET_ID]));
 	if (!s || !streq(s->name, name))
 		return REFUSE("is for a set this batch does not make");
+	if (s->flags & NFT_SET_EVAL)
+		return REFUSE("is for a dynamic set: the kernel fills those, the batch does not");
 	if (s->bound)
 		return REFUSE("comes after the rule that uses the anonymous set");
 	mnl_attr_for_each_nested(item, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {

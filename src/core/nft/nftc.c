@@ -563,6 +563,8 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 		flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL;
+	if (s->dynamic) /* filled by the rules: bounded, and forgotten when idle */
+		flags |= NFT_SET_EVAL | (s->timeout_ms ? NFT_SET_TIMEOUT : 0);
 	nftnl_set_set_str(set, NFTNL_SET_TABLE, E->t->name);
 	nftnl_set_set_str(set, NFTNL_SET_NAME, set_kernel_name(s));
 	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -572,6 +574,10 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 	nftnl_set_set_u32(set, NFTNL_SET_ID, s->id);
 	if (s->anonymous)
 		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, (uint32_t)set_kernel_elems(s));
+	if (s->dynamic)
+		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, s->size);
+	if (s->timeout_ms)
+		nftnl_set_set_u64(set, NFTNL_SET_TIMEOUT, s->timeout_ms);
 	put_set_udata(set, flags, ki->type_id);
 
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
@@ -824,6 +830,7 @@ static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_r
 	} else {
 		for (size_t i = 0; i < ir->nm; i++)
 			encode_match(r, &d, &ir->m[i]);
+		nftc_encode_limit(r, &ir->lim);
 		encode_stmts(r, ir);
 	}
 	if (ir->comment) {

@@ -95,3 +95,58 @@ void nftc_encode_nat(struct nftnl_rule *r, const struct ir_nat *n)
 		return;
 	}
 }
+
+/* ---- limits (a separate concern, the same kind of code: statements
+ * that are not matches nor verdicts) ---- */
+
+static struct nftnl_expr *lim_expr(const struct ir_limit *l)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(l->kind == IR_LIM_RATE ? "limit" : "connlimit");
+
+	if (!e)
+		abort();
+	if (l->kind == IR_LIM_COUNT) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT, l->count);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
+		return e;
+	}
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, l->rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, l->unit);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, l->burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, l->bytes ? NFT_LIMIT_PKT_BYTES : NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	return e;
+}
+
+void nftc_encode_limit(struct nftnl_rule *r, const struct ir_limit *l)
+{
+	struct nftnl_expr *e;
+	bool v6;
+
+	if (l->kind == IR_LIM_NONE)
+		return;
+	if (!l->set) {
+		nftnl_rule_add_expr(r, lim_expr(l));
+		return;
+	}
+	/* the source address (the rule already has its family's match) */
+	v6 = l->set->key == K_IP6_SADDR;
+	e = nftnl_expr_alloc("payload");
+	if (!e)
+		abort();
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, v6 ? 8 : 12);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, v6 ? 16 : 4);
+	nftnl_rule_add_expr(r, e);
+	e = nftnl_expr_alloc("dynset");
+	if (!e)
+		abort();
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP,
+			   l->kind == IR_LIM_RATE ? NFT_DYNSET_OP_UPDATE : NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, l->set->name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, l->set->id);
+	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, lim_expr(l), 0);
+	nftnl_rule_add_expr(r, e);
+}

@@ -71,6 +71,8 @@ enum verify_expr_kind {
 	VE_VERDICT,                /* immediate, vmap lookup, reject: ends the rule */
 	VE_NAT_VALUE,              /* immediate of a value into a register (nat chains) */
 	VE_NAT,                    /* nat, masq, redir: ends a rule of a nat chain */
+	VE_SADDR4,                 /* payload: ip saddr, whole */
+	VE_SADDR6,                 /* payload: ip6 saddr, whole */
 };
 
 struct verify_rule {
@@ -144,6 +146,12 @@ const char *verify_masq(struct verify_rule *r, const vocab_tb tb, char *why, siz
 const char *verify_redir(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
 /* An immediate whose destination is not the verdict register. */
 const char *verify_imm_value(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* batch_verify_limit.c: limits, connection counts, dynamic sets. */
+const char *verify_connlimit(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+const char *verify_dynset(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* NEWSET of a dynamic set (NFT_SET_EVAL): its key, size and timeout. */
+const char *verify_dynamic_set(const vocab_tb tb, uint32_t flags, char *why, size_t len);
+
 /* vocab_nat_chains' row called name, or NULL. */
 const struct vocab_chain *verify_nat_chain_row(const char *name, uint8_t *hook);
 

@@ -99,10 +99,13 @@ VALUES(vocab_ct_keys, { NFT_CT_STATE, "state" }, { NFT_CT_MARK, "mark" },
 VALUES(vocab_cmp_ops, { NFT_CMP_EQ, "eq" }, { NFT_CMP_NEQ, "neq" }, { NFT_CMP_GTE, "gte" },
        { NFT_CMP_LTE, "lte" });
 VALUES(vocab_limit_units, { 1, "second" }, { 60, "minute" }, { 3600, "hour" }, { 86400, "day" });
-static const struct vocab_value limit_types_v[] = { { NFT_LIMIT_PKTS, "packets" } };
-static const struct vocab_values limit_types = { limit_types_v, 1 };
-static const struct vocab_value zero_v[] = { { 0, "none" } };
-static const struct vocab_values zero = { zero_v, 1 };
+static const struct vocab_value limit_types_v[] = { { NFT_LIMIT_PKTS, "packets" },
+						   { NFT_LIMIT_PKT_BYTES, "bytes" } };
+static const struct vocab_values limit_types = { limit_types_v, 2 };
+/* a log's limit: flags 0; a rule's over-limit rule: inverted */
+VALUES(limit_flags, { 0, "none" }, { NFT_LIMIT_F_INV, "over" });
+VALUES(connlimit_flags, { NFT_CONNLIMIT_F_INV, "over" });
+VALUES(dynset_ops, { NFT_DYNSET_OP_ADD, "add" }, { NFT_DYNSET_OP_UPDATE, "update" });
 VALUES(vocab_imm_verdicts, { NF_ACCEPT, "accept" }, { NF_DROP, "drop" },
        { (uint32_t)NFT_JUMP, "jump" }, { (uint32_t)NFT_GOTO, "goto" });
 /* merged maps go to a rule's chain; a decision tree's maps jump to a leaf */
@@ -133,7 +136,8 @@ VALUES(vocab_set_flags, { 0, "hash" }, { NFT_SET_INTERVAL, "interval" },
        { NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, "anonymous" },
        { NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL, "anonymous interval" },
        { NFT_SET_MAP, "map" }, { NFT_SET_MAP | NFT_SET_INTERVAL, "interval map" },
-       { NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, "concatenated interval map" });
+       { NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, "concatenated interval map" },
+       { NFT_SET_EVAL | NFT_SET_TIMEOUT, "dynamic with timeouts" }, { NFT_SET_EVAL, "dynamic" });
 
 uint32_t vocab_set_key_len(uint32_t type)
 {
@@ -289,11 +293,19 @@ ATTRS(lookup_attrs, "lookup", U32(NFTA_LOOKUP_SREG, "sreg", REQ, .in = &vocab_re
       U32(NFTA_LOOKUP_SET_ID, "set id", REQ),
       U32(NFTA_LOOKUP_DREG, "dreg", OPT, .in = &verdict_reg));
 static const struct vocab_attrs counter_attrs = { "counter", NULL, 0 };
-ATTRS(limit_attrs, "limit", U64(NFTA_LIMIT_RATE, "rate", REQ, .min = 1, .max = VOCAB_LIMIT_MAX_RATE),
+/* rate, burst: per type and flags in verify_limit */
+ATTRS(limit_attrs, "limit", U64(NFTA_LIMIT_RATE, "rate", REQ, .min = 1, .max = LIMIT_MAX_BYTES),
       U64(NFTA_LIMIT_UNIT, "unit", REQ), /* 64 bits: checked against the unit list in verify_limit */
-      U32(NFTA_LIMIT_BURST, "burst", REQ, .min = VOCAB_LIMIT_BURST, .max = VOCAB_LIMIT_BURST),
+      U32(NFTA_LIMIT_BURST, "burst", REQ, .min = 0, .max = LIMIT_MAX_BURST_BYTES),
       U32(NFTA_LIMIT_TYPE, "type", REQ, .in = &limit_types),
-      U32(NFTA_LIMIT_FLAGS, "flags", REQ, .in = &zero));
+      U32(NFTA_LIMIT_FLAGS, "flags", REQ, .in = &limit_flags));
+ATTRS(connlimit_attrs, "connlimit", U32(NFTA_CONNLIMIT_COUNT, "count", REQ, .min = 1, .max = CT_COUNT_MAX),
+      U32(NFTA_CONNLIMIT_FLAGS, "flags", REQ, .in = &connlimit_flags));
+/* the expression: one item of NFTA_EXPR_NAME/DATA, walked by verify_dynset */
+ATTRS(dynset_attrs, "dynset", STRZ(NFTA_DYNSET_SET_NAME, "set", REQ, 1, NFT_SET_MAXNAMELEN - 1),
+      U32(NFTA_DYNSET_SET_ID, "set id", REQ), U32(NFTA_DYNSET_OP, "op", REQ, .in = &dynset_ops),
+      U32(NFTA_DYNSET_SREG_KEY, "sreg key", REQ, .in = &vocab_read_regs),
+      NEST(NFTA_DYNSET_EXPR, "expr", REQ, NULL));
 ATTRS(log_attrs, "log", STRZ(NFTA_LOG_PREFIX, "prefix", REQ, 1, NF_LOG_PREFIXLEN - 1));
 ATTRS(reject_attrs, "reject", U32(NFTA_REJECT_TYPE, "type", REQ),
       U8(NFTA_REJECT_ICMP_CODE, "code", REQ));
@@ -329,6 +341,8 @@ const struct vocab_expr vocab_exprs[] = {
 	{ "nat", &nat_attrs, verify_nat },
 	{ "masq", &masq_attrs, verify_masq },
 	{ "redir", &redir_attrs, verify_redir },
+	{ "connlimit", &connlimit_attrs, verify_connlimit },
+	{ "dynset", &dynset_attrs, verify_dynset },
 };
 const size_t vocab_nexprs = N(vocab_exprs);
 
@@ -366,6 +380,7 @@ ATTRS(set_attrs, "set", STRZ(NFTA_SET_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMEL
       U32(NFTA_SET_KEY_TYPE, "key type", REQ), U32(NFTA_SET_KEY_LEN, "key len", REQ, .min = 1, .max = IR_MAX_KEYLEN),
       U32(NFTA_SET_DATA_TYPE, "data type", OPT), U32(NFTA_SET_DATA_LEN, "data len", OPT),
       NEST(NFTA_SET_DESC, "desc", OPT, &vocab_desc_attrs), U32(NFTA_SET_ID, "id", REQ, .min = 1),
+      U64(NFTA_SET_TIMEOUT, "timeout", OPT, .min = LIMIT_SET_TIMEOUT_MS, .max = LIMIT_SET_TIMEOUT_MS),
       BIN(NFTA_SET_USERDATA, "userdata", REQ, 1, NFT_USERDATA_MAXLEN));
 VATTRS(vocab_set_elem, "element", NEST(NFTA_SET_ELEM_KEY, "key", REQ, &vocab_key_value),
       NEST(NFTA_SET_ELEM_KEY_END, "key end", OPT, &vocab_key_value),

@@ -66,6 +66,9 @@ void check_zones(struct ck *c, const struct pdoc *pd);
 const struct pzone *find_zone(struct ck *c, const struct ynode *n, const char *name);
 void zones_done(struct ck *c);
 
+/* policy_limit.c: a rule's limit, per-source, ct-count and over. */
+void check_limit(struct ck *c, const struct pdoc_rule *dr, const struct ynode *rn, struct prule *r);
+
 /* policy_nat.c: the top-level nat: list into pol->nats. */
 void check_nats(struct ck *c, const struct pdoc *pd);
 

@@ -450,6 +450,7 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 	check_port(c, rn, "dport", dr->dport, dr->dport_count, &r->dport);
 	check_ifname(c, rn, "iif", dr->iif, dr->iif_count, &r->iif);
 	check_ifname(c, rn, "oif", dr->oif, dr->oif_count, &r->oif);
+	check_limit(c, dr, rn, r);
 
 	/* ports need a port protocol */
 	static const char *const port_keys[] = { "sport", "dport" };

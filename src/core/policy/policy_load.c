@@ -51,6 +51,10 @@ static const cyaml_schema_field_t rule_fields[] = {
 	STR_FIELD("action", struct pdoc_rule, action),
 	STR_FIELD("log", struct pdoc_rule, log),
 	STR_FIELD("comment", struct pdoc_rule, comment),
+	STR_FIELD("limit", struct pdoc_rule, limit),
+	STR_FIELD("per-source", struct pdoc_rule, per_source),
+	STR_FIELD("ct-count", struct pdoc_rule, ct_count),
+	STR_FIELD("over", struct pdoc_rule, over),
 	CYAML_FIELD_END,
 };
 

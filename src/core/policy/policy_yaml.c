@@ -63,6 +63,10 @@ static const struct field rule_fields[] = {
 	{ "action", SH_SCALAR, true, NULL },
 	{ "log", SH_SCALAR, false, NULL },
 	{ "comment", SH_SCALAR, false, NULL },
+	{ "limit", SH_SCALAR, false, NULL },
+	{ "per-source", SH_SCALAR, false, NULL },
+	{ "ct-count", SH_SCALAR, false, NULL },
+	{ "over", SH_SCALAR, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
