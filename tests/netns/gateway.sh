@@ -13,7 +13,7 @@
 netns_preflight
 
 L4=10.1.0.2 L6=fd00:1::2 GL4=10.1.0.1 GL6=fd00:1::1
-W4=192.0.2.2 W6=2001:db8:2::2 GW4=192.0.2.1 GW6=2001:db8:2::1
+W4=192.0.2.2 W6=2001:db8:2::2 GW4=192.0.2.1 GW6=2001:db8:2::1 W4B=192.0.2.3
 
 ns_new L lan || bail_out "cannot create the LAN namespace"
 ns_new G gw || bail_out "cannot create the gateway namespace"
@@ -27,7 +27,8 @@ ip -n "$L" route add default via $GL4 && ip -n "$L" -6 route add default via $GL
 	bail_out "cannot add the LAN's default routes"
 ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
 	bail_out "cannot turn forwarding on in the gateway's namespace"
-serve "$L" tcp 80 22 && serve "$W" tcp 80 22 || bail_out "cannot start the servers"
+addr "$W" eth0 $W4B/24 || bail_out "cannot add the second WAN address"
+serve "$L" tcp 80 22 && serve "$W" tcp 80 22 && serve "$G" tcp 8000 || bail_out "cannot start the servers"
 
 # expect pass|timeout|refused DESCRIPTION NS PROBE-ARGS...
 expect() {
@@ -79,12 +80,36 @@ expect timeout "WAN -> LAN:80 directly stays closed: the dnat accept is for tran
 	"$W" tcp $L4 80
 expect pass "dnat still works with the route there" "$W" tcp $GW4 8080
 
+# ---- the per-source limit: 200 new connections at once from W4
+burst_from() {
+	local src=$1 n=$2 i
+	for i in $(seq "$n"); do
+		ip netns exec "$W" "$NETTOOL" probe --src "$src" tcp $GW4 8000 800 >"$TMP/burst.$src.$i" 2>&1 &
+	done
+	wait
+	grep -l '^connected' "$TMP"/burst."$src".* 2>/dev/null | wc -l
+}
+t0=$(date +%s%N)
+admitted=$(burst_from $W4 200)
+ms=$((($(date +%s%N) - t0) / 1000000))
+diag "200 new connections from $W4 in $ms ms: $admitted admitted"
+check "per-source limit: about the burst (20) of 200 admitted ($admitted, in $ms ms)" \
+	test "$admitted" -ge 15 -a "$admitted" -le 30
+n=$(counter_of "$G" input limited)
+check "the over-limit rule and the rule counted them ($n packets)" test "$n" -ge 200
+other=$(burst_from $W4B 10)
+check "another source is not affected: $other of 10 admitted" test "$other" -eq 10
+ip netns exec "$G" nft list set inet vigil limit.limited_v4 >"$TMP/limset.txt"
+check "the dynamic set holds both sources" grep -q "$W4B" "$TMP/limset.txt"
+
 # ---- the kernel holds what show prints (nft as the oracle)
 ns_new O oracle || bail_out "cannot create the oracle namespace"
 ip netns exec "$G" nft list table inet vigil >"$TMP/kernel.txt"
 (cd "$POLICIES" && "$VIGILD" show gateway.yml) >"$TMP/show.nft" &&
 	ip netns exec "$O" nft -f "$TMP/show.nft" && ip netns exec "$O" nft list table inet vigil >"$TMP/oracle.txt"
-sed -E 's/packets [0-9]+ bytes [0-9]+/packets 0 bytes 0/' "$TMP/kernel.txt" >"$TMP/kernel0.txt"
+# counters and the dynamic set's elements are the traffic's
+sed -E 's/packets [0-9]+ bytes [0-9]+/packets 0 bytes 0/' "$TMP/kernel.txt" |
+	awk '/^\t\telements = / { skip = 1 } !skip { print } skip && /\}$/ { skip = 0 }' >"$TMP/kernel0.txt"
 check "the kernel's table equals nft -f of vigild show (nat chains included)" same "$TMP/kernel0.txt" "$TMP/oracle.txt"
 
 done_testing
