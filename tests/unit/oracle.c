@@ -9,7 +9,9 @@
  * goto; sets without timeouts, objects or dynamic flags. NAT: nat base
  * chains only at prerouting -100 and postrouting 100, policy accept; in
  * them, and only there, immediates into reg 1-4 and a dnat/redir
- * (prerouting) or snat/masq (postrouting) expression.
+ * (prerouting) or snat/masq (postrouting) expression. Rate limits:
+ * connlimit, and dynset only of a limit or connlimit into a dynamic set
+ * (flags dynamic, with or without timeout; a timeout only there).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -28,7 +30,19 @@
 #include "vigil/util.h"
 
 static const char *const ok_exprs[] = { "meta", "payload", "cmp", "bitwise", "ct", "lookup",
-					"counter", "limit", "log", "reject", "immediate" };
+					"counter", "limit", "log", "reject", "immediate",
+					"connlimit", "dynset" };
+
+/* a dynset's expression: limit or connlimit, nothing else */
+static int oracle_dynset_inner(struct nftnl_expr *e, void *data)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	bool *bad = data;
+
+	if (!streq(name, "limit") && !streq(name, "connlimit"))
+		*bad = true;
+	return 0;
+}
 
 struct ostate {
 	uint32_t last_ct_mark_load, last_keep; /* expression numbers, 1-based */
@@ -75,6 +89,10 @@ static int oracle_expr(struct nftnl_expr *e, void *data)
 	else if (streq(name, "meta") && nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG))
 		o->bad = true;
 	else if (streq(name, "payload") && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG))
+		o->bad = true;
+	else if (streq(name, "dynset") &&
+		 (!nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR) ||
+		  nftnl_expr_expr_foreach(e, oracle_dynset_inner, &o->bad) < 0))
 		o->bad = true;
 	else if (streq(name, "log") && (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) ||
 					strncmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), "vigil:", 6)))
@@ -223,8 +241,12 @@ bool oracle(const uint8_t *buf, size_t len, const char *t)
 			     streq(nftnl_set_get_str(x, NFTNL_SET_TABLE), t) &&
 			     !(nftnl_set_get_u32(x, NFTNL_SET_FLAGS) &
 			       ~(uint32_t)(NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL |
-					   NFT_SET_MAP | NFT_SET_CONCAT)) &&
-			     !nftnl_set_is_set(x, NFTNL_SET_TIMEOUT);
+					   NFT_SET_MAP | NFT_SET_CONCAT | NFT_SET_EVAL | NFT_SET_TIMEOUT)) &&
+			     /* timeouts only in dynamic sets, which are nothing else */
+			     (!(nftnl_set_get_u32(x, NFTNL_SET_FLAGS) & NFT_SET_EVAL) ||
+			      !(nftnl_set_get_u32(x, NFTNL_SET_FLAGS) & ~(uint32_t)(NFT_SET_EVAL | NFT_SET_TIMEOUT))) &&
+			     (!nftnl_set_is_set(x, NFTNL_SET_TIMEOUT) ||
+			      (nftnl_set_get_u32(x, NFTNL_SET_FLAGS) & NFT_SET_EVAL));
 			nftnl_set_free(x);
 		} else if (type == NFT_MSG_NEWSETELEM) {
 			/* libnftnl 1.2.4 cannot parse the elements it writes (it numbers
