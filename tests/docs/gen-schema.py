@@ -376,6 +376,30 @@ schema = {
                                     "|unlimited|(?:[1-9][0-9]{0,5}|1000000)/(?:second|minute|hour|day))$"},
                     ],
                 },
+                "limit": {
+                    "description": "Rate limit of what the rule accepts: N/second (minute, hour, day) [burst M], or N bytes/second (kbytes, mbytes) [burst M kbytes]; needs action accept.",
+                    "type": "string",
+                    "pattern": "^[1-9][0-9]{0,12}(?: (?:bytes|kbytes|mbytes))?/(?:second|minute|hour|day)"
+                               "(?: burst [1-9][0-9]{0,9}(?: (?:bytes|kbytes|mbytes))?)?$",
+                },
+                "per-source": {
+                    "description": "The limit per source address (a dynamic set). Needs limit.",
+                    "oneOf": [
+                        {"type": "boolean"},
+                        {"type": "string", "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo])$"},
+                    ],
+                },
+                "ct-count": {
+                    "description": "At most this many connections per source address (1-65535); needs action accept.",
+                    "oneOf": [
+                        {"type": "integer", "minimum": 1, "maximum": 65535},
+                        {"type": "string", "pattern": "^[1-9][0-9]{0,4}$"},
+                    ],
+                },
+                "over": {
+                    "description": "What happens to packets over limit or ct-count: drop (default) or reject.",
+                    "enum": ["drop", "reject"],
+                },
                 "comment": {
                     "description": "Documentation: one line, at most 256 characters; printed by vigild show.",
                     "oneOf": [
@@ -388,6 +412,10 @@ schema = {
                 "sport": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/port_protos"}}},
                 "dport": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/port_protos"}}},
                 "icmp-type": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/icmp_protos"}}},
+                "per-source": {"required": ["limit"]},
+                "over": {"anyOf": [{"required": ["limit"]}, {"required": ["ct-count"]}]},
+                "limit": {"properties": {"action": {"const": "accept"}}},
+                "ct-count": {"properties": {"action": {"const": "accept"}}},
             },
             "allOf": [
                 {
