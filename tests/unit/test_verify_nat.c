@@ -5,7 +5,11 @@
  * a translation at the wrong hook, registers it did not load or of the
  * wrong length, flags without a port, verdicts, rejects, limits, logs and
  * mark writes in a nat chain, value immediates outside one, a nat rule
- * without its translation or with anything after it.
+ * without its translation or with anything after it. And the rate-limit
+ * shapes (batch_verify_limit.c): what limit.c makes passes; a dynset
+ * into a set that is not dynamic, of the wrong expression, keyed on
+ * something else than the source address, a log-shaped limit that is not
+ * a log's, a connlimit that is not inverted are refused.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -194,6 +198,114 @@ START_TEST(nat_chain_contents_refused)
 }
 END_TEST
 
+static const char lim_yaml[] =
+	"version: 1\n"
+	"sets:\n"
+	"  a: {type: cidr, elements: [10.0.0.0/8]}\n"
+	"rules:\n"
+	"  - {name: r1, chain: input, src: \"@a\", proto: tcp, dport: 22, action: accept}\n"
+	"  - {name: web, chain: input, proto: tcp, dport: 80, action: accept, limit: 10/second burst 20, per-source: true}\n"
+	"  - {name: ssh, chain: input, proto: tcp, dport: 2222, action: accept, ct-count: 5}\n";
+
+static struct nftnl_expr *limit_expr(uint32_t burst, uint32_t flags)
+{
+	struct nftnl_expr *e = hb_expr("limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 10);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	u32(e, NFTNL_EXPR_LIMIT_FLAGS, flags);
+	return e;
+}
+
+static struct nftnl_expr *saddr4(uint32_t off)
+{
+	struct nftnl_expr *e = hb_expr("payload");
+
+	u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
+	return e;
+}
+
+static struct nftnl_expr *dynset(const struct hb *b, const char *set, uint32_t op, struct nftnl_expr *inner)
+{
+	struct nftnl_expr *e = hb_expr("dynset");
+
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	u32(e, NFTNL_EXPR_DYNSET_SET_ID, hb_set_id(b, set));
+	u32(e, NFTNL_EXPR_DYNSET_OP, op);
+	u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, inner, 0);
+	return e;
+}
+
+/* A rule in input: counter-free, the expressions then a drop verdict. */
+static void lim_case(const char *why, struct nftnl_expr *e1, struct nftnl_expr *e2, bool need_b)
+{
+	struct hb b;
+	struct batch_refusal r;
+	struct nftnl_rule *rule = hb_rule("input");
+
+	(void)need_b;
+	hb_policy(&b, lim_yaml);
+	size_t at = hb_nmsgs(&b);
+	if (e1)
+		nftnl_rule_add_expr(rule, e1);
+	if (e2)
+		nftnl_rule_add_expr(rule, e2);
+	nftnl_rule_add_expr(rule, verdict(NF_DROP));
+	hb_put_rule(&b, rule);
+	hb_end(&b);
+	if (why)
+		HB_REFUSED(&b, at, why);
+	else
+		ck_assert_msg(hb_verify(&b, &r) == 0, "%s", r.why);
+	hb_free(&b);
+}
+
+START_TEST(limit_shapes)
+{
+	struct hb b;
+	struct batch_refusal r;
+	struct nftnl_expr *c;
+
+	/* the compiler's batch; the shapes it makes, by hand */
+	hb_policy(&b, lim_yaml);
+	hb_end(&b);
+	ck_assert_msg(hb_verify(&b, &r) == 0, "%s", r.why);
+	lim_case(NULL, limit_expr(20, NFT_LIMIT_F_INV), NULL, false);
+	lim_case(NULL, saddr4(12), dynset(&b, "limit.web_v4", NFT_DYNSET_OP_UPDATE, limit_expr(20, NFT_LIMIT_F_INV)),
+		 true);
+	c = hb_expr("connlimit");
+	u32(c, NFTNL_EXPR_CONNLIMIT_COUNT, 5);
+	u32(c, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
+	lim_case(NULL, saddr4(12), dynset(&b, "count.ssh_v4", NFT_DYNSET_OP_ADD, c), true);
+
+	/* near misses */
+	lim_case("a log's limit counts packets, at most 1000000, burst 5", limit_expr(20, 0), NULL, false);
+	lim_case("a packet limit is at most 1000000 a unit, burst 1 to", limit_expr(0, NFT_LIMIT_F_INV), NULL,
+		 false);
+	lim_case("updates 'a_v4', not a dynamic set this batch makes", saddr4(12),
+		 dynset(&b, "a_v4", NFT_DYNSET_OP_UPDATE, limit_expr(20, NFT_LIMIT_F_INV)), true);
+	lim_case("a rate limit updates a set with timeouts", saddr4(12),
+		 dynset(&b, "count.ssh_v4", NFT_DYNSET_OP_UPDATE, limit_expr(20, NFT_LIMIT_F_INV)), true);
+	lim_case("its key is not the source address loaded right before it", saddr4(16),
+		 dynset(&b, "limit.web_v4", NFT_DYNSET_OP_UPDATE, limit_expr(20, NFT_LIMIT_F_INV)), true);
+	lim_case("holds 'counter'; a per-source limit holds limit", saddr4(12),
+		 dynset(&b, "limit.web_v4", NFT_DYNSET_OP_UPDATE, hb_expr("counter")), true);
+	lim_case("a per-source limit takes what is over it", saddr4(12),
+		 dynset(&b, "limit.web_v4", NFT_DYNSET_OP_UPDATE, limit_expr(20, 0)), true);
+	c = hb_expr("connlimit");
+	u32(c, NFTNL_EXPR_CONNLIMIT_COUNT, 5);
+	u32(c, NFTNL_EXPR_CONNLIMIT_FLAGS, 0);
+	lim_case("expression 1 (connlimit): flags", c, NULL, false);
+	hb_free(&b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("verify_nat");
@@ -203,6 +315,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wrong_hook_refused);
 	tcase_add_test(tc, registers_refused);
 	tcase_add_test(tc, nat_chain_contents_refused);
+	tcase_add_test(tc, limit_shapes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -71,10 +71,10 @@ const char *verify_dynset(struct verify_rule *r, const vocab_tb tb, char *why, s
 	e = row_of(inner);
 	if (verify_walk_nest(r->c, "dynset expression", it[NFTA_EXPR_DATA], e->attrs, d) < 0)
 		return verify_refused;
-	if ((bad = e->check(r, d, why, len)))
-		return bad;
 	if (update && verify_u32(d[NFTA_LIMIT_FLAGS]) != NFT_LIMIT_F_INV)
 		return REFUSE("a per-source limit takes what is over it (flags over)");
+	if ((bad = e->check(r, d, why, len)))
+		return bad;
 	r->kind = VE_OTHER;
 	return NULL;
 }
