@@ -32,6 +32,7 @@ enum ir_key {
 	K_ICMP_TYPE,
 	K_ICMPV6_TYPE,
 	K_CT_STATE,
+	K_CT_STATUS,   /* ct status (OP_MASK: IPS_DST_NAT for a dnat's forward accept) */
 	K_MAX,
 };
 
@@ -40,7 +41,7 @@ enum ir_op {
 	OP_PREFIX, /* addresses: [lo, hi] is one prefix */
 	OP_RANGE,  /* [lo, hi] */
 	OP_SET,    /* lookup in set */
-	OP_MASK,   /* K_CT_STATE: (state & lo) != 0 */
+	OP_MASK,   /* K_CT_STATE, K_CT_STATUS: (state & lo) != 0 */
 	OP_VMAP,   /* concatenation of fields looked up in a verdict map */
 };
 
@@ -90,6 +91,28 @@ struct ir_set {
 	bool dynamic;
 	uint64_t timeout_ms;
 	uint32_t size;
+	/* kernel-filled sets (per-source limits, NFT_SET_EVAL): updated by the
+	 * rules, at most size elements, each forgotten timeout_ms after its
+	 * last update (0: kept while it counts connections) */
+	bool kfill;
+};
+
+/* A rate limit or connection count (limit.c): the rule matches what is
+ * OVER it (nft's `limit rate over`, `ct count over`). */
+enum ir_lim_kind {
+	IR_LIM_NONE,
+	IR_LIM_RATE,
+	IR_LIM_COUNT,
+};
+
+struct ir_limit {
+	uint8_t kind;           /* enum ir_lim_kind */
+	bool bytes;             /* IR_LIM_RATE: bytes, else packets */
+	uint64_t rate;          /* a unit */
+	uint32_t unit, burst;   /* seconds; packets or bytes */
+	uint32_t count;         /* IR_LIM_COUNT */
+	struct ir_set *set;     /* per source: a dynamic set of t->sets, keyed on
+				 * the source address (set->key); NULL: one for the rule */
 };
 
 /* The comment of a dynamic set's kernel sets: what `vigild set` and the
@@ -113,6 +136,23 @@ enum ir_verdict {
 	IV_REJECT,
 };
 
+/* A NAT statement (nat.c): ends a rule of a nat chain. */
+enum ir_nat_kind {
+	IR_NAT_NONE,
+	IR_NAT_SNAT,
+	IR_NAT_DNAT,
+	IR_NAT_MASQ,
+	IR_NAT_REDIR,
+};
+
+struct ir_nat {
+	uint8_t kind;            /* enum ir_nat_kind */
+	enum addr_family fam;    /* of the address; AF_NONE: none (masq, redir) */
+	u128 addr_lo, addr_hi;   /* a range when they differ */
+	bool port;
+	uint16_t port_lo, port_hi;
+};
+
 struct ir_rule {
 	struct ir_match *m;
 	size_t nm;
@@ -124,13 +164,23 @@ struct ir_rule {
 	uint32_t mark_and, mark_xor;
 	enum ir_verdict verdict;
 	uint8_t reject_type, reject_code; /* NFT_REJECT_* and its code */
+	struct ir_nat nat;   /* nat chains: the translation (verdict IV_NONE) */
+	struct ir_limit lim; /* the over-limit rule of a limited policy rule */
 	char *comment;       /* kernel comment: the policy rule's name */
 	int origin;          /* policy rule index, or -1 for a built-in rule */
+};
+
+/* The nat base chains (nat.c), after all filter chains of the table. */
+enum ir_nat_hook {
+	IR_NAT_HOOK_NONE,
+	IR_NAT_HOOK_PRE,     /* prerouting, priority dstnat: dnat, redirect */
+	IR_NAT_HOOK_POST,    /* postrouting, priority srcnat: snat, masquerade */
 };
 
 struct ir_chain {
 	char *name;
 	bool base;           /* base chain on hook, with policy; else a regular chain */
+	uint8_t nat;         /* enum ir_nat_hook: a nat base chain (hook unused) */
 	enum chain_id hook;
 	enum verdict policy;
 	struct ir_rule *rules;

@@ -32,6 +32,14 @@ struct nftc_opts {
 void nftc_build_replace_opts(const struct ir_table *t, const struct nftc_opts *o, struct batch *b);
 void nftc_build_delete_opts(const char *table, const struct nftc_opts *o, struct batch *b);
 
+/* nftc_nat.c: the immediates and the nat/masq/redir expression of a NAT
+ * statement, appended to r (nothing for IR_NAT_NONE). */
+struct nftnl_rule;
+void nftc_encode_nat(struct nftnl_rule *r, const struct ir_nat *n);
+/* The over-limit statement of a rule: `limit rate over`, `ct count over`,
+ * or for a per-source set the source address and a dynset holding one. */
+void nftc_encode_limit(struct nftnl_rule *r, const struct ir_limit *l);
+
 /* NFT_TABLE_F_PERSIST (kernel 6.9; Debian 12's headers lack it). */
 #define VIGIL_TABLE_F_PERSIST 0x4u
 

@@ -90,6 +90,26 @@ struct pifname {
 /* a log limit's bucket: at most this many packets logged in a row (nft's default) */
 #define LOG_BURST 5
 
+/* limit / per-source / ct-count / over (policy_limit.c) */
+#define LIMIT_MAX_PACKETS 1000000u          /* a second */
+#define LIMIT_MAX_BYTES (1ull << 40)       /* a second */
+#define LIMIT_MAX_BURST 1000000u           /* packets */
+#define LIMIT_MAX_BURST_BYTES (1u << 30)
+#define CT_COUNT_MAX 65535u
+#define LIMIT_SET_SIZE 65535u             /* sources a per-source set holds */
+#define LIMIT_SET_TIMEOUT_MS 60000u       /* a source's bucket is forgotten after a minute idle */
+
+struct plimit {
+	bool rate;             /* limit: */
+	bool bytes;            /* the rate is in bytes, else packets */
+	uint64_t per;          /* packets or bytes a unit */
+	uint32_t unit;         /* seconds: 1, 60, 3600, 86400 */
+	uint32_t burst;        /* packets or bytes; 0: none given (5 packets; bytes: 0) */
+	bool per_source;       /* one bucket per source address */
+	uint32_t ct_count;     /* ct-count: connections a source may have; 0: none */
+	enum verdict over;     /* what is over the limit or count: drop or reject */
+};
+
 struct prule {
 	char *name;
 	unsigned index;        /* 0-based position in the policy */
@@ -105,7 +125,27 @@ struct prule {
 	uint32_t log_rate;     /* log at most this many packets a log_unit; 0 = no limit */
 	uint32_t log_unit;     /* seconds: 1, 60, 3600 or 86400 */
 	char *comment;
+	struct plimit limit;
 	struct srcloc loc;     /* the rule's mapping */
+};
+
+/* nat: entries (policy_nat.c) */
+enum nat_action {
+	NAT_MASQUERADE,
+	NAT_SNAT,
+	NAT_DNAT,
+	NAT_REDIRECT,
+};
+
+struct pnat {
+	struct prule m;        /* name, index, loc and the matches (proto, src, dst,
+				* sport, dport, iif, oif); chain and action unused */
+	enum nat_action action;
+	enum addr_family fam;  /* of the translated address; AF_NONE: no address */
+	u128 addr_lo, addr_hi; /* one address, or a range */
+	bool has_port;
+	uint16_t port_lo, port_hi;
+	bool accept;           /* dnat: a forward accept for what it translates */
 };
 
 struct policy {
@@ -116,6 +156,8 @@ struct policy {
 	size_t nsets;
 	struct prule *rules;
 	size_t nrules;
+	struct pnat *nats;     /* top-level nat: list, in order */
+	size_t nnats;
 };
 
 /*
@@ -173,6 +215,14 @@ unsigned paddr_families(const struct paddr *pa, unsigned empty_set);
  */
 void policy_shadow_warnings(const struct policy *pol, struct diags *d);
 void policy_free(struct policy *pol);
+
+/*
+ * Which address families a valid policy routes between interfaces (bit 1
+ * IPv4, bit 2 IPv6): a forward accept rule, or a nat entry other than a
+ * redirect. why4/why6 name the first rule or entry that does (for the
+ * warning when the kernel does not forward: policy_nat.c).
+ */
+unsigned policy_forward_families(const struct policy *pol, char why4[64], char why6[64]);
 
 /*
  * Parses a set file's text: one entry a line, '#' starts a comment. Appends

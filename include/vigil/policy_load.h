@@ -51,6 +51,37 @@ struct pdoc_rule {
 	char *action;
 	char *log;
 	char *comment;
+	char *limit;
+	char *per_source;
+	char *ct_count;
+	char *over;
+};
+
+struct pdoc_zone {
+	char *name;
+	char **interfaces;
+	unsigned interfaces_count;
+};
+
+struct pdoc_nat {
+	char *name;
+	char **proto;
+	unsigned proto_count;
+	char **src;
+	unsigned src_count;
+	char **dst;
+	unsigned dst_count;
+	char **sport;
+	unsigned sport_count;
+	char **dport;
+	unsigned dport_count;
+	char **iif;
+	unsigned iif_count;
+	char **oif;
+	unsigned oif_count;
+	char *action;
+	char *to;
+	char *accept;
 };
 
 struct pdoc {
@@ -61,6 +92,10 @@ struct pdoc {
 	unsigned sets_count;
 	struct pdoc_rule *rules;
 	unsigned rules_count;
+	struct pdoc_nat *nat;
+	unsigned nat_count;
+	struct pdoc_zone *zones;
+	unsigned zones_count;
 };
 
 /*

@@ -42,6 +42,11 @@ struct vocab_chain {
 	int32_t prio;      /* NFTA_HOOK_PRIORITY */
 };
 extern const struct vocab_chain vocab_base_chains[CH_MAX];
+/* The nat chains (ir_chain.nat - 1: IR_NAT_HOOK_PRE, _POST): prerouting
+ * at dstnat (-100) for dnat and redirect, postrouting at srcnat (100) for
+ * snat and masquerade; policy accept. */
+#define VOCAB_NAT_CHAINS 2
+extern const struct vocab_chain vocab_nat_chains[VOCAB_NAT_CHAINS];
 
 /* Regular chains are called this prefix + a policy rule name (merge.c). */
 #define VOCAB_RULE_CHAIN_PREFIX "rule."

@@ -46,6 +46,27 @@ struct policy_src {
 int policy_src_open(const char *path, struct policy_src *src);
 void policy_src_close(struct policy_src *src);
 
+/* forwarding.c: the kernel's forwarding switches (1 on, 0 off, -1 not
+ * readable), and a warning for each family the policy forwards or NATs
+ * while it is off. */
+struct cli_forwarding {
+	int v4, v6;
+};
+void cli_forwarding_read(struct cli_forwarding *f);
+void cli_forwarding_warn(const struct cli_forwarding *f, const struct policy *pol);
+
+/* foreign_warn.c: other tables' filter chains at input and forward, read
+ * while privileged; a warning for each that accepts traffic where the
+ * policy's default is drop (own: vigild's table, left out). */
+#include "vigil/foreign.h"
+struct cli_foreign {
+	struct foreign_view v;
+	bool read;
+};
+void cli_foreign_read(struct cli_foreign *f);
+void cli_foreign_warn(const struct cli_foreign *f, const struct policy *pol, const char *own);
+void cli_foreign_free(struct cli_foreign *f);
+
 struct compiled {
 	struct policy pol;
 	struct ir_table t;

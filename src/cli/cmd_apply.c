@@ -51,6 +51,8 @@ struct priv {
 	bool confirm;
 	struct state_held held[64]; /* tables a running vigild holds */
 	size_t nheld;
+	struct cli_forwarding fwd;  /* read while privileged (the sandbox opens no more) */
+	struct cli_foreign foreign; /* other tables at input and forward, likewise */
 };
 
 static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, size_t whylen)
@@ -75,6 +77,9 @@ static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, siz
 	}
 	if (pv->runfd >= 0)
 		pv->nheld = state_held_locks(pv->runfd, pv->held, ARRAY_SIZE(pv->held));
+	cli_forwarding_read(&pv->fwd);
+	if (pv->policy)
+		cli_foreign_read(&pv->foreign);
 	if (pv->policy) {
 		char w2[256];
 		pv->statefd = state_dir_open(state_dir_path(), ids->uid, ids->gid, 0750, true, w2,
@@ -87,6 +92,7 @@ static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, siz
 
 static void priv_close(struct priv *pv)
 {
+	cli_foreign_free(&pv->foreign);
 	if (pv->policy)
 		policy_src_close(&pv->src);
 	if (pv->runfd >= 0)
@@ -390,6 +396,10 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (r == EXIT_OK && check_lock(&pv, pl.t.name) < 0)
 		r = EXIT_SYSTEM;
+	if (r == EXIT_OK) {
+		cli_forwarding_warn(&pv.fwd, &pl.pol);
+		cli_foreign_warn(&pv.foreign, &pl.pol, pl.t.name);
+	}
 	/* --confirm: the way back is ready (and guarded) before the change */
 	bool armed = false;
 	if (r == EXIT_OK && confirm)

@@ -68,6 +68,12 @@ KEYWORDS = nft_keywords()
 # not above HIGH is beyond a pattern: see tests/docs/schema-gaps).
 PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)"
 PORTRANGE = rf"{PORT}(?:-{PORT})?"
+# NAT targets (policy_nat.c): an address or range, a port or range after
+# ':' (IPv6 in brackets then); masquerade and redirect: ports only.
+NATPORTS = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+NATPORTS = rf"{NATPORTS}(?:-{NATPORTS})?"
+NATTO = (rf"(?:{V4}(?:-{V4})?(?::{NATPORTS})?|{V6}(?:-{V6})?|\[{V6}(?:-{V6})?\](?::{NATPORTS})?"
+         rf"|:?{NATPORTS})")
 # Interface names: 1-15 bytes of printable ASCII without space, '/', '"', backslash
 # or ':'; a '*' may only end the name (a prefix match), and '*' alone is
 # refused.
@@ -168,6 +174,18 @@ schema = {
             "maxItems": 65535,
             "items": {"$ref": "#/$defs/rule"},
         },
+        "zones": {
+            "description": "Named groups of interfaces, referenced from iif/oif as \"@name\".",
+            "type": ["object", "null"],
+            "propertyNames": {"$ref": "#/$defs/set_name"},
+            "additionalProperties": one_or_list("#/$defs/ifname", desc="The zone's interfaces (names, wildcards like veth*)."),
+        },
+        "nat": {
+            "description": "Address translations: masquerade, snat, dnat (port forwards), redirect; see vigil-policy(5) NAT.",
+            "type": ["array", "null"],
+            "maxItems": 65535,
+            "items": {"$ref": "#/$defs/nat_entry"},
+        },
     },
     "$defs": {
         "table_name": {"type": "string", "pattern": f"^{SETNAME}$",
@@ -214,6 +232,10 @@ schema = {
             "description": "An interface name (1-15 characters); a trailing * matches every name with that prefix (eth*).",
             "type": "string",
             "pattern": f"^{IFNAME}$",
+        },
+        "iface": {
+            "description": "An interface name, a wildcard (eth*), or \"@zone\".",
+            "anyOf": [{"$ref": "#/$defs/ifname"}, {"type": "string", "pattern": f"^@{SETNAME}$"}],
         },
         "icmp_type_number": {
             "oneOf": [
@@ -283,6 +305,56 @@ schema = {
         "port_proto": {"enum": ["tcp", "udp", "sctp"]},
         "icmp_protos": one_or_list("#/$defs/icmp_proto", unique=True),
         "icmp_proto": {"enum": ["icmp", "icmpv6"]},
+        "nat_entry": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "action"],
+            "properties": {
+                "name": {"$ref": "#/$defs/rule_name"},
+                "proto": one_or_list("#/$defs/proto", unique=True,
+                                     desc="Transport protocol(s). Omitted: any protocol."),
+                "src": one_or_list("#/$defs/address", desc="Source addresses. Omitted: any."),
+                "dst": one_or_list("#/$defs/address", desc="Destination addresses. Omitted: any."),
+                "sport": one_or_list("#/$defs/port", desc="Source ports; needs proto tcp, udp and/or sctp."),
+                "dport": one_or_list("#/$defs/port", desc="Destination ports; needs proto tcp, udp and/or sctp."),
+                "iif": one_or_list("#/$defs/iface", desc="Input interface(s) or @zone."),
+                "oif": one_or_list("#/$defs/iface", desc="Output interface(s) or @zone; required for masquerade, not for dnat or redirect."),
+                "action": {"enum": ["masquerade", "snat", "dnat", "redirect"]},
+                "to": {
+                    "description": "snat/dnat: an address or range, optionally :PORT or :LOW-HIGH (IPv6 in brackets: [fd00::2]:80); masquerade/redirect: a port or port range.",
+                    "oneOf": [
+                        {"type": "integer", "minimum": 1, "maximum": 65535},
+                        {"type": "string", "pattern": f"^{NATTO}$"},
+                    ],
+                },
+                "accept": {
+                    "description": "dnat only: also accept the translated connections in the forward chain (ct status dnat, to the target only). Default: true.",
+                    "oneOf": [
+                        {"type": "boolean"},
+                        {"type": "string", "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo])$"},
+                    ],
+                },
+            },
+            "dependentSchemas": {
+                "sport": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/port_protos"}}},
+                "dport": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/port_protos"}}},
+                "accept": {"properties": {"action": {"const": "dnat"}}},
+            },
+            "allOf": [
+                {
+                    "if": {"required": ["action"], "properties": {"action": {"const": "masquerade"}}},
+                    "then": {"required": ["oif"]},
+                },
+                {
+                    "if": {"required": ["action"], "properties": {"action": {"enum": ["snat", "dnat"]}}},
+                    "then": {"required": ["to"]},
+                },
+                {
+                    "if": {"required": ["action"], "properties": {"action": {"enum": ["dnat", "redirect"]}}},
+                    "then": {"not": {"required": ["oif"]}},
+                },
+            ],
+        },
         "rule": {
             "type": "object",
             "additionalProperties": False,
@@ -297,8 +369,8 @@ schema = {
                 "dst": one_or_list("#/$defs/address", desc="Destination addresses. Omitted: any."),
                 "sport": one_or_list("#/$defs/port", desc="Source ports; needs proto tcp, udp and/or sctp."),
                 "dport": one_or_list("#/$defs/port", desc="Destination ports; needs proto tcp, udp and/or sctp."),
-                "iif": one_or_list("#/$defs/ifname", desc="Input interface(s); not in chain output."),
-                "oif": one_or_list("#/$defs/ifname", desc="Output interface(s); not in chain input."),
+                "iif": one_or_list("#/$defs/iface", desc="Input interface(s) or @zone; not in chain output."),
+                "oif": one_or_list("#/$defs/iface", desc="Output interface(s) or @zone; not in chain input."),
                 "icmp-type": one_or_list("#/$defs/icmp_type",
                                          desc="ICMP/ICMPv6 types; needs proto icmp and/or icmpv6 only."),
                 "action": {"enum": ["accept", "drop", "reject"]},
@@ -313,6 +385,30 @@ schema = {
                                     "|unlimited|(?:[1-9][0-9]{0,5}|1000000)/(?:second|minute|hour|day))$"},
                     ],
                 },
+                "limit": {
+                    "description": "Rate limit of what the rule accepts: N/second (minute, hour, day) [burst M], or N bytes/second (kbytes, mbytes) [burst M kbytes]; needs action accept.",
+                    "type": "string",
+                    "pattern": "^[1-9][0-9]{0,12}(?: (?:bytes|kbytes|mbytes))?/(?:second|minute|hour|day)"
+                               "(?: burst [1-9][0-9]{0,9}(?: (?:bytes|kbytes|mbytes))?)?$",
+                },
+                "per-source": {
+                    "description": "The limit per source address (a dynamic set). Needs limit.",
+                    "oneOf": [
+                        {"type": "boolean"},
+                        {"type": "string", "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo])$"},
+                    ],
+                },
+                "ct-count": {
+                    "description": "At most this many connections per source address (1-65535); needs action accept.",
+                    "oneOf": [
+                        {"type": "integer", "minimum": 1, "maximum": 65535},
+                        {"type": "string", "pattern": "^[1-9][0-9]{0,4}$"},
+                    ],
+                },
+                "over": {
+                    "description": "What happens to packets over limit or ct-count: drop (default) or reject.",
+                    "enum": ["drop", "reject"],
+                },
                 "comment": {
                     "description": "Documentation: one line, at most 256 characters; printed by vigild show.",
                     "oneOf": [
@@ -325,6 +421,10 @@ schema = {
                 "sport": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/port_protos"}}},
                 "dport": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/port_protos"}}},
                 "icmp-type": {"required": ["proto"], "properties": {"proto": {"$ref": "#/$defs/icmp_protos"}}},
+                "per-source": {"required": ["limit"]},
+                "over": {"anyOf": [{"required": ["limit"]}, {"required": ["ct-count"]}]},
+                "limit": {"properties": {"action": {"const": "accept"}}},
+                "ct-count": {"properties": {"action": {"const": "accept"}}},
             },
             "allOf": [
                 {

@@ -56,7 +56,7 @@ cases=(
 	"nat-redirect|NEWCHAIN chain input): has type 'nat'|redirect accept comment \"web\""
 	"nat-output|NEWCHAIN chain output): has type 'nat'; vigild's output chain is of type filter|type nat hook output"
 	"raw|NEWCHAIN chain forward): is on hook 0; vigild's forward chain is on hook 2|hook prerouting priority raw"
-	"redir|NEWRULE rule 'web' in chain input): expression 9 is 'redir', which vigild never emits|"
+	"redir|NEWRULE rule 'web' in chain input): expression 9 (redir): redirect only in vigild's prerouting chain|"
 	"notrack|is 'notrack', which vigild never emits|notrack accept comment \"web\""
 	"meta-mark|(meta): key 3 is not one vigild uses|meta mark set ct mark accept"
 	"ct-mark|(ct): sets the conntrack mark beyond vigild's bits|ct mark set ct state accept"

@@ -6,9 +6,15 @@
  * input/forward/output priority 0; expressions only of the compiler's
  * kinds, none that writes the packet or the mark except vigild's own
  * `ct mark set`; logs with vigild's prefix; verdicts accept, drop, jump,
- * goto; sets without objects or dynamic (packet-path) flags, and timeouts
- * only in named address sets marked as vigild's dynamic sets (comment
- * "vigil:dynamic"), whose elements may carry a timeout and expiration.
+ * goto; sets without objects, and timeouts only in named address sets
+ * marked as vigild's dynamic sets (comment "vigil:dynamic"), whose
+ * elements may carry a timeout and expiration, or in the limits' dynamic
+ * sets. NAT: nat base
+ * chains only at prerouting -100 and postrouting 100, policy accept; in
+ * them, and only there, immediates into reg 1-4 and a dnat/redir
+ * (prerouting) or snat/masq (postrouting) expression. Rate limits:
+ * connlimit, and dynset only of a limit or connlimit into a dynamic set
+ * (flags dynamic, with or without timeout).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -27,13 +33,44 @@
 #include "vigil/util.h"
 
 static const char *const ok_exprs[] = { "meta", "payload", "cmp", "bitwise", "ct", "lookup",
-					"counter", "limit", "log", "reject", "immediate" };
+					"counter", "limit", "log", "reject", "immediate",
+					"connlimit", "dynset" };
+
+/* a dynset's expression: limit or connlimit, nothing else */
+static int oracle_dynset_inner(struct nftnl_expr *e, void *data)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	bool *bad = data;
+
+	if (!streq(name, "limit") && !streq(name, "connlimit"))
+		*bad = true;
+	return 0;
+}
 
 struct ostate {
 	uint32_t last_ct_mark_load, last_keep; /* expression numbers, 1-based */
 	uint32_t n;
 	bool bad;
+	uint32_t nat_hook;   /* the rule's chain: NF_INET_PRE/POST_ROUTING nat, else 0 */
 };
+
+/* The nat chains of the batch being looked at: by name. */
+static char nat_pre[64], nat_post[64];
+
+static bool oracle_nat_expr(struct ostate *o, struct nftnl_expr *e, const char *name)
+{
+	bool pre = o->nat_hook == NF_INET_PRE_ROUTING, post = o->nat_hook == NF_INET_POST_ROUTING;
+
+	if (streq(name, "immediate") && nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) != NFT_REG_VERDICT)
+		return (pre || post) && nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) <= NFT_REG_4;
+	if (streq(name, "nat"))
+		return nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE) == NFT_NAT_DNAT ? pre : post;
+	if (streq(name, "masq"))
+		return post;
+	if (streq(name, "redir"))
+		return pre;
+	return true;
+}
 
 static int oracle_expr(struct nftnl_expr *e, void *data)
 {
@@ -44,11 +81,21 @@ static int oracle_expr(struct nftnl_expr *e, void *data)
 	o->n++;
 	for (size_t i = 0; i < ARRAY_SIZE(ok_exprs); i++)
 		known |= streq(name, ok_exprs[i]);
+	if (streq(name, "nat") || streq(name, "masq") || streq(name, "redir") ||
+	    (streq(name, "immediate") && nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) != NFT_REG_VERDICT)) {
+		if (!oracle_nat_expr(o, e, name))
+			o->bad = true;
+		return 0;
+	}
 	if (!known)
 		o->bad = true;
 	else if (streq(name, "meta") && nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG))
 		o->bad = true;
 	else if (streq(name, "payload") && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG))
+		o->bad = true;
+	else if (streq(name, "dynset") &&
+		 (!nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR) ||
+		  nftnl_expr_expr_foreach(e, oracle_dynset_inner, &o->bad) < 0))
 		o->bad = true;
 	else if (streq(name, "log") && (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) ||
 					strncmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), "vigil:", 6)))
@@ -129,6 +176,7 @@ bool oracle(const uint8_t *buf, size_t len, const char *t)
 {
 	size_t off = 0, index = 0;
 
+	nat_pre[0] = nat_post[0] = '\0';
 	while (off < len) {
 		const struct nlmsghdr *h = (const struct nlmsghdr *)(buf + off);
 		uint16_t type = h->nlmsg_type & 0xff;
@@ -158,6 +206,19 @@ bool oracle(const uint8_t *buf, size_t len, const char *t)
 			if (ok && nftnl_chain_is_set(x, NFTNL_CHAIN_HOOKNUM)) {
 				uint32_t hook = nftnl_chain_get_u32(x, NFTNL_CHAIN_HOOKNUM);
 				uint32_t pol = nftnl_chain_get_u32(x, NFTNL_CHAIN_POLICY);
+				int32_t prio = nftnl_chain_get_s32(x, NFTNL_CHAIN_PRIO);
+				bool nat = streq(nftnl_chain_get_str(x, NFTNL_CHAIN_TYPE), "nat");
+				if (nat) {
+					bool pre = hook == NF_INET_PRE_ROUTING && prio == -100;
+					bool post = hook == NF_INET_POST_ROUTING && prio == 100;
+					ok = (pre || post) && pol == NF_ACCEPT;
+					snprintf(pre ? nat_pre : nat_post, sizeof(nat_pre), "%s",
+						 nftnl_chain_get_str(x, NFTNL_CHAIN_NAME));
+					nftnl_chain_free(x);
+					if (!ok)
+						return false;
+					continue;
+				}
 				ok = streq(nftnl_chain_get_str(x, NFTNL_CHAIN_TYPE), "filter") &&
 				     (hook == NF_INET_LOCAL_IN || hook == NF_INET_FORWARD ||
 				      hook == NF_INET_LOCAL_OUT) &&
@@ -169,8 +230,14 @@ bool oracle(const uint8_t *buf, size_t len, const char *t)
 			struct nftnl_rule *x = nftnl_rule_alloc();
 			struct ostate o = { 0 };
 			ok = nftnl_rule_nlmsg_parse(h, x) == 0 &&
-			     streq(nftnl_rule_get_str(x, NFTNL_RULE_TABLE), t) &&
-			     nftnl_expr_foreach(x, oracle_expr, &o) == 0 && !o.bad;
+			     streq(nftnl_rule_get_str(x, NFTNL_RULE_TABLE), t);
+			if (ok) {
+				const char *ch = nftnl_rule_get_str(x, NFTNL_RULE_CHAIN);
+				o.nat_hook = nat_pre[0] && streq(ch, nat_pre)	  ? NF_INET_PRE_ROUTING :
+					     nat_post[0] && streq(ch, nat_post) ? NF_INET_POST_ROUTING :
+										  0;
+			}
+			ok = ok && nftnl_expr_foreach(x, oracle_expr, &o) == 0 && !o.bad;
 			nftnl_rule_free(x);
 		} else if (type == NFT_MSG_NEWSET) {
 			struct nftnl_set *x = nftnl_set_alloc();
@@ -181,10 +248,14 @@ bool oracle(const uint8_t *buf, size_t len, const char *t)
 			uint32_t fl = ok ? nftnl_set_get_u32(x, NFTNL_SET_FLAGS) : 0;
 			bool dyn = ud && memmem(ud, ul, "vigil:dynamic", 14) &&
 				   !(fl & (NFT_SET_ANONYMOUS | NFT_SET_MAP));
+			bool eval = fl & NFT_SET_EVAL;
 			ok = ok &&
 			     !(fl & ~(uint32_t)(NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL |
-						NFT_SET_MAP | NFT_SET_CONCAT | (dyn ? NFT_SET_TIMEOUT : 0))) &&
-			     (dyn || !nftnl_set_is_set(x, NFTNL_SET_TIMEOUT));
+						NFT_SET_MAP | NFT_SET_CONCAT | NFT_SET_EVAL |
+						(dyn || eval ? NFT_SET_TIMEOUT : 0))) &&
+			     /* the limits' sets are nothing else, and not vigild set's */
+			     (!eval || (!dyn && !(fl & ~(uint32_t)(NFT_SET_EVAL | NFT_SET_TIMEOUT)))) &&
+			     (dyn || eval || !nftnl_set_is_set(x, NFTNL_SET_TIMEOUT));
 			nftnl_set_free(x);
 		} else if (type == NFT_MSG_NEWSETELEM) {
 			/* libnftnl 1.2.4 cannot parse the elements it writes (it numbers

@@ -227,6 +227,15 @@ START_TEST(message_order)
 			ck_assert_str_eq(nftnl_chain_get_str(ch, NFTNL_CHAIN_TYPE), "filter");
 			ck_assert_uint_eq(nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY),
 					  c == CH_OUTPUT ? NF_ACCEPT : NF_DROP);
+		} else if (f.t.chains[c].nat) {
+			/* the nat chains, last: dstnat at prerouting, srcnat at postrouting */
+			bool pre = f.t.chains[c].nat == IR_NAT_HOOK_PRE;
+			ck_assert_uint_eq(nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM),
+					  pre ? NF_INET_PRE_ROUTING : NF_INET_POST_ROUTING);
+			ck_assert_int_eq(nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO), pre ? -100 : 100);
+			ck_assert_str_eq(nftnl_chain_get_str(ch, NFTNL_CHAIN_TYPE), "nat");
+			ck_assert_uint_eq(nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY), NF_ACCEPT);
+			ck_assert_uint_ge(c, f.t.nchains - 2);
 		} else {
 			ck_assert(!nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM));
 		}

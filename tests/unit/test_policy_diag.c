@@ -192,7 +192,7 @@ START_TEST(unknown_chain)
 		    "  - {name: b, chain: input, proto: tcp, action: drop, to: x}\n",
 	       -EINVAL,
 	       "p.yml:4:55: error: unknown key 'to' in rule; expected one of: name, chain, proto, "
-	       "src, dst, sport, dport, iif, oif, icmp-type, action, log, comment\n");
+	       "src, dst, sport, dport, iif, oif, icmp-type, action, log, comment, limit, per-source, ct-count, over\n");
 }
 END_TEST
 

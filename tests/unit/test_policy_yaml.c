@@ -188,7 +188,7 @@ START_TEST(unknown_keys)
 		 "p.yml:11:5: error: unknown key 'actoin' in rule; did you mean 'action'?\n"
 		 "p.yml:12:5: error: unknown key 'iff' in rule; did you mean 'iif'?\n"
 		 "p.yml:13:5: error: unknown key 'zzzzzzzz' in rule; expected one of: name, chain, "
-		 "proto, src, dst, sport, dport, iif, oif, icmp-type, action, log, comment\n"
+		 "proto, src, dst, sport, dport, iif, oif, icmp-type, action, log, comment, limit, per-source, ct-count, over\n"
 		 "p.yml:14:12: error: unknown key 'inptu' in defaults; did you mean 'input'?\n"
 		 "p.yml:14:25: error: unknown key 'foo' in defaults; expected one of: input, "
 		 "forward, output\n");
@@ -201,7 +201,7 @@ START_TEST(unknown_keys)
 			sb_putc(&sb, 'k');
 		sb_puts(&sb, ": 1\n");
 		want = xasprintf("p.yml:2:1: error: unknown key '%.300s' in the policy; expected "
-				 "one of: version, table, defaults, sets, rules\n",
+				 "one of: version, table, defaults, sets, rules, nat, zones\n",
 				 sb.s + strlen("version: 1\n"));
 		shape_is(sb.s, 0, want);
 		sb_free(&sb);
@@ -287,7 +287,7 @@ START_TEST(aliases)
 		 0,
 		 "p.yml:3:5: error: YAML anchors (&r) are not supported in a policy, nor are aliases\n"
 		 "p.yml:4:5: error: unknown key '<<' in rule; expected one of: name, chain, proto, "
-		 "src, dst, sport, dport, iif, oif, icmp-type, action, log, comment\n"
+		 "src, dst, sport, dport, iif, oif, icmp-type, action, log, comment, limit, per-source, ct-count, over\n"
 		 "p.yml:4:5: error: rule is missing required key 'chain'\n"
 		 "p.yml:4:5: error: rule is missing required key 'action'\n"
 		 "p.yml:4:9: error: YAML aliases (*r) are not supported in a policy\n");

@@ -89,13 +89,33 @@ START_TEST(issue_attack_chains_refused)
 	struct hb b;
 	size_t at;
 
-	/* type nat hook prerouting priority dstnat: the inbound redirect */
-	hb_policy(&b, base_yaml);
-	at = hb_nmsgs(&b);
-	hb_chain(&b, "prerouting", "nat", NF_INET_PRE_ROUTING, -100, NF_ACCEPT);
-	hb_end(&b);
-	HB_REFUSED(&b, at, "NEWCHAIN chain prerouting", "a base chain vigild never makes");
-	hb_free(&b);
+	/* nat chains: only prerouting at dstnat and postrouting at srcnat,
+	 * policy accept; never a nat chain on output (a redirect there would
+	 * take the host's own connections) */
+	static const struct {
+		const char *name, *type;
+		uint32_t hook;
+		int32_t prio;
+		uint32_t policy;
+		const char *why;
+	} nat[] = {
+		{ "prerouting", "nat", NF_INET_PRE_ROUTING, -300, NF_ACCEPT,
+		  "has priority -300; vigild's prerouting chain has priority -100" },
+		{ "prerouting", "filter", NF_INET_PRE_ROUTING, -100, NF_ACCEPT,
+		  "has type 'filter'; vigild's prerouting chain is of type nat" },
+		{ "prerouting", "nat", NF_INET_PRE_ROUTING, -100, NF_DROP, "a nat chain's policy is accept" },
+		{ "postrouting", "nat", NF_INET_PRE_ROUTING, 100, NF_ACCEPT,
+		  "is on hook 0; vigild's postrouting chain is on hook 4" },
+		{ "natout", "nat", NF_INET_LOCAL_OUT, -100, NF_ACCEPT, "a base chain vigild never makes" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(nat); i++) {
+		hb_policy(&b, base_yaml);
+		at = hb_nmsgs(&b);
+		hb_chain(&b, nat[i].name, nat[i].type, nat[i].hook, nat[i].prio, nat[i].policy);
+		hb_end(&b);
+		HB_REFUSED(&b, at, nat[i].name, nat[i].why);
+		hb_free(&b);
+	}
 
 	/* in place of vigild's output chain: nat, raw priority, another hook, route */
 	static const struct {
@@ -146,13 +166,13 @@ START_TEST(issue_attack_expressions_refused)
 	/* redirect tcp/80 to a port an unprivileged user listens on */
 	e = hb_expr("redir");
 	u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
-	RULE_REFUSED(e, "rule 'evil' in chain input", "expression 2 is 'redir', which vigild never emits");
+	RULE_REFUSED(e, "rule 'evil' in chain input", "expression 2 (redir): redirect only in vigild's prerouting chain");
 	e = hb_expr("nat");
 	u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 	u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
 	u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-	RULE_REFUSED(e, "expression 2 is 'nat'");
-	RULE_REFUSED(hb_expr("masq"), "expression 2 is 'masq'");
+	RULE_REFUSED(e, "expression 2 (nat): dnat only in vigild's prerouting chain");
+	RULE_REFUSED(hb_expr("masq"), "expression 2 (masq): masquerade only in vigild's postrouting chain");
 	RULE_REFUSED(hb_expr("notrack"), "expression 2 is 'notrack'");
 	/* meta mark set */
 	e = hb_expr("meta");
@@ -176,11 +196,11 @@ START_TEST(issue_attack_expressions_refused)
 	RULE_REFUSED(hb_expr("fwd"), "'fwd'");
 	e = hb_expr("dynset");
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, "a_v4");
-	RULE_REFUSED(e, "'dynset'");
+	RULE_REFUSED(e, "expression 2 (dynset) lacks attribute set id");
 	RULE_REFUSED(hb_expr("quota"), "'quota'");
 	RULE_REFUSED(hb_expr("objref"), "'objref'");
 	RULE_REFUSED(hb_expr("range"), "'range'");
-	RULE_REFUSED(hb_expr("connlimit"), "'connlimit'");
+	RULE_REFUSED(hb_expr("connlimit"), "expression 2 (connlimit) lacks attribute count");
 	RULE_REFUSED(hb_expr("synproxy"), "'synproxy'");
 	RULE_REFUSED(hb_expr("tproxy"), "'tproxy'");
 	RULE_REFUSED(hb_expr("exthdr"), "'exthdr'");
@@ -217,7 +237,7 @@ START_TEST(writes_refused)
 	e = hb_expr("immediate");
 	u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &v, 4);
-	RULE_REFUSED(e, "expression 2 (immediate): dreg 1 is not one vigild uses");
+	RULE_REFUSED(e, "expression 2 (immediate): puts a value into a register outside a nat chain");
 }
 END_TEST
 
@@ -309,14 +329,21 @@ START_TEST(value_shapes_refused)
 	u32(e, NFTNL_EXPR_LIMIT_BURST, 1000);
 	u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 	u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
-	RULE_REFUSED(e, "burst 1000 is out of range");
+	RULE_REFUSED(e, "a log's limit counts packets, at most 1000000, burst 5");
 	e = hb_expr("limit");
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 5);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 7);
 	u32(e, NFTNL_EXPR_LIMIT_BURST, 5);
 	u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 	u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
-	RULE_REFUSED(e, "flags 1 is not one vigild uses");
+	RULE_REFUSED(e, "unit 7 seconds is not one vigild uses");
+	e = hb_expr("limit");
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 5);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	u32(e, NFTNL_EXPR_LIMIT_BURST, 5);
+	u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	u32(e, NFTNL_EXPR_LIMIT_FLAGS, 2);
+	RULE_REFUSED(e, "flags 2 is not one vigild uses");
 	e = hb_expr("reject");
 	u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMP_UNREACH);
 	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 13);

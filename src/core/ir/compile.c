@@ -190,6 +190,7 @@ int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_t
 	lower_sets(&L);
 	for (int c = 0; c < CH_MAX; c++)
 		lower_builtins(&L, (enum chain_id)c);
+	lower_nat_accepts(&L);
 	L.proj_rules = t->nrules + CH_MAX; /* and each chain's counter rule, at the end */
 	for (int c = 0; c < CH_MAX; c++)
 		L.proj_elems += anon_elems(&t->chains[c], 0);
@@ -200,11 +201,12 @@ int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_t
 	}
 	for (size_t i = 0; i < pol->nrules && !L.over; i++)
 		lower_rule_counted(&L, &pol->rules[i]);
-	free(L.set4);
-	free(L.set6);
-	free(L.setp);
-	if (L.over)
+	if (L.over) {
+		free(L.set4);
+		free(L.set6);
+		free(L.setp);
 		return -E2BIG;
+	}
 	for (int c = 0; c < CH_MAX; c++) {
 		struct ir_rule *r = lower_chain_add(t, (enum chain_id)c);
 		r->verdict = IV_NONE;
@@ -217,6 +219,10 @@ int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_t
 	dopts.max_rules = L.max_rules;
 	dopts.max_elems = L.max_elems;
 	ir_dispatch(t, pol, &dopts);
+	lower_nats(&L); /* into nat chains after every filter chain */
+	free(L.set4);
+	free(L.set6);
+	free(L.setp);
 	ir_add_companions(t);
 	/* count anonymous set elements too */
 	for (size_t c = 0; c < t->nchains; c++)

@@ -71,7 +71,7 @@ void dsp_profile(const struct ir_rule *r, struct prof *p)
 		 * packets to leaves like literal ones (its lookup stays in the
 		 * rule).
 		 */
-		if (m->key == K_CT_STATE || (m->op == OP_SET && !m->set->anonymous &&
+		if (m->key == K_CT_STATE || m->key == K_CT_STATUS || (m->op == OP_SET && !m->set->anonymous &&
 					     m->key != K_DPORT && m->key != K_SPORT))
 			continue;
 		lit_of(m, &p->lit[m->key]);

@@ -210,6 +210,10 @@ static int eval_rule(struct walk *W, size_t c, size_t i, size_t *next, bool *pus
 		*push = s->jump;
 		return 2;
 	}
+	/* an over-limit rule: the packet is taken to be within the limit
+	 * (what explain describes does not depend on the traffic's rate) */
+	if (r->lim.kind)
+		return 0;
 	for (size_t j = 0; j < r->nm; j++)
 		if (!match(W, &r->m[j]))
 			return 0;

@@ -23,6 +23,7 @@ static const struct ir_keyinfo keyinfo[K_MAX] = {
 	[K_ICMP_TYPE] = { "icmp_type", 14, 1, 2 },
 	[K_ICMPV6_TYPE] = { "icmpv6_type", 29, 1, 2 },
 	[K_CT_STATE] = { "ct_state", 26, 4, 1 },
+	[K_CT_STATUS] = { "ct_status", 28, 4, 1 },
 };
 
 const struct ir_keyinfo *ir_keyinfo(enum ir_key k)

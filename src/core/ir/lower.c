@@ -198,7 +198,7 @@ void lower_rule_add_match(struct ir_rule *r, const struct ir_match *m)
 	r->m[r->nm++] = *m;
 }
 
-static void set_reject(struct ir_rule *r, unsigned protos, enum addr_family f)
+void lower_set_reject(struct ir_rule *r, unsigned protos, enum addr_family f)
 {
 	r->verdict = IV_REJECT;
 	if (protos == P_TCP) {
@@ -239,7 +239,7 @@ static void finish_rule(struct ir_rule *r, const struct prule *pr, unsigned prot
 		r->verdict = IV_DROP;
 		break;
 	case VERDICT_REJECT:
-		set_reject(r, protos, f);
+		lower_set_reject(r, protos, f);
 		break;
 	}
 }
@@ -251,9 +251,10 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 {
 	struct alts a[F_N];
 	unsigned protos = pr->protos;
-	int rule = (int)pr->index;
+	int rule = L->nat ? -1 : (int)pr->index;
 	size_t idx[F_N], total = 1;
 	bool ports = pr->sport.present || pr->dport.present;
+	struct ir_set *limsets[2] = { NULL, NULL };
 
 	memset(a, 0, sizeof(a));
 	if (f == AF_V4)
@@ -306,7 +307,9 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 
 	memset(idx, 0, sizeof(idx));
 	for (size_t k = 0; k < total; k++) {
-		struct ir_rule *r = lower_chain_add(L->t, pr->chain);
+		struct ir_rule *r = lower_chain_add(L->t, L->nat && !L->nat_accept
+							       ? (enum chain_id)L->nat_chain
+							       : pr->chain);
 		for (int i = 0; i < F_N; i++) {
 			if (!a[i].n)
 				continue;
@@ -317,7 +320,13 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 			used[i][idx[i]] = true;
 			lower_rule_add_match(r, &m);
 		}
-		finish_rule(r, pr, protos, f);
+		if (L->nat) {
+			lower_nat_finish(L, r, f);
+		} else {
+			finish_rule(r, pr, protos, f);
+			if (pr->limit.rate || pr->limit.ct_count)
+				lower_limit_rules(L, pr, f, limsets);
+		}
 		/* next combination */
 		for (int i = F_N - 1; i >= 0; i--) {
 			if (!a[i].n)
@@ -354,14 +363,16 @@ static unsigned addr_fams(const struct lower *L, const struct paddr *pa)
 
 void lower_rule(struct lower *L, const struct prule *pr)
 {
-	unsigned fams;
-	bool by_family = pr->src.present || pr->dst.present || pr->has_icmp_type;
+	unsigned fams, only = L->nat ? L->nat_fams : 3;
+	/* per-source limits key on the source address: one part per family */
+	bool by_family = pr->src.present || pr->dst.present || pr->has_icmp_type || only != 3 ||
+			 (!L->nat && (pr->limit.per_source || pr->limit.ct_count));
 
 	if (!by_family) {
 		lower_part(L, pr, AF_NONE);
 		return;
 	}
-	fams = addr_fams(L, &pr->src) & addr_fams(L, &pr->dst);
+	fams = addr_fams(L, &pr->src) & addr_fams(L, &pr->dst) & only;
 	if (pr->has_icmp_type)
 		fams &= ((pr->protos & P_ICMP) ? 1 : 0) | ((pr->protos & P_ICMPV6) ? 2 : 0);
 	if (fams & 1)

@@ -17,6 +17,13 @@ struct lower {
 	 * will get (ir_add_companions) */
 	size_t max_rules, max_elems, proj_rules, proj_elems;
 	bool over;
+	/* nat.c: lowering a nat entry's matches (lower_rule on its prule):
+	 * into chain nat_chain, or (nat_accept) the forward accept of a
+	 * dnat; of the families nat_fams only (bit 1 IPv4, bit 2 IPv6) */
+	const struct pnat *nat;
+	size_t nat_chain;
+	bool nat_accept;
+	unsigned nat_fams;
 };
 
 /* Appends an empty rule (origin -1) to base chain c and counts it. */
@@ -28,6 +35,24 @@ struct ir_match lower_lit_match(struct lower *L, enum ir_key k, uint8_t l4,
 				const struct ivlist *l, int rule);
 /* The kernel rules of one policy rule, appended to its chain. */
 void lower_rule(struct lower *L, const struct prule *pr);
+
+/* nat.c: the forward accepts of dnat entries (right after the forward
+ * chain's built-in rules), the nat chains and their rules (after every
+ * filter chain), and the end of one kernel rule of a nat entry. */
+void lower_nat_accepts(struct lower *L);
+void lower_nats(struct lower *L);
+void lower_nat_finish(struct lower *L, struct ir_rule *r, enum addr_family f);
+
+/* The reject of a rule of protocols `protos` in family part f. */
+void lower_set_reject(struct ir_rule *r, unsigned protos, enum addr_family f);
+
+/* limit.c: the over-limit rule of a limited policy rule, before r (r is
+ * the rule lower_part just appended; the over rule is inserted before it
+ * and the pointer to r stays valid: the return). `sets` caches the part's
+ * dynamic sets (rate, count) across its kernel rules. */
+struct ir_set;
+struct ir_rule *lower_limit_rules(struct lower *L, const struct prule *pr, enum addr_family f,
+				  struct ir_set *sets[2]);
 
 /* companions.c: the rate-limited log rules and the untracked twins. */
 void ir_add_companions(struct ir_table *t);

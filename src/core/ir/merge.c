@@ -97,7 +97,7 @@ static bool rule_shape(const struct ir_rule *r, struct shape *s)
 {
 	uint32_t len = 0;
 
-	if (r->origin < 0 || r->nm == 0 || r->nm > IR_MAX_CONCAT)
+	if (r->origin < 0 || r->nm == 0 || r->nm > IR_MAX_CONCAT || r->lim.kind)
 		return false;
 	if (r->verdict != IV_ACCEPT && r->verdict != IV_DROP && r->verdict != IV_REJECT)
 		return false;

@@ -150,6 +150,8 @@ static const char *key_expr(const struct ir_match *m)
 		return "icmpv6 type";
 	case K_CT_STATE:
 		return "ct state";
+	case K_CT_STATUS:
+		return "ct status";
 	default:
 		return "?";
 	}
@@ -185,6 +187,10 @@ static void put_match(struct strbuf *sb, const struct ir_match *m)
 
 	switch (m->op) {
 	case OP_MASK: {
+		if (m->key == K_CT_STATUS) {
+			render_ct_status(sb, (uint32_t)m->v.lo);
+			break;
+		}
 		static const struct {
 			uint32_t bit;
 			const char *name;
@@ -261,6 +267,7 @@ void render_rule(struct strbuf *sb, const struct ir_rule *r)
 		put_match(sb, &r->m[i]);
 		sb_puts(sb, " ");
 	}
+	render_limit(sb, &r->lim);
 	if (r->set_mark)
 		sb_printf(sb, "ct mark set ct mark and 0x%08x or 0x%08x ", r->mark_and, r->mark_xor);
 	if (r->log && r->log_rate)
@@ -271,6 +278,7 @@ void render_rule(struct strbuf *sb, const struct ir_rule *r)
 	sb_puts(sb, "counter");
 	if (r->log)
 		sb_printf(sb, " log prefix \"%s\"", r->log_prefix);
+	render_nat(sb, &r->nat);
 	put_verdict(sb, r);
 	if (r->comment)
 		sb_printf(sb, " comment \"%s\"", r->comment);
@@ -283,9 +291,11 @@ static void put_set(struct strbuf *sb, const struct ir_set *s)
 	sb_printf(sb, "\tset %s {\n\t\ttype %s\n", s->name, ki->nft_type);
 	if (s->size)
 		sb_printf(sb, "\t\tsize %u\n", s->size);
-	if (s->interval || s->timeout_ms)
-		sb_printf(sb, "\t\tflags %s\n", !s->timeout_ms ? "interval" :
-				s->interval ? "interval,timeout" : "timeout");
+	if (s->interval || s->kfill || s->timeout_ms)
+		sb_printf(sb, "\t\tflags %s%s%s%s%s\n", s->interval ? "interval" : "",
+			  s->interval && (s->kfill || s->timeout_ms) ? "," : "",
+			  s->kfill ? "dynamic" : "", s->kfill && s->timeout_ms ? "," : "",
+			  s->timeout_ms ? "timeout" : "");
 	if (s->timeout_ms)
 		sb_printf(sb, "\t\ttimeout %llus\n", (unsigned long long)(s->timeout_ms / 1000));
 	if (s->dynamic)
@@ -335,7 +345,10 @@ void render_table(struct strbuf *sb, const struct ir_table *t, const struct poli
 
 		if (c)
 			sb_puts(sb, "\n");
-		if (ch->base)
+		if (ch->nat)
+			sb_printf(sb, "\tchain %s {\n\t\ttype nat hook %s priority %s; policy accept;\n",
+				  ch->name, ch->name, ch->nat == IR_NAT_HOOK_PRE ? "dstnat" : "srcnat");
+		else if (ch->base)
 			sb_printf(sb, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
 				  ch->name, hook_name(ch->hook), verdict_name(ch->policy));
 		else

@@ -28,11 +28,16 @@ const char *verify_payload(struct verify_rule *r, const vocab_tb tb, char *why, 
 	uint32_t base = verify_u32(tb[NFTA_PAYLOAD_BASE]), off = verify_u32(tb[NFTA_PAYLOAD_OFFSET]);
 	uint32_t n = verify_u32(tb[NFTA_PAYLOAD_LEN]);
 
-	(void)r;
 	for (size_t i = 0; i < vocab_npayloads; i++) {
 		const struct vocab_payload *p = &vocab_payloads[i];
-		if (p->base == base && p->offset == off && n >= p->minlen && n <= p->maxlen)
+		if (p->base == base && p->offset == off && n >= p->minlen && n <= p->maxlen) {
+			/* a whole source address: a dynset's key (verify_dynset) */
+			if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 12 && n == 4)
+				r->kind = VE_SADDR4;
+			else if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 8 && n == 16)
+				r->kind = VE_SADDR6;
 			return NULL;
+		}
 	}
 	return REFUSE("loads %u bytes at offset %u of header %u, a field vigild never reads", n, off,
 		      base);
@@ -78,6 +83,8 @@ const char *verify_ct(struct verify_rule *r, const vocab_tb tb, char *why, size_
 
 	if (load == set)
 		return REFUSE("needs either a destination or a source register");
+	if (r->c->rule_nat && set)
+		return REFUSE("sets a conntrack key in a nat chain");
 	if (load) {
 		if (key == NFT_CT_MARK)
 			r->kind = VE_CT_LOAD_MARK;
@@ -107,6 +114,8 @@ const char *verify_lookup(struct verify_rule *r, const vocab_tb tb, char *why, s
 			return REFUSE("looks up an anonymous set another rule uses");
 		s->bound = true;
 	}
+	if (vmap && r->c->rule_nat)
+		return REFUSE("a verdict map in a nat chain");
 	if (vmap)
 		r->kind = VE_VERDICT;
 	return NULL;
@@ -114,11 +123,24 @@ const char *verify_lookup(struct verify_rule *r, const vocab_tb tb, char *why, s
 
 const char *verify_limit(struct verify_rule *r, const vocab_tb tb, char *why, size_t len)
 {
-	uint64_t unit = verify_u64(tb[NFTA_LIMIT_UNIT]);
+	uint64_t unit = verify_u64(tb[NFTA_LIMIT_UNIT]), rate = verify_u64(tb[NFTA_LIMIT_RATE]);
+	uint32_t burst = verify_u32(tb[NFTA_LIMIT_BURST]);
+	bool bytes = verify_u32(tb[NFTA_LIMIT_TYPE]) == NFT_LIMIT_PKT_BYTES;
+	bool over = verify_u32(tb[NFTA_LIMIT_FLAGS]) == NFT_LIMIT_F_INV;
 
-	(void)r;
+	if (r->c->rule_nat)
+		return REFUSE("a limit in a nat chain");
 	if (unit > UINT32_MAX || !vocab_value_name(&vocab_limit_units, (uint32_t)unit))
 		return REFUSE("unit %llu seconds is not one vigild uses", (unsigned long long)unit);
+	/* a log's limit (compile.c): packets, burst 5; a rule's over-limit
+	 * rule (limit.c): packets (up to LIMIT_MAX_PACKETS, burst 1 to
+	 * LIMIT_MAX_BURST) or bytes */
+	if (!over && (bytes || burst != VOCAB_LIMIT_BURST || rate > VOCAB_LIMIT_MAX_RATE))
+		return REFUSE("a log's limit counts packets, at most %u, burst %u", VOCAB_LIMIT_MAX_RATE,
+			      VOCAB_LIMIT_BURST);
+	if (over && !bytes && (rate > LIMIT_MAX_PACKETS || burst < 1 || burst > LIMIT_MAX_BURST))
+		return REFUSE("a packet limit is at most %u a unit, burst 1 to %u", LIMIT_MAX_PACKETS,
+			      LIMIT_MAX_BURST);
 	return NULL;
 }
 
@@ -126,7 +148,8 @@ const char *verify_log(struct verify_rule *r, const vocab_tb tb, char *why, size
 {
 	const char *p = verify_str(tb[NFTA_LOG_PREFIX]);
 
-	(void)r;
+	if (r->c->rule_nat)
+		return REFUSE("a log in a nat chain");
 	if (!vocab_log_prefix_ok(p, strlen(p)))
 		return REFUSE("prefix is not \"%sNAME \"", VOCAB_LOG_PREFIX);
 	return NULL;
@@ -137,6 +160,8 @@ const char *verify_reject(struct verify_rule *r, const vocab_tb tb, char *why, s
 	uint32_t type = verify_u32(tb[NFTA_REJECT_TYPE]);
 	uint8_t code = verify_u8(tb[NFTA_REJECT_ICMP_CODE]);
 
+	if (r->c->rule_nat)
+		return REFUSE("a reject in a nat chain");
 	for (size_t i = 0; i < vocab_nrejects; i++)
 		if (vocab_rejects[i].type == type && vocab_rejects[i].code == code) {
 			r->kind = VE_VERDICT;
@@ -149,7 +174,12 @@ const char *verify_immediate(struct verify_rule *r, const vocab_tb tb, char *why
 {
 	vocab_tb d;
 
-	verify_walk_nest(r->c, "data", tb[NFTA_IMMEDIATE_DATA], &vocab_data_verdict, d);
+	if (verify_u32(tb[NFTA_IMMEDIATE_DREG]) != NFT_REG_VERDICT)
+		return verify_imm_value(r, tb, why, len);
+	if (r->c->rule_nat)
+		return REFUSE("a verdict in a nat chain (its rules end in their translation)");
+	if (verify_walk_nest(r->c, "data", tb[NFTA_IMMEDIATE_DATA], &vocab_data_verdict, d) < 0)
+		return verify_refused;
 	r->kind = VE_VERDICT;
 	return verify_verdict(r->c, d[NFTA_DATA_VERDICT], &vocab_imm_verdicts, why, len);
 }
@@ -188,10 +218,13 @@ const char *verify_exprs(struct verify_ctx *c, const struct nlattr *list, char *
 		r.kind = VE_OTHER;
 		if (e->check && (bad = e->check(&r, tb, detail, sizeof(detail))))
 			return REFUSE("%s: %s", what, bad);
-		if (r.prev[0] == VE_VERDICT)
-			return REFUSE("%s comes after the verdict", what);
+		if (r.prev[0] == VE_VERDICT || r.prev[0] == VE_NAT)
+			return REFUSE("%s comes after the %s", what,
+				      r.prev[0] == VE_NAT ? "translation" : "verdict");
 		r.prev[1] = r.prev[0];
 		r.prev[0] = r.kind;
 	}
+	if (c->rule_nat && r.prev[0] != VE_NAT)
+		return REFUSE("a rule of a nat chain ends in its translation (nat, masq or redir)");
 	return NULL;
 }

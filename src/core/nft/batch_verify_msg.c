@@ -133,10 +133,13 @@ static const char *base_chain(struct verify_ctx *c, const vocab_tb tb, const cha
 {
 	const struct vocab_chain *row = NULL;
 	vocab_tb h;
+	uint8_t nat = 0;
 
 	for (int i = 0; i < CH_MAX; i++)
 		if (streq(vocab_base_chains[i].name, name))
 			row = &vocab_base_chains[i];
+	if (!row)
+		row = verify_nat_chain_row(name, &nat);
 	if (!row)
 		return REFUSE("is a base chain vigild never makes");
 	if (!tb[NFTA_CHAIN_TYPE] || !tb[NFTA_CHAIN_POLICY])
@@ -151,6 +154,9 @@ static const char *base_chain(struct verify_ctx *c, const vocab_tb tb, const cha
 	if ((int32_t)verify_u32(h[NFTA_HOOK_PRIORITY]) != row->prio)
 		return REFUSE("has priority %d; vigild's %s chain has priority %d",
 			      (int32_t)verify_u32(h[NFTA_HOOK_PRIORITY]), row->name, row->prio);
+	/* a nat chain translates; the filter chains decide */
+	if (nat && verify_u32(tb[NFTA_CHAIN_POLICY]) != NF_ACCEPT)
+		return REFUSE("a nat chain's policy is accept");
 	return NULL;
 }
 
@@ -173,6 +179,8 @@ const char *verify_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, 
 	}
 	if (verify_chain_add(c, name, base) < 0)
 		return REFUSE("is made twice");
+	if (base)
+		verify_nat_chain_row(name, &c->chains[c->nchains - 1].nat);
 	return NULL;
 }
 
@@ -198,11 +206,15 @@ static const char *set_key(struct verify_ctx *c, const vocab_tb tb, uint32_t fla
 	if (concat != (n > 1 && (flags & NFT_SET_INTERVAL)))
 		return REFUSE("has the concatenation flag where nftc sets none, or lacks it");
 	if (!tb[NFTA_SET_DESC])
-		return (flags & (NFT_SET_ANONYMOUS | NFT_SET_CONCAT)) ? REFUSE("lacks its description")
-								     : NULL;
+		return (flags & (NFT_SET_ANONYMOUS | NFT_SET_CONCAT | NFT_SET_EVAL))
+			       ? REFUSE("lacks its description")
+			       : NULL;
 	verify_walk_nest(c, "desc", tb[NFTA_SET_DESC], &vocab_desc_attrs, d);
-	if (d[NFTA_SET_DESC_SIZE] ? !(flags & NFT_SET_ANONYMOUS) && !dyn : !!(flags & NFT_SET_ANONYMOUS))
+	if (d[NFTA_SET_DESC_SIZE] ? !(flags & (NFT_SET_ANONYMOUS | NFT_SET_EVAL)) && !dyn
+				  : !!(flags & (NFT_SET_ANONYMOUS | NFT_SET_EVAL)))
 		return REFUSE("a size is given for anonymous and dynamic sets only");
+	if ((flags & NFT_SET_EVAL) && verify_u32(d[NFTA_SET_DESC_SIZE]) > LIMIT_SET_SIZE)
+		return REFUSE("a dynamic set holds at most %u elements", LIMIT_SET_SIZE);
 	if (!!d[NFTA_SET_DESC_CONCAT] != concat)
 		return REFUSE("fields are described for concatenated interval maps only");
 	if (concat) {
@@ -246,11 +258,15 @@ const char *verify_newset(struct verify_ctx *c, const vocab_tb tb, char *why, si
 	ud = verify_data(tb[NFTA_SET_USERDATA], &n);
 	wn = vocab_set_udata(s.flags, s.key_type, true, want, sizeof(want));
 	s.dynamic = !(s.flags & (NFT_SET_ANONYMOUS | NFT_SET_MAP)) && n == wn && !memcmp(ud, want, n);
-	if (!s.dynamic && ((s.flags & NFT_SET_TIMEOUT) || tb[NFTA_SET_TIMEOUT]))
+	if (s.dynamic && (s.flags & NFT_SET_EVAL))
+		return REFUSE("is a dynamic set the rules update: vigild's dynamic sets are filled by vigild set");
+	if (!s.dynamic && !(s.flags & NFT_SET_EVAL) && ((s.flags & NFT_SET_TIMEOUT) || tb[NFTA_SET_TIMEOUT]))
 		return REFUSE("has timeouts, which only vigild's dynamic sets have");
 	if (!!(s.flags & NFT_SET_TIMEOUT) != !!tb[NFTA_SET_TIMEOUT])
 		return REFUSE("has the timeout flag without a timeout, or a timeout without the flag");
 	if ((bad = set_key(c, tb, s.flags, s.dynamic, why, len)))
+		return bad;
+	if ((s.flags & NFT_SET_EVAL) && (bad = verify_dynamic_set(tb, s.flags, why, len)))
 		return bad;
 	if (s.map != (tb[NFTA_SET_DATA_TYPE] && tb[NFTA_SET_DATA_LEN]) ||
 	    (!s.map && (tb[NFTA_SET_DATA_TYPE] || tb[NFTA_SET_DATA_LEN])))
@@ -319,6 +335,8 @@ const char *verify_newsetelem(struct verify_ctx *c, const vocab_tb tb, char *why
 	s = verify_set_find(c, verify_u32(tb[NFTA_SET_ELEM_LIST_SET_ID]));
 	if (!s || !streq(s->name, name))
 		return REFUSE("is for a set this batch does not make");
+	if (s->flags & NFT_SET_EVAL)
+		return REFUSE("is for a dynamic set: the kernel fills those, the batch does not");
 	if (s->bound)
 		return REFUSE("comes after the rule that uses the anonymous set");
 	mnl_attr_for_each_nested(item, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {
@@ -344,9 +362,13 @@ const char *verify_newrule(struct verify_ctx *c, const vocab_tb tb, char *why, s
 	    !vocab_rule_comment_ok((const char *)ud + 2, n - 3))
 		return REFUSE("userdata is not a comment vigild writes");
 	verify_fmt(c->obj, sizeof(c->obj), "rule '%.40s' in chain %.40s", (const char *)ud + 2, chain);
-	if (!verify_chain_find(c, chain))
+	const struct verify_chain *ch = verify_chain_find(c, chain);
+	if (!ch)
 		return REFUSE("is for a chain this batch does not make");
-	return verify_exprs(c, tb[NFTA_RULE_EXPRESSIONS], why, len);
+	c->rule_nat = ch->nat;
+	bad = verify_exprs(c, tb[NFTA_RULE_EXPRESSIONS], why, len);
+	c->rule_nat = 0;
+	return bad;
 }
 
 /* A verdict: jump and goto only to a regular chain of this batch. */

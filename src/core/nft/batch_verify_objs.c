@@ -153,6 +153,7 @@ int verify_chain_add(struct verify_ctx *c, const char *name, bool base)
 	GROW(c->chains, c->capchains, c->nchains + 1);
 	c->chains[c->nchains].name = xstrdup(name);
 	c->chains[c->nchains].base = base;
+	c->chains[c->nchains].nat = 0;
 	vindex_put(&c->chain_names, hash_str(name), (uint32_t)c->nchains);
 	c->nchains++;
 	return 0;

@@ -317,9 +317,10 @@ static void encode_match(struct nftnl_rule *r, struct deps *d, const struct ir_m
 		add_value(r, m, 1);
 		break;
 	}
-	case K_CT_STATE: {
+	case K_CT_STATE:
+	case K_CT_STATUS: {
 		uint32_t mask = (uint32_t)m->v.lo, zero = 0;
-		add_ct_load(r, NFT_CT_STATE);
+		add_ct_load(r, m->key == K_CT_STATE ? NFT_CT_STATE : NFT_CT_STATUS);
 		add_bitwise(r, &mask, &zero, 4);
 		add_cmp(r, NFT_CMP_NEQ, &zero, 4);
 		break;
@@ -353,6 +354,7 @@ static void encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir)
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, ir->log_prefix);
 		nftnl_rule_add_expr(r, e);
 	}
+	nftc_encode_nat(r, &ir->nat);
 	switch (ir->verdict) {
 	case IV_NONE:
 		break;
@@ -422,7 +424,8 @@ static void put_chain(struct enc *E, const struct ir_chain *ch)
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	if (ch->base) {
 		/* the hook, priority and type the commit helper accepts for it */
-		const struct vocab_chain *v = &vocab_base_chains[ch->hook];
+		const struct vocab_chain *v = ch->nat ? &vocab_nat_chains[ch->nat - 1]
+						      : &vocab_base_chains[ch->hook];
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, v->hook);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, v->prio);
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, v->type);
@@ -564,6 +567,8 @@ static void put_set(struct enc *E, const struct ir_set *s, int origin_rule)
 		flags |= NFT_SET_INTERVAL;
 	if (s->timeout_ms)
 		flags |= NFT_SET_TIMEOUT;
+	if (s->kfill) /* filled by the rules: bounded, and forgotten when idle */
+		flags |= NFT_SET_EVAL;
 	nftnl_set_set_str(set, NFTNL_SET_TABLE, E->t->name);
 	nftnl_set_set_str(set, NFTNL_SET_NAME, set_kernel_name(s));
 	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -843,6 +848,7 @@ static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_r
 	} else {
 		for (size_t i = 0; i < ir->nm; i++)
 			encode_match(r, &d, &ir->m[i]);
+		nftc_encode_limit(r, &ir->lim);
 		encode_stmts(r, ir);
 	}
 	if (ir->comment) {

@@ -14,6 +14,7 @@
 #include "vigil/batch.h"
 #include "vigil/ir.h"
 #include "vigil/vocab.h"
+#include <linux/netfilter/nf_tables.h>
 
 /* An index from names or ids to positions in an array (open addressing). */
 struct vindex {
@@ -33,6 +34,7 @@ struct verify_set {
 struct verify_chain {
 	char *name;
 	bool base;
+	uint8_t nat;       /* enum ir_nat_hook: a nat base chain */
 };
 
 /* Where the batch is in its grammar (see batch_verify.c). */
@@ -63,6 +65,7 @@ struct verify_ctx {
 	const struct vocab_msg *msgs;
 	size_t nmsgs;
 	const struct dynset_list *dyn;
+	uint8_t rule_nat;          /* the rule being verified is in a nat chain (enum ir_nat_hook) */
 };
 
 /* One rule's expressions, as far as they have been checked. */
@@ -72,6 +75,10 @@ enum verify_expr_kind {
 	VE_MARK_KEEP,              /* reg 1 & ~vigild's bits ^ (vigild's bits only) */
 	VE_CT_SET_MARK,
 	VE_VERDICT,                /* immediate, vmap lookup, reject: ends the rule */
+	VE_NAT_VALUE,              /* immediate of a value into a register (nat chains) */
+	VE_NAT,                    /* nat, masq, redir: ends a rule of a nat chain */
+	VE_SADDR4,                 /* payload: ip saddr, whole */
+	VE_SADDR6,                 /* payload: ip6 saddr, whole */
 };
 
 struct verify_rule {
@@ -79,6 +86,7 @@ struct verify_rule {
 	size_t n;                  /* expressions checked */
 	enum verify_expr_kind prev[2]; /* the two before this one (prev[0] nearest) */
 	enum verify_expr_kind kind;    /* what the check says this one is */
+	uint8_t reglen[NFT_REG_4 + 1]; /* bytes a value immediate put in reg 1..4 (0: none) */
 };
 
 /* What a check returns when it has refused the batch itself (a walk
@@ -141,6 +149,21 @@ const char *verify_limit(struct verify_rule *r, const vocab_tb tb, char *why, si
 const char *verify_log(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
 const char *verify_reject(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
 const char *verify_immediate(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* batch_verify_nat.c: NAT expressions, value immediates, nat chains. */
+const char *verify_nat(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+const char *verify_masq(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+const char *verify_redir(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* An immediate whose destination is not the verdict register. */
+const char *verify_imm_value(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* batch_verify_limit.c: limits, connection counts, dynamic sets. */
+const char *verify_connlimit(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+const char *verify_dynset(struct verify_rule *r, const vocab_tb tb, char *why, size_t len);
+/* NEWSET of a dynamic set (NFT_SET_EVAL): its key, size and timeout. */
+const char *verify_dynamic_set(const vocab_tb tb, uint32_t flags, char *why, size_t len);
+
+/* vocab_nat_chains' row called name, or NULL. */
+const struct vocab_chain *verify_nat_chain_row(const char *name, uint8_t *hook);
+
 /* The expressions of a rule (NFTA_RULE_EXPRESSIONS, already walked as a list). */
 const char *verify_exprs(struct verify_ctx *c, const struct nlattr *list, char *why, size_t len);
 

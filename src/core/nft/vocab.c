@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nf_log.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/udata.h>
@@ -50,6 +52,11 @@ const struct vocab_chain vocab_base_chains[CH_MAX] = {
 	[CH_OUTPUT] = { "output", "filter", NF_INET_LOCAL_OUT, 0 },
 };
 
+const struct vocab_chain vocab_nat_chains[VOCAB_NAT_CHAINS] = {
+	{ "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST },
+	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC },
+};
+
 VALUES(vocab_chain_policies, { NF_ACCEPT, "accept" }, { NF_DROP, "drop" });
 
 /* ---- values ---- */
@@ -71,18 +78,34 @@ VALUES(vocab_load_regs, { NFT_REG_1, "reg 1" }, { NFT_REG32_00, "reg32 0" },
 VALUES(vocab_read_regs, { NFT_REG_1, "reg 1" });
 static const struct vocab_value verdict_reg_v[] = { { NFT_REG_VERDICT, "verdict" } };
 static const struct vocab_values verdict_reg = { verdict_reg_v, 1 };
+/* an immediate's destination: the verdict, or (nat chains: a NAT
+ * statement's addresses and ports) reg 1 to 4 */
+static const struct vocab_value imm_reg_v[] = { { NFT_REG_VERDICT, "verdict" }, { NFT_REG_1, "reg 1" },
+						{ NFT_REG_2, "reg 2" }, { NFT_REG_3, "reg 3" },
+						{ NFT_REG_4, "reg 4" } };
+static const struct vocab_values imm_regs = { imm_reg_v, 5 };
+/* the registers a NAT expression reads (the immediates before it wrote them) */
+VALUES(nat_regs, { NFT_REG_1, "reg 1" }, { NFT_REG_2, "reg 2" }, { NFT_REG_3, "reg 3" },
+       { NFT_REG_4, "reg 4" });
+VALUES(nat_types, { NFT_NAT_SNAT, "snat" }, { NFT_NAT_DNAT, "dnat" });
+VALUES(nat_families, { NFPROTO_IPV4, "ip" }, { NFPROTO_IPV6, "ip6" });
+VALUES(nat_flags, { NF_NAT_RANGE_PROTO_SPECIFIED, "proto-specified" });
 
 VALUES(vocab_meta_keys, { NFT_META_NFPROTO, "nfproto" }, { NFT_META_L4PROTO, "l4proto" },
        { NFT_META_IIFNAME, "iifname" }, { NFT_META_OIFNAME, "oifname" });
 /* ct mark may also be set, only through vigild's bits (verify_ct) */
-VALUES(vocab_ct_keys, { NFT_CT_STATE, "state" }, { NFT_CT_MARK, "mark" });
+VALUES(vocab_ct_keys, { NFT_CT_STATE, "state" }, { NFT_CT_MARK, "mark" },
+       { NFT_CT_STATUS, "status" });
 VALUES(vocab_cmp_ops, { NFT_CMP_EQ, "eq" }, { NFT_CMP_NEQ, "neq" }, { NFT_CMP_GTE, "gte" },
        { NFT_CMP_LTE, "lte" });
 VALUES(vocab_limit_units, { 1, "second" }, { 60, "minute" }, { 3600, "hour" }, { 86400, "day" });
-static const struct vocab_value limit_types_v[] = { { NFT_LIMIT_PKTS, "packets" } };
-static const struct vocab_values limit_types = { limit_types_v, 1 };
-static const struct vocab_value zero_v[] = { { 0, "none" } };
-static const struct vocab_values zero = { zero_v, 1 };
+static const struct vocab_value limit_types_v[] = { { NFT_LIMIT_PKTS, "packets" },
+						   { NFT_LIMIT_PKT_BYTES, "bytes" } };
+static const struct vocab_values limit_types = { limit_types_v, 2 };
+/* a log's limit: flags 0; a rule's over-limit rule: inverted */
+VALUES(limit_flags, { 0, "none" }, { NFT_LIMIT_F_INV, "over" });
+VALUES(connlimit_flags, { NFT_CONNLIMIT_F_INV, "over" });
+VALUES(dynset_ops, { NFT_DYNSET_OP_ADD, "add" }, { NFT_DYNSET_OP_UPDATE, "update" });
 VALUES(vocab_imm_verdicts, { NF_ACCEPT, "accept" }, { NF_DROP, "drop" },
        { (uint32_t)NFT_JUMP, "jump" }, { (uint32_t)NFT_GOTO, "goto" });
 /* merged maps go to a rule's chain; a decision tree's maps jump to a leaf */
@@ -115,7 +138,8 @@ VALUES(vocab_set_flags, { 0, "hash" }, { NFT_SET_INTERVAL, "interval" },
        { NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, "anonymous" },
        { NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL, "anonymous interval" },
        { NFT_SET_MAP, "map" }, { NFT_SET_MAP | NFT_SET_INTERVAL, "interval map" },
-       { NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, "concatenated interval map" });
+       { NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, "concatenated interval map" },
+       { NFT_SET_EVAL | NFT_SET_TIMEOUT, "dynamic with timeouts" }, { NFT_SET_EVAL, "dynamic" });
 
 uint32_t vocab_set_key_len(uint32_t type)
 {
@@ -123,7 +147,7 @@ uint32_t vocab_set_key_len(uint32_t type)
 		const struct ir_keyinfo *ki = ir_keyinfo((enum ir_key)k);
 		/* ct state is compared, never looked up (meta nfproto is, by
 		 * a decision tree's family split) */
-		if (k != K_CT_STATE && ki->type_id == type)
+		if (k != K_CT_STATE && k != K_CT_STATUS && ki->type_id == type)
 			return ki->len;
 	}
 	return 0;
@@ -274,16 +298,38 @@ ATTRS(lookup_attrs, "lookup", U32(NFTA_LOOKUP_SREG, "sreg", REQ, .in = &vocab_re
       U32(NFTA_LOOKUP_SET_ID, "set id", REQ),
       U32(NFTA_LOOKUP_DREG, "dreg", OPT, .in = &verdict_reg));
 static const struct vocab_attrs counter_attrs = { "counter", NULL, 0 };
-ATTRS(limit_attrs, "limit", U64(NFTA_LIMIT_RATE, "rate", REQ, .min = 1, .max = VOCAB_LIMIT_MAX_RATE),
+/* rate, burst: per type and flags in verify_limit */
+ATTRS(limit_attrs, "limit", U64(NFTA_LIMIT_RATE, "rate", REQ, .min = 1, .max = LIMIT_MAX_BYTES),
       U64(NFTA_LIMIT_UNIT, "unit", REQ), /* 64 bits: checked against the unit list in verify_limit */
-      U32(NFTA_LIMIT_BURST, "burst", REQ, .min = VOCAB_LIMIT_BURST, .max = VOCAB_LIMIT_BURST),
+      U32(NFTA_LIMIT_BURST, "burst", REQ, .min = 0, .max = LIMIT_MAX_BURST_BYTES),
       U32(NFTA_LIMIT_TYPE, "type", REQ, .in = &limit_types),
-      U32(NFTA_LIMIT_FLAGS, "flags", REQ, .in = &zero));
+      U32(NFTA_LIMIT_FLAGS, "flags", REQ, .in = &limit_flags));
+ATTRS(connlimit_attrs, "connlimit", U32(NFTA_CONNLIMIT_COUNT, "count", REQ, .min = 1, .max = CT_COUNT_MAX),
+      U32(NFTA_CONNLIMIT_FLAGS, "flags", REQ, .in = &connlimit_flags));
+/* the expression: one item of NFTA_EXPR_NAME/DATA, walked by verify_dynset */
+ATTRS(dynset_attrs, "dynset", STRZ(NFTA_DYNSET_SET_NAME, "set", REQ, 1, NFT_SET_MAXNAMELEN - 1),
+      U32(NFTA_DYNSET_SET_ID, "set id", REQ), U32(NFTA_DYNSET_OP, "op", REQ, .in = &dynset_ops),
+      U32(NFTA_DYNSET_SREG_KEY, "sreg key", REQ, .in = &vocab_read_regs),
+      NEST(NFTA_DYNSET_EXPR, "expr", REQ, NULL));
 ATTRS(log_attrs, "log", STRZ(NFTA_LOG_PREFIX, "prefix", REQ, 1, NF_LOG_PREFIXLEN - 1));
 ATTRS(reject_attrs, "reject", U32(NFTA_REJECT_TYPE, "type", REQ),
       U8(NFTA_REJECT_ICMP_CODE, "code", REQ));
-ATTRS(immediate_attrs, "immediate", U32(NFTA_IMMEDIATE_DREG, "dreg", REQ, .in = &verdict_reg),
-      NEST(NFTA_IMMEDIATE_DATA, "data", REQ, &vocab_data_verdict));
+/* data: a verdict, or a value (verify_immediate walks it by dreg) */
+ATTRS(immediate_attrs, "immediate", U32(NFTA_IMMEDIATE_DREG, "dreg", REQ, .in = &imm_regs),
+      NEST(NFTA_IMMEDIATE_DATA, "data", REQ, NULL));
+ATTRS(nat_attrs, "nat", U32(NFTA_NAT_TYPE, "type", REQ, .in = &nat_types),
+      U32(NFTA_NAT_FAMILY, "family", REQ, .in = &nat_families),
+      U32(NFTA_NAT_REG_ADDR_MIN, "addr min", REQ, .in = &nat_regs),
+      U32(NFTA_NAT_REG_ADDR_MAX, "addr max", OPT, .in = &nat_regs),
+      U32(NFTA_NAT_REG_PROTO_MIN, "proto min", OPT, .in = &nat_regs),
+      U32(NFTA_NAT_REG_PROTO_MAX, "proto max", OPT, .in = &nat_regs),
+      U32(NFTA_NAT_FLAGS, "flags", OPT, .in = &nat_flags));
+ATTRS(masq_attrs, "masq", U32(NFTA_MASQ_FLAGS, "flags", OPT, .in = &nat_flags),
+      U32(NFTA_MASQ_REG_PROTO_MIN, "proto min", OPT, .in = &nat_regs),
+      U32(NFTA_MASQ_REG_PROTO_MAX, "proto max", OPT, .in = &nat_regs));
+ATTRS(redir_attrs, "redir", U32(NFTA_REDIR_REG_PROTO_MIN, "proto min", OPT, .in = &nat_regs),
+      U32(NFTA_REDIR_REG_PROTO_MAX, "proto max", OPT, .in = &nat_regs),
+      U32(NFTA_REDIR_FLAGS, "flags", OPT, .in = &nat_flags));
 
 const struct vocab_expr vocab_exprs[] = {
 	{ "meta", &meta_attrs, verify_meta },
@@ -297,6 +343,11 @@ const struct vocab_expr vocab_exprs[] = {
 	{ "log", &log_attrs, verify_log },
 	{ "reject", &reject_attrs, verify_reject },
 	{ "immediate", &immediate_attrs, verify_immediate },
+	{ "nat", &nat_attrs, verify_nat },
+	{ "masq", &masq_attrs, verify_masq },
+	{ "redir", &redir_attrs, verify_redir },
+	{ "connlimit", &connlimit_attrs, verify_connlimit },
+	{ "dynset", &dynset_attrs, verify_dynset },
 };
 const size_t vocab_nexprs = N(vocab_exprs);
 
@@ -335,6 +386,9 @@ ATTRS(set_attrs, "set", STRZ(NFTA_SET_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMEL
       U32(NFTA_SET_DATA_TYPE, "data type", OPT), U32(NFTA_SET_DATA_LEN, "data len", OPT),
       NEST(NFTA_SET_DESC, "desc", OPT, &vocab_desc_attrs), U32(NFTA_SET_ID, "id", REQ, .min = 1),
       BIN(NFTA_SET_USERDATA, "userdata", REQ, 1, NFT_USERDATA_MAXLEN),
+      /* the policy's dynamic sets (1 s to DYNSET_MAX_TIMEOUT), the
+       * per-source limits' kernel-filled sets (LIMIT_SET_TIMEOUT_MS; the
+       * verifier holds each kind to its own) */
       U64(NFTA_SET_TIMEOUT, "timeout", OPT, .min = 1000, .max = DYNSET_MAX_TIMEOUT * 1000ull));
 VATTRS(vocab_set_elem, "element", NEST(NFTA_SET_ELEM_KEY, "key", REQ, &vocab_key_value),
       NEST(NFTA_SET_ELEM_KEY_END, "key end", OPT, &vocab_key_value),

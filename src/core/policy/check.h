@@ -8,6 +8,15 @@
 
 #include "vigil/policy.h"
 
+/* A zone: a named list of interface names (policy_zones.c). */
+struct pzone {
+	char *name;
+	char **names;
+	size_t n;
+	struct srcloc loc;
+	unsigned uses;
+};
+
 struct ck {
 	const char *file;
 	const struct ynode *root;
@@ -17,6 +26,8 @@ struct ck {
 	struct pset **byname;  /* pol->sets sorted by name, for lookups */
 	unsigned unknown_sets; /* how many unknown-set errors so far */
 	uint64_t field;        /* numbers each rule field, to spot repeated @refs */
+	struct pzone *zones;   /* zones:, for iif/oif "@zone" */
+	size_t nzones;
 };
 
 static inline struct srcloc at(const struct ck *c, const struct ynode *n)
@@ -35,6 +46,31 @@ static inline bool quiet(const struct ynode *n)
 {
 	return n && n->bad;
 }
+
+/* policy_check.c: the match fields a rule and a nat entry share; each
+ * reads key of map rn (n values) and reports every bad one there. */
+void check_addr(struct ck *c, const struct ynode *rn, const char *key, char **vals, unsigned n,
+		struct paddr *pa);
+void check_port(struct ck *c, const struct ynode *rn, const char *key, char **vals, unsigned n,
+		struct pport *pp);
+void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals, unsigned n,
+		  struct pifname *pi);
+
+/* An interface name as iif/oif take it (policy_check.c); else *why. */
+bool valid_ifname(const char *s, const char **why);
+
+/* policy_zones.c: the top-level zones: mapping into c->zones; the zone
+ * named name (reported at n with a did-you-mean when unknown: NULL);
+ * warnings for unused zones, and freeing them. */
+void check_zones(struct ck *c, const struct pdoc *pd);
+const struct pzone *find_zone(struct ck *c, const struct ynode *n, const char *name);
+void zones_done(struct ck *c);
+
+/* policy_limit.c: a rule's limit, per-source, ct-count and over. */
+void check_limit(struct ck *c, const struct pdoc_rule *dr, const struct ynode *rn, struct prule *r);
+
+/* policy_nat.c: the top-level nat: list into pol->nats. */
+void check_nats(struct ck *c, const struct pdoc *pd);
 
 /* policy_warn.c: warnings about the parts of a valid rule that can never
  * match (empty sets, entries of an address family the rule cannot have). */

@@ -70,6 +70,30 @@ unsigned paddr_families(const struct paddr *pa, unsigned empty_set)
 	return f;
 }
 
+static void prule_free(struct prule *r)
+{
+	free(r->name);
+	free(r->comment);
+	ivlist_free(&r->src.v4);
+	ivlist_free(&r->src.v6);
+	free(r->src.refs);
+	ivlist_free(&r->dst.v4);
+	ivlist_free(&r->dst.v6);
+	free(r->dst.refs);
+	ivlist_free(&r->sport.lit);
+	free(r->sport.refs);
+	ivlist_free(&r->dport.lit);
+	free(r->dport.refs);
+	for (size_t j = 0; j < r->iif.n; j++)
+		free(r->iif.names[j]);
+	free(r->iif.names);
+	for (size_t j = 0; j < r->oif.n; j++)
+		free(r->oif.names[j]);
+	free(r->oif.names);
+	ivlist_free(&r->icmp4);
+	ivlist_free(&r->icmp6);
+}
+
 void policy_free(struct policy *pol)
 {
 	for (size_t i = 0; i < pol->nsets; i++) {
@@ -79,30 +103,12 @@ void policy_free(struct policy *pol)
 		ivlist_free(&pol->sets[i].ports);
 	}
 	free(pol->sets);
-	for (size_t i = 0; i < pol->nrules; i++) {
-		struct prule *r = &pol->rules[i];
-		free(r->name);
-		free(r->comment);
-		ivlist_free(&r->src.v4);
-		ivlist_free(&r->src.v6);
-		free(r->src.refs);
-		ivlist_free(&r->dst.v4);
-		ivlist_free(&r->dst.v6);
-		free(r->dst.refs);
-		ivlist_free(&r->sport.lit);
-		free(r->sport.refs);
-		ivlist_free(&r->dport.lit);
-		free(r->dport.refs);
-		for (size_t j = 0; j < r->iif.n; j++)
-			free(r->iif.names[j]);
-		free(r->iif.names);
-		for (size_t j = 0; j < r->oif.n; j++)
-			free(r->oif.names[j]);
-		free(r->oif.names);
-		ivlist_free(&r->icmp4);
-		ivlist_free(&r->icmp6);
-	}
+	for (size_t i = 0; i < pol->nrules; i++)
+		prule_free(&pol->rules[i]);
 	free(pol->rules);
+	for (size_t i = 0; i < pol->nnats; i++)
+		prule_free(&pol->nats[i].m);
+	free(pol->nats);
 	free(pol->file);
 	free(pol->table);
 	memset(pol, 0, sizeof(*pol));

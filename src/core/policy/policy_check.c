@@ -78,7 +78,7 @@ static const struct {
 	{ "tcp", P_TCP }, { "udp", P_UDP }, { "sctp", P_SCTP }, { "icmp", P_ICMP }, { "icmpv6", P_ICMPV6 },
 };
 
-static void check_addr(struct ck *c, const struct ynode *rn, const char *key, char **vals,
+void check_addr(struct ck *c, const struct ynode *rn, const char *key, char **vals,
 		       unsigned n, struct paddr *pa)
 {
 	if (!ynode_get(rn, key))
@@ -122,7 +122,7 @@ static void check_addr(struct ck *c, const struct ynode *rn, const char *key, ch
 	ivlist_merge(&pa->v6);
 }
 
-static void check_port(struct ck *c, const struct ynode *rn, const char *key, char **vals,
+void check_port(struct ck *c, const struct ynode *rn, const char *key, char **vals,
 		       unsigned n, struct pport *pp)
 {
 	if (!ynode_get(rn, key))
@@ -165,7 +165,7 @@ static void check_port(struct ck *c, const struct ynode *rn, const char *key, ch
 	ivlist_normalize(&pp->lit);
 }
 
-static bool valid_ifname(const char *s, const char **why)
+bool valid_ifname(const char *s, const char **why)
 {
 	size_t n = strlen(s);
 
@@ -248,23 +248,37 @@ static void ifnames_dedup(struct pifname *pi)
 	pi->n = o;
 }
 
-static void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals,
-			 unsigned n, struct pifname *pi)
+void check_ifname(struct ck *c, const struct ynode *rn, const char *key, char **vals, unsigned n,
+		  struct pifname *pi)
 {
+	size_t cap = n;
+
 	if (!ynode_get(rn, key))
 		return;
 	pi->present = true;
-	pi->names = xcalloc(n, sizeof(*pi->names));
+	pi->names = xcalloc(cap, sizeof(*pi->names));
 	for (unsigned i = 0; i < n; i++) {
 		const struct ynode *en = elem_node(rn, key, i);
 		const char *why;
 
 		if (quiet(en))
 			continue;
+		if (vals[i][0] == '@') {
+			/* a zone: its interfaces */
+			const struct pzone *z = find_zone(c, en, vals[i] + 1);
+			if (!z)
+				continue;
+			for (size_t j = 0; j < z->n; j++) {
+				GROW(pi->names, cap, pi->n + 1);
+				pi->names[pi->n++] = xstrdup(z->names[j]);
+			}
+			continue;
+		}
 		if (!valid_ifname(vals[i], &why)) {
 			diag_err(c->d, at(c, en), "bad interface name '%s' in '%s': %s", vals[i], key, why);
 			continue;
 		}
+		GROW(pi->names, cap, pi->n + 1);
 		pi->names[pi->n++] = xstrdup(vals[i]);
 	}
 	ifnames_dedup(pi);
@@ -436,6 +450,7 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 	check_port(c, rn, "dport", dr->dport, dr->dport_count, &r->dport);
 	check_ifname(c, rn, "iif", dr->iif, dr->iif_count, &r->iif);
 	check_ifname(c, rn, "oif", dr->oif, dr->oif_count, &r->oif);
+	check_limit(c, dr, rn, r);
 
 	/* ports need a port protocol */
 	static const char *const port_keys[] = { "sport", "dport" };
@@ -622,7 +637,10 @@ int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct pol
 	check_table(&c, pd);
 	check_defaults(&c, pd);
 	check_sets(&c, pd);
+	check_zones(&c, pd);
 	check_rules(&c, pd);
+	check_nats(&c, pd);
+	zones_done(&c);
 	for (size_t i = 0; i < pol->nsets; i++)
 		if (!pol->sets[i].uses)
 			diag_warn(d, pol->sets[i].loc, "set '%s' is not used by any rule",

@@ -54,11 +54,44 @@ static const cyaml_schema_field_t rule_fields[] = {
 	STR_FIELD("action", struct pdoc_rule, action),
 	STR_FIELD("log", struct pdoc_rule, log),
 	STR_FIELD("comment", struct pdoc_rule, comment),
+	STR_FIELD("limit", struct pdoc_rule, limit),
+	STR_FIELD("per-source", struct pdoc_rule, per_source),
+	STR_FIELD("ct-count", struct pdoc_rule, ct_count),
+	STR_FIELD("over", struct pdoc_rule, over),
 	CYAML_FIELD_END,
 };
 
 static const cyaml_schema_value_t rule_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_rule, rule_fields),
+};
+
+static const cyaml_schema_field_t nat_fields[] = {
+	STR_FIELD("name", struct pdoc_nat, name),
+	LIST_FIELD("proto", struct pdoc_nat, proto),
+	LIST_FIELD("src", struct pdoc_nat, src),
+	LIST_FIELD("dst", struct pdoc_nat, dst),
+	LIST_FIELD("sport", struct pdoc_nat, sport),
+	LIST_FIELD("dport", struct pdoc_nat, dport),
+	LIST_FIELD("iif", struct pdoc_nat, iif),
+	LIST_FIELD("oif", struct pdoc_nat, oif),
+	STR_FIELD("action", struct pdoc_nat, action),
+	STR_FIELD("to", struct pdoc_nat, to),
+	STR_FIELD("accept", struct pdoc_nat, accept),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t nat_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_nat, nat_fields),
+};
+
+static const cyaml_schema_field_t zone_fields[] = {
+	STR_FIELD("name", struct pdoc_zone, name),
+	LIST_FIELD("interfaces", struct pdoc_zone, interfaces),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t zone_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pdoc_zone, zone_fields),
 };
 
 static const cyaml_schema_field_t top_fields[] = {
@@ -70,6 +103,10 @@ static const cyaml_schema_field_t top_fields[] = {
 			     &set_entry, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_SEQUENCE("rules", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, rules,
 			     &rule_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("nat", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, nat,
+			     &nat_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("zones", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, zones,
+			     &zone_entry, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_END,
 };
 

@@ -25,6 +25,7 @@ enum shape {
 	SH_MAP,    /* a mapping with known keys */
 	SH_SETS,   /* a mapping of set name -> set mapping */
 	SH_RULES,  /* a sequence of rule mappings */
+	SH_ZONES,  /* a mapping of zone name -> list of interface names */
 };
 
 struct field {
@@ -65,6 +66,25 @@ static const struct field rule_fields[] = {
 	{ "action", SH_SCALAR, true, NULL },
 	{ "log", SH_SCALAR, false, NULL },
 	{ "comment", SH_SCALAR, false, NULL },
+	{ "limit", SH_SCALAR, false, NULL },
+	{ "per-source", SH_SCALAR, false, NULL },
+	{ "ct-count", SH_SCALAR, false, NULL },
+	{ "over", SH_SCALAR, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct field nat_fields[] = {
+	{ "name", SH_SCALAR, true, NULL },
+	{ "proto", SH_LIST, false, NULL },
+	{ "src", SH_LIST, false, NULL },
+	{ "dst", SH_LIST, false, NULL },
+	{ "sport", SH_LIST, false, NULL },
+	{ "dport", SH_LIST, false, NULL },
+	{ "iif", SH_LIST, false, NULL },
+	{ "oif", SH_LIST, false, NULL },
+	{ "action", SH_SCALAR, true, NULL },
+	{ "to", SH_SCALAR, false, NULL },
+	{ "accept", SH_SCALAR, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -74,6 +94,8 @@ static const struct field top_fields[] = {
 	{ "defaults", SH_MAP, false, defaults_fields },
 	{ "sets", SH_SETS, false, set_fields },
 	{ "rules", SH_RULES, false, rule_fields },
+	{ "nat", SH_RULES, false, nat_fields },
+	{ "zones", SH_ZONES, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -923,7 +945,7 @@ static int cmp_key_node(const void *a, const void *b)
 }
 
 /* Duplicate set names, found by sorting (not pairwise: there may be many). */
-static void mark_duplicate_sets(struct walk *w, struct ynode *n)
+static void mark_duplicate_sets(struct walk *w, struct ynode *n, const char *what)
 {
 	_cleanup_free_ struct ynode **v = xcalloc(n->n, sizeof(*v));
 	size_t m = 0, first = 0;
@@ -937,7 +959,7 @@ static void mark_duplicate_sets(struct walk *w, struct ynode *n)
 			first = i;
 			continue;
 		}
-		diag_err(w->d, loc(w, v[i]), "duplicate set '%s' (first defined at line %u)",
+		diag_err(w->d, loc(w, v[i]), "duplicate %s '%s' (first defined at line %u)", what,
 			 v[i]->val, v[first]->line);
 		v[i]->bad = true;
 	}
@@ -953,7 +975,7 @@ static void walk_sets(struct walk *w, struct ynode *n, const struct field *sub)
 		n->bad = true;
 		return;
 	}
-	mark_duplicate_sets(w, n);
+	mark_duplicate_sets(w, n, "set");
 	emit_str(w, "sets");
 	emit_seq_start(w);
 	for (uint32_t i = 0; i < n->n; i++) {
@@ -978,29 +1000,78 @@ static void walk_sets(struct walk *w, struct ynode *n, const struct field *sub)
 	emit_seq_end(w);
 }
 
-static void walk_rules(struct walk *w, struct ynode *n, const struct field *sub)
+/* zones: {NAME: [ifname, ...]} -> [{name: NAME, interfaces: [...]}] */
+static void walk_zones(struct walk *w, struct ynode *n)
 {
 	if (n->kind == YN_SCALAR && n->null)
 		return;
-	if (n->kind != YN_SEQ) {
-		diag_err(w->d, loc(w, n), "'rules' must be a list of rules, not %s", kind_name(n));
+	if (n->kind != YN_MAP) {
+		diag_err(w->d, loc(w, n),
+			 "'zones' must be a mapping of zone names to lists of interfaces, not %s",
+			 kind_name(n));
 		n->bad = true;
 		return;
 	}
-	emit_str(w, "rules");
+	mark_duplicate_sets(w, n, "zone");
+	emit_str(w, "zones");
+	emit_seq_start(w);
+	for (uint32_t i = 0; i < n->n; i++) {
+		struct ynode *k = &n->kids[2 * i], *v = &n->kids[2 * i + 1];
+		const char *name = k->kind == YN_SCALAR ? k->val : "";
+		_cleanup_free_ char *what = xasprintf("zone '%s'", name);
+
+		emit_map_start(w);
+		emit_str(w, "name");
+		emit_str(w, name);
+		if ((v->kind == YN_SCALAR && v->null) || (v->kind == YN_SEQ && v->n == 0)) {
+			if (!v->bad)
+				diag_err(w->d, loc(w, v->null ? k : v),
+					 "%s has no interfaces: list them (eth1, wg0, veth*)", what);
+			v->bad = true;
+		} else {
+			walk_list(w, v, name, false, false);
+		}
+		emit_str(w, "interfaces");
+		emit_seq_start(w);
+		if (v->kind == YN_SCALAR && !v->null)
+			emit_scalar(w, v->bad ? "" : v->val, v->bad ? 0 : v->len);
+		for (uint32_t j = 0; v->kind == YN_SEQ && j < v->n; j++) {
+			struct ynode *it = &v->kids[j];
+			bool ok = it->kind == YN_SCALAR && !it->bad;
+			emit_scalar(w, ok ? it->val : "", ok ? it->len : 0);
+		}
+		emit_seq_end(w);
+		emit_map_end(w);
+	}
+	emit_seq_end(w);
+}
+
+static void walk_rules(struct walk *w, struct ynode *n, const char *key, const struct field *sub)
+{
+	bool nat = streq(key, "nat");
+
+	if (n->kind == YN_SCALAR && n->null)
+		return;
+	if (n->kind != YN_SEQ) {
+		diag_err(w->d, loc(w, n), "'%s' must be a list of %s, not %s", key,
+			 nat ? "nat entries" : "rules", kind_name(n));
+		n->bad = true;
+		return;
+	}
+	emit_str(w, key);
 	emit_seq_start(w);
 	for (uint32_t i = 0; i < n->n; i++) {
 		struct ynode *r = &n->kids[i];
 		if (r->kind != YN_MAP) {
 			if (!r->bad)
-				diag_err(w->d, loc(w, r), "each rule must be a mapping, not %s",
-					 kind_name(r));
+				diag_err(w->d, loc(w, r), "each %s must be a mapping, not %s",
+					 nat ? "nat entry" : "rule", kind_name(r));
 			r->bad = true;
 			emit_map_start(w);
 			emit_map_end(w);
 			continue;
 		}
-		walk_fields(w, r, sub, "rule", NULL);
+		walk_fields(w, r, sub, nat ? "nat entry" : "rule", NULL);
 	}
 	emit_seq_end(w);
 }
@@ -1082,7 +1153,10 @@ static void walk_fields(struct walk *w, struct ynode *map, const struct field *f
 			walk_sets(w, v, f->sub);
 			break;
 		case SH_RULES:
-			walk_rules(w, v, f->sub);
+			walk_rules(w, v, f->key, f->sub);
+			break;
+		case SH_ZONES:
+			walk_zones(w, v);
 			break;
 		}
 	}
