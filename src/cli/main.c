@@ -26,6 +26,7 @@ static const struct verb verbs[] = {
 	{ "status", cmd_status, "what the running watch says: state, table, policy, loss" },
 	{ "confirm", cmd_confirm, "keep the change 'apply --confirm' made" },
 	{ "rollback", cmd_rollback, "undo the change 'apply --confirm' made, now" },
+	{ "explain", cmd_explain, "which rule of a policy decides a packet, with its file:line" },
 	{ "flows", cmd_flows, "query the flows vigild watch recorded (read-only)" },
 };
 
