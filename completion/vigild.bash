@@ -5,7 +5,7 @@
 # The verb and option lists must match `vigild --help` and
 # `vigild VERB --help`: tests/install/completion.sh fails when they drift.
 
-_vigild_verbs="check show apply remove watch reload status confirm rollback flows help version"
+_vigild_verbs="check show explain apply remove watch reload status confirm rollback flows help version"
 
 # _vigild_options VERB: the options VERB takes, long and short.
 _vigild_options()
@@ -13,6 +13,8 @@ _vigild_options()
 	case $1 in
 	check | show)
 		echo "--table -t --max-rules --max-elements --help -h" ;;
+	explain)
+		echo "--chain -c --table -t --quiet -q --help -h" ;;
 	apply)
 		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --quiet -q" \
 		     "--max-rules --max-elements --help -h" ;;
@@ -38,7 +40,7 @@ _vigild_takes_arg()
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
 	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
-	--confirm | -c)
+	--confirm | -c | --chain)
 		return 0 ;;
 	esac
 	return 1
@@ -75,8 +77,15 @@ _vigild_value()
 		COMPREPLY=($(compgen -W "8M 16M 32M 64M 128M 256M" -- "$cur")) ;;
 	--retention)
 		COMPREPLY=($(compgen -W "12h 1d 7d 30d 90d" -- "$cur")) ;;
+	--chain)
+		COMPREPLY=($(compgen -W "input forward output" -- "$cur")) ;;
 	--confirm | -c)
-		COMPREPLY=($(compgen -W "60 120 5m 10m 30m" -- "$cur")) ;;
+		# explain's -c is --chain
+		if [ "$_vigild_verb" = explain ]; then
+			COMPREPLY=($(compgen -W "input forward output" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "60 120 5m 10m 30m" -- "$cur"))
+		fi ;;
 	--since | --until)
 		COMPREPLY=($(compgen -W "now 5m 15m 1h 6h 1d 1w" -- "$cur")) ;;
 	esac
@@ -98,6 +107,7 @@ _vigild()
 		*) verb=$w; break ;;
 		esac
 	done
+	_vigild_verb=$verb
 
 	if [ -z "$verb" ]; then
 		COMPREPLY=($(compgen -W "$_vigild_verbs --help -h --version" -- "$cur"))
@@ -134,6 +144,20 @@ _vigild()
 	case $verb in
 	check | show | apply | watch)
 		_vigild_files "$cur" '*.yml' '*.yaml' ;;
+	explain)
+		# the policy, then the packet's words
+		local k npos=0
+		for ((k = i + 1; k < COMP_CWORD; k++)); do
+			case ${COMP_WORDS[k]} in
+			-*) _vigild_takes_arg "${COMP_WORDS[k]}" && k=$((k + 1)) ;;
+			*) npos=$((npos + 1)) ;;
+			esac
+		done
+		case $npos in
+		0) _vigild_files "$cur" '*.yml' '*.yaml' ;;
+		1) COMPREPLY=($(compgen -W "tcp udp sctp icmp icmpv6" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "to iif oif type code ct" -- "$cur")) ;;
+		esac ;;
 	help)
 		# help VERB: one verb
 		[ "$COMP_CWORD" -eq $((i + 1)) ] &&
