@@ -26,6 +26,7 @@
 #include "vigil/psep.h"
 #include "vigil/state.h"
 #include "confirm.h"
+#include "lockout.h"
 
 #define GENID_TRIES 4
 
@@ -50,6 +51,7 @@ struct priv {
 	bool confirm;
 	struct state_held held[64]; /* tables a running vigild holds */
 	size_t nheld;
+	struct lockout_ctx lk;  /* the lockout precheck's addresses and session */
 };
 
 static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, size_t whylen)
@@ -74,6 +76,8 @@ static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, siz
 	}
 	if (pv->runfd >= 0)
 		pv->nheld = state_held_locks(pv->runfd, pv->held, ARRAY_SIZE(pv->held));
+	if (pv->policy)
+		lockout_gather(&pv->lk); /* getifaddrs needs a socket: before the drop */
 	if (pv->policy) {
 		char w2[256];
 		pv->statefd = state_dir_open(state_dir_path(), ids->uid, ids->gid, 0750, true, w2,
@@ -88,6 +92,7 @@ static void priv_close(struct priv *pv)
 {
 	if (pv->policy)
 		policy_src_close(&pv->src);
+	lockout_free(&pv->lk);
 	if (pv->runfd >= 0)
 		close(pv->runfd);
 	if (pv->statefd >= 0)
@@ -203,7 +208,8 @@ static const char apply_usage[] =
 	"                    roll the change back after TIME (seconds, or 5m, 1h; at\n"
 	"                    most a day) unless 'vigild confirm' runs first; the\n"
 	"                    rollback happens even if this session dies\n"
-	"  -f, --force       replace the table even if vigild did not make it\n"
+	"  -f, --force       replace the table even if vigild did not make it, and\n"
+	"                    even if the policy would refuse the caller's session\n"
 	"  -q, --quiet       print nothing on success\n"
 	LIMIT_USAGE;
 
@@ -365,6 +371,10 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (r == EXIT_OK && check_lock(&pv, pl.t.name) < 0)
 		r = EXIT_SYSTEM;
+	/* would the caller's own session survive? (a dry run only warns;
+	 * --confirm brings the old ruleset back by itself) */
+	if (r == EXIT_OK)
+		r = lockout_precheck(&p, &pv.lk, &pl.pol, &pl.t, !force && !confirm && !dry);
 	/* --confirm: the way back is ready (and guarded) before the change */
 	bool armed = false;
 	if (r == EXIT_OK && confirm)

@@ -2,7 +2,8 @@
 /*
  * Packet descriptions (pktdesc.h): what each spelling becomes, the chain
  * guessed from the interfaces, the canonical text, and every error at the
- * column of the bad token; then ir_explain on a small policy.
+ * column of the bad token; then ir_explain on a small policy, and the
+ * lockout precheck's reading of SSH_CONNECTION.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,6 +11,7 @@
 
 #include "unit.h"
 #include "vigil/explain.h"
+#include "vigil/lockout.h"
 #include "vigil/pktdesc.h"
 
 static struct pktdesc parse_ok(const char *text)
@@ -145,6 +147,40 @@ START_TEST(explain)
 }
 END_TEST
 
+START_TEST(ssh_connection)
+{
+	const struct lockout_local locals[] = {
+		{ .family = 4, .addr = 0x0a000001u, .ifname = "eth0" },
+		{ .family = 6, .addr = ((u128)0x20010db8u << 96) | 1, .ifname = "eth1" },
+	};
+	struct lockout_session s;
+
+	ck_assert_int_eq(lockout_ssh_parse("203.0.113.9 51234 10.0.0.1 22", locals, 2, &s), 0);
+	ck_assert(s.ssh && s.count == 1);
+	ck_assert_int_eq(s.p.family, 4);
+	ck_assert(s.p.saddr == 0xcb007109u && s.p.daddr == 0x0a000001u);
+	ck_assert_uint_eq(s.p.sport, 51234);
+	ck_assert_uint_eq(s.p.dport, 22);
+	ck_assert_int_eq(s.p.l4proto, IPPROTO_TCP);
+	ck_assert_int_eq(s.p.ct, IR_CT_NEW);
+	ck_assert_str_eq(s.p.iif, "eth0");
+	ck_assert_int_eq(lockout_ssh_parse("2001:db8::9 40000 2001:db8::1 2222\n", locals, 2, &s), 0);
+	ck_assert_int_eq(s.p.family, 6);
+	ck_assert_str_eq(s.p.iif, "eth1");
+	/* a dual-stack sshd's IPv4 client; a server address not ours: no iif */
+	ck_assert_int_eq(lockout_ssh_parse("::ffff:192.0.2.7 1 ::ffff:192.0.2.1 22", locals, 2, &s), 0);
+	ck_assert_int_eq(s.p.family, 4);
+	ck_assert(s.p.saddr == 0xc0000207u);
+	ck_assert_str_eq(s.p.iif, "");
+	ck_assert_int_eq(lockout_ssh_parse("", locals, 2, &s), -EINVAL);
+	ck_assert_int_eq(lockout_ssh_parse("1.2.3.4 5 6.7.8.9", locals, 2, &s), -EINVAL);
+	ck_assert_int_eq(lockout_ssh_parse("1.2.3.4 5 6.7.8.9 22 x", locals, 2, &s), -EINVAL);
+	ck_assert_int_eq(lockout_ssh_parse("1.2.3.4 5 2001:db8::1 22", locals, 2, &s), -EINVAL);
+	ck_assert_int_eq(lockout_ssh_parse("1.2.3.0/24 5 6.7.8.9 22", locals, 2, &s), -EINVAL);
+	ck_assert_int_eq(lockout_ssh_parse("1.2.3.4 65536 6.7.8.9 22", locals, 2, &s), -EINVAL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pktdesc");
@@ -153,6 +189,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, spellings);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, explain);
+	tcase_add_test(tc, ssh_connection);
 	suite_add_tcase(s, tc);
 	return s;
 }
