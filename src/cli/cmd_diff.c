@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vigild diff POLICY: what applying POLICY would change in vigild's table
+ * now. The kernel's table is dumped by the commit helper (nfnetlink needs
+ * CAP_NET_ADMIN even to read), nothing is sent to change it; the policy is
+ * compiled into the batch `apply` would send, and the two are compared
+ * object by object (tablediff.h). The last policy applied (the
+ * last-known-good in the state directory) lends its nft syntax to the
+ * kernel's rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "diff.h"
+#include "vigil/bundle.h"
+#include "vigil/nftc.h"
+#include "vigil/plan.h"
+#include "vigil/psep.h"
+#include "vigil/render.h"
+#include "vigil/state.h"
+#include "vigil/tablediff.h"
+
+enum { DIFF_SAME = 0, DIFF_DIFFER = 1, DIFF_TROUBLE = 2 };
+
+static const char diff_usage[] =
+	"Usage: vigild diff [OPTIONS] POLICY\n"
+	"\n"
+	"Shows what 'vigild apply POLICY' would change in vigild's table now:\n"
+	"chains, sets, elements and rules removed (-) and added (+), rules in nft\n"
+	"syntax, chain by chain in order. Reads the kernel's table through the\n"
+	"commit helper and changes nothing. Needs root (CAP_NET_ADMIN to read).\n"
+	"Exit status: 0 no difference, 1 differences, 2 trouble (an invalid\n"
+	"policy, a usage error, the kernel could not be read).\n"
+	"\n"
+	"  -t, --table NAME  the table (default: the policy's, else vigil)\n"
+	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
+	"  -q, --quiet       print nothing; the exit status says\n"
+	LIMIT_USAGE;
+
+struct diff_priv {
+	const char *policy;
+	struct policy_src src;
+	int statefd;
+};
+
+static int diff_open(void *ctx, const struct psep_ids *ids, char *why, size_t whylen)
+{
+	struct diff_priv *dp = ctx;
+
+	(void)ids;
+	if (policy_src_open(dp->policy, &dp->src) != EXIT_OK) {
+		snprintf(why, whylen, "%s", "");
+		return -ENOENT;
+	}
+	dp->statefd = open(state_dir_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+}
+
+void diff_texts(const struct ir_table *t, struct diff_texts *dt)
+{
+	struct strbuf sb = { 0 };
+
+	memset(dt, 0, sizeof(*dt));
+	for (size_t c = 0; c < t->nchains; c++)
+		for (size_t i = 0; i < t->chains[c].n; i++) {
+			render_rule(&sb, &t->chains[c].rules[i]);
+			dt->v = xreallocarray(dt->v, dt->n + 1, sizeof(*dt->v));
+			dt->v[dt->n++] = sb_take(&sb);
+		}
+}
+
+void diff_texts_free(struct diff_texts *dt)
+{
+	for (size_t i = 0; i < dt->n; i++)
+		free(dt->v[i]);
+	free(dt->v);
+	memset(dt, 0, sizeof(*dt));
+}
+
+/* The last policy applied to the table, compiled: names for the kernel's rules. */
+static bool last_good(int statefd, const char *table, struct batch *b, struct diff_texts *dt)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct bundle bu = { 0 };
+	struct plan pl;
+	const char *why;
+	char name[128];
+	size_t len = 0;
+	bool ok = false;
+
+	state_key(name, sizeof(name), "last-good", table);
+	if (statefd < 0 || state_read(statefd, name, 64u << 20, &buf, &len) < 0 ||
+	    bundle_parse(buf, len, &bu, &why) < 0)
+		return false;
+	memset(&pl, 0, sizeof(pl));
+	if (plan_compile_bundle(&pl, &bu, table, &opt_limits) == 0) {
+		batch_init(b, 1);
+		nftc_build_replace(&pl.t, b);
+		diff_texts(&pl.t, dt);
+		ok = true;
+	}
+	plan_free(&pl);
+	bundle_free(&bu);
+	return ok;
+}
+
+int diff_against(const void *dump, size_t dlen, const struct ir_table *t, const struct batch *oldb,
+		 const struct diff_texts *oldt, struct strbuf *out, struct tablediff_counts *c)
+{
+	struct batch b;
+	struct diff_texts dt;
+	int r;
+
+	batch_init(&b, 1);
+	nftc_build_replace(t, &b);
+	diff_texts(t, &dt);
+	struct tablediff_side k = { dump, dlen, NULL, 0 }, p = { b.buf, b.len, dt.v, dt.n };
+	struct tablediff_side n = { oldb ? oldb->buf : NULL, oldb ? oldb->len : 0, oldt ? oldt->v : NULL,
+				    oldt ? oldt->n : 0 };
+	r = tablediff(&k, &p, oldb ? &n : NULL, out, c);
+	diff_texts_free(&dt);
+	batch_free(&b);
+	return r;
+}
+
+static int diff_parse(int argc, char **argv, const char **table, bool *quiet)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "table", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "quiet", no_argument, NULL, 'q' },
+		LIMIT_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":ht:u:q", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			fputs(diff_usage, stdout);
+			return 100;
+		case 't':
+			if (table_name_problem(optarg)) {
+				cli_error("invalid table name '%s': %s", optarg, table_name_problem(optarg));
+				return DIFF_TROUBLE;
+			}
+			*table = optarg;
+			break;
+		case 'u':
+			opt_user = optarg;
+			break;
+		case 'q':
+			*quiet = true;
+			break;
+		case OPT_MAX_RULES:
+		case OPT_MAX_ELEMS:
+			if (cli_limit_option(ch, optarg) != EXIT_OK)
+				return DIFF_TROUBLE;
+			break;
+		default:
+			cli_bad_option("diff", ch, argv, diff_usage);
+			return DIFF_TROUBLE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "%s diff: error: expected exactly one POLICY file\n\n%s", program_name,
+			diff_usage);
+		return DIFF_TROUBLE;
+	}
+	return -1;
+}
+
+static int diff_report(struct psep *p, const struct diff_priv *dp, const struct compiled *c,
+		       bool quiet)
+{
+	struct psep_reply rep;
+	struct strbuf out = { 0 };
+	struct tablediff_counts n;
+	struct batch oldb = { 0 };
+	struct diff_texts oldt = { 0 };
+	bool named = last_good(dp->statefd, c->t.name, &oldb, &oldt);
+	int r;
+
+	psep_call(p, PSEP_REQ_DUMP, NULL, 0, &rep);
+	if (rep.status < 0 || (rep.u.dump.status < 0 && rep.u.dump.status != -ENOENT)) {
+		cli_error("cannot read table inet %s: %s", c->t.name,
+			  rep.status < 0 ? rep.why : strerror(-rep.u.dump.status));
+		r = -EIO;
+	} else {
+		r = diff_against(rep.extra, rep.u.dump.status ? 0 : rep.extra_len, &c->t,
+				 named ? &oldb : NULL, &oldt, &out, &n);
+		if (r < 0)
+			cli_error("the kernel's dump of table inet %s is malformed", c->t.name);
+	}
+	psep_reply_free(&rep);
+	if (named)
+		batch_free(&oldb);
+	diff_texts_free(&oldt);
+	if (r < 0) {
+		sb_free(&out);
+		return DIFF_TROUBLE;
+	}
+	if (!quiet && (n.added || n.removed)) {
+		printf("--- kernel: table inet %s%s\n+++ %s\n", c->t.name,
+		       n.kernel_table ? "" : " (does not exist)", dp->src.path);
+		fputs(out.s, stdout);
+		printf("%zu line%s to add, %zu to remove (%zu rules unchanged)\n", n.added,
+		       n.added == 1 ? "" : "s", n.removed, n.same_rules);
+	} else if (!quiet) {
+		printf("no difference: table inet %s holds what %s compiles to (%zu rules)\n", c->t.name,
+		       dp->src.path, n.same_rules);
+	}
+	sb_free(&out);
+	return n.added || n.removed ? DIFF_DIFFER : DIFF_SAME;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	const char *table = NULL;
+	bool quiet = false;
+	struct diff_priv dp = { .statefd = -1 };
+	struct psep_setup_opts so = { .verb = "vigild diff", .mode = PSEP_MODE_APPLY,
+				      .privileged = diff_open, .ctx = &dp };
+	struct psep_ids ids;
+	struct psep p;
+	struct compiled c;
+	char why[256] = "";
+	int r = diff_parse(argc, argv, &table, &quiet);
+
+	if (r >= 0)
+		return r == 100 ? EXIT_OK : r;
+	dp.policy = argv[optind];
+	so.user = opt_user;
+	if (psep_setup(&so, &p, &ids, why, sizeof(why)) < 0) {
+		if (why[0])
+			cli_error("%s", why);
+		policy_src_close(&dp.src);
+		return DIFF_TROUBLE;
+	}
+	/* from here on: no capabilities; the helper only reads */
+	bool compiled = policy_src_compile(&dp.src, table, NULL, &c) == EXIT_OK;
+	r = compiled ? -1 : DIFF_TROUBLE;
+	if (r < 0 && psep_set_table(&p, c.t.name, why, sizeof(why)) < 0) {
+		cli_error("cannot give the helper its table: %s", why);
+		r = DIFF_TROUBLE;
+	}
+	if (r < 0)
+		r = diff_report(&p, &dp, &c, quiet);
+	if (compiled)
+		compiled_free(&c);
+	policy_src_close(&dp.src);
+	if (dp.statefd >= 0)
+		close(dp.statefd);
+	psep_stop(&p, true);
+	return r;
+}
