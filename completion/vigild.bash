@@ -5,7 +5,7 @@
 # The verb and option lists must match `vigild --help` and
 # `vigild VERB --help`: tests/install/completion.sh fails when they drift.
 
-_vigild_verbs="check show explain apply remove watch reload status confirm rollback flows help version"
+_vigild_verbs="check show explain diff apply remove watch reload status confirm rollback flows help version"
 
 # _vigild_options VERB: the options VERB takes, long and short.
 _vigild_options()
@@ -15,6 +15,8 @@ _vigild_options()
 		echo "--table -t --max-rules --max-elements --help -h" ;;
 	explain)
 		echo "--chain -c --table -t --quiet -q --help -h" ;;
+	diff)
+		echo "--table -t --user -u --quiet -q --max-rules --max-elements --help -h" ;;
 	apply)
 		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --quiet -q" \
 		     "--max-rules --max-elements --help -h" ;;
@@ -142,7 +144,7 @@ _vigild()
 		return 0
 	fi
 	case $verb in
-	check | show | apply | watch)
+	check | show | apply | watch | diff)
 		_vigild_files "$cur" '*.yml' '*.yaml' ;;
 	explain)
 		# the policy, then the packet's words
