@@ -16,9 +16,10 @@ _vigild_options()
 	explain)
 		echo "--chain -c --table -t --quiet -q --help -h" ;;
 	diff)
-		echo "--table -t --user -u --quiet -q --max-rules --max-elements --help -h" ;;
+		echo "--flows --since --db --table -t --user -u --quiet -q --max-rules --max-elements" \
+		     "--help -h" ;;
 	apply)
-		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --quiet -q" \
+		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --quiet -q --db" \
 		     "--max-rules --max-elements --help -h" ;;
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;

@@ -27,6 +27,7 @@
 #include "vigil/state.h"
 #include "confirm.h"
 #include "lockout.h"
+#include "replay.h"
 
 #define GENID_TRIES 4
 
@@ -211,13 +212,20 @@ static const char apply_usage[] =
 	"  -f, --force       replace the table even if vigild did not make it, and\n"
 	"                    even if the policy would refuse the caller's session\n"
 	"  -q, --quiet       print nothing on success\n"
+	"      --db PATH     the flows database whose last 7 days are replayed\n"
+	"                    against the policy, in one line (default\n"
+	"                    /var/lib/vigil/flows.db, when it exists)\n"
 	LIMIT_USAGE;
+
+static const char *opt_flows_db;
+enum { OPT_APPLY_DB = 0x300 };
 
 static int apply_parse(int argc, char **argv, const char **table, bool *force, bool *quiet,
 		       bool *dry, unsigned *confirm)
 {
 	static const struct option opts[] = {
 		{ "confirm", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, OPT_APPLY_DB },
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -247,6 +255,9 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 		case 'h':
 			fputs(apply_usage, stdout);
 			return EXIT_OK + 100;
+		case OPT_APPLY_DB:
+			opt_flows_db = optarg;
+			break;
 		case 'f':
 			*force = true;
 			break;
@@ -375,6 +386,9 @@ int cmd_apply(int argc, char **argv)
 	 * --confirm brings the old ruleset back by itself) */
 	if (r == EXIT_OK)
 		r = lockout_precheck(&p, &pv.lk, &pl.pol, &pl.t, !force && !confirm && !dry);
+	/* what the recorded traffic says of the new policy (one line) */
+	if (r == EXIT_OK && !quiet)
+		replay_apply_summary(opt_flows_db, &pl.pol, &pl.t, pv.lk.locals, pv.lk.nlocals);
 	/* --confirm: the way back is ready (and guarded) before the change */
 	bool armed = false;
 	if (r == EXIT_OK && confirm)

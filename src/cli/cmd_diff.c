@@ -13,10 +13,15 @@
 #include <stdlib.h>
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "diff.h"
+#include "lockout.h"
+#include "replay.h"
+#include "vigil/flowdb.h"
+#include "vigil/num.h"
 #include "vigil/bundle.h"
 #include "vigil/nftc.h"
 #include "vigil/plan.h"
@@ -29,6 +34,7 @@ enum { DIFF_SAME = 0, DIFF_DIFFER = 1, DIFF_TROUBLE = 2 };
 
 static const char diff_usage[] =
 	"Usage: vigild diff [OPTIONS] POLICY\n"
+	"       vigild diff --flows [--since TIME] [--db PATH] POLICY\n"
 	"\n"
 	"Shows what 'vigild apply POLICY' would change in vigild's table now:\n"
 	"chains, sets, elements and rules removed (-) and added (+), rules in nft\n"
@@ -37,6 +43,13 @@ static const char diff_usage[] =
 	"Exit status: 0 no difference, 1 differences, 2 trouble (an invalid\n"
 	"policy, a usage error, the kernel could not be read).\n"
 	"\n"
+	"With --flows, replays the connections the flows database recorded in\n"
+	"the window against POLICY instead (no kernel access, no root needed):\n"
+	"those POLICY would refuse, by deciding rule and source, with their counts.\n"
+	"\n"
+	"      --flows       what-if against recorded traffic\n"
+	"      --since TIME  the window: the last TIME (default 7d; 90m, 12h, 30d)\n"
+	"      --db PATH     the flows database (default " FLOWDB_DEFAULT_PATH ")\n"
 	"  -t, --table NAME  the table (default: the policy's, else vigil)\n"
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -q, --quiet       print nothing; the exit status says\n"
@@ -128,9 +141,21 @@ int diff_against(const void *dump, size_t dlen, const struct ir_table *t, const 
 	return r;
 }
 
-static int diff_parse(int argc, char **argv, const char **table, bool *quiet)
+struct diff_args {
+	const char *table;
+	bool quiet, flows;
+	const char *db;
+	int64_t since;     /* the window, seconds */
+};
+
+enum { OPT_FLOWS = 0x200, OPT_SINCE, OPT_DB };
+
+static int diff_parse(int argc, char **argv, struct diff_args *a)
 {
 	static const struct option opts[] = {
+		{ "flows", no_argument, NULL, OPT_FLOWS },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "db", required_argument, NULL, OPT_DB },
 		{ "help", no_argument, NULL, 'h' },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
@@ -152,14 +177,29 @@ static int diff_parse(int argc, char **argv, const char **table, bool *quiet)
 				cli_error("invalid table name '%s': %s", optarg, table_name_problem(optarg));
 				return DIFF_TROUBLE;
 			}
-			*table = optarg;
+			a->table = optarg;
 			break;
 		case 'u':
 			opt_user = optarg;
 			break;
 		case 'q':
-			*quiet = true;
+			a->quiet = true;
 			break;
+		case OPT_FLOWS:
+			a->flows = true;
+			break;
+		case OPT_DB:
+			a->db = optarg;
+			break;
+		case OPT_SINCE: {
+			uint64_t v;
+			if (num_parse_unit(optarg, num_secs_units, 60, 366 * 86400ull, &v) < 0) {
+				cli_error("--since wants a duration from 1m to 366d (90m, 12h, 7d), not '%s'", optarg);
+				return DIFF_TROUBLE;
+			}
+			a->since = (int64_t)v;
+			break;
+		}
 		case OPT_MAX_RULES:
 		case OPT_MAX_ELEMS:
 			if (cli_limit_option(ch, optarg) != EXIT_OK)
@@ -176,6 +216,42 @@ static int diff_parse(int argc, char **argv, const char **table, bool *quiet)
 		return DIFF_TROUBLE;
 	}
 	return -1;
+}
+
+/* --flows: the recorded connections against the policy; no kernel. */
+static int diff_flows(const struct diff_args *a, const char *path)
+{
+	struct policy_src src;
+	struct compiled c;
+	struct lockout_ctx lk;
+	struct replay rp;
+	char err[FLOWDB_ERRLEN] = "";
+	int64_t now = time(NULL);
+	int r;
+
+	if (policy_src_open(path, &src) != EXIT_OK)
+		return DIFF_TROUBLE;
+	lockout_gather(&lk); /* the host's addresses, before any drop */
+	r = cli_drop_if_root() == EXIT_OK && policy_src_compile(&src, a->table, NULL, &c) == EXIT_OK ?
+		    0 : -1;
+	policy_src_close(&src);
+	if (r < 0) {
+		lockout_free(&lk);
+		return DIFF_TROUBLE;
+	}
+	r = replay_run(a->db ? a->db : FLOWDB_DEFAULT_PATH, (now - a->since) / 60 * 60, now / 60 * 60 + 60,
+		       &c.pol, &c.t, lk.locals, lk.nlocals, &rp, err);
+	if (r < 0) {
+		cli_error("cannot read the flows database %s: %s", a->db ? a->db : FLOWDB_DEFAULT_PATH,
+			  err[0] ? err : strerror(-r));
+	} else if (!a->quiet) {
+		replay_print(stdout, &rp, a->since);
+	}
+	r = r < 0 ? DIFF_TROUBLE : rp.refused ? DIFF_DIFFER : DIFF_SAME;
+	replay_free(&rp);
+	compiled_free(&c);
+	lockout_free(&lk);
+	return r;
 }
 
 static int diff_report(struct psep *p, const struct diff_priv *dp, const struct compiled *c,
@@ -224,8 +300,7 @@ static int diff_report(struct psep *p, const struct diff_priv *dp, const struct 
 
 int cmd_diff(int argc, char **argv)
 {
-	const char *table = NULL;
-	bool quiet = false;
+	struct diff_args a = { .since = 7 * 86400 };
 	struct diff_priv dp = { .statefd = -1 };
 	struct psep_setup_opts so = { .verb = "vigild diff", .mode = PSEP_MODE_APPLY,
 				      .privileged = diff_open, .ctx = &dp };
@@ -233,10 +308,12 @@ int cmd_diff(int argc, char **argv)
 	struct psep p;
 	struct compiled c;
 	char why[256] = "";
-	int r = diff_parse(argc, argv, &table, &quiet);
+	int r = diff_parse(argc, argv, &a);
 
 	if (r >= 0)
 		return r == 100 ? EXIT_OK : r;
+	if (a.flows)
+		return diff_flows(&a, argv[optind]);
 	dp.policy = argv[optind];
 	so.user = opt_user;
 	if (psep_setup(&so, &p, &ids, why, sizeof(why)) < 0) {
@@ -246,14 +323,14 @@ int cmd_diff(int argc, char **argv)
 		return DIFF_TROUBLE;
 	}
 	/* from here on: no capabilities; the helper only reads */
-	bool compiled = policy_src_compile(&dp.src, table, NULL, &c) == EXIT_OK;
+	bool compiled = policy_src_compile(&dp.src, a.table, NULL, &c) == EXIT_OK;
 	r = compiled ? -1 : DIFF_TROUBLE;
 	if (r < 0 && psep_set_table(&p, c.t.name, why, sizeof(why)) < 0) {
 		cli_error("cannot give the helper its table: %s", why);
 		r = DIFF_TROUBLE;
 	}
 	if (r < 0)
-		r = diff_report(&p, &dp, &c, quiet);
+		r = diff_report(&p, &dp, &c, a.quiet);
 	if (compiled)
 		compiled_free(&c);
 	policy_src_close(&dp.src);
