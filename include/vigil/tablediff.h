@@ -43,4 +43,14 @@ struct tablediff_counts {
 int tablediff(const struct tablediff_side *kernel, const struct tablediff_side *policy,
 	      const struct tablediff_side *names, struct strbuf *out, struct tablediff_counts *c);
 
+struct ir_table;
+
+/*
+ * The kernel's dump (len 0: no table) against the compiled table t, whose
+ * batch and rule texts are made here; names (may be NULL): the table the
+ * kernel's rules are named after (the last policy applied).
+ */
+int tablediff_tables(const void *dump, size_t len, const struct ir_table *t,
+		     const struct ir_table *names, struct strbuf *out, struct tablediff_counts *c);
+
 #endif

@@ -17,16 +17,13 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "diff.h"
 #include "lockout.h"
 #include "replay.h"
 #include "vigil/flowdb.h"
 #include "vigil/num.h"
 #include "vigil/bundle.h"
-#include "vigil/nftc.h"
 #include "vigil/plan.h"
 #include "vigil/psep.h"
-#include "vigil/render.h"
 #include "vigil/state.h"
 #include "vigil/tablediff.h"
 
@@ -74,71 +71,26 @@ static int diff_open(void *ctx, const struct psep_ids *ids, char *why, size_t wh
 	return 0;
 }
 
-void diff_texts(const struct ir_table *t, struct diff_texts *dt)
-{
-	struct strbuf sb = { 0 };
-
-	memset(dt, 0, sizeof(*dt));
-	for (size_t c = 0; c < t->nchains; c++)
-		for (size_t i = 0; i < t->chains[c].n; i++) {
-			render_rule(&sb, &t->chains[c].rules[i]);
-			dt->v = xreallocarray(dt->v, dt->n + 1, sizeof(*dt->v));
-			dt->v[dt->n++] = sb_take(&sb);
-		}
-}
-
-void diff_texts_free(struct diff_texts *dt)
-{
-	for (size_t i = 0; i < dt->n; i++)
-		free(dt->v[i]);
-	free(dt->v);
-	memset(dt, 0, sizeof(*dt));
-}
-
 /* The last policy applied to the table, compiled: names for the kernel's rules. */
-static bool last_good(int statefd, const char *table, struct batch *b, struct diff_texts *dt)
+static bool last_good(int statefd, const char *table, struct plan *pl)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct bundle bu = { 0 };
-	struct plan pl;
 	const char *why;
 	char name[128];
 	size_t len = 0;
-	bool ok = false;
+	bool ok;
 
+	memset(pl, 0, sizeof(*pl));
 	state_key(name, sizeof(name), "last-good", table);
 	if (statefd < 0 || state_read(statefd, name, 64u << 20, &buf, &len) < 0 ||
 	    bundle_parse(buf, len, &bu, &why) < 0)
 		return false;
-	memset(&pl, 0, sizeof(pl));
-	if (plan_compile_bundle(&pl, &bu, table, &opt_limits) == 0) {
-		batch_init(b, 1);
-		nftc_build_replace(&pl.t, b);
-		diff_texts(&pl.t, dt);
-		ok = true;
-	}
-	plan_free(&pl);
+	ok = plan_compile_bundle(pl, &bu, table, &opt_limits) == 0;
 	bundle_free(&bu);
+	if (!ok)
+		plan_free(pl);
 	return ok;
-}
-
-int diff_against(const void *dump, size_t dlen, const struct ir_table *t, const struct batch *oldb,
-		 const struct diff_texts *oldt, struct strbuf *out, struct tablediff_counts *c)
-{
-	struct batch b;
-	struct diff_texts dt;
-	int r;
-
-	batch_init(&b, 1);
-	nftc_build_replace(t, &b);
-	diff_texts(t, &dt);
-	struct tablediff_side k = { dump, dlen, NULL, 0 }, p = { b.buf, b.len, dt.v, dt.n };
-	struct tablediff_side n = { oldb ? oldb->buf : NULL, oldb ? oldb->len : 0, oldt ? oldt->v : NULL,
-				    oldt ? oldt->n : 0 };
-	r = tablediff(&k, &p, oldb ? &n : NULL, out, c);
-	diff_texts_free(&dt);
-	batch_free(&b);
-	return r;
 }
 
 struct diff_args {
@@ -260,9 +212,8 @@ static int diff_report(struct psep *p, const struct diff_priv *dp, const struct 
 	struct psep_reply rep;
 	struct strbuf out = { 0 };
 	struct tablediff_counts n;
-	struct batch oldb = { 0 };
-	struct diff_texts oldt = { 0 };
-	bool named = last_good(dp->statefd, c->t.name, &oldb, &oldt);
+	struct plan old;
+	bool named = last_good(dp->statefd, c->t.name, &old);
 	int r;
 
 	psep_call(p, PSEP_REQ_DUMP, NULL, 0, &rep);
@@ -271,15 +222,14 @@ static int diff_report(struct psep *p, const struct diff_priv *dp, const struct 
 			  rep.status < 0 ? rep.why : strerror(-rep.u.dump.status));
 		r = -EIO;
 	} else {
-		r = diff_against(rep.extra, rep.u.dump.status ? 0 : rep.extra_len, &c->t,
-				 named ? &oldb : NULL, &oldt, &out, &n);
+		r = tablediff_tables(rep.extra, rep.u.dump.status ? 0 : rep.extra_len, &c->t,
+				     named ? &old.t : NULL, &out, &n);
 		if (r < 0)
 			cli_error("the kernel's dump of table inet %s is malformed", c->t.name);
 	}
 	psep_reply_free(&rep);
 	if (named)
-		batch_free(&oldb);
-	diff_texts_free(&oldt);
+		plan_free(&old);
 	if (r < 0) {
 		sb_free(&out);
 		return DIFF_TROUBLE;

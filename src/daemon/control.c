@@ -319,6 +319,22 @@ static void get_metrics(struct req *r)
 	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, metrics_done, r);
 }
 
+/* /v1/diff: kdiff.c compares; here only the dump's round trip */
+static void diff_done(void *ctx, struct psep_reply *rep)
+{
+	struct req *r = ctx;
+	struct strbuf sb = { 0 };
+	unsigned code = daemon_diff(r->ctl->d, rep, &sb);
+
+	answer(r, code, sb_take(&sb), "text/plain; charset=utf-8");
+	wake(r);
+}
+
+static void get_diff(struct req *r)
+{
+	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, diff_done, r);
+}
+
 /* /v1/events: ndjson, one event a line, as they happen */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -390,6 +406,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/rollback", ACC_ADMIN, post_rollback },
 	{ "GET", "/v1/events", ACC_READ, NULL },
 	{ "GET", "/metrics", ACC_READ, get_metrics },
+	{ "GET", "/v1/diff", ACC_READ, get_diff },
 	{ NULL, NULL, ACC_NONE, NULL },
 };
 

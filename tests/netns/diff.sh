@@ -94,4 +94,25 @@ for p in "$TMP"/*.yml; do
 	fi
 done
 
+# ---- status: Absent without a table; with a watch, GET /v1/diff ----
+V remove -q || bail_out "remove"
+run "$TMP/st0" V status --json
+check "no watch, no table: status says absent (exit 1)" \
+	bash -c "test $RC = 1 && grep -q '\"state\": \"absent\"' '$TMP/st0.out'"
+mkdir -p "$TMP/db" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/db"
+ip netns exec "$H" "$VIGILD" watch --no-reassert --no-owner --db "$TMP/db/flows.db" "$TMP/a.yml" >"$TMP/watch.log" 2>&1 &
+_pid_list+=($!)
+for _ in $(seq 100); do grep -q "recording flows" "$TMP/watch.log" && break; sleep 0.05; done
+run "$TMP/st1" V status
+check "a watch: status says the kernel holds what the running policy compiles to" \
+	grep -q '^Kernel: *holds what the running policy compiles to' "$TMP/st1.out"
+ip netns exec "$H" nft add rule inet vigil input tcp dport 7777 accept
+sleep 0.5
+run "$TMP/st2" V status --json
+check "a rule added by hand (re-assert off): kernel_diff says differs, 1 line to remove" \
+	bash -c "grep -q '\"differs\": true' '$TMP/st2.out' && grep -q '\"lines_removed\": 1' '$TMP/st2.out'"
+run "$TMP/st3" V status
+check "... and the text says 'kernel differs from policy'" grep -q 'kernel differs from policy: 0 lines to add, 1 to remove' "$TMP/st3.out"
+diag_file "$TMP/st3.out"
+
 done_testing
