@@ -358,8 +358,11 @@ int cmd_apply(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* a watch manages the table: the change goes through it */
-	if (confirm && (r = confirm_via_watch(pv.policy, table, confirm, quiet)) >= 0)
+	if (confirm && (r = confirm_via_watch(pv.policy, table, confirm, quiet)) >= 0) {
+		if (r == EXIT_OK)
+			lockout_warn_after_watch(pv.policy, table);
 		return r;
+	}
 	/* the rollback guard outlives this terminal: it logs to the journal */
 	int logfd = confirm ? sd_journal_stream_fd("vigild", LOG_INFO, 1) : -1;
 	so.helper_logfd = &logfd;

@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "lockout.h"
 #include "vigil/explain.h"
+#include "vigil/fileio.h"
+#include "vigil/plan.h"
 
 static u128 addr_bytes(const uint8_t *b, int n)
 {
@@ -148,4 +150,28 @@ int lockout_precheck(struct psep *p, const struct lockout_ctx *lk, const struct 
 		return EXIT_SYSTEM;
 	}
 	return EXIT_OK;
+}
+
+void lockout_warn_after_watch(const char *path, const char *table)
+{
+	struct lockout_ctx lk;
+	struct policy_src src;
+	struct plan pl;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	lockout_gather(&lk);
+	if (!lk.ssh || policy_src_open(path, &src) != EXIT_OK) {
+		lockout_free(&lk);
+		return;
+	}
+	struct policy_opts po = { .table = table, .read_file = cli_read_set_file, .read_ctx = &src };
+	memset(&pl, 0, sizeof(pl));
+	/* the watch printed the policy's diagnostics already: none here */
+	if (cli_drop_if_root() == EXIT_OK && read_fd(src.fd, POLICY_MAX_FILE, &buf, &len) == 0 &&
+	    plan_compile(&pl, src.path, buf, len, &po, &opt_limits) == 0)
+		lockout_precheck(NULL, &lk, &pl.pol, &pl.t, false);
+	plan_free(&pl);
+	policy_src_close(&src);
+	lockout_free(&lk);
 }

@@ -30,4 +30,11 @@ void lockout_free(struct lockout_ctx *lk);
 int lockout_precheck(struct psep *p, const struct lockout_ctx *lk, const struct policy *pol,
 		     const struct ir_table *t, bool refuse);
 
+/*
+ * After the running watch took `apply --confirm` (it has the helper): the
+ * same question for SSH_CONNECTION alone, as warnings, so that the change
+ * is not confirmed blindly. Drops privileges; call last.
+ */
+void lockout_warn_after_watch(const char *path, const char *table);
+
 #endif

@@ -4,8 +4,9 @@
 # the caller's SSH session (SSH_CONNECTION, IPv4 and IPv6) or an
 # established inbound TCP connection in conntrack is refused with the
 # session and the deciding rule named, and the kernel keeps its table;
-# --force and --confirm apply it (with the warning); --dry-run only warns;
-# a policy that still admits the session says nothing.
+# --force and --confirm apply it (with the warning), also through a running
+# watch; --dry-run only warns; a policy that still admits the session says
+# nothing.
 . "$(dirname "$0")/lib.sh"
 
 netns_preflight
@@ -111,5 +112,17 @@ check "--confirm: applied with the warnings (the rollback guards it)" \
 	bash -c "test $RC = 0 && grep -qF 'warning: this policy would refuse new connections from 10.81.0.2 to tcp/2222' '$TMP/conf.err'"
 run "$TMP/rb" V rollback
 check "... rolled back" unchanged
+
+# ---- through a running watch (apply --confirm goes to it) ----
+mkdir -p "$TMP/db" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/db"
+ip netns exec "$H" "$VIGILD" watch --db "$TMP/db/flows.db" "$TMP/open.yml" >"$TMP/watch.log" 2>&1 &
+_pid_list+=($!)
+for _ in $(seq 100); do grep -q "recording flows" "$TMP/watch.log" && break; sleep 0.05; done
+SSH_CONNECTION="10.81.0.2 51234 10.81.0.1 22" run "$TMP/w" V apply --confirm 60 "$TMP/closed.yml"
+check "with a watch: apply --confirm goes through it and warns about the session" \
+	bash -c "test $RC = 0 && grep -qF 'warning: this policy would refuse new connections from 10.81.0.2 to tcp/22, which your session uses' '$TMP/w.err'"
+diag_file "$TMP/w.err"
+run "$TMP/wrb" V rollback
+check "... and the watch rolls it back" test "$RC" = 0
 
 done_testing
