@@ -213,8 +213,8 @@ static const char apply_usage[] =
 	"                    even if the policy would refuse the caller's session\n"
 	"  -q, --quiet       print nothing on success\n"
 	"      --db PATH     the flows database whose last 7 days are replayed\n"
-	"                    against the policy, in one line (default\n"
-	"                    /var/lib/vigil/flows.db, when it exists)\n"
+	"                    against the policy, in one line (default: vigild\n"
+	"                    watch's, /var/lib/vigil/flows.db, when it exists)\n"
 	LIMIT_USAGE;
 
 static const char *opt_flows_db;

@@ -46,7 +46,8 @@ static const char diff_usage[] =
 	"\n"
 	"      --flows       what-if against recorded traffic\n"
 	"      --since TIME  the window: the last TIME (default 7d; 90m, 12h, 30d)\n"
-	"      --db PATH     the flows database (default " FLOWDB_DEFAULT_PATH ")\n"
+	"      --db PATH     the flows database (default: vigild watch's, flows.db\n"
+	"                    in the state directory, /var/lib/vigil)\n"
 	"  -t, --table NAME  the table (default: the policy's, else vigil)\n"
 	"  -u, --user NAME   unprivileged user to run as (default: vigil, else nobody)\n"
 	"  -q, --quiet       print nothing; the exit status says\n"
@@ -191,11 +192,13 @@ static int diff_flows(const struct diff_args *a, const char *path)
 		lockout_free(&lk);
 		return DIFF_TROUBLE;
 	}
-	r = replay_run(a->db ? a->db : FLOWDB_DEFAULT_PATH, (now - a->since) / 60 * 60, now / 60 * 60 + 60,
-		       &c.pol, &c.t, lk.locals, lk.nlocals, &rp, err);
+	char def[512];
+	const char *db = a->db ? a->db : replay_default_db(def, sizeof(def));
+
+	r = replay_run(db, (now - a->since) / 60 * 60, now / 60 * 60 + 60, &c.pol, &c.t, lk.locals,
+		       lk.nlocals, &rp, err);
 	if (r < 0) {
-		cli_error("cannot read the flows database %s: %s", a->db ? a->db : FLOWDB_DEFAULT_PATH,
-			  err[0] ? err : strerror(-r));
+		cli_error("cannot read the flows database %s: %s", db, err[0] ? err : strerror(-r));
 	} else if (!a->quiet) {
 		replay_print(stdout, &rp, a->since);
 	}

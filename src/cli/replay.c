@@ -17,6 +17,7 @@
 #include "vigil/explain.h"
 #include "vigil/flowdb.h"
 #include "vigil/names.h"
+#include "vigil/state.h"
 
 struct conn {
 	int family, proto, dport;
@@ -253,13 +254,20 @@ void replay_print(FILE *f, const struct replay *r, int64_t window)
 			(unsigned long long)r->skipped);
 }
 
+const char *replay_default_db(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/flows.db", state_dir_path());
+	return buf;
+}
+
 void replay_apply_summary(const char *db, const struct policy *pol, const struct ir_table *t,
 			  const struct lockout_local *locals, size_t nlocals)
 {
 	struct replay rp;
 	char err[FLOWDB_ERRLEN] = "";
 	int64_t now = time(NULL), window = 7 * 86400;
-	const char *path = db ? db : FLOWDB_DEFAULT_PATH;
+	char def[512];
+	const char *path = db ? db : replay_default_db(def, sizeof(def));
 
 	if (!db && access(path, F_OK) < 0)
 		return; /* no flows database here: nothing to say */

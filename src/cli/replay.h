@@ -46,6 +46,10 @@ void replay_free(struct replay *r);
 void replay_print(FILE *f, const struct replay *r, int64_t window);
 void replay_summary(FILE *f, const struct replay *r, int64_t window);
 
+/* Where vigild watch keeps its database by default: flows.db in the state
+ * directory (VIGIL_STATE_DIR, else /var/lib/vigil). */
+const char *replay_default_db(char *buf, size_t len);
+
 /*
  * apply's one line: the last 7 days of db (NULL: the default path, and
  * nothing at all when it does not exist) against the policy, on stdout.

@@ -86,5 +86,13 @@ run "$TMP/apply" ip netns exec "$H" "$VIGILD" apply --db "$DB" "$TMP/new.yml"
 diag_file "$TMP/apply.out"
 check "apply prints the summary: 'would refuse $want of the 12 ... $want from 10.82.0.4 to tcp/22'" \
 	bash -c "test $RC = 0 && grep -q '^would refuse $want of the 12 connections seen in the last 7 days: $want from 10.82.0.4 to tcp/22 (drop: the default of chain input)' '$TMP/apply.out'"
+run "$TMP/apply2" ip netns exec "$H" "$VIGILD" apply "$TMP/old.yml"
+check "apply without --db, and no database in the state directory: no summary line" \
+	bash -c "test $RC = 0 && ! grep -q 'would refuse' '$TMP/apply2.out' '$TMP/apply2.err'"
+cp "$DB" "$VIGIL_STATE_DIR/flows.db" 2>/dev/null && chmod 644 "$VIGIL_STATE_DIR/flows.db"
+rm -f "$DB-wal" "$DB-shm"
+run "$TMP/apply3" ip netns exec "$H" "$VIGILD" apply "$TMP/new.yml"
+check "... with watch's default database there (the state directory's flows.db): the summary" \
+	grep -q "^would refuse $want of the 12 connections seen in the last 7 days" "$TMP/apply3.out"
 
 done_testing
