@@ -181,6 +181,51 @@ START_TEST(ssh_connection)
 }
 END_TEST
 
+/* Mutations of valid descriptions: every answer is a packet or an error
+ * whose column lies within the text (or just past its end). */
+START_TEST(mutations)
+{
+	static const char *const seeds[] = {
+		"tcp 203.0.113.9:51234 -> 10.0.0.1:22 iif eth0",
+		"udp [2001:db8::9]:5353 -> [2001:db8::1]:53 oif eth1 ct established",
+		"icmp type echo-request 192.0.2.7 -> 10.0.0.1 code 0",
+	};
+	static const char alphabet[] = " ->:[].0123456789abcdefiotx*/%";
+	unsigned seed = 12345, bad = 0, good = 0;
+
+	for (int n = 0; n < 20000; n++) {
+		char buf[128];
+		const char *src = seeds[n % 3];
+		size_t len = strlen(src);
+		struct pktdesc d;
+		struct pktdesc_err e;
+
+		memcpy(buf, src, len + 1);
+		for (int k = 0; k < 1 + n % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (seed >> 8) % len;
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 5 == 0 && len > 1) {
+				memmove(buf + at, buf + at + 1, len - at); /* delete */
+				len--;
+			} else {
+				buf[at] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+			}
+		}
+		if (pktdesc_parse(buf, &d, &e) == 0) {
+			good++;
+			expect(d.p.family == 4 || d.p.family == 6, "'%s': family %d", buf, d.p.family);
+		} else {
+			bad++;
+			expect(e.col >= 1 && e.col <= len + 1 && e.len >= 1 && e.msg[0], "'%s': col %u len %u '%s'",
+			       buf, e.col, e.len, e.msg);
+		}
+	}
+	ck_assert_uint_gt(good, 100);
+	ck_assert_uint_gt(bad, 1000);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pktdesc");
@@ -190,6 +235,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, explain);
 	tcase_add_test(tc, ssh_connection);
+	tcase_add_test(tc, mutations);
 	suite_add_tcase(s, tc);
 	return s;
 }
