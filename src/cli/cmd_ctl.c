@@ -282,6 +282,7 @@ int cmd_status(int argc, char **argv)
 	r = ctl_request("GET", "/v1/status", NULL, 0, 10000, &a);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		o = status_unwatched(table);
+		status_add_diff_unwatched(o, table);
 		goto show;
 	}
 	if (r < 0 || a.status != 200) {

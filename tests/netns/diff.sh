@@ -99,6 +99,15 @@ V remove -q || bail_out "remove"
 run "$TMP/st0" V status --json
 check "no watch, no table: status says absent (exit 1)" \
 	bash -c "test $RC = 1 && grep -q '\"state\": \"absent\"' '$TMP/st0.out'"
+V apply -q "$TMP/a.yml" || bail_out "apply a.yml"
+run "$TMP/sa" V status --json
+check "no watch, as root: status compares the kernel with the last policy applied: no difference" \
+	bash -c "grep -q '\"differs\": false' '$TMP/sa.out' && grep -q '\"against\": \"the last policy applied\"' '$TMP/sa.out'"
+ip netns exec "$H" nft add rule inet vigil input tcp dport 7778 accept
+run "$TMP/sb" V status
+check "... a rule added by hand: 'kernel differs from policy (the last policy applied): 0 lines to add, 1 to remove'" \
+	grep -qF 'kernel differs from policy (the last policy applied): 0 lines to add, 1 to remove' "$TMP/sb.out"
+V remove -q || bail_out "remove"
 mkdir -p "$TMP/db" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/db"
 ip netns exec "$H" "$VIGILD" watch --no-reassert --no-owner --db "$TMP/db/flows.db" "$TMP/a.yml" >"$TMP/watch.log" 2>&1 &
 _pid_list+=($!)
@@ -112,7 +121,7 @@ run "$TMP/st2" V status --json
 check "a rule added by hand (re-assert off): kernel_diff says differs, 1 line to remove" \
 	bash -c "grep -q '\"differs\": true' '$TMP/st2.out' && grep -q '\"lines_removed\": 1' '$TMP/st2.out'"
 run "$TMP/st3" V status
-check "... and the text says 'kernel differs from policy'" grep -q 'kernel differs from policy: 0 lines to add, 1 to remove' "$TMP/st3.out"
+check "... and the text says 'kernel differs from policy'" grep -qF 'kernel differs from policy (the running policy): 0 lines to add, 1 to remove' "$TMP/st3.out"
 diag_file "$TMP/st3.out"
 
 done_testing
