@@ -14,7 +14,7 @@ _vigild_options()
 	check | show)
 		echo "--table -t --max-rules --max-elements --help -h" ;;
 	explain)
-		echo "--chain -c --table -t --quiet -q --help -h" ;;
+		echo "--chain -c --table -t --json -j --quiet -q --help -h" ;;
 	diff)
 		echo "--flows --since --db --table -t --user -u --quiet -q --max-rules --max-elements" \
 		     "--help -h" ;;

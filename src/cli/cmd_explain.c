@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli.h"
 #include "vigil/explain.h"
 #include "vigil/pktdesc.h"
@@ -26,6 +28,7 @@ static const char explain_usage[] =
 	"\n"
 	"  -c, --chain CHAIN  input, forward or output (instead of guessing)\n"
 	"  -t, --table NAME   as for 'vigild apply --table NAME'\n"
+	"  -j, --json         print one JSON object (packet, chain, verdict, decided_by)\n"
 	"  -q, --quiet        print nothing; the exit status says the verdict\n";
 
 enum { EXIT_EXPLAIN_DROP = 4, EXIT_EXPLAIN_REJECT = 5 };
@@ -63,7 +66,37 @@ static void print_pkt_error(const char *text, const struct pktdesc_err *e)
 	fputc('\n', stderr);
 }
 
-static int explain_one(const struct compiled *c, int chain, const struct pktdesc *d, bool quiet)
+static void print_json(const struct compiled *c, enum chain_id hook, const struct pktdesc *d,
+		       const struct ir_outcome *o)
+{
+	json_object *j = json_object_new_object(), *by = json_object_new_object();
+	struct strbuf sb = { 0 };
+
+	pktdesc_format(&sb, &d->p);
+	json_object_object_add(j, "packet", json_object_new_string(sb.s));
+	json_object_object_add(j, "chain", json_object_new_string(chain_name(hook)));
+	json_object_object_add(j, "verdict", json_object_new_string(ir_verdict_word(o->verdict)));
+	if (o->policy) {
+		json_object_object_add(by, "kind", json_object_new_string("default"));
+	} else if (o->origin < 0 || (size_t)o->origin >= c->pol.nrules) {
+		json_object_object_add(by, "kind", json_object_new_string("builtin"));
+		json_object_object_add(by, "rule", json_object_new_string(o->comment ? o->comment : ""));
+	} else {
+		const struct prule *r = &c->pol.rules[o->origin];
+		json_object_object_add(by, "kind", json_object_new_string("rule"));
+		json_object_object_add(by, "rule", json_object_new_string(r->name));
+		json_object_object_add(by, "file", json_object_new_string(r->loc.file ? r->loc.file : c->pol.file));
+		json_object_object_add(by, "line", json_object_new_int((int)r->loc.line));
+		json_object_object_add(by, "col", json_object_new_int((int)r->loc.col));
+	}
+	json_object_object_add(j, "decided_by", by);
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+	sb_free(&sb);
+}
+
+static int explain_one(const struct compiled *c, int chain, const struct pktdesc *d, bool quiet,
+		       bool json)
 {
 	enum chain_id hook = chain >= 0 ? (enum chain_id)chain : pktdesc_chain(d);
 	struct ir_outcome o;
@@ -78,7 +111,9 @@ static int explain_one(const struct compiled *c, int chain, const struct pktdesc
 		cli_error("cannot evaluate the packet: %s", strerror(-r));
 		return EXIT_SYSTEM;
 	}
-	if (!quiet) {
+	if (json && !quiet)
+		print_json(c, hook, d, &o);
+	else if (!quiet) {
 		pktdesc_format(&sb, &d->p);
 		sb_printf(&sb, " (chain %s%s)\n%s: ", chain_name(hook),
 			  d->sport_given || !d->p.sport ? "" : ", source port not given: 40000",
@@ -92,13 +127,15 @@ static int explain_one(const struct compiled *c, int chain, const struct pktdesc
 	       o.verdict == IV_REJECT ? EXIT_EXPLAIN_REJECT : EXIT_EXPLAIN_DROP;
 }
 
-static int explain_parse(int argc, char **argv, int *chain, const char **table, bool *quiet)
+static int explain_parse(int argc, char **argv, int *chain, const char **table, bool *quiet,
+			 bool *json)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "chain", required_argument, NULL, 'c' },
 		{ "table", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -106,7 +143,7 @@ static int explain_parse(int argc, char **argv, int *chain, const char **table, 
 	optind = 1;
 	opterr = 0;
 	/* '+': the packet's words are not options ("->" starts with '-') */
-	while ((ch = getopt_long(argc, argv, "+:hc:t:q", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:hc:t:qj", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(explain_usage, stdout);
@@ -124,6 +161,9 @@ static int explain_parse(int argc, char **argv, int *chain, const char **table, 
 			break;
 		case 'q':
 			*quiet = true;
+			break;
+		case 'j':
+			*json = true;
 			break;
 		default:
 			return cli_bad_option("explain", ch, argv, explain_usage);
@@ -144,10 +184,10 @@ int cmd_explain(int argc, char **argv)
 	struct pktdesc d;
 	struct pktdesc_err e;
 	const char *table = NULL;
-	bool quiet = false;
+	bool quiet = false, json = false;
 	int chain = -1, r;
 
-	r = explain_parse(argc, argv, &chain, &table, &quiet);
+	r = explain_parse(argc, argv, &chain, &table, &quiet, &json);
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	_cleanup_free_ char *text = join_words(argc - optind - 1, argv + optind + 1);
@@ -166,7 +206,7 @@ int cmd_explain(int argc, char **argv)
 	if (r == EXIT_OK)
 		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {
-		r = explain_one(&c, chain, &d, quiet);
+		r = explain_one(&c, chain, &d, quiet, json);
 		compiled_free(&c);
 	}
 	policy_src_close(&src);

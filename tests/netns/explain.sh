@@ -133,6 +133,13 @@ for pol in $POLS; do
 	grep '^skip' "$TMP/$pol.pkts" | sed 's/^/# /'
 done
 
+# --json: the same answer as one object
+js=$("$VIGILD" explain --json "$TMP/bastion.yml" 'tcp 192.0.2.41:4000 -> 10.77.0.1:22 iif eth0')
+check "explain --json: verdict, chain and the deciding rule with file:line:col" \
+	python3 -c 'import json, sys; j = json.loads(sys.argv[1]); b = j["decided_by"]
+assert j["verdict"] == "accept" and j["chain"] == "input" and b["kind"] == "rule" and b["rule"] == "ssh-admins"
+assert b["file"].endswith("bastion.yml") and b["line"] > 0 and b["col"] > 0' "$js"
+
 # the example policies exercise every verdict between them
 all=$(cat "$TMP"/*.pkts | grep -vc '^skip')
 check "$all packets in all, from $(echo $POLS | wc -w) example policies" [ "$all" -gt 100 ]
