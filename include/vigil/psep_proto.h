@@ -46,6 +46,7 @@ enum psep_mode {
 	PSEP_MODE_APPLY = 1,  /* vigild apply: validate/commit a replacement, read the table */
 	PSEP_MODE_REMOVE = 2, /* vigild remove: commit the deletion of the table, once */
 	PSEP_MODE_WATCH = 3,  /* vigild watch: commits, reads, conntrack statistics */
+	PSEP_MODE_READ = 4,   /* vigild diff: reads the table, never commits */
 };
 
 struct psep_hdr {

@@ -255,7 +255,7 @@ int cmd_diff(int argc, char **argv)
 {
 	struct diff_args a = { .since = 7 * 86400 };
 	struct diff_priv dp = { .statefd = -1 };
-	struct psep_setup_opts so = { .verb = "vigild diff", .mode = PSEP_MODE_APPLY,
+	struct psep_setup_opts so = { .verb = "vigild diff", .mode = PSEP_MODE_READ,
 				      .privileged = diff_open, .ctx = &dp };
 	struct psep_ids ids;
 	struct psep p;
