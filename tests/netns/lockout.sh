@@ -54,13 +54,15 @@ diag_file "$TMP/ssh4.err"
 
 SSH_CONNECTION="fd81::2 40022 fd81::1 22" run "$TMP/ssh6" V apply "$TMP/closed.yml"
 check "IPv6 session not admitted: refused, named, kernel unchanged" \
-	bash -c "test $RC = 3 && grep -qF 'from fd81::2 to tcp/22, which your session uses' '$TMP/ssh6.err'" && unchanged
+	bash -c "test $RC = 3 && grep -qF 'from fd81::2 to tcp/22, which your session uses' '$TMP/ssh6.err'"
+check "... the kernel unchanged" unchanged
 SSH_CONNECTION="::ffff:10.81.0.2 40022 ::ffff:10.81.0.1 22" run "$TMP/mapped" V apply "$TMP/closed.yml"
 check "an IPv4-mapped SSH_CONNECTION is read as IPv4" has "$TMP/mapped.err" "from 10.81.0.2 to tcp/22"
 
 run "$TMP/dry" V apply --dry-run "$TMP/closed.yml"
 check "--dry-run: exit 0 with the warning, nothing committed" \
-	bash -c "test $RC = 0 && grep -qF 'warning: this policy would refuse new connections from 10.81.0.2' '$TMP/dry.err'" && unchanged
+	bash -c "test $RC = 0 && grep -qF 'warning: this policy would refuse new connections from 10.81.0.2' '$TMP/dry.err'"
+check "... nothing committed" unchanged
 
 SSH_CONNECTION="10.81.0.3 51234 10.81.0.1 22" run "$TMP/admitted" V apply "$TMP/closed.yml"
 check "a session the policy still admits (10.81.0.3): applied, no warning" \
