@@ -5,7 +5,7 @@
 # The verb and option lists must match `vigild --help` and
 # `vigild VERB --help`: tests/install/completion.sh fails when they drift.
 
-_vigild_verbs="check show apply remove watch reload status confirm rollback set flows help version"
+_vigild_verbs="check show explain diff apply remove watch reload status confirm rollback set flows help version"
 
 # _vigild_options VERB: the options VERB takes, long and short.
 _vigild_options()
@@ -13,8 +13,13 @@ _vigild_options()
 	case $1 in
 	check | show)
 		echo "--table -t --max-rules --max-elements --help -h" ;;
+	explain)
+		echo "--chain -c --table -t --json -j --quiet -q --help -h" ;;
+	diff)
+		echo "--flows --since --db --table -t --user -u --quiet -q --max-rules --max-elements" \
+		     "--help -h" ;;
 	apply)
-		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --full --quiet -q" \
+		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --full --quiet -q --db" \
 		     "--max-rules --max-elements --help -h" ;;
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
@@ -42,7 +47,7 @@ _vigild_takes_arg()
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
 	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
 	--metrics-file | --metrics-interval | --metrics-listen | --on-event | \
-	--confirm | -c | --timeout | -T)
+	--confirm | -c | --timeout | -T | --chain)
 		return 0 ;;
 	esac
 	return 1
@@ -79,8 +84,15 @@ _vigild_value()
 		COMPREPLY=($(compgen -W "8M 16M 32M 64M 128M 256M" -- "$cur")) ;;
 	--retention)
 		COMPREPLY=($(compgen -W "12h 1d 7d 30d 90d" -- "$cur")) ;;
+	--chain)
+		COMPREPLY=($(compgen -W "input forward output" -- "$cur")) ;;
 	--confirm | -c)
-		COMPREPLY=($(compgen -W "60 120 5m 10m 30m" -- "$cur")) ;;
+		# explain's -c is --chain
+		if [ "$_vigild_verb" = explain ]; then
+			COMPREPLY=($(compgen -W "input forward output" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "60 120 5m 10m 30m" -- "$cur"))
+		fi ;;
 	--timeout | -T)
 		COMPREPLY=($(compgen -W "10m 1h 4h 1d 7d" -- "$cur")) ;;
 	--since | --until)
@@ -104,6 +116,7 @@ _vigild()
 		*) verb=$w; break ;;
 		esac
 	done
+	_vigild_verb=$verb
 
 	if [ -z "$verb" ]; then
 		COMPREPLY=($(compgen -W "$_vigild_verbs --help -h --version" -- "$cur"))
@@ -138,12 +151,26 @@ _vigild()
 		return 0
 	fi
 	case $verb in
-	check | show | apply | watch)
+	check | show | apply | watch | diff)
 		_vigild_files "$cur" '*.yml' '*.yaml' ;;
 	set)
 		# set add|del|list NAME ...
 		[ "$COMP_CWORD" -eq $((i + 1)) ] &&
 			COMPREPLY=($(compgen -W "add del list" -- "$cur")) ;;
+	explain)
+		# the policy, then the packet's words
+		local k npos=0
+		for ((k = i + 1; k < COMP_CWORD; k++)); do
+			case ${COMP_WORDS[k]} in
+			-*) _vigild_takes_arg "${COMP_WORDS[k]}" && k=$((k + 1)) ;;
+			*) npos=$((npos + 1)) ;;
+			esac
+		done
+		case $npos in
+		0) _vigild_files "$cur" '*.yml' '*.yaml' ;;
+		1) COMPREPLY=($(compgen -W "tcp udp sctp icmp icmpv6" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "to iif oif type code ct" -- "$cur")) ;;
+		esac ;;
 	help)
 		# help VERB: one verb
 		[ "$COMP_CWORD" -eq $((i + 1)) ] &&

@@ -49,6 +49,7 @@ enum psep_mode {
 	PSEP_MODE_REMOVE = 2, /* vigild remove: commit the deletion of the table, once */
 	PSEP_MODE_WATCH = 3,  /* vigild watch: commits, reads, conntrack statistics */
 	PSEP_MODE_SET = 4,    /* vigild set: elements of dynamic sets, and reading them */
+	PSEP_MODE_READ = 5,   /* vigild diff: reads the table, never commits */
 };
 
 struct psep_hdr {

@@ -116,6 +116,12 @@ int cmd_status(int argc, char **argv);
 int cmd_confirm(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_set(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+/* Started as root: drops to the service user under the seccomp filter
+ * before set files are read (check, show, explain). An exit code. */
+int cli_drop_if_root(void);
 
 /* Privileged verbs: the unprivileged user to run as (--user). */
 extern const char *opt_user;

@@ -27,6 +27,8 @@
 #include "vigil/psep.h"
 #include "vigil/state.h"
 #include "confirm.h"
+#include "lockout.h"
+#include "replay.h"
 
 #define GENID_TRIES 4
 
@@ -53,6 +55,7 @@ struct priv {
 	size_t nheld;
 	struct cli_forwarding fwd;  /* read while privileged (the sandbox opens no more) */
 	struct cli_foreign foreign; /* other tables at input and forward, likewise */
+	struct lockout_ctx lk;  /* the lockout precheck's addresses and session */
 };
 
 static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, size_t whylen)
@@ -78,8 +81,10 @@ static int open_privileged(void *ctx, const struct psep_ids *ids, char *why, siz
 	if (pv->runfd >= 0)
 		pv->nheld = state_held_locks(pv->runfd, pv->held, ARRAY_SIZE(pv->held));
 	cli_forwarding_read(&pv->fwd);
-	if (pv->policy)
+	if (pv->policy) {
 		cli_foreign_read(&pv->foreign);
+		lockout_gather(&pv->lk); /* getifaddrs needs a socket: before the drop */
+	}
 	if (pv->policy) {
 		char w2[256];
 		pv->statefd = state_dir_open(state_dir_path(), ids->uid, ids->gid, 0750, true, w2,
@@ -95,6 +100,7 @@ static void priv_close(struct priv *pv)
 	cli_foreign_free(&pv->foreign);
 	if (pv->policy)
 		policy_src_close(&pv->src);
+	lockout_free(&pv->lk);
 	if (pv->runfd >= 0)
 		close(pv->runfd);
 	if (pv->statefd >= 0)
@@ -225,20 +231,27 @@ static const char apply_usage[] =
 	"                    roll the change back after TIME (seconds, or 5m, 1h; at\n"
 	"                    most a day) unless 'vigild confirm' runs first; the\n"
 	"                    rollback happens even if this session dies\n"
-	"  -f, --force       replace the table even if vigild did not make it\n"
+	"  -f, --force       replace the table even if vigild did not make it, and\n"
+	"                    even if the policy would refuse the caller's session\n"
 	"      --full        drop the elements of dynamic sets that this policy makes\n"
 	"                    static, removes or changes the type of (without it such\n"
 	"                    a change is refused; other dynamic sets keep theirs)\n"
 	"  -q, --quiet       print nothing on success\n"
+	"      --db PATH     the flows database whose last 7 days are replayed\n"
+	"                    against the policy, in one line (default: vigild\n"
+	"                    watch's, /var/lib/vigil/flows.db, when it exists)\n"
 	LIMIT_USAGE;
 
 static bool opt_full;
+static const char *opt_flows_db;
+enum { OPT_APPLY_DB = 0x300 };
 
 static int apply_parse(int argc, char **argv, const char **table, bool *force, bool *quiet,
 		       bool *dry, unsigned *confirm)
 {
 	static const struct option opts[] = {
 		{ "confirm", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, OPT_APPLY_DB },
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -269,6 +282,9 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 		case 'h':
 			fputs(apply_usage, stdout);
 			return EXIT_OK + 100;
+		case OPT_APPLY_DB:
+			opt_flows_db = optarg;
+			break;
 		case 'f':
 			*force = true;
 			break;
@@ -372,8 +388,11 @@ int cmd_apply(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* a watch manages the table: the change goes through it */
-	if (confirm && (r = confirm_via_watch(pv.policy, table, confirm, quiet)) >= 0)
+	if (confirm && (r = confirm_via_watch(pv.policy, table, confirm, quiet)) >= 0) {
+		if (r == EXIT_OK)
+			lockout_warn_after_watch(pv.policy, table);
 		return r;
+	}
 	/* the rollback guard outlives this terminal: it logs to the journal */
 	int logfd = confirm ? sd_journal_stream_fd("vigild", LOG_INFO, 1) : -1;
 	so.helper_logfd = &logfd;
@@ -400,6 +419,13 @@ int cmd_apply(int argc, char **argv)
 		cli_forwarding_warn(&pv.fwd, &pl.pol);
 		cli_foreign_warn(&pv.foreign, &pl.pol, pl.t.name);
 	}
+	/* would the caller's own session survive? (a dry run only warns;
+	 * --confirm brings the old ruleset back by itself) */
+	if (r == EXIT_OK)
+		r = lockout_precheck(&p, &pv.lk, &pl.pol, &pl.t, !force && !confirm && !dry);
+	/* what the recorded traffic says of the new policy (one line) */
+	if (r == EXIT_OK && !quiet)
+		replay_apply_summary(opt_flows_db, &pl.pol, &pl.t, pv.lk.locals, pv.lk.nlocals);
 	/* --confirm: the way back is ready (and guarded) before the change */
 	bool armed = false;
 	if (r == EXIT_OK && confirm)

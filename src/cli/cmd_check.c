@@ -15,7 +15,7 @@
  * is open, so a set file naming /etc/shadow is read with no more rights
  * than the service has, and what passes here passes there.
  */
-static int drop_if_root(void)
+int cli_drop_if_root(void)
 {
 	struct psep_ids ids;
 	char why[256] = "";
@@ -101,7 +101,7 @@ int cmd_check(int argc, char **argv)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
 	if (r == EXIT_OK)
-		r = drop_if_root();
+		r = cli_drop_if_root();
 	if (r == EXIT_OK)
 		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {
@@ -140,7 +140,7 @@ int cmd_show(int argc, char **argv)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	r = policy_src_open(path, &src);
 	if (r == EXIT_OK)
-		r = drop_if_root();
+		r = cli_drop_if_root();
 	if (r == EXIT_OK)
 		r = policy_src_compile(&src, table, NULL, &c);
 	if (r == EXIT_OK) {

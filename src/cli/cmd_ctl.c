@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "confirm.h"
 #include "ctl_client.h"
+#include "status_kernel.h"
 #include "vigil/fileio.h"
 #include "vigil/state.h"
 
@@ -204,7 +205,8 @@ static json_object *status_unwatched(const char *table)
 	if (runfd >= 0)
 		close(runfd);
 	json_object_object_add(o, "state", json_object_new_string(
-		pending ? "pending-confirm" : failed_rollback(o) ? "degraded" : "not running"));
+		pending ? "pending-confirm" : failed_rollback(o) ? "degraded" :
+		status_table_absent(table) == 1 ? "absent" : "not running"));
 	json_object_object_add(o, "reason", json_object_new_string(
 		"no vigild watch runs here: nothing keeps the firewall as the policy says"));
 	json_object_object_add(o, "table", json_object_new_string(table));
@@ -280,6 +282,7 @@ int cmd_status(int argc, char **argv)
 	r = ctl_request("GET", "/v1/status", NULL, 0, 10000, &a);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		o = status_unwatched(table);
+		status_add_diff_unwatched(o, table);
 		goto show;
 	}
 	if (r < 0 || a.status != 200) {
@@ -302,12 +305,16 @@ int cmd_status(int argc, char **argv)
 		ctl_answer_free(&a);
 		return EXIT_SYSTEM;
 	}
+	if (!from_file)
+		status_add_diff(o);
 show:
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 								      JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		print_status(o);
+	if (!json)
+		status_print_diff(o);
 	if (from_file && !json)
 		printf("(from the snapshot file: the control socket could not be used)\n");
 	if (!json && jget(o, "netns") &&

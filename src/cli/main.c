@@ -19,6 +19,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "check", cmd_check, "validate and compile a policy (no privileges needed)" },
 	{ "show", cmd_show, "print the compiled ruleset in nft syntax" },
+	{ "diff", cmd_diff, "what applying a policy would change in vigild's table now" },
 	{ "apply", cmd_apply, "replace vigild's table with the policy, atomically" },
 	{ "remove", cmd_remove, "delete vigild's table (and nothing else)" },
 	{ "watch", cmd_watch, "apply and keep the policy, record conntrack flows per rule in SQLite" },
@@ -27,6 +28,7 @@ static const struct verb verbs[] = {
 	{ "confirm", cmd_confirm, "keep the change 'apply --confirm' made" },
 	{ "rollback", cmd_rollback, "undo the change 'apply --confirm' made, now" },
 	{ "set", cmd_set, "add, delete or list the elements of a dynamic set (bans)" },
+	{ "explain", cmd_explain, "which rule of a policy decides a packet, with its file:line" },
 	{ "flows", cmd_flows, "query the flows vigild watch recorded (read-only)" },
 };
 

@@ -488,6 +488,26 @@ static void get_metrics(struct req *r)
 	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, metrics_done, req_ticket(r));
 }
 
+/* /v1/diff: kdiff.c compares; here only the dump's round trip */
+static void diff_done(void *ctx, struct psep_reply *rep)
+{
+	struct req *r = ticket_take(ctx);
+	struct strbuf sb = { 0 };
+	unsigned code;
+
+	if (!r) /* vigild stops: the request was answered and freed */
+		return;
+	code = daemon_diff(r->ctl->d, rep, &sb);
+
+	answer(r, code, sb_take(&sb), "text/plain; charset=utf-8");
+	wake(r);
+}
+
+static void get_diff(struct req *r)
+{
+	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, diff_done, req_ticket(r));
+}
+
 /* /v1/events: ndjson, one event a line, as they happen */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -561,6 +581,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/events", ACC_READ, NULL },
 	{ "GET", "/v1/flows", ACC_READ, control_get_flows },
 	{ "GET", "/metrics", ACC_READ, get_metrics },
+	{ "GET", "/v1/diff", ACC_READ, get_diff },
 	{ NULL, NULL, ACC_NONE, NULL },
 };
 

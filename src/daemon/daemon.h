@@ -237,6 +237,9 @@ json_object *daemon_status_json(struct daemon *d);
 void daemon_write_status(struct daemon *d);
 /* Prometheus text; dump: the table's dump for the rule counters, or NULL. */
 void daemon_metrics(struct daemon *d, const void *dump, size_t len, struct strbuf *sb);
+/* GET /v1/diff (kdiff.c): the helper's DUMP reply against the running
+ * policy, as text into out; returns the HTTP status. */
+unsigned daemon_diff(struct daemon *d, const struct psep_reply *rep, struct strbuf *out);
 
 /* ---- on_event.c (--on-event) ---- */
 /* While privileged: forks the spawner (see vigil/spawner.h). */

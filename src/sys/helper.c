@@ -74,6 +74,15 @@ static const struct permit permit_remove[] = {
 	{ 0, 0 },
 };
 
+/* vigild diff: a dump of its table, nothing that changes anything */
+static const struct permit permit_read[] = {
+	{ PSEP_REQ_SET_TABLE, PERMIT_ONCE | PERMIT_FIRST },
+	{ PSEP_REQ_TABLE_INFO, 0 },
+	{ PSEP_REQ_GETGEN, 0 },
+	{ PSEP_REQ_DUMP, 0 },
+	{ 0, 0 },
+};
+
 static const struct permit permit_watch[] = {
 	{ PSEP_REQ_SET_TABLE, PERMIT_ONCE | PERMIT_FIRST },
 	{ PSEP_REQ_TABLE_INFO, 0 },
@@ -626,7 +635,8 @@ int psep_helper_main(int argc, char **argv)
 	H.permits = H.mode == PSEP_MODE_APPLY ? permit_apply :
 		    H.mode == PSEP_MODE_REMOVE ? permit_remove :
 		    H.mode == PSEP_MODE_WATCH ? permit_watch :
-		    H.mode == PSEP_MODE_SET ? permit_set : NULL;
+		    H.mode == PSEP_MODE_SET ? permit_set :
+		    H.mode == PSEP_MODE_READ ? permit_read : NULL;
 	if (!streq(argv[3], "-")) {
 		snprintf(H.table, sizeof(H.table), "%s", argv[3]);
 		H.have_table = !table_name_problem(H.table);

@@ -97,6 +97,43 @@ static void compile(const char *table, struct batch *b)
 	diags_free(&d);
 }
 
+/*
+ * `probe read`: a helper of PSEP_MODE_READ (vigild diff) dumps the table
+ * but ends at a commit, which it does not send. Prints points 18 and 19.
+ */
+static int read_mode(void)
+{
+	struct psep_setup_opts so = { .verb = "probe", .mode = PSEP_MODE_READ, .table = "vigil" };
+	struct psep_ids ids;
+	struct psep p;
+	struct psep_reply rep;
+	struct nl_result res = { 0 };
+	struct batch good;
+	char why[256] = "", detail[300];
+	int r = psep_resolve_user(NULL, &ids, why, sizeof(why));
+
+	if (r == 0)
+		r = psep_setup(&so, &p, &ids, why, sizeof(why));
+	if (r < 0) {
+		printf("not ok 18 - a read-only helper starts: %s\nnot ok 19 - (not run)\n", why);
+		return 1;
+	}
+	psep_call(&p, PSEP_REQ_DUMP, NULL, 0, &rep);
+	snprintf(detail, sizeof(detail), "status %d, dump status %d, %zu bytes", rep.status,
+		 rep.u.dump.status, rep.extra_len);
+	ok(rep.status == 0 && rep.u.dump.status == 0 && rep.extra_len > 0,
+	   "read-only helper (vigild diff): dumps table vigil", detail);
+	psep_reply_free(&rep);
+	compile("vigil", &good);
+	r = psep_commit(&p, good.buf, good.len, false, &res, why, sizeof(why));
+	nl_result_free(&res);
+	int st = psep_stop(&p, true);
+	snprintf(detail, sizeof(detail), "commit %d (%s), exit status %d", r, why, st);
+	ok(r < 0 && st == 3, "read-only helper: a commit ends it, unsent", detail);
+	batch_free(&good);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct psep_ids ids;
@@ -112,6 +149,10 @@ int main(int argc, char **argv)
 	/* the helper is an exec of this very binary */
 	if (argc >= 2 && strcmp(argv[1], PSEP_HELPER_ARGV) == 0)
 		return psep_helper_main(argc, argv);
+	if (argc == 2 && strcmp(argv[1], "read") == 0) {
+		n = 17;
+		return read_mode();
+	}
 	printf("1..15\n");
 	r = psep_resolve_user(NULL, &ids, why, sizeof(why));
 	ok(r == 0 && ids.uid != 0, "an unprivileged user to run as", why);

@@ -29,8 +29,9 @@ before=$(ip netns exec "$ns" nft list table ip foreign)
 
 out=$(ip netns exec "$ns" "$probe" 2>/tmp/privsep-stderr.$$)
 rc=$?
-# renumber: the probe prints 1..15; we add two points of our own
-echo "1..17"
+# renumber: the probe prints 1..15; we add two points of our own, then the
+# read-only helper's two (probe read) and one more
+echo "1..20"
 echo "$out" | grep -v '^1\.\.'
 after=$(ip netns exec "$ns" nft list table ip foreign)
 if [ "$before" = "$after" ]; then echo "ok 16 - the foreign table is byte-identical"; else echo "not ok 16 - the foreign table changed"; rc=1; fi
@@ -38,6 +39,13 @@ if grep -q "refused a request (type 42" /tmp/privsep-stderr.$$ && grep -q "refus
 	echo "ok 17 - the helper logged both refusals"
 else
 	echo "not ok 17 - the helper did not log its refusals"; sed 's/^/# /' /tmp/privsep-stderr.$$; rc=1
+fi
+vigil_before=$(ip netns exec "$ns" nft -s list table inet vigil)
+ip netns exec "$ns" "$probe" read 2>>/tmp/privsep-stderr.$$ || rc=1
+if [ "$vigil_before" = "$(ip netns exec "$ns" nft -s list table inet vigil)" ]; then
+	echo "ok 20 - the read-only helper committed nothing"
+else
+	echo "not ok 20 - the table changed under the read-only helper"; rc=1
 fi
 rm -f /tmp/privsep-stderr.$$
 exit $rc
