@@ -13,6 +13,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <linux/netfilter/nf_nat.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/udata.h>
@@ -328,6 +329,50 @@ struct expr_ctx {
 	int err;
 };
 
+/* What the kernel reports of a translation or a set update that the batch
+ * left implicit: the upper register of a range is the lower one, the
+ * range flags follow from the registers given, a dynset without a timeout
+ * has timeout 0. Both sides are brought to that form before they are
+ * compared. */
+static void normalize(struct nftnl_expr *e, const char *name)
+{
+	uint32_t fl;
+
+	if (streq(name, "nat")) {
+		fl = nftnl_expr_is_set(e, NFTNL_EXPR_NAT_FLAGS) ? nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_FLAGS) : 0;
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_ADDR_MIN)) {
+			fl |= NF_NAT_RANGE_MAP_IPS;
+			if (!nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_ADDR_MAX))
+				nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX,
+						   nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN));
+		}
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_PROTO_MIN)) {
+			fl |= NF_NAT_RANGE_PROTO_SPECIFIED;
+			if (!nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_PROTO_MAX))
+				nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX,
+						   nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN));
+		}
+		if (fl)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, fl);
+	} else if (streq(name, "redir") || streq(name, "masq")) {
+		bool redir = name[0] == 'r';
+		uint16_t fa = redir ? NFTNL_EXPR_REDIR_FLAGS : NFTNL_EXPR_MASQ_FLAGS;
+		uint16_t mn = redir ? NFTNL_EXPR_REDIR_REG_PROTO_MIN : NFTNL_EXPR_MASQ_REG_PROTO_MIN;
+		uint16_t mx = redir ? NFTNL_EXPR_REDIR_REG_PROTO_MAX : NFTNL_EXPR_MASQ_REG_PROTO_MAX;
+
+		fl = nftnl_expr_is_set(e, fa) ? nftnl_expr_get_u32(e, fa) : 0;
+		if (nftnl_expr_is_set(e, mn)) {
+			fl |= NF_NAT_RANGE_PROTO_SPECIFIED;
+			if (!nftnl_expr_is_set(e, mx))
+				nftnl_expr_set_u32(e, mx, nftnl_expr_get_u32(e, mn));
+		}
+		if (fl)
+			nftnl_expr_set_u32(e, fa, fl);
+	} else if (streq(name, "dynset") && !nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_TIMEOUT)) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, 0);
+	}
+}
+
 static int expr_cb(struct nftnl_expr *e, void *data)
 {
 	struct expr_ctx *x = data;
@@ -367,6 +412,8 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		sb_puts(x->sb, " ] ");
 		return 0;
 	}
+	if (name)
+		normalize(e, name);
 	nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
 	sb_printf(x->sb, "[ %s %s ] ", name ? name : "?", buf);
 	return 0;
