@@ -11,8 +11,10 @@ _vigild_verbs="check show apply remove watch reload status confirm rollback flow
 _vigild_options()
 {
 	case $1 in
-	check | show)
+	check)
 		echo "--table -t --max-rules --max-elements --help -h" ;;
+	show)
+		echo "--table -t --watch --max-rules --max-elements --help -h" ;;
 	apply)
 		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --quiet -q" \
 		     "--max-rules --max-elements --help -h" ;;

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "vigil/ctsock.h"
 #include "vigil/flowdb.h"
+#include "vigil/ir.h"
 #include "../daemon/daemon.h"
 
 static int parse_size(const char *s, size_t *out)
@@ -129,6 +130,7 @@ int cmd_watch(int argc, char **argv)
 		.reassert = true,
 		.owner = -1,
 		.db_buffer = 1u << 20,
+		.nflog_group = IR_NFLOG_GROUP,
 	};
 	int ch;
 

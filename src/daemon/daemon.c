@@ -454,6 +454,7 @@ int daemon_run(const struct daemon_opts *o)
 
 	memset(d, 0, sizeof(*d));
 	d->o = *o;
+	d->io.nflog_group = o->nflog_group;
 	d->ctfd = d->monfd = d->lockfd = d->statefd = d->runfd = d->policy_dirfd = d->ctlfd = -1;
 	d->events = events_new();
 	snprintf(d->db_path, sizeof(d->db_path), "%s", db_path(d, why, sizeof(why)));

@@ -39,6 +39,7 @@ struct daemon_opts {
 	bool quiet;
 	bool reassert;           /* re-commit the policy when someone else changes the table */
 	int owner;               /* table owner|persist: -1 when the kernel can, 0 never, 1 must */
+	uint16_t nflog_group;    /* refused traffic: the NFLOG group (--nflog-group); 0: none (--no-refused) */
 };
 
 enum daemon_state {
@@ -104,6 +105,7 @@ struct daemon {
 	int acct, tstamp;
 
 	/* what is in the kernel */
+	struct ir_opts io;      /* how policies are compiled (the NFLOG group) */
 	struct plan *active;
 	enum daemon_source source;
 	uint32_t own_genid;     /* generation after our last commit */

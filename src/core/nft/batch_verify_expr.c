@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -68,6 +69,12 @@ const char *verify_bitwise(struct verify_rule *r, const vocab_tb tb, char *why, 
 		if (mask == (uint32_t)~IR_MARK_MASK && (xor & ~IR_MARK_MASK) == 0)
 			r->kind = VE_MARK_KEEP;
 	}
+	if (r->prev[0] == VE_CT_LOAD_STATE && n == 4) {
+		memcpy(&mask, m, 4);
+		memcpy(&xor, x, 4);
+		if (mask == NF_CT_STATE_BIT(IP_CT_NEW) && xor == 0)
+			r->ct_new = true;
+	}
 	return NULL;
 }
 
@@ -81,6 +88,8 @@ const char *verify_ct(struct verify_rule *r, const vocab_tb tb, char *why, size_
 	if (load) {
 		if (key == NFT_CT_MARK)
 			r->kind = VE_CT_LOAD_MARK;
+		else if (key == NFT_CT_STATE)
+			r->kind = VE_CT_LOAD_STATE;
 		return NULL;
 	}
 	if (key != NFT_CT_MARK)
@@ -116,7 +125,8 @@ const char *verify_limit(struct verify_rule *r, const vocab_tb tb, char *why, si
 {
 	uint64_t unit = verify_u64(tb[NFTA_LIMIT_UNIT]);
 
-	(void)r;
+	r->burst = verify_u32(tb[NFTA_LIMIT_BURST]);
+	r->limit_at = r->n;
 	if (unit > UINT32_MAX || !vocab_value_name(&vocab_limit_units, (uint32_t)unit))
 		return REFUSE("unit %llu seconds is not one vigild uses", (unsigned long long)unit);
 	return NULL;
@@ -126,9 +136,19 @@ const char *verify_log(struct verify_rule *r, const vocab_tb tb, char *why, size
 {
 	const char *p = verify_str(tb[NFTA_LOG_PREFIX]);
 
-	(void)r;
+	if (tb[NFTA_LOG_GROUP]) {
+		/* refused traffic: `ct state new ... limit ... counter log group` */
+		if (!vocab_nflog_prefix_ok(p, strlen(p)))
+			return REFUSE("prefix is not \"%sNAME\", \"%sNAME LABEL\" or \"%sCHAIN\"",
+				      VOCAB_LOG_PREFIX, VOCAB_LOG_PREFIX, IR_NFLOG_DEFAULT);
+		if (!r->limit_at || r->limit_at + 2 != r->n || !r->ct_new)
+			return REFUSE("a log to a group comes right after `ct state new ... limit ... counter`");
+		return NULL;
+	}
 	if (!vocab_log_prefix_ok(p, strlen(p)))
 		return REFUSE("prefix is not \"%sNAME \"", VOCAB_LOG_PREFIX);
+	if (r->burst && r->burst != VOCAB_LIMIT_BURST)
+		return REFUSE("the limit of a kernel log has burst %u, not %u", r->burst, VOCAB_LIMIT_BURST);
 	return NULL;
 }
 

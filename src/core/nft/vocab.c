@@ -35,6 +35,7 @@
 #define OPT false
 #define U32(t, n, req, ...) { .type = t, .name = n, .kind = VK_U32, .required = req, __VA_ARGS__ }
 #define U64(t, n, req, ...) { .type = t, .name = n, .kind = VK_U64, .required = req, __VA_ARGS__ }
+#define U16(t, n, req, ...) { .type = t, .name = n, .kind = VK_U16, .required = req, __VA_ARGS__ }
 #define U8(t, n, req, ...) { .type = t, .name = n, .kind = VK_U8, .required = req, __VA_ARGS__ }
 #define STRZ(t, n, req, lo, hi) { .type = t, .name = n, .kind = VK_STRZ, .required = req, .min = lo, .max = hi }
 #define BIN(t, n, req, lo, hi) { .type = t, .name = n, .kind = VK_BIN, .required = req, .min = lo, .max = hi }
@@ -213,6 +214,31 @@ bool vocab_log_prefix_ok(const char *s, size_t len)
 	       policy_name(s + p, len - p - 1);
 }
 
+bool vocab_nflog_prefix_ok(const char *s, size_t len)
+{
+	size_t p = strlen(VOCAB_LOG_PREFIX), d = strlen(IR_NFLOG_DEFAULT);
+	const char *sp;
+
+	if (len <= p || memcmp(s, VOCAB_LOG_PREFIX, p) != 0 || memchr(s, '\0', len))
+		return false;
+	if (len > d && memcmp(s, IR_NFLOG_DEFAULT, d) == 0) {
+		for (int c = 0; c < CH_MAX; c++)
+			if (len - d == strlen(chain_name(c)) && !memcmp(s + d, chain_name(c), len - d))
+				return true;
+		return false;
+	}
+	sp = memchr(s + p, ' ', len - p);
+	if (!sp)
+		return policy_name(s + p, len - p);
+	size_t ll = len - (size_t)(sp + 1 - s);
+	if (!policy_name(s + p, (size_t)(sp - s) - p) || ll < 1 || ll > NFLOG_LABEL_MAX)
+		return false;
+	for (const char *q = sp + 1; q < s + len; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || *q == '"' || *q == '\\')
+			return false;
+	return true;
+}
+
 bool vocab_rule_comment_ok(const char *s, size_t len)
 {
 	size_t p = strlen(IR_BUILTIN_PREFIX);
@@ -271,10 +297,12 @@ ATTRS(lookup_attrs, "lookup", U32(NFTA_LOOKUP_SREG, "sreg", REQ, .in = &vocab_re
 static const struct vocab_attrs counter_attrs = { "counter", NULL, 0 };
 ATTRS(limit_attrs, "limit", U64(NFTA_LIMIT_RATE, "rate", REQ, .min = 1, .max = VOCAB_LIMIT_MAX_RATE),
       U64(NFTA_LIMIT_UNIT, "unit", REQ), /* 64 bits: checked against the unit list in verify_limit */
-      U32(NFTA_LIMIT_BURST, "burst", REQ, .min = VOCAB_LIMIT_BURST, .max = VOCAB_LIMIT_BURST),
+      /* LOG_BURST for the kernel log, any for NFLOG (verify_limit) */
+      U32(NFTA_LIMIT_BURST, "burst", REQ, .min = 1, .max = VOCAB_LIMIT_MAX_BURST),
       U32(NFTA_LIMIT_TYPE, "type", REQ, .in = &limit_types),
       U32(NFTA_LIMIT_FLAGS, "flags", REQ, .in = &zero));
-ATTRS(log_attrs, "log", STRZ(NFTA_LOG_PREFIX, "prefix", REQ, 1, NF_LOG_PREFIXLEN - 1));
+ATTRS(log_attrs, "log", STRZ(NFTA_LOG_PREFIX, "prefix", REQ, 1, NF_LOG_PREFIXLEN - 1),
+      U16(NFTA_LOG_GROUP, "group", OPT, .min = 1, .max = UINT16_MAX));
 ATTRS(reject_attrs, "reject", U32(NFTA_REJECT_TYPE, "type", REQ),
       U8(NFTA_REJECT_ICMP_CODE, "code", REQ));
 ATTRS(immediate_attrs, "immediate", U32(NFTA_IMMEDIATE_DREG, "dreg", REQ, .in = &verdict_reg),

@@ -81,6 +81,7 @@ void policy_free(struct policy *pol)
 		struct prule *r = &pol->rules[i];
 		free(r->name);
 		free(r->comment);
+		free(r->nflog.label);
 		ivlist_free(&r->src.v4);
 		ivlist_free(&r->src.v6);
 		free(r->src.refs);
