@@ -224,6 +224,33 @@ void agg_add_obs(struct agg *a, int64_t now, const struct agg_obs *d)
 		o->ct_entries = d->ct_entries;
 	o->db_lost_flows += d->db_lost_flows;
 	o->db_lost_minutes += d->db_lost_minutes;
+	o->nflog_records += d->nflog_records;
+	o->nflog_lost += d->nflog_lost;
+	o->nflog_enobufs += d->nflog_enobufs;
+	o->nflog_bad += d->nflog_bad;
+}
+
+int agg_add_refused(struct agg *a, const struct agg_key *k, const struct agg_val *v, int64_t now)
+{
+	struct agg_obs *o = agg_obs_of(a, agg_minute(now));
+	struct agg_key key = *k;
+	struct agg_row *row;
+
+	key.minute = agg_minute(now);
+	if ((key.kind & AGG_KIND_TYPE) == AGG_KIND_SAMPLE && (a->flags & AGG_F_NO_SOURCES)) {
+		memset(key.src, 0, sizeof(key.src));
+		key.src_any = 1;
+	}
+	row = agg_lookup(a, &key);
+	if (!row) {
+		o->overflow++;
+		return -ENOSPC;
+	}
+	row->val.flows += v->flows;
+	row->val.packets += v->packets;
+	row->val.bytes += v->bytes;
+	row->val.destroys += v->destroys;
+	return 0;
 }
 
 int agg_add(struct agg *a, const struct ct_event *ev, int64_t now)
@@ -308,7 +335,8 @@ uint64_t agg_flows_total(const struct agg *a)
 	uint64_t n = 0;
 
 	for (size_t i = 0; i < a->nrows; i++)
-		n += a->rows[i].val.flows;
+		if (a->rows[i].key.kind == AGG_KIND_ACCEPTED)
+			n += a->rows[i].val.flows;
 	return n;
 }
 
