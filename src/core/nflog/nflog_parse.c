@@ -107,7 +107,10 @@ int nflog_parse(const void *buf, size_t len, struct nflog_rec *r)
 	size_t hl = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*g));
 
 	memset(r, 0, sizeof(*r));
-	if (len < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > len)
+	/* the kernel pads every attribute: a length that is not aligned is
+	 * cut (libmnl would read up to the aligned end) */
+	if (len < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > len ||
+	    NLMSG_ALIGN(nlh->nlmsg_len) != nlh->nlmsg_len)
 		return -EBADMSG;
 	if (nlh->nlmsg_type != (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET))
 		return -ENOMSG;
