@@ -99,6 +99,11 @@ static const char watch_usage[] =
 	"      --no-reassert      report changes made by others, do not revert them\n"
 	"      --no-owner         do not make the table owned by vigild (nft table\n"
 	"                         flags owner,persist; used when the kernel has them)\n"
+	"      --nflog-group N    record refused traffic through NFLOG group N, 1 to\n"
+	"                         65535 (default 6613)\n"
+	"      --no-refused       do not record refused traffic (no NFLOG rules)\n"
+	"      --count-every SECS read the refused totals from the kernel's counters\n"
+	"                         every SECS seconds, 1 to 3600 (default 60)\n"
 	"  -t, --table NAME       the table vigild manages (default: the policy's, else vigil)\n"
 	"  -u, --user NAME        unprivileged user (default: vigil, else nobody)\n"
 	"  -f, --force            replace the table even if vigild did not make it\n"
@@ -106,7 +111,8 @@ static const char watch_usage[] =
 
 int cmd_watch(int argc, char **argv)
 {
-	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER, O_DBBUF };
+	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER, O_DBBUF,
+	       O_GROUP, O_NOREF, O_EVERY };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "db", required_argument, NULL, O_DB },
@@ -118,6 +124,9 @@ int cmd_watch(int argc, char **argv)
 		{ "no-reassert", no_argument, NULL, O_NOREASSERT },
 		{ "no-owner", no_argument, NULL, O_NOOWNER },
 		{ "db-buffer", required_argument, NULL, O_DBBUF },
+		{ "nflog-group", required_argument, NULL, O_GROUP },
+		{ "no-refused", no_argument, NULL, O_NOREF },
+		{ "count-every", required_argument, NULL, O_EVERY },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "force", no_argument, NULL, 'f' },
@@ -133,6 +142,7 @@ int cmd_watch(int argc, char **argv)
 		.nflog_group = IR_NFLOG_GROUP,
 	};
 	int ch;
+	bool no_refused = false;
 
 	optind = 1;
 	opterr = 0;
@@ -195,6 +205,29 @@ int cmd_watch(int argc, char **argv)
 			o.db_buffer = (size_t)v;
 			break;
 		}
+		case O_GROUP:
+		case O_EVERY: {
+			char *end;
+			unsigned long v;
+			unsigned long max = ch == O_GROUP ? 65535 : 3600;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*optarg < '1' || *optarg > '9' || errno || *end || v > max) {
+				cli_error("%s wants a number from 1 to %lu, not '%s'",
+					  ch == O_GROUP ? "--nflog-group" : "--count-every", max, optarg);
+				return EXIT_USAGE;
+			}
+			if (ch == O_GROUP)
+				o.nflog_group = (uint16_t)v;
+			else
+				o.count_every = (unsigned)v;
+			break;
+		}
+		case O_NOREF:
+			o.nflog_group = 0;
+			no_refused = true;
+			break;
 		case 't':
 			o.table = optarg;
 			break;
@@ -228,6 +261,8 @@ int cmd_watch(int argc, char **argv)
 		cli_error("vigild watch reads its policy from a file, not from stdin ('-'): it reads it again on every reload");
 		return EXIT_USAGE;
 	}
+	if (no_refused)
+		o.nflog_group = 0; /* whatever the order of the options */
 	o.policy = argv[optind];
 	return daemon_run(&o);
 }

@@ -31,6 +31,7 @@
 #include "vigil/fileio.h"
 #include "vigil/flowdb.h"
 #include "vigil/log.h"
+#include "vigil/nflogsock.h"
 #include "vigil/pending.h"
 #include "vigil/nftmon_sock.h"
 #include "vigil/state.h"
@@ -120,6 +121,14 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 	r = open_ctsock(d, why, whylen);
 	if (r < 0)
 		return r;
+	if (d->o.nflog_group) {
+		/* refused traffic: a group another program holds is said, and
+		 * the firewall runs without the records (counters stay exact) */
+		char nwhy[512];
+		d->nflfd = nflogsock_open(d->o.nflog_group, nwhy, sizeof(nwhy));
+		if (d->nflfd < 0)
+			log_error("%s", nwhy);
+	}
 	d->monfd = nftmon_open(MON_RCVBUF);
 	if (d->monfd < 0) {
 		snprintf(why, whylen, "cannot subscribe to the nf_tables monitor: %s", strerror(-d->monfd));
@@ -309,6 +318,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 void daemon_tick(struct daemon *d)
 {
+	daemon_refused_tick(d);
 	daemon_write_status(d);
 }
 
@@ -326,6 +336,8 @@ void daemon_started(struct daemon *d)
 		log_error("cannot record flows: %s", strerror(errno));
 		return;
 	}
+	if (daemon_refused_start(d) < 0)
+		log_error("cannot record refused traffic: %s", strerror(errno));
 	writer_meta(d->w, "policy", d->o.policy);
 	writer_meta(d->w, "table", d->table);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -420,6 +432,7 @@ static void shutdown_flows(struct daemon *d, struct flowdb_lock *lk)
 
 	if (!d->w)
 		return;
+	daemon_refused_stop(d);
 	daemon_flows_stop(d);
 	if (writer_stop(d->w, &db, &lost_flows, &lost_minutes, &unwritten) < 0 || lost_flows ||
 	    lost_minutes) {
@@ -456,6 +469,7 @@ int daemon_run(const struct daemon_opts *o)
 	d->o = *o;
 	d->io.nflog_group = o->nflog_group;
 	d->ctfd = d->monfd = d->lockfd = d->statefd = d->runfd = d->policy_dirfd = d->ctlfd = -1;
+	d->nflfd = -1;
 	d->events = events_new();
 	snprintf(d->db_path, sizeof(d->db_path), "%s", db_path(d, why, sizeof(why)));
 	d->acct = d->tstamp = -1;
@@ -567,6 +581,8 @@ out:
 		close(d->ctfd);
 	if (d->monfd >= 0)
 		close(d->monfd);
+	if (d->nflfd >= 0)
+		close(d->nflfd);
 	if (d->lockfd >= 0)
 		close(d->lockfd);
 	if (d->statefd >= 0)

@@ -40,6 +40,7 @@ struct daemon_opts {
 	bool reassert;           /* re-commit the policy when someone else changes the table */
 	int owner;               /* table owner|persist: -1 when the kernel can, 0 never, 1 must */
 	uint16_t nflog_group;    /* refused traffic: the NFLOG group (--nflog-group); 0: none (--no-refused) */
+	unsigned count_every;    /* seconds between dumps of the refused counters (--count-every) */
 };
 
 enum daemon_state {
@@ -80,6 +81,7 @@ struct daemon_metrics {
 	uint64_t drift, reasserts;
 	uint64_t ct_events, ct_lost, ct_full;
 	uint64_t flushes;
+	uint64_t refused_records;
 };
 
 struct daemon {
@@ -159,6 +161,18 @@ struct daemon {
 	bool ct_pending;
 	int64_t since_retention;
 	uint32_t incomplete;    /* AGG_INC_* for the current second's minute */
+
+	/* refused traffic (refused.c) */
+	int nflfd;              /* the NFLOG socket, -1: none */
+	sd_event_source *nfl_src;
+	bool nfl_have_seq, nfl_bad_said;
+	uint32_t nfl_seq;
+	uint32_t *ref_names;    /* rule indices sorted by name */
+	size_t nref_names;
+	struct refused_ctr *ref_ctr; /* counters at the last dump, by handle */
+	size_t nref_ctr;
+	int64_t ctr_next;
+	bool ctr_pending;
 };
 
 /* Runs vigild watch. Returns the exit code. */
@@ -235,5 +249,11 @@ void daemon_flows_flush(struct daemon *d);
 void daemon_flows_stop(struct daemon *d);
 /* The active policy changed: later flows carry its rule names. */
 void daemon_flows_names_changed(struct daemon *d);
+
+/* ---- refused.c ---- */
+int daemon_refused_start(struct daemon *d);
+void daemon_refused_stop(struct daemon *d);
+void daemon_refused_tick(struct daemon *d);
+void daemon_refused_names_changed(struct daemon *d);
 
 #endif

@@ -111,6 +111,7 @@ void daemon_flows_names_changed(struct daemon *d)
 	names_unref(d->names);
 	d->names = names_new(v, n);
 	free(v);
+	daemon_refused_names_changed(d);
 }
 
 void daemon_flows_flush(struct daemon *d)
