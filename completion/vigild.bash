@@ -22,7 +22,8 @@ _vigild_options()
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	watch)
 		echo "--db --db-buffer --ct-buffer --ct-accounting --aggregate --retention --fallback" \
-		     "--no-reassert --no-owner --table -t --user -u --force -f --quiet -q --help -h" ;;
+		     "--no-reassert --no-owner --nflog-group --no-refused --count-every" \
+		     "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	reload)
 		echo "--quiet -q --help -h" ;;
 	status)
@@ -40,7 +41,7 @@ _vigild_takes_arg()
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
 	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
-	--confirm | -c)
+	--confirm | -c | --nflog-group | --count-every)
 		return 0 ;;
 	esac
 	return 1

@@ -52,6 +52,22 @@ static int config(int fd, uint16_t group, uint16_t type, const void *data, size_
 	return -EPROTO;
 }
 
+/* The netlink port id that holds group in this network namespace, or 0. */
+static unsigned holder(uint16_t group)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_log", "re");
+	unsigned g, portid, found = 0;
+	char line[128];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %u", &g, &portid) == 2 && g == group)
+			found = portid;
+	fclose(f);
+	return found;
+}
+
 int nflogsock_open(uint16_t group, char *why, size_t whylen)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -72,10 +88,13 @@ int nflogsock_open(uint16_t group, char *why, size_t whylen)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	r = config(fd, group, NFULA_CFG_CMD, &bind_cmd, sizeof(bind_cmd));
-	if (r == -EBUSY) {
+	/* the kernel answers EPERM to a config of a group another socket
+	 * holds, EBUSY to a second BIND of it */
+	unsigned who = (r == -EPERM || r == -EBUSY) ? holder(group) : 0;
+	if (who) {
 		snprintf(why, whylen,
-			 "NFLOG group %u is bound by another program in this network namespace (ulogd2? see /proc/net/netfilter/nfnetlink_log): refused traffic is not recorded (give --nflog-group another group)",
-			 group);
+			 "NFLOG group %u is bound by another program in this network namespace (netlink port id %u: another vigild, ulogd2?): refused traffic is not recorded (give --nflog-group another group); the counters of the drop rules still count",
+			 group, who);
 		close(fd);
 		return -EBUSY;
 	}

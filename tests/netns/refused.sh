@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Refused traffic under vigild watch (NFLOG): a connection dropped by a rule
+# and one dropped by the default verdict are in the database and in
+# `vigild flows --verdict refused` with their rule, source and port; the
+# exact totals equal the kernel's counters; a flood of 5,000 new flows to a
+# dropped port is counted exactly while the sample stays within the rate
+# limit, and the loss figures add up; a group another program holds is
+# refused clearly. TAP.
+source "$(dirname "$0")/lib.sh"
+: "${FLOWGEN:?FLOWGEN must name the flowgen binary (meson sets it)}"
+
+netns_preflight
+command -v sqlite3 >/dev/null || bail_out "sqlite3 is not installed"
+
+WATCH_PID=
+
+# start_watch NS DB POLICY [OPTIONS...]
+start_watch() {
+	local ns=$1 db=$2 pol=$3 i
+	shift 3
+	: >"$TMP/watch.log"
+	ip netns exec "$ns" "$VIGILD" watch --db "$db" "$@" "$pol" >>"$TMP/watch.log" 2>&1 &
+	WATCH_PID=$!
+	_pid_list+=("$WATCH_PID")
+	for i in $(seq 100); do
+		grep -q "recording flows" "$TMP/watch.log" && return 0
+		kill -0 "$WATCH_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	diag "vigild watch did not start:"
+	diag_file "$TMP/watch.log"
+	return 1
+}
+
+stop_watch() {
+	kill -TERM "$WATCH_PID" 2>/dev/null
+	wait "$WATCH_PID" 2>/dev/null
+	WATCH_PID=
+}
+
+q() {
+	sqlite3 -cmd ".timeout 5000" "$DB" "$1"
+}
+
+# counter NS COMMENT VERDICT: the packets of the rules with that comment
+# and verdict (drop, reject, or nflog: the NFLOG rules), from nft -j.
+counter() {
+	ip netns exec "$1" nft -j list table inet vigil | python3 -c '
+import json, sys
+want, verdict = sys.argv[1], sys.argv[2]
+n = 0
+for o in json.load(sys.stdin)["nftables"]:
+    r = o.get("rule")
+    if not r or r.get("comment") != want:
+        continue
+    ex = r["expr"]
+    kinds = set(k for e in ex for k in e)
+    pk = sum(e["counter"]["packets"] for e in ex if "counter" in e)
+    grp = any("log" in e and "group" in e["log"] for e in ex)
+    if verdict == "nflog" and grp:
+        n += pk
+    elif verdict != "nflog" and not grp and verdict in kinds:
+        n += pk
+    elif verdict == "default" and not grp and not (kinds & {"accept", "drop", "reject"}):
+        n += pk
+print(n)' "$2" "$3"
+}
+
+ns_new host host || bail_out "namespace"
+ns_new client client || bail_out "namespace"
+veth "$host" vh0 "$client" vc0 || bail_out "veth"
+addr "$host" vh0 10.62.0.1/24
+addr "$client" vc0 10.62.0.2/24
+serve "$host" tcp 8080 2323 4444 || bail_out "serve tcp"
+
+cat >"$TMP/p.yml" <<'EOF2'
+version: 1
+defaults: {input: drop, forward: drop, output: accept}
+rules:
+  - {name: web, chain: input, proto: tcp, dport: 8080, action: accept}
+  - {name: telnet, chain: input, proto: tcp, dport: 2323, action: drop}
+  - {name: flood, chain: input, proto: udp, dport: 20000-40000, action: drop}
+EOF2
+mkdir -p "$TMP/db" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/db"
+DB=$TMP/db/flows.db
+
+start_watch "$host" "$DB" "$TMP/p.yml" --count-every 2 || bail_out "watch"
+group_bound() {
+	ip netns exec "$host" cat /proc/net/netfilter/nfnetlink_log | awk '$1 == 6613' | grep -q .
+}
+check "the watch binds its NFLOG group" group_bound
+ip netns exec "$client" "$NETTOOL" probe tcp 10.62.0.1 8080 2000 >/dev/null
+ip netns exec "$client" "$NETTOOL" probe tcp 10.62.0.1 2323 300 >"$TMP/p1" 2>&1
+check "a connection to the dropped port times out" grep -q '^timeout' "$TMP/p1"
+ip netns exec "$client" "$NETTOOL" probe tcp 10.62.0.1 4444 300 >"$TMP/p2" 2>&1
+check "a connection to a port no rule accepts times out" grep -q '^timeout' "$TMP/p2"
+t0=$(date +%s.%N)
+ip netns exec "$client" "$FLOWGEN" --src 10.62.0.2 10.62.0.1 20000 24999 5000 >"$TMP/flood" 2>&1
+t1=$(date +%s.%N)
+diag "$(cat "$TMP/flood")"
+sleep 5 # the NFLOG flush (0.2 s), two counter dumps, the writer's second
+
+# ---- the sample: rule, source, port ----
+check "the rule's drop is in the database with its source and port" \
+	test "$(q "SELECT sum(sampled) FROM refused WHERE rule = 'telnet' AND verdict = 'drop'
+	           AND src = '10.62.0.2' AND dst = '10.62.0.1' AND dport = 2323 AND proto = 6")" -ge 1
+check "the default verdict's drop is in the database as default:input" \
+	test "$(q "SELECT sum(sampled) FROM refused WHERE rule = 'default:input' AND verdict = 'drop'
+	           AND src = '10.62.0.2' AND dport = 4444")" -ge 1
+check "the accepted connection is not refused" \
+	test "$(q "SELECT count(*) FROM refused WHERE dport = 8080")" -eq 0
+
+# ---- exact totals equal the kernel's counters ----
+for r in telnet flood; do
+	k=$(counter "$host" "$r" drop)
+	d=$(q "SELECT coalesce(sum(counted), 0) FROM refused_counts WHERE rule = '$r'")
+	if [ "$k" -gt 0 ] && [ "$k" = "$d" ]; then ok "$r: counted $d = the kernel's counter"
+	else not_ok "$r: counted $d, the kernel's counter $k"; fi
+done
+k=$(counter "$host" vigil:default default)
+d=$(q "SELECT coalesce(sum(counted), 0) FROM refused_counts WHERE rule = 'default:input'")
+if [ "$k" -gt 0 ] && [ "$k" = "$d" ]; then ok "default:input: counted $d = the kernel's counter"
+else not_ok "default:input: counted $d, the kernel's counter $k"; fi
+
+# ---- the flood ----
+sent=$(sed -n 's/^sent \([0-9]*\) flows.*/\1/p' "$TMP/flood")
+counted=$(q "SELECT sum(counted) FROM refused_counts WHERE rule = 'flood'")
+check "the flood is counted exactly: $counted of $sent" test "$counted" = "$sent"
+sampled=$(q "SELECT coalesce(sum(sampled), 0) FROM refused WHERE rule = 'flood'")
+secs=$(python3 -c "import math; print(math.ceil($t1 - $t0) + 1)")
+bound=$((100 + 50 * secs))
+check "the sample is bounded by the rate limit: $sampled <= 100 + 50 x $secs s" \
+	test "$sampled" -ge 1 -a "$sampled" -le "$bound"
+logged=$(q "SELECT sum(logged) FROM refused_counts WHERE rule = 'flood'")
+got=$(q "SELECT sum(sampled) FROM refused_counts WHERE rule = 'flood'")
+lost=$(q "SELECT sum(nflog_lost) FROM observer")
+kl=$(counter "$host" flood nflog)
+check "the kernel's NFLOG counter is what was logged: $logged = $kl" test "$logged" = "$kl"
+check "loss adds up: logged $logged = received $got + lost $lost" test "$logged" -eq $((got + lost))
+check "the sample rows and the totals agree: $sampled = $got" test "$sampled" = "$got"
+check "no record was bad" test "$(q "SELECT sum(nflog_bad) FROM observer")" -eq 0
+
+stop_watch
+
+# ---- a group another program holds ----
+start_watch "$host" "$DB" "$TMP/p.yml" --count-every 2 || bail_out "watch"
+ip netns exec "$host" "$VIGILD" watch --db "$TMP/db/other.db" --table other "$TMP/p.yml" \
+	>"$TMP/second.log" 2>&1 &
+p2=$!
+_pid_list+=("$p2")
+for i in $(seq 60); do grep -q "recording flows\|error" "$TMP/second.log" && break; sleep 0.1; done
+check "a second watch says the group is held by another program" \
+	grep -q "NFLOG group 6613 is bound by another program" "$TMP/second.log"
+grep -q "NFLOG group 6613 is bound by another program" "$TMP/second.log" || diag_file "$TMP/second.log"
+kill -TERM "$p2" 2>/dev/null
+wait "$p2" 2>/dev/null
+stop_watch
+
+done_testing
