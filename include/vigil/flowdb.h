@@ -141,13 +141,35 @@ enum flowdb_by {
 	FLOWDB_BY_DST,
 	FLOWDB_BY_DPORT,    /* grouped by (proto, dport) */
 	FLOWDB_BY_RULE,
+	FLOWDB_BY_VERDICT,
+};
+
+/* Which rows: accepted flows (table flows), refused traffic (refused and
+ * refused_counts), or both. */
+enum flowdb_verdict {
+	FLOWDB_V_ALL = 0,
+	FLOWDB_V_ACCEPTED,
+	FLOWDB_V_REFUSED,
+};
+
+enum flowdb_sort {
+	FLOWDB_SORT_CONNECTIONS = 0, /* flows (refused: sampled attempts), then bytes */
+	FLOWDB_SORT_PACKETS,
+	FLOWDB_SORT_BYTES,
 };
 
 struct flowdb_query {
 	int64_t since, until; /* rows with since <= minute < until (Unix seconds) */
 	const char *rule;     /* NULL: any; "": flows no vigild rule accepted */
 	enum flowdb_by by;
-	size_t top;           /* 0: all. BY_NONE: the top rows by flows, else the top groups */
+	size_t top;           /* 0: all. BY_NONE: the top rows, else the top groups */
+	enum flowdb_verdict verdict;
+	enum flowdb_sort sort;
+	const char *src, *dst; /* NULL, or a CIDR (or one address) the address is in */
+	int dport;            /* -1 or 0 with dport_set false: any */
+	bool dport_set;
+	int proto;            /* IPPROTO_*, with proto_set */
+	bool proto_set;
 };
 
 /*
@@ -163,8 +185,11 @@ struct flowdb_row {
 	const char *dst;          /* NULL: grouped away */
 	int dport;                /* -1: grouped away */
 	const char *rule;         /* NULL: no vigild rule (or grouped away with by != RULE) */
-	uint64_t flows;
-	bool counted;             /* a DESTROY with counters was seen: packets/bytes known */
+	const char *verdict;      /* "accept", "drop", "reject"; NULL when grouped away */
+	uint64_t flows;           /* connections; refused: the sampled attempts */
+	bool counted;             /* packets/bytes known: a DESTROY with counters was seen,
+				   * or (refused, grouped by rule or verdict) the kernel's
+				   * exact counters */
 	uint64_t packets, bytes, duration_ms, destroys;
 };
 
@@ -176,6 +201,11 @@ struct flowdb_row {
  */
 int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 		 int (*cb)(void *ctx, const struct flowdb_row *row), void *ctx);
+/* 1 when src/dst are valid CIDRs or addresses for flowdb_query, else 0. */
+int flowdb_cidr_ok(const char *cidr);
+/* Calls cb with every rule name the database records (accepted or
+ * refused, any time), each once. Returns the count or negative errno. */
+int flowdb_rules(struct flowdb *db, int (*cb)(void *ctx, const char *rule), void *ctx);
 
 /* A minute observed only in part: an observer started or stopped within it. */
 struct flowdb_partial {

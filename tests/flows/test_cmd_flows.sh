@@ -63,7 +63,7 @@ has "missing database is said plainly" err "does not exist"
 check "--by takes only known keys" 2 -- --db "$DB" --by color
 check "--top needs a positive number" 2 -- --db "$DB" --top 0
 check "--top rejects junk" 2 -- --db "$DB" --top 3x
-check "--since rejects junk" 2 -- --db "$DB" --since yesterday
+check "--since rejects junk" 2 -- --db "$DB" --since someday
 check "--since rejects a bad date" 2 -- --db "$DB" --since 2023-02-30
 check "--until before --since" 2 -- --db "$DB" --since @$M1 --until @$M0
 check "no positional arguments" 2 -- --db "$DB" extra

@@ -90,6 +90,14 @@ group_bound() {
 	ip netns exec "$host" cat /proc/net/netfilter/nfnetlink_log | awk '$1 == 6613' | grep -q .
 }
 check "the watch binds its NFLOG group" group_bound
+# the export, from before the traffic (as an unprivileged reader would)
+"$VIGILD" flows --db "$DB" --follow --format ecs >"$TMP/ecs" 2>"$TMP/ecs.err" &
+FOLLOW_PID=$!
+_pid_list+=("$FOLLOW_PID")
+"$VIGILD" flows --db "$DB" --follow >"$TMP/ndjson" 2>&1 &
+FOLLOW2_PID=$!
+_pid_list+=("$FOLLOW2_PID")
+sleep 1.5
 ip netns exec "$client" "$NETTOOL" probe tcp 10.62.0.1 8080 2000 >/dev/null
 ip netns exec "$client" "$NETTOOL" probe tcp 10.62.0.1 2323 300 >"$TMP/p1" 2>&1
 check "a connection to the dropped port times out" grep -q '^timeout' "$TMP/p1"
@@ -140,6 +148,62 @@ check "the kernel's NFLOG counter is what was logged: $logged = $kl" test "$logg
 check "loss adds up: logged $logged = received $got + lost $lost" test "$logged" -eq $((got + lost))
 check "the sample rows and the totals agree: $sampled = $got" test "$sampled" = "$got"
 check "no record was bad" test "$(q "SELECT sum(nflog_bad) FROM observer")" -eq 0
+
+# ---- vigild flows ----
+F="$VIGILD flows --db $DB --since -10m"
+$F --verdict refused >"$TMP/f1" 2>&1
+check "flows --verdict refused shows the rule's drop with its source and port" \
+	grep -Eq "drop +tcp +10\.62\.0\.2 +10\.62\.0\.1 +2323 +telnet" "$TMP/f1"
+check "... and the default verdict's" grep -Eq "drop +tcp +10\.62\.0\.2 +10\.62\.0\.1 +4444 +default:input" "$TMP/f1"
+check "... and no accepted flow" sh -c "! grep -q ' accept ' '$TMP/f1'"
+$F --verdict refused --by rule --json >"$TMP/f2" 2>/dev/null
+check "flows --by rule: the exact refused packets per rule" python3 -c '
+import json, sys
+j = {r["rule"]: r for r in json.load(open(sys.argv[1]))}
+assert j["flood"]["packets"] == int(sys.argv[2]) and j["flood"]["verdict"] == "drop", j
+assert j["telnet"]["packets"] >= 1 and j["default:input"]["packets"] >= 1, j
+' "$TMP/f2" "$sent"
+$F --verdict all --by verdict >"$TMP/f3" 2>&1
+check "flows --by verdict shows accept and drop" sh -c "grep -q ' accept ' '$TMP/f3' && grep -q ' drop ' '$TMP/f3'"
+$F --rule flood --src 10.62.0.0/24 --dport 20000 --proto udp --json >"$TMP/f4" 2>/dev/null
+check "filters --rule --src --dport --proto" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert all(r["dport"] == 20000 and r["proto"] == "udp" and r["rule"] == "flood" for r in j), j
+' "$TMP/f4"
+$F --rule flod >"$TMP/f5" 2>&1
+rc=$?
+check "an unknown rule is an error with a did-you-mean (exit $rc)" \
+	sh -c "[ $rc -eq 2 ] && grep -q \"no rule 'flod'.*did you mean 'flood'\" '$TMP/f5'"
+$F --since garbage >"$TMP/f6" 2>&1
+rc=$?
+check "--since garbage names the accepted forms (exit $rc)" \
+	sh -c "[ $rc -eq 2 ] && grep -q \"'garbage' is not a time.*yesterday\" '$TMP/f6'"
+$F --sort bytes --top 1 --by rule --verdict refused >"$TMP/f7" 2>&1
+check "--sort bytes --top 1: the flood first" grep -Eq " drop +flood +100 +5000 " "$TMP/f7"
+
+# ---- --follow ----
+kill -INT "$FOLLOW_PID" "$FOLLOW2_PID" 2>/dev/null
+wait "$FOLLOW_PID" "$FOLLOW2_PID" 2>/dev/null
+check "--follow --format ecs: every line is JSON with the ECS fields, refused and accepted" python3 -c '
+import json, sys
+n = seen = 0
+acts = set()
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    n += 1
+    for k in ("source.ip", "destination.port", "network.transport", "event.action", "rule.name", "event.outcome"):
+        a, b = k.split(".")
+        assert b in o[a], (k, o)
+    acts.add(o["event"]["action"])
+    seen += o["rule"]["name"] == "telnet" and o["destination"]["port"] == 2323 and o["source"]["ip"] == "10.62.0.2"
+assert n > 0 and seen == 1 and {"drop", "accept"} <= acts, (n, seen, acts)
+' "$TMP/ecs"
+check "--follow (ndjson): JSON lines with the verdict" python3 -c '
+import json, sys
+v = [json.loads(l)["verdict"] for l in open(sys.argv[1])]
+assert "drop" in v and "accept" in v, v
+' "$TMP/ndjson"
 
 stop_watch
 
