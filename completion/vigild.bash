@@ -31,7 +31,8 @@ _vigild_options()
 	confirm | rollback)
 		echo "--table -t --help -h" ;;
 	flows)
-		echo "--db --since --until --rule --by --top --json --help -h" ;;
+		echo "--db --since --until --rule --by --top --sort --verdict --src --dst --dport" \
+		     "--proto --json --follow --format --help -h" ;;
 	esac
 }
 
@@ -41,7 +42,8 @@ _vigild_takes_arg()
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
 	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
-	--confirm | -c | --nflog-group | --count-every)
+	--confirm | -c | --nflog-group | --count-every | --sort | --verdict | --src | --dst | \
+	--dport | --proto | --format)
 		return 0 ;;
 	esac
 	return 1
@@ -73,7 +75,15 @@ _vigild_value()
 	--fallback)
 		_vigild_files "$cur" '*.yml' '*.yaml' ;;
 	--by)
-		COMPREPLY=($(compgen -W "src dst dport rule" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "src dst dport rule verdict" -- "$cur")) ;;
+	--sort)
+		COMPREPLY=($(compgen -W "connections packets bytes" -- "$cur")) ;;
+	--verdict)
+		COMPREPLY=($(compgen -W "accepted refused all" -- "$cur")) ;;
+	--format)
+		COMPREPLY=($(compgen -W "ndjson ecs" -- "$cur")) ;;
+	--proto)
+		COMPREPLY=($(compgen -W "tcp udp sctp icmp icmpv6" -- "$cur")) ;;
 	--ct-buffer)
 		COMPREPLY=($(compgen -W "8M 16M 32M 64M 128M 256M" -- "$cur")) ;;
 	--retention)
