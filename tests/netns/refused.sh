@@ -182,6 +182,10 @@ check "--since garbage names the accepted forms (exit $rc)" \
 $F --sort bytes --top 1 --by rule --verdict refused >"$TMP/f7" 2>&1
 check "--sort bytes --top 1: the flood first" grep -Eq " drop +flood +100 +5000 " "$TMP/f7"
 
+$F --verdict refused --by rule >"$TMP/f8" 2>&1
+diag "vigild flows --verdict refused --by rule:"
+diag_file "$TMP/f8"
+
 # ---- --follow ----
 kill -INT "$FOLLOW_PID" "$FOLLOW2_PID" 2>/dev/null
 wait "$FOLLOW_PID" "$FOLLOW2_PID" 2>/dev/null
