@@ -149,3 +149,10 @@ ALTER TABLE observer ADD COLUMN nflog_records INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE observer ADD COLUMN nflog_lost INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE observer ADD COLUMN nflog_enobufs INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE observer ADD COLUMN nflog_bad INTEGER NOT NULL DEFAULT 0;
+
+-- The row cap (vigild watch --row-cap, default 10,000): per minute and
+-- rule, distinct rows of accepted flows (and of refused samples) beyond the
+-- cap are folded into the rule's overflow row of that minute, with family
+-- 0 and src, dst '' , proto and dport 0, so the totals stay exact. folded:
+-- the events and records of the minute that went into overflow rows.
+ALTER TABLE observer ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;

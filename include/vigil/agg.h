@@ -94,6 +94,7 @@ struct agg_obs {
 	uint64_t nflog_lost;     /* records the sequence numbers say are missing */
 	uint64_t nflog_enobufs;  /* receive-buffer overrun episodes */
 	uint64_t nflog_bad;      /* messages that failed to parse, or unknown prefixes */
+	uint64_t folded;         /* events and records folded into overflow rows (agg_cap) */
 };
 
 /* Why a minute's flows may be missing or attributed wrongly (agg_obs.incomplete). */
@@ -139,6 +140,23 @@ void agg_add_obs(struct agg *a, int64_t now, const struct agg_obs *delta);
  * overflow).
  */
 int agg_add_refused(struct agg *a, const struct agg_key *k, const struct agg_val *v, int64_t now);
+
+/*
+ * The row cap (point of a bounded database): per minute and rule, at most
+ * cap distinct rows of accepted flows and at most cap of refused samples;
+ * an event that would make one more is folded into the rule's overflow row
+ * of that minute (key: minute, rule, kind, everything else zero, family 0),
+ * which keeps the totals exact. It outlives the per-second aggregates:
+ * attach it to each with agg_set_cap. At most AGG_DEFAULT_MAX_ROWS keys are
+ * remembered per minute; beyond, new keys fold too.
+ */
+struct agg_cap;
+#define AGG_DEFAULT_ROW_CAP 10000u
+struct agg_cap *agg_cap_new(size_t cap, uint64_t seed);
+void agg_cap_free(struct agg_cap *c);
+void agg_set_cap(struct agg *a, struct agg_cap *c);
+/* Folds *k (its minute set) when it is a new row beyond the cap; true then. */
+bool agg_cap_fold(struct agg_cap *c, struct agg_key *k);
 
 /* Rows and observer minutes currently held, and the bytes the table uses. */
 size_t agg_rows(const struct agg *a);

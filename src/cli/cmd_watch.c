@@ -104,6 +104,8 @@ static const char watch_usage[] =
 	"      --no-refused       do not record refused traffic (no NFLOG rules)\n"
 	"      --count-every SECS read the refused totals from the kernel's counters\n"
 	"                         every SECS seconds, 1 to 3600 (default 60)\n"
+	"      --row-cap N        rows per minute and rule, 1 to 1000000 (default\n"
+	"                         10000): beyond, one overflow row with exact totals\n"
 	"  -t, --table NAME       the table vigild manages (default: the policy's, else vigil)\n"
 	"  -u, --user NAME        unprivileged user (default: vigil, else nobody)\n"
 	"  -f, --force            replace the table even if vigild did not make it\n"
@@ -112,7 +114,7 @@ static const char watch_usage[] =
 int cmd_watch(int argc, char **argv)
 {
 	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER, O_DBBUF,
-	       O_GROUP, O_NOREF, O_EVERY };
+	       O_GROUP, O_NOREF, O_EVERY, O_ROWCAP };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "db", required_argument, NULL, O_DB },
@@ -127,6 +129,7 @@ int cmd_watch(int argc, char **argv)
 		{ "nflog-group", required_argument, NULL, O_GROUP },
 		{ "no-refused", no_argument, NULL, O_NOREF },
 		{ "count-every", required_argument, NULL, O_EVERY },
+		{ "row-cap", required_argument, NULL, O_ROWCAP },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "force", no_argument, NULL, 'f' },
@@ -206,22 +209,26 @@ int cmd_watch(int argc, char **argv)
 			break;
 		}
 		case O_GROUP:
-		case O_EVERY: {
+		case O_EVERY:
+		case O_ROWCAP: {
 			char *end;
 			unsigned long v;
-			unsigned long max = ch == O_GROUP ? 65535 : 3600;
+			unsigned long max = ch == O_GROUP ? 65535 : ch == O_EVERY ? 3600 : 1000000;
 
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (*optarg < '1' || *optarg > '9' || errno || *end || v > max) {
 				cli_error("%s wants a number from 1 to %lu, not '%s'",
-					  ch == O_GROUP ? "--nflog-group" : "--count-every", max, optarg);
+					  ch == O_GROUP ? "--nflog-group" : ch == O_EVERY ? "--count-every" : "--row-cap",
+					  max, optarg);
 				return EXIT_USAGE;
 			}
 			if (ch == O_GROUP)
 				o.nflog_group = (uint16_t)v;
-			else
+			else if (ch == O_EVERY)
 				o.count_every = (unsigned)v;
+			else
+				o.row_cap = (size_t)v;
 			break;
 		}
 		case O_NOREF:

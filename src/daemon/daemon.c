@@ -447,6 +447,8 @@ static void shutdown_flows(struct daemon *d, struct flowdb_lock *lk)
 	bool remove = !d->cur && flowdb_is_empty(db) == 1;
 	agg_free(d->cur);
 	d->cur = NULL;
+	agg_cap_free(d->cap);
+	d->cap = NULL;
 	names_unref(d->names);
 	flowdb_close(db); /* before the lock's descriptor: see flowdb_lock */
 	flowdb_unlock(lk, db_path(d, buf, sizeof(buf)), remove);

@@ -41,6 +41,7 @@ struct daemon_opts {
 	int owner;               /* table owner|persist: -1 when the kernel can, 0 never, 1 must */
 	uint16_t nflog_group;    /* refused traffic: the NFLOG group (--nflog-group); 0: none (--no-refused) */
 	unsigned count_every;    /* seconds between dumps of the refused counters (--count-every) */
+	size_t row_cap;          /* rows per minute and rule (--row-cap); 0: AGG_DEFAULT_ROW_CAP */
 };
 
 enum daemon_state {
@@ -150,6 +151,7 @@ struct daemon {
 	/* flows */
 	sd_event_source *ct_src, *tick;
 	struct agg *cur;
+	struct agg_cap *cap;    /* rows per minute and rule, across the aggregates */
 	uint64_t seed;
 	bool agg_sources;
 	struct writer *w;

@@ -262,9 +262,9 @@ static const char flowdb_up_obs_sql[] =
 	"INSERT INTO observer (minute, events, new_events, lost, enobufs, kernel_inserts,"
 	" overflow, bad, started, stopped, incomplete, ct_early_drop, ct_insert_failed, ct_drop,"
 	" ct_max, ct_entries, db_lost_flows, db_lost_minutes, nflog_records, nflog_lost,"
-	" nflog_enobufs, nflog_bad)"
+	" nflog_enobufs, nflog_bad, folded)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-	" ?19, ?20, ?21, ?22)"
+	" ?19, ?20, ?21, ?22, ?23)"
 	" ON CONFLICT (minute) DO UPDATE SET"
 	" events = events + excluded.events, new_events = new_events + excluded.new_events,"
 	" lost = lost + excluded.lost, enobufs = enobufs + excluded.enobufs,"
@@ -283,7 +283,8 @@ static const char flowdb_up_obs_sql[] =
 	" nflog_records = nflog_records + excluded.nflog_records,"
 	" nflog_lost = nflog_lost + excluded.nflog_lost,"
 	" nflog_enobufs = nflog_enobufs + excluded.nflog_enobufs,"
-	" nflog_bad = nflog_bad + excluded.nflog_bad";
+	" nflog_bad = nflog_bad + excluded.nflog_bad,"
+	" folded = folded + excluded.folded";
 
 static int flowdb_open_rw(struct flowdb *db, const char *schema)
 {
@@ -649,11 +650,13 @@ static int flowdb_put_row(void *ctx, const struct agg_row *row)
 		}
 	}
 	sqlite3_bind_int64(st, 1, k->minute);
-	sqlite3_bind_int(st, 2, fam == AF_INET6 ? 6 : 4);
+	/* family 0: the rule's overflow row of the minute (agg_cap) */
+	sqlite3_bind_int(st, 2, k->family == 0 ? 0 : fam == AF_INET6 ? 6 : 4);
 	sqlite3_bind_int(st, 3, k->proto);
-	sqlite3_bind_text(st, 4, k->src_any ? "" : flowdb_addr(fam, k->src, src, sizeof(src)), -1,
+	sqlite3_bind_text(st, 4, k->src_any || !k->family ? "" : flowdb_addr(fam, k->src, src, sizeof(src)),
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, k->family ? flowdb_addr(fam, k->dst, dst, sizeof(dst)) : "", -1,
 			  SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, flowdb_addr(fam, k->dst, dst, sizeof(dst)), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, k->dport);
 	sqlite3_bind_text(st, 7, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, (int64_t)row->val.flows);
@@ -697,6 +700,7 @@ static int flowdb_put_obs(void *ctx, int64_t minute, const struct agg_obs *o)
 	sqlite3_bind_int64(st, 20, (int64_t)o->nflog_lost);
 	sqlite3_bind_int64(st, 21, (int64_t)o->nflog_enobufs);
 	sqlite3_bind_int64(st, 22, (int64_t)o->nflog_bad);
+	sqlite3_bind_int64(st, 23, (int64_t)o->folded);
 	return flowdb_step_reset(db, st, "storing observer figures");
 }
 

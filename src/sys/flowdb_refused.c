@@ -57,11 +57,13 @@ int flowdb_put_refused(struct flowdb *db, const struct agg_row *row)
 		sqlite3_bind_int64(st, 7, (int64_t)row->val.destroys);
 		return flowdb_step(db, st, "storing refused totals");
 	}
-	if (!inet_ntop(fam, k->src, src, sizeof(src)) || !inet_ntop(fam, k->dst, dst, sizeof(dst)))
+	if (!k->family) /* the rule's overflow row of the minute */
+		src[0] = dst[0] = '\0';
+	else if (!inet_ntop(fam, k->src, src, sizeof(src)) || !inet_ntop(fam, k->dst, dst, sizeof(dst)))
 		snprintf(src, sizeof(src), "?"), snprintf(dst, sizeof(dst), "?");
 	st = db->up_ref;
 	sqlite3_bind_int64(st, 1, k->minute);
-	sqlite3_bind_int(st, 2, fam == AF_INET6 ? 6 : 4);
+	sqlite3_bind_int(st, 2, !k->family ? 0 : fam == AF_INET6 ? 6 : 4);
 	sqlite3_bind_int(st, 3, k->proto);
 	sqlite3_bind_text(st, 4, k->src_any ? "" : src, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, dst, -1, SQLITE_STATIC);
