@@ -158,6 +158,8 @@ json_object *flows_row_json(const struct flowdb_row *r, enum flowdb_by by)
 		json_object_object_add(o, "last_minute", json_object_new_string(buf));
 	}
 	json_object_object_add(o, "family", r->family ? json_object_new_int(r->family) : NULL);
+	if (by == FLOWDB_BY_NONE)
+		json_object_object_add(o, "overflow", json_object_new_boolean(r->family == 0));
 	json_object_object_add(o, "proto",
 			       json_str(r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : NULL));
 	json_object_object_add(o, "src", json_str(r->src));
@@ -198,14 +200,19 @@ static void flows_cells(const struct flowdb_row *r, enum flowdb_by by, char cell
 		 r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : "");
 	/* a NULL src where src is shown: sources were aggregated away; summed
 	 * per source, the family tells the IPv4 and the IPv6 group apart */
-	if (r->src)
+	if (by == FLOWDB_BY_NONE && r->family == 0) {
+		/* the rule's overflow row of the minute (--row-cap) */
+		snprintf(cell[C_SRC], 64, "(overflow)");
+		snprintf(cell[C_PROTO], 64, "*");
+	} else if (r->src)
 		snprintf(cell[C_SRC], 64, "%s", r->src);
 	else if (by == FLOWDB_BY_SRC && r->family)
 		snprintf(cell[C_SRC], 64, "* (IPv%d)", r->family);
 	else
 		snprintf(cell[C_SRC], 64, "*");
 	snprintf(cell[C_DST], 64, "%s", r->dst ? r->dst : "");
-	snprintf(cell[C_DPORT], 64, "%s", flows_dport(r, buf, sizeof(buf)));
+	snprintf(cell[C_DPORT], 64, "%s",
+		 by == FLOWDB_BY_NONE && r->family == 0 ? "*" : flows_dport(r, buf, sizeof(buf)));
 	snprintf(cell[C_RULE], 64, "%s", r->rule ? r->rule : "-");
 	snprintf(cell[C_VERDICT], 64, "%s", r->verdict ? r->verdict : "");
 	snprintf(cell[C_FLOWS], 64, "%" PRIu64, r->flows);

@@ -211,6 +211,32 @@ assert "drop" in v and "accept" in v, v
 
 stop_watch
 
+# ---- the row cap: 5,000 distinct accepted flows in a minute, cap 100 ----
+cat >"$TMP/acc.yml" <<'EOF2'
+version: 1
+rules:
+  - {name: gen, chain: input, proto: udp, dport: 30000-39999, action: accept}
+EOF2
+DB=$TMP/db/cap.db
+start_watch "$host" "$DB" "$TMP/acc.yml" --row-cap 100 || bail_out "watch (cap)"
+# within one minute: wait for a minute's second 5 at most 50 s in
+while [ $(( $(date +%s) % 60 )) -gt 45 ]; do sleep 1; done
+ip netns exec "$client" "$FLOWGEN" --src 10.62.0.2 10.62.0.1 30000 34999 5000 >"$TMP/flood2" 2>&1
+sleep 2.5
+sent=$(sed -n 's/^sent \([0-9]*\) flows.*/\1/p' "$TMP/flood2")
+rows=$(q "SELECT count(*) FROM flows WHERE rule = 'gen' AND family <> 0")
+over=$(q "SELECT coalesce(sum(flows), 0) FROM flows WHERE rule = 'gen' AND family = 0")
+total=$(q "SELECT sum(flows) FROM flows WHERE rule = 'gen'")
+folded=$(q "SELECT sum(folded) FROM observer")
+check "the minute holds the cap of rows: $rows <= 100, plus one overflow row" \
+	test "$rows" -le 100 -a "$(q "SELECT count(*) FROM flows WHERE rule = 'gen' AND family = 0")" -eq 1
+check "totals stay exact: $total = $sent sent ($over in the overflow row)" test "$total" = "$sent"
+check "the observer says how many were folded: $folded = $over" test "$folded" = "$over"
+"$VIGILD" flows --db "$DB" --since -5m --rule gen >"$TMP/f9" 2>&1
+check "flows shows the overflow row as such" grep -q "(overflow)" "$TMP/f9"
+stop_watch
+DB=$TMP/db/flows.db
+
 # ---- a group another program holds ----
 start_watch "$host" "$DB" "$TMP/p.yml" --count-every 2 || bail_out "watch"
 ip netns exec "$host" "$VIGILD" watch --db "$TMP/db/other.db" --table other "$TMP/p.yml" \
