@@ -22,7 +22,7 @@ _vigild_options()
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	watch)
 		echo "--db --db-buffer --ct-buffer --ct-accounting --aggregate --retention --fallback" \
-		     "--no-reassert --no-owner --nflog-group --no-refused --count-every --row-cap" \
+		     "--no-reassert --no-owner --nflog-group --no-refused --count-every --row-cap --db-max-size" \
 		     "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	reload)
 		echo "--quiet -q --help -h" ;;
@@ -42,7 +42,7 @@ _vigild_takes_arg()
 	case $1 in
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
 	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
-	--confirm | -c | --nflog-group | --count-every | --row-cap | --sort | --verdict | --src | --dst | \
+	--confirm | -c | --nflog-group | --count-every | --row-cap | --db-max-size | --sort | --verdict | --src | --dst | \
 	--dport | --proto | --format)
 		return 0 ;;
 	esac

@@ -129,6 +129,16 @@ int flowdb_retention(struct flowdb *db, int64_t cutoff, uint64_t *deleted);
  */
 int flowdb_mark_unclean_stop(struct flowdb *db, int64_t *minute);
 
+/*
+ * The size bound (vigild watch --db-max-size): while the pages in use are
+ * more than max bytes, deletes the oldest minutes (a tenth of the span at a
+ * time) but none from keep_from on, then records the cutoff in meta key
+ * expired_early_before (Unix seconds). Returns 1 with *cutoff when it
+ * expired some, 0 when nothing was needed, or negative errno.
+ */
+int flowdb_expire_to_size(struct flowdb *db, uint64_t max, int64_t keep_from, int64_t *cutoff);
+int flowdb_used_bytes(struct flowdb *db, uint64_t *bytes);
+
 /* Sets / reads a meta key. get: *value is malloc'd; -ENOENT when absent. */
 int flowdb_meta_set(struct flowdb *db, const char *key, const char *value);
 int flowdb_meta_get(struct flowdb *db, const char *key, char **value);

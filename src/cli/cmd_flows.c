@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -358,6 +359,12 @@ int cmd_flows(int argc, char **argv)
 	r = flowdb_query(db, &a.q, flows_collect, &rows);
 	if (r >= 0)
 		r = flowdb_loss(db, a.q.since, a.q.until, &loss);
+	char *exp = NULL;
+	int64_t expired = 0;
+	if (r >= 0 && flowdb_meta_get(db, "expired_early_before", &exp) == 0) {
+		expired = strtoll(exp, NULL, 10);
+		free(exp);
+	}
 	if (r < 0) {
 		fprintf(stderr, "%s flows: error: %s: %s\n", program_name, a.path, flowdb_errmsg(db));
 		flowdb_close(db);
@@ -374,6 +381,13 @@ int cmd_flows(int argc, char **argv)
 		else
 			printf("No flows in this window.\n");
 		flows_loss_report(stdout, &loss, a.q.since, a.q.until, now, false);
+	}
+	if (expired > a.q.since) {
+		char m[32];
+		flows_minute(expired, false, m, sizeof(m));
+		fprintf(a.json ? stderr : stdout,
+			"%sEXPIRED EARLY: minutes before %s were deleted to keep the database within 'vigild watch --db-max-size'\n",
+			a.json ? "vigild flows: warning: " : "", m);
 	}
 	frows_free(&rows);
 	return EXIT_OK;

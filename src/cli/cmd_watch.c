@@ -106,6 +106,8 @@ static const char watch_usage[] =
 	"                         every SECS seconds, 1 to 3600 (default 60)\n"
 	"      --row-cap N        rows per minute and rule, 1 to 1000000 (default\n"
 	"                         10000): beyond, one overflow row with exact totals\n"
+	"      --db-max-size SIZE delete the oldest minutes early beyond SIZE (like\n"
+	"                         512M; default a tenth of the database's file system)\n"
 	"  -t, --table NAME       the table vigild manages (default: the policy's, else vigil)\n"
 	"  -u, --user NAME        unprivileged user (default: vigil, else nobody)\n"
 	"  -f, --force            replace the table even if vigild did not make it\n"
@@ -114,7 +116,7 @@ static const char watch_usage[] =
 int cmd_watch(int argc, char **argv)
 {
 	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER, O_DBBUF,
-	       O_GROUP, O_NOREF, O_EVERY, O_ROWCAP };
+	       O_GROUP, O_NOREF, O_EVERY, O_ROWCAP, O_MAXSIZE };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "db", required_argument, NULL, O_DB },
@@ -130,6 +132,7 @@ int cmd_watch(int argc, char **argv)
 		{ "no-refused", no_argument, NULL, O_NOREF },
 		{ "count-every", required_argument, NULL, O_EVERY },
 		{ "row-cap", required_argument, NULL, O_ROWCAP },
+		{ "db-max-size", required_argument, NULL, O_MAXSIZE },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "force", no_argument, NULL, 'f' },
@@ -229,6 +232,29 @@ int cmd_watch(int argc, char **argv)
 				o.count_every = (unsigned)v;
 			else
 				o.row_cap = (size_t)v;
+			break;
+		}
+		case O_MAXSIZE: {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (*end == 'K' || *end == 'k')
+				v <<= 10, end++;
+			else if (*end == 'M' || *end == 'm')
+				v <<= 20, end++;
+			else if (*end == 'G' || *end == 'g')
+				v <<= 30, end++;
+			else if (*end == 'T' || *end == 't')
+				v <<= 40, end++;
+			if (*optarg < '1' || *optarg > '9' || errno || *end || v < (64u << 10) ||
+			    v > (1ull << 50)) {
+				cli_error("--db-max-size wants a size from 64K up, like 512M or 2G, not '%s'",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			o.db_max_size = v;
 			break;
 		}
 		case O_NOREF:

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,6 +166,21 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 }
 
 /* ---- the database ---- */
+
+/* --db-max-size, else a tenth of the file system the database is on. */
+static uint64_t db_max_size(struct daemon *d)
+{
+	struct statvfs sv;
+	char buf[4096];
+	_cleanup_free_ char *dir = NULL;
+
+	if (d->o.db_max_size)
+		return d->o.db_max_size;
+	dir = xstrdup(db_path(d, buf, sizeof(buf)));
+	if (statvfs(dirname(dir), &sv) < 0)
+		return 0;
+	return (uint64_t)sv.f_blocks * sv.f_frsize / 10;
+}
 
 static struct flowdb *open_db(struct daemon *d, struct flowdb_lock *lk)
 {
@@ -529,7 +545,8 @@ int daemon_run(const struct daemon_opts *o)
 		uint64_t seed;
 		if (getentropy(&seed, sizeof(seed)) < 0)
 			seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
-		d->w = writer_start(db, o->db_buffer ? o->db_buffer : WRITER_MAX_ROWS, o->aggregate ? AGG_F_NO_SOURCES : 0, seed);
+		d->w = writer_start(db, o->db_buffer ? o->db_buffer : WRITER_MAX_ROWS,
+				    o->aggregate ? AGG_F_NO_SOURCES : 0, seed, db_max_size(d));
 		if (!d->w) {
 			log_error("cannot start the database writer: %s", strerror(errno));
 			flowdb_close(db);

@@ -42,6 +42,7 @@ struct daemon_opts {
 	uint16_t nflog_group;    /* refused traffic: the NFLOG group (--nflog-group); 0: none (--no-refused) */
 	unsigned count_every;    /* seconds between dumps of the refused counters (--count-every) */
 	size_t row_cap;          /* rows per minute and rule (--row-cap); 0: AGG_DEFAULT_ROW_CAP */
+	uint64_t db_max_size;    /* --db-max-size bytes; 0: a tenth of the file system */
 };
 
 enum daemon_state {

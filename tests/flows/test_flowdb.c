@@ -194,6 +194,48 @@ START_TEST(fresh_database)
 }
 END_TEST
 
+/* --db-max-size: the oldest minutes go first, the newest stay, the cutoff
+ * is recorded. */
+START_TEST(expire_to_size)
+{
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 0, 9);
+	struct agg_key k = { .family = AF_INET, .proto = IPPROTO_TCP, .kind = AGG_KIND_SAMPLE, .rule = 1 };
+	static const char *const rules[] = { "r" };
+	uint64_t used = 0, after = 0;
+	int64_t cut = 0;
+	char *v = NULL;
+	sqlite3 *r;
+
+	tmpdb();
+	db = open_rw();
+	for (int m = 0; m < 200; m++)
+		for (int i = 0; i < 50; i++) {
+			k.dport = (uint16_t)i;
+			k.src[3] = (uint8_t)m;
+			agg_add_refused(a, &k, &(struct agg_val){ .flows = 1 }, 60000 + m * 60);
+			agg_add_obs(a, 60000 + m * 60, NULL);
+		}
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 1), 0);
+	ck_assert_int_eq(flowdb_used_bytes(db, &used), 0);
+	ck_assert_int_eq(flowdb_expire_to_size(db, used * 4, 60000 + 199 * 60, &cut), 0);
+	ck_assert_int_eq(flowdb_expire_to_size(db, used / 2, 60000 + 190 * 60, &cut), 1);
+	ck_assert_int_eq(flowdb_used_bytes(db, &after), 0);
+	ck_assert_uint_le(after, used / 2);
+	r = raw();
+	ck_assert_int_eq(q1(r, "SELECT MIN(minute) FROM refused"), cut);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM refused WHERE minute >= 60000 + 190 * 60"), 10 * 50);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM observer WHERE minute < " "60000"), 0);
+	sqlite3_close(r);
+	ck_assert_int_eq(flowdb_meta_get(db, "expired_early_before", &v), 0);
+	ck_assert_int_eq(strtoll(v, NULL, 10), cut);
+	free(v);
+	agg_free(a);
+	flowdb_close(db);
+	rmdb();
+}
+END_TEST
+
 /* Samples and exact totals of refused traffic land in their tables, in
  * the flush of the accepted flows; defaults are named default:CHAIN. */
 START_TEST(refused_rows_stored)
@@ -986,6 +1028,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, base_make, base_remove);
 	tcase_add_test(tc, fresh_database);
 	tcase_add_test(tc, refused_rows_stored);
+	tcase_add_test(tc, expire_to_size);
 	tcase_add_test(tc, upserts_accumulate);
 	tcase_add_test(tc, queries);
 	tcase_add_test(tc, open_failures);
