@@ -235,6 +235,23 @@ check "the observer says how many were folded: $folded = $over" test "$folded" =
 "$VIGILD" flows --db "$DB" --since -5m --rule gen >"$TMP/f9" 2>&1
 check "flows shows the overflow row as such" grep -q "(overflow)" "$TMP/f9"
 stop_watch
+
+# ---- --db-max-size: old minutes go first, and flows says so ----
+day=$(( $(date +%s) / 60 * 60 - 86400 ))
+q "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000)
+   INSERT INTO refused SELECT $day - (i % 100) * 60, 4, 6, '10.9.' || (i / 256) || '.' || (i % 256),
+   '10.62.0.1', i % 1000, 'telnet', 'drop', 1 FROM c;
+   INSERT INTO observer (minute) SELECT DISTINCT minute FROM refused WHERE minute <= $day;"
+old=$(q "SELECT count(*) FROM refused WHERE minute <= $day")
+start_watch "$host" "$DB" "$TMP/acc.yml" --db-max-size 64K || bail_out "watch (size)"
+sleep 2.5
+left=$(q "SELECT count(*) FROM refused WHERE minute <= $day")
+check "the oldest minutes were deleted early: $left of $old rows a day old left" test "$left" -lt "$old"
+check "... the recent ones stay" test "$(q "SELECT count(*) FROM flows WHERE rule = 'gen'")" -gt 0
+check "... said once in the log" grep -q "reached --db-max-size" "$TMP/watch.log"
+"$VIGILD" flows --db "$DB" --since -2d >"$TMP/f10" 2>&1
+check "flows says the window was expired early" grep -q "^EXPIRED EARLY: minutes before" "$TMP/f10"
+stop_watch
 DB=$TMP/db/flows.db
 
 # ---- a group another program holds ----
