@@ -240,5 +240,10 @@ struct flowdb_loss {
 	size_t npart;
 };
 int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_loss *out);
+/* Each observed minute of [since, until), oldest first, and whether it is
+ * complete (nothing lost, folded away or missed, observed throughout);
+ * a minute without a call had no observer. */
+int flowdb_minutes(struct flowdb *db, int64_t since, int64_t until,
+		   int (*cb)(void *ctx, int64_t minute, bool complete), void *ctx);
 
 #endif

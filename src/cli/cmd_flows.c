@@ -359,6 +359,8 @@ int cmd_flows(int argc, char **argv)
 	r = flowdb_query(db, &a.q, flows_collect, &rows);
 	if (r >= 0)
 		r = flowdb_loss(db, a.q.since, a.q.until, &loss);
+	if (r >= 0 && a.json)
+		r = flowdb_minutes(db, a.q.since, a.q.until, flows_collect_minute, &rows);
 	char *exp = NULL;
 	int64_t expired = 0;
 	if (r >= 0 && flowdb_meta_get(db, "expired_early_before", &exp) == 0) {

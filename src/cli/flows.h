@@ -28,7 +28,11 @@ struct frow {
 struct frows {
 	struct frow *v;
 	size_t n, cap;
+	/* the window's observed minutes and their completeness (--json) */
+	struct { int64_t minute; bool complete; } *min;
+	size_t nmin, mincap;
 };
+int flows_collect_minute(void *ctx, int64_t minute, bool complete);
 int flows_collect(void *ctx, const struct flowdb_row *row);
 void frows_free(struct frows *rows);
 

@@ -37,8 +37,34 @@ int flows_collect(void *ctx, const struct flowdb_row *row)
 	return 0;
 }
 
+int flows_collect_minute(void *ctx, int64_t minute, bool complete)
+{
+	struct frows *rows = ctx;
+
+	GROW(rows->min, rows->mincap, rows->nmin + 1);
+	rows->min[rows->nmin].minute = minute;
+	rows->min[rows->nmin++].complete = complete;
+	return 0;
+}
+
+/* A row's minutes complete: all observed and complete (null: unknown). */
+static json_object *row_complete(const struct frows *rows, const struct flowdb_row *r)
+{
+	int64_t last = r->last_minute > r->minute ? r->last_minute : r->minute;
+	size_t seen = 0;
+
+	for (size_t i = 0; i < rows->nmin; i++)
+		if (rows->min[i].minute >= r->minute && rows->min[i].minute <= last) {
+			if (!rows->min[i].complete)
+				return json_object_new_boolean(0);
+			seen++;
+		}
+	return json_object_new_boolean(seen == (size_t)((last - r->minute) / 60 + 1));
+}
+
 void frows_free(struct frows *rows)
 {
+	free(rows->min);
 	for (size_t i = 0; i < rows->n; i++) {
 		free(rows->v[i].src);
 		free(rows->v[i].dst);
@@ -179,8 +205,12 @@ void flows_print_json(const struct frows *rows, enum flowdb_by by)
 {
 	json_object *a = json_object_new_array();
 
-	for (size_t i = 0; i < rows->n; i++)
-		json_object_array_add(a, flows_row_json(&rows->v[i].r, by));
+	for (size_t i = 0; i < rows->n; i++) {
+		json_object *o = flows_row_json(&rows->v[i].r, by);
+		/* grouped: true when every minute of the group is */
+		json_object_object_add(o, "complete", row_complete(rows, &rows->v[i].r));
+		json_object_array_add(a, o);
+	}
 	fputs(json_object_to_json_string_ext(a, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE),
 	      stdout);
 	putchar('\n');

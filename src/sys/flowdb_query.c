@@ -294,3 +294,27 @@ int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_l
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : flowdb_fail(db, rc, "reading observer figures");
 }
+
+int flowdb_minutes(struct flowdb *db, int64_t since, int64_t until,
+		   int (*cb)(void *ctx, int64_t minute, bool complete), void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(db->db,
+				"SELECT minute, lost + enobufs + overflow + bad + incomplete + ct_early_drop +"
+				" ct_drop + db_lost_flows + db_lost_minutes + nflog_lost + nflog_enobufs = 0"
+				" AND started IS NULL AND stopped IS NULL FROM observer"
+				" WHERE minute >= ?1 AND minute < ?2 ORDER BY minute",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return flowdb_fail(db, rc, "reading observer figures");
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1) != 0);
+	if (r >= 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = flowdb_fail(db, rc, "reading observer figures");
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}

@@ -166,6 +166,11 @@ assert j["telnet"]["packets"] >= 1 and j["default:input"]["packets"] >= 1, j
 $F --verdict all --by verdict >"$TMP/f3" 2>&1
 check "flows --by verdict shows accept and drop" sh -c "grep -q ' accept ' '$TMP/f3' && grep -q ' drop ' '$TMP/f3'"
 $F --rule flood --src 10.62.0.0/24 --dport 20000 --proto udp --json >"$TMP/f4" 2>/dev/null
+check "--json: each row says whether its minute is complete (the watch started in the first)" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert all(isinstance(r["complete"], bool) for r in j), j
+' "$TMP/f2"
 check "filters --rule --src --dport --proto" python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
