@@ -303,7 +303,7 @@ int flowdb_minutes(struct flowdb *db, int64_t since, int64_t until,
 
 	rc = sqlite3_prepare_v2(db->db,
 				"SELECT minute, lost + enobufs + overflow + bad + incomplete + ct_early_drop +"
-				" ct_drop + db_lost_flows + db_lost_minutes + nflog_lost + nflog_enobufs = 0"
+				" ct_drop + db_lost_flows + db_lost_minutes + nflog_lost + nflog_enobufs + folded = 0"
 				" AND started IS NULL AND stopped IS NULL FROM observer"
 				" WHERE minute >= ?1 AND minute < ?2 ORDER BY minute",
 				-1, &st, NULL);
