@@ -113,6 +113,34 @@ struct flows_args {
 	enum flows_format fmt;
 };
 
+/* --sort and --verdict */
+static int flows_enum_option(int c, const char *arg, struct flowdb_query *q)
+{
+	switch (c) {
+	case 'S':
+		if (streq(arg, "connections") || streq(arg, "flows"))
+			q->sort = FLOWDB_SORT_CONNECTIONS;
+		else if (streq(arg, "packets"))
+			q->sort = FLOWDB_SORT_PACKETS;
+		else if (streq(arg, "bytes"))
+			q->sort = FLOWDB_SORT_BYTES;
+		else
+			return FLOWS_ERR("--sort takes connections, packets or bytes, not '%s'", arg);
+		return 0;
+	case 'V':
+		if (streq(arg, "all"))
+			q->verdict = FLOWDB_V_ALL;
+		else if (streq(arg, "accepted") || streq(arg, "accept"))
+			q->verdict = FLOWDB_V_ACCEPTED;
+		else if (streq(arg, "refused"))
+			q->verdict = FLOWDB_V_REFUSED;
+		else
+			return FLOWS_ERR("--verdict takes accepted, refused or all, not '%s'", arg);
+		return 0;
+	}
+	return -1;
+}
+
 static int flows_option(int c, const char *arg, struct flows_args *a)
 {
 	struct flowdb_query *q = &a->q;
@@ -142,25 +170,8 @@ static int flows_option(int c, const char *arg, struct flows_args *a)
 			return FLOWS_ERR("--by takes src, dst, dport, rule or verdict, not '%s'", arg);
 		return 0;
 	case 'S':
-		if (streq(arg, "connections") || streq(arg, "flows"))
-			q->sort = FLOWDB_SORT_CONNECTIONS;
-		else if (streq(arg, "packets"))
-			q->sort = FLOWDB_SORT_PACKETS;
-		else if (streq(arg, "bytes"))
-			q->sort = FLOWDB_SORT_BYTES;
-		else
-			return FLOWS_ERR("--sort takes connections, packets or bytes, not '%s'", arg);
-		return 0;
 	case 'V':
-		if (streq(arg, "all"))
-			q->verdict = FLOWDB_V_ALL;
-		else if (streq(arg, "accepted") || streq(arg, "accept"))
-			q->verdict = FLOWDB_V_ACCEPTED;
-		else if (streq(arg, "refused"))
-			q->verdict = FLOWDB_V_REFUSED;
-		else
-			return FLOWS_ERR("--verdict takes accepted, refused or all, not '%s'", arg);
-		return 0;
+		return flows_enum_option(c, arg, q);
 	case '4':
 	case '6':
 		if (!flowdb_cidr_ok(arg))
