@@ -11,13 +11,15 @@ _vigild_verbs="check show explain diff apply remove watch reload status confirm 
 _vigild_options()
 {
 	case $1 in
-	check | show)
+	check)
 		echo "--table -t --max-rules --max-elements --help -h" ;;
 	explain)
 		echo "--chain -c --table -t --json -j --quiet -q --help -h" ;;
 	diff)
 		echo "--flows --since --db --table -t --user -u --quiet -q --max-rules --max-elements" \
 		     "--help -h" ;;
+	show)
+		echo "--table -t --watch --max-rules --max-elements --help -h" ;;
 	apply)
 		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --full --quiet -q --db" \
 		     "--max-rules --max-elements --help -h" ;;
@@ -26,6 +28,7 @@ _vigild_options()
 	watch)
 		echo "--db --db-buffer --ct-buffer --ct-accounting --aggregate --retention --fallback" \
 		     "--no-reassert --no-owner --metrics-file --metrics-interval --metrics-listen --on-event" \
+		     "--nflog-group --no-refused --count-every --row-cap --db-max-size" \
 		     "--table -t --user -u --force -f --quiet -q --help -h" ;;
 	reload)
 		echo "--quiet -q --help -h" ;;
@@ -36,7 +39,8 @@ _vigild_options()
 	set)
 		echo "--timeout -T --table -t --user -u --json -j --quiet -q --help -h" ;;
 	flows)
-		echo "--db --since --until --rule --by --top --json --help -h" ;;
+		echo "--db --since --until --rule --by --top --sort --verdict --src --dst --dport" \
+		     "--proto --json --follow --format --help -h" ;;
 	esac
 }
 
@@ -47,7 +51,9 @@ _vigild_takes_arg()
 	--table | -t | --user | -u | --db | --ct-buffer | --retention | --since | --until | \
 	--rule | --by | --top | --fallback | --db-buffer | --max-rules | --max-elements | \
 	--metrics-file | --metrics-interval | --metrics-listen | --on-event | \
-	--confirm | -c | --timeout | -T | --chain)
+	--confirm | -c | --timeout | -T | --chain | \
+	--nflog-group | --count-every | --row-cap | --db-max-size | --sort | --verdict | --src | --dst | \
+	--dport | --proto | --format)
 		return 0 ;;
 	esac
 	return 1
@@ -79,7 +85,15 @@ _vigild_value()
 	--fallback)
 		_vigild_files "$cur" '*.yml' '*.yaml' ;;
 	--by)
-		COMPREPLY=($(compgen -W "src dst dport rule" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "src dst dport rule verdict" -- "$cur")) ;;
+	--sort)
+		COMPREPLY=($(compgen -W "connections packets bytes" -- "$cur")) ;;
+	--verdict)
+		COMPREPLY=($(compgen -W "accepted refused all" -- "$cur")) ;;
+	--format)
+		COMPREPLY=($(compgen -W "ndjson ecs" -- "$cur")) ;;
+	--proto)
+		COMPREPLY=($(compgen -W "tcp udp sctp icmp icmpv6" -- "$cur")) ;;
 	--ct-buffer)
 		COMPREPLY=($(compgen -W "8M 16M 32M 64M 128M 256M" -- "$cur")) ;;
 	--retention)

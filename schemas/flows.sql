@@ -101,3 +101,58 @@ ALTER TABLE observer ADD COLUMN ct_max INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE observer ADD COLUMN ct_entries INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE observer ADD COLUMN db_lost_flows INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE observer ADD COLUMN db_lost_minutes INTEGER NOT NULL DEFAULT 0;
+
+-- migration 4
+
+-- Refused traffic (vigild watch, NFLOG; see vigil-flows(5)). Each drop or
+-- reject rule and each drop default sends the first packet of a refused
+-- connection attempt (conntrack state new) to vigild, rate-limited in the
+-- kernel per rule: these rows are that sample, per minute.
+-- rule: the policy rule's name, or default:input / default:forward /
+--   default:output for a chain's default verdict.
+-- verdict: 'drop' or 'reject'.
+-- sampled: records received (packets, one per refused attempt under the
+--   rate limit).
+CREATE TABLE refused (
+	minute INTEGER NOT NULL,
+	family INTEGER NOT NULL,          -- 4 or 6
+	proto INTEGER NOT NULL,
+	src TEXT NOT NULL,                -- '' when sources are aggregated
+	dst TEXT NOT NULL,
+	dport INTEGER NOT NULL,           -- port; ICMP/ICMPv6 type; 0 for other protocols
+	rule TEXT NOT NULL,
+	verdict TEXT NOT NULL,
+	sampled INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (minute, family, proto, src, dst, dport, rule, verdict)
+) WITHOUT ROWID;
+
+-- Exact refused totals per minute and rule, from the kernel's counters
+-- (read once a minute in one dump): counted packets and bytes the rule
+-- refused (its deciding rules' counters), logged the packets the kernel
+-- sent to NFLOG (its NFLOG rules' counters), sampled the records vigild
+-- received. logged - sampled is what was lost on the way.
+CREATE TABLE refused_counts (
+	minute INTEGER NOT NULL,
+	rule TEXT NOT NULL,
+	verdict TEXT NOT NULL,
+	counted INTEGER NOT NULL DEFAULT 0,
+	bytes INTEGER NOT NULL DEFAULT 0,
+	logged INTEGER NOT NULL DEFAULT 0,
+	sampled INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (minute, rule, verdict)
+) WITHOUT ROWID;
+
+-- The NFLOG observer per minute: records received, records the sequence
+-- numbers say were lost, receive-buffer overruns (ENOBUFS), and messages
+-- that failed to parse or carried a prefix that is not vigild's.
+ALTER TABLE observer ADD COLUMN nflog_records INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN nflog_lost INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN nflog_enobufs INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE observer ADD COLUMN nflog_bad INTEGER NOT NULL DEFAULT 0;
+
+-- The row cap (vigild watch --row-cap, default 10,000): per minute and
+-- rule, distinct rows of accepted flows (and of refused samples) beyond the
+-- cap are folded into the rule's overflow row of that minute, with family
+-- 0 and src, dst '' , proto and dport 0, so the totals stay exact. folded:
+-- the events and records of the minute that went into overflow rows.
+ALTER TABLE observer ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;

@@ -34,7 +34,27 @@ struct agg_key {
 	uint8_t family;   /* AF_INET or AF_INET6 */
 	uint8_t proto;    /* IPPROTO_* */
 	uint8_t src_any;  /* 1: src was dropped (AGG_F_NO_SOURCES), 0.0.0.0 is a real src */
-	uint8_t pad;      /* always zero (keys are hashed and compared as bytes) */
+	uint8_t kind;     /* AGG_KIND_*: 0 an accepted flow (keys are hashed and compared
+			   * as bytes: every byte is set) */
+};
+
+/*
+ * Refused traffic shares the aggregate (agg_add_refused): a key's kind says
+ * what the row is. AGG_KIND_SAMPLE: NFLOG records of one (family, proto,
+ * src, dst, dport, rule), val.flows of them. AGG_KIND_COUNT: a rule's exact
+ * totals in the minute from the kernel's counters (only minute, rule and
+ * kind set): val.packets and val.bytes refused, val.flows the packets the
+ * kernel sent to NFLOG, val.destroys the records received. Either is or'ed
+ * with AGG_KIND_REJECT (the rule rejects; else it drops) and AGG_KIND_DEFAULT
+ * (rule is then the enum chain_id whose default verdict refused).
+ */
+enum {
+	AGG_KIND_ACCEPTED = 0,
+	AGG_KIND_SAMPLE = 1,
+	AGG_KIND_COUNT = 2,
+	AGG_KIND_TYPE = 3,      /* mask of the two above */
+	AGG_KIND_REJECT = 4,
+	AGG_KIND_DEFAULT = 8,
 };
 
 struct agg_val {
@@ -69,6 +89,12 @@ struct agg_obs {
 	uint64_t ct_max, ct_entries; /* gauges: the last reading wins */
 	uint64_t db_lost_flows;  /* the writer could not store these */
 	uint64_t db_lost_minutes;
+	/* refused traffic (NFLOG) */
+	uint64_t nflog_records;  /* records received */
+	uint64_t nflog_lost;     /* records the sequence numbers say are missing */
+	uint64_t nflog_enobufs;  /* receive-buffer overrun episodes */
+	uint64_t nflog_bad;      /* messages that failed to parse, or unknown prefixes */
+	uint64_t folded;         /* events and records folded into overflow rows (agg_cap) */
 };
 
 /* Why a minute's flows may be missing or attributed wrongly (agg_obs.incomplete). */
@@ -107,6 +133,31 @@ int agg_add(struct agg *a, const struct ct_event *ev, int64_t now);
  */
 void agg_add_obs(struct agg *a, int64_t now, const struct agg_obs *delta);
 
+/*
+ * Adds v to the row of key k (its minute: the one containing now; with
+ * AGG_F_NO_SOURCES a sample's src is dropped), creating it; the minute's
+ * observer row too. Returns 0, or -ENOSPC at the row cap (counted in
+ * overflow).
+ */
+int agg_add_refused(struct agg *a, const struct agg_key *k, const struct agg_val *v, int64_t now);
+
+/*
+ * The row cap (point of a bounded database): per minute and rule, at most
+ * cap distinct rows of accepted flows and at most cap of refused samples;
+ * an event that would make one more is folded into the rule's overflow row
+ * of that minute (key: minute, rule, kind, everything else zero, family 0),
+ * which keeps the totals exact. It outlives the per-second aggregates:
+ * attach it to each with agg_set_cap. At most AGG_DEFAULT_MAX_ROWS keys are
+ * remembered per minute; beyond, new keys fold too.
+ */
+struct agg_cap;
+#define AGG_DEFAULT_ROW_CAP 10000u
+struct agg_cap *agg_cap_new(size_t cap, uint64_t seed);
+void agg_cap_free(struct agg_cap *c);
+void agg_set_cap(struct agg *a, struct agg_cap *c);
+/* Folds *k (its minute set) when it is a new row beyond the cap; true then. */
+bool agg_cap_fold(struct agg_cap *c, struct agg_key *k);
+
 /* Rows and observer minutes currently held, and the bytes the table uses. */
 size_t agg_rows(const struct agg *a);
 size_t agg_obs_minutes(const struct agg *a);
@@ -133,7 +184,7 @@ struct agg_sink {
  */
 int agg_drain(struct agg *a, const struct agg_sink *sink, void *ctx);
 
-/* Flows (NEW events) in every row, and the distinct minutes of the rows. */
+/* Flows (NEW events) in every accepted row, and the distinct minutes of the rows. */
 uint64_t agg_flows_total(const struct agg *a);
 size_t agg_row_minutes(const struct agg *a);
 /* Forgets every row (they cannot be stored: the caller counts them as

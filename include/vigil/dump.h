@@ -20,7 +20,11 @@ struct dump_rule {
 	char comment[128];    /* its userdata comment (the policy rule's name), "" if none */
 	bool has_counter;
 	uint64_t packets, bytes; /* the counter expression's values */
+	bool nflog;           /* a log to an NFLOG group (refused traffic) */
+	uint8_t verdict;      /* DUMP_V_* of its last verdict expression */
 };
+
+enum { DUMP_V_NONE, DUMP_V_ACCEPT, DUMP_V_DROP, DUMP_V_REJECT, DUMP_V_OTHER };
 
 /*
  * Walks the dump and calls cb for every rule (rules in kernel order).

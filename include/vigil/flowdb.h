@@ -129,6 +129,16 @@ int flowdb_retention(struct flowdb *db, int64_t cutoff, uint64_t *deleted);
  */
 int flowdb_mark_unclean_stop(struct flowdb *db, int64_t *minute);
 
+/*
+ * The size bound (vigild watch --db-max-size): while the pages in use are
+ * more than max bytes, deletes the oldest minutes (a tenth of the span at a
+ * time) but none from keep_from on, then records the cutoff in meta key
+ * expired_early_before (Unix seconds). Returns 1 with *cutoff when it
+ * expired some, 0 when nothing was needed, or negative errno.
+ */
+int flowdb_expire_to_size(struct flowdb *db, uint64_t max, int64_t keep_from, int64_t *cutoff);
+int flowdb_used_bytes(struct flowdb *db, uint64_t *bytes);
+
 /* Sets / reads a meta key. get: *value is malloc'd; -ENOENT when absent. */
 int flowdb_meta_set(struct flowdb *db, const char *key, const char *value);
 int flowdb_meta_get(struct flowdb *db, const char *key, char **value);
@@ -141,13 +151,35 @@ enum flowdb_by {
 	FLOWDB_BY_DST,
 	FLOWDB_BY_DPORT,    /* grouped by (proto, dport) */
 	FLOWDB_BY_RULE,
+	FLOWDB_BY_VERDICT,
+};
+
+/* Which rows: accepted flows (table flows), refused traffic (refused and
+ * refused_counts), or both. */
+enum flowdb_verdict {
+	FLOWDB_V_ALL = 0,
+	FLOWDB_V_ACCEPTED,
+	FLOWDB_V_REFUSED,
+};
+
+enum flowdb_sort {
+	FLOWDB_SORT_CONNECTIONS = 0, /* flows (refused: sampled attempts), then bytes */
+	FLOWDB_SORT_PACKETS,
+	FLOWDB_SORT_BYTES,
 };
 
 struct flowdb_query {
 	int64_t since, until; /* rows with since <= minute < until (Unix seconds) */
 	const char *rule;     /* NULL: any; "": flows no vigild rule accepted */
 	enum flowdb_by by;
-	size_t top;           /* 0: all. BY_NONE: the top rows by flows, else the top groups */
+	size_t top;           /* 0: all. BY_NONE: the top rows, else the top groups */
+	enum flowdb_verdict verdict;
+	enum flowdb_sort sort;
+	const char *src, *dst; /* NULL, or a CIDR (or one address) the address is in */
+	int dport;            /* -1 or 0 with dport_set false: any */
+	bool dport_set;
+	int proto;            /* IPPROTO_*, with proto_set */
+	bool proto_set;
 };
 
 /*
@@ -163,8 +195,11 @@ struct flowdb_row {
 	const char *dst;          /* NULL: grouped away */
 	int dport;                /* -1: grouped away */
 	const char *rule;         /* NULL: no vigild rule (or grouped away with by != RULE) */
-	uint64_t flows;
-	bool counted;             /* a DESTROY with counters was seen: packets/bytes known */
+	const char *verdict;      /* "accept", "drop", "reject"; NULL when grouped away */
+	uint64_t flows;           /* connections; refused: the sampled attempts */
+	bool counted;             /* packets/bytes known: a DESTROY with counters was seen,
+				   * or (refused, grouped by rule or verdict) the kernel's
+				   * exact counters */
 	uint64_t packets, bytes, duration_ms, destroys;
 };
 
@@ -176,6 +211,11 @@ struct flowdb_row {
  */
 int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 		 int (*cb)(void *ctx, const struct flowdb_row *row), void *ctx);
+/* 1 when src/dst are valid CIDRs or addresses for flowdb_query, else 0. */
+int flowdb_cidr_ok(const char *cidr);
+/* Calls cb with every rule name the database records (accepted or
+ * refused, any time), each once. Returns the count or negative errno. */
+int flowdb_rules(struct flowdb *db, int (*cb)(void *ctx, const char *rule), void *ctx);
 
 /*
  * Bounds every later statement on db to ms milliseconds from now (waiting
@@ -209,5 +249,10 @@ struct flowdb_loss {
 	size_t npart;
 };
 int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_loss *out);
+/* Each observed minute of [since, until), oldest first, and whether it is
+ * complete (nothing lost, folded away or missed, observed throughout);
+ * a minute without a call had no observer. */
+int flowdb_minutes(struct flowdb *db, int64_t since, int64_t until,
+		   int (*cb)(void *ctx, int64_t minute, bool complete), void *ctx);
 
 #endif

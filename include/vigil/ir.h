@@ -160,6 +160,14 @@ struct ir_rule {
 	char *log_prefix;
 	uint32_t log_rate;   /* limit rate log_rate/log_unit seconds before the log; 0 = none */
 	uint32_t log_unit;
+	uint32_t log_burst;  /* the limit's burst; 0 = LOG_BURST */
+	uint16_t log_group;  /* log to this NFLOG group instead of the kernel log; 0 = kernel log */
+	/* refused traffic under watch (nflog.c): ir_add_companions puts before
+	 * this rule `ct state new limit rate R/U burst B packets counter log
+	 * group G prefix P` with the same matches; nflog_group 0 = none */
+	uint16_t nflog_group;
+	char *nflog_prefix;
+	uint32_t nflog_rate, nflog_unit, nflog_burst;
 	bool set_mark;       /* ct mark set ct mark & mark_and ^ mark_xor */
 	uint32_t mark_and, mark_xor;
 	enum ir_verdict verdict;
@@ -228,6 +236,9 @@ struct ir_opts {
 	 * IR_MAX_RULES, IR_MAX_ELEMS. Checked while lowering (so that a
 	 * hostile policy cannot take gigabytes first) and on the result. */
 	size_t max_rules, max_elems;
+	/* refused traffic (watch): NFLOG group of drop/reject rules and of
+	 * drop defaults; 0 = none (apply, show) */
+	uint16_t nflog_group;
 };
 
 #define IR_MAX_RULES 100000u
@@ -319,5 +330,11 @@ static inline uint32_t ir_mark_of_rule(unsigned index)
 
 /* The prefix of built-in rules' comments; policy rule names cannot hold ':'. */
 #define IR_BUILTIN_PREFIX "vigil:"
+
+/* NFLOG prefixes of refused traffic: "vigil:NAME", "vigil:NAME LABEL" or
+ * "vigil:default:CHAIN" (the default verdict of a base chain). */
+#define IR_NFLOG_DEFAULT IR_BUILTIN_PREFIX "default:"
+/* watch's NFLOG group unless --nflog-group says otherwise */
+#define IR_NFLOG_GROUP 6613
 
 #endif

@@ -110,6 +110,22 @@ struct plimit {
 	enum verdict over;     /* what is over the limit or count: drop or reject */
 };
 
+/* NFLOG of refused traffic under watch: each drop/reject rule and each drop
+ * default is sampled at this rate (per kernel rule), first packets only */
+#define NFLOG_DEFAULT_RATE 50
+#define NFLOG_DEFAULT_BURST 100
+#define NFLOG_MAX_BURST 100000
+#define NFLOG_LABEL_MAX 32
+
+struct plog {
+	bool set;          /* said in the policy (a rule without it takes defaults.log) */
+	bool off;          /* log: false */
+	uint32_t rate;     /* per unit seconds */
+	uint32_t unit;
+	uint32_t burst;
+	char *label;       /* prefix: goes after "vigil:NAME " */
+};
+
 struct prule {
 	char *name;
 	unsigned index;        /* 0-based position in the policy */
@@ -124,6 +140,7 @@ struct prule {
 	bool log;
 	uint32_t log_rate;     /* log at most this many packets a log_unit; 0 = no limit */
 	uint32_t log_unit;     /* seconds: 1, 60, 3600 or 86400 */
+	struct plog nflog;     /* refused-traffic records (drop/reject rules) */
 	char *comment;
 	struct plimit limit;
 	struct srcloc loc;     /* the rule's mapping */
@@ -152,6 +169,7 @@ struct policy {
 	char *file;
 	char *table;
 	enum verdict defaults[CH_MAX];
+	struct plog nflog;     /* defaults.log: default verdicts, and rules without log: */
 	struct pset *sets;
 	size_t nsets;
 	struct prule *rules;

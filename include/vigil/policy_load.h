@@ -16,6 +16,7 @@ struct pdoc_defaults {
 	char *input;
 	char *forward;
 	char *output;
+	char *log;     /* a scalar; a mapping is read from the tree */
 };
 
 /* A set's elements are not here: policy_check reads them from the position

@@ -99,6 +99,8 @@ extern const struct vocab_values vocab_meta_keys, vocab_ct_keys, vocab_chain_pol
 
 /* Limits as nftc emits them (log rate limits). */
 #define VOCAB_LIMIT_BURST LOG_BURST
+/* NFLOG rules of refused traffic (ir_add_companions): their bursts */
+#define VOCAB_LIMIT_MAX_BURST NFLOG_MAX_BURST
 #define VOCAB_LIMIT_MAX_RATE LOG_MAX_RATE
 
 /* Set flag combinations nftc emits, and key types a set may have. */
@@ -111,6 +113,10 @@ uint32_t vocab_set_key_len(uint32_t type);
 /* Log prefixes are "vigil:" NAME " " (compile.c makes them). */
 #define VOCAB_LOG_PREFIX IR_BUILTIN_PREFIX
 bool vocab_log_prefix_ok(const char *s, size_t len);
+/* NFLOG prefixes (a log with a group): "vigil:NAME", "vigil:NAME LABEL"
+ * (LABEL: printable, no quote or backslash, 1 to NFLOG_LABEL_MAX) or
+ * "vigil:default:CHAIN". */
+bool vocab_nflog_prefix_ok(const char *s, size_t len);
 /* Rule comments: a policy rule name, or "vigil:" and printable text. */
 bool vocab_rule_comment_ok(const char *s, size_t len);
 /* Names of named sets and maps: policy names and suffixes ([a-z0-9_.-]). */
@@ -140,6 +146,7 @@ enum vocab_kind {
 	VK_LIST,   /* min..max items, each a nest of table `nest`: type
 		    * NFTA_LIST_ELEM, or (list_pos) its 1-based position, as
 		    * libnftnl numbers set elements */
+	VK_U16,    /* exactly 2 bytes, network byte order */
 };
 
 struct vocab_attrs;

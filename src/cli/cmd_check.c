@@ -39,6 +39,7 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "table", required_argument, NULL, 't' },
+		{ "watch", no_argument, NULL, 'w' },
 		LIMIT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -58,6 +59,10 @@ static int one_policy_arg(int argc, char **argv, const char *verb, const char *u
 				return EXIT_USAGE;
 			}
 			*table = optarg;
+			break;
+		case 'w':
+			/* as vigild watch compiles it: NFLOG rules of refused traffic */
+			opt_limits.nflog_group = IR_NFLOG_GROUP;
 			break;
 		case OPT_MAX_RULES:
 		case OPT_MAX_ELEMS:
@@ -118,13 +123,15 @@ int cmd_check(int argc, char **argv)
 }
 
 static const char show_usage[] =
-	"Usage: vigild show [--table NAME] [--max-rules N] [--max-elements N] POLICY\n"
+	"Usage: vigild show [--table NAME] [--watch] [--max-rules N] [--max-elements N] POLICY\n"
 	"\n"
 	"Prints the ruleset POLICY compiles to, in nft syntax, rendered from\n"
 	"vigild's own representation. The output is an 'nft -f' script that\n"
 	"performs the same atomic replacement as 'vigild apply'.\n"
 	"\n"
 	"  -t, --table NAME  as for 'vigild apply --table NAME'\n"
+	"      --watch       as 'vigild watch' commits it: with the NFLOG rules that\n"
+	"                    record refused traffic (group 6613)\n"
 	LIMIT_USAGE;
 
 int cmd_show(int argc, char **argv)

@@ -1,43 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vigild flows: query the flows database, read-only, while vigild watch writes it. */
 #include <errno.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "flows.h"
 #include "vigil/flowdb.h"
 #include "vigil/names.h"
 #include "vigil/util.h"
 
 static const char flows_usage[] =
-	"Usage: vigild flows [--db PATH] [--since T] [--until T] [--rule NAME]\n"
-	"                    [--by src|dst|dport|rule] [--top N] [--json]\n"
+	"Usage: vigild flows [--db PATH] [--since T] [--until T] [--verdict V]\n"
+	"                    [--rule NAME] [--src CIDR] [--dst CIDR] [--dport N]\n"
+	"                    [--proto P] [--by KEY] [--sort KEY] [--top N]\n"
+	"                    [--json | --follow [--format ndjson|ecs]]\n"
 	"\n"
-	"Shows the flows 'vigild watch' recorded: connections per minute, with\n"
-	"the policy rule that accepted them, and packets/bytes/duration once\n"
-	"they have ended. Reads the database read-only: needs read access to it,\n"
-	"no privileges, and never disturbs the writer.\n"
+	"Shows what 'vigild watch' recorded: the connections the policy accepted,\n"
+	"per minute, with the rule that accepted them (packets, bytes and\n"
+	"duration once they have ended), and what it refused: a sample of the\n"
+	"refused connection attempts (rate-limited in the kernel) and, per rule,\n"
+	"the exact refused packets from the kernel's counters. Reads the database\n"
+	"read-only: needs read access to it, no privileges, and never disturbs\n"
+	"the writer.\n"
 	"\n"
-	"  --db PATH     the database (default " FLOWDB_DEFAULT_PATH ")\n"
-	"  --since T     start of the window (default 1h: the last hour)\n"
-	"  --until T     end of the window (default now); both are rounded out to\n"
-	"                whole minutes: --until 10:30:20 includes minute 10:30\n"
-	"                T is a duration back from now (90s, 30m, 1h, 2d, 1w, 1h30m),\n"
-	"                Unix seconds (1700000000 or @1700000000), 'now', a time\n"
-	"                today (10:30, 10:30:20), or ISO 8601: 2024-05-01,\n"
-	"                2024-05-01T10:00[:00][Z|+02:00]; all UTC unless a zone\n"
-	"                is given\n"
-	"  --rule NAME   only flows accepted by that policy rule ('-': by none)\n"
-	"  --by KEY      sum the window per src, dst, dport (with proto) or rule\n"
-	"  --top N       only the N largest rows or groups (by flows, then bytes)\n"
-	"  --json        one JSON array of objects (minute, proto, src, dst, dport,\n"
-	"                rule, flows, packets, bytes, ...), for scripts; null is\n"
-	"                unknown (no counters yet), none (src aggregated, no rule)\n"
-	"                or, with --by, a field that was summed over\n"
+	"  --db PATH       the database (default " FLOWDB_DEFAULT_PATH ")\n"
+	"  --since T       start of the window (default 1h: the last hour)\n"
+	"  --until T       end of the window (default now); both are rounded out\n"
+	"                  to whole minutes: --until 10:30:20 includes minute 10:30\n"
+	"                  T is a duration back from now (90s, 30m, 1h, 2d, 1w,\n"
+	"                  1h30m, -1h), 'now', 'today', 'yesterday', a time today\n"
+	"                  (10:30), a date and time (2026-12-01 10:00, ISO 8601 with\n"
+	"                  a zone) or Unix seconds (@1700000000); UTC\n"
+	"  --verdict V     accepted, refused or all (default: all)\n"
+	"  --rule NAME     only that policy rule's rows ('-': accepted by none;\n"
+	"                  default:input and the like: a chain's default verdict)\n"
+	"  --src CIDR      only sources in CIDR (or one address)\n"
+	"  --dst CIDR      only destinations in CIDR\n"
+	"  --dport N       only that destination port (ICMP: type)\n"
+	"  --proto P       only tcp, udp, sctp, icmp, icmpv6 or a protocol number\n"
+	"  --by KEY        sum the window per src, dst, dport (with proto), rule\n"
+	"                  or verdict; per rule and verdict, refused rows also\n"
+	"                  carry the exact packets and bytes\n"
+	"  --sort KEY      connections (default), packets or bytes\n"
+	"  --top N         only the N largest rows or groups (by --sort)\n"
+	"  --json          one JSON array of objects (minute, verdict, proto, src,\n"
+	"                  dst, dport, rule, flows, packets, bytes, ...); null is\n"
+	"                  unknown, none, or, with --by, a field summed over\n"
+	"  --follow        print the rows recorded from now on as they are\n"
+	"                  written, one JSON object a line, until interrupted\n"
+	"  --format F      with --follow: ndjson (the --json objects, default) or\n"
+	"                  ecs (Elastic Common Schema field names)\n"
 	"\n"
 	"After the table comes what the observer saw and lost in the window: when\n"
 	"events were lost, or no observer ran for part of it, the output says the\n"
@@ -45,696 +66,341 @@ static const char flows_usage[] =
 	"\n"
 	"Exit status: 0 ok, 2 usage, 3 the database cannot be read.\n";
 
-/* ---- time arguments ---- */
+#define FLOWS_ERR(...) (fprintf(stderr, "%s flows: error: ", program_name), \
+			fprintf(stderr, __VA_ARGS__), fputc('\n', stderr), EXIT_USAGE)
 
-/* 90s, 30m, 1h30m, 2d, 1w: each unit at most once, the larger ones first. */
-static int flows_duration(const char *s, int64_t *secs)
+static int parse_proto(const char *s, int *out)
 {
-	int64_t total = 0, last = INT64_MAX;
+	static const struct { const char *n; int v; } names[] = {
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "sctp", IPPROTO_SCTP },
+		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 }, { "dccp", IPPROTO_DCCP },
+		{ "udplite", IPPROTO_UDPLITE }, { "gre", IPPROTO_GRE }, { "esp", IPPROTO_ESP },
+		{ "ah", IPPROTO_AH },
+	};
+	char *end;
+	long v;
 
-	if (!*s)
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (streq(s, names[i].n)) {
+			*out = names[i].v;
+			return 0;
+		}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s < '0' || *s > '9' || errno || *end || v > 255)
 		return -EINVAL;
-	while (*s) {
-		int64_t n = 0, unit;
-
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		while (*s >= '0' && *s <= '9') {
-			if (n > INT64_MAX / 10 - 9)
-				return -ERANGE;
-			n = n * 10 + (*s++ - '0');
-		}
-		switch (*s++) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'w': unit = 7 * 86400; break;
-		default: return -EINVAL;
-		}
-		if (unit >= last)
-			return -EINVAL; /* 1d1d, 1m1h */
-		last = unit;
-		if (n > (INT64_MAX / 4 - total) / unit)
-			return -ERANGE;
-		total += n * unit;
-	}
-	*secs = total;
+	*out = (int)v;
 	return 0;
 }
 
-/* YYYY-MM-DD[(T| )HH:MM[:SS]][Z|(+|-)HH[:]MM]; no zone = UTC. */
-static int flows_iso8601(const char *s, int64_t *out)
+static int parse_by(const char *s, enum flowdb_by *by)
 {
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, zh, zm;
-	int64_t off = 0;
-	struct tm tm = { 0 }, chk;
-	time_t t;
+	static const char *const names[] = { [FLOWDB_BY_SRC] = "src", [FLOWDB_BY_DST] = "dst",
+		[FLOWDB_BY_DPORT] = "dport", [FLOWDB_BY_RULE] = "rule", [FLOWDB_BY_VERDICT] = "verdict" };
 
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		return -EINVAL;
-	s += n;
-	if (*s == 'T' || *s == ' ') {
-		n = 0;
-		if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
-			return -EINVAL;
-		s += 1 + n;
-		if (*s == ':') {
-			n = 0;
-			if (sscanf(s + 1, "%2d%n", &sec, &n) != 1 || n != 2)
-				return -EINVAL;
-			s += 1 + n;
+	for (int i = FLOWDB_BY_SRC; i <= FLOWDB_BY_VERDICT; i++)
+		if (streq(s, names[i])) {
+			*by = (enum flowdb_by)i;
+			return 0;
 		}
-	}
-	if (*s == 'Z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		int sign = *s == '-' ? -1 : 1;
+	return -EINVAL;
+}
 
-		n = 0;
-		if (sscanf(s + 1, "%2d:%2d%n", &zh, &zm, &n) == 2 && n == 5)
-			s += 1 + n;
-		else if (n = 0, sscanf(s + 1, "%2d%2d%n", &zh, &zm, &n) == 2 && n == 4)
-			s += 1 + n;
+struct flows_args {
+	const char *path, *since_s, *until_s;
+	struct flowdb_query q;
+	bool json, follow;
+	enum flows_format fmt;
+};
+
+/* --sort and --verdict */
+static int flows_enum_option(int c, const char *arg, struct flowdb_query *q)
+{
+	switch (c) {
+	case 'S':
+		if (streq(arg, "connections") || streq(arg, "flows"))
+			q->sort = FLOWDB_SORT_CONNECTIONS;
+		else if (streq(arg, "packets"))
+			q->sort = FLOWDB_SORT_PACKETS;
+		else if (streq(arg, "bytes"))
+			q->sort = FLOWDB_SORT_BYTES;
 		else
-			return -EINVAL;
-		if (zh > 23 || zm > 59)
-			return -EINVAL;
-		off = sign * (zh * 3600 + zm * 60);
+			return FLOWS_ERR("--sort takes connections, packets or bytes, not '%s'", arg);
+		return 0;
+	case 'V':
+		if (streq(arg, "all"))
+			q->verdict = FLOWDB_V_ALL;
+		else if (streq(arg, "accepted") || streq(arg, "accept"))
+			q->verdict = FLOWDB_V_ACCEPTED;
+		else if (streq(arg, "refused"))
+			q->verdict = FLOWDB_V_REFUSED;
+		else
+			return FLOWS_ERR("--verdict takes accepted, refused or all, not '%s'", arg);
+		return 0;
 	}
-	if (*s)
-		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	/* timegm normalises 2024-02-31 to March: refuse dates that moved */
-	if (!gmtime_r(&t, &chk) || chk.tm_mday != d || chk.tm_mon != mo - 1)
-		return -EINVAL;
-	*out = (int64_t)t - off;
-	return 0;
+	return -1;
 }
 
-static int flows_time(const char *s, int64_t now, int64_t *out)
+static int flows_option(int c, const char *arg, struct flows_args *a)
 {
-	int64_t v;
+	struct flowdb_query *q = &a->q;
 	char *end;
 
-	if (streq(s, "now")) {
-		*out = now;
+	switch (c) {
+	case 'd':
+		if (!*arg)
+			return FLOWS_ERR("--db needs the database's file name, not ''");
+		a->path = arg;
 		return 0;
-	}
-	if (*s == '@' || (*s >= '0' && *s <= '9' && strspn(s, "0123456789") == strlen(s))) {
-		const char *num = *s == '@' ? s + 1 : s;
-
-		if (*num < '0' || *num > '9')
-			return -EINVAL;
+	case 's': a->since_s = arg; return 0;
+	case 'u': a->until_s = arg; return 0;
+	case 'r':
+		if (!*arg)
+			return FLOWS_ERR("--rule needs a rule name, or '-' for the flows no rule accepted");
+		q->rule = streq(arg, "-") ? "" : arg;
+		return 0;
+	case 't':
 		errno = 0;
-		v = strtoll(num, &end, 10);
-		if (errno || *end)
-			return -EINVAL;
-		*out = v;
+		q->top = (size_t)strtoull(arg, &end, 10);
+		if (errno || *end || !*arg || *arg == '-' || q->top == 0)
+			return FLOWS_ERR("--top needs a positive number, not '%s'", arg);
+		return 0;
+	case 'b':
+		if (parse_by(arg, &q->by) < 0)
+			return FLOWS_ERR("--by takes src, dst, dport, rule or verdict, not '%s'", arg);
+		return 0;
+	case 'S':
+	case 'V':
+		return flows_enum_option(c, arg, q);
+	case '4':
+	case '6':
+		if (!flowdb_cidr_ok(arg))
+			return FLOWS_ERR("--%s wants an address or a CIDR like 10.0.0.0/8 or 2001:db8::/32, not '%s'",
+					 c == '4' ? "src" : "dst", arg);
+		*(c == '4' ? &q->src : &q->dst) = arg;
+		return 0;
+	case 'P': {
+		unsigned long v;
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || errno || *end || v > 65535)
+			return FLOWS_ERR("--dport wants a port from 0 to 65535, not '%s'", arg);
+		q->dport = (int)v;
+		q->dport_set = true;
 		return 0;
 	}
-	if (strlen(s) >= 10 && s[4] == '-')
-		return flows_iso8601(s, out);
-	/* HH:MM[:SS]: that time today (UTC) */
-	if (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' &&
-	    strlen(s) <= 8 && !strpbrk(s, "Z+-")) {
-		char day[32], iso[48];
-		time_t tt = (time_t)now;
-		struct tm tm;
-
-		if (!gmtime_r(&tt, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d", &tm))
-			return -EINVAL;
-		snprintf(iso, sizeof(iso), "%sT%s", day, s);
-		return flows_iso8601(iso, out);
-	}
-	if (flows_duration(s, &v) < 0)
-		return -EINVAL;
-	*out = now - v;
-	return 0;
-}
-
-/* ---- collected rows ---- */
-
-struct frow {
-	struct flowdb_row r;
-	char *src, *dst, *rule;
-};
-
-struct frows {
-	struct frow *v;
-	size_t n, cap;
-};
-
-static int flows_collect(void *ctx, const struct flowdb_row *row)
-{
-	struct frows *rows = ctx;
-	struct frow *f;
-
-	GROW(rows->v, rows->cap, rows->n + 1);
-	f = &rows->v[rows->n++];
-	f->r = *row;
-	f->src = row->src ? xstrdup(row->src) : NULL;
-	f->dst = row->dst ? xstrdup(row->dst) : NULL;
-	f->rule = row->rule ? xstrdup(row->rule) : NULL;
-	f->r.src = f->src;
-	f->r.dst = f->dst;
-	f->r.rule = f->rule;
-	return 0;
-}
-
-static void frows_free(struct frows *rows)
-{
-	for (size_t i = 0; i < rows->n; i++) {
-		free(rows->v[i].src);
-		free(rows->v[i].dst);
-		free(rows->v[i].rule);
-	}
-	free(rows->v);
-}
-
-/* ---- formatting ---- */
-
-static const char *flows_proto(int proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_SCTP: return "sctp";
-	case IPPROTO_DCCP: return "dccp";
-	case IPPROTO_UDPLITE: return "udplite";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_GRE: return "gre";
-	case IPPROTO_ESP: return "esp";
-	case IPPROTO_AH: return "ah";
-	default:
-		snprintf(buf, len, "%d", proto);
-		return buf;
-	}
-}
-
-static bool flows_has_ports(int proto)
-{
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
-	       proto == IPPROTO_DCCP || proto == IPPROTO_UDPLITE;
-}
-
-/* The dport column for people: a port, an ICMP type name, or "-". */
-static const char *flows_dport(const struct flowdb_row *r, char *buf, size_t len)
-{
-	const char *name;
-
-	if (r->dport < 0)
-		return "-";
-	if (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6) {
-		name = icmp_type_name(r->proto == IPPROTO_ICMPV6, (unsigned)r->dport);
-		if (name)
-			return name;
-		snprintf(buf, len, "type %d", r->dport);
-		return buf;
-	}
-	if (r->proto >= 0 && !flows_has_ports(r->proto))
-		return "-";
-	snprintf(buf, len, "%d", r->dport);
-	return buf;
-}
-
-static void flows_minute(int64_t t, bool iso, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm)) {
-		snprintf(buf, len, "@%" PRId64, t);
-		return;
-	}
-	strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M", &tm);
-}
-
-/* The time of day of t, UTC: 22:13:27. */
-static void flows_clock(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm))
-		snprintf(buf, len, "@%" PRId64, t);
-	else
-		strftime(buf, len, "%H:%M:%S", &tm);
-}
-
-static void flows_bytes(uint64_t b, char *buf, size_t len)
-{
-	static const char units[] = "KMGTPE";
-	double v = (double)b;
-	int u = -1;
-
-	if (b < 1024) {
-		snprintf(buf, len, "%" PRIu64, b);
-		return;
-	}
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
-}
-
-static void json_str(const char *s)
-{
-	if (!s) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
+	case 'p':
+		if (parse_proto(arg, &q->proto) < 0)
+			return FLOWS_ERR("--proto wants tcp, udp, sctp, icmp, icmpv6 or a number from 0 to 255, not '%s'",
+					 arg);
+		q->proto_set = true;
+		return 0;
+	case 'j': a->json = true; return 0;
+	case 'f': a->follow = true; return 0;
+	case 'F':
+		if (streq(arg, "ndjson"))
+			a->fmt = FMT_NDJSON;
+		else if (streq(arg, "ecs"))
+			a->fmt = FMT_ECS;
 		else
-			putchar(c);
+			return FLOWS_ERR("--format takes ndjson or ecs, not '%s'", arg);
+		return 0;
 	}
-	putchar('"');
+	return -1;
 }
 
-static void json_u64(uint64_t v, bool known)
-{
-	if (known)
-		printf("%" PRIu64, v);
-	else
-		fputs("null", stdout);
-}
-
-static void flows_print_json(const struct frows *rows, enum flowdb_by by)
-{
-	char buf[32];
-
-	putchar('[');
-	for (size_t i = 0; i < rows->n; i++) {
-		const struct flowdb_row *r = &rows->v[i].r;
-
-		fputs(i ? ",\n {" : "\n {", stdout);
-		flows_minute(r->minute, true, buf, sizeof(buf));
-		printf("\"minute\": \"%s\", ", buf);
-		if (by != FLOWDB_BY_NONE) {
-			flows_minute(r->last_minute, true, buf, sizeof(buf));
-			printf("\"last_minute\": \"%s\", ", buf);
-		}
-		fputs("\"family\": ", stdout);
-		if (r->family)
-			printf("%d", r->family);
-		else
-			fputs("null", stdout);
-		fputs(", \"proto\": ", stdout);
-		json_str(r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : NULL);
-		fputs(", \"src\": ", stdout);
-		json_str(r->src);
-		fputs(", \"dst\": ", stdout);
-		json_str(r->dst);
-		fputs(", \"dport\": ", stdout);
-		if (r->dport >= 0)
-			printf("%d", r->dport);
-		else
-			fputs("null", stdout);
-		fputs(", \"rule\": ", stdout);
-		json_str(r->rule);
-		printf(", \"flows\": %" PRIu64 ", \"packets\": ", r->flows);
-		json_u64(r->packets, r->counted);
-		fputs(", \"bytes\": ", stdout);
-		json_u64(r->bytes, r->counted);
-		fputs(", \"duration_ms\": ", stdout);
-		json_u64(r->duration_ms, r->counted);
-		printf(", \"destroys\": %" PRIu64 "}", r->destroys);
-	}
-	fputs(rows->n ? "\n]\n" : "]\n", stdout);
-}
-
-enum { C_MINUTE, C_LAST, C_PROTO, C_SRC, C_DST, C_DPORT, C_RULE, C_FLOWS, C_PACKETS, C_BYTES,
-       C_N };
-
-static void flows_cells(const struct flowdb_row *r, enum flowdb_by by, char cell[C_N][64])
-{
-	char buf[32];
-
-	flows_minute(r->minute, false, cell[C_MINUTE], 64);
-	flows_minute(r->last_minute, false, cell[C_LAST], 64);
-	snprintf(cell[C_PROTO], 64, "%s",
-		 r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : "");
-	/* a NULL src where src is shown: sources were aggregated away; summed
-	 * per source, the family tells the IPv4 and the IPv6 group apart */
-	if (r->src)
-		snprintf(cell[C_SRC], 64, "%s", r->src);
-	else if (by == FLOWDB_BY_SRC && r->family)
-		snprintf(cell[C_SRC], 64, "* (IPv%d)", r->family);
-	else
-		snprintf(cell[C_SRC], 64, "*");
-	snprintf(cell[C_DST], 64, "%s", r->dst ? r->dst : "");
-	snprintf(cell[C_DPORT], 64, "%s", flows_dport(r, buf, sizeof(buf)));
-	snprintf(cell[C_RULE], 64, "%s", r->rule ? r->rule : "-");
-	snprintf(cell[C_FLOWS], 64, "%" PRIu64, r->flows);
-	if (r->counted) {
-		snprintf(cell[C_PACKETS], 64, "%" PRIu64, r->packets);
-		flows_bytes(r->bytes, cell[C_BYTES], 64);
-	} else {
-		snprintf(cell[C_PACKETS], 64, "-");
-		snprintf(cell[C_BYTES], 64, "-");
-	}
-}
-
-static void flows_print_table(const struct frows *rows, enum flowdb_by by)
-{
-	static const char *const head[C_N] = { "MINUTE (UTC)", "LAST", "PROTO", "SRC", "DST",
-					       "DPORT", "RULE", "FLOWS", "PACKETS", "BYTES" };
-	static const bool right[C_N] = { [C_FLOWS] = true, [C_PACKETS] = true, [C_BYTES] = true };
-	bool show[C_N] = { 0 };
-	size_t w[C_N];
-	char cell[C_N][64];
-
-	switch (by) {
-	case FLOWDB_BY_NONE:
-		show[C_MINUTE] = show[C_PROTO] = show[C_SRC] = show[C_DST] = show[C_DPORT] =
-			show[C_RULE] = true;
-		break;
-	case FLOWDB_BY_SRC: show[C_SRC] = true; break;
-	case FLOWDB_BY_DST: show[C_DST] = true; break;
-	case FLOWDB_BY_DPORT: show[C_PROTO] = show[C_DPORT] = true; break;
-	case FLOWDB_BY_RULE: show[C_RULE] = true; break;
-	}
-	if (by != FLOWDB_BY_NONE)
-		show[C_MINUTE] = show[C_LAST] = true;
-	show[C_FLOWS] = show[C_PACKETS] = show[C_BYTES] = true;
-
-	for (int c = 0; c < C_N; c++)
-		w[c] = strlen(head[c]);
-	if (by != FLOWDB_BY_NONE)
-		w[C_MINUTE] = strlen("FIRST (UTC)");
-	for (size_t i = 0; i < rows->n; i++) {
-		flows_cells(&rows->v[i].r, by, cell);
-		for (int c = 0; c < C_N; c++)
-			if (strlen(cell[c]) > w[c])
-				w[c] = strlen(cell[c]);
-	}
-	for (int c = 0, first = 1; c < C_N; c++) {
-		const char *h = c == C_MINUTE && by != FLOWDB_BY_NONE ? "FIRST (UTC)" : head[c];
-
-		if (!show[c])
-			continue;
-		printf(right[c] ? "%s%*s" : "%s%-*s", first ? "" : "  ", (int)w[c], h);
-		first = 0;
-	}
-	putchar('\n');
-	for (size_t i = 0; i < rows->n; i++) {
-		flows_cells(&rows->v[i].r, by, cell);
-		for (int c = 0, first = 1; c < C_N; c++) {
-			if (!show[c])
-				continue;
-			printf(right[c] ? "%s%*s" : "%s%-*s", first ? "" : "  ", (int)w[c],
-			       cell[c]);
-			first = 0;
-		}
-		putchar('\n');
-	}
-}
-
-/* The start of the minute that contains t. */
-static int64_t flows_floor(int64_t t)
-{
-	return t - ((t % 60) + 60) % 60;
-}
-
-/*
- * The observer's account of the window. Returns true when the database is
- * complete for it. since and until are minute starts; the minutes that have
- * begun by now are the ones an observer could have watched. lines go to f,
- * prefixed for stderr when warn.
- */
-static bool flows_loss_report(FILE *f, const struct flowdb_loss *l, int64_t since, int64_t until,
-			      int64_t now, bool warn)
-{
-	const char *pre = warn ? "vigild flows: warning: " : "";
-	int64_t last = until - 60 < flows_floor(now) ? until - 60 : flows_floor(now);
-	uint64_t window = last >= since ? (uint64_t)((last - since) / 60 + 1) : 0;
-	bool complete = true;
-
-	if (!warn) {
-		fprintf(f, "\nObserver: %" PRIu64 " of %" PRIu64 " minutes observed", l->minutes,
-			window);
-		if (l->partial)
-			fprintf(f, " (%" PRIu64 " only in part)", l->partial);
-		fprintf(f, "; %" PRIu64 " events (%" PRIu64 " NEW), %" PRIu64 " lost, %" PRIu64
-			" ENOBUFS episodes, %" PRIu64 " kernel inserts\n",
-			l->events, l->new_events, l->lost, l->enobufs, l->kernel_inserts);
-	}
-	if (l->minutes == 0) {
-		fprintf(f, "%sINCOMPLETE: no observer data in this window"
-			" (was 'vigild watch' running?)\n", pre);
-		return false;
-	}
-	if (l->minutes < window) {
-		fprintf(f, "%sINCOMPLETE: no observer ran during %" PRIu64 " of the %" PRIu64
-			" minutes in this window\n", pre, window - l->minutes, window);
-		complete = false;
-	}
-	/* an observer that started or stopped within a minute missed the
-	 * connections of that minute before or after: no count says how many */
-	for (size_t i = 0; i < l->npart; i++) {
-		const struct flowdb_partial *p = &l->part[i];
-		char m[32], t[32];
-
-		flows_minute(p->minute, false, m, sizeof(m));
-		fprintf(f, "%sINCOMPLETE: minute %s was observed only in part: ", pre, m);
-		if (p->started) {
-			flows_clock(p->started, t, sizeof(t));
-			fprintf(f, "an observer started within it (at %s)%s", t,
-				p->stopped ? ", and " : "\n");
-		}
-		if (p->stopped && p->stopped == p->minute) {
-			fprintf(f, "an observer stopped within it (or ended without stopping cleanly)\n");
-		} else if (p->stopped) {
-			flows_clock(p->stopped, t, sizeof(t));
-			fprintf(f, "an observer stopped within it (at %s)\n", t);
-		}
-	}
-	if (l->partial > l->npart)
-		fprintf(f, "%sINCOMPLETE: and %" PRIu64 " more minutes observed only in part\n",
-			pre, l->partial - l->npart);
-	if (l->partial)
-		complete = false;
-	if (l->lost || l->enobufs) {
-		fprintf(f, "%sINCOMPLETE: the kernel dropped %" PRIu64
-			" events (receive buffer full; %" PRIu64 " ENOBUFS episodes)\n",
-			pre, l->lost, l->enobufs);
-		complete = false;
-	}
-	if (l->overflow) {
-		fprintf(f, "%sINCOMPLETE: %" PRIu64
-			" events were not aggregated (the observer's memory cap)\n", pre,
-			l->overflow);
-		complete = false;
-	}
-	if (l->bad) {
-		fprintf(f, "%sINCOMPLETE: %" PRIu64 " event messages could not be parsed\n", pre,
-			l->bad);
-		complete = false;
-	}
-	if (l->incomplete_minutes[0]) {
-		fprintf(f, "%sINCOMPLETE: vigild's table was absent from the kernel during %" PRIu64
-			" minutes (deleted by someone else): connections then were not seen by its rules\n",
-			pre, l->incomplete_minutes[0]);
-		complete = false;
-	}
-	if (l->incomplete_minutes[1] || l->incomplete_minutes[2]) {
-		uint64_t m = l->incomplete_minutes[1] > l->incomplete_minutes[2] ? l->incomplete_minutes[1]
-										     : l->incomplete_minutes[2];
-		fprintf(f, "%sINCOMPLETE: during %" PRIu64
-			" minutes the rules in the kernel were not the recorded policy's (someone else changed vigild's table): flows then may carry the wrong rule\n",
-			pre, m);
-		complete = false;
-	}
-	if (l->ct_full_minutes) {
-		fprintf(f, "%sINCOMPLETE: the kernel's conntrack table was full during %" PRIu64
-			" minutes (nf_conntrack_max %" PRIu64 "): %" PRIu64 " connections evicted early, %" PRIu64
-			" not inserted, %" PRIu64 " packets dropped for want of an entry\n",
-			pre, l->ct_full_minutes, l->ct_max, l->ct_early_drop, l->ct_insert_failed, l->ct_drop);
-		complete = false;
-	}
-	if (l->db_lost_flows || l->db_lost_minutes) {
-		fprintf(f, "%sINCOMPLETE: %" PRIu64 " flow rows of %" PRIu64
-			" minutes could not be written to the database (disk full or read-only)\n",
-			pre, l->db_lost_flows, l->db_lost_minutes);
-		complete = false;
-	}
-	if (l->kernel_inserts > l->new_events + l->lost) {
-		fprintf(f, "%sINCOMPLETE: the kernel inserted %" PRIu64
-			" connections, the observer saw %" PRIu64 " NEW events\n",
-			pre, l->kernel_inserts, l->new_events);
-		complete = false;
-	}
-	if (complete && !warn)
-		fprintf(f, "Complete: an observer ran every minute of the window"
-			" and lost nothing.\n");
-	return complete;
-}
-
-int cmd_flows(int argc, char **argv)
+static int flows_args(int argc, char **argv, struct flows_args *a)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "rule", required_argument, NULL, 'r' },
-		{ "top", required_argument, NULL, 't' },
-		{ "by", required_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "db", required_argument, NULL, 'd' }, { "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' }, { "rule", required_argument, NULL, 'r' },
+		{ "top", required_argument, NULL, 't' }, { "by", required_argument, NULL, 'b' },
+		{ "sort", required_argument, NULL, 'S' }, { "verdict", required_argument, NULL, 'V' },
+		{ "src", required_argument, NULL, '4' }, { "dst", required_argument, NULL, '6' },
+		{ "dport", required_argument, NULL, 'P' }, { "proto", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' }, { "follow", no_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = FLOWDB_DEFAULT_PATH, *since_s = "1h", *until_s = "now";
-	struct flowdb_query q = { 0 };
-	struct flowdb_loss loss;
-	struct frows rows = { 0 };
-	struct flowdb *db = NULL;
-	char err[FLOWDB_ERRLEN];
-	int64_t now = (int64_t)time(NULL);
-	bool json = false;
-	char *end;
 	int c, r;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (!*optarg) {
-				fprintf(stderr, "%s flows: error: --db needs the database's file"
-					" name, not ''\n", program_name);
-				return EXIT_USAGE;
-			}
-			path = optarg;
-			break;
-		case 's':
-			since_s = optarg;
-			break;
-		case 'u':
-			until_s = optarg;
-			break;
-		case 'r':
-			if (!*optarg) {
-				fprintf(stderr, "%s flows: error: --rule needs a rule name, or '-'"
-					" for the flows no rule accepted\n", program_name);
-				return EXIT_USAGE;
-			}
-			q.rule = streq(optarg, "-") ? "" : optarg;
-			break;
-		case 't':
-			errno = 0;
-			q.top = (size_t)strtoull(optarg, &end, 10);
-			if (errno || *end || !*optarg || *optarg == '-' || q.top == 0) {
-				fprintf(stderr, "%s flows: error: --top needs a positive number,"
-					" not '%s'\n", program_name, optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'b':
-			if (streq(optarg, "src"))
-				q.by = FLOWDB_BY_SRC;
-			else if (streq(optarg, "dst"))
-				q.by = FLOWDB_BY_DST;
-			else if (streq(optarg, "dport"))
-				q.by = FLOWDB_BY_DPORT;
-			else if (streq(optarg, "rule"))
-				q.by = FLOWDB_BY_RULE;
-			else {
-				fprintf(stderr, "%s flows: error: --by takes src, dst, dport"
-					" or rule, not '%s'\n", program_name, optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
+		if (c == 'h') {
 			fputs(flows_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("flows", c, argv, flows_usage);
+			return EXIT_OK + 100;
 		}
+		r = flows_option(c, optarg, a);
+		if (r > 0)
+			return r;
+		if (r < 0)
+			return cli_bad_option("flows", c, argv, flows_usage);
 	}
 	if (optind != argc) {
 		fprintf(stderr, "%s flows: error: unexpected argument '%s'\n\n%s", program_name,
 			argv[optind], flows_usage);
 		return EXIT_USAGE;
 	}
-	if (flows_time(since_s, now, &q.since) < 0) {
-		fprintf(stderr, "%s flows: error: --since: '%s' is not a time or a duration\n",
-			program_name, since_s);
-		return EXIT_USAGE;
-	}
-	if (flows_time(until_s, now, &q.until) < 0) {
-		fprintf(stderr, "%s flows: error: --until: '%s' is not a time or a duration\n",
-			program_name, until_s);
-		return EXIT_USAGE;
-	}
-	/*
-	 * Rows are minutes: the window is the minutes from the one that
-	 * contains --since to the one that contains --until, the latter left
-	 * out only when --until is its very start (--until 2024-05-02 ends
-	 * with May 1st). 'now' is the whole current second, so the current
-	 * minute is always in: --since now works in a minute's first second.
-	 */
-	if (streq(until_s, "now"))
-		q.until = now + 1;
-	q.since = flows_floor(q.since);
-	if (q.until > INT64_MAX - 60)
-		q.until = INT64_MAX - 60;
-	q.until = flows_floor(q.until + 59);
-	if (q.until <= q.since) {
-		fprintf(stderr, "%s flows: error: the window is empty"
-			" (--until is not after --since)\n", program_name);
-		return EXIT_USAGE;
-	}
+	if (a->json && a->follow)
+		return FLOWS_ERR("--json prints a window, --follow what comes: not both");
+	if (a->fmt != FMT_TABLE && !a->follow)
+		return FLOWS_ERR("--format is for --follow (the window's JSON is --json)");
+	return -1;
+}
 
-	r = flowdb_open(path, FLOWDB_RDONLY, &db, err);
+/* The window, in whole minutes (see --since in the usage). */
+static int flows_window(struct flows_args *a, int64_t now)
+{
+	struct flowdb_query *q = &a->q;
+
+	if (flows_time(a->since_s, now, &q->since) < 0)
+		return FLOWS_ERR("--since: '%s' is not a time or a duration; give %s", a->since_s,
+				 flows_time_forms);
+	if (flows_time(a->until_s, now, &q->until) < 0)
+		return FLOWS_ERR("--until: '%s' is not a time or a duration; give %s", a->until_s,
+				 flows_time_forms);
+	/* 'now' is the whole current second, so the current minute is
+	 * always in: --since now works in a minute's first second */
+	if (streq(a->until_s, "now"))
+		q->until = now + 1;
+	q->since = flows_floor(q->since);
+	if (q->until > INT64_MAX - 60)
+		q->until = INT64_MAX - 60;
+	q->until = flows_floor(q->until + 59);
+	if (q->until <= q->since)
+		return FLOWS_ERR("the window is empty (--until is not after --since)");
+	return -1;
+}
+
+/* Why the database cannot be opened, for people. */
+static void flows_open_error(const char *path, int r, const char *err)
+{
+	struct stat st;
+	struct group *gr;
+
+	if (r == -ENOENT) {
+		fprintf(stderr, "%s flows: error: %s does not exist"
+			" (is 'vigild watch' running? --db names another database)\n",
+			program_name, path);
+		return;
+	}
+	if ((r == -EACCES || r == -EPERM) && access(path, R_OK) < 0 && errno == EACCES &&
+	    stat(path, &st) == 0 && (gr = getgrgid(st.st_gid))) {
+		fprintf(stderr, "%s flows: error: %s: permission denied: the database is readable by the group '%s' (mode %03o); to read it, join the group: 'sudo usermod -a -G %s $USER', then log in again (or run 'newgrp %s')\n",
+			program_name, path, gr->gr_name, (unsigned)(st.st_mode & 0777), gr->gr_name,
+			gr->gr_name);
+		return;
+	}
+	fprintf(stderr, "%s flows: error: %s: %s\n", program_name, path, err);
+}
+
+struct rule_probe {
+	const char *want;
+	bool found;
+	char **names;  /* the candidates outlive SQLite's text: suggest keeps pointers */
+	size_t n, cap;
+};
+
+static int probe_rule(void *ctx, const char *rule)
+{
+	struct rule_probe *p = ctx;
+
+	if (streq(rule, p->want))
+		p->found = true;
+	GROW(p->names, p->cap, p->n + 1);
+	p->names[p->n++] = xstrdup(rule);
+	return 0;
+}
+
+/* --rule NAME no recorded policy has: an error with a did-you-mean. */
+static int flows_check_rule(struct flowdb *db, const char *rule, const char *path)
+{
+	struct rule_probe p = { .want = rule };
+	struct strbuf sb = { 0 };
+	struct suggest sg;
+	int r = 0;
+
+	if (!rule || !*rule)
+		return 0;
+	if (flowdb_rules(db, probe_rule, &p) >= 0 && !p.found) {
+		suggest_init(&sg, rule);
+		for (size_t i = 0; i < p.n; i++)
+			suggest_try(&sg, p.names[i]);
+		suggest_format(&sg, "", &sb);
+		fprintf(stderr, "%s flows: error: no rule '%s' in %s (no flows or refused traffic were ever recorded for it)%s\n",
+			program_name, rule, path, sb.s ? sb.s : "");
+		sb_free(&sb);
+		r = EXIT_USAGE;
+	}
+	for (size_t i = 0; i < p.n; i++)
+		free(p.names[i]);
+	free(p.names);
+	return r;
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	struct flows_args a = { .path = FLOWDB_DEFAULT_PATH, .since_s = "1h", .until_s = "now" };
+	struct flowdb_loss loss;
+	struct frows rows = { 0 };
+	struct flowdb *db = NULL;
+	char err[FLOWDB_ERRLEN];
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	r = flows_args(argc, argv, &a);
+	if (r >= 0)
+		return r == EXIT_OK + 100 ? EXIT_OK : r;
+	if (a.follow)
+		return flows_follow(a.path, &a.q, a.fmt == FMT_TABLE ? FMT_NDJSON : a.fmt);
+	r = flows_window(&a, now);
+	if (r >= 0)
+		return r;
+	r = flowdb_open(a.path, FLOWDB_RDONLY, &db, err);
 	if (r < 0) {
-		if (r == -ENOENT)
-			fprintf(stderr, "%s flows: error: %s does not exist"
-				" (is 'vigild watch' running? --db names another database)\n",
-				program_name, path);
-		else
-			fprintf(stderr, "%s flows: error: %s: %s\n", program_name, path, err);
+		flows_open_error(a.path, r, err);
 		return EXIT_SYSTEM;
 	}
-	r = flowdb_query(db, &q, flows_collect, &rows);
+	r = flows_check_rule(db, a.q.rule, a.path);
+	if (r) {
+		flowdb_close(db);
+		return r;
+	}
+	r = flowdb_query(db, &a.q, flows_collect, &rows);
 	if (r >= 0)
-		r = flowdb_loss(db, q.since, q.until, &loss);
+		r = flowdb_loss(db, a.q.since, a.q.until, &loss);
+	if (r >= 0 && a.json)
+		r = flowdb_minutes(db, a.q.since, a.q.until, flows_collect_minute, &rows);
+	char *exp = NULL;
+	int64_t expired = 0;
+	if (r >= 0 && flowdb_meta_get(db, "expired_early_before", &exp) == 0) {
+		expired = strtoll(exp, NULL, 10);
+		free(exp);
+	}
 	if (r < 0) {
-		fprintf(stderr, "%s flows: error: %s: %s\n", program_name, path, flowdb_errmsg(db));
+		fprintf(stderr, "%s flows: error: %s: %s\n", program_name, a.path, flowdb_errmsg(db));
 		flowdb_close(db);
 		frows_free(&rows);
 		return EXIT_SYSTEM;
 	}
 	flowdb_close(db);
-
-	if (json) {
-		flows_print_json(&rows, q.by);
-		flows_loss_report(stderr, &loss, q.since, q.until, now, true);
+	if (a.json) {
+		flows_print_json(&rows, a.q.by);
+		flows_loss_report(stderr, &loss, a.q.since, a.q.until, now, true);
 	} else {
 		if (rows.n)
-			flows_print_table(&rows, q.by);
+			flows_print_table(&rows, a.q.by, a.q.verdict != FLOWDB_V_ACCEPTED);
 		else
 			printf("No flows in this window.\n");
-		flows_loss_report(stdout, &loss, q.since, q.until, now, false);
+		flows_loss_report(stdout, &loss, a.q.since, a.q.until, now, false);
+	}
+	if (expired > a.q.since) {
+		char m[32];
+		flows_minute(expired, false, m, sizeof(m));
+		fprintf(a.json ? stderr : stdout,
+			"%sEXPIRED EARLY: minutes before %s were deleted to keep the database within 'vigild watch --db-max-size'\n",
+			a.json ? "vigild flows: warning: " : "", m);
 	}
 	frows_free(&rows);
 	return EXIT_OK;

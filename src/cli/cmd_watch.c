@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "vigil/ctsock.h"
 #include "vigil/flowdb.h"
+#include "vigil/ir.h"
 #include "../daemon/daemon.h"
 
 static int parse_size(const char *s, size_t *out)
@@ -105,6 +106,15 @@ static const char watch_usage[] =
 	"      --on-event CMD     run CMD (through /bin/sh, as the unprivileged user) with\n"
 	"                         the event's JSON on stdin on degraded, recovered, drift\n"
 	"                         and loss (at most 10 a minute)\n"
+	"      --nflog-group N    record refused traffic through NFLOG group N, 1 to\n"
+	"                         65535 (default 6613)\n"
+	"      --no-refused       do not record refused traffic (no NFLOG rules)\n"
+	"      --count-every SECS read the refused totals from the kernel's counters\n"
+	"                         every SECS seconds, 1 to 3600 (default 60)\n"
+	"      --row-cap N        rows per minute and rule, 1 to 1000000 (default\n"
+	"                         10000): beyond, one overflow row with exact totals\n"
+	"      --db-max-size SIZE delete the oldest minutes early beyond SIZE (like\n"
+	"                         512M; default a tenth of the database's file system)\n"
 	"  -t, --table NAME       the table vigild manages (default: the policy's, else vigil)\n"
 	"  -u, --user NAME        unprivileged user (default: vigil, else nobody)\n"
 	"  -f, --force            replace the table even if vigild did not make it\n"
@@ -113,7 +123,8 @@ static const char watch_usage[] =
 int cmd_watch(int argc, char **argv)
 {
 	enum { O_DB = 256, O_BUF, O_ACCT, O_AGG, O_RET, O_FALLBACK, O_NOREASSERT, O_NOOWNER, O_DBBUF,
-	       O_MFILE, O_MINT, O_MLISTEN, O_ONEVENT };
+	       O_MFILE, O_MINT, O_MLISTEN, O_ONEVENT,
+	       O_GROUP, O_NOREF, O_EVERY, O_ROWCAP, O_MAXSIZE };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "db", required_argument, NULL, O_DB },
@@ -129,6 +140,11 @@ int cmd_watch(int argc, char **argv)
 		{ "metrics-interval", required_argument, NULL, O_MINT },
 		{ "metrics-listen", required_argument, NULL, O_MLISTEN },
 		{ "on-event", required_argument, NULL, O_ONEVENT },
+		{ "nflog-group", required_argument, NULL, O_GROUP },
+		{ "no-refused", no_argument, NULL, O_NOREF },
+		{ "count-every", required_argument, NULL, O_EVERY },
+		{ "row-cap", required_argument, NULL, O_ROWCAP },
+		{ "db-max-size", required_argument, NULL, O_MAXSIZE },
 		{ "table", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "force", no_argument, NULL, 'f' },
@@ -141,8 +157,10 @@ int cmd_watch(int argc, char **argv)
 		.reassert = true,
 		.owner = -1,
 		.db_buffer = 1u << 20,
+		.nflog_group = IR_NFLOG_GROUP,
 	};
 	int ch;
+	bool no_refused = false;
 
 	optind = 1;
 	opterr = 0;
@@ -239,6 +257,56 @@ int cmd_watch(int argc, char **argv)
 			}
 			o.on_event = optarg;
 			break;
+		case O_GROUP:
+		case O_EVERY:
+		case O_ROWCAP: {
+			char *end;
+			unsigned long v;
+			unsigned long max = ch == O_GROUP ? 65535 : ch == O_EVERY ? 3600 : 1000000;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*optarg < '1' || *optarg > '9' || errno || *end || v > max) {
+				cli_error("%s wants a number from 1 to %lu, not '%s'",
+					  ch == O_GROUP ? "--nflog-group" : ch == O_EVERY ? "--count-every" : "--row-cap",
+					  max, optarg);
+				return EXIT_USAGE;
+			}
+			if (ch == O_GROUP)
+				o.nflog_group = (uint16_t)v;
+			else if (ch == O_EVERY)
+				o.count_every = (unsigned)v;
+			else
+				o.row_cap = (size_t)v;
+			break;
+		}
+		case O_MAXSIZE: {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (*end == 'K' || *end == 'k')
+				v <<= 10, end++;
+			else if (*end == 'M' || *end == 'm')
+				v <<= 20, end++;
+			else if (*end == 'G' || *end == 'g')
+				v <<= 30, end++;
+			else if (*end == 'T' || *end == 't')
+				v <<= 40, end++;
+			if (*optarg < '1' || *optarg > '9' || errno || *end || v < (64u << 10) ||
+			    v > (1ull << 50)) {
+				cli_error("--db-max-size wants a size from 64K up, like 512M or 2G, not '%s'",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			o.db_max_size = v;
+			break;
+		}
+		case O_NOREF:
+			o.nflog_group = 0;
+			no_refused = true;
+			break;
 		case 't':
 			o.table = optarg;
 			break;
@@ -272,6 +340,8 @@ int cmd_watch(int argc, char **argv)
 		cli_error("vigild watch reads its policy from a file, not from stdin ('-'): it reads it again on every reload");
 		return EXIT_USAGE;
 	}
+	if (no_refused)
+		o.nflog_group = 0; /* whatever the order of the options */
 	o.policy = argv[optind];
 	return daemon_run(&o);
 }

@@ -490,7 +490,7 @@ static struct plan *compile_policy(struct daemon *d, char hash[65])
 		return pl;
 	}
 	bundle_sha256_hex(buf, len, hash);
-	plan_compile(pl, d->o.policy, buf, len, &po, NULL);
+	plan_compile(pl, d->o.policy, buf, len, &po, &d->io);
 	return pl;
 }
 
@@ -626,7 +626,7 @@ void daemon_reload_text(struct daemon *d, const char *name, const char *text, si
 	}
 	pl = xzalloc(sizeof(*pl));
 	bundle_sha256_hex(text, len, hash);
-	plan_compile(pl, name, text, len, &po, NULL);
+	plan_compile(pl, name, text, len, &po, &d->io);
 	reload_plan(d, pl, hash, done, ctx);
 }
 
@@ -666,13 +666,13 @@ void daemon_reassert(struct daemon *d)
 
 /* ---- the start ---- */
 
-static struct plan *compile_text(const char *path, const char *text, size_t len,
+static struct plan *compile_text(struct daemon *d, const char *path, const char *text, size_t len,
 				 const char *table, policy_read_fn rd, void *rdctx)
 {
 	struct plan *pl = xzalloc(sizeof(*pl));
 	struct policy_opts po = { .table = table, .read_file = rd, .read_ctx = rdctx };
 
-	plan_compile(pl, path, text, len, &po, NULL);
+	plan_compile(pl, path, text, len, &po, &d->io);
 	return pl;
 }
 
@@ -685,7 +685,7 @@ static struct plan *next_candidate(struct daemon *d, enum daemon_source *src)
 		*src = SRC_LKG;
 		if (d->lkg) {
 			pl = xzalloc(sizeof(*pl));
-			if (plan_compile_bundle(pl, d->lkg, d->table, NULL) == 0) {
+			if (plan_compile_bundle(pl, d->lkg, d->table, &d->io) == 0) {
 				char when[32];
 
 				iso8601(d->lkg->time, when, sizeof(when));
@@ -709,7 +709,7 @@ static struct plan *next_candidate(struct daemon *d, enum daemon_source *src)
 			int r = read_file_at(AT_FDCWD, d->o.fallback, POLICY_MAX_FILE, &buf, &len);
 
 			if (r == 0) {
-				pl = compile_text(d->o.fallback, buf, len, d->table, NULL, NULL);
+				pl = compile_text(d, d->o.fallback, buf, len, d->table, NULL, NULL);
 				if (pl->compiled) {
 					log_warning("using the fallback policy %s", d->o.fallback);
 					return pl;
@@ -723,7 +723,7 @@ static struct plan *next_candidate(struct daemon *d, enum daemon_source *src)
 		} else {
 			log_warning("using the built-in fail-closed fallback policy (input and forward drop; established, loopback, essential ICMP and tcp/22 accepted)");
 		}
-		pl = compile_text("(built-in fallback)", daemon_fallback_policy,
+		pl = compile_text(d, "(built-in fallback)", daemon_fallback_policy,
 				  strlen(daemon_fallback_policy), d->table, NULL, NULL);
 		if (pl->compiled)
 			return pl;

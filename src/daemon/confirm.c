@@ -68,7 +68,7 @@ static void start_rollback(struct daemon *d, bool expired, daemon_done_fn done, 
 	rc->expired = expired;
 	/* the plan that ran, made again from its stored input (the same input
 	 * gives the same ruleset); the stash stays until the rollback is in */
-	plan_compile_bundle(prev, &d->confirm_prev->input, d->table, NULL);
+	plan_compile_bundle(prev, &d->confirm_prev->input, d->table, &d->io);
 	diags_free(&prev->d);
 	if (daemon_commit_plan(d, prev, d->confirm_prev_source, 0, rollback_done, rc) < 0) {
 		/* a commit is under way: try again in a moment */
@@ -241,7 +241,7 @@ void daemon_apply_confirm(struct daemon *d, const char *path, unsigned seconds,
 	po.set_dir = dirname(copy);
 	pl = xzalloc(sizeof(*pl));
 	bundle_sha256_hex(buf, len, hash);
-	plan_compile(pl, path, buf, len, &po, NULL);
+	plan_compile(pl, path, buf, len, &po, &d->io);
 	if (pr.dirfd >= 0)
 		close(pr.dirfd);
 	if (!pl->compiled) {

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 #include "vigil/fileio.h"
 #include "vigil/flowdb.h"
 #include "vigil/log.h"
+#include "vigil/nflogsock.h"
 #include "vigil/pending.h"
 #include "vigil/nftmon_sock.h"
 #include "vigil/state.h"
@@ -121,6 +123,14 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 	r = open_ctsock(d, why, whylen);
 	if (r < 0)
 		return r;
+	if (d->o.nflog_group) {
+		/* refused traffic: a group another program holds is said, and
+		 * the firewall runs without the records (counters stay exact) */
+		char nwhy[512];
+		d->nflfd = nflogsock_open(d->o.nflog_group, nwhy, sizeof(nwhy));
+		if (d->nflfd < 0)
+			log_error("%s", nwhy);
+	}
 	d->monfd = nftmon_open(MON_RCVBUF);
 	if (d->monfd < 0) {
 		snprintf(why, whylen, "cannot subscribe to the nf_tables monitor: %s", strerror(-d->monfd));
@@ -176,6 +186,21 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 }
 
 /* ---- the database ---- */
+
+/* --db-max-size, else a tenth of the file system the database is on. */
+static uint64_t db_max_size(struct daemon *d)
+{
+	struct statvfs sv;
+	char buf[4096];
+	_cleanup_free_ char *dir = NULL;
+
+	if (d->o.db_max_size)
+		return d->o.db_max_size;
+	dir = xstrdup(db_path(d, buf, sizeof(buf)));
+	if (statvfs(dirname(dir), &sv) < 0)
+		return 0;
+	return (uint64_t)sv.f_blocks * sv.f_frsize / 10;
+}
 
 static struct flowdb *open_db(struct daemon *d, struct flowdb_lock *lk)
 {
@@ -329,6 +354,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 void daemon_tick(struct daemon *d)
 {
+	daemon_refused_tick(d);
 	daemon_write_status(d);
 }
 
@@ -346,6 +372,8 @@ void daemon_started(struct daemon *d)
 		log_error("cannot record flows: %s", strerror(errno));
 		return;
 	}
+	if (daemon_refused_start(d) < 0)
+		log_error("cannot record refused traffic: %s", strerror(errno));
 	writer_meta(d->w, "policy", d->o.policy);
 	writer_meta(d->w, "table", d->table);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -440,6 +468,7 @@ static void shutdown_flows(struct daemon *d, struct flowdb_lock *lk)
 
 	if (!d->w)
 		return;
+	daemon_refused_stop(d);
 	daemon_flows_stop(d);
 	if (writer_stop(d->w, &db, &lost_flows, &lost_minutes, &unwritten) < 0 || lost_flows ||
 	    lost_minutes) {
@@ -454,6 +483,8 @@ static void shutdown_flows(struct daemon *d, struct flowdb_lock *lk)
 	bool remove = !d->cur && flowdb_is_empty(db) == 1;
 	agg_free(d->cur);
 	d->cur = NULL;
+	agg_cap_free(d->cap);
+	d->cap = NULL;
 	names_unref(d->names);
 	flowdb_close(db); /* before the lock's descriptor: see flowdb_lock */
 	flowdb_unlock(lk, db_path(d, buf, sizeof(buf)), remove);
@@ -474,8 +505,10 @@ int daemon_run(const struct daemon_opts *o)
 
 	memset(d, 0, sizeof(*d));
 	d->o = *o;
+	d->io.nflog_group = o->nflog_group;
 	d->ctfd = d->monfd = d->lockfd = d->statefd = d->runfd = d->policy_dirfd = d->ctlfd = -1;
 	d->metrics_lfd = d->metrics_dirfd = d->evfd = -1;
+	d->nflfd = -1;
 	d->events = events_new();
 	snprintf(d->db_path, sizeof(d->db_path), "%s", db_path(d, why, sizeof(why)));
 	d->acct = d->tstamp = -1;
@@ -533,7 +566,8 @@ int daemon_run(const struct daemon_opts *o)
 		uint64_t seed;
 		if (getentropy(&seed, sizeof(seed)) < 0)
 			seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
-		d->w = writer_start(db, o->db_buffer ? o->db_buffer : WRITER_MAX_ROWS, o->aggregate ? AGG_F_NO_SOURCES : 0, seed);
+		d->w = writer_start(db, o->db_buffer ? o->db_buffer : WRITER_MAX_ROWS,
+				    o->aggregate ? AGG_F_NO_SOURCES : 0, seed, db_max_size(d));
 		if (!d->w) {
 			log_error("cannot start the database writer: %s", strerror(errno));
 			flowdb_close(db);
@@ -594,6 +628,8 @@ out:
 		close(d->ctfd);
 	if (d->monfd >= 0)
 		close(d->monfd);
+	if (d->nflfd >= 0)
+		close(d->nflfd);
 	if (d->lockfd >= 0)
 		close(d->lockfd);
 	if (d->statefd >= 0)

@@ -43,6 +43,10 @@ struct daemon_opts {
 	const char *metrics_listen; /* --metrics-listen ADDR:PORT, or NULL */
 	unsigned metrics_interval;  /* seconds between metrics files (0: 15) */
 	const char *on_event;       /* --on-event CMD, or NULL */
+	uint16_t nflog_group;    /* refused traffic: the NFLOG group (--nflog-group); 0: none (--no-refused) */
+	unsigned count_every;    /* seconds between dumps of the refused counters (--count-every) */
+	size_t row_cap;          /* rows per minute and rule (--row-cap); 0: AGG_DEFAULT_ROW_CAP */
+	uint64_t db_max_size;    /* --db-max-size bytes; 0: a tenth of the file system */
 };
 
 enum daemon_state {
@@ -84,6 +88,7 @@ struct daemon_metrics {
 	uint64_t drift, reasserts;
 	uint64_t ct_events, ct_lost, ct_full;
 	uint64_t flushes;
+	uint64_t refused_records;
 };
 
 struct daemon {
@@ -109,6 +114,7 @@ struct daemon {
 	int acct, tstamp;
 
 	/* what is in the kernel */
+	struct ir_opts io;      /* how policies are compiled (the NFLOG group) */
 	struct plan *active;
 	enum daemon_source source;
 	uint32_t own_genid;     /* generation after our last commit */
@@ -163,6 +169,7 @@ struct daemon {
 	/* flows */
 	sd_event_source *ct_src, *tick;
 	struct agg *cur;
+	struct agg_cap *cap;    /* rows per minute and rule, across the aggregates */
 	uint64_t seed;
 	bool agg_sources;
 	struct writer *w;
@@ -174,6 +181,18 @@ struct daemon {
 	bool ct_pending;
 	int64_t since_retention;
 	uint32_t incomplete;    /* AGG_INC_* for the current second's minute */
+
+	/* refused traffic (refused.c) */
+	int nflfd;              /* the NFLOG socket, -1: none */
+	sd_event_source *nfl_src;
+	bool nfl_have_seq, nfl_bad_said;
+	uint32_t nfl_seq;
+	uint32_t *ref_names;    /* rule indices sorted by name */
+	size_t nref_names;
+	struct refused_ctr *ref_ctr; /* counters at the last dump, by handle */
+	size_t nref_ctr;
+	int64_t ctr_next;
+	bool ctr_pending;
 };
 
 /* Runs vigild watch. Returns the exit code. */
@@ -272,5 +291,11 @@ void daemon_flows_flush(struct daemon *d);
 void daemon_flows_stop(struct daemon *d);
 /* The active policy changed: later flows carry its rule names. */
 void daemon_flows_names_changed(struct daemon *d);
+
+/* ---- refused.c ---- */
+int daemon_refused_start(struct daemon *d);
+void daemon_refused_stop(struct daemon *d);
+void daemon_refused_tick(struct daemon *d);
+void daemon_refused_names_changed(struct daemon *d);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vigil/ct.h"
 #include "vigil/ctsock.h"
@@ -114,6 +115,7 @@ void daemon_flows_names_changed(struct daemon *d)
 	names_unref(d->names);
 	d->names = names_new(v, n);
 	free(v);
+	daemon_refused_names_changed(d);
 }
 
 void daemon_flows_flush(struct daemon *d)
@@ -149,6 +151,7 @@ void daemon_flows_flush(struct daemon *d)
 			    (uint64_t)o.lost);
 	writer_flush(d->w, d->cur, d->names);
 	d->cur = writer_new_agg(d->w);
+	agg_set_cap(d->cur, d->cap);
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *ctx)
@@ -188,6 +191,11 @@ int daemon_flows_start(struct daemon *d, int64_t t_start)
 	int r;
 
 	d->cur = writer_new_agg(d->w);
+	uint64_t seed;
+	if (getentropy(&seed, sizeof(seed)) < 0)
+		seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+	d->cap = agg_cap_new(d->o.row_cap, seed); /* keys come from the network: a secret hash */
+	agg_set_cap(d->cur, d->cap);
 	/* the start minute is observed only from here: flows must know */
 	agg_add_obs(d->cur, t_start, &(struct agg_obs){ .started = t_start });
 	ctsock_drops(d->ctfd, &d->last_drops);

@@ -70,7 +70,12 @@ struct writer {
 	uint64_t failed_writes, stat_lost_flows, stat_pend_rows;
 	unsigned agg_flags;
 	uint64_t seed;
+	uint64_t max_size;      /* --db-max-size, 0: none */
+	unsigned flushes;       /* the size is looked at every SIZE_EVERY flushes */
+	bool expired_said;
 };
+
+#define SIZE_EVERY 60
 
 /* ---- names ---- */
 
@@ -253,6 +258,30 @@ static void do_flush(struct writer *w, struct job *j)
 	}
 }
 
+/* --db-max-size: the oldest minutes go early, said once. */
+static void check_size(struct writer *w)
+{
+	int64_t cut = 0, now = (int64_t)time(NULL);
+
+	if (!w->max_size || ++w->flushes % SIZE_EVERY != 1)
+		return;
+	/* the last ten minutes always stay */
+	int r = flowdb_expire_to_size(w->db, w->max_size, now - now % 60 - 600, &cut);
+	if (r < 0) {
+		say(w, LOG_LVL_WARNING, "cannot keep the flows database within --db-max-size: %s",
+		    flowdb_errmsg(w->db));
+	} else if (r == 1 && !w->expired_said) {
+		char buf[32];
+		time_t tt = (time_t)cut;
+
+		w->expired_said = true;
+		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", gmtime(&tt));
+		say(w, LOG_LVL_WARNING,
+		    "the flows database reached --db-max-size (%" PRIu64 " bytes): minutes before %s UTC were deleted early (recorded in the database; said once)",
+		    w->max_size, buf);
+	}
+}
+
 static void do_job(struct writer *w, struct job *j)
 {
 	uint64_t gone = 0;
@@ -261,6 +290,8 @@ static void do_job(struct writer *w, struct job *j)
 	switch (j->kind) {
 	case J_FLUSH:
 		do_flush(w, j);
+		if (!w->failing)
+			check_size(w);
 		j->agg = NULL;
 		j->names = NULL;
 		break;
@@ -333,7 +364,8 @@ static void push(struct writer *w, struct job *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
-struct writer *writer_start(struct flowdb *db, size_t max_rows, unsigned agg_flags, uint64_t seed)
+struct writer *writer_start(struct flowdb *db, size_t max_rows, unsigned agg_flags, uint64_t seed,
+			    uint64_t max_size)
 {
 	struct writer *w = xzalloc(sizeof(*w));
 
@@ -341,6 +373,7 @@ struct writer *writer_start(struct flowdb *db, size_t max_rows, unsigned agg_fla
 	w->max_rows = max_rows;
 	w->agg_flags = agg_flags;
 	w->seed = seed;
+	w->max_size = max_size;
 	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);

@@ -25,7 +25,10 @@ struct writer;
  * Starts the writer thread, which owns db from now on. max_rows bounds the
  * rows kept in memory while writing fails. Returns NULL on failure.
  */
-struct writer *writer_start(struct flowdb *db, size_t max_rows, unsigned agg_flags, uint64_t seed);
+/* max_size: --db-max-size in bytes (the oldest minutes are deleted early
+ * beyond it, checked once a minute), 0: none. */
+struct writer *writer_start(struct flowdb *db, size_t max_rows, unsigned agg_flags, uint64_t seed,
+			    uint64_t max_size);
 /* An empty aggregate (a reused one when there is). */
 struct agg *writer_new_agg(struct writer *w);
 /* Queues the aggregate (the writer owns it now) with its rule names. */

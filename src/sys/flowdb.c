@@ -180,6 +180,11 @@ static int flowdb_step_reset(struct flowdb *db, sqlite3_stmt *st, const char *wh
 	return 0;
 }
 
+int flowdb_step(struct flowdb *db, sqlite3_stmt *st, const char *what)
+{
+	return flowdb_step_reset(db, st, what);
+}
+
 int flowdb_schema_version(struct flowdb *db)
 {
 	int64_t v = 0;
@@ -256,8 +261,10 @@ static const char flowdb_up_flow_sql[] =
 static const char flowdb_up_obs_sql[] =
 	"INSERT INTO observer (minute, events, new_events, lost, enobufs, kernel_inserts,"
 	" overflow, bad, started, stopped, incomplete, ct_early_drop, ct_insert_failed, ct_drop,"
-	" ct_max, ct_entries, db_lost_flows, db_lost_minutes)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+	" ct_max, ct_entries, db_lost_flows, db_lost_minutes, nflog_records, nflog_lost,"
+	" nflog_enobufs, nflog_bad, folded)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+	" ?19, ?20, ?21, ?22, ?23)"
 	" ON CONFLICT (minute) DO UPDATE SET"
 	" events = events + excluded.events, new_events = new_events + excluded.new_events,"
 	" lost = lost + excluded.lost, enobufs = enobufs + excluded.enobufs,"
@@ -272,7 +279,12 @@ static const char flowdb_up_obs_sql[] =
 	" ct_max = CASE WHEN excluded.ct_max > 0 THEN excluded.ct_max ELSE ct_max END,"
 	" ct_entries = CASE WHEN excluded.ct_max > 0 THEN excluded.ct_entries ELSE ct_entries END,"
 	" db_lost_flows = db_lost_flows + excluded.db_lost_flows,"
-	" db_lost_minutes = db_lost_minutes + excluded.db_lost_minutes";
+	" db_lost_minutes = db_lost_minutes + excluded.db_lost_minutes,"
+	" nflog_records = nflog_records + excluded.nflog_records,"
+	" nflog_lost = nflog_lost + excluded.nflog_lost,"
+	" nflog_enobufs = nflog_enobufs + excluded.nflog_enobufs,"
+	" nflog_bad = nflog_bad + excluded.nflog_bad,"
+	" folded = folded + excluded.folded";
 
 static int flowdb_open_rw(struct flowdb *db, const char *schema)
 {
@@ -334,6 +346,10 @@ static int flowdb_open_rw(struct flowdb *db, const char *schema)
 		r = flowdb_prepare(db, flowdb_up_flow_sql, &db->up_flow);
 	if (r == 0)
 		r = flowdb_prepare(db, flowdb_up_obs_sql, &db->up_obs);
+	if (r == 0)
+		r = flowdb_prepare(db, flowdb_up_refused_sql, &db->up_ref);
+	if (r == 0)
+		r = flowdb_prepare(db, flowdb_up_count_sql, &db->up_cnt);
 	return r;
 }
 
@@ -484,6 +500,8 @@ void flowdb_close(struct flowdb *db)
 	sqlite3_finalize(db->rollback);
 	sqlite3_finalize(db->up_flow);
 	sqlite3_finalize(db->up_obs);
+	sqlite3_finalize(db->up_ref);
+	sqlite3_finalize(db->up_cnt);
 	sqlite3_close_v2(db->db);
 	free(db);
 }
@@ -620,6 +638,8 @@ static int flowdb_put_row(void *ctx, const struct agg_row *row)
 	sqlite3_stmt *st = db->up_flow;
 	int fam = k->family == AF_INET6 ? AF_INET6 : AF_INET;
 
+	if (k->kind != AGG_KIND_ACCEPTED)
+		return flowdb_put_refused(db, row);
 	if (k->rule) {
 		if ((size_t)k->rule - 1 < db->nrules && db->rules[k->rule - 1]) {
 			rule = db->rules[k->rule - 1];
@@ -630,11 +650,13 @@ static int flowdb_put_row(void *ctx, const struct agg_row *row)
 		}
 	}
 	sqlite3_bind_int64(st, 1, k->minute);
-	sqlite3_bind_int(st, 2, fam == AF_INET6 ? 6 : 4);
+	/* family 0: the rule's overflow row of the minute (agg_cap) */
+	sqlite3_bind_int(st, 2, k->family == 0 ? 0 : fam == AF_INET6 ? 6 : 4);
 	sqlite3_bind_int(st, 3, k->proto);
-	sqlite3_bind_text(st, 4, k->src_any ? "" : flowdb_addr(fam, k->src, src, sizeof(src)), -1,
+	sqlite3_bind_text(st, 4, k->src_any || !k->family ? "" : flowdb_addr(fam, k->src, src, sizeof(src)),
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, k->family ? flowdb_addr(fam, k->dst, dst, sizeof(dst)) : "", -1,
 			  SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, flowdb_addr(fam, k->dst, dst, sizeof(dst)), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, k->dport);
 	sqlite3_bind_text(st, 7, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, (int64_t)row->val.flows);
@@ -674,6 +696,11 @@ static int flowdb_put_obs(void *ctx, int64_t minute, const struct agg_obs *o)
 	sqlite3_bind_int64(st, 16, (int64_t)o->ct_entries);
 	sqlite3_bind_int64(st, 17, (int64_t)o->db_lost_flows);
 	sqlite3_bind_int64(st, 18, (int64_t)o->db_lost_minutes);
+	sqlite3_bind_int64(st, 19, (int64_t)o->nflog_records);
+	sqlite3_bind_int64(st, 20, (int64_t)o->nflog_lost);
+	sqlite3_bind_int64(st, 21, (int64_t)o->nflog_enobufs);
+	sqlite3_bind_int64(st, 22, (int64_t)o->nflog_bad);
+	sqlite3_bind_int64(st, 23, (int64_t)o->folded);
 	return flowdb_step_reset(db, st, "storing observer figures");
 }
 
@@ -714,6 +741,8 @@ int flowdb_retention(struct flowdb *db, int64_t cutoff, uint64_t *deleted)
 	static const char *const del[] = {
 		"DELETE FROM flows WHERE minute < ?1",
 		"DELETE FROM observer WHERE minute < ?1",
+		"DELETE FROM refused WHERE minute < ?1",
+		"DELETE FROM refused_counts WHERE minute < ?1",
 	};
 	uint64_t n = 0;
 	int r;

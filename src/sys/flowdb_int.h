@@ -11,7 +11,7 @@
 struct flowdb {
 	sqlite3 *db;
 	bool rdonly;
-	sqlite3_stmt *begin, *commit, *rollback, *up_flow, *up_obs;
+	sqlite3_stmt *begin, *commit, *rollback, *up_flow, *up_obs, *up_ref, *up_cnt;
 	/* during a flush */
 	const char *const *rules;
 	size_t nrules;
@@ -20,5 +20,14 @@ struct flowdb {
 
 /* Records the failure of rc while doing what in db->err; returns -errno. */
 int flowdb_fail(struct flowdb *db, int rc, const char *what);
+
+/* flowdb_refused.c: refused traffic (rows of kind != AGG_KIND_ACCEPTED) */
+extern const char flowdb_up_refused_sql[], flowdb_up_count_sql[];
+int flowdb_put_refused(struct flowdb *db, const struct agg_row *row);
+/* The rule a row of refused traffic names (the rule, "default:CHAIN", or "#N"). */
+const char *flowdb_refused_rule(const struct flowdb *db, const struct agg_key *k, char *buf,
+				size_t len);
+/* int flowdb_step_reset(...) for flowdb_refused.c */
+int flowdb_step(struct flowdb *db, sqlite3_stmt *st, const char *what);
 
 #endif

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The flows database's queries, for vigild flows (read-only handles). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,51 +28,162 @@ static int flowdb_int_or(sqlite3_stmt *st, int col, int dflt)
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? dflt : sqlite3_column_int(st, col);
 }
 
-int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
-		 int (*cb)(void *ctx, const struct flowdb_row *row), void *ctx)
+/* vigil_in(addr, cidr): 1 when the address text is in the prefix. */
+static bool cidr_parse(const char *c, int *fam, uint8_t net[16], unsigned *plen)
 {
-	/* selected: first, last, family, proto, src, dst, dport, rule, then sums */
+	char buf[64];
+	const char *sl = strchr(c, '/');
+	size_t n = sl ? (size_t)(sl - c) : strlen(c);
+	char *end;
+
+	if (n >= sizeof(buf))
+		return false;
+	memcpy(buf, c, n);
+	buf[n] = '\0';
+	*fam = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(*fam, buf, net) != 1)
+		return false;
+	*plen = *fam == AF_INET6 ? 128 : 32;
+	if (sl) {
+		unsigned long v;
+		errno = 0;
+		v = strtoul(sl + 1, &end, 10);
+		if (!sl[1] || *end || errno || v > *plen)
+			return false;
+		*plen = (unsigned)v;
+	}
+	return true;
+}
+
+int flowdb_cidr_ok(const char *cidr)
+{
+	int fam;
+	uint8_t net[16];
+	unsigned plen;
+
+	return cidr_parse(cidr, &fam, net, &plen);
+}
+
+static void vigil_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *a = (const char *)sqlite3_value_text(argv[0]);
+	const char *c = (const char *)sqlite3_value_text(argv[1]);
+	uint8_t addr[16], net[16];
+	unsigned plen;
+	int fam, in = 0;
+
+	(void)argc;
+	if (a && c && *a && cidr_parse(c, &fam, net, &plen) && inet_pton(fam, a, addr) == 1) {
+		unsigned full = plen / 8, rest = plen % 8;
+		in = memcmp(addr, net, full) == 0 &&
+		     (!rest || ((addr[full] ^ net[full]) & (0xff << (8 - rest)) & 0xff) == 0);
+	}
+	sqlite3_result_int(ctx, in);
+}
+
+/* All rows, accepted and refused, under one set of names (see flowdb_query). */
+static const char flowdb_ev_sql[] =
+	"WITH ev(minute, family, proto, src, dst, dport, rule, verdict, flows, packets, bytes,"
+	" duration_ms, destroys, known) AS ("
+	" SELECT minute, family, proto, src, dst, dport, rule, 'accept', flows, packets, bytes,"
+	" duration_ms, destroys, destroys FROM flows WHERE ?5 <> 2"
+	" UNION ALL SELECT minute, family, proto, src, dst, dport, rule, verdict, sampled, 0, 0, 0,"
+	" 0, 0 FROM refused WHERE ?5 <> 1"
+	" UNION ALL SELECT minute, NULL, NULL, NULL, NULL, NULL, rule, verdict, 0, counted, bytes,"
+	" 0, 0, 1 FROM refused_counts WHERE ?5 <> 1 AND ?10 = 1) ";
+
+static char *flowdb_query_sql(const struct flowdb_query *q)
+{
+	/* selected: first, last, family, proto, src, dst, dport, rule, verdict, then sums */
 	static const char *const cols[] = {
-		[FLOWDB_BY_NONE] = "minute, minute, family, proto, src, dst, dport, rule,"
-				   " flows, packets, bytes, duration_ms, destroys",
-		[FLOWDB_BY_SRC] = "MIN(minute), MAX(minute), family, NULL, src, NULL, NULL, NULL",
-		[FLOWDB_BY_DST] = "MIN(minute), MAX(minute), family, NULL, NULL, dst, NULL, NULL",
+		[FLOWDB_BY_NONE] = "minute, minute, family, proto, src, dst, dport, rule, verdict,"
+				   " flows, packets, bytes, duration_ms, destroys, known",
+		[FLOWDB_BY_SRC] = "MIN(minute), MAX(minute), family, NULL, src, NULL, NULL, NULL, NULL",
+		[FLOWDB_BY_DST] = "MIN(minute), MAX(minute), family, NULL, NULL, dst, NULL, NULL, NULL",
 		[FLOWDB_BY_DPORT] = "MIN(minute), MAX(minute), NULL, proto, NULL, NULL, dport,"
-				    " NULL",
-		[FLOWDB_BY_RULE] = "MIN(minute), MAX(minute), NULL, NULL, NULL, NULL, NULL, rule",
+				    " NULL, NULL",
+		[FLOWDB_BY_RULE] = "MIN(minute), MAX(minute), NULL, NULL, NULL, NULL, NULL, rule,"
+				   " verdict",
+		[FLOWDB_BY_VERDICT] = "MIN(minute), MAX(minute), NULL, NULL, NULL, NULL, NULL, NULL,"
+				      " verdict",
 	};
 	static const char *const group[] = {
 		[FLOWDB_BY_SRC] = "family, src",
 		[FLOWDB_BY_DST] = "family, dst",
 		[FLOWDB_BY_DPORT] = "proto, dport",
-		[FLOWDB_BY_RULE] = "rule",
+		[FLOWDB_BY_RULE] = "rule, verdict",
+		[FLOWDB_BY_VERDICT] = "verdict",
 	};
+	static const char *const key[] = { "flows", "packets", "bytes" };
 	static const char where[] =
-		" FROM flows WHERE minute >= ?1 AND minute < ?2 AND (?3 IS NULL OR rule = ?3)";
-	_cleanup_free_ char *sql = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0, n = 0;
+		" FROM ev WHERE minute >= ?1 AND minute < ?2 AND (?3 IS NULL OR rule = ?3)"
+		" AND (?6 IS NULL OR vigil_in(src, ?6)) AND (?7 IS NULL OR vigil_in(dst, ?7))"
+		" AND (?8 IS NULL OR dport = ?8) AND (?9 IS NULL OR proto = ?9)";
+	const char *k = key[q->sort <= FLOWDB_SORT_BYTES ? q->sort : 0];
 
-	if ((unsigned)q->by > FLOWDB_BY_RULE)
-		return -EINVAL;
-	db->err[0] = '\0';
-	if (q->by == FLOWDB_BY_NONE)
-		sql = xasprintf("SELECT %s%s ORDER BY %s LIMIT ?4", cols[q->by], where,
-				q->top ? "flows DESC, bytes DESC, minute" :
-					 "minute, flows DESC, bytes DESC");
-	else
-		sql = xasprintf("SELECT %s, SUM(flows), SUM(packets), SUM(bytes), SUM(duration_ms),"
-				" SUM(destroys)%s GROUP BY %s"
-				" ORDER BY SUM(flows) DESC, SUM(bytes) DESC, %s LIMIT ?4",
-				cols[q->by], where, group[q->by], group[q->by]);
-	rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return flowdb_fail(db, rc, "preparing the query");
+	if (q->by == FLOWDB_BY_NONE) {
+		if (q->top)
+			return xasprintf("%sSELECT %s%s ORDER BY %s DESC, bytes DESC, minute, verdict LIMIT ?4",
+					 flowdb_ev_sql, cols[0], where, k);
+		return xasprintf("%sSELECT %s%s ORDER BY minute, flows DESC, bytes DESC, verdict LIMIT ?4",
+				 flowdb_ev_sql, cols[0], where);
+	}
+	return xasprintf("%sSELECT %s, SUM(flows), SUM(packets), SUM(bytes), SUM(duration_ms),"
+			 " SUM(destroys), SUM(known)%s GROUP BY %s"
+			 " ORDER BY SUM(%s) DESC, SUM(bytes) DESC, %s LIMIT ?4",
+			 flowdb_ev_sql, cols[q->by], where, group[q->by], k, group[q->by]);
+}
+
+static void flowdb_query_bind(sqlite3_stmt *st, const struct flowdb_query *q)
+{
+	/* exact refused totals have no addresses or ports: only unfiltered
+	 * sums per rule or verdict take them */
+	bool counts = (q->by == FLOWDB_BY_RULE || q->by == FLOWDB_BY_VERDICT) && !q->src && !q->dst &&
+		      !q->dport_set && !q->proto_set;
+
 	sqlite3_bind_int64(st, 1, q->since);
 	sqlite3_bind_int64(st, 2, q->until);
 	if (q->rule)
 		sqlite3_bind_text(st, 3, q->rule, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, q->top ? (int64_t)q->top : -1);
+	sqlite3_bind_int(st, 5, q->verdict == FLOWDB_V_ACCEPTED ? 1 : q->verdict == FLOWDB_V_REFUSED ? 2 : 0);
+	if (q->src)
+		sqlite3_bind_text(st, 6, q->src, -1, SQLITE_STATIC);
+	if (q->dst)
+		sqlite3_bind_text(st, 7, q->dst, -1, SQLITE_STATIC);
+	if (q->dport_set)
+		sqlite3_bind_int(st, 8, q->dport);
+	if (q->proto_set)
+		sqlite3_bind_int(st, 9, q->proto);
+	sqlite3_bind_int(st, 10, counts);
+}
+
+/*
+ * One query over accepted flows and refused traffic alike (the CTE ev).
+ * Refused rows count sampled attempts in flows; grouped by rule or verdict
+ * without address, port or protocol filters, the exact totals of
+ * refused_counts come in as packets and bytes.
+ */
+int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
+		 int (*cb)(void *ctx, const struct flowdb_row *row), void *ctx)
+{
+	_cleanup_free_ char *sql = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0, n = 0;
+
+	if ((unsigned)q->by > FLOWDB_BY_VERDICT || (q->src && !flowdb_cidr_ok(q->src)) ||
+	    (q->dst && !flowdb_cidr_ok(q->dst)))
+		return -EINVAL;
+	db->err[0] = '\0';
+	rc = sqlite3_create_function_v2(db->db, "vigil_in", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+					NULL, vigil_in, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return flowdb_fail(db, rc, "preparing the query");
+	sql = flowdb_query_sql(q);
+	rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return flowdb_fail(db, rc, "preparing the query");
+	flowdb_query_bind(st, q);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct flowdb_row row = {
 			.minute = sqlite3_column_int64(st, 0),
@@ -80,13 +194,14 @@ int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 			.dst = flowdb_text_or_null(st, 5),
 			.dport = flowdb_int_or(st, 6, -1),
 			.rule = flowdb_text_or_null(st, 7),
-			.flows = (uint64_t)sqlite3_column_int64(st, 8),
-			.packets = (uint64_t)sqlite3_column_int64(st, 9),
-			.bytes = (uint64_t)sqlite3_column_int64(st, 10),
-			.duration_ms = (uint64_t)sqlite3_column_int64(st, 11),
-			.destroys = (uint64_t)sqlite3_column_int64(st, 12),
+			.verdict = flowdb_text_or_null(st, 8),
+			.flows = (uint64_t)sqlite3_column_int64(st, 9),
+			.packets = (uint64_t)sqlite3_column_int64(st, 10),
+			.bytes = (uint64_t)sqlite3_column_int64(st, 11),
+			.duration_ms = (uint64_t)sqlite3_column_int64(st, 12),
+			.destroys = (uint64_t)sqlite3_column_int64(st, 13),
 		};
-		row.counted = row.destroys > 0;
+		row.counted = sqlite3_column_int64(st, 14) > 0;
 		n++;
 		r = cb(ctx, &row);
 		if (r < 0)
@@ -94,6 +209,27 @@ int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = flowdb_fail(db, rc, "reading flows");
+	sqlite3_finalize(st);
+	return r < 0 ? r : n;
+}
+
+int flowdb_rules(struct flowdb *db, int (*cb)(void *ctx, const char *rule), void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0, n = 0;
+
+	rc = sqlite3_prepare_v2(db->db,
+				"SELECT rule FROM flows WHERE rule <> '' UNION SELECT rule FROM refused"
+				" UNION SELECT rule FROM refused_counts",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return flowdb_fail(db, rc, "reading rule names");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && r >= 0) {
+		r = cb(ctx, (const char *)sqlite3_column_text(st, 0));
+		n++;
+	}
+	if (r >= 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = flowdb_fail(db, rc, "reading rule names");
 	sqlite3_finalize(st);
 	return r < 0 ? r : n;
 }
@@ -157,4 +293,28 @@ int flowdb_loss(struct flowdb *db, int64_t since, int64_t until, struct flowdb_l
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : flowdb_fail(db, rc, "reading observer figures");
+}
+
+int flowdb_minutes(struct flowdb *db, int64_t since, int64_t until,
+		   int (*cb)(void *ctx, int64_t minute, bool complete), void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(db->db,
+				"SELECT minute, lost + enobufs + overflow + bad + incomplete + ct_early_drop +"
+				" ct_drop + db_lost_flows + db_lost_minutes + nflog_lost + nflog_enobufs + folded = 0"
+				" AND started IS NULL AND stopped IS NULL FROM observer"
+				" WHERE minute >= ?1 AND minute < ?2 ORDER BY minute",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return flowdb_fail(db, rc, "reading observer figures");
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1) != 0);
+	if (r >= 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = flowdb_fail(db, rc, "reading observer figures");
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
 }

@@ -105,6 +105,14 @@ PROTOS = ["tcp", "udp", "sctp", "icmp", "icmpv6"]
 
 # "scalar or list" fields (policy_yaml.c SH_LIST): one value, or a non-empty
 # list of values.
+KERNEL_LOG = [
+    {"type": "boolean"},
+    {"type": "string",
+     "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]"
+                "|unlimited|(?:[1-9][0-9]{0,5}|1000000)/(?:second|minute|hour|day))$"},
+]
+
+
 def one_or_list(ref, unique=False, desc=None):
     lst = {"type": "array", "minItems": 1, "items": {"$ref": ref}}
     if unique:
@@ -151,6 +159,17 @@ schema = {
                 "input": {"description": "Default: drop.", "$ref": "#/$defs/default_verdict"},
                 "forward": {"description": "Default: drop.", "$ref": "#/$defs/default_verdict"},
                 "output": {"description": "Default: accept.", "$ref": "#/$defs/default_verdict"},
+                "log": {
+                    "description": "Records of refused traffic (vigild watch) for the default verdicts "
+                                   "and rules without log: true (default), false, or {rate, burst}.",
+                    "oneOf": [
+                        {"type": "boolean"},
+                        {"type": "string", "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo])$"},
+                        {"type": "object", "additionalProperties": False,
+                         "properties": {"rate": {"$ref": "#/$defs/log_rate"},
+                                        "burst": {"$ref": "#/$defs/log_burst"}}},
+                    ],
+                },
             },
         },
         "sets": {
@@ -203,6 +222,9 @@ schema = {
             ],
         },
         "default_verdict": {"enum": ["accept", "drop"]},
+        "log_rate": {"type": "string", "pattern": "^(?:[1-9][0-9]{0,5}|1000000)/(?:second|minute|hour|day)$"},
+        "log_burst": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 100000},
+                                {"type": "string", "pattern": "^(?:[1-9][0-9]{0,4}|100000)$"}]},
         "cidr": {
             "description": "An IPv4 or IPv6 address, a prefix without host bits (192.0.2.0/24, 2001:db8::/32), or a range FIRST-LAST (192.0.2.10-192.0.2.20).",
             "type": "string",
@@ -377,13 +399,23 @@ schema = {
                 "log": {
                     "description": "Log matching packets to the kernel log, prefix \"vigil:NAME \": "
                                    "true (at most 5 a second), false, unlimited, or a rate N/second, "
-                                   "N/minute, N/hour or N/day (N from 1 to 1000000).",
-                    "oneOf": [
-                        {"type": "boolean"},
-                        {"type": "string",
-                         "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]"
-                                    "|unlimited|(?:[1-9][0-9]{0,5}|1000000)/(?:second|minute|hour|day))$"},
-                    ],
+                                   "N/minute, N/hour or N/day (N from 1 to 1000000); or a mapping "
+                                   "that tunes the records of refused traffic vigild watch keeps "
+                                   "(drop and reject rules). false also turns those records off.",
+                    "oneOf": KERNEL_LOG + [{
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "rate": {"description": "Records per kernel rule at most (default 50/second).",
+                                     "$ref": "#/$defs/log_rate"},
+                            "burst": {"description": "Packets logged in a row (default 100).",
+                                      "$ref": "#/$defs/log_burst"},
+                            "prefix": {"description": "Text after \"vigil:NAME \" in the NFLOG prefix.",
+                                       "type": "string", "pattern": "^[ !#-\\[\\]-~]{1,32}$"},
+                            "kernel": {"description": "The kernel log, as the value form of log.",
+                                       "oneOf": KERNEL_LOG},
+                        },
+                    }],
                 },
                 "limit": {
                     "description": "Rate limit of what the rule accepts: N/second (minute, hour, day) [burst M], or N bytes/second (kbytes, mbytes) [burst M kbytes]; needs action accept.",

@@ -63,7 +63,7 @@ has "missing database is said plainly" err "does not exist"
 check "--by takes only known keys" 2 -- --db "$DB" --by color
 check "--top needs a positive number" 2 -- --db "$DB" --top 0
 check "--top rejects junk" 2 -- --db "$DB" --top 3x
-check "--since rejects junk" 2 -- --db "$DB" --since yesterday
+check "--since rejects junk" 2 -- --db "$DB" --since someday
 check "--since rejects a bad date" 2 -- --db "$DB" --since 2023-02-30
 check "--until before --since" 2 -- --db "$DB" --since @$M1 --until @$M0
 check "no positional arguments" 2 -- --db "$DB" extra
@@ -158,6 +158,7 @@ check "--since 2m" 0 -- --db "$DB2" --since 2m --json
 pyjson "2m excludes it" 'j == []'
 check "--since 1h30m" 0 -- --db "$DB2" --since 1h30m --json
 pyjson "1h30m includes it" 'len(j) == 1'
+pyjson "a row of a minute observed without loss is complete" 'j[0]["complete"] is True'
 has "default window: gaps are reported on stderr" err "INCOMPLETE: no observer ran during"
 check "default window (1h), table" 0 -- --db "$DB2"
 has "a one-minute observer in an hour is incomplete" out "INCOMPLETE: no observer ran during"
@@ -177,6 +178,7 @@ has "parse failures are reported" out "2 event messages could not be parsed"
 has "aggregated sources show as *" out " \* "
 check "lossy window, JSON" 0 -- --db "$DB3" --since @$M0 --until @$M1 --json
 pyjson "aggregated sources are null in JSON" 'len(j) == 1 and j[0]["src"] is None and j[0]["flows"] == 8'
+pyjson "a lossy minute's row says it is not complete" 'j[0]["complete"] is False'
 has "JSON mode warns on stderr" err "warning: INCOMPLETE: the kernel dropped 120"
 check "no observer rows in the window" 0 -- --db "$DB3" --since @$M2 --until @$((M2 + 60))
 has "an empty window says so" out "No flows in this window"

@@ -151,10 +151,15 @@ START_TEST(fresh_database)
 
 	tmpdb();
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_latest(), 3);
-	ck_assert_int_eq(flowdb_schema_version(db), 3);
+	ck_assert_int_eq(flowdb_schema_latest(), 4);
+	ck_assert_int_eq(flowdb_schema_version(db), 4);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 4);
+	/* migration 4: refused traffic */
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
+			       " ('refused', 'refused_counts')"), 2);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM pragma_table_info('observer')"
+			       " WHERE name IN ('nflog_records', 'nflog_lost', 'nflog_enobufs', 'nflog_bad')"), 4);
 	/* migration 2: when an observer started or stopped within a minute */
 	ck_assert_int_eq(q1(r, "SELECT count(*) FROM pragma_table_info('observer')"
 			       " WHERE name IN ('started', 'stopped')"), 2);
@@ -183,7 +188,101 @@ START_TEST(fresh_database)
 	/* reopening changes nothing */
 	flowdb_close(db);
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_version(db), 3);
+	ck_assert_int_eq(flowdb_schema_version(db), 4);
+	flowdb_close(db);
+	rmdb();
+}
+END_TEST
+
+/* --db-max-size: the oldest minutes go first, the newest stay, the cutoff
+ * is recorded. */
+START_TEST(expire_to_size)
+{
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 0, 9);
+	struct agg_key k = { .family = AF_INET, .proto = IPPROTO_TCP, .kind = AGG_KIND_SAMPLE, .rule = 1 };
+	static const char *const rules[] = { "r" };
+	uint64_t used = 0, after = 0;
+	int64_t cut = 0;
+	char *v = NULL;
+	sqlite3 *r;
+
+	tmpdb();
+	db = open_rw();
+	for (int m = 0; m < 200; m++)
+		for (int i = 0; i < 50; i++) {
+			k.dport = (uint16_t)i;
+			k.src[3] = (uint8_t)m;
+			agg_add_refused(a, &k, &(struct agg_val){ .flows = 1 }, 60000 + m * 60);
+			agg_add_obs(a, 60000 + m * 60, NULL);
+		}
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 1), 0);
+	ck_assert_int_eq(flowdb_used_bytes(db, &used), 0);
+	ck_assert_int_eq(flowdb_expire_to_size(db, used * 4, 60000 + 199 * 60, &cut), 0);
+	ck_assert_int_eq(flowdb_expire_to_size(db, used / 2, 60000 + 190 * 60, &cut), 1);
+	ck_assert_int_eq(flowdb_used_bytes(db, &after), 0);
+	ck_assert_uint_le(after, used / 2);
+	r = raw();
+	ck_assert_int_eq(q1(r, "SELECT MIN(minute) FROM refused"), cut);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM refused WHERE minute >= 60000 + 190 * 60"), 10 * 50);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM observer WHERE minute < " "60000"), 0);
+	sqlite3_close(r);
+	ck_assert_int_eq(flowdb_meta_get(db, "expired_early_before", &v), 0);
+	ck_assert_int_eq(strtoll(v, NULL, 10), cut);
+	free(v);
+	agg_free(a);
+	flowdb_close(db);
+	rmdb();
+}
+END_TEST
+
+/* Samples and exact totals of refused traffic land in their tables, in
+ * the flush of the accepted flows; defaults are named default:CHAIN. */
+START_TEST(refused_rows_stored)
+{
+	static const char *const rules[] = { "ssh", "telnet" };
+	struct flowdb *db;
+	struct agg *a = agg_new(0, 0, 5);
+	struct agg_key k = { .family = AF_INET, .proto = IPPROTO_TCP, .dport = 23, .rule = 2,
+			     .kind = AGG_KIND_SAMPLE };
+	struct agg_val one = { .flows = 1 }, tot = { .packets = 40, .bytes = 2400, .flows = 12,
+						     .destroys = 11 };
+	sqlite3 *r;
+	char *s;
+
+	tmpdb();
+	db = open_rw();
+	k.src[0] = 10, k.src[3] = 7, k.dst[0] = 10, k.dst[3] = 1;
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(agg_add_refused(a, &k, &one, 6000 + i), 0);
+	k.kind = AGG_KIND_SAMPLE | AGG_KIND_DEFAULT | AGG_KIND_REJECT;
+	k.rule = 0; /* CH_INPUT */
+	k.dport = 80;
+	ck_assert_int_eq(agg_add_refused(a, &k, &one, 6001), 0);
+	struct agg_key c = { .rule = 2, .kind = AGG_KIND_COUNT };
+	ck_assert_int_eq(agg_add_refused(a, &c, &tot, 6002), 0);
+	struct agg_obs o = { .nflog_records = 4, .nflog_lost = 2, .nflog_enobufs = 1, .nflog_bad = 3 };
+	agg_add_obs(a, 6003, &o);
+	ck_assert_uint_eq(agg_flows_total(a), 0); /* no accepted flow among them */
+	ck_assert_int_eq(flowdb_flush(db, a, rules, 2), 0);
+	r = raw();
+	ck_assert_int_eq(q1(r, "SELECT sampled FROM refused WHERE rule = 'telnet' AND verdict = 'drop'"
+			       " AND src = '10.0.0.7' AND dst = '10.0.0.1' AND dport = 23 AND proto = 6"
+			       " AND family = 4 AND minute = 6000"), 3);
+	s = qs(r, "SELECT rule || ' ' || verdict FROM refused WHERE dport = 80");
+	ck_assert_str_eq(s, "default:input reject");
+	free(s);
+	ck_assert_int_eq(q1(r, "SELECT counted FROM refused_counts WHERE rule = 'telnet'"), 40);
+	ck_assert_int_eq(q1(r, "SELECT bytes + logged + sampled FROM refused_counts"), 2400 + 12 + 11);
+	ck_assert_int_eq(q1(r, "SELECT nflog_records * 1000 + nflog_lost * 100 + nflog_enobufs * 10 +"
+			       " nflog_bad FROM observer WHERE minute = 6000"), 4213);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows"), 0);
+	sqlite3_close(r);
+	ck_assert_int_eq(flowdb_retention(db, 7000, NULL), 0);
+	r = raw();
+	ck_assert_int_eq(q1(r, "SELECT (SELECT count(*) FROM refused) + (SELECT count(*) FROM refused_counts)"), 0);
+	sqlite3_close(r);
+	agg_free(a);
 	flowdb_close(db);
 	rmdb();
 }
@@ -928,6 +1027,8 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_unchecked_fixture(tc, base_make, base_remove);
 	tcase_add_test(tc, fresh_database);
+	tcase_add_test(tc, refused_rows_stored);
+	tcase_add_test(tc, expire_to_size);
 	tcase_add_test(tc, upserts_accumulate);
 	tcase_add_test(tc, queries);
 	tcase_add_test(tc, open_failures);

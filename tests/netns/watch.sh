@@ -173,8 +173,10 @@ PY
 check "exactly $N IPv4 TCP flows attributed to rule web" test "$(count 4 tcp 8080 web)" = $N
 check "exactly $K IPv6 TCP flows attributed to rule web" test "$(count 6 tcp 8080 web)" = $K
 check "exactly $M UDP flows attributed to rule dns" test "$(count 4 udp 5353 dns)" = $M
-check "denied connections are not recorded" \
-	test "$(python3 -c 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["dport"] == 9090))' "$TMP/flows.json")" = 0
+check "denied connections are not recorded as accepted" \
+	test "$(python3 -c 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["dport"] == 9090 and r["verdict"] == "accept"))' "$TMP/flows.json")" = 0
+check "... but as refused by rule nope (refused traffic, see refused.sh)" \
+	test "$(python3 -c 'import json,sys; print(sum(r["flows"] for r in json.load(open(sys.argv[1])) if r["dport"] == 9090 and r["verdict"] == "drop" and r["rule"] == "nope") > 0)' "$TMP/flows.json")" = True
 check "the JSON rows carry minute, proto, src, dst, dport, rule, flows" \
 	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]; sys.exit(0 if all(k in r for k in ("minute","proto","src","dst","dport","rule","flows")) else 1)' "$TMP/flows.json"
 flows_as_nobody() {

@@ -5,7 +5,7 @@
  * short list of the security-relevant facts: base chains only filter at
  * input/forward/output priority 0; expressions only of the compiler's
  * kinds, none that writes the packet or the mark except vigild's own
- * `ct mark set`; logs with vigild's prefix; verdicts accept, drop, jump,
+ * `ct mark set`; logs with vigild's prefix (to a group: rate-limited); verdicts accept, drop, jump,
  * goto; sets without objects, and timeouts only in named address sets
  * marked as vigild's dynamic sets (comment "vigil:dynamic"), whose
  * elements may carry a timeout and expiration, or in the limits' dynamic
@@ -49,6 +49,7 @@ static int oracle_dynset_inner(struct nftnl_expr *e, void *data)
 
 struct ostate {
 	uint32_t last_ct_mark_load, last_keep; /* expression numbers, 1-based */
+	uint32_t last_limit;                   /* `limit counter log group` */
 	uint32_t n;
 	bool bad;
 	uint32_t nat_hook;   /* the rule's chain: NF_INET_PRE/POST_ROUTING nat, else 0 */
@@ -97,9 +98,13 @@ static int oracle_expr(struct nftnl_expr *e, void *data)
 		 (!nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR) ||
 		  nftnl_expr_expr_foreach(e, oracle_dynset_inner, &o->bad) < 0))
 		o->bad = true;
-	else if (streq(name, "log") && (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) ||
-					strncmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), "vigil:", 6)))
+	else if (streq(name, "log") &&
+		 (strncmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), "vigil:", 6) ||
+		  /* NFLOG (refused traffic) only after a limit */
+		  (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP) && o->last_limit + 2 != o->n)))
 		o->bad = true;
+	else if (streq(name, "limit"))
+		o->last_limit = o->n;
 	else if (streq(name, "immediate")) {
 		int32_t v = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
 		if (nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) != NFT_REG_VERDICT ||

@@ -295,7 +295,7 @@ START_TEST(rule_basics)
 		  "'_' or '-', up to 32, starting with a letter or digit\n"
 		  "p.yml:4:12: error: chain must be input, output or forward, not 'inbound'\n"
 		  "p.yml:5:13: error: action must be accept, drop or reject, not 'allow'\n"
-		  "p.yml:6:10: error: log must be true, false, unlimited or a rate like 10/second (1 to 1000000 per second, minute, hour or day), not 'maybe'\n"
+		  "p.yml:6:10: error: log must be true, false, unlimited, a rate like 10/second (1 to 1000000 per second, minute, hour or day) or a mapping {rate, burst, prefix, kernel}, not 'maybe'\n"
 		  "p.yml:10:12: error: duplicate rule name 'dup' (first used at line 7)\n"
 		  "p.yml:11:11: error: invalid rule name '-dash': use lower-case letters, digits, "
 		  "'_' or '-', up to 32, starting with a letter or digit\n"

@@ -191,7 +191,7 @@ START_TEST(unknown_keys)
 		 "proto, src, dst, sport, dport, iif, oif, icmp-type, action, log, comment, limit, per-source, ct-count, over\n"
 		 "p.yml:14:12: error: unknown key 'inptu' in defaults; did you mean 'input'?\n"
 		 "p.yml:14:25: error: unknown key 'foo' in defaults; expected one of: input, "
-		 "forward, output\n");
+		 "forward, output, log\n");
 	/* a very long key gets no suggestion, and no crash */
 	{
 		struct strbuf sb = { 0 };

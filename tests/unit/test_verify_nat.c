@@ -285,7 +285,8 @@ START_TEST(limit_shapes)
 	lim_case(NULL, saddr4(12), dynset(&b, "count.ssh_v4", NFT_DYNSET_OP_ADD, c), true);
 
 	/* near misses */
-	lim_case("a log's limit counts packets, at most 1000000, burst 5", limit_expr(20, 0), NULL, false);
+	lim_case("a limit that is not `over` its rate belongs to a log, and no log follows it", limit_expr(20, 0),
+		 NULL, false);
 	lim_case("a packet limit is at most 1000000 a unit, burst 1 to", limit_expr(0, NFT_LIMIT_F_INV), NULL,
 		 false);
 	lim_case("updates 'a_v4', not a dynamic set this batch makes", saddr4(12),

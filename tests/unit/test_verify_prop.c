@@ -464,7 +464,9 @@ static void one_policy(struct stats *st, const char *name, const char *yaml, siz
 		ck_abort_msg("%s does not compile:\n%s", name, txt);
 	}
 	diags_free(&dg);
-	ir_compile(&pol, NULL, &t);
+	/* every other pair as watch compiles it: NFLOG rules of refused traffic */
+	struct ir_opts io = { .nflog_group = (st->batches / 2) % 2 ? IR_NFLOG_GROUP : 0 };
+	ir_compile(&pol, &io, &t);
 	batch_init(&b, 1);
 	/* every other policy as nftc builds it where the kernel has
 	 * DESTROYTABLE and owner|persist, with a generation check */
@@ -529,12 +531,16 @@ static char *random_policy(void)
 	static const char *const ports[] = { "22", "80", "443", "1000-2000", "53" };
 	static const char *const acts[] = { "accept", "drop", "reject" };
 	static const char *const logs[] = { "true", "unlimited", "10/minute", "1/hour", "2/day" };
+	static const char *const nflogs[] = { "false", "{rate: 10/second, burst: 20}",
+					      "{rate: 3/minute, prefix: \"ssh probe\"}",
+					      "{kernel: 5/minute, burst: 1}" };
 	static const char *const protos[] = { "tcp", "udp", "[tcp, udp]", "sctp" };
 	struct strbuf sb = { 0 };
 	unsigned nrules = 1 + rnd(30);
 
-	sb_printf(&sb, "version: 1\ndefaults: {input: %s, forward: drop, output: %s}\n",
-		  rnd(2) ? "drop" : "accept", rnd(2) ? "drop" : "accept");
+	sb_printf(&sb, "version: 1\ndefaults: {input: %s, forward: drop, output: %s%s}\n",
+		  rnd(2) ? "drop" : "accept", rnd(2) ? "drop" : "accept",
+		  (const char *[]){ "", "", ", log: false", ", log: {rate: 7/second, burst: 9}" }[rnd(4)]);
 	sb_printf(&sb, "sets:\n  nets: {type: cidr, elements: [%s, \"%s\"]}\n"
 		  "  svc: {type: port, elements: [%s, %s]}\n",
 		  v4[rnd(4)], v6[rnd(3)], ports[rnd(5)], ports[rnd(5)]);
@@ -542,9 +548,9 @@ static char *random_policy(void)
 	for (unsigned i = 0; i < nrules; i++) {
 		unsigned chain = rnd(3), group = rnd(3) == 0 ? 9 : 1;
 		for (unsigned g = 0; g < group && i < nrules; g++, i++) {
+			const char *act = group > 1 ? "accept" : acts[rnd(3)];
 			sb_printf(&sb, "  - {name: r%u, chain: %s, action: %s", i,
-				  (const char *[]){ "input", "forward", "output" }[chain],
-				  group > 1 ? "accept" : acts[rnd(3)]);
+				  (const char *[]){ "input", "forward", "output" }[chain], act);
 			if (group > 1) { /* a run the merge pass folds into a map */
 				sb_printf(&sb, ", src: 10.9.%u.%u, proto: tcp, dport: %u}\n", i / 250,
 					  i % 250, 22 + rnd(3));
@@ -578,6 +584,8 @@ static char *random_policy(void)
 				sb_puts(&sb, ", oif: [eth2, eth3]");
 			if (rnd(3) == 0)
 				sb_printf(&sb, ", log: %s", logs[rnd(5)]);
+			else if (rnd(3) == 0 && !streq(act, "accept"))
+				sb_printf(&sb, ", log: %s", nflogs[rnd(4)]);
 			sb_puts(&sb, "}\n");
 		}
 		i--;

@@ -321,15 +321,16 @@ START_TEST(value_shapes_refused)
 	RULE_REFUSED(e, "expression 2 (log): prefix is not \"vigil:NAME \"");
 	e = hb_expr("log");
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, "vigil:ssh ");
-	u32(e, NFTNL_EXPR_LOG_GROUP, 3); /* NFLOG: not yet */
-	RULE_REFUSED(e, "expression 2 (log) has attribute 1");
+	u32(e, NFTNL_EXPR_LOG_GROUP, 3); /* NFLOG: the kernel log's prefix, and no limit */
+	RULE_REFUSED(e, "expression 2 (log): prefix is not \"vigil:NAME\"");
 	e = hb_expr("limit");
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 5);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
 	u32(e, NFTNL_EXPR_LIMIT_BURST, 1000);
 	u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 	u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
-	RULE_REFUSED(e, "a log's limit counts packets, at most 1000000, burst 5");
+	u32(e, NFTNL_EXPR_LIMIT_BURST, NFLOG_MAX_BURST + 1);
+	RULE_REFUSED(e, "a log's limit counts packets, at most 1000000, burst 1 to 100000");
 	e = hb_expr("limit");
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 5);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 7);
@@ -356,6 +357,87 @@ START_TEST(value_shapes_refused)
 	e = hb_expr("counter");
 	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, 1000000);
 	RULE_REFUSED(e, "expression 2 (counter) has attribute");
+}
+END_TEST
+
+/* The NFLOG rule of refused traffic: `ct state new [matches] limit rate
+ * R/U burst B packets counter log prefix P group G`, built by hand, with
+ * `how` changing one thing (0: nothing). */
+enum { NF_OK, NF_NO_CT, NF_NO_LIMIT, NF_TWO_LOGS, NF_SPACE, NF_KERNEL_BURST, NF_DEFAULT_BAD,
+       NF_LABEL, NF_DEFAULT, NF_N };
+
+static void nflog_rule(int how, const char *const *needles)
+{
+	static const uint32_t new_bit = 1u << 3, zero = 0; /* NF_CT_STATE_BIT(IP_CT_NEW) */
+	struct hb b;
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+	struct batch_refusal why;
+	const char *prefix = how == NF_SPACE	   ? "vigil:ssh " :
+			     how == NF_LABEL	   ? "vigil:ssh probe 1" :
+			     how == NF_DEFAULT	   ? "vigil:default:input" :
+			     how == NF_DEFAULT_BAD ? "vigil:default:inbound" :
+						     "vigil:ssh";
+
+	hb_policy(&b, base_yaml);
+	size_t at = hb_nmsgs(&b);
+	r = hb_rule("input");
+	if (how != NF_NO_CT) {
+		e = hb_expr("ct");
+		u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		nftnl_rule_add_expr(r, e);
+		e = hb_expr("bitwise");
+		u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &new_bit, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+		nftnl_rule_add_expr(r, e);
+		e = hb_expr("cmp");
+		u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &zero, 4);
+		nftnl_rule_add_expr(r, e);
+	}
+	if (how != NF_NO_LIMIT) {
+		e = hb_expr("limit");
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, NFLOG_DEFAULT_RATE);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+		u32(e, NFTNL_EXPR_LIMIT_BURST, NFLOG_DEFAULT_BURST);
+		u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+		nftnl_rule_add_expr(r, e);
+	}
+	nftnl_rule_add_expr(r, hb_expr("counter"));
+	for (int k = 0; k < (how == NF_TWO_LOGS ? 2 : 1); k++) {
+		e = hb_expr("log");
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, how == NF_KERNEL_BURST ? "vigil:ssh " : prefix);
+		if (how != NF_KERNEL_BURST)
+			nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, IR_NFLOG_GROUP);
+		nftnl_rule_add_expr(r, e);
+	}
+	hb_put_rule(&b, r);
+	hb_end(&b);
+	if (needles)
+		hb_refused_at(&b, at, needles);
+	else
+		ck_assert_msg(hb_verify(&b, &why) == 0, "shape %d: %s", how, why.why);
+	hb_free(&b);
+}
+#define NFLOG_REFUSED(how, ...) nflog_rule((how), (const char *const[]){ __VA_ARGS__, NULL })
+
+START_TEST(nflog_shapes)
+{
+	nflog_rule(NF_OK, NULL);
+	nflog_rule(NF_LABEL, NULL);
+	nflog_rule(NF_DEFAULT, NULL);
+	NFLOG_REFUSED(NF_NO_CT, "(log): a log to a group comes right after `ct state new");
+	NFLOG_REFUSED(NF_NO_LIMIT, "(log): a log to a group comes right after");
+	NFLOG_REFUSED(NF_TWO_LOGS, "expression 7 (log): a log to a group comes right after");
+	NFLOG_REFUSED(NF_SPACE, "(log): prefix is not \"vigil:NAME\"");
+	NFLOG_REFUSED(NF_DEFAULT_BAD, "(log): prefix is not");
+	NFLOG_REFUSED(NF_KERNEL_BURST, "the limit of a kernel log has burst 100, not 5");
 }
 END_TEST
 
@@ -594,6 +676,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, mark_only_vigild_bits);
 	tcase_add_test(tc, value_shapes_refused);
 	tcase_add_test(tc, verdicts_refused);
+	tcase_add_test(tc, nflog_shapes);
 	tcase_add_test(tc, lookups_refused);
 	tcase_add_test(tc, sets_refused);
 	tcase_add_test(tc, elements_refused);

@@ -31,7 +31,17 @@ struct agg {
 
 	struct agg_obs_min *obs;
 	size_t nobs, obs_cap;
+	struct agg_cap *cap;      /* not owned */
 };
+
+struct agg_cap {
+	struct agg *seen;         /* the keys admitted this minute (rows only, no values) */
+	uint32_t *n;              /* rows admitted per rule slot (cap_slot) */
+	size_t cap;
+	int64_t minute;
+};
+
+#define CAP_SLOTS (2u * (65536u + 4u))
 
 #define AGG_MIN_IDX 1024u
 
@@ -224,6 +234,36 @@ void agg_add_obs(struct agg *a, int64_t now, const struct agg_obs *d)
 		o->ct_entries = d->ct_entries;
 	o->db_lost_flows += d->db_lost_flows;
 	o->db_lost_minutes += d->db_lost_minutes;
+	o->nflog_records += d->nflog_records;
+	o->nflog_lost += d->nflog_lost;
+	o->nflog_enobufs += d->nflog_enobufs;
+	o->nflog_bad += d->nflog_bad;
+	o->folded += d->folded;
+}
+
+int agg_add_refused(struct agg *a, const struct agg_key *k, const struct agg_val *v, int64_t now)
+{
+	struct agg_obs *o = agg_obs_of(a, agg_minute(now));
+	struct agg_key key = *k;
+	struct agg_row *row;
+
+	key.minute = agg_minute(now);
+	if ((key.kind & AGG_KIND_TYPE) == AGG_KIND_SAMPLE && (a->flags & AGG_F_NO_SOURCES)) {
+		memset(key.src, 0, sizeof(key.src));
+		key.src_any = 1;
+	}
+	if (a->cap && (key.kind & AGG_KIND_TYPE) == AGG_KIND_SAMPLE && agg_cap_fold(a->cap, &key))
+		o->folded += v->flows;
+	row = agg_lookup(a, &key);
+	if (!row) {
+		o->overflow++;
+		return -ENOSPC;
+	}
+	row->val.flows += v->flows;
+	row->val.packets += v->packets;
+	row->val.bytes += v->bytes;
+	row->val.destroys += v->destroys;
+	return 0;
 }
 
 int agg_add(struct agg *a, const struct ct_event *ev, int64_t now)
@@ -256,8 +296,11 @@ int agg_add(struct agg *a, const struct ct_event *ev, int64_t now)
 	else if (ev->have & CT_HAVE_ICMP)
 		key.dport = ev->icmp_type;
 	key.rule = (uint16_t)((ev->mark & IR_MARK_MASK) >> IR_MARK_SHIFT);
+	if (a->cap && agg_cap_fold(a->cap, &key))
+		o->folded++;
 
 	row = agg_lookup(a, &key);
+	o = agg_obs_of(a, agg_minute(now)); /* a fold may not move it, but be sure */
 	if (!row) {
 		o->overflow++; /* o is in the obs array: agg_lookup did not move it */
 		return -ENOSPC;
@@ -308,7 +351,8 @@ uint64_t agg_flows_total(const struct agg *a)
 	uint64_t n = 0;
 
 	for (size_t i = 0; i < a->nrows; i++)
-		n += a->rows[i].val.flows;
+		if (a->rows[i].key.kind == AGG_KIND_ACCEPTED)
+			n += a->rows[i].val.flows;
 	return n;
 }
 
@@ -335,4 +379,75 @@ void agg_drop_rows(struct agg *a, struct agg *keep_obs)
 	a->nrows = 0;
 	a->nobs = 0;
 	memset(a->idx, 0, a->idx_cap * sizeof(*a->idx));
+}
+
+/* ---- the row cap ---- */
+
+struct agg_cap *agg_cap_new(size_t cap, uint64_t seed)
+{
+	struct agg_cap *c = xcalloc(1, sizeof(*c));
+
+	c->seen = agg_new(0, AGG_DEFAULT_MAX_ROWS, seed);
+	c->n = xcalloc(CAP_SLOTS, sizeof(*c->n));
+	c->cap = cap ? cap : AGG_DEFAULT_ROW_CAP;
+	c->minute = INT64_MIN;
+	return c;
+}
+
+void agg_cap_free(struct agg_cap *c)
+{
+	if (!c)
+		return;
+	agg_free(c->seen);
+	free(c->n);
+	free(c);
+}
+
+void agg_set_cap(struct agg *a, struct agg_cap *c)
+{
+	a->cap = c;
+}
+
+static size_t cap_slot(const struct agg_key *k)
+{
+	size_t s = k->kind & AGG_KIND_DEFAULT ? 65536u + (k->rule & 3u) : k->rule;
+
+	return (k->kind & AGG_KIND_TYPE) == AGG_KIND_SAMPLE ? s + 65540u : s;
+}
+
+bool agg_cap_fold(struct agg_cap *c, struct agg_key *k)
+{
+	size_t slot = cap_slot(k), before;
+	struct agg_key fk;
+
+	if (k->family == 0)
+		return false; /* an overflow row already */
+	if (k->minute != c->minute) {
+		/* a new minute: nothing admitted yet */
+		c->seen->nrows = 0;
+		memset(c->seen->idx, 0, c->seen->idx_cap * sizeof(*c->seen->idx));
+		memset(c->n, 0, CAP_SLOTS * sizeof(*c->n));
+		c->minute = k->minute;
+	}
+	before = c->seen->nrows;
+	if (c->n[slot] < c->cap) {
+		struct agg_row *row = agg_lookup(c->seen, k);
+		if (row) {
+			if (c->seen->nrows > before)
+				c->n[slot]++;
+			return false;
+		}
+	} else {
+		/* at the cap: only keys admitted before go on */
+		size_t mask = c->seen->idx_cap - 1, i = agg_hash(c->seen, k) & mask;
+		for (; c->seen->idx[i]; i = (i + 1) & mask)
+			if (!memcmp(&c->seen->rows[c->seen->idx[i] - 1].key, k, sizeof(*k)))
+				return false;
+	}
+	memset(&fk, 0, sizeof(fk));
+	fk.minute = k->minute;
+	fk.rule = k->rule;
+	fk.kind = k->kind;
+	*k = fk;
+	return true;
 }

@@ -105,7 +105,9 @@ static void lower_rule_counted(struct lower *L, const struct prule *pr)
 {
 	const struct ir_chain *ch = &L->t->chains[pr->chain];
 	size_t first = ch->n, rules0 = L->t->nrules;
-	size_t times = 1 + (pr->action == VERDICT_ACCEPT) + (pr->log && pr->log_rate);
+	const struct plog *lg = pr->nflog.set ? &pr->nflog : &L->pol->nflog;
+	size_t times = 1 + (pr->action == VERDICT_ACCEPT) + (pr->log && pr->log_rate) +
+		       (L->opts->nflog_group && pr->action != VERDICT_ACCEPT && !lg->off);
 
 	lower_rule(L, pr);
 	L->proj_rules += (L->t->nrules - rules0) * times;
@@ -191,7 +193,8 @@ int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_t
 	for (int c = 0; c < CH_MAX; c++)
 		lower_builtins(&L, (enum chain_id)c);
 	lower_nat_accepts(&L);
-	L.proj_rules = t->nrules + CH_MAX; /* and each chain's counter rule, at the end */
+	/* and each chain's counter rule, at the end, with its NFLOG rule */
+	L.proj_rules = t->nrules + CH_MAX * (1 + (L.opts->nflog_group != 0));
 	for (int c = 0; c < CH_MAX; c++)
 		L.proj_elems += anon_elems(&t->chains[c], 0);
 	if (!L.over && (L.proj_rules > L.max_rules || t->nelems + L.proj_elems > L.max_elems)) {
@@ -211,6 +214,13 @@ int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_t
 		struct ir_rule *r = lower_chain_add(t, (enum chain_id)c);
 		r->verdict = IV_NONE;
 		r->comment = xstrdup(IR_BUILTIN_PREFIX "default");
+		if (L.opts->nflog_group && pol->defaults[c] != VERDICT_ACCEPT && !pol->nflog.off) {
+			r->nflog_group = L.opts->nflog_group;
+			r->nflog_prefix = xasprintf(IR_NFLOG_DEFAULT "%s", chain_name(c));
+			r->nflog_rate = pol->nflog.rate ? pol->nflog.rate : NFLOG_DEFAULT_RATE;
+			r->nflog_unit = pol->nflog.unit ? pol->nflog.unit : 1;
+			r->nflog_burst = pol->nflog.burst ? pol->nflog.burst : NFLOG_DEFAULT_BURST;
+		}
 	}
 	ir_merge(t, pol, L.opts->merge_min);
 	/* trees keep within the limits: a chain whose tree would cross one

@@ -119,6 +119,7 @@ static void place(struct dsp *D, uint32_t c, uint32_t id)
 	r->m = ir_matches_copy(D->t, o, 0);
 	r->comment = o->comment ? xstrdup(o->comment) : NULL;
 	r->log_prefix = o->log_prefix ? xstrdup(o->log_prefix) : NULL;
+	r->nflog_prefix = o->nflog_prefix ? xstrdup(o->nflog_prefix) : NULL;
 }
 
 static void place_all(struct dsp *D, uint32_t c, const uint32_t *R, size_t n)
@@ -421,7 +422,7 @@ static void projected(const struct ir_table *t, size_t *rules, size_t *elems)
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++) {
 			const struct ir_rule *r = &t->chains[c].rules[i];
-			size_t times = 1 + r->set_mark + (r->log && r->log_rate);
+			size_t times = 1 + r->set_mark + (r->log && r->log_rate) + (r->nflog_group != 0);
 			*rules += times;
 			for (size_t j = 0; j < r->nm; j++)
 				if (r->m[j].op == OP_SET && r->m[j].set->anonymous)

@@ -114,6 +114,7 @@ void ir_rule_free(struct ir_rule *r)
 		ir_match_free(&r->m[j]);
 	free(r->m);
 	free(r->log_prefix);
+	free(r->nflog_prefix);
 	free(r->comment);
 	memset(r, 0, sizeof(*r));
 }

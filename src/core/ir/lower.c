@@ -216,9 +216,25 @@ void lower_set_reject(struct ir_rule *r, unsigned protos, enum addr_family f)
 	}
 }
 
-static void finish_rule(struct ir_rule *r, const struct prule *pr, unsigned protos,
-			enum addr_family f)
+/* The NFLOG of a refused rule under watch (ir_opts.nflog_group). */
+static void finish_nflog(const struct lower *L, struct ir_rule *r, const struct prule *pr)
 {
+	const struct plog *lg = pr->nflog.set ? &pr->nflog : &L->pol->nflog;
+
+	if (!L->opts->nflog_group || pr->action == VERDICT_ACCEPT || lg->off)
+		return;
+	r->nflog_group = L->opts->nflog_group;
+	r->nflog_prefix = lg->label ? xasprintf(IR_BUILTIN_PREFIX "%s %s", pr->name, lg->label)
+				    : xasprintf(IR_BUILTIN_PREFIX "%s", pr->name);
+	r->nflog_rate = lg->rate ? lg->rate : NFLOG_DEFAULT_RATE;
+	r->nflog_unit = lg->unit ? lg->unit : 1;
+	r->nflog_burst = lg->burst ? lg->burst : NFLOG_DEFAULT_BURST;
+}
+
+static void finish_rule(const struct lower *L, struct ir_rule *r, const struct prule *pr,
+			unsigned protos, enum addr_family f)
+{
+	finish_nflog(L, r, pr);
 	r->origin = (int)pr->index;
 	r->comment = xstrdup(pr->name);
 	if (pr->log) {
@@ -323,7 +339,7 @@ static void lower_part(struct lower *L, const struct prule *pr, enum addr_family
 		if (L->nat) {
 			lower_nat_finish(L, r, f);
 		} else {
-			finish_rule(r, pr, protos, f);
+			finish_rule(L, r, pr, protos, f);
 			if (pr->limit.rate || pr->limit.ct_count)
 				lower_limit_rules(L, pr, f, limsets);
 		}

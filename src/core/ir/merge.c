@@ -344,6 +344,11 @@ static uint32_t rule_chain(struct merger *M, const struct ir_rule *r)
 	nr->log_prefix = r->log_prefix ? xstrdup(r->log_prefix) : NULL;
 	nr->log_rate = r->log_rate;
 	nr->log_unit = r->log_unit;
+	nr->nflog_group = r->nflog_group;
+	nr->nflog_prefix = r->nflog_prefix ? xstrdup(r->nflog_prefix) : NULL;
+	nr->nflog_rate = r->nflog_rate;
+	nr->nflog_unit = r->nflog_unit;
+	nr->nflog_burst = r->nflog_burst;
 	nr->set_mark = r->set_mark;
 	nr->mark_and = r->mark_and;
 	nr->mark_xor = r->mark_xor;

@@ -274,9 +274,11 @@ void render_rule(struct strbuf *sb, const struct ir_rule *r)
 		sb_printf(sb, "limit rate %u/%s burst %u packets ", r->log_rate,
 			  r->log_unit == 86400 ? "day" :
 			  r->log_unit == 3600 ? "hour" :
-			  r->log_unit == 60 ? "minute" : "second", LOG_BURST);
+			  r->log_unit == 60 ? "minute" : "second", r->log_burst ? r->log_burst : LOG_BURST);
 	sb_puts(sb, "counter");
-	if (r->log)
+	if (r->log && r->log_group)
+		sb_printf(sb, " log prefix \"%s\" group %u", r->log_prefix, r->log_group);
+	else if (r->log)
 		sb_printf(sb, " log prefix \"%s\"", r->log_prefix);
 	render_nat(sb, &r->nat);
 	put_verdict(sb, r);

@@ -169,10 +169,11 @@ static int check_attr(struct walk *w, const struct vocab_attr *row, const struct
 {
 	const char *d = mnl_attr_get_payload(a);
 	size_t dl = mnl_attr_get_payload_len(a);
-	static const uint8_t want[] = { [VK_U8] = 1, [VK_U32] = 4, [VK_U64] = 8 };
+	static const uint8_t want[] = { [VK_U8] = 1, [VK_U32] = 4, [VK_U64] = 8, [VK_U16] = 2 };
 
 	switch (row->kind) {
 	case VK_U8:
+	case VK_U16:
 	case VK_U32:
 	case VK_U64:
 		if (dl != want[row->kind])
@@ -180,6 +181,7 @@ static int check_attr(struct walk *w, const struct vocab_attr *row, const struct
 					     dl, want[row->kind]);
 		return check_number(w, row,
 				    row->kind == VK_U8    ? verify_u8(a)
+				    : row->kind == VK_U16 ? ntohs(mnl_attr_get_u16(a))
 				    : row->kind == VK_U32 ? verify_u32(a)
 							  : verify_u64(a));
 	case VK_STRZ:

@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -73,6 +74,12 @@ const char *verify_bitwise(struct verify_rule *r, const vocab_tb tb, char *why, 
 		if (mask == (uint32_t)~IR_MARK_MASK && (xor & ~IR_MARK_MASK) == 0)
 			r->kind = VE_MARK_KEEP;
 	}
+	if (r->prev[0] == VE_CT_LOAD_STATE && n == 4) {
+		memcpy(&mask, m, 4);
+		memcpy(&xor, x, 4);
+		if (mask == NF_CT_STATE_BIT(IP_CT_NEW) && xor == 0)
+			r->ct_new = true;
+	}
 	return NULL;
 }
 
@@ -88,6 +95,8 @@ const char *verify_ct(struct verify_rule *r, const vocab_tb tb, char *why, size_
 	if (load) {
 		if (key == NFT_CT_MARK)
 			r->kind = VE_CT_LOAD_MARK;
+		else if (key == NFT_CT_STATE)
+			r->kind = VE_CT_LOAD_STATE;
 		return NULL;
 	}
 	if (key != NFT_CT_MARK)
@@ -130,14 +139,18 @@ const char *verify_limit(struct verify_rule *r, const vocab_tb tb, char *why, si
 
 	if (r->c->rule_nat)
 		return REFUSE("a limit in a nat chain");
+	r->burst = verify_u32(tb[NFTA_LIMIT_BURST]);
+	r->limit_at = r->n;
 	if (unit > UINT32_MAX || !vocab_value_name(&vocab_limit_units, (uint32_t)unit))
 		return REFUSE("unit %llu seconds is not one vigild uses", (unsigned long long)unit);
-	/* a log's limit (compile.c): packets, burst 5; a rule's over-limit
-	 * rule (limit.c): packets (up to LIMIT_MAX_PACKETS, burst 1 to
-	 * LIMIT_MAX_BURST) or bytes */
-	if (!over && (bytes || burst != VOCAB_LIMIT_BURST || rate > VOCAB_LIMIT_MAX_RATE))
-		return REFUSE("a log's limit counts packets, at most %u, burst %u", VOCAB_LIMIT_MAX_RATE,
-			      VOCAB_LIMIT_BURST);
+	/* a log's limit (compile.c): packets, burst 1 to VOCAB_LIMIT_MAX_BURST
+	 * (verify_log holds a kernel log to VOCAB_LIMIT_BURST); a rule's
+	 * over-limit rule (limit.c): packets (up to LIMIT_MAX_PACKETS, burst 1
+	 * to LIMIT_MAX_BURST) or bytes */
+	if (!over && (bytes || burst < 1 || burst > VOCAB_LIMIT_MAX_BURST || rate > VOCAB_LIMIT_MAX_RATE))
+		return REFUSE("a log's limit counts packets, at most %u, burst 1 to %u", VOCAB_LIMIT_MAX_RATE,
+			      VOCAB_LIMIT_MAX_BURST);
+	r->log_limit = !over;
 	if (over && !bytes && (rate > LIMIT_MAX_PACKETS || burst < 1 || burst > LIMIT_MAX_BURST))
 		return REFUSE("a packet limit is at most %u a unit, burst 1 to %u", LIMIT_MAX_PACKETS,
 			      LIMIT_MAX_BURST);
@@ -148,10 +161,22 @@ const char *verify_log(struct verify_rule *r, const vocab_tb tb, char *why, size
 {
 	const char *p = verify_str(tb[NFTA_LOG_PREFIX]);
 
+	r->log_limit = false;
 	if (r->c->rule_nat)
 		return REFUSE("a log in a nat chain");
+	if (tb[NFTA_LOG_GROUP]) {
+		/* refused traffic: `ct state new ... limit ... counter log group` */
+		if (!vocab_nflog_prefix_ok(p, strlen(p)))
+			return REFUSE("prefix is not \"%sNAME\", \"%sNAME LABEL\" or \"%sCHAIN\"",
+				      VOCAB_LOG_PREFIX, VOCAB_LOG_PREFIX, IR_NFLOG_DEFAULT);
+		if (!r->limit_at || r->limit_at + 2 != r->n || !r->ct_new)
+			return REFUSE("a log to a group comes right after `ct state new ... limit ... counter`");
+		return NULL;
+	}
 	if (!vocab_log_prefix_ok(p, strlen(p)))
 		return REFUSE("prefix is not \"%sNAME \"", VOCAB_LOG_PREFIX);
+	if (r->burst && r->burst != VOCAB_LIMIT_BURST)
+		return REFUSE("the limit of a kernel log has burst %u, not %u", r->burst, VOCAB_LIMIT_BURST);
 	return NULL;
 }
 
@@ -226,5 +251,7 @@ const char *verify_exprs(struct verify_ctx *c, const struct nlattr *list, char *
 	}
 	if (c->rule_nat && r.prev[0] != VE_NAT)
 		return REFUSE("a rule of a nat chain ends in its translation (nat, masq or redir)");
+	if (r.log_limit)
+		return REFUSE("a limit that is not `over` its rate belongs to a log, and no log follows it");
 	return NULL;
 }

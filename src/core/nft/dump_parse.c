@@ -7,6 +7,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/udata.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -61,6 +62,16 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		r->has_counter = true;
 		r->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
 		r->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	} else if (name && streq(name, "log") && nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP)) {
+		r->nflog = true;
+	} else if (name && streq(name, "reject")) {
+		r->verdict = DUMP_V_REJECT;
+	} else if (name && streq(name, "immediate") &&
+		   nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+		int32_t v = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+		r->verdict = v == NF_DROP ? DUMP_V_DROP : v == NF_ACCEPT ? DUMP_V_ACCEPT : DUMP_V_OTHER;
+	} else if (name && streq(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)) {
+		r->verdict = DUMP_V_OTHER; /* a verdict map */
 	}
 	return 0;
 }

@@ -343,7 +343,7 @@ static void encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir)
 		e = e_new("limit");
 		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, ir->log_rate);
 		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, ir->log_unit);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, VOCAB_LIMIT_BURST);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, ir->log_burst ? ir->log_burst : VOCAB_LIMIT_BURST);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
 		nftnl_rule_add_expr(r, e);
@@ -352,6 +352,8 @@ static void encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir)
 	if (ir->log) {
 		e = e_new("log");
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, ir->log_prefix);
+		if (ir->log_group)
+			nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, ir->log_group);
 		nftnl_rule_add_expr(r, e);
 	}
 	nftc_encode_nat(r, &ir->nat);

@@ -71,6 +71,7 @@ struct verify_ctx {
 /* One rule's expressions, as far as they have been checked. */
 enum verify_expr_kind {
 	VE_OTHER,
+	VE_CT_LOAD_STATE,          /* ct state -> reg 1 (a `ct state new` may follow) */
 	VE_CT_LOAD_MARK,           /* ct mark -> reg 1 */
 	VE_MARK_KEEP,              /* reg 1 & ~vigild's bits ^ (vigild's bits only) */
 	VE_CT_SET_MARK,
@@ -87,6 +88,10 @@ struct verify_rule {
 	enum verify_expr_kind prev[2]; /* the two before this one (prev[0] nearest) */
 	enum verify_expr_kind kind;    /* what the check says this one is */
 	uint8_t reglen[NFT_REG_4 + 1]; /* bytes a value immediate put in reg 1..4 (0: none) */
+	uint32_t burst;            /* a limit's burst, 0 before any (verify_log checks it) */
+	size_t limit_at;           /* the limit's position (r->n), 0: none */
+	bool ct_new;               /* a `ct state new` match came before (its bitwise mask) */
+	bool log_limit;            /* a log's limit (not `over`) waits for its log */
 };
 
 /* What a check returns when it has refused the batch itself (a walk

@@ -37,6 +37,7 @@
 #define OPT false
 #define U32(t, n, req, ...) { .type = t, .name = n, .kind = VK_U32, .required = req, __VA_ARGS__ }
 #define U64(t, n, req, ...) { .type = t, .name = n, .kind = VK_U64, .required = req, __VA_ARGS__ }
+#define U16(t, n, req, ...) { .type = t, .name = n, .kind = VK_U16, .required = req, __VA_ARGS__ }
 #define U8(t, n, req, ...) { .type = t, .name = n, .kind = VK_U8, .required = req, __VA_ARGS__ }
 #define STRZ(t, n, req, lo, hi) { .type = t, .name = n, .kind = VK_STRZ, .required = req, .min = lo, .max = hi }
 #define BIN(t, n, req, lo, hi) { .type = t, .name = n, .kind = VK_BIN, .required = req, .min = lo, .max = hi }
@@ -242,6 +243,31 @@ bool vocab_log_prefix_ok(const char *s, size_t len)
 	       policy_name(s + p, len - p - 1);
 }
 
+bool vocab_nflog_prefix_ok(const char *s, size_t len)
+{
+	size_t p = strlen(VOCAB_LOG_PREFIX), d = strlen(IR_NFLOG_DEFAULT);
+	const char *sp;
+
+	if (len <= p || memcmp(s, VOCAB_LOG_PREFIX, p) != 0 || memchr(s, '\0', len))
+		return false;
+	if (len > d && memcmp(s, IR_NFLOG_DEFAULT, d) == 0) {
+		for (int c = 0; c < CH_MAX; c++)
+			if (len - d == strlen(chain_name(c)) && !memcmp(s + d, chain_name(c), len - d))
+				return true;
+		return false;
+	}
+	sp = memchr(s + p, ' ', len - p);
+	if (!sp)
+		return policy_name(s + p, len - p);
+	size_t ll = len - (size_t)(sp + 1 - s);
+	if (!policy_name(s + p, (size_t)(sp - s) - p) || ll < 1 || ll > NFLOG_LABEL_MAX)
+		return false;
+	for (const char *q = sp + 1; q < s + len; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || *q == '"' || *q == '\\')
+			return false;
+	return true;
+}
+
 bool vocab_rule_comment_ok(const char *s, size_t len)
 {
 	size_t p = strlen(IR_BUILTIN_PREFIX);
@@ -311,7 +337,8 @@ ATTRS(dynset_attrs, "dynset", STRZ(NFTA_DYNSET_SET_NAME, "set", REQ, 1, NFT_SET_
       U32(NFTA_DYNSET_SET_ID, "set id", REQ), U32(NFTA_DYNSET_OP, "op", REQ, .in = &dynset_ops),
       U32(NFTA_DYNSET_SREG_KEY, "sreg key", REQ, .in = &vocab_read_regs),
       NEST(NFTA_DYNSET_EXPR, "expr", REQ, NULL));
-ATTRS(log_attrs, "log", STRZ(NFTA_LOG_PREFIX, "prefix", REQ, 1, NF_LOG_PREFIXLEN - 1));
+ATTRS(log_attrs, "log", STRZ(NFTA_LOG_PREFIX, "prefix", REQ, 1, NF_LOG_PREFIXLEN - 1),
+      U16(NFTA_LOG_GROUP, "group", OPT, .min = 1, .max = UINT16_MAX));
 ATTRS(reject_attrs, "reject", U32(NFTA_REJECT_TYPE, "type", REQ),
       U8(NFTA_REJECT_ICMP_CODE, "code", REQ));
 /* data: a verdict, or a value (verify_immediate walks it by dreg) */

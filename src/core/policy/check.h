@@ -88,4 +88,10 @@ struct pset *find_set(struct ck *c, const char *name);
 /* Reports '@name' as unknown, with a did-you-mean for the first few. */
 void unknown_set(struct ck *c, const struct ynode *n, const char *name);
 
+/* policy_log.c: the log key of a rule (scalar: its text, else NULL) and
+ * of defaults (pol->nflog). */
+bool policy_parse_rate(const char *v, uint32_t *rate, uint32_t *unit);
+void check_rule_log(struct ck *c, const char *scalar, const struct ynode *rn, struct prule *r);
+void check_defaults_log(struct ck *c, const char *scalar, const struct ynode *dn);
+
 #endif

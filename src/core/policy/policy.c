@@ -74,6 +74,7 @@ static void prule_free(struct prule *r)
 {
 	free(r->name);
 	free(r->comment);
+	free(r->nflog.label);
 	ivlist_free(&r->src.v4);
 	ivlist_free(&r->src.v6);
 	free(r->src.refs);

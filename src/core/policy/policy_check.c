@@ -52,6 +52,7 @@ static void check_defaults(struct ck *c, const struct pdoc *pd)
 	c->pol->defaults[CH_OUTPUT] = VERDICT_ACCEPT;
 	if (!pd->defaults)
 		return;
+	check_defaults_log(c, pd->defaults->log, dn);
 	v[CH_INPUT] = pd->defaults->input;
 	v[CH_FORWARD] = pd->defaults->forward;
 	v[CH_OUTPUT] = pd->defaults->output;
@@ -304,34 +305,6 @@ static const char *fam_words(unsigned f)
 	return f == 1 ? "IPv4 only" : f == 2 ? "IPv6 only" : "of no address family";
 }
 
-/* "N/second", "N/minute", "N/hour" or "N/day", 1 <= N <= LOG_MAX_RATE */
-static bool parse_log_rate(const char *v, uint32_t *rate, uint32_t *unit)
-{
-	static const struct {
-		const char *word;
-		uint32_t secs;
-	} units[] = { { "second", 1 }, { "minute", 60 }, { "hour", 3600 }, { "day", 86400 } };
-	uint32_t n = 0;
-	const char *p = v;
-
-	if (*p < '1' || *p > '9')
-		return false;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (uint32_t)(*p - '0');
-		if (n > LOG_MAX_RATE)
-			return false;
-	}
-	if (*p++ != '/')
-		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (streq(p, units[i].word)) {
-			*rate = n;
-			*unit = units[i].secs;
-			return true;
-		}
-	return false;
-}
-
 static bool check_chain(struct ck *c, const char *v, const struct ynode *n, enum chain_id *out)
 {
 	struct suggest sg;
@@ -376,25 +349,8 @@ static void check_rule(struct ck *c, const struct pdoc_rule *dr, const struct yn
 				 "action must be accept, drop or reject, not '%s'", dr->action);
 	}
 
-	/* log: true (the default limit), false, unlimited, or a rate "N/unit" */
-	if (dr->log) {
-		const char *v = dr->log;
-		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes")) {
-			r->log = true;
-			r->log_rate = LOG_DEFAULT_RATE;
-			r->log_unit = 1;
-		} else if (!strcasecmp(v, "false") || !strcasecmp(v, "no")) {
-			r->log = false;
-		} else if (streq(v, "unlimited")) {
-			r->log = true;
-		} else if (parse_log_rate(v, &r->log_rate, &r->log_unit)) {
-			r->log = true;
-		} else {
-			diag_err(c->d, at(c, ynode_get(rn, "log")),
-				 "log must be true, false, unlimited or a rate like 10/second (1 to %u per second, minute, hour or day), not '%s'",
-				 LOG_MAX_RATE, v);
-		}
-	}
+	/* log: the kernel log and the NFLOG of refused traffic (policy_log.c) */
+	check_rule_log(c, dr->log, rn, r);
 
 	/* comment: documentation, printed by show */
 	if (dr->comment) {

@@ -23,6 +23,7 @@ static const cyaml_schema_field_t defaults_fields[] = {
 	STR_FIELD("input", struct pdoc_defaults, input),
 	STR_FIELD("forward", struct pdoc_defaults, forward),
 	STR_FIELD("output", struct pdoc_defaults, output),
+	STR_FIELD("log", struct pdoc_defaults, log),
 	CYAML_FIELD_END,
 };
 

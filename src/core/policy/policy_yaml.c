@@ -26,6 +26,8 @@ enum shape {
 	SH_SETS,   /* a mapping of set name -> set mapping */
 	SH_RULES,  /* a sequence of rule mappings */
 	SH_ZONES,  /* a mapping of zone name -> list of interface names */
+	SH_LOG,    /* a value, or a mapping of known keys read from the tree
+		    * (not emitted: policy_log.c reads it) */
 };
 
 struct field {
@@ -35,10 +37,19 @@ struct field {
 	const struct field *sub; /* SH_MAP, SH_SETS, SH_RULES: fields of the inner mapping */
 };
 
+static const struct field log_fields[] = {
+	{ "rate", SH_SCALAR, false, NULL },
+	{ "burst", SH_SCALAR, false, NULL },
+	{ "prefix", SH_SCALAR, false, NULL },
+	{ "kernel", SH_SCALAR, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
 static const struct field defaults_fields[] = {
 	{ "input", SH_SCALAR, false, NULL },
 	{ "forward", SH_SCALAR, false, NULL },
 	{ "output", SH_SCALAR, false, NULL },
+	{ "log", SH_LOG, false, log_fields },
 	{ NULL, 0, false, NULL },
 };
 
@@ -64,7 +75,7 @@ static const struct field rule_fields[] = {
 	{ "oif", SH_LIST, false, NULL },
 	{ "icmp-type", SH_LIST, false, NULL },
 	{ "action", SH_SCALAR, true, NULL },
-	{ "log", SH_SCALAR, false, NULL },
+	{ "log", SH_LOG, false, log_fields },
 	{ "comment", SH_SCALAR, false, NULL },
 	{ "limit", SH_SCALAR, false, NULL },
 	{ "per-source", SH_SCALAR, false, NULL },
@@ -724,6 +735,7 @@ struct walk {
 	yaml_emitter_t em;
 	struct strbuf out;
 	bool em_failed;
+	bool mute;     /* checking a part that is not emitted (SH_LOG mappings) */
 };
 
 static int write_handler(void *data, unsigned char *buffer, size_t size)
@@ -735,7 +747,7 @@ static int write_handler(void *data, unsigned char *buffer, size_t size)
 
 static void emit(struct walk *w, yaml_event_t *ev)
 {
-	if (w->em_failed) {
+	if (w->em_failed || w->mute) {
 		yaml_event_delete(ev);
 		return;
 	}
@@ -1148,6 +1160,17 @@ static void walk_fields(struct walk *w, struct ynode *map, const struct field *f
 			}
 			emit_str(w, f->key);
 			walk_fields(w, v, f->sub, f->key, NULL);
+			break;
+		case SH_LOG:
+			if (v->kind == YN_MAP) {
+				bool mute = w->mute;
+				w->mute = true;
+				walk_fields(w, v, f->sub, f->key, NULL);
+				w->mute = mute;
+			} else if (good_scalar(w, v, f->key)) {
+				emit_str(w, f->key);
+				emit_scalar(w, v->val, v->len);
+			}
 			break;
 		case SH_SETS:
 			walk_sets(w, v, f->sub);

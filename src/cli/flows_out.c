@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vigild flows: the table, JSON (json-c) and the observer's account (flows.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "flows.h"
+#include "vigil/names.h"
+#include "vigil/util.h"
+
+
+int flows_collect(void *ctx, const struct flowdb_row *row)
+{
+	struct frows *rows = ctx;
+	struct frow *f;
+
+	GROW(rows->v, rows->cap, rows->n + 1);
+	f = &rows->v[rows->n++];
+	f->r = *row;
+	f->src = row->src ? xstrdup(row->src) : NULL;
+	f->dst = row->dst ? xstrdup(row->dst) : NULL;
+	f->rule = row->rule ? xstrdup(row->rule) : NULL;
+	f->verdict = !row->verdict	       ? NULL :
+		     streq(row->verdict, "accept") ? "accept" :
+		     streq(row->verdict, "reject") ? "reject" :
+		     streq(row->verdict, "drop")   ? "drop" :
+						     "?";
+	f->r.verdict = f->verdict;
+	f->r.src = f->src;
+	f->r.dst = f->dst;
+	f->r.rule = f->rule;
+	return 0;
+}
+
+int flows_collect_minute(void *ctx, int64_t minute, bool complete)
+{
+	struct frows *rows = ctx;
+
+	GROW(rows->min, rows->mincap, rows->nmin + 1);
+	rows->min[rows->nmin].minute = minute;
+	rows->min[rows->nmin++].complete = complete;
+	return 0;
+}
+
+/* A row's minutes complete: all observed and complete (null: unknown). */
+static json_object *row_complete(const struct frows *rows, const struct flowdb_row *r)
+{
+	int64_t last = r->last_minute > r->minute ? r->last_minute : r->minute;
+	size_t seen = 0;
+
+	for (size_t i = 0; i < rows->nmin; i++)
+		if (rows->min[i].minute >= r->minute && rows->min[i].minute <= last) {
+			if (!rows->min[i].complete)
+				return json_object_new_boolean(0);
+			seen++;
+		}
+	return json_object_new_boolean(seen == (size_t)((last - r->minute) / 60 + 1));
+}
+
+void frows_free(struct frows *rows)
+{
+	free(rows->min);
+	for (size_t i = 0; i < rows->n; i++) {
+		free(rows->v[i].src);
+		free(rows->v[i].dst);
+		free(rows->v[i].rule);
+	}
+	free(rows->v);
+}
+
+/* ---- formatting ---- */
+
+const char *flows_proto(int proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_DCCP: return "dccp";
+	case IPPROTO_UDPLITE: return "udplite";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	case IPPROTO_GRE: return "gre";
+	case IPPROTO_ESP: return "esp";
+	case IPPROTO_AH: return "ah";
+	default:
+		snprintf(buf, len, "%d", proto);
+		return buf;
+	}
+}
+
+static bool flows_has_ports(int proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
+	       proto == IPPROTO_DCCP || proto == IPPROTO_UDPLITE;
+}
+
+/* The dport column for people: a port, an ICMP type name, or "-". */
+static const char *flows_dport(const struct flowdb_row *r, char *buf, size_t len)
+{
+	const char *name;
+
+	if (r->dport < 0)
+		return "-";
+	if (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6) {
+		name = icmp_type_name(r->proto == IPPROTO_ICMPV6, (unsigned)r->dport);
+		if (name)
+			return name;
+		snprintf(buf, len, "type %d", r->dport);
+		return buf;
+	}
+	if (r->proto >= 0 && !flows_has_ports(r->proto))
+		return "-";
+	snprintf(buf, len, "%d", r->dport);
+	return buf;
+}
+
+void flows_minute(int64_t t, bool iso, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm)) {
+		snprintf(buf, len, "@%" PRId64, t);
+		return;
+	}
+	strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M", &tm);
+}
+
+/* The time of day of t, UTC: 22:13:27. */
+static void flows_clock(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm))
+		snprintf(buf, len, "@%" PRId64, t);
+	else
+		strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+static void flows_bytes(uint64_t b, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
+		snprintf(buf, len, "%" PRIu64, b);
+		return;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+static json_object *json_u64(uint64_t v, bool known)
+{
+	return known ? json_object_new_uint64(v) : NULL;
+}
+
+static json_object *json_str(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+/* One row as JSON (also --follow's ndjson). */
+json_object *flows_row_json(const struct flowdb_row *r, enum flowdb_by by)
+{
+	json_object *o = json_object_new_object();
+	char buf[32];
+
+	flows_minute(r->minute, true, buf, sizeof(buf));
+	json_object_object_add(o, "minute", json_object_new_string(buf));
+	if (by != FLOWDB_BY_NONE) {
+		flows_minute(r->last_minute, true, buf, sizeof(buf));
+		json_object_object_add(o, "last_minute", json_object_new_string(buf));
+	}
+	json_object_object_add(o, "family", r->family ? json_object_new_int(r->family) : NULL);
+	if (by == FLOWDB_BY_NONE)
+		json_object_object_add(o, "overflow", json_object_new_boolean(r->family == 0));
+	json_object_object_add(o, "proto",
+			       json_str(r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : NULL));
+	json_object_object_add(o, "src", json_str(r->src));
+	json_object_object_add(o, "dst", json_str(r->dst));
+	json_object_object_add(o, "dport", r->dport >= 0 ? json_object_new_int(r->dport) : NULL);
+	json_object_object_add(o, "rule", json_str(r->rule));
+	json_object_object_add(o, "verdict", json_str(r->verdict));
+	json_object_object_add(o, "flows", json_object_new_uint64(r->flows));
+	json_object_object_add(o, "packets", json_u64(r->packets, r->counted));
+	json_object_object_add(o, "bytes", json_u64(r->bytes, r->counted));
+	json_object_object_add(o, "duration_ms", json_u64(r->duration_ms, r->counted && r->destroys));
+	json_object_object_add(o, "destroys", json_object_new_uint64(r->destroys));
+	return o;
+}
+
+void flows_print_json(const struct frows *rows, enum flowdb_by by)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < rows->n; i++) {
+		json_object *o = flows_row_json(&rows->v[i].r, by);
+		/* grouped: true when every minute of the group is */
+		json_object_object_add(o, "complete", row_complete(rows, &rows->v[i].r));
+		json_object_array_add(a, o);
+	}
+	fputs(json_object_to_json_string_ext(a, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE),
+	      stdout);
+	putchar('\n');
+	json_object_put(a);
+}
+
+enum { C_MINUTE, C_LAST, C_VERDICT, C_PROTO, C_SRC, C_DST, C_DPORT, C_RULE, C_FLOWS, C_PACKETS,
+       C_BYTES, C_N };
+
+static void flows_cells(const struct flowdb_row *r, enum flowdb_by by, char cell[C_N][64])
+{
+	char buf[32];
+
+	flows_minute(r->minute, false, cell[C_MINUTE], 64);
+	flows_minute(r->last_minute, false, cell[C_LAST], 64);
+	snprintf(cell[C_PROTO], 64, "%s",
+		 r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : "");
+	/* a NULL src where src is shown: sources were aggregated away; summed
+	 * per source, the family tells the IPv4 and the IPv6 group apart */
+	if (by == FLOWDB_BY_NONE && r->family == 0) {
+		/* the rule's overflow row of the minute (--row-cap) */
+		snprintf(cell[C_SRC], 64, "(overflow)");
+		snprintf(cell[C_PROTO], 64, "*");
+	} else if (r->src)
+		snprintf(cell[C_SRC], 64, "%s", r->src);
+	else if (by == FLOWDB_BY_SRC && r->family)
+		snprintf(cell[C_SRC], 64, "* (IPv%d)", r->family);
+	else
+		snprintf(cell[C_SRC], 64, "*");
+	snprintf(cell[C_DST], 64, "%s", r->dst ? r->dst : "");
+	snprintf(cell[C_DPORT], 64, "%s",
+		 by == FLOWDB_BY_NONE && r->family == 0 ? "*" : flows_dport(r, buf, sizeof(buf)));
+	snprintf(cell[C_RULE], 64, "%s", r->rule ? r->rule : "-");
+	snprintf(cell[C_VERDICT], 64, "%s", r->verdict ? r->verdict : "");
+	snprintf(cell[C_FLOWS], 64, "%" PRIu64, r->flows);
+	if (r->counted) {
+		snprintf(cell[C_PACKETS], 64, "%" PRIu64, r->packets);
+		flows_bytes(r->bytes, cell[C_BYTES], 64);
+	} else {
+		snprintf(cell[C_PACKETS], 64, "-");
+		snprintf(cell[C_BYTES], 64, "-");
+	}
+}
+
+void flows_print_table(const struct frows *rows, enum flowdb_by by, bool verdict)
+{
+	static const char *const head[C_N] = { "MINUTE (UTC)", "LAST", "VERDICT", "PROTO", "SRC",
+					       "DST", "DPORT", "RULE", "FLOWS", "PACKETS", "BYTES" };
+	static const bool right[C_N] = { [C_FLOWS] = true, [C_PACKETS] = true, [C_BYTES] = true };
+	bool show[C_N] = { 0 };
+	size_t w[C_N];
+	char cell[C_N][64];
+
+	switch (by) {
+	case FLOWDB_BY_NONE:
+		show[C_MINUTE] = show[C_PROTO] = show[C_SRC] = show[C_DST] = show[C_DPORT] =
+			show[C_RULE] = true;
+		break;
+	case FLOWDB_BY_SRC: show[C_SRC] = true; break;
+	case FLOWDB_BY_DST: show[C_DST] = true; break;
+	case FLOWDB_BY_DPORT: show[C_PROTO] = show[C_DPORT] = true; break;
+	case FLOWDB_BY_RULE: show[C_RULE] = true; break;
+	case FLOWDB_BY_VERDICT: show[C_VERDICT] = true; break;
+	}
+	if (verdict && (by == FLOWDB_BY_NONE || by == FLOWDB_BY_RULE))
+		show[C_VERDICT] = true;
+	if (by != FLOWDB_BY_NONE)
+		show[C_MINUTE] = show[C_LAST] = true;
+	show[C_FLOWS] = show[C_PACKETS] = show[C_BYTES] = true;
+
+	for (int c = 0; c < C_N; c++)
+		w[c] = strlen(head[c]);
+	if (by != FLOWDB_BY_NONE)
+		w[C_MINUTE] = strlen("FIRST (UTC)");
+	for (size_t i = 0; i < rows->n; i++) {
+		flows_cells(&rows->v[i].r, by, cell);
+		for (int c = 0; c < C_N; c++)
+			if (strlen(cell[c]) > w[c])
+				w[c] = strlen(cell[c]);
+	}
+	for (int c = 0, first = 1; c < C_N; c++) {
+		const char *h = c == C_MINUTE && by != FLOWDB_BY_NONE ? "FIRST (UTC)" : head[c];
+
+		if (!show[c])
+			continue;
+		printf(right[c] ? "%s%*s" : "%s%-*s", first ? "" : "  ", (int)w[c], h);
+		first = 0;
+	}
+	putchar('\n');
+	for (size_t i = 0; i < rows->n; i++) {
+		flows_cells(&rows->v[i].r, by, cell);
+		for (int c = 0, first = 1; c < C_N; c++) {
+			if (!show[c])
+				continue;
+			printf(right[c] ? "%s%*s" : "%s%-*s", first ? "" : "  ", (int)w[c],
+			       cell[c]);
+			first = 0;
+		}
+		putchar('\n');
+	}
+}
+
+/*
+ * The observer's account of the window. Returns true when the database is
+ * complete for it. since and until are minute starts; the minutes that have
+ * begun by now are the ones an observer could have watched. lines go to f,
+ * prefixed for stderr when warn.
+ */
+bool flows_loss_report(FILE *f, const struct flowdb_loss *l, int64_t since, int64_t until,
+			      int64_t now, bool warn)
+{
+	const char *pre = warn ? "vigild flows: warning: " : "";
+	int64_t last = until - 60 < flows_floor(now) ? until - 60 : flows_floor(now);
+	uint64_t window = last >= since ? (uint64_t)((last - since) / 60 + 1) : 0;
+	bool complete = true;
+
+	if (!warn) {
+		fprintf(f, "\nObserver: %" PRIu64 " of %" PRIu64 " minutes observed", l->minutes,
+			window);
+		if (l->partial)
+			fprintf(f, " (%" PRIu64 " only in part)", l->partial);
+		fprintf(f, "; %" PRIu64 " events (%" PRIu64 " NEW), %" PRIu64 " lost, %" PRIu64
+			" ENOBUFS episodes, %" PRIu64 " kernel inserts\n",
+			l->events, l->new_events, l->lost, l->enobufs, l->kernel_inserts);
+	}
+	if (l->minutes == 0) {
+		fprintf(f, "%sINCOMPLETE: no observer data in this window"
+			" (was 'vigild watch' running?)\n", pre);
+		return false;
+	}
+	if (l->minutes < window) {
+		fprintf(f, "%sINCOMPLETE: no observer ran during %" PRIu64 " of the %" PRIu64
+			" minutes in this window\n", pre, window - l->minutes, window);
+		complete = false;
+	}
+	/* an observer that started or stopped within a minute missed the
+	 * connections of that minute before or after: no count says how many */
+	for (size_t i = 0; i < l->npart; i++) {
+		const struct flowdb_partial *p = &l->part[i];
+		char m[32], t[32];
+
+		flows_minute(p->minute, false, m, sizeof(m));
+		fprintf(f, "%sINCOMPLETE: minute %s was observed only in part: ", pre, m);
+		if (p->started) {
+			flows_clock(p->started, t, sizeof(t));
+			fprintf(f, "an observer started within it (at %s)%s", t,
+				p->stopped ? ", and " : "\n");
+		}
+		if (p->stopped && p->stopped == p->minute) {
+			fprintf(f, "an observer stopped within it (or ended without stopping cleanly)\n");
+		} else if (p->stopped) {
+			flows_clock(p->stopped, t, sizeof(t));
+			fprintf(f, "an observer stopped within it (at %s)\n", t);
+		}
+	}
+	if (l->partial > l->npart)
+		fprintf(f, "%sINCOMPLETE: and %" PRIu64 " more minutes observed only in part\n",
+			pre, l->partial - l->npart);
+	if (l->partial)
+		complete = false;
+	if (l->lost || l->enobufs) {
+		fprintf(f, "%sINCOMPLETE: the kernel dropped %" PRIu64
+			" events (receive buffer full; %" PRIu64 " ENOBUFS episodes)\n",
+			pre, l->lost, l->enobufs);
+		complete = false;
+	}
+	if (l->overflow) {
+		fprintf(f, "%sINCOMPLETE: %" PRIu64
+			" events were not aggregated (the observer's memory cap)\n", pre,
+			l->overflow);
+		complete = false;
+	}
+	if (l->bad) {
+		fprintf(f, "%sINCOMPLETE: %" PRIu64 " event messages could not be parsed\n", pre,
+			l->bad);
+		complete = false;
+	}
+	if (l->incomplete_minutes[0]) {
+		fprintf(f, "%sINCOMPLETE: vigild's table was absent from the kernel during %" PRIu64
+			" minutes (deleted by someone else): connections then were not seen by its rules\n",
+			pre, l->incomplete_minutes[0]);
+		complete = false;
+	}
+	if (l->incomplete_minutes[1] || l->incomplete_minutes[2]) {
+		uint64_t m = l->incomplete_minutes[1] > l->incomplete_minutes[2] ? l->incomplete_minutes[1]
+										     : l->incomplete_minutes[2];
+		fprintf(f, "%sINCOMPLETE: during %" PRIu64
+			" minutes the rules in the kernel were not the recorded policy's (someone else changed vigild's table): flows then may carry the wrong rule\n",
+			pre, m);
+		complete = false;
+	}
+	if (l->ct_full_minutes) {
+		fprintf(f, "%sINCOMPLETE: the kernel's conntrack table was full during %" PRIu64
+			" minutes (nf_conntrack_max %" PRIu64 "): %" PRIu64 " connections evicted early, %" PRIu64
+			" not inserted, %" PRIu64 " packets dropped for want of an entry\n",
+			pre, l->ct_full_minutes, l->ct_max, l->ct_early_drop, l->ct_insert_failed, l->ct_drop);
+		complete = false;
+	}
+	if (l->db_lost_flows || l->db_lost_minutes) {
+		fprintf(f, "%sINCOMPLETE: %" PRIu64 " flow rows of %" PRIu64
+			" minutes could not be written to the database (disk full or read-only)\n",
+			pre, l->db_lost_flows, l->db_lost_minutes);
+		complete = false;
+	}
+	if (l->kernel_inserts > l->new_events + l->lost) {
+		fprintf(f, "%sINCOMPLETE: the kernel inserted %" PRIu64
+			" connections, the observer saw %" PRIu64 " NEW events\n",
+			pre, l->kernel_inserts, l->new_events);
+		complete = false;
+	}
+	if (complete && !warn)
+		fprintf(f, "Complete: an observer ran every minute of the window"
+			" and lost nothing.\n");
+	return complete;
+}
+
