@@ -371,7 +371,7 @@ int cmd_flows(int argc, char **argv)
 	if (r >= 0)
 		r = flowdb_loss(db, a.q.since, a.q.until, &loss);
 	if (r >= 0 && a.json)
-		r = flowdb_minutes(db, a.q.since, a.q.until, flows_collect_minute, &rows);
+		r = flowdb_minutes(db, a.q.since, a.q.until, flowdb_mins_add, &rows.mins);
 	char *exp = NULL;
 	int64_t expired = 0;
 	if (r >= 0 && flowdb_meta_get(db, "expired_early_before", &exp) == 0) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "vigil/flowdb.h"
+#include "vigil/flowdb_json.h"
 
 /* ---- flows_time.c ---- */
 /* A time argument (see flows_time_forms); 0 or -EINVAL. */
@@ -29,17 +30,13 @@ struct frows {
 	struct frow *v;
 	size_t n, cap;
 	/* the window's observed minutes and their completeness (--json) */
-	struct { int64_t minute; bool complete; } *min;
-	size_t nmin, mincap;
+	struct flowdb_mins mins;
 };
-int flows_collect_minute(void *ctx, int64_t minute, bool complete);
 int flows_collect(void *ctx, const struct flowdb_row *row);
 void frows_free(struct frows *rows);
 
 const char *flows_proto(int proto, char *buf, size_t len);
 void flows_minute(int64_t t, bool iso, char *buf, size_t len);
-struct json_object;
-struct json_object *flows_row_json(const struct flowdb_row *r, enum flowdb_by by);
 void flows_print_json(const struct frows *rows, enum flowdb_by by);
 /* verdict: show the verdict column */
 void flows_print_table(const struct frows *rows, enum flowdb_by by, bool verdict);

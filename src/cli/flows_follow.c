@@ -120,7 +120,7 @@ static int on_row(void *ctx, const struct flowdb_row *r)
 	} else {
 		struct flowdb_row d = *r;
 		d.flows = grew;
-		o = flows_row_json(&d, FLOWDB_BY_NONE);
+		o = flowdb_row_json(&d, FLOWDB_BY_NONE);
 	}
 	if (puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ||
 	    fflush(stdout) == EOF)

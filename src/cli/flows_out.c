@@ -37,34 +37,9 @@ int flows_collect(void *ctx, const struct flowdb_row *row)
 	return 0;
 }
 
-int flows_collect_minute(void *ctx, int64_t minute, bool complete)
-{
-	struct frows *rows = ctx;
-
-	GROW(rows->min, rows->mincap, rows->nmin + 1);
-	rows->min[rows->nmin].minute = minute;
-	rows->min[rows->nmin++].complete = complete;
-	return 0;
-}
-
-/* A row's minutes complete: all observed and complete (null: unknown). */
-static json_object *row_complete(const struct frows *rows, const struct flowdb_row *r)
-{
-	int64_t last = r->last_minute > r->minute ? r->last_minute : r->minute;
-	size_t seen = 0;
-
-	for (size_t i = 0; i < rows->nmin; i++)
-		if (rows->min[i].minute >= r->minute && rows->min[i].minute <= last) {
-			if (!rows->min[i].complete)
-				return json_object_new_boolean(0);
-			seen++;
-		}
-	return json_object_new_boolean(seen == (size_t)((last - r->minute) / 60 + 1));
-}
-
 void frows_free(struct frows *rows)
 {
-	free(rows->min);
+	flowdb_mins_free(&rows->mins);
 	for (size_t i = 0; i < rows->n; i++) {
 		free(rows->v[i].src);
 		free(rows->v[i].dst);
@@ -77,21 +52,7 @@ void frows_free(struct frows *rows)
 
 const char *flows_proto(int proto, char *buf, size_t len)
 {
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_SCTP: return "sctp";
-	case IPPROTO_DCCP: return "dccp";
-	case IPPROTO_UDPLITE: return "udplite";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_GRE: return "gre";
-	case IPPROTO_ESP: return "esp";
-	case IPPROTO_AH: return "ah";
-	default:
-		snprintf(buf, len, "%d", proto);
-		return buf;
-	}
+	return flowdb_proto_name(proto, buf, len);
 }
 
 static bool flows_has_ports(int proto)
@@ -161,54 +122,15 @@ static void flows_bytes(uint64_t b, char *buf, size_t len)
 	snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
-static json_object *json_u64(uint64_t v, bool known)
-{
-	return known ? json_object_new_uint64(v) : NULL;
-}
-
-static json_object *json_str(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-/* One row as JSON (also --follow's ndjson). */
-json_object *flows_row_json(const struct flowdb_row *r, enum flowdb_by by)
-{
-	json_object *o = json_object_new_object();
-	char buf[32];
-
-	flows_minute(r->minute, true, buf, sizeof(buf));
-	json_object_object_add(o, "minute", json_object_new_string(buf));
-	if (by != FLOWDB_BY_NONE) {
-		flows_minute(r->last_minute, true, buf, sizeof(buf));
-		json_object_object_add(o, "last_minute", json_object_new_string(buf));
-	}
-	json_object_object_add(o, "family", r->family ? json_object_new_int(r->family) : NULL);
-	if (by == FLOWDB_BY_NONE)
-		json_object_object_add(o, "overflow", json_object_new_boolean(r->family == 0));
-	json_object_object_add(o, "proto",
-			       json_str(r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : NULL));
-	json_object_object_add(o, "src", json_str(r->src));
-	json_object_object_add(o, "dst", json_str(r->dst));
-	json_object_object_add(o, "dport", r->dport >= 0 ? json_object_new_int(r->dport) : NULL);
-	json_object_object_add(o, "rule", json_str(r->rule));
-	json_object_object_add(o, "verdict", json_str(r->verdict));
-	json_object_object_add(o, "flows", json_object_new_uint64(r->flows));
-	json_object_object_add(o, "packets", json_u64(r->packets, r->counted));
-	json_object_object_add(o, "bytes", json_u64(r->bytes, r->counted));
-	json_object_object_add(o, "duration_ms", json_u64(r->duration_ms, r->counted && r->destroys));
-	json_object_object_add(o, "destroys", json_object_new_uint64(r->destroys));
-	return o;
-}
-
 void flows_print_json(const struct frows *rows, enum flowdb_by by)
 {
 	json_object *a = json_object_new_array();
 
 	for (size_t i = 0; i < rows->n; i++) {
-		json_object *o = flows_row_json(&rows->v[i].r, by);
+		json_object *o = flowdb_row_json(&rows->v[i].r, by);
 		/* grouped: true when every minute of the group is */
-		json_object_object_add(o, "complete", row_complete(rows, &rows->v[i].r));
+		json_object_object_add(o, "complete",
+				       flowdb_complete_json(&rows->mins, rows->v[i].r.minute, rows->v[i].r.last_minute));
 		json_object_array_add(a, o);
 	}
 	fputs(json_object_to_json_string_ext(a, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE),

@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "vigil/flowdb.h"
+#include "vigil/flowdb_json.h"
 #include "vigil/util.h"
 #include "control_int.h"
 #include "daemon.h"
@@ -89,79 +90,39 @@ static int64_t floor_minute(int64_t t)
 	return t - ((t % 60) + 60) % 60;
 }
 
-static const char *proto_word(int proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_SCTP: return "sctp";
-	case IPPROTO_DCCP: return "dccp";
-	case IPPROTO_UDPLITE: return "udplite";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_GRE: return "gre";
-	case IPPROTO_ESP: return "esp";
-	case IPPROTO_AH: return "ah";
-	default:
-		snprintf(buf, len, "%d", proto);
-		return buf;
-	}
-}
-
-static json_object *jminute(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char buf[32];
-
-	if (!gmtime_r(&tt, &tm))
-		snprintf(buf, sizeof(buf), "@%" PRId64, t);
-	else
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_object_new_string(buf);
-}
-
-static json_object *jstr(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-static json_object *jknown(uint64_t v, bool known)
-{
-	return known ? json_object_new_uint64(v) : NULL;
-}
-
 struct collect {
 	json_object *a;
 	enum flowdb_by by;
 	size_t n;
+	struct { int64_t first, last; } *span; /* each row's minutes, for "complete" */
+	size_t cap;
 };
 
 static int add_row(void *ctx, const struct flowdb_row *r)
 {
 	struct collect *c = ctx;
-	json_object *o;
-	char buf[16];
 
-	if (++c->n > FLOWS_ROWS_MAX)
+	if (c->n >= FLOWS_ROWS_MAX)
 		return -E2BIG;
-	o = json_object_new_object();
-	json_object_object_add(o, "minute", jminute(r->minute));
-	if (c->by != FLOWDB_BY_NONE)
-		json_object_object_add(o, "last_minute", jminute(r->last_minute));
-	json_object_object_add(o, "family", r->family ? json_object_new_int(r->family) : NULL);
-	json_object_object_add(o, "proto", r->proto >= 0 ? jstr(proto_word(r->proto, buf, sizeof(buf))) : NULL);
-	json_object_object_add(o, "src", jstr(r->src));
-	json_object_object_add(o, "dst", jstr(r->dst));
-	json_object_object_add(o, "dport", r->dport >= 0 ? json_object_new_int(r->dport) : NULL);
-	json_object_object_add(o, "rule", jstr(r->rule));
-	json_object_object_add(o, "flows", json_object_new_uint64(r->flows));
-	json_object_object_add(o, "packets", jknown(r->packets, r->counted));
-	json_object_object_add(o, "bytes", jknown(r->bytes, r->counted));
-	json_object_object_add(o, "duration_ms", jknown(r->duration_ms, r->counted));
-	json_object_object_add(o, "destroys", json_object_new_uint64(r->destroys));
-	json_object_array_add(c->a, o);
+	GROW(c->span, c->cap, c->n + 1);
+	c->span[c->n].first = r->minute;
+	c->span[c->n].last = r->last_minute;
+	c->n++;
+	json_object_array_add(c->a, flowdb_row_json(r, c->by));
 	return 0;
+}
+
+/* "complete" of each row, as `vigild flows --json` says it */
+static int add_complete(struct flowdb *db, const struct flowdb_query *q, struct collect *c)
+{
+	struct flowdb_mins m = { 0 };
+	int e = flowdb_minutes(db, q->since, q->until, flowdb_mins_add, &m);
+
+	for (size_t i = 0; e >= 0 && i < c->n; i++)
+		json_object_object_add(json_object_array_get_idx(c->a, i), "complete",
+				       flowdb_complete_json(&m, c->span[i].first, c->span[i].last));
+	flowdb_mins_free(&m);
+	return e;
 }
 
 /* The query from the URL's arguments; false when it answered 400. */
@@ -169,6 +130,7 @@ static bool parse_query(struct req *r, struct flowdb_query *q)
 {
 	const char *since = ctl_arg(r, "since"), *until = ctl_arg(r, "until");
 	const char *by = ctl_arg(r, "by"), *rule = ctl_arg(r, "rule"), *top = ctl_arg(r, "top");
+	const char *verdict = ctl_arg(r, "verdict");
 	int64_t now = (int64_t)time(NULL);
 	char *end;
 
@@ -193,6 +155,16 @@ static bool parse_query(struct req *r, struct flowdb_query *q)
 	}
 	if (rule)
 		q->rule = streq(rule, "-") ? "" : rule;
+	if (!verdict || streq(verdict, "all"))
+		q->verdict = FLOWDB_V_ALL;
+	else if (streq(verdict, "accepted"))
+		q->verdict = FLOWDB_V_ACCEPTED;
+	else if (streq(verdict, "refused"))
+		q->verdict = FLOWDB_V_REFUSED;
+	else {
+		ctl_answer_error(r, 400, "verdict= takes accepted, refused or all, not '%.32s'", verdict);
+		return false;
+	}
 	if (top) {
 		errno = 0;
 		q->top = (size_t)strtoull(top, &end, 10);
@@ -240,6 +212,8 @@ void control_get_flows(struct req *r)
 	c.a = json_object_new_array();
 	c.by = q.by;
 	e = flowdb_query(db, &q, add_row, &c);
+	if (e >= 0)
+		e = add_complete(db, &q, &c);
 	if (e == -E2BIG)
 		ctl_answer_error(r, 422, "more than %d rows: narrow the window (since=, until=), or give top= or by=",
 				 FLOWS_ROWS_MAX);
@@ -253,5 +227,6 @@ void control_get_flows(struct req *r)
 		c.a = NULL;
 	}
 	json_object_put(c.a);
+	free(c.span);
 	flowdb_close(db);
 }
