@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vigil/util.h"
 
@@ -52,5 +53,9 @@ struct ir_table;
  */
 int tablediff_tables(const void *dump, size_t len, const struct ir_table *t,
 		     const struct ir_table *names, struct strbuf *out, struct tablediff_counts *c);
+
+/* The NFLOG group the dump's rules log refused traffic to (a table that
+ * vigild watch made), or 0 (one that vigild apply made). */
+uint16_t tablediff_nflog_group(const void *dump, size_t len);
 
 #endif

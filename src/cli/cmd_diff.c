@@ -209,8 +209,26 @@ static int diff_flows(const struct diff_args *a, const char *path)
 	return r;
 }
 
-static int diff_report(struct psep *p, const struct diff_priv *dp, const struct compiled *c,
-		       bool quiet)
+/* A table that vigild watch made logs refused traffic (NFLOG rules): the
+ * policy is compiled the same way, so that those rules are not shown as
+ * differences. Returns 0, or -1 when the policy no longer compiles. */
+static int as_the_kernel_has_it(const void *dump, size_t len, struct compiled *c)
+{
+	struct ir_opts io = opt_limits;
+
+	io.nflog_group = tablediff_nflog_group(dump, len);
+	if (!io.nflog_group)
+		return 0;
+	ir_table_free(&c->t);
+	memset(&c->t, 0, sizeof(c->t));
+	if (ir_compile(&c->pol, &io, &c->t) < 0) {
+		cli_print_diags(&c->t.warnings);
+		return -1;
+	}
+	return 0;
+}
+
+static int diff_report(struct psep *p, const struct diff_priv *dp, struct compiled *c, bool quiet)
 {
 	struct psep_reply rep;
 	struct strbuf out = { 0 };
@@ -224,6 +242,9 @@ static int diff_report(struct psep *p, const struct diff_priv *dp, const struct 
 		cli_error("cannot read table inet %s: %s", c->t.name,
 			  rep.status < 0 ? rep.why : strerror(-rep.u.dump.status));
 		r = -EIO;
+	} else if (as_the_kernel_has_it(rep.extra, rep.u.dump.status ? 0 : rep.extra_len, c) < 0) {
+		cli_error("the policy does not compile as vigild watch compiles it (with its NFLOG rules)");
+		r = -EINVAL;
 	} else {
 		r = tablediff_tables(rep.extra, rep.u.dump.status ? 0 : rep.extra_len, &c->t,
 				     named ? &old.t : NULL, &out, &n);

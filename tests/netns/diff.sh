@@ -112,6 +112,9 @@ mkdir -p "$TMP/db" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/d
 ip netns exec "$H" "$VIGILD" watch --no-reassert --no-owner --db "$TMP/db/flows.db" "$TMP/a.yml" >"$TMP/watch.log" 2>&1 &
 _pid_list+=($!)
 for _ in $(seq 100); do grep -q "recording flows" "$TMP/watch.log" && break; sleep 0.05; done
+run "$TMP/wd" V diff "$TMP/a.yml"
+check "a watch's table (with its NFLOG rules): diff of its own policy says no difference, exit 0" \
+	bash -c "test $RC = 0 && grep -q '^no difference' '$TMP/wd.out'"
 run "$TMP/st1" V status
 check "a watch: status says the kernel holds what the running policy compiles to" \
 	grep -q '^Kernel: *holds what the running policy compiles to' "$TMP/st1.out"
