@@ -31,6 +31,7 @@
 #include "vigil/fileio.h"
 #include "vigil/flowdb.h"
 #include "vigil/log.h"
+#include "vigil/sandbox.h"
 #include "vigil/pending.h"
 #include "vigil/nftmon_sock.h"
 #include "vigil/state.h"
@@ -464,7 +465,17 @@ int daemon_run(const struct daemon_opts *o)
 		log_set_max_level(LOG_LVL_WARNING);
 	umask(027);
 
+	/* where the unprivileged watch writes (Landlock, src/sys/landlock.c):
+	 * a feature that writes elsewhere adds its directory here */
+	char dbdir[sizeof(d->db_path)];
+	memcpy(dbdir, d->db_path, sizeof(dbdir));
+	dbdir[sizeof(dbdir) - 1] = '\0';
+	so.rw_dirs[0] = dirname(dbdir);
+	so.rw_dirs[1] = state_dir_path();
+	so.rw_dirs[2] = run_dir_path();
 	r = psep_setup(&so, &d->helper, &d->ids, why, sizeof(why));
+	if (r == 0)
+		sandbox_probe();
 	d->t_start = time(NULL); /* conntrack events are queued for us from here on */
 	if (r < 0) {
 		log_error("%s", why);

@@ -28,8 +28,8 @@ rules:
   - {name: out-tls, chain: output, proto: tcp, dport: 443, action: accept}
 YML
 chmod 644 "$POLICY"
-# the unprivileged process writes the batches it made here
-mkdir -m 1777 "$TMP/batches"
+# the unprivileged process writes the batches it made into its state
+# directory: Landlock lets it create files nowhere else
 ns_new N shim || bail_out "cannot create a namespace"
 ip netns exec "$N" nft add table ip foreign &&
 	ip netns exec "$N" nft add chain ip foreign c '{ type filter hook input priority 10; }' ||
@@ -39,7 +39,7 @@ ip netns exec "$N" nft -s list ruleset >"$TMP/before.txt" || bail_out "cannot li
 
 shimmed() { # MODE OUTPREFIX: vigild apply with the shim in MODE
 	run "$2" ip netns exec "$N" env LD_PRELOAD="$SHIM" VIGIL_SHIM="$1" \
-		VIGIL_SHIM_DUMP="$TMP/batches/$1" "$VIGILD" apply "$POLICY"
+		VIGIL_SHIM_DUMP="$VIGIL_STATE_DIR/shim-batch-$1" "$VIGILD" apply "$POLICY"
 }
 
 shimmed none "$TMP/none"
@@ -63,7 +63,7 @@ cases=(
 )
 for c in "${cases[@]}"; do
 	IFS='|' read -r mode want kernel <<<"$c"
-	rm -f "$TMP/batches/$mode"
+	rm -f "$VIGIL_STATE_DIR/shim-batch-$mode"
 	shimmed "$mode" "$TMP/$mode"
 	check "$mode: the shim changed the batch after the drop" grep -q '^vigil-shim:' "$TMP/$mode.err"
 	check "$mode: apply exits 3" [ "$RC" -eq 3 ]
@@ -78,7 +78,7 @@ for c in "${cases[@]}"; do
 	check "$mode: nft -s list ruleset is byte-identical" same "$TMP/before.txt" "$TMP/$mode.txt"
 	[ -n "$kernel" ] || continue
 	ns_new F "k$mode" || bail_out "cannot create a namespace"
-	run "$TMP/$mode.send" ip netns exec "$F" "$SENDBATCH" "$TMP/batches/$mode"
+	run "$TMP/$mode.send" ip netns exec "$F" "$SENDBATCH" "$VIGIL_STATE_DIR/shim-batch-$mode"
 	ip netns exec "$F" nft list ruleset >"$TMP/$mode.kernel"
 	if [ "$RC" -eq 0 ] && grep -qF -- "$kernel" "$TMP/$mode.kernel"; then
 		ok "$mode: without the verifier, the kernel commits the same batch ($kernel)"
