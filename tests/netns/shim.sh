@@ -89,4 +89,20 @@ for c in "${cases[@]}"; do
 	ns_del "$F"
 done
 
+# per-request permissions: a request apply's helper does not serve ends it
+# (a policy that differs: had the helper committed, the ruleset would show it)
+sed 's/dport: 80,/dport: 81,/' "$POLICY" >"$TMP/other.yml"
+chmod 644 "$TMP/other.yml"
+POLICY_SAVED=$POLICY POLICY=$TMP/other.yml
+shimmed unpermitted "$TMP/unpermitted"
+POLICY=$POLICY_SAVED
+check "unpermitted: the shim sent a request apply's helper does not permit" \
+	grep -q '^vigil-shim: a CT_STATS request' "$TMP/unpermitted.err"
+check "unpermitted: apply fails" [ "$RC" -ne 0 ]
+check "unpermitted: the helper logs the unpermitted request and ends" \
+	grep -q 'vigild\[helper [0-9]*\]: unpermitted request CT_STATS' "$TMP/unpermitted.err"
+[ "$RC" -ne 0 ] && grep -q 'unpermitted request' "$TMP/unpermitted.err" || diag_file "$TMP/unpermitted.err"
+ip netns exec "$N" nft -s list ruleset >"$TMP/unpermitted.txt"
+check "unpermitted: nft -s list ruleset is byte-identical" same "$TMP/before.txt" "$TMP/unpermitted.txt"
+
 done_testing
