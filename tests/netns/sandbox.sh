@@ -98,4 +98,18 @@ for verb in check show apply; do
 	diag "$(head -3 "$TMP/$verb.err")"
 done
 
+# state directories (issue 14 point 6): never through a symbolic link, never
+# in a directory others may write
+mkdir -m 755 "$TMP/elsewhere"
+ln -s "$TMP/elsewhere" "$TMP/statelink"
+run "$TMP/symlink" env VIGIL_STATE_DIR="$TMP/statelink" ip netns exec "$N" "$VIGILD" apply -q "$TMP/pol/p.yml"
+check "state dir a symbolic link: apply says so" grep -q "statelink.*symbolic link" "$TMP/symlink.err"
+check "state dir a symbolic link: nothing is written where it points" test -z "$(ls -A "$TMP/elsewhere")"
+diag "$(cat "$TMP/symlink.err")"
+run "$TMP/open-parent" env VIGIL_STATE_DIR="$TMP/open/state" ip netns exec "$N" "$VIGILD" apply -q "$TMP/pol/p.yml"
+check "state dir in a directory everyone may write: refused" \
+	grep -q "$TMP/open is writable by users other than root" "$TMP/open-parent.err"
+check "state dir in a directory everyone may write: not made" test ! -e "$TMP/open/state"
+diag "$(cat "$TMP/open-parent.err")"
+
 done_testing
