@@ -22,8 +22,10 @@ int read_fd(int fd, size_t max, char **buf, size_t *len);
 
 /*
  * read_file_at for a file that may be being written (a reload while an
- * editor saves): reads it whole and checks that its size and mtime did not
- * change during the read; tries three times, then -EAGAIN.
+ * editor saves): reads it whole and checks that its inode, size, mtime and
+ * ctime did not change during the read, and, when it was changed less than
+ * 200 ms before, that it stays unchanged until then (a writer between two
+ * writes); tries three times, then -EAGAIN.
  */
 int read_stable_at(int dirfd, const char *path, size_t max, char **buf, size_t *len);
 

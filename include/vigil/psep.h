@@ -9,6 +9,7 @@
 
 #include "vigil/nlreply.h"
 #include "vigil/psep_proto.h"
+#include "vigil/sandbox.h"
 
 /*
  * Privilege separation. The process that reads untrusted input (YAML, set
@@ -95,6 +96,10 @@ struct psep_setup_opts {
 	/* where a rollback guard logs once it leaves the session (the
 	 * journal's stream socket; NULL or -1: on the caller's stderr) */
 	const int *helper_logfd;
+	/* the directories this verb writes beneath once unprivileged (the
+	 * database's, the state and run directories, NULL entries skipped):
+	 * Landlock refuses file writes anywhere else (src/sys/landlock.c) */
+	const char *rw_dirs[SANDBOX_MAX_RW_DIRS];
 };
 
 /*

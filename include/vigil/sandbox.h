@@ -10,4 +10,23 @@
  */
 int sandbox_main(void);
 
+#include <stddef.h>
+
+/* how many directories a verb may name as writable (psep_setup_opts) */
+#define SANDBOX_MAX_RW_DIRS 8
+
+/*
+ * Landlock: from now on this process and its threads may write, create,
+ * rename, remove (and never execute) files only beneath rw_dirs (n of
+ * them, NULL entries and missing directories skipped). Reading is not
+ * limited. Sets no_new_privs. Returns 0, 1 when the kernel has no Landlock
+ * (why says so: log it at info and go on), or a negative errno (why says
+ * what failed).
+ */
+int sandbox_landlock(const char *const *rw_dirs, size_t n, char *why, size_t whylen);
+/* The kernel's Landlock ABI version, or a negative errno. */
+int sandbox_landlock_abi(void);
+/* The test hook VIGIL_SANDBOX_PROBE (src/sys/landlock.c). */
+void sandbox_probe(void);
+
 #endif

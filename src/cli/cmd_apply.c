@@ -398,6 +398,8 @@ int cmd_apply(int argc, char **argv)
 	so.helper_logfd = &logfd;
 	so.force = force;
 	so.user = opt_user;
+	so.rw_dirs[0] = state_dir_path();
+	so.rw_dirs[1] = run_dir_path();
 	r = psep_setup(&so, &p, &ids, why, sizeof(why));
 	if (logfd >= 0)
 		close(logfd);
@@ -535,6 +537,8 @@ int cmd_remove(int argc, char **argv)
 	}
 	so.table = table;
 	so.user = opt_user;
+	so.rw_dirs[0] = state_dir_path();
+	so.rw_dirs[1] = run_dir_path();
 	r = psep_setup(&so, &p, &ids, why, sizeof(why));
 	if (r < 0) {
 		cli_error("%s", why);

@@ -26,6 +26,12 @@ int cli_drop_if_root(void)
 		cli_error("cannot drop privileges before reading set files: %s", why);
 		return EXIT_SYSTEM;
 	}
+	/* check and show write no file */
+	int r = sandbox_landlock(NULL, 0, why, sizeof(why));
+	if (r < 0) {
+		cli_error("cannot confine file access: %s", why);
+		return EXIT_SYSTEM;
+	}
 	if (sandbox_main() < 0) {
 		cli_error("cannot install the seccomp filter");
 		return EXIT_SYSTEM;

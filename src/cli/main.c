@@ -2,6 +2,8 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vigil/psep.h"
@@ -55,6 +57,11 @@ int main(int argc, char **argv)
 	/* the commit helper is an exec of this binary (src/sys/helper.c) */
 	if (argc >= 2 && streq(argv[1], PSEP_HELPER_ARGV))
 		return psep_helper_main(argc, argv);
+	/* before reading anything: a process holding privileges is not
+	 * dumpable, so no core file and no ptrace or /proc/PID/mem of the user
+	 * it becomes can show what it read as root (issue 14 point 8) */
+	if (geteuid() == 0 || psep_can_admin())
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setlocale(LC_ALL, "C");
 	if (argc < 2) {
 		usage(stderr);

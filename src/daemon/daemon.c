@@ -13,6 +13,7 @@
  *   fail-closed fallback), then flows, drift, reloads until SIGTERM.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -33,6 +34,7 @@
 #include "vigil/flowdb.h"
 #include "vigil/log.h"
 #include "vigil/nflogsock.h"
+#include "vigil/sandbox.h"
 #include "vigil/pending.h"
 #include "vigil/nftmon_sock.h"
 #include "vigil/state.h"
@@ -518,7 +520,22 @@ int daemon_run(const struct daemon_opts *o)
 		log_set_max_level(LOG_LVL_WARNING);
 	umask(027);
 
+	/* where the unprivileged watch writes (Landlock, src/sys/landlock.c):
+	 * a feature that writes elsewhere adds its directory here */
+	char dbdir[sizeof(d->db_path)];
+	memcpy(dbdir, d->db_path, sizeof(dbdir));
+	dbdir[sizeof(dbdir) - 1] = '\0';
+	so.rw_dirs[0] = dirname(dbdir);
+	so.rw_dirs[1] = state_dir_path();
+	so.rw_dirs[2] = run_dir_path();
+	char mdir[PATH_MAX];
+	if (o->metrics_file) { /* --metrics-file: its temporary file and the rename */
+		snprintf(mdir, sizeof(mdir), "%s", o->metrics_file);
+		so.rw_dirs[3] = dirname(mdir);
+	}
 	r = psep_setup(&so, &d->helper, &d->ids, why, sizeof(why));
+	if (r == 0)
+		sandbox_probe();
 	d->t_start = time(NULL); /* conntrack events are queued for us from here on */
 	if (r < 0) {
 		log_error("%s", why);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vigil/fileio.h"
@@ -106,6 +107,38 @@ int read_file_at(int dirfd, const char *path, size_t max, char **buf, size_t *le
 	return r;
 }
 
+/* How long a file must have been left alone before it counts as saved. */
+#define SETTLE_NS 200000000LL
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* A file changed less than SETTLE_NS ago may still be being written (an
+ * editor's second write, a `cat >` in progress): wait until it has been
+ * left alone that long, then say whether it is still the one read. */
+static bool settled(int fd, const struct stat *a)
+{
+	struct timespec now, until;
+	struct stat b;
+	long long age;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return true;
+	age = (long long)(now.tv_sec - a->st_mtim.tv_sec) * 1000000000LL +
+	      (now.tv_nsec - a->st_mtim.tv_nsec);
+	if (age >= SETTLE_NS || age < 0)
+		return true;
+	until.tv_sec = (time_t)((SETTLE_NS - age) / 1000000000LL);
+	until.tv_nsec = (long)((SETTLE_NS - age) % 1000000000LL);
+	while (nanosleep(&until, &until) < 0 && errno == EINTR)
+		;
+	return fstat(fd, &b) == 0 && same_file(a, &b);
+}
+
 int read_stable_at(int dirfd, const char *path, size_t max, char **buf, size_t *len)
 {
 	for (int tries = 0; tries < 3; tries++) {
@@ -125,9 +158,8 @@ int read_stable_at(int dirfd, const char *path, size_t max, char **buf, size_t *
 			return S_ISDIR(a.st_mode) ? -EISDIR : -ENODEV;
 		}
 		r = read_fd(fd, max, buf, len);
-		if (r == 0 && fstat(fd, &b) == 0 && b.st_size == a.st_size &&
-		    b.st_mtim.tv_sec == a.st_mtim.tv_sec && b.st_mtim.tv_nsec == a.st_mtim.tv_nsec &&
-		    (off_t)*len == b.st_size) {
+		if (r == 0 && fstat(fd, &b) == 0 && same_file(&a, &b) && (off_t)*len == b.st_size &&
+		    settled(fd, &b)) {
 			close(fd);
 			return 0;
 		}

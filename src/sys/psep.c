@@ -26,6 +26,7 @@
 #include <cap-ng.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "vigil/log.h"
 #include "vigil/nftc.h"
 
 #include "vigil/num.h"
@@ -392,7 +393,20 @@ int psep_setup(const struct psep_setup_opts *o, struct psep *p, struct psep_ids 
 		psep_stop(p, true);
 		return r;
 	}
-	/* from here on: no execve, no ptrace, no new sockets but unix ones */
+	/* no file writes outside the verb's directories (where the kernel
+	 * has Landlock), then no execve, no ptrace, no new sockets but unix
+	 * ones */
+	r = sandbox_landlock(o->rw_dirs, SANDBOX_MAX_RW_DIRS, why, whylen);
+	if (r == 1)
+		log_info("%s", why);
+	if (r < 0) {
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "cannot confine file access: %s", why);
+		snprintf(why, whylen, "%s", tmp);
+		psep_stop(p, true);
+		return r;
+	}
+	why[0] = '\0';
 	r = sandbox_main();
 	if (r < 0) {
 		snprintf(why, whylen, "cannot install the seccomp filter: %s", strerror(-r));

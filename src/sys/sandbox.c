@@ -5,8 +5,8 @@
  * from sockets opened before the drop, SQLite, the event loop, the control
  * socket's connections), with the system calls an attacker would want
  * first killing the process outright: execve and execveat, ptrace and the
- * cross-process memory calls, new sockets other than a unix datagram one
- * (sd_notify), mount and friends. Everything else not listed fails with
+ * cross-process memory calls, new sockets of any family but AF_UNIX (and
+ * of that one only datagram sockets, for sd_notify), mount and friends. Everything else not listed fails with
  * EPERM.
  */
 #include <errno.h>
@@ -84,10 +84,12 @@ int sandbox_main(void)
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* one kind of new socket: sd_notify's unix datagram */
+	/* one kind of new socket: the unix datagram of sd_notify and the
+	 * journal (a unix stream one, to D-Bus say, fails: EPERM) */
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM));
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 1,
 				     SCMP_A0(SCMP_CMP_NE, AF_UNIX));

@@ -28,8 +28,8 @@ rules:
   - {name: out-tls, chain: output, proto: tcp, dport: 443, action: accept}
 YML
 chmod 644 "$POLICY"
-# the unprivileged process writes the batches it made here
-mkdir -m 1777 "$TMP/batches"
+# the unprivileged process writes the batches it made into its state
+# directory: Landlock lets it create files nowhere else
 ns_new N shim || bail_out "cannot create a namespace"
 ip netns exec "$N" nft add table ip foreign &&
 	ip netns exec "$N" nft add chain ip foreign c '{ type filter hook input priority 10; }' ||
@@ -39,7 +39,7 @@ ip netns exec "$N" nft -s list ruleset >"$TMP/before.txt" || bail_out "cannot li
 
 shimmed() { # MODE OUTPREFIX: vigild apply with the shim in MODE
 	run "$2" ip netns exec "$N" env LD_PRELOAD="$SHIM" VIGIL_SHIM="$1" \
-		VIGIL_SHIM_DUMP="$TMP/batches/$1" "$VIGILD" apply "$POLICY"
+		VIGIL_SHIM_DUMP="$VIGIL_STATE_DIR/shim-batch-$1" "$VIGILD" apply "$POLICY"
 }
 
 shimmed none "$TMP/none"
@@ -63,7 +63,7 @@ cases=(
 )
 for c in "${cases[@]}"; do
 	IFS='|' read -r mode want kernel <<<"$c"
-	rm -f "$TMP/batches/$mode"
+	rm -f "$VIGIL_STATE_DIR/shim-batch-$mode"
 	shimmed "$mode" "$TMP/$mode"
 	check "$mode: the shim changed the batch after the drop" grep -q '^vigil-shim:' "$TMP/$mode.err"
 	check "$mode: apply exits 3" [ "$RC" -eq 3 ]
@@ -78,7 +78,7 @@ for c in "${cases[@]}"; do
 	check "$mode: nft -s list ruleset is byte-identical" same "$TMP/before.txt" "$TMP/$mode.txt"
 	[ -n "$kernel" ] || continue
 	ns_new F "k$mode" || bail_out "cannot create a namespace"
-	run "$TMP/$mode.send" ip netns exec "$F" "$SENDBATCH" "$TMP/batches/$mode"
+	run "$TMP/$mode.send" ip netns exec "$F" "$SENDBATCH" "$VIGIL_STATE_DIR/shim-batch-$mode"
 	ip netns exec "$F" nft list ruleset >"$TMP/$mode.kernel"
 	if [ "$RC" -eq 0 ] && grep -qF -- "$kernel" "$TMP/$mode.kernel"; then
 		ok "$mode: without the verifier, the kernel commits the same batch ($kernel)"
@@ -88,5 +88,21 @@ for c in "${cases[@]}"; do
 	fi
 	ns_del "$F"
 done
+
+# per-request permissions: a request apply's helper does not serve ends it
+# (a policy that differs: had the helper committed, the ruleset would show it)
+sed 's/dport: 80,/dport: 81,/' "$POLICY" >"$TMP/other.yml"
+chmod 644 "$TMP/other.yml"
+POLICY_SAVED=$POLICY POLICY=$TMP/other.yml
+shimmed unpermitted "$TMP/unpermitted"
+POLICY=$POLICY_SAVED
+check "unpermitted: the shim sent a request apply's helper does not permit" \
+	grep -q '^vigil-shim: a CT_STATS request' "$TMP/unpermitted.err"
+check "unpermitted: apply fails" [ "$RC" -ne 0 ]
+check "unpermitted: the helper logs the unpermitted request and ends" \
+	grep -q 'vigild\[helper [0-9]*\]: unpermitted request CT_STATS' "$TMP/unpermitted.err"
+[ "$RC" -ne 0 ] && grep -q 'unpermitted request' "$TMP/unpermitted.err" || diag_file "$TMP/unpermitted.err"
+ip netns exec "$N" nft -s list ruleset >"$TMP/unpermitted.txt"
+check "unpermitted: nft -s list ruleset is byte-identical" same "$TMP/before.txt" "$TMP/unpermitted.txt"
 
 done_testing

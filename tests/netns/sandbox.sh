@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The unprivileged main process's confinement (issue 14 points 5 and 8):
+# - watch: not dumpable, NoNewPrivs 1, Seccomp 2, and (where the kernel has
+#   Landlock) it cannot create a file outside its database, state and run
+#   directories even where the file permissions would let its user do so:
+#   VIGIL_SANDBOX_PROBE makes the confined process try, and log the outcome;
+# - check and apply as root read a set file only as the service user: a
+#   set file naming a 0600 root file prints no byte of its content.
+. "$(dirname "$0")/lib.sh"
+
+netns_preflight
+
+ns_new N sbox || bail_out "cannot create a namespace"
+
+mkdir -p "$TMP/pol" "$TMP/open" # the watch makes $TMP/db, for its user
+chmod 755 "$TMP/pol"
+chmod 1777 "$TMP/open" # anyone may create files here: only Landlock stops it
+cat >"$TMP/pol/p.yml" <<'YML'
+version: 1
+table: vigil
+defaults:
+  input: accept
+  forward: drop
+  output: accept
+rules:
+  - name: ssh
+    chain: input
+    proto: tcp
+    dport: 22
+    action: accept
+YML
+chmod 644 "$TMP/pol/p.yml"
+
+status_field() { # PID FIELD
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+VIGIL_SANDBOX_PROBE="$TMP/open/probe-outside:$VIGIL_RUN_DIR/probe-run:$TMP/db/probe-db" \
+	ip netns exec "$N" "$VIGILD" watch --db "$TMP/db/flows.db" "$TMP/pol/p.yml" \
+	>"$TMP/watch.log" 2>&1 &
+WP=$!
+_pid_list+=("$WP")
+for _ in $(seq 100); do
+	grep -q "recording flows" "$TMP/watch.log" && break
+	kill -0 "$WP" 2>/dev/null || break
+	sleep 0.05
+done
+check "watch starts" grep -q "recording flows" "$TMP/watch.log" || diag_file "$TMP/watch.log"
+check "watch main: NoNewPrivs 1" test "$(status_field "$WP" NoNewPrivs)" = 1
+check "watch main: Seccomp 2" test "$(status_field "$WP" Seccomp)" = 2
+# not dumpable: /proc/PID/fd and mem of a non-dumpable process belong to root
+check "watch main: not dumpable (its /proc entries are root's)" \
+	test "$(stat -c %u "/proc/$WP/fd")" = 0
+if grep -q "Landlock is not available" "$TMP/watch.log"; then
+	skip "Landlock checks" "the kernel has no Landlock (said at info)"
+else
+	check "Landlock: a file outside the watch's directories cannot be created" \
+		grep -q "probe: creating $TMP/open/probe-outside: Permission denied" "$TMP/watch.log"
+	check "Landlock: a file in the run directory can" \
+		grep -q "probe: creating $VIGIL_RUN_DIR/probe-run: allowed" "$TMP/watch.log"
+	check "Landlock: a file in the database's directory can" \
+		grep -q "probe: creating $TMP/db/probe-db: allowed" "$TMP/watch.log"
+fi
+run "$TMP/control" setpriv --reuid=65534 --regid=65534 --clear-groups touch "$TMP/open/control"
+check "control: unconfined, user nobody may create a file in the open directory" [ "$RC" -eq 0 ]
+rm -f "$TMP/open/control"
+check "nothing was left in the open directory" test -z "$(ls -A "$TMP/open")"
+diag "$(grep probe "$TMP/watch.log")"
+kill -TERM "$WP"
+wait "$WP"
+check "watch stops cleanly under its confinement (exit 0)" [ $? -eq 0 ]
+
+# a set file naming a root-only file: no byte of it is printed
+printf '203.0.113.77\nTOPSECRET-hunter2\n' >"$TMP/secret.txt"
+chmod 600 "$TMP/secret.txt"
+cat >"$TMP/pol/leak.yml" <<YML
+version: 1
+table: vigil
+sets:
+  s:
+    type: cidr
+    file: $TMP/secret.txt
+rules:
+  - name: r
+    chain: input
+    src: "@s"
+    action: drop
+YML
+chmod 644 "$TMP/pol/leak.yml"
+for verb in check show apply; do
+	run "$TMP/$verb" ip netns exec "$N" "$VIGILD" $verb "$TMP/pol/leak.yml"
+	check "$verb as root of a set file only root may read: fails" [ "$RC" -ne 0 ]
+	check "$verb: prints no byte of the file" \
+		bash -c "! grep -q -e TOPSECRET -e 203.0.113.77 '$TMP/$verb.out' '$TMP/$verb.err'"
+	check "$verb: says it could not read it as the service user" \
+		grep -q "cannot read set file.*Permission denied" "$TMP/$verb.err"
+	diag "$(head -3 "$TMP/$verb.err")"
+done
+
+# state directories (issue 14 point 6): never through a symbolic link, never
+# in a directory others may write
+mkdir -m 755 "$TMP/elsewhere"
+ln -s "$TMP/elsewhere" "$TMP/statelink"
+run "$TMP/symlink" env VIGIL_STATE_DIR="$TMP/statelink" ip netns exec "$N" "$VIGILD" apply -q "$TMP/pol/p.yml"
+check "state dir a symbolic link: apply says so" grep -q "statelink.*symbolic link" "$TMP/symlink.err"
+check "state dir a symbolic link: nothing is written where it points" test -z "$(ls -A "$TMP/elsewhere")"
+diag "$(cat "$TMP/symlink.err")"
+run "$TMP/open-parent" env VIGIL_STATE_DIR="$TMP/open/state" ip netns exec "$N" "$VIGILD" apply -q "$TMP/pol/p.yml"
+check "state dir in a directory everyone may write: refused" \
+	grep -q "$TMP/open is writable by users other than root" "$TMP/open-parent.err"
+check "state dir in a directory everyone may write: not made" test ! -e "$TMP/open/state"
+diag "$(cat "$TMP/open-parent.err")"
+
+done_testing
