@@ -23,6 +23,7 @@ struct conn {
 	int family, proto, dport;
 	char *src, *dst, *rule;
 	uint64_t flows;
+	bool refused;  /* a sampled attempt the recorded policy refused */
 };
 
 struct collect {
@@ -34,6 +35,7 @@ struct collect {
 static int collect_cb(void *ctx, const struct flowdb_row *row)
 {
 	struct collect *c = ctx;
+	bool refused = row->verdict && !streq(row->verdict, "accept");
 
 	if (!row->src || !row->src[0]) {
 		c->skipped += row->flows;
@@ -44,7 +46,7 @@ static int collect_cb(void *ctx, const struct flowdb_row *row)
 	for (size_t i = c->n; i-- > 0;) {
 		struct conn *x = &c->v[i];
 		if (x->family == row->family && x->proto == row->proto && x->dport == row->dport &&
-		    streq(x->src, row->src) && streq(x->dst, row->dst) &&
+		    x->refused == refused && streq(x->src, row->src) && streq(x->dst, row->dst) &&
 		    streq(x->rule, row->rule ? row->rule : "")) {
 			x->flows += row->flows;
 			return 0;
@@ -53,7 +55,7 @@ static int collect_cb(void *ctx, const struct flowdb_row *row)
 	GROW(c->v, c->cap, c->n + 1);
 	c->v[c->n++] = (struct conn){ row->family, row->proto, row->dport, xstrdup(row->src),
 				      xstrdup(row->dst ? row->dst : ""), xstrdup(row->rule ? row->rule : ""),
-				      row->flows };
+				      row->flows, refused };
 	return 0;
 }
 
@@ -142,12 +144,27 @@ static void judge(const struct conn *c, const struct policy *pol, const struct i
 	enum chain_id hook;
 	struct strbuf what = { 0 }, why = { 0 };
 
-	out->total += c->flows;
 	if (!packet_of(c, locals, nl, &p, &hook) || ir_explain(pol, t, hook, &p, &o) < 0) {
 		out->skipped += c->flows;
-		out->total -= c->flows;
 		return;
 	}
+	if (c->refused) { /* what the recorded policy refused: would this one admit it? */
+		out->attempts += c->flows;
+		if (o.verdict == IV_ACCEPT) {
+			target(&what, c);
+			if (o.policy || !o.comment)
+				ir_outcome_format(&why, pol, hook, &o);
+			else
+				sb_printf(&why, "rule %s", o.comment);
+			sb_printf(&why, ", was %s", c->rule[0] ? c->rule : "refused");
+			out->admitted += c->flows;
+			add_group(&out->ad, &out->nad, what.s, why.s, c->flows);
+		}
+		sb_free(&what);
+		sb_free(&why);
+		return;
+	}
+	out->total += c->flows;
 	if (o.verdict != IV_ACCEPT) {
 		target(&what, c);
 		sb_printf(&why, "%s: ", ir_verdict_word(o.verdict));
@@ -192,6 +209,7 @@ int replay_run(const char *db, int64_t since, int64_t until, const struct policy
 	free(c.v);
 	qsort(out->g, out->ng, sizeof(*out->g), by_flows);
 	qsort(out->mv, out->nmv, sizeof(*out->mv), by_flows);
+	qsort(out->ad, out->nad, sizeof(*out->ad), by_flows);
 	return r < 0 ? r : 0;
 }
 
@@ -205,8 +223,13 @@ void replay_free(struct replay *r)
 		free(r->mv[i].what);
 		free(r->mv[i].why);
 	}
+	for (size_t i = 0; i < r->nad; i++) {
+		free(r->ad[i].what);
+		free(r->ad[i].why);
+	}
 	free(r->g);
 	free(r->mv);
+	free(r->ad);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -238,6 +261,19 @@ void replay_summary(FILE *f, const struct replay *r, int64_t window)
 	fprintf(f, "%s\n", r->ng > 3 ? ", ..." : "");
 }
 
+/* the second line of the summary: what it would let in that was refused */
+static void admitted_summary(FILE *f, const struct replay *r)
+{
+	if (!r->admitted)
+		return;
+	fprintf(f, "would newly admit %llu of the %llu refused attempts sampled:",
+		(unsigned long long)r->admitted, (unsigned long long)r->attempts);
+	for (size_t i = 0; i < r->nad && i < 3; i++)
+		fprintf(f, "%s %llu from %s (%s)", i ? "," : "", (unsigned long long)r->ad[i].flows,
+			r->ad[i].what, r->ad[i].why);
+	fprintf(f, "%s\n", r->nad > 3 ? ", ..." : "");
+}
+
 void replay_print(FILE *f, const struct replay *r, int64_t window)
 {
 	replay_summary(f, r, window);
@@ -249,6 +285,12 @@ void replay_print(FILE *f, const struct replay *r, int64_t window)
 	for (size_t i = 0; i < r->nmv; i++)
 		fprintf(f, "  moved   %8llu  from %s  (%s)\n", (unsigned long long)r->mv[i].flows,
 			r->mv[i].what, r->mv[i].why);
+	if (r->attempts)
+		fprintf(f, "would newly admit %llu of the %llu refused attempts sampled (NFLOG, rate-limited: a sample, not every attempt)\n",
+			(unsigned long long)r->admitted, (unsigned long long)r->attempts);
+	for (size_t i = 0; i < r->nad; i++)
+		fprintf(f, "  admitted %7llu  from %s  (%s)\n", (unsigned long long)r->ad[i].flows,
+			r->ad[i].what, r->ad[i].why);
 	if (r->skipped)
 		fprintf(f, "not replayed: %llu connections whose source was aggregated away\n",
 			(unsigned long long)r->skipped);
@@ -277,5 +319,6 @@ void replay_apply_summary(const char *db, const struct policy *pol, const struct
 		return;
 	}
 	replay_summary(stdout, &rp, window);
+	admitted_summary(stdout, &rp);
 	replay_free(&rp);
 }

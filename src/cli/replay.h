@@ -24,10 +24,14 @@ struct replay {
 	uint64_t refused;       /* ... the policy would drop or reject */
 	uint64_t moved;         /* ... it admits by another rule than the one that did */
 	uint64_t skipped;       /* connections whose source was aggregated away */
+	uint64_t attempts;      /* refused attempts sampled (NFLOG) in the window */
+	uint64_t admitted;      /* ... the policy would admit */
 	struct replay_group *g; /* refused, by deciding rule and source; most first */
 	size_t ng;
 	struct replay_group *mv; /* moved: old rule -> new rule */
 	size_t nmv;
+	struct replay_group *ad; /* newly admitted: by source and the rule that admits */
+	size_t nad;
 };
 
 /*

@@ -51,11 +51,16 @@ conn() { # SRC DST PORT N
 conn 10.82.0.2 10.82.0.1 22 3 && conn 10.82.0.3 10.82.0.1 22 2 && conn 10.82.0.4 10.82.0.1 22 4 &&
 	conn 10.82.0.4 10.82.0.1 8080 2 && conn fd82::2 fd82::1 22 1 || bail_out "traffic"
 # the watch flushes every second
+# one attempt the old policy refuses (no rule for tcp/9000): sampled through NFLOG
+ip netns exec "$C" "$NETTOOL" probe --src 10.82.0.2 tcp 10.82.0.1 9000 300 >/dev/null
 q() { sqlite3 -cmd ".timeout 5000" "$DB" "$1"; }
 for _ in $(seq 50); do
-	[ "$(q "SELECT SUM(flows) FROM flows WHERE proto = 6")" = 12 ] && break
+	[ "$(q "SELECT SUM(flows) FROM flows WHERE proto = 6")" = 12 ] &&
+		[ "$(q "SELECT SUM(sampled) FROM refused WHERE dport = 9000")" = 1 ] && break
 	sleep 0.2
 done
+check "the database holds the refused attempt to tcp/9000 (sampled, rule default:input)" \
+	[ "$(q "SELECT SUM(sampled) FROM refused WHERE dport = 9000 AND rule = 'default:input'")" = 1 ]
 check "the database holds the 12 connections (3 + 2 + 4 to tcp/22 over IPv4, 1 over IPv6, 2 to 8080)" \
 	[ "$(q "SELECT SUM(flows) FROM flows WHERE proto = 6")" = 12 ]
 want=$(q "SELECT SUM(flows) FROM flows WHERE src = '10.82.0.4' AND dport = 22")
@@ -72,6 +77,15 @@ check "... exactly one group: $want from 10.82.0.4 to tcp/22, the input default 
 check "... the others moved from rule ssh to ssh-admins (3 + 2 + 1)" \
 	bash -c "grep -qE '^  moved +3  from 10.82.0.2 to tcp/22  \\(rule ssh-admins, was ssh\\)' '$TMP/new.out' &&
 		grep -qE '^  moved +2  from 10.82.0.3 to tcp/22' '$TMP/new.out' && grep -qE '^  moved +1  from fd82::2 to tcp/22' '$TMP/new.out'"
+
+check "... and it would not newly admit the refused attempt" bash -c "grep -q '^would newly admit 0 of the 1 refused attempts sampled' '$TMP/new.out'"
+sed 's/^  - {name: web,/  - {name: metrics, chain: input, proto: tcp, dport: 9000, action: accept}\n  - {name: web,/' \
+	"$TMP/old.yml" >"$TMP/open.yml" && chmod 644 "$TMP/open.yml"
+run "$TMP/open" ip netns exec "$H" "$VIGILD" diff --flows --db "$DB" --since 1h "$TMP/open.yml"
+diag_file "$TMP/open.out"
+check "a policy that opens tcp/9000: 'would newly admit 1 of the 1 refused attempts', from 10.82.0.2, rule metrics" \
+	bash -c "grep -q '^would newly admit 1 of the 1 refused attempts sampled' '$TMP/open.out' &&
+		grep -qE '^  admitted +1  from 10.82.0.2 to tcp/9000  \\(rule metrics, was default:input\\)$' '$TMP/open.out'"
 
 run "$TMP/old" ip netns exec "$H" "$VIGILD" diff --flows --db "$DB" "$TMP/old.yml"
 check "the policy that recorded them: exit 0, refuses none of the 12" \
