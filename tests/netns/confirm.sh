@@ -113,7 +113,7 @@ check "... a second confirm: nothing pending" test "$RC" = 1
 # ---- rollback: at once ----
 V apply -q "$TMP/a.yml" || bail_out "apply A again"
 table >"$TMP/ref"
-V apply -q --confirm 300 "$TMP/b.yml"
+V apply -q --confirm 300 "$TMP/b.yml" >/dev/null
 run "$TMP/rb" V rollback
 check "vigild rollback during a 300 s wait: exit 0, says so" \
 	bash -c "test $RC = 0 && grep -q 'rolled back: table inet vigil is as it was before' '$TMP/rb.out'"
