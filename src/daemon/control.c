@@ -123,6 +123,7 @@ static void answer_json(struct req *r, unsigned status, json_object *o)
 	answer(r, status, s, "application/json");
 }
 
+__attribute__((format(printf, 3, 0)))
 static void answer_verror(struct req *r, unsigned status, const char *fmt, va_list ap)
 {
 	json_object *o = json_object_new_object();

@@ -356,7 +356,7 @@ int main(void)
 	size_t actual = 0, small = 0;
 	uint32_t drops = 1, drops2 = 0;
 	uint64_t inserts = 0;
-	int fd, fd2, v, r, l4, l6, status;
+	int fd, fd2, v, r, l4, l6, status = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0)

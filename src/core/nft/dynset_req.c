@@ -73,7 +73,7 @@ bool dynset_has(const struct dynset *s, const struct dynset_elem *e)
 
 	memcpy(k.key, e->key, e->keylen);
 	k.end = e->end;
-	return bsearch(&k, s->v, s->n, sizeof(*s->v), cmp_elem) != NULL;
+	return s->n && bsearch(&k, s->v, s->n, sizeof(*s->v), cmp_elem) != NULL;
 }
 
 static u128 key_value(const struct dynset_elem *e)
