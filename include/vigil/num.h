@@ -38,4 +38,18 @@ extern const struct num_unit num_secs_units[];
 int num_parse_unit(const char *s, const struct num_unit *units, uint64_t min, uint64_t max,
 	      uint64_t *out);
 
+/*
+ * A duration back from now, as `vigild flows` and GET /v1/flows take it:
+ * one or more NUMBER UNIT pairs, units s, m, h, d, w, the larger ones
+ * first and each at most once (90s, 30m, 1h30m, 2d, 1w). Returns 0 with
+ * *secs set, -EINVAL when s is not such a duration (empty, a sign, a
+ * space, no unit, another unit, 1m1h, 1d1d), -ERANGE when the total
+ * exceeds INT64_MAX / 4 seconds (so that now - total cannot overflow).
+ * *secs is not touched on error. Pure.
+ */
+int num_parse_duration(const char *s, int64_t *secs);
+
+/* t rounded down to a whole minute (also for negative t). */
+int64_t num_floor_minute(int64_t t);
+
 #endif

@@ -264,10 +264,10 @@ static int flows_window(struct flows_args *a, int64_t now)
 	 * always in: --since now works in a minute's first second */
 	if (streq(a->until_s, "now"))
 		q->until = now + 1;
-	q->since = flows_floor(q->since);
+	q->since = num_floor_minute(q->since);
 	if (q->until > INT64_MAX - 60)
 		q->until = INT64_MAX - 60;
-	q->until = flows_floor(q->until + 59);
+	q->until = num_floor_minute(q->until + 59);
 	if (q->until <= q->since)
 		return FLOWS_ERR("the window is empty (--until is not after --since)");
 	return -1;

@@ -10,14 +10,13 @@
 
 #include "vigil/flowdb.h"
 #include "vigil/flowdb_json.h"
+#include "vigil/num.h" /* num_floor_minute: the start of a minute */
 
 /* ---- flows_time.c ---- */
 /* A time argument (see flows_time_forms); 0 or -EINVAL. */
 int flows_time(const char *s, int64_t now, int64_t *out);
 /* The accepted forms, for errors and --help. */
 extern const char flows_time_forms[];
-/* The start of the minute that contains t. */
-int64_t flows_floor(int64_t t);
 
 /* ---- flows_out.c ---- */
 struct frow {

@@ -164,8 +164,8 @@ int flows_follow(const char *path, const struct flowdb_query *q0, enum flows_for
 	while (!stop && !f.broken) {
 		int64_t now = (int64_t)time(NULL);
 
-		q.since = flows_floor(now) - 60;
-		q.until = flows_floor(now) + 60;
+		q.since = num_floor_minute(now) - 60;
+		q.until = num_floor_minute(now) + 60;
 		r = flowdb_query(db, &q, on_row, &f);
 		if (r < 0) {
 			fprintf(stderr, "%s flows: error: %s: %s\n", program_name, path, flowdb_errmsg(db));

@@ -245,7 +245,7 @@ bool flows_loss_report(FILE *f, const struct flowdb_loss *l, int64_t since, int6
 			      int64_t now, bool warn)
 {
 	const char *pre = warn ? "vigild flows: warning: " : "";
-	int64_t last = until - 60 < flows_floor(now) ? until - 60 : flows_floor(now);
+	int64_t last = until - 60 < num_floor_minute(now) ? until - 60 : num_floor_minute(now);
 	uint64_t window = last >= since ? (uint64_t)((last - since) / 60 + 1) : 0;
 	bool complete = true;
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "flows.h"
+#include "vigil/num.h"
 #include "vigil/util.h"
 
 const char flows_time_forms[] =
@@ -16,43 +17,6 @@ const char flows_time_forms[] =
 	"today (10:30, 10:30:20), a date and time (2026-12-01, '2026-12-01 10:00', "
 	"2026-12-01T10:00:00Z, +02:00 for another zone; UTC unless a zone is given) "
 	"or Unix seconds (1700000000, @1700000000)";
-
-
-/* 90s, 30m, 1h30m, 2d, 1w: each unit at most once, the larger ones first. */
-static int flows_duration(const char *s, int64_t *secs)
-{
-	int64_t total = 0, last = INT64_MAX;
-
-	if (!*s)
-		return -EINVAL;
-	while (*s) {
-		int64_t n = 0, unit;
-
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		while (*s >= '0' && *s <= '9') {
-			if (n > INT64_MAX / 10 - 9)
-				return -ERANGE;
-			n = n * 10 + (*s++ - '0');
-		}
-		switch (*s++) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'w': unit = 7 * 86400; break;
-		default: return -EINVAL;
-		}
-		if (unit >= last)
-			return -EINVAL; /* 1d1d, 1m1h */
-		last = unit;
-		if (n > (INT64_MAX / 4 - total) / unit)
-			return -ERANGE;
-		total += n * unit;
-	}
-	*secs = total;
-	return 0;
-}
 
 /* YYYY-MM-DD[(T| )HH:MM[:SS]][Z|(+|-)HH[:]MM]; no zone = UTC. */
 static int flows_iso8601(const char *s, int64_t *out)
@@ -127,7 +91,7 @@ int flows_time(const char *s, int64_t now, int64_t *out)
 		return 0;
 	}
 	/* journalctl's -1h: the same as 1h */
-	if (*s == '-' && s[1] >= '0' && s[1] <= '9' && flows_duration(s + 1, &v) == 0) {
+	if (*s == '-' && s[1] >= '0' && s[1] <= '9' && num_parse_duration(s + 1, &v) == 0) {
 		*out = now - v;
 		return 0;
 	}
@@ -157,14 +121,9 @@ int flows_time(const char *s, int64_t now, int64_t *out)
 		snprintf(iso, sizeof(iso), "%sT%s", day, s);
 		return flows_iso8601(iso, out);
 	}
-	if (flows_duration(s, &v) < 0)
+	if (num_parse_duration(s, &v) < 0)
 		return -EINVAL;
 	*out = now - v;
 	return 0;
 }
 
-
-int64_t flows_floor(int64_t t)
-{
-	return t - ((t % 60) + 60) % 60;
-}

@@ -19,46 +19,13 @@
 
 #include "vigil/flowdb.h"
 #include "vigil/flowdb_json.h"
+#include "vigil/num.h"
 #include "vigil/util.h"
 #include "control_int.h"
 #include "daemon.h"
 
 #define FLOWS_BUDGET_MS 250
 #define FLOWS_ROWS_MAX 100000
-
-/* 90s, 30m, 1h30m, 2d, 1w (the larger units first, each at most once). */
-static int duration(const char *s, int64_t *secs)
-{
-	int64_t total = 0, last = INT64_MAX;
-
-	if (!*s)
-		return -EINVAL;
-	while (*s) {
-		int64_t n = 0, unit;
-
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		while (*s >= '0' && *s <= '9') {
-			if (n > INT64_MAX / 10 - 9)
-				return -ERANGE;
-			n = n * 10 + (*s++ - '0');
-		}
-		switch (*s++) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'w': unit = 7 * 86400; break;
-		default: return -EINVAL;
-		}
-		if (unit >= last || n > (INT64_MAX / 4 - total) / unit)
-			return -EINVAL;
-		last = unit;
-		total += n * unit;
-	}
-	*secs = total;
-	return 0;
-}
 
 /* now, Unix seconds (1700000000 or @1700000000), or a duration back from now */
 static int when(const char *s, int64_t now, int64_t *out)
@@ -79,15 +46,10 @@ static int when(const char *s, int64_t now, int64_t *out)
 		*out = v;
 		return 0;
 	}
-	if (duration(s, &v) < 0)
+	if (num_parse_duration(s, &v) < 0)
 		return -EINVAL;
 	*out = now - v;
 	return 0;
-}
-
-static int64_t floor_minute(int64_t t)
-{
-	return t - ((t % 60) + 60) % 60;
 }
 
 struct collect {
@@ -176,10 +138,10 @@ static bool parse_query(struct req *r, struct flowdb_query *q)
 	/* whole minutes, as vigild flows: the current one is always in */
 	if (!until || streq(until, "now"))
 		q->until = now + 1;
-	q->since = floor_minute(q->since);
+	q->since = num_floor_minute(q->since);
 	if (q->until > INT64_MAX - 60)
 		q->until = INT64_MAX - 60;
-	q->until = floor_minute(q->until + 59);
+	q->until = num_floor_minute(q->until + 59);
 	if (q->until <= q->since) {
 		ctl_answer_error(r, 400, "the window is empty (until= is not after since=)");
 		return false;

@@ -97,6 +97,41 @@ START_TEST(durations)
 }
 END_TEST
 
+static void dur(const char *s, int want_rc, int64_t want)
+{
+	int64_t v = 12345;
+	int r = num_parse_duration(s, &v);
+
+	ck_assert_msg(r == want_rc, "'%s': returned %d, not %d", s ? s : "(null)", r, want_rc);
+	ck_assert_msg(v == (want_rc == 0 ? want : 12345), "'%s': %lld", s ? s : "(null)", (long long)v);
+}
+
+START_TEST(flow_durations)
+{
+	dur("90s", 0, 90);
+	dur("30m", 0, 1800);
+	dur("1h30m", 0, 5400);
+	dur("2d", 0, 2 * 86400);
+	dur("1w2d3h4m5s", 0, 9 * 86400 + 3 * 3600 + 4 * 60 + 5);
+	dur("0s", 0, 0);
+	static const char *const bad[] = { "", "1", "m", "-1h", "+1h", " 1h", "1h ", "1m1h",
+					   "1d1d", "1y", "1.5h", "1H" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		dur(bad[i], -EINVAL, 0);
+	dur(NULL, -EINVAL, 0);
+	/* INT64_MAX / 4 is the ceiling, so that now - total cannot overflow */
+	dur("2305843009213693951s", 0, INT64_MAX / 4);
+	dur("2305843009213693952s", -ERANGE, 0);
+	dur("99999999999999999999s", -ERANGE, 0);
+	dur("3812571113118w", -ERANGE, 0);
+	dur("3812571113117w", 0, 3812571113117LL * 604800);
+	ck_assert_int_eq(num_floor_minute(125), 120);
+	ck_assert_int_eq(num_floor_minute(120), 120);
+	ck_assert_int_eq(num_floor_minute(-1), -60);
+	ck_assert_int_eq(num_floor_minute(-60), -60);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("num");
@@ -106,6 +141,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, bounds);
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, durations);
+	tcase_add_test(tc, flow_durations);
 	suite_add_tcase(s, tc);
 	return s;
 }
