@@ -14,6 +14,7 @@
  * and its counter survives.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,5 +66,24 @@ struct delta_item {
  */
 void delta_items(const struct delta_item *k, size_t nk, const struct delta_item *w, size_t nw,
 		 size_t **del, size_t *ndel, size_t **add, size_t *nadd);
+
+/*
+ * What an incremental apply would send to turn the kernel's table (a dump,
+ * klen 0: no table) into the compiled batch `want`: per chain the rule
+ * operations above, per named set the element difference. full: it cannot
+ * (reason says why, e.g. "no table", "chain input's definition changed",
+ * "set admins changed type"); the caller then replaces the whole table.
+ * messages: the rule and element messages of the delta batch (one
+ * element message per set that changes), 0: the policy is unchanged.
+ */
+struct delta_plan {
+	bool full;
+	char reason[128];
+	size_t rules_kept, rules_del, rules_add;
+	size_t elems_del, elems_add;
+	size_t messages;
+};
+
+int delta_plan(const void *kdump, size_t klen, const void *want, size_t wlen, struct delta_plan *p);
 
 #endif

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "unit.h"
+#include "vigil/batch.h"
 #include "vigil/delta.h"
+#include "vigil/nftc.h"
 
 #define MAXR 40
 
@@ -276,6 +278,113 @@ START_TEST(items_one_changed)
 }
 END_TEST
 
+/* ---- the plan: compiled policies standing for the kernel's table ---- */
+
+static const char a_yml[] =
+	"version: 1\n"
+	"defaults: {input: drop, forward: drop, output: accept}\n"
+	"sets:\n"
+	"  admins: {type: cidr, elements: [192.0.2.0/24, \"2001:db8:ad::/48\"]}\n"
+	"rules:\n"
+	"  - {name: ssh, chain: input, proto: tcp, src: \"@admins\", dport: 22, action: accept}\n"
+	"  - {name: web, chain: input, proto: tcp, dport: [80, 443], action: accept}\n"
+	"  - {name: dns, chain: input, proto: udp, dport: 53, action: accept}\n";
+
+static char *edit(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+	struct strbuf sb = { 0 };
+
+	ck_assert_ptr_nonnull(p);
+	sb_putn(&sb, s, (size_t)(p - s));
+	sb_puts(&sb, to);
+	sb_puts(&sb, p + strlen(from));
+	return sb_take(&sb);
+}
+
+static struct delta_plan plan(const char *kernel_yml, const char *yml)
+{
+	struct policy kp = { 0 }, pp;
+	struct ir_table kt = { 0 }, pt;
+	struct batch kb = { 0 }, wb = { 0 };
+	struct delta_plan p;
+
+	batch_init(&kb, 1);
+	batch_init(&wb, 1);
+	if (kernel_yml) {
+		compile_text(kernel_yml, NULL, &kp, &kt);
+		nftc_build_replace(&kt, &kb);
+	}
+	compile_text(yml, NULL, &pp, &pt);
+	nftc_build_replace(&pt, &wb);
+	ck_assert_int_eq(delta_plan(kb.buf, kernel_yml ? kb.len : 0, wb.buf, wb.len, &p), 0);
+	batch_free(&kb);
+	batch_free(&wb);
+	if (kernel_yml) {
+		ir_table_free(&kt);
+		policy_free(&kp);
+	}
+	ir_table_free(&pt);
+	policy_free(&pp);
+	return p;
+}
+
+START_TEST(plan_unchanged_sends_nothing)
+{
+	struct delta_plan p = plan(a_yml, a_yml);
+
+	ck_assert_msg(!p.full, "full: %s", p.reason);
+	ck_assert_uint_eq(p.messages, 0);
+	ck_assert_uint_eq(p.rules_del + p.rules_add + p.elems_del + p.elems_add, 0);
+	ck_assert_uint_gt(p.rules_kept, 3);
+}
+END_TEST
+
+START_TEST(plan_one_rule_changed)
+{
+	_cleanup_free_ char *b = edit(a_yml, "dport: 53", "dport: 5353");
+	struct delta_plan p = plan(a_yml, b);
+
+	ck_assert_msg(!p.full, "full: %s", p.reason);
+	/* the policy rule is two kernel rules (tracked and untracked) */
+	ck_assert_uint_eq(p.rules_del, 2);
+	ck_assert_uint_eq(p.rules_add, 2);
+	ck_assert_uint_eq(p.elems_del + p.elems_add, 0);
+	ck_assert_uint_eq(p.messages, 4);
+}
+END_TEST
+
+START_TEST(plan_one_element_added)
+{
+	_cleanup_free_ char *b = edit(a_yml, "192.0.2.0/24, ", "192.0.2.0/24, 198.51.100.7, ");
+	struct delta_plan p = plan(a_yml, b);
+
+	ck_assert_msg(!p.full, "full: %s", p.reason);
+	ck_assert_uint_eq(p.rules_del + p.rules_add, 0);
+	ck_assert_uint_eq(p.elems_del, 0);
+	ck_assert_uint_gt(p.elems_add, 0);
+	ck_assert_uint_eq(p.messages, 1);
+}
+END_TEST
+
+START_TEST(plan_falls_back)
+{
+	_cleanup_free_ char *pol = edit(a_yml, "input: drop", "input: accept");
+	_cleanup_free_ char *typ = edit(a_yml, "type: cidr, elements: [192.0.2.0/24, \"2001:db8:ad::/48\"]",
+						 "type: address, dynamic: true");
+	struct delta_plan p = plan(NULL, a_yml);
+
+	ck_assert(p.full);
+	ck_assert_str_eq(p.reason, "no table");
+	p = plan(a_yml, pol);
+	ck_assert(p.full);
+	ck_assert_msg(strstr(p.reason, "input") != NULL, "%s", p.reason);
+	p = plan(a_yml, typ);
+	ck_assert(p.full);
+	ck_assert_msg(strstr(p.reason, "admins") != NULL, "%s", p.reason);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("delta");
@@ -288,6 +397,10 @@ int main(void)
 	tcase_add_test(tc, rules_too_big_declines);
 	tcase_add_test(tc, items_random);
 	tcase_add_test(tc, items_one_changed);
+	tcase_add_test(tc, plan_unchanged_sends_nothing);
+	tcase_add_test(tc, plan_one_rule_changed);
+	tcase_add_test(tc, plan_one_element_added);
+	tcase_add_test(tc, plan_falls_back);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
