@@ -15,6 +15,7 @@
 #include "vigil/batch.h"
 #include "vigil/delta.h"
 #include "vigil/nftc.h"
+#include "randpol.h"
 
 #define MAXR 40
 
@@ -385,6 +386,22 @@ START_TEST(plan_falls_back)
 }
 END_TEST
 
+/* random policies of every shape (randpol.c): a table against itself plans nothing */
+START_TEST(plan_random_policies_against_themselves)
+{
+	struct randpol_opts ro = { .min_rules = 1, .max_rules = 12 };
+	unsigned seed = 1818;
+
+	for (int t = 0; t < 200; t++) {
+		_cleanup_free_ char *y = randpol_policy(&seed, &ro);
+		struct delta_plan p = plan(y, y);
+
+		expect(!p.full && p.messages == 0 && p.rules_kept > 0,
+		       "policy %d: full %d (%s), %zu messages\n%s", t, p.full, p.reason, p.messages, y);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("delta");
@@ -401,6 +418,7 @@ int main(void)
 	tcase_add_test(tc, plan_one_rule_changed);
 	tcase_add_test(tc, plan_one_element_added);
 	tcase_add_test(tc, plan_falls_back);
+	tcase_add_test(tc, plan_random_policies_against_themselves);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
