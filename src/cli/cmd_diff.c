@@ -26,6 +26,9 @@
 #include "vigil/psep.h"
 #include "vigil/state.h"
 #include "vigil/tablediff.h"
+#include "vigil/delta.h"
+#include "vigil/batch.h"
+#include "vigil/nftc.h"
 
 enum { DIFF_SAME = 0, DIFF_DIFFER = 1, DIFF_TROUBLE = 2 };
 
@@ -228,10 +231,31 @@ static int as_the_kernel_has_it(const void *dump, size_t len, struct compiled *c
 	return 0;
 }
 
+/* The incremental batch the difference comes to (delta.h), or why it is a full one. */
+static void delta_line(const void *dump, size_t len, const struct compiled *c, struct strbuf *line)
+{
+	struct batch b = { 0 };
+	struct delta_plan d;
+
+	batch_init(&b, 1);
+	nftc_build_replace(&c->t, &b);
+	if (delta_plan(dump, len, b.buf, b.len, &d) < 0)
+		sb_puts(line, "delta: cannot be computed (the dump does not parse)\n");
+	else if (d.full)
+		sb_printf(line, "delta: a full replacement (%s)\n", d.reason);
+	else
+		sb_printf(line,
+			  "delta: %zu message%s (%zu rules to delete, %zu to insert, %zu left in place; "
+			  "%zu set elements to delete, %zu to add)\n",
+			  d.messages, d.messages == 1 ? "" : "s", d.rules_del, d.rules_add, d.rules_kept,
+			  d.elems_del, d.elems_add);
+	batch_free(&b);
+}
+
 static int diff_report(struct psep *p, const struct diff_priv *dp, struct compiled *c, bool quiet)
 {
 	struct psep_reply rep;
-	struct strbuf out = { 0 };
+	struct strbuf out = { 0 }, delta = { 0 };
 	struct tablediff_counts n;
 	struct plan old;
 	bool named = last_good(dp->statefd, c->t.name, &old);
@@ -250,12 +274,15 @@ static int diff_report(struct psep *p, const struct diff_priv *dp, struct compil
 				     named ? &old.t : NULL, &out, &n);
 		if (r < 0)
 			cli_error("the kernel's dump of table inet %s is malformed", c->t.name);
+		else
+			delta_line(rep.extra, rep.u.dump.status ? 0 : rep.extra_len, c, &delta);
 	}
 	psep_reply_free(&rep);
 	if (named)
 		plan_free(&old);
 	if (r < 0) {
 		sb_free(&out);
+		sb_free(&delta);
 		return DIFF_TROUBLE;
 	}
 	if (!quiet && (n.added || n.removed)) {
@@ -268,7 +295,10 @@ static int diff_report(struct psep *p, const struct diff_priv *dp, struct compil
 		printf("no difference: table inet %s holds what %s compiles to (%zu rules)\n", c->t.name,
 		       dp->src.path, n.same_rules);
 	}
+	if (!quiet && delta.s)
+		fputs(delta.s, stdout);
 	sb_free(&out);
+	sb_free(&delta);
 	return n.added || n.removed ? DIFF_DIFFER : DIFF_SAME;
 }
 

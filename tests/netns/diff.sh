@@ -47,6 +47,14 @@ V apply -q "$TMP/a.yml" || bail_out "apply a.yml"
 run "$TMP/same" V diff "$TMP/a.yml"
 check "the policy the table was made from: exit 0, 'no difference'" \
 	bash -c "test $RC = 0 && grep -q '^no difference: table inet vigil holds what' '$TMP/same.out'"
+check "... and the incremental delta it comes to is no message, every rule left in place" \
+	grep -qE '^delta: 0 messages \(0 rules to delete, 0 to insert, [1-9][0-9]* left in place; 0 set elements to delete, 0 to add\)$' "$TMP/same.out"
+# c: only an admin address more (an interval set: its begin and end)
+sed 's|192.0.2.0/24|192.0.2.0/24, 198.51.100.7|' "$TMP/a.yml" >"$TMP/c.yml"
+chmod 644 "$TMP/c.yml"
+run "$TMP/ac" V diff "$TMP/c.yml"
+check "one element more: the delta is 1 element message adding its 2 interval boundaries, no rule touched" \
+	grep -qE '^delta: 1 message \(0 rules to delete, 0 to insert, [1-9][0-9]* left in place; 0 set elements to delete, 2 to add\)$' "$TMP/ac.out"
 
 table >"$TMP/before"
 run "$TMP/ab" V diff "$TMP/b.yml"
@@ -62,6 +70,8 @@ check "... the web rules removed and added in nft syntax, nothing else" \
 		[ \$(grep -c '^+	tcp dport 8080' '$TMP/ab.out') = 1 ] &&
 		[ \$(grep -c '^+	ct state untracked tcp dport 8080' '$TMP/ab.out') = 1 ] && [ \$(grep -c '^[-+]	' '$TMP/ab.out') = 4 ]"
 check "... the count line says 4 to add, 3 to remove" grep -q '^4 lines to add, 3 to remove' "$TMP/ab.out"
+check "... a chain's policy changed: the delta says a full replacement and why" \
+	grep -qxF 'delta: a full replacement (chain output added or its definition changed)' "$TMP/ab.out"
 table >"$TMP/after"
 check "... and the kernel did not change" cmp -s "$TMP/before" "$TMP/after"
 
@@ -83,13 +93,13 @@ check "no policy: exit 2" test "$RC" = 2
 
 # every example policy against the table it made
 for p in "$TMP"/*.yml; do
-	case $(basename "$p") in a.yml | b.yml | bad.yml) continue ;; esac
+	case $(basename "$p") in a.yml | b.yml | c.yml | bad.yml) continue ;; esac
 	V apply -q "$p" || { not_ok "apply $(basename "$p")"; continue; }
 	run "$TMP/ex" V diff "$p"
-	if [ "$RC" = 0 ]; then
-		ok "examples/$(basename "$p"): applied, then no difference"
+	if [ "$RC" = 0 ] && grep -q '^delta: 0 messages ' "$TMP/ex.out"; then
+		ok "examples/$(basename "$p"): applied, then no difference, a delta of 0 messages"
 	else
-		not_ok "examples/$(basename "$p"): applied, then no difference (exit $RC)"
+		not_ok "examples/$(basename "$p"): applied, then no difference, a delta of 0 messages (exit $RC)"
 		diag_file "$TMP/ex.out"
 	fi
 done

@@ -32,6 +32,7 @@ struct td_rule {
 	char *chain;
 	char *key;              /* expressions and comment, set references resolved */
 	const char *text;       /* nft syntax, borrowed; NULL: show key */
+	uint64_t handle;        /* the kernel's (0 in a batch) */
 };
 
 struct td_model {

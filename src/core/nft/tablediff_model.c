@@ -441,6 +441,8 @@ static int on_rule(struct td_model *m, const struct nlmsghdr *nlh, const struct 
 			t->chain = xstrdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 			t->key = sb_take(&sb);
 			t->text = m->nrules < side->ntext ? side->rule_text[m->nrules] : NULL;
+			t->handle = nftnl_rule_is_set(r, NFTNL_RULE_HANDLE) ?
+					    nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE) : 0;
 			m->nrules++;
 			ret = 0;
 		}
