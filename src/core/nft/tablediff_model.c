@@ -117,7 +117,8 @@ void td_set_items(struct td_set *s)
 
 	if (s->items)
 		return;
-	qsort(s->e, s->ne, sizeof(*s->e), cmp_elem);
+	if (s->ne) /* an empty set has no array: qsort(NULL, 0) is undefined */
+		qsort(s->e, s->ne, sizeof(*s->e), cmp_elem);
 	for (size_t i = 0; i < s->ne; i++) {
 		struct td_elem *e = &s->e[i];
 		if (e->flags & NFT_SET_ELEM_INTERVAL_END)
