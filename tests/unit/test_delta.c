@@ -291,18 +291,6 @@ static const char a_yml[] =
 	"  - {name: web, chain: input, proto: tcp, dport: [80, 443], action: accept}\n"
 	"  - {name: dns, chain: input, proto: udp, dport: 53, action: accept}\n";
 
-static char *edit(const char *s, const char *from, const char *to)
-{
-	const char *p = strstr(s, from);
-	struct strbuf sb = { 0 };
-
-	ck_assert_ptr_nonnull(p);
-	sb_putn(&sb, s, (size_t)(p - s));
-	sb_puts(&sb, to);
-	sb_puts(&sb, p + strlen(from));
-	return sb_take(&sb);
-}
-
 static struct delta_plan plan(const char *kernel_yml, const char *yml)
 {
 	struct policy kp = { 0 }, pp;
@@ -343,7 +331,7 @@ END_TEST
 
 START_TEST(plan_one_rule_changed)
 {
-	_cleanup_free_ char *b = edit(a_yml, "dport: 53", "dport: 5353");
+	_cleanup_free_ char *b = text_replace(a_yml, "dport: 53", "dport: 5353");
 	struct delta_plan p = plan(a_yml, b);
 
 	ck_assert_msg(!p.full, "full: %s", p.reason);
@@ -357,7 +345,7 @@ END_TEST
 
 START_TEST(plan_one_element_added)
 {
-	_cleanup_free_ char *b = edit(a_yml, "192.0.2.0/24, ", "192.0.2.0/24, 198.51.100.7, ");
+	_cleanup_free_ char *b = text_replace(a_yml, "192.0.2.0/24, ", "192.0.2.0/24, 198.51.100.7, ");
 	struct delta_plan p = plan(a_yml, b);
 
 	ck_assert_msg(!p.full, "full: %s", p.reason);
@@ -370,8 +358,8 @@ END_TEST
 
 START_TEST(plan_falls_back)
 {
-	_cleanup_free_ char *pol = edit(a_yml, "input: drop", "input: accept");
-	_cleanup_free_ char *typ = edit(a_yml, "type: cidr, elements: [192.0.2.0/24, \"2001:db8:ad::/48\"]",
+	_cleanup_free_ char *pol = text_replace(a_yml, "input: drop", "input: accept");
+	_cleanup_free_ char *typ = text_replace(a_yml, "type: cidr, elements: [192.0.2.0/24, \"2001:db8:ad::/48\"]",
 						 "type: address, dynamic: true");
 	struct delta_plan p = plan(NULL, a_yml);
 

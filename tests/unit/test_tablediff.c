@@ -50,18 +50,6 @@ static struct tablediff_counts run(const char *kernel_yml, const char *yml, char
 	return c;
 }
 
-static char *replace(const char *s, const char *from, const char *to)
-{
-	const char *p = strstr(s, from);
-	struct strbuf sb = { 0 };
-
-	ck_assert_ptr_nonnull(p);
-	sb_putn(&sb, s, (size_t)(p - s));
-	sb_puts(&sb, to);
-	sb_puts(&sb, p + strlen(from));
-	return sb_take(&sb);
-}
-
 START_TEST(same_policy)
 {
 	_cleanup_free_ char *out = NULL;
@@ -76,9 +64,9 @@ END_TEST
 
 START_TEST(changes)
 {
-	_cleanup_free_ char *b1 = replace(a_yml, "dport: [80, 443]", "dport: 8080");
-	_cleanup_free_ char *b2 = replace(b1, "192.0.2.0/24", "192.0.2.0/24, 198.51.100.7");
-	_cleanup_free_ char *b = replace(b2, "output: accept", "output: drop");
+	_cleanup_free_ char *b1 = text_replace(a_yml, "dport: [80, 443]", "dport: 8080");
+	_cleanup_free_ char *b2 = text_replace(b1, "192.0.2.0/24", "192.0.2.0/24, 198.51.100.7");
+	_cleanup_free_ char *b = text_replace(b2, "output: accept", "output: drop");
 	_cleanup_free_ char *out = NULL;
 	struct tablediff_counts c = run(a_yml, b, &out);
 

@@ -114,6 +114,18 @@ char *read_src_file(const char *rel, size_t *len)
 	return sb.s ? sb_take(&sb) : xstrdup("");
 }
 
+char *text_replace(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+	struct strbuf sb = { 0 };
+
+	ck_assert_ptr_nonnull(p);
+	sb_putn(&sb, s, (size_t)(p - s));
+	sb_puts(&sb, to);
+	sb_puts(&sb, p + strlen(from));
+	return sb_take(&sb);
+}
+
 void text_is(const char *what, const char *got, const char *want)
 {
 	unsigned line = 1;

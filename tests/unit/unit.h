@@ -63,6 +63,10 @@ char *errors_of(const char *yaml);
 /* Checks that `yaml` is valid (fails the test otherwise) and compiles it. */
 void compile_text(const char *yaml, struct fake_fs *fs, struct policy *pol, struct ir_table *t);
 
+/* s with its first `from` replaced by `to` (fails the test if there is none);
+ * caller frees. */
+char *text_replace(const char *s, const char *from, const char *to);
+
 /* Fails the test unless got == want, naming `what` and the first line that
  * differs. */
 void text_is(const char *what, const char *got, const char *want);
