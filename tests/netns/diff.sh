@@ -104,6 +104,23 @@ for p in "$TMP"/*.yml; do
 	fi
 done
 
+# a merged run keyed on an IPv6 address and a port: the port is loaded into
+# the 32-bit register right after the address (NFT_REG32_04), which the
+# kernel lists as the 128-bit register NFT_REG_2
+{
+	echo "version: 1"
+	echo "rules:"
+	for i in $(seq 1 9); do
+		echo "  - {name: o$i, chain: output, proto: tcp, dst: \"fd00::$i\", dport: $((100 + i)), action: accept}"
+	done
+} >"$TMP/v6map.yml"
+chmod 644 "$TMP/v6map.yml"
+V apply -q "$TMP/v6map.yml" || not_ok "apply v6map.yml"
+run "$TMP/v6" V diff "$TMP/v6map.yml"
+check "IPv6 address . port map: applied, then no difference, a delta of 0 messages" \
+	bash -c "test $RC = 0 && grep -q 'vmap' <(ip netns exec '$H' nft list chain inet vigil output) &&
+		grep -q '^delta: 0 messages ' '$TMP/v6.out'"
+
 # ---- status: Absent without a table; with a watch, GET /v1/diff ----
 V remove -q || bail_out "remove"
 run "$TMP/st0" V status --json

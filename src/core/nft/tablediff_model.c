@@ -330,16 +330,36 @@ struct expr_ctx {
 	int err;
 };
 
+/* A load into a 32-bit register on a 16-byte boundary (the port after an
+ * IPv6 address in a concatenation: NFT_REG32_04) is dumped by the kernel
+ * as the 128-bit register it starts (NFT_REG_2), as nft sends it. */
+static void canon_reg(struct nftnl_expr *e, uint16_t attr)
+{
+	uint32_t r;
+
+	if (!nftnl_expr_is_set(e, attr))
+		return;
+	r = nftnl_expr_get_u32(e, attr);
+	if (r >= NFT_REG32_00 && r <= NFT_REG32_15 && (r - NFT_REG32_00) % 4 == 0)
+		nftnl_expr_set_u32(e, attr, NFT_REG_1 + (r - NFT_REG32_00) / 4);
+}
+
 /* What the kernel reports of a translation or a set update that the batch
  * left implicit: the upper register of a range is the lower one, the
  * range flags follow from the registers given, a dynset without a timeout
- * has timeout 0. Both sides are brought to that form before they are
- * compared. */
+ * has timeout 0; registers as the kernel names them (canon_reg). Both
+ * sides are brought to that form before they are compared. */
 static void normalize(struct nftnl_expr *e, const char *name)
 {
 	uint32_t fl;
 
-	if (streq(name, "nat")) {
+	if (streq(name, "payload"))
+		canon_reg(e, NFTNL_EXPR_PAYLOAD_DREG);
+	else if (streq(name, "meta"))
+		canon_reg(e, NFTNL_EXPR_META_DREG);
+	else if (streq(name, "ct"))
+		canon_reg(e, NFTNL_EXPR_CT_DREG);
+	else if (streq(name, "nat")) {
 		fl = nftnl_expr_is_set(e, NFTNL_EXPR_NAT_FLAGS) ? nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_FLAGS) : 0;
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_ADDR_MIN)) {
 			fl |= NF_NAT_RANGE_MAP_IPS;
