@@ -232,6 +232,10 @@ struct ir_opts {
 	size_t dispatch_min;
 	unsigned dispatch_copies;  /* copies of one rule at most; 0 = IR_DISPATCH_COPIES */
 	unsigned dispatch_growth;  /* a tree's rules at most this times the chain's; 0 = default */
+	/* a table with at least this many anonymous sets gets one named set
+	 * per distinct literal list instead (lists.c); 0 = IR_SHARE_LISTS_MIN,
+	 * SIZE_MAX = never */
+	size_t share_lists_min;
 	/* the most kernel rules and set elements a policy may become; 0 =
 	 * IR_MAX_RULES, IR_MAX_ELEMS. Checked while lowering (so that a
 	 * hostile policy cannot take gigabytes first) and on the result. */
@@ -248,6 +252,7 @@ struct ir_opts {
 #define IR_DISPATCH_MIN 24
 #define IR_DISPATCH_COPIES 64
 #define IR_DISPATCH_GROWTH 4
+#define IR_SHARE_LISTS_MIN 256
 /* A rule whose values multiply out to more elements stays a rule. */
 #define IR_MERGE_MAX_ELEMS 4096
 

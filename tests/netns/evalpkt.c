@@ -76,7 +76,10 @@ static const char *verdict_word(enum ir_verdict v)
 /* Set files are not read: the sample and the benchmarks use none. */
 static int load(const char *path, bool linear, struct policy *pol, struct ir_table *t)
 {
-	struct ir_opts o = { .dispatch_min = linear ? SIZE_MAX : 0 };
+	/* the linear form is the policy as one would write it by hand for
+	 * nft -f: no trees, lists inline */
+	struct ir_opts o = { .dispatch_min = linear ? SIZE_MAX : 0,
+			     .share_lists_min = linear ? SIZE_MAX : 0 };
 	struct diags d = { 0 };
 	size_t len;
 	char *buf = slurp(path, &len);

@@ -234,6 +234,7 @@ int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_t
 	free(L.set6);
 	free(L.setp);
 	ir_add_companions(t);
+	ir_share_lists(t, L.opts->share_lists_min);
 	/* count anonymous set elements too */
 	for (size_t c = 0; c < t->nchains; c++)
 		for (size_t i = 0; i < t->chains[c].n; i++)

@@ -56,5 +56,9 @@ struct ir_rule *lower_limit_rules(struct lower *L, const struct prule *pr, enum 
 
 /* companions.c: the rate-limited log rules and the untracked twins. */
 void ir_add_companions(struct ir_table *t);
+/* A table with at least `min` anonymous sets (0: IR_SHARE_LISTS_MIN): each
+ * distinct literal list becomes one named set, list.HASH, that all its
+ * rules look up (lists.c says why). Run after the companion rules. */
+void ir_share_lists(struct ir_table *t, size_t min);
 
 #endif
