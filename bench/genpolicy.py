@@ -21,6 +21,14 @@
                                     wildcards, ICMP, both families). Each ends
                                     with rules-0.yml's accept rule, which no
                                     rule before it can take from the client
+  genpolicy.py gateway DIR N M      DIR/gw-N.yml: N UDP port forwards (ports
+                                    1024.., each its own dnat entry to the
+                                    server's same port) and a blocklist of M
+                                    random IPv4 prefixes (DIR/gw-block.txt)
+                                    dropped in forward; DIR/gw-1.yml: one
+                                    dnat entry for the whole port range, no
+                                    blocklist. Both then accept the
+                                    forwarded ports to the server.
 
 "scale" policies: one cidr set of N random IPv4 prefixes (/16 to /32, host
 bits clear; about 5% are copies of a more specific prefix inside an earlier
@@ -224,6 +232,31 @@ def shape_mixed(d):
           "".join(rules) + ACCEPT)
 
 
+GW_HEAD = "version: 1\ndefaults: {input: accept, forward: drop, output: accept}\n"
+GW_SERVER = "10.211.0.2"
+
+
+def gw_forward(lo, hi, blocked):
+    rules = "rules:\n"
+    if blocked:
+        rules += "  - {name: blocked, chain: forward, src: \"@block\", action: drop}\n"
+    return rules + ("  - {name: fwd, chain: forward, iif: wan0, oif: lan0, proto: udp, "
+                    "dst: %s, dport: %d-%d, action: accept}\n" % (GW_SERVER, lo, hi))
+
+
+def gateway(d, n, m):
+    lo, hi = 1024, 1024 + n - 1
+    write(os.path.join(d, "gw-block.txt"), "\n".join(fmt(c) for c in cidrs(m, 20261207)) + "\n")
+    # accept: false: the forward rules below accept (after the blocklist)
+    one = GW_HEAD + "nat:\n  - {name: fw, iif: wan0, proto: udp, dport: %d-%d, action: dnat, " \
+        "to: %s, accept: false}\n" % (lo, hi, GW_SERVER)
+    write(os.path.join(d, "gw-1.yml"), one + gw_forward(lo, hi, False))
+    many = GW_HEAD + "sets:\n  block: {type: cidr, file: gw-block.txt}\nnat:\n" + "".join(
+        "  - {name: fw%d, iif: wan0, proto: udp, dport: %d, action: dnat, to: \"%s:%d\", "
+        "accept: false}\n" % (p, p, GW_SERVER, p) for p in range(lo, hi + 1))
+    write(os.path.join(d, "gw-%d.yml" % n), many + gw_forward(lo, hi, True))
+
+
 def shapes(d):
     shape_sets(d)
     shape_wild(d)
@@ -233,6 +266,9 @@ def shapes(d):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "shapes":
         shapes(sys.argv[2])
+        return
+    if len(sys.argv) == 5 and sys.argv[1] == "gateway":
+        gateway(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
         return
     if len(sys.argv) != 4 or sys.argv[1] not in ("scale", "rules"):
         sys.exit(__doc__)

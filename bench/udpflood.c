@@ -2,12 +2,13 @@
 /*
  * udpflood: new UDP flows for a fixed time, as fast as one core can send.
  *
- *   udpflood [--cpu N] [--sport BASE] [--sockets K] ADDR MS
+ *   udpflood [--cpu N] [--sport BASE] [--sockets K] [--dports LO-HI] ADDR MS
  *
  * Every datagram is a new flow: K sockets bound to source ports BASE..
  * BASE+K-1 each send one 1-byte datagram to every destination port
- * 1024..65535 in turn (sendmmsg, 64 at a time), so no (source port,
- * destination port) pair repeats before K * 64,512 datagrams, and
+ * LO..HI (default 1024..65535) in turn (sendmmsg, 64 at a time), so no
+ * (source port, destination port) pair repeats before K * (HI - LO + 1)
+ * datagrams, and
  * conntrack's established shortcut never applies. --cpu pins the sender
  * to one CPU. Runs for MS milliseconds, then prints
  * "sent N datagrams in T s (R/s)"; exits 1 if it had to stop early
@@ -25,8 +26,6 @@
 #include <unistd.h>
 
 #define BATCH 64
-#define PLO 1024
-#define PHI 65535
 
 static double now(void)
 {
@@ -38,7 +37,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	int cpu = -1, sport = 30000, nsock = 256, i = 1;
+	int cpu = -1, sport = 30000, nsock = 256, i = 1, plo = 1024, phi = 65535;
 	struct sockaddr_in dst;
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
@@ -55,15 +54,19 @@ int main(int argc, char **argv)
 			sport = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--sockets"))
 			nsock = atoi(argv[i + 1]);
-		else
+		else if (!strcmp(argv[i], "--dports")) {
+			if (sscanf(argv[i + 1], "%d-%d", &plo, &phi) != 2)
+				plo = 0; /* refused below */
+		} else
 			break;
 		i += 2;
 	}
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	if (argc - i != 2 || inet_pton(AF_INET, argv[i], &dst.sin_addr) != 1 || nsock < 1 ||
-	    sport < 1 || sport + nsock > 65536 || atoi(argv[i + 1]) < 1) {
-		fprintf(stderr, "usage: udpflood [--cpu N] [--sport BASE] [--sockets K] IPV4ADDR MS\n");
+	    sport < 1 || sport + nsock > 65536 || atoi(argv[i + 1]) < 1 || plo < 1 || phi > 65535 ||
+	    plo > phi) {
+		fprintf(stderr, "usage: udpflood [--cpu N] [--sport BASE] [--sockets K] [--dports LO-HI] IPV4ADDR MS\n");
 		return 2;
 	}
 	end = atoi(argv[i + 1]) / 1e3;
@@ -100,7 +103,7 @@ int main(int argc, char **argv)
 		m[k].msg_hdr.msg_iovlen = 1;
 	}
 
-	int s = 0, port = PLO, exhausted = 0;
+	int s = 0, port = plo, exhausted = 0;
 	t0 = now();
 	end += t0;
 	for (unsigned long round = 0;; round++) {
@@ -108,7 +111,7 @@ int main(int argc, char **argv)
 
 		if ((round & 15) == 0 && now() >= end)
 			break;
-		while (n < BATCH && port + n <= PHI) {
+		while (n < BATCH && port + n <= phi) {
 			to[n].sin_port = htons((uint16_t)(port + n));
 			n++;
 		}
@@ -121,8 +124,8 @@ int main(int argc, char **argv)
 		}
 		sent += r;
 		port += r;
-		if (port > PHI) {
-			port = PLO;
+		if (port > phi) {
+			port = plo;
 			if (++s == nsock) {
 				exhausted = 1;
 				break;
