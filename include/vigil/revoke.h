@@ -82,8 +82,9 @@ int revoke_build_delete(const struct revoke_entry *e, uint32_t seq, struct strbu
  * The helper's check of a CT_DELETE request: 1 to REVOKE_MAX_PER_REQUEST
  * netlink messages, each exactly an IPCTNL_MSG_CT_DELETE request
  * (NLM_F_REQUEST|NLM_F_ACK, nothing else) of family AF_INET or AF_INET6,
- * version 0, whose attributes are CTA_TUPLE_ORIG (once, required: a delete
- * without a tuple flushes the whole table) and at most one CTA_ID; the
+ * version 0, whose attributes are exactly CTA_TUPLE_ORIG (a delete without
+ * a tuple flushes the whole table) and CTA_ID (the entry judged, not a
+ * newer one with the same tuple), each once; the
  * tuple holds exactly CTA_TUPLE_IP (source and destination of the
  * message's family, nothing else) and CTA_TUPLE_PROTO (the protocol
  * number and exactly the fields conntrack keys that protocol on: ports

@@ -92,7 +92,12 @@ static int admitted_elsewhere(const struct policy *pol, const struct ir_table *t
 	struct ir_pkt q;
 
 	for (size_t i = 0; i < ni; i++) {
+		/* lo carries only the host's own addresses (others are martians) */
+		if (i < nl && streq(locals[i].ifname, "lo"))
+			continue;
 		for (size_t j = 0; j < no; j++) {
+			if (j < nl && streq(locals[j].ifname, "lo"))
+				continue;
 			q = *p;
 			if (hook != CH_OUTPUT)
 				snprintf(q.iif, sizeof(q.iif), "%s", i < nl ? locals[i].ifname : "");

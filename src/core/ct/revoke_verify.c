@@ -5,7 +5,10 @@
  * kernel's ctnetlink_del_conntrack flushes the whole table when a delete
  * names no tuple, and one filtered by mark, status or zone (CTA_FILTER,
  * CTA_MARK, CTA_STATUS) reaches many entries: all of that is refused here.
- * Every attribute is walked by hand, lengths exact, nothing unknown.
+ * CTA_ID is required too: the kernel then deletes the entry only if it is
+ * still the one vigild judged (a new connection with the same tuple is
+ * left alone). Every attribute is walked by hand, lengths exact, nothing
+ * unknown.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -174,7 +177,7 @@ static int check_one(const struct nlmsghdr *h, size_t mlen, char *why, size_t wh
 	if (r < 0)
 		return r;
 	lens[CTA_ID] = 4;
-	r = exactly(at, CTA_MAX, 1ull << CTA_TUPLE_ORIG | (at[CTA_ID].p ? 1ull << CTA_ID : 0), lens,
+	r = exactly(at, CTA_MAX, 1ull << CTA_TUPLE_ORIG | 1ull << CTA_ID, lens,
 		    "the delete", why, whylen);
 	if (r < 0)
 		return r;
