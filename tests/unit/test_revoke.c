@@ -357,7 +357,7 @@ START_TEST(near_misses_refused)
 		{ M_TUPLE_ZONE, "is not allowed here" },
 		{ M_NO_DPORT, "is missing" },
 		{ M_EXTRA_PORT, "is not allowed here" },
-		{ M_V6_ADDR, "is not allowed here" },
+		{ M_V6_ADDR, "the tuple's addresses: attribute 1 is missing" },
 		{ M_SHORT_ADDR, "has 3 bytes, not 4" },
 		{ M_GRE, "protocol 47" },
 		{ M_ICMP6_IN_V4, "icmpv6 in an IPv4 tuple" },
