@@ -432,6 +432,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	/* would the caller's own session survive? (a dry run only warns;
 	 * --confirm brings the old ruleset back by itself) */
+	pv.lk.revoking = opt_revoke || pl.pol.revoke;
 	if (r == EXIT_OK)
 		r = lockout_precheck(&p, &pv.lk, &pl.pol, &pl.t, !force && !confirm && !dry);
 	/* what the recorded traffic says of the new policy (one line) */

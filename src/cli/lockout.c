@@ -132,8 +132,9 @@ int lockout_precheck(struct psep *p, const struct lockout_ctx *lk, const struct 
 			cli_warn("cannot evaluate a session against the policy: %s", strerror(-r));
 			continue;
 		}
-		say_refused(&v[i], pol, &o, refuse);
-		bad++;
+		bool no = refuse && (v[i].ssh || !lk->revoking);
+		say_refused(&v[i], pol, &o, no);
+		bad += no;
 	}
 	/* replies of every connection: the built-in rule, unless something
 	 * before it decides */

@@ -97,10 +97,12 @@ static void count(struct tally **v, size_t *n, const char *decided)
 static void report(const struct revoke_plan *pl, const uint8_t *st, bool dry)
 {
 	struct tally *t = NULL;
-	size_t nt = 0, cut = 0, gone = 0;
+	size_t nt = 0, cut = 0, gone = 0, failed = 0;
 
-	for (size_t i = 0; i < pl->n; i++)
+	for (size_t i = 0; i < pl->n; i++) {
 		gone += st[i] == GONE;
+		failed += st[i] == FAILED;
+	}
 	for (size_t i = 0; i < pl->n; i++)
 		if (st[i] == CUT) {
 			count(&t, &nt, pl->v[i].decided);
@@ -116,6 +118,8 @@ static void report(const struct revoke_plan *pl, const uint8_t *st, bool dry)
 		printf(", %zu kept: admitted on another interface", pl->unsure);
 	if (gone)
 		printf(", %zu gone already", gone);
+	if (failed)
+		printf(", %zu could not be cut", failed);
 	printf(")\n");
 	for (size_t i = 0; i < pl->n; i++) {
 		struct strbuf sb = { 0 };
