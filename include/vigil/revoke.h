@@ -71,6 +71,21 @@ int revoke_judge(const void *dump, size_t len, const struct policy *pol, const s
 		 const struct lockout_local *locals, size_t nlocals, struct revoke_plan *out);
 void revoke_plan_free(struct revoke_plan *pl);
 
+/* What became of each entry of a plan (one byte each). */
+enum { REVOKE_CUT, REVOKE_GONE, REVOKE_FAILED };
+
+/* "tcp 192.0.2.7:51234 -> 192.0.2.1:22", "tcp [2001:db8::7]:1 -> [2001:db8::1]:22". */
+void revoke_format_tuple(const struct revoke_entry *e, struct strbuf *sb);
+
+/*
+ * The one-line summary: "revoked N connections: X: n, Y: m (A of S
+ * conntrack entries still admitted, ...)", or "would revoke ..." when dry;
+ * state[i] (REVOKE_*) says what became of entry i (NULL: all cut). No
+ * newline.
+ */
+void revoke_summary(const struct revoke_plan *pl, const uint8_t *state, bool dry,
+		    struct strbuf *sb);
+
 /*
  * The IPCTNL_MSG_CT_DELETE message of entry e (CTA_TUPLE_ORIG and CTA_ID,
  * nothing else) appended to sb, with sequence number seq. Returns 0, or

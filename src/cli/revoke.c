@@ -15,30 +15,7 @@
 #include "vigil/names.h"
 #include "vigil/revoke.h"
 
-/* "tcp 192.0.2.7:51234 -> 192.0.2.1:22" */
-static void tuple_str(const struct revoke_entry *e, struct strbuf *sb)
-{
-	enum addr_family f = e->p.family == 4 ? AF_V4 : AF_V6;
-	const char *pn = l4proto_name(e->p.l4proto);
-	char s[64], d[64];
-
-	addr_format(f, e->p.saddr, s, sizeof(s));
-	addr_format(f, e->p.daddr, d, sizeof(d));
-	if (pn)
-		sb_printf(sb, "%s ", pn);
-	else
-		sb_printf(sb, "protocol %u ", e->p.l4proto);
-	if (e->p.l4proto == IPPROTO_ICMP || e->p.l4proto == IPPROTO_ICMPV6) {
-		const char *tn = icmp_type_name(e->p.l4proto == IPPROTO_ICMPV6, e->p.icmp_type);
-		sb_printf(sb, "%s -> %s type %s", s, d, tn ? tn : "?");
-	} else if (f == AF_V6) {
-		sb_printf(sb, "[%s]:%u -> [%s]:%u", s, e->p.sport, d, e->p.dport);
-	} else {
-		sb_printf(sb, "%s:%u -> %s:%u", s, e->p.sport, d, e->p.dport);
-	}
-}
-
-enum { CUT, GONE, FAILED };
+enum { CUT = REVOKE_CUT, GONE = REVOKE_GONE, FAILED = REVOKE_FAILED };
 
 /* The deletes of v[0..n), one request; st[i] becomes GONE for an entry
  * that was gone already, FAILED for one that could not be deleted. */
@@ -78,59 +55,21 @@ static int delete_chunk(struct psep *p, const struct revoke_entry *v, size_t n, 
 	return 0;
 }
 
-struct tally {
-	const char *decided;
-	size_t n;
-};
-
-static void count(struct tally **v, size_t *n, const char *decided)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (streq((*v)[i].decided, decided)) {
-			(*v)[i].n++;
-			return;
-		}
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = (struct tally){ decided, 1 };
-}
-
 static void report(const struct revoke_plan *pl, const uint8_t *st, bool dry)
 {
-	struct tally *t = NULL;
-	size_t nt = 0, cut = 0, gone = 0, failed = 0;
+	struct strbuf sb = { 0 };
 
+	revoke_summary(pl, st, dry, &sb);
+	printf("%s\n", sb.s);
 	for (size_t i = 0; i < pl->n; i++) {
-		gone += st[i] == GONE;
-		failed += st[i] == FAILED;
-	}
-	for (size_t i = 0; i < pl->n; i++)
-		if (st[i] == CUT) {
-			count(&t, &nt, pl->v[i].decided);
-			cut++;
-		}
-	printf("%s %zu connection%s", dry ? "would revoke" : "revoked", cut, cut == 1 ? "" : "s");
-	for (size_t i = 0; i < nt; i++)
-		printf("%s %s: %zu", i ? "," : ":", t[i].decided, t[i].n);
-	printf(" (%zu of %zu conntrack entries still admitted", pl->admitted, pl->seen);
-	if (pl->local + pl->skipped)
-		printf(", %zu not judged", pl->local + pl->skipped);
-	if (pl->unsure)
-		printf(", %zu kept: admitted on another interface", pl->unsure);
-	if (gone)
-		printf(", %zu gone already", gone);
-	if (failed)
-		printf(", %zu could not be cut", failed);
-	printf(")\n");
-	for (size_t i = 0; i < pl->n; i++) {
-		struct strbuf sb = { 0 };
 		if (st[i] != CUT)
 			continue;
-		tuple_str(&pl->v[i], &sb);
+		sb.len = 0;
+		revoke_format_tuple(&pl->v[i], &sb);
 		printf("  %s %s  (%s: %s)\n", dry ? "would cut" : "cut", sb.s,
 		       ir_verdict_word(pl->v[i].verdict), pl->v[i].decided);
-		sb_free(&sb);
 	}
-	free(t);
+	sb_free(&sb);
 }
 
 int cli_revoke(struct psep *p, const struct lockout_ctx *lk, const struct policy *pol,

@@ -17,6 +17,9 @@
 #include "vigil/util.h"
 #include "psep_int.h"
 
+_Static_assert(PSEP_MAX_CT_DELETE >= REVOKE_MAX_PER_REQUEST * REVOKE_MSG_MAX,
+	       "a full CT_DELETE request fits the protocol's bound");
+
 int serve_ct_delete(struct helper *H, uint32_t len)
 {
 	_cleanup_free_ uint8_t *buf = NULL;

@@ -12,6 +12,8 @@
 
 #include "vigil/ct.h"
 #include "vigil/explain.h"
+#include "vigil/ival.h"
+#include "vigil/names.h"
 #include "vigil/revoke.h"
 
 static u128 addr_of(const uint8_t *b, int family)
@@ -207,6 +209,75 @@ void revoke_plan_free(struct revoke_plan *pl)
 		free(pl->v[i].decided);
 	free(pl->v);
 	memset(pl, 0, sizeof(*pl));
+}
+
+/* "tcp 192.0.2.7:51234 -> 192.0.2.1:22" */
+void revoke_format_tuple(const struct revoke_entry *e, struct strbuf *sb)
+{
+	enum addr_family f = e->p.family == 4 ? AF_V4 : AF_V6;
+	const char *pn = l4proto_name(e->p.l4proto);
+	char s[64], d[64];
+
+	addr_format(f, e->p.saddr, s, sizeof(s));
+	addr_format(f, e->p.daddr, d, sizeof(d));
+	if (pn)
+		sb_printf(sb, "%s ", pn);
+	else
+		sb_printf(sb, "protocol %u ", e->p.l4proto);
+	if (e->p.l4proto == IPPROTO_ICMP || e->p.l4proto == IPPROTO_ICMPV6) {
+		const char *tn = icmp_type_name(e->p.l4proto == IPPROTO_ICMPV6, e->p.icmp_type);
+		sb_printf(sb, "%s -> %s type %s", s, d, tn ? tn : "?");
+	} else if (f == AF_V6) {
+		sb_printf(sb, "[%s]:%u -> [%s]:%u", s, e->p.sport, d, e->p.dport);
+	} else {
+		sb_printf(sb, "%s:%u -> %s:%u", s, e->p.sport, d, e->p.dport);
+	}
+}
+
+struct tally {
+	const char *decided;
+	size_t n;
+};
+
+static void count(struct tally **v, size_t *n, const char *decided)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (streq((*v)[i].decided, decided)) {
+			(*v)[i].n++;
+			return;
+		}
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (struct tally){ decided, 1 };
+}
+
+void revoke_summary(const struct revoke_plan *pl, const uint8_t *st, bool dry, struct strbuf *sb)
+{
+	struct tally *t = NULL;
+	size_t nt = 0, cut = 0, gone = 0, failed = 0;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		uint8_t s = st ? st[i] : REVOKE_CUT;
+		gone += s == REVOKE_GONE;
+		failed += s == REVOKE_FAILED;
+		if (s == REVOKE_CUT) {
+			count(&t, &nt, pl->v[i].decided);
+			cut++;
+		}
+	}
+	sb_printf(sb, "%s %zu connection%s", dry ? "would revoke" : "revoked", cut, cut == 1 ? "" : "s");
+	for (size_t i = 0; i < nt; i++)
+		sb_printf(sb, "%s %s: %zu", i ? "," : ":", t[i].decided, t[i].n);
+	sb_printf(sb, " (%zu of %zu conntrack entries still admitted", pl->admitted, pl->seen);
+	if (pl->local + pl->skipped)
+		sb_printf(sb, ", %zu not judged", pl->local + pl->skipped);
+	if (pl->unsure)
+		sb_printf(sb, ", %zu kept: admitted on another interface", pl->unsure);
+	if (gone)
+		sb_printf(sb, ", %zu gone already", gone);
+	if (failed)
+		sb_printf(sb, ", %zu could not be cut", failed);
+	sb_puts(sb, ")");
+	free(t);
 }
 
 int revoke_build_delete(const struct revoke_entry *e, uint32_t seq, struct strbuf *sb)
