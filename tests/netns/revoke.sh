@@ -187,4 +187,26 @@ for _ in $(seq 60); do dead a4c && break; sleep 0.1; done
 check "... that connection is cut" dead a4c
 check "... 10.83.1.3 (still an admin) and B keep working" alive a3 b4 b6
 
+# ---- a watch's reload follows its policy's revoke: ----
+cp "$TMP/old.yml" "$TMP/watched.yml" && chmod 644 "$TMP/watched.yml"
+mkdir -p "$TMP/db" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/db"
+ip netns exec "$H" "$VIGILD" watch --db "$TMP/db/flows.db" "$TMP/watched.yml" >"$TMP/watch.log" 2>&1 &
+WATCH=$!
+_pid_list+=("$WATCH")
+for _ in $(seq 100); do grep -q "recording flows" "$TMP/watch.log" && break; sleep 0.05; done
+grep -q "recording flows" "$TMP/watch.log" || { diag_file "$TMP/watch.log"; bail_out "watch did not start"; }
+client "$A" a4w 10.83.1.2 10.83.1.1
+for _ in $(seq 50); do grep -q '^ok 3$' "$TMP/a4w.out" && break; sleep 0.1; done
+check "under a watch: a new connection from 10.83.1.2 talks" alive a4w
+check "... the watch's start revoked nothing" bash -c "! grep -q 'revoked' '$TMP/watch.log'"
+cp "$TMP/new-key.yml" "$TMP/watched.yml"
+kill -HUP "$WATCH"
+for _ in $(seq 60); do dead a4w && grep -q 'revoked' "$TMP/watch.log" && break; sleep 0.1; done
+diag_file "$TMP/watch.log"
+check "SIGHUP with revoke: true: the watch logs 'revoked N connections: the default of chain input: N' naming the connection" \
+	bash -c "grep -q 'revoked [0-9]* connections\\?: the default of chain input' '$TMP/watch.log' &&
+		grep -qF 'revoked tcp 10.83.1.2:$(port a4w) -> 10.83.1.1:22 (the default of chain input)' '$TMP/watch.log'"
+check "... that connection is cut" dead a4w
+check "... B's connections keep working" alive b4 b6
+
 done_testing
