@@ -7,12 +7,16 @@
 #   - apply --dry-run --revoke lists A's two connections and cuts nothing;
 #   - apply --revoke ends exactly A's two connections (their reads fail,
 #     their conntrack entries are gone) and B's keep working;
-#   - `revoke: true` in the policy does the same without the option.
+#   - `revoke: true` in the policy does the same without the option, and
+#     a watch's reload follows it;
+#   - the helper refuses a flush, a filtered delete, another conntrack
+#     message, and deletes nothing for a wrong id (ctdelprobe).
 . "$(dirname "$0")/lib.sh"
 
 netns_preflight
 command -v python3 >/dev/null || bail_out "python3 is not installed"
 command -v conntrack >/dev/null || bail_out "conntrack is not installed"
+: "${CTDELPROBE:?CTDELPROBE must name the ctdelprobe binary (meson sets it)}"
 
 ns_new H host || bail_out "namespace"
 ns_new A clienta || bail_out "namespace"
@@ -208,5 +212,18 @@ check "SIGHUP with revoke: true: the watch logs 'revoked N connections: the defa
 		grep -qF 'revoked tcp 10.83.1.2:$(port a4w) -> 10.83.1.1:22 (the default of chain input)' '$TMP/watch.log'"
 check "... that connection is cut" dead a4w
 check "... B's connections keep working" alive b4 b6
+
+# ---- the helper's CT_DELETE, hostile requests against the kernel ----
+kill "$WATCH" 2>/dev/null
+wait "$WATCH" 2>/dev/null
+ip netns exec "$H" conntrack -I -p tcp -s 10.83.9.9 -d 10.83.1.1 --sport 1234 --dport 22 \
+	--state ESTABLISHED -u ASSURED -t 120 >/dev/null 2>&1 || bail_out "conntrack -I"
+ip netns exec "$H" "$CTDELPROBE" 10.83.9.9 10.83.1.1 22 >"$TMP/probe.out" 2>"$TMP/probe.err"
+ip netns exec "$H" "$CTDELPROBE" set >>"$TMP/probe.out" 2>>"$TMP/probe.err"
+diag_file "$TMP/probe.err"
+check "the probe ran its 8 points" test "$(grep -c '^PASS\|^FAIL' "$TMP/probe.out")" = 8
+while read -r st what; do
+	check "helper: $what" test "$st" = PASS
+done <"$TMP/probe.out"
 
 done_testing
