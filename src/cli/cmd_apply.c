@@ -400,6 +400,8 @@ int cmd_apply(int argc, char **argv)
 	if (confirm && (r = confirm_via_watch(pv.policy, table, confirm, quiet)) >= 0) {
 		if (r == EXIT_OK)
 			lockout_warn_after_watch(pv.policy, table);
+		if (r == EXIT_OK && opt_revoke)
+			cli_warn("--revoke: the running watch took the change; it revokes only when the policy says 'revoke: true'");
 		return r;
 	}
 	/* the rollback guard outlives this terminal: it logs to the journal */

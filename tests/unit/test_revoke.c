@@ -219,6 +219,50 @@ START_TEST(open_policy_cuts_nothing)
 }
 END_TEST
 
+/* Forward: the interfaces are unknown; a rule naming them is never
+ * guessed into a cut (kept while any pair of the host's names admits it),
+ * and a policy without that rule cuts. */
+START_TEST(forward_interfaces)
+{
+	static const struct lockout_local fl[] = {
+		{ 4, 0x0a000001, "eth0" }, { 4, 0x0a070001, "wg0" }, { 4, 0x7f000001, "lo" },
+	};
+	static const struct ent fe = { AF_INET, "10.7.0.2", "198.51.100.9", IPPROTO_TCP, 1, 443, 5, 0, 0 };
+	const char *with = "version: 1\nrules:\n"
+			   "  - {name: wg, chain: forward, iif: wg0, oif: eth0, action: accept}\n";
+	const char *without = "version: 1\n";
+	struct strbuf dump = { 0 };
+	struct revoke_plan pl;
+	struct policy pol;
+	struct ir_table t;
+
+	add_entry(&dump, &fe);
+	compile_text(with, NULL, &pol, &t);
+	ck_assert_int_eq(revoke_judge(dump.s, dump.len, &pol, &t, fl, ARRAY_SIZE(fl), &pl), 0);
+	ck_assert_uint_eq(pl.n, 0);
+	ck_assert_uint_eq(pl.unsure, 1);
+	revoke_plan_free(&pl);
+	ir_table_free(&t);
+	policy_free(&pol);
+	compile_text(without, NULL, &pol, &t);
+	ck_assert_int_eq(revoke_judge(dump.s, dump.len, &pol, &t, fl, ARRAY_SIZE(fl), &pl), 0);
+	ck_assert_uint_eq(pl.n, 1);
+	ck_assert_int_eq(pl.v[0].hook, CH_FORWARD);
+	ck_assert_str_eq(pl.v[0].decided, "the default of chain forward");
+	struct strbuf sb = { 0 };
+	revoke_summary(&pl, NULL, false, &sb);
+	ck_assert_str_eq(sb.s, "revoked 1 connection: the default of chain forward: 1 (0 of 1 conntrack entries still admitted)");
+	sb.len = 0;
+	revoke_format_tuple(&pl.v[0], &sb);
+	ck_assert_str_eq(sb.s, "tcp 10.7.0.2:1 -> 198.51.100.9:443");
+	sb_free(&sb);
+	revoke_plan_free(&pl);
+	ir_table_free(&t);
+	policy_free(&pol);
+	sb_free(&dump);
+}
+END_TEST
+
 /* What vigild builds for the entries it cuts: one delete each, by tuple
  * and id, which the helper's check passes. */
 static void built(struct strbuf *sb, size_t *n)
@@ -429,6 +473,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, policy_key);
 	tcase_add_test(tc, which_are_cut);
 	tcase_add_test(tc, open_policy_cuts_nothing);
+	tcase_add_test(tc, forward_interfaces);
 	tcase_add_test(tc, deletes_pass);
 	tcase_add_test(tc, near_misses_refused);
 	tcase_add_test(tc, framing_and_bounds);

@@ -83,6 +83,18 @@ static bool packet_of(const struct ct_event *ev, const struct lockout_local *loc
 	return true;
 }
 
+/* Is locals[i] no new name to try: lo (it carries only the host's own
+ * addresses; others there are martians), or a name seen before it? */
+static bool skip_name(const struct lockout_local *locals, size_t i)
+{
+	if (streq(locals[i].ifname, "lo"))
+		return true;
+	for (size_t k = 0; k < i; k++)
+		if (streq(locals[k].ifname, locals[i].ifname))
+			return true;
+	return false;
+}
+
 /* Would another interface name of the host let p in? 1 yes, 0 no, <0 error.
  * Input varies iif, output oif, forward both ("" included: no name). */
 static int admitted_elsewhere(const struct policy *pol, const struct ir_table *t,
@@ -94,11 +106,10 @@ static int admitted_elsewhere(const struct policy *pol, const struct ir_table *t
 	struct ir_pkt q;
 
 	for (size_t i = 0; i < ni; i++) {
-		/* lo carries only the host's own addresses (others are martians) */
-		if (i < nl && streq(locals[i].ifname, "lo"))
+		if (i < nl && hook != CH_OUTPUT && skip_name(locals, i))
 			continue;
 		for (size_t j = 0; j < no; j++) {
-			if (j < nl && streq(locals[j].ifname, "lo"))
+			if (j < nl && hook != CH_INPUT && skip_name(locals, j))
 				continue;
 			q = *p;
 			if (hook != CH_OUTPUT)
