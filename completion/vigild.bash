@@ -21,7 +21,7 @@ _vigild_options()
 	show)
 		echo "--table -t --watch --max-rules --max-elements --help -h" ;;
 	apply)
-		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --full --quiet -q --db" \
+		echo "--table -t --user -u --dry-run -n --confirm -c --force -f --full --revoke --quiet -q --db" \
 		     "--max-rules --max-elements --help -h" ;;
 	remove)
 		echo "--table -t --user -u --force -f --quiet -q --help -h" ;;

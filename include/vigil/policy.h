@@ -168,6 +168,7 @@ struct pnat {
 struct policy {
 	char *file;
 	char *table;
+	bool revoke;           /* revoke: true (policy_revoke.c) */
 	enum verdict defaults[CH_MAX];
 	struct plog nflog;     /* defaults.log: default verdicts, and rules without log: */
 	struct pset *sets;

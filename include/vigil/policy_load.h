@@ -88,6 +88,7 @@ struct pdoc_nat {
 struct pdoc {
 	char *version;
 	char *table;
+	char *revoke;
 	struct pdoc_defaults *defaults;
 	struct pdoc_set *sets;
 	unsigned sets_count;

@@ -33,7 +33,8 @@ enum psep_type {
 	PSEP_REQ_DISARM = 10,     /* nothing: the change failed, no rollback */
 	PSEP_REQ_DYN_DUMP = 11,   /* nothing: answer DUMP (vigild's dynamic sets and their elements) */
 	PSEP_REQ_SETELEM = 12,    /* batch bytes: only elements of dynamic sets (batch_verify_setelem) */
-	PSEP_REQ_MAX_ = 13,
+	PSEP_REQ_CT_DELETE = 13,  /* IPCTNL_MSG_CT_DELETE messages (revoke_verify): answer RESULT */
+	PSEP_REQ_MAX_ = 14,
 	PSEP_REP_READY = 0x80,    /* struct psep_ready: the helper's first word */
 	PSEP_REP_RESULT = 0x81,   /* struct psep_result + nerr struct nl_err */
 	PSEP_REP_GEN = 0x83,      /* struct psep_gen */
@@ -141,6 +142,9 @@ struct psep_ok {
 #define PSEP_MAX_ERRORS 4096u
 #define PSEP_MAX_BATCH (1024u << 20)
 #define PSEP_MAX_DUMP (1024u << 20)
+/* a CT_DELETE request: at most REVOKE_MAX_PER_REQUEST messages of
+ * REVOKE_MSG_MAX bytes (revoke.h) */
+#define PSEP_MAX_CT_DELETE (1024u * 128u)
 
 /*
  * Checks a header against the vocabulary. requests: known types with their

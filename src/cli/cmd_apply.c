@@ -29,6 +29,7 @@
 #include "confirm.h"
 #include "lockout.h"
 #include "replay.h"
+#include "revoke.h"
 
 #define GENID_TRIES 4
 
@@ -237,14 +238,18 @@ static const char apply_usage[] =
 	"                    static, removes or changes the type of (without it such\n"
 	"                    a change is refused; other dynamic sets keep theirs)\n"
 	"  -q, --quiet       print nothing on success\n"
+	"      --revoke      after the commit, end the connections in conntrack that\n"
+	"                    POLICY would not admit as new (also the policy's\n"
+	"                    'revoke: true'); with --dry-run, list them only\n"
 	"      --db PATH     the flows database whose last 7 days are replayed\n"
 	"                    against the policy, in one line (default: vigild\n"
 	"                    watch's, /var/lib/vigil/flows.db, when it exists)\n"
 	LIMIT_USAGE;
 
 static bool opt_full;
+static bool opt_revoke;
 static const char *opt_flows_db;
-enum { OPT_APPLY_DB = 0x300 };
+enum { OPT_APPLY_DB = 0x300, OPT_APPLY_REVOKE };
 
 static int apply_parse(int argc, char **argv, const char **table, bool *force, bool *quiet,
 		       bool *dry, unsigned *confirm)
@@ -254,6 +259,7 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 		{ "db", required_argument, NULL, OPT_APPLY_DB },
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "revoke", no_argument, NULL, OPT_APPLY_REVOKE },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "full", no_argument, NULL, 'F' },
@@ -284,6 +290,9 @@ static int apply_parse(int argc, char **argv, const char **table, bool *force, b
 			return EXIT_OK + 100;
 		case OPT_APPLY_DB:
 			opt_flows_db = optarg;
+			break;
+		case OPT_APPLY_REVOKE:
+			opt_revoke = true;
 			break;
 		case 'f':
 			*force = true;
@@ -391,6 +400,8 @@ int cmd_apply(int argc, char **argv)
 	if (confirm && (r = confirm_via_watch(pv.policy, table, confirm, quiet)) >= 0) {
 		if (r == EXIT_OK)
 			lockout_warn_after_watch(pv.policy, table);
+		if (r == EXIT_OK && opt_revoke)
+			cli_warn("--revoke: the running watch took the change; it revokes only when the policy says 'revoke: true'");
 		return r;
 	}
 	/* the rollback guard outlives this terminal: it logs to the journal */
@@ -423,6 +434,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	/* would the caller's own session survive? (a dry run only warns;
 	 * --confirm brings the old ruleset back by itself) */
+	pv.lk.revoking = opt_revoke || pl.pol.revoke;
 	if (r == EXIT_OK)
 		r = lockout_precheck(&p, &pv.lk, &pl.pol, &pl.t, !force && !confirm && !dry);
 	/* what the recorded traffic says of the new policy (one line) */
@@ -446,6 +458,11 @@ int cmd_apply(int argc, char **argv)
 	else if (r == EXIT_OK && !quiet)
 		printf("applied %s: %s in %.1f ms (generation %u)\n", pv.src.path, sum, now_ms() - t0,
 		       pl.genid);
+	/* revoke: what the new policy would not admit ends now (a dry run
+	 * only says what) */
+	int rv = EXIT_OK;
+	if (r == EXIT_OK && (opt_revoke || pl.pol.revoke))
+		rv = cli_revoke(&p, &pv.lk, &pl.pol, &pl.t, dry, quiet);
 	if (r == EXIT_OK && confirm) {
 		char when[32];
 		time_t t = time(NULL) + (time_t)confirm;
@@ -461,7 +478,7 @@ int cmd_apply(int argc, char **argv)
 	priv_close(&pv);
 	/* an armed helper goes on as the rollback guard: do not wait for it */
 	psep_stop(&p, !(r == EXIT_OK && confirm));
-	return r;
+	return r == EXIT_OK ? rv : r;
 }
 
 static const char remove_usage[] =

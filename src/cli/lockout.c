@@ -17,46 +17,17 @@
 #include "lockout.h"
 #include "vigil/explain.h"
 #include "vigil/fileio.h"
+#include "vigil/localaddr.h"
 #include "vigil/plan.h"
-
-static u128 addr_bytes(const uint8_t *b, int n)
-{
-	u128 v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = v << 8 | b[i];
-	return v;
-}
 
 void lockout_gather(struct lockout_ctx *lk)
 {
-	struct ifaddrs *ifa = NULL;
-	size_t cap = 0;
 	const char *env = getenv("SSH_CONNECTION");
 
 	memset(lk, 0, sizeof(*lk));
 	if (env && *env)
 		lk->ssh = xstrdup(env);
-	if (getifaddrs(&ifa) < 0)
-		return;
-	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-		struct lockout_local l = { 0 };
-		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET) {
-			const struct sockaddr_in *s = (const void *)i->ifa_addr;
-			l.family = 4;
-			l.addr = addr_bytes((const uint8_t *)&s->sin_addr, 4);
-		} else {
-			const struct sockaddr_in6 *s = (const void *)i->ifa_addr;
-			l.family = 6;
-			l.addr = addr_bytes(s->sin6_addr.s6_addr, 16);
-		}
-		snprintf(l.ifname, sizeof(l.ifname), "%s", i->ifa_name);
-		GROW(lk->locals, cap, lk->nlocals + 1);
-		lk->locals[lk->nlocals++] = l;
-	}
-	freeifaddrs(ifa);
+	localaddr_read(&lk->locals, &lk->nlocals);
 }
 
 void lockout_free(struct lockout_ctx *lk)
@@ -132,8 +103,9 @@ int lockout_precheck(struct psep *p, const struct lockout_ctx *lk, const struct 
 			cli_warn("cannot evaluate a session against the policy: %s", strerror(-r));
 			continue;
 		}
-		say_refused(&v[i], pol, &o, refuse);
-		bad++;
+		bool no = refuse && (v[i].ssh || !lk->revoking);
+		say_refused(&v[i], pol, &o, no);
+		bad += no;
 	}
 	/* replies of every connection: the built-in rule, unless something
 	 * before it decides */

@@ -12,6 +12,9 @@ struct lockout_ctx {
 	struct lockout_local *locals;
 	size_t nlocals;
 	char *ssh;             /* SSH_CONNECTION, or NULL */
+	bool revoking;         /* apply --revoke: the established connections the
+				* policy refuses are meant to end (warned, not
+				* refused); the caller's own session still is */
 };
 
 /* Reads the local addresses (getifaddrs) and SSH_CONNECTION; call as root,

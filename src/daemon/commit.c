@@ -306,6 +306,11 @@ static void op_installed(struct commit_op *op)
 		daemon_set_state(d, DS_DEGRADED, "%s in force: %s", daemon_source_name(d->source),
 				 d->reason[0] ? d->reason : "the policy could not be applied");
 	d->table_absent = false;
+	/* revoke: true: what the policy no longer admits ends now (not at the
+	 * start: the connections then were not admitted by an older policy
+	 * this watch knows of) */
+	if (op->owned && op->source == SRC_POLICY && !op->first && d->active && d->active->pol.revoke)
+		daemon_revoke(d);
 }
 
 static void op_result(void *ctx, struct psep_reply *rep)

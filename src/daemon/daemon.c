@@ -34,6 +34,7 @@
 #include "vigil/flowdb.h"
 #include "vigil/log.h"
 #include "vigil/nflogsock.h"
+#include "vigil/localaddr.h"
 #include "vigil/sandbox.h"
 #include "vigil/pending.h"
 #include "vigil/nftmon_sock.h"
@@ -125,6 +126,7 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 	r = open_ctsock(d, why, whylen);
 	if (r < 0)
 		return r;
+	localaddr_read(&d->locals, &d->nlocals); /* revoke: (getifaddrs needs a socket) */
 	if (d->o.nflog_group) {
 		/* refused traffic: a group another program holds is said, and
 		 * the firewall runs without the records (counters stay exact) */
@@ -666,6 +668,7 @@ out:
 	events_free(d->events);
 	free(d->policy_base);
 	free(d->policy_dir);
+	free(d->locals);
 	free((char *)d->table);
 	return d->exit_code;
 }

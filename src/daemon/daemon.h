@@ -110,6 +110,8 @@ struct daemon {
 	int ctfd, monfd;
 	const char *table;      /* decided once the policy was read */
 	int64_t t_start;        /* conntrack events are queued from here */
+	struct lockout_local *locals; /* the host's addresses at the start (revoke) */
+	size_t nlocals;
 	size_t ct_granted;
 	int acct, tstamp;
 
@@ -283,6 +285,10 @@ void rule_conns_free(struct daemon *d);
 int daemon_drift_start(struct daemon *d);
 /* Our own commit landed at genid: events up to it are ours. */
 void daemon_drift_committed(struct daemon *d, uint32_t genid);
+
+/* revoke.c: the policy in force has revoke: true: end the connections in
+ * conntrack it would not admit as new (asynchronous; logs the outcome). */
+void daemon_revoke(struct daemon *d);
 
 /* ---- flows.c ---- */
 int daemon_flows_start(struct daemon *d, int64_t t_start);

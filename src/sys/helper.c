@@ -65,6 +65,7 @@ static const struct permit permit_apply[] = {
 	{ PSEP_REQ_ARM, PERMIT_ONCE },
 	{ PSEP_REQ_DISARM, PERMIT_ONCE },
 	{ PSEP_REQ_DYN_DUMP, 0 },
+	{ PSEP_REQ_CT_DELETE, 0 },
 	{ 0, 0 },
 };
 
@@ -94,6 +95,7 @@ static const struct permit permit_watch[] = {
 	{ PSEP_REQ_COMMIT, 0 },
 	{ PSEP_REQ_DYN_DUMP, 0 },
 	{ PSEP_REQ_SETELEM, 0 },
+	{ PSEP_REQ_CT_DELETE, 0 },
 	{ 0, 0 },
 };
 
@@ -596,6 +598,9 @@ static void __attribute__((noreturn)) serve(struct helper *H)
 			break;
 		case PSEP_REQ_SETELEM:
 			r = serve_setelem(H, h.len);
+			break;
+		case PSEP_REQ_CT_DELETE:
+			r = serve_ct_delete(H, h.len);
 			break;
 		default:
 			r = -EPROTO;

@@ -493,6 +493,7 @@ static const uint16_t reply_of[PSEP_REQ_MAX_] = {
 	[PSEP_REQ_SET_TABLE] = PSEP_REP_OK,      [PSEP_REQ_CT_DUMP] = PSEP_REP_DUMP,
 	[PSEP_REQ_ARM] = PSEP_REP_OK,            [PSEP_REQ_DISARM] = PSEP_REP_OK,
 	[PSEP_REQ_DYN_DUMP] = PSEP_REP_DUMP,     [PSEP_REQ_SETELEM] = PSEP_REP_RESULT,
+	[PSEP_REQ_CT_DELETE] = PSEP_REP_RESULT,
 };
 
 static int read_reply_blocking(struct psep *p, uint16_t type, struct psep_reply *rep)

@@ -75,5 +75,7 @@ int check_ownership(struct helper *H, const uint8_t *buf, size_t len, bool *refu
 int guard_arm(struct helper *H, uint32_t len);
 int guard_disarm(struct helper *H);
 void __attribute__((noreturn)) guard_run(struct helper *H);
+/* helper_ct.c: CT_DELETE (revoke), len payload bytes still to read. */
+int serve_ct_delete(struct helper *H, uint32_t len);
 
 #endif

@@ -151,6 +151,10 @@ schema = {
             "description": "Name of vigild's own nftables table (family inet). Default: vigil.",
             "$ref": "#/$defs/table_name",
         },
+        "revoke": {
+            "description": "true: each apply of this policy, and each reload of a watch running it, ends the connections in conntrack that it would not admit as new. Default: false.",
+            "enum": [True, False, "true", "false", "yes", "no", "True", "False", "Yes", "No", "TRUE", "FALSE", "YES", "NO"],
+        },
         "defaults": {
             "description": "Verdict for packets no rule matched, per chain.",
             "type": ["object", "null"],

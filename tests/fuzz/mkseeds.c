@@ -5,7 +5,8 @@
  * OUTDIR/psep_proto get vigild's own batches for small policies with every
  * shape nftc emits (built with and without DESTROYTABLE, owner|persist and
  * a generation id) and a removal; OUTDIR/nlreply gets kernel answers:
- * acks, errors with extended-ack attributes.
+ * acks, errors with extended-ack attributes; OUTDIR/revoke_verify the
+ * conntrack deletes revoke builds (IPv4, IPv6, tcp, udp, icmp, icmpv6).
  */
 #include <errno.h>
 #include <linux/netlink.h>
@@ -17,6 +18,7 @@
 #include "vigil/nftc.h"
 #include "vigil/policy.h"
 #include "vigil/psep_proto.h"
+#include "vigil/revoke.h"
 
 static const char *outdir;
 
@@ -164,6 +166,32 @@ static void reply_seeds(void)
 	put("nlreply", "acks-and-errors", buf, len, NULL, 0);
 }
 
+static void revoke_seeds(void)
+{
+	static const struct revoke_entry e[] = {
+		{ .p = { .family = 4, .l4proto = 6, .sport = 40001, .dport = 22 },
+		  .src = { 10, 0, 0, 3 }, .dst = { 10, 0, 0, 1 }, .id = 7 },
+		{ .p = { .family = 6, .l4proto = 17, .sport = 5353, .dport = 53 },
+		  .src = { 0xfd, [15] = 3 }, .dst = { 0xfd, [15] = 1 }, .id = 8 },
+		{ .p = { .family = 4, .l4proto = 1, .icmp_type = 8 },
+		  .src = { 10, 0, 0, 3 }, .dst = { 10, 0, 0, 1 }, .icmp_id = 99, .id = 9 },
+		{ .p = { .family = 6, .l4proto = 58, .icmp_type = 128 },
+		  .src = { 0xfd, [15] = 3 }, .dst = { 0xfd, [15] = 1 }, .icmp_id = 98, .id = 10 },
+	};
+	static const char *const names[] = { "tcp4", "udp6", "icmp4", "icmp6" };
+	struct strbuf all = { 0 };
+
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
+		struct strbuf sb = { 0 };
+		revoke_build_delete(&e[i], (uint32_t)i + 1, &sb);
+		revoke_build_delete(&e[i], (uint32_t)i + 1, &all);
+		put("revoke_verify", names[i], sb.s, sb.len, NULL, 0);
+		sb_free(&sb);
+	}
+	put("revoke_verify", "four", all.s, all.len, NULL, 0);
+	sb_free(&all);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -175,5 +203,6 @@ int main(int argc, char **argv)
 		policy_seeds(policies[i], (int)i);
 	proto_seeds();
 	reply_seeds();
+	revoke_seeds();
 	return 0;
 }

@@ -201,7 +201,7 @@ START_TEST(unknown_keys)
 			sb_putc(&sb, 'k');
 		sb_puts(&sb, ": 1\n");
 		want = xasprintf("p.yml:2:1: error: unknown key '%.300s' in the policy; expected "
-				 "one of: version, table, defaults, sets, rules, nat, zones\n",
+				 "one of: version, table, revoke, defaults, sets, rules, nat, zones\n",
 				 sb.s + strlen("version: 1\n"));
 		shape_is(sb.s, 0, want);
 		sb_free(&sb);

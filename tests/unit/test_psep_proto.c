@@ -25,6 +25,9 @@ START_TEST(requests_of_the_vocabulary_pass)
 	ck_assert_int_eq(psep_check_request(&h, &why), 0);
 	h = hdr(PSEP_REQ_CT_STATS, 0);
 	ck_assert_int_eq(psep_check_request(&h, &why), 0);
+	h = hdr(PSEP_REQ_CT_DELETE, PSEP_MAX_CT_DELETE);
+	ck_assert_int_eq(psep_check_request(&h, &why), 0);
+	ck_assert_str_eq(psep_type_name(PSEP_REQ_CT_DELETE), "CT_DELETE");
 }
 END_TEST
 
@@ -42,6 +45,11 @@ START_TEST(bad_requests_refused)
 	ck_assert_int_eq(psep_check_request(&h, &why), -EPROTO);
 	ck_assert_str_eq(why, "request takes no payload");
 	h = hdr(PSEP_REQ_CT_STATS, 8);
+	ck_assert_int_eq(psep_check_request(&h, &why), -EPROTO);
+	/* revoke's deletes: bounded (REVOKE_MAX_PER_REQUEST messages) */
+	h = hdr(PSEP_REQ_CT_DELETE, 0);
+	ck_assert_int_eq(psep_check_request(&h, &why), -EPROTO);
+	h = hdr(PSEP_REQ_CT_DELETE, PSEP_MAX_CT_DELETE + 1);
 	ck_assert_int_eq(psep_check_request(&h, &why), -EPROTO);
 	h = hdr(5, 8); /* no conntrack socket requests: watch opens it before the drop */
 	ck_assert_int_eq(psep_check_request(&h, &why), -EPROTO);

@@ -83,6 +83,9 @@ void check_sets(struct ck *c, const struct pdoc *pd);
 bool check_dynamic(struct ck *c, struct pset *s, const struct pdoc_set *ds,
 		   const struct ynode *vn);
 int policy_bool(const char *v);
+
+/* policy_revoke.c: the top-level revoke: key into pol->revoke. */
+void check_revoke(struct ck *c, const struct pdoc *pd);
 /* The set named name, or NULL. */
 struct pset *find_set(struct ck *c, const char *name);
 /* Reports '@name' as unknown, with a did-you-mean for the first few. */

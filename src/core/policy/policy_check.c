@@ -591,6 +591,7 @@ int policy_check(const struct ydoc *doc, const struct pdoc *pd, const struct pol
 	c.file = pol->file; /* locations outlive the document */
 	check_version(&c, pd);
 	check_table(&c, pd);
+	check_revoke(&c, pd);
 	check_defaults(&c, pd);
 	check_sets(&c, pd);
 	check_zones(&c, pd);

@@ -98,6 +98,7 @@ static const cyaml_schema_value_t zone_entry = {
 static const cyaml_schema_field_t top_fields[] = {
 	STR_FIELD("version", struct pdoc, version),
 	STR_FIELD("table", struct pdoc, table),
+	STR_FIELD("revoke", struct pdoc, revoke),
 	CYAML_FIELD_MAPPING_PTR("defaults", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc,
 				defaults, defaults_fields),
 	CYAML_FIELD_SEQUENCE("sets", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct pdoc, sets,

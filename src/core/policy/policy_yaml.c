@@ -102,6 +102,7 @@ static const struct field nat_fields[] = {
 static const struct field top_fields[] = {
 	{ "version", SH_SCALAR, true, NULL },
 	{ "table", SH_SCALAR, false, NULL },
+	{ "revoke", SH_SCALAR, false, NULL },
 	{ "defaults", SH_MAP, false, defaults_fields },
 	{ "sets", SH_SETS, false, set_fields },
 	{ "rules", SH_RULES, false, rule_fields },

@@ -21,6 +21,7 @@ static const struct {
 	{ PSEP_REQ_DISARM, "DISARM", 0, 0 },
 	{ PSEP_REQ_DYN_DUMP, "DYN_DUMP", 0, 0 },
 	{ PSEP_REQ_SETELEM, "SETELEM", 1, PSEP_MAX_BATCH },
+	{ PSEP_REQ_CT_DELETE, "CT_DELETE", 1, PSEP_MAX_CT_DELETE },
 };
 
 /* Replies: the fixed part; variable ones may carry more (checked later). */
