@@ -204,41 +204,68 @@ static int install_seccomp(enum psep_mode mode)
 
 /* ---- kernel features, probed with batches that are never committed ---- */
 
-/* Sends BEGIN + one table message (no END: the kernel checks, then aborts). */
-static int probe_one(struct helper *H, uint16_t type, uint32_t flags)
+/* The offsets of a batch's first message after BEGIN and of its END. */
+static void batch_body(const struct batch *b, size_t *from, size_t *to)
 {
-	struct ir_table t = { .name = (char *)"vigil-probe" };
-	struct nftc_opts o = { .table_flags = flags };
-	struct nl_result res = { 0 };
-	struct batch b;
-	size_t last = 0, off = 0;
-	int r;
+	size_t off = 0;
 
-	batch_init(&b, nl_next_seq(&H->nl) << 8 | 1);
-	if (type == NFT_MSG_DESTROYTABLE) {
-		o.destroy = true;
-		nftc_build_delete_opts(t.name, &o, &b);
-	} else {
-		nftc_build_replace_opts(&t, &o, &b); /* a table without chains */
+	*to = 0;
+	*from = NLMSG_ALIGN(((const struct nlmsghdr *)b->buf)->nlmsg_len);
+	while (off < b->len) {
+		*to = off;
+		off += NLMSG_ALIGN(((const struct nlmsghdr *)(b->buf + off))->nlmsg_len);
 	}
-	while (off < b.len) {
-		last = off;
-		off += NLMSG_ALIGN(((struct nlmsghdr *)(b.buf + off))->nlmsg_len);
-	}
-	r = nl_send_batch(&H->nl, b.buf, last, &res);
-	if (r == 0)
-		r = res.n ? res.errs[0].error : 0;
-	nl_result_free(&res);
-	batch_free(&b);
-	return r;
 }
 
+/*
+ * One batch that is never committed (no END: the kernel checks every
+ * message, then aborts): a DESTROYTABLE of a table "vigil-probe" and its
+ * replacement with the owner and persist flags. nfnetlink answers every
+ * message that fails with its own error, so one batch (one abort, which
+ * costs the kernel a grace period) tells both features apart by sequence.
+ */
 static void probe_features(struct helper *H)
 {
-	if (probe_one(H, NFT_MSG_DESTROYTABLE, 0) == 0)
+	struct ir_table t = { .name = (char *)"vigil-probe" };
+	struct nftc_opts od = { .destroy = true };
+	struct nftc_opts op = { .table_flags = NFT_TABLE_F_OWNER | VIGIL_TABLE_F_PERSIST };
+	struct nl_result res = { 0 };
+	struct batch bd, bp, all;
+	uint32_t seq = nl_next_seq(&H->nl) << 8;
+	size_t df, dt, pf, pt;
+	bool destroy_ok = true, persist_ok = true;
+
+	batch_init(&bd, seq | 1);
+	batch_init(&bp, seq | 0x80);
+	batch_init(&all, 0);
+	nftc_build_delete_opts(t.name, &od, &bd);
+	nftc_build_replace_opts(&t, &op, &bp); /* a table without chains */
+	batch_body(&bd, &df, &dt);
+	batch_body(&bp, &pf, &pt);
+	memcpy(batch_reserve(&all, dt), bd.buf, dt); /* BEGIN + DESTROYTABLE */
+	all.len = dt;
+	memcpy(batch_reserve(&all, pt - pf), bp.buf + pf, pt - pf);
+	all.len += pt - pf;
+	if (nl_send_batch(&H->nl, all.buf, all.len, &res) != 0) {
+		destroy_ok = persist_ok = false;
+	} else {
+		for (size_t i = 0; i < res.n; i++) {
+			if (!res.errs[i].error)
+				continue;
+			if ((res.errs[i].seq & 0xff) < 0x80)
+				destroy_ok = false;
+			else
+				persist_ok = false;
+		}
+	}
+	if (destroy_ok)
 		H->features |= PSEP_F_DESTROY;
-	if (probe_one(H, NFT_MSG_NEWTABLE, NFT_TABLE_F_OWNER | VIGIL_TABLE_F_PERSIST) == 0)
+	if (persist_ok)
 		H->features |= PSEP_F_PERSIST;
+	nl_result_free(&res);
+	batch_free(&bd);
+	batch_free(&bp);
+	batch_free(&all);
 }
 
 /* ---- serving ---- */
