@@ -68,6 +68,17 @@ struct ct_event {
 int ct_parse(const void *msg, size_t len, struct ct_event *ev);
 
 /*
+ * Walks a conntrack dump (the replies of an IPCTNL_MSG_CT_GET dump, back to
+ * back) and calls cb for each conntrack entry with the message and its
+ * parsed event; other messages (NLMSG_DONE) are skipped. Stops at cb's
+ * first non-zero return and returns it. Returns -EBADMSG when a message
+ * length runs past the dump, an entry is malformed, or bytes are left over.
+ */
+struct nlmsghdr;
+typedef int (*ct_dump_cb)(const struct nlmsghdr *h, const struct ct_event *ev, void *ctx);
+int ct_dump_each(const void *dump, size_t len, ct_dump_cb cb, void *ctx);
+
+/*
  * Parses one reply to IPCTNL_MSG_CT_GET_STATS_CPU (one message per CPU) and
  * returns that CPU's CTA_STATS_INSERT in *insert. Returns 0, -ENOMSG for a
  * message that is not such a reply (NLMSG_DONE included), -EBADMSG when

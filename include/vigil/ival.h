@@ -89,5 +89,7 @@ void ival_format_addr(enum addr_family f, const struct ival *iv, char *buf, size
 
 /* Network byte order of an address: 4 or 16 bytes into out. */
 void addr_to_be(enum addr_family f, u128 a, uint8_t *out);
+/* The big-endian number of the first n bytes of b (at most 16). */
+u128 be_to_u128(const uint8_t *b, size_t n);
 
 #endif

@@ -31,6 +31,10 @@ struct lockout_session {
  * addresses become IPv4) into s. The incoming interface is the one of
  * locals holding SERVER ("" when none does). Returns 0 or -EINVAL.
  */
+/* The entry of locals holding address a of family (4 or 6), or NULL. */
+const struct lockout_local *lockout_local_find(const struct lockout_local *l, size_t n,
+					       int family, u128 a);
+
 int lockout_ssh_parse(const char *env, const struct lockout_local *locals, size_t nlocals,
 		      struct lockout_session *s);
 

@@ -175,10 +175,10 @@ int num_parse(const char *s, unsigned long max, unsigned long *out)
 	return r;
 }
 
-static u128 be_to_u128(const uint8_t *b, size_t n)
+u128 be_to_u128(const uint8_t *b, size_t n)
 {
 	u128 v = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && i < 16; i++)
 		v = (v << 8) | b[i];
 	return v;
 }

@@ -9,14 +9,6 @@
 #include "vigil/localaddr.h"
 #include "vigil/util.h"
 
-static u128 addr_bytes(const uint8_t *b, int n)
-{
-	u128 v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = v << 8 | b[i];
-	return v;
-}
 
 void localaddr_read(struct lockout_local **v, size_t *n)
 {
@@ -34,11 +26,11 @@ void localaddr_read(struct lockout_local **v, size_t *n)
 		if (i->ifa_addr->sa_family == AF_INET) {
 			const struct sockaddr_in *s = (const void *)i->ifa_addr;
 			l.family = 4;
-			l.addr = addr_bytes((const uint8_t *)&s->sin_addr, 4);
+			l.addr = be_to_u128((const uint8_t *)&s->sin_addr, 4);
 		} else {
 			const struct sockaddr_in6 *s = (const void *)i->ifa_addr;
 			l.family = 6;
-			l.addr = addr_bytes(s->sin6_addr.s6_addr, 16);
+			l.addr = be_to_u128(s->sin6_addr.s6_addr, 16);
 		}
 		snprintf(l.ifname, sizeof(l.ifname), "%s", i->ifa_name);
 		GROW(*v, cap, *n + 1);

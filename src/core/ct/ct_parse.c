@@ -454,3 +454,28 @@ int ct_parse_global_stats(const void *msg, size_t len, uint32_t *entries, uint32
 	*max = ct_stat(tb[CTA_STATS_GLOBAL_MAX_ENTRIES]);
 	return 0;
 }
+
+int ct_dump_each(const void *dump, size_t len, ct_dump_cb cb, void *ctx)
+{
+	const uint8_t *b = dump;
+	size_t off = 0;
+
+	while (off + sizeof(struct nlmsghdr) <= len) {
+		const struct nlmsghdr *h = (const void *)(b + off);
+		struct ct_event ev;
+		size_t mlen = h->nlmsg_len;
+		int r;
+
+		if (mlen < sizeof(*h) || mlen > len - off)
+			return -EBADMSG;
+		r = ct_parse(h, mlen, &ev);
+		off += NLMSG_ALIGN(mlen) < len - off ? NLMSG_ALIGN(mlen) : len - off;
+		if (r == -ENOMSG)
+			continue;
+		if (r == 0)
+			r = cb(h, &ev, ctx);
+		if (r != 0)
+			return r;
+	}
+	return off == len ? 0 : -EBADMSG;
+}

@@ -16,23 +16,6 @@
 #include "vigil/names.h"
 #include "vigil/revoke.h"
 
-static u128 addr_of(const uint8_t *b, int family)
-{
-	u128 v = 0;
-
-	for (int i = 0; i < (family == 4 ? 4 : 16); i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
-static const struct lockout_local *local_of(const struct lockout_local *l, size_t n, int family,
-					    u128 a)
-{
-	for (size_t i = 0; i < n; i++)
-		if (l[i].family == family && l[i].addr == a)
-			return &l[i];
-	return NULL;
-}
 
 static bool has_ports(uint8_t proto)
 {
@@ -60,8 +43,8 @@ static bool packet_of(const struct ct_event *ev, const struct lockout_local *loc
 
 	memset(p, 0, sizeof(*p));
 	p->family = family;
-	p->saddr = addr_of(ev->src, family);
-	p->daddr = addr_of(ev->dst, family);
+	p->saddr = be_to_u128(ev->src, family == 4 ? 4 : 16);
+	p->daddr = be_to_u128(ev->dst, family == 4 ? 4 : 16);
 	p->l4proto = ev->proto;
 	p->ct = IR_CT_NEW;
 	if (ev->have & CT_HAVE_PORTS) {
@@ -71,8 +54,8 @@ static bool packet_of(const struct ct_event *ev, const struct lockout_local *loc
 		p->icmp_type = ev->icmp_type;
 		p->icmp_code = ev->icmp_code;
 	}
-	ld = local_of(locals, nl, family, p->daddr);
-	ls = local_of(locals, nl, family, p->saddr);
+	ld = lockout_local_find(locals, nl, family, p->daddr);
+	ls = lockout_local_find(locals, nl, family, p->saddr);
 	if (ld && ls)
 		return false;
 	*hook = ld ? CH_INPUT : ls ? CH_OUTPUT : CH_FORWARD;
@@ -181,37 +164,34 @@ static int judge_one(const struct ct_event *ev, const struct policy *pol,
 	return 0;
 }
 
+struct judge_ctx {
+	const struct policy *pol;
+	const struct ir_table *t;
+	const struct lockout_local *locals;
+	size_t nlocals;
+	struct revoke_plan *out;
+};
+
+static int judge_cb(const struct nlmsghdr *h, const struct ct_event *ev, void *ctx)
+{
+	struct judge_ctx *j = ctx;
+
+	(void)h;
+	j->out->seen++;
+	if (!(ev->have & CT_HAVE_ID)) {
+		j->out->skipped++; /* without its id a delete could hit a newer entry */
+		return 0;
+	}
+	return judge_one(ev, j->pol, j->t, j->locals, j->nlocals, j->out);
+}
+
 int revoke_judge(const void *dump, size_t len, const struct policy *pol, const struct ir_table *t,
 		 const struct lockout_local *locals, size_t nlocals, struct revoke_plan *out)
 {
-	const uint8_t *b = dump;
-	size_t off = 0;
+	struct judge_ctx j = { pol, t, locals, nlocals, out };
 
 	memset(out, 0, sizeof(*out));
-	while (off + sizeof(struct nlmsghdr) <= len) {
-		const struct nlmsghdr *h = (const void *)(b + off);
-		struct ct_event ev;
-		size_t mlen = h->nlmsg_len;
-		int r;
-
-		if (mlen < sizeof(*h) || mlen > len - off)
-			return -EBADMSG;
-		r = ct_parse(h, mlen, &ev);
-		off += NLMSG_ALIGN(mlen) < len - off ? NLMSG_ALIGN(mlen) : len - off;
-		if (r == -ENOMSG)
-			continue;
-		if (r < 0)
-			return r;
-		out->seen++;
-		if (!(ev.have & CT_HAVE_ID)) {
-			out->skipped++; /* without its id a delete could hit a newer entry */
-			continue;
-		}
-		r = judge_one(&ev, pol, t, locals, nlocals, out);
-		if (r < 0)
-			return r;
-	}
-	return off == len ? 0 : -EBADMSG;
+	return ct_dump_each(dump, len, judge_cb, &j);
 }
 
 void revoke_plan_free(struct revoke_plan *pl)

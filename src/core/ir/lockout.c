@@ -17,8 +17,8 @@
 #include "vigil/nlmsg.h"
 #include "vigil/util.h"
 
-static const struct lockout_local *local_of(const struct lockout_local *l, size_t n, int family,
-					    u128 a)
+const struct lockout_local *lockout_local_find(const struct lockout_local *l, size_t n,
+					       int family, u128 a)
 {
 	for (size_t i = 0; i < n; i++)
 		if (l[i].family == family && l[i].addr == a)
@@ -83,7 +83,7 @@ int lockout_ssh_parse(const char *env, const struct lockout_local *locals, size_
 	s->p.dport = (uint16_t)port[1];
 	s->p.l4proto = IPPROTO_TCP;
 	s->p.ct = IR_CT_NEW;
-	const struct lockout_local *l = local_of(locals, nlocals, fam[0], a[1]);
+	const struct lockout_local *l = lockout_local_find(locals, nlocals, fam[0], a[1]);
 	if (l)
 		memcpy(s->p.iif, l->ifname, sizeof(s->p.iif));
 	s->count = 1;
@@ -91,20 +91,12 @@ int lockout_ssh_parse(const char *env, const struct lockout_local *locals, size_
 	return 0;
 }
 
-static u128 addr_of(const uint8_t *b, int family)
-{
-	u128 v = 0;
-
-	for (int i = 0; i < (family == 4 ? 4 : 16); i++)
-		v = v << 8 | b[i];
-	return v;
-}
 
 static void add_session(const struct ct_event *ev, const struct lockout_local *l,
 			struct lockout_session **v, size_t *n, size_t *cap)
 {
 	int family = ev->family == AF_INET ? 4 : 6;
-	u128 s = addr_of(ev->src, family), d = addr_of(ev->dst, family);
+	u128 s = be_to_u128(ev->src, family == 4 ? 4 : 16), d = be_to_u128(ev->dst, family == 4 ? 4 : 16);
 
 	for (size_t i = 0; i < *n; i++) {
 		struct ir_pkt *p = &(*v)[i].p;
@@ -159,36 +151,34 @@ static int tcp_state(const struct nlmsghdr *h)
 	return mnl_attr_get_u8(tcp[CTA_PROTOINFO_TCP_STATE]);
 }
 
+struct from_ct {
+	const struct lockout_local *locals;
+	size_t nlocals;
+	struct lockout_session **v;
+	size_t *n, *cap;
+};
+
+static int session_cb(const struct nlmsghdr *h, const struct ct_event *ev, void *ctx)
+{
+	struct from_ct *f = ctx;
+
+	if (ev->proto != IPPROTO_TCP || !(ev->have & CT_HAVE_PORTS) ||
+	    !(ev->have & CT_HAVE_STATUS) || !(ev->status & IPS_ASSURED) ||
+	    (ev->family != AF_INET && ev->family != AF_INET6) ||
+	    tcp_state(h) != TCP_CONNTRACK_ESTABLISHED)
+		return 0;
+	int family = ev->family == AF_INET ? 4 : 6;
+	const struct lockout_local *l = lockout_local_find(f->locals, f->nlocals, family, be_to_u128(ev->dst, family == 4 ? 4 : 16));
+	if (!l || lockout_local_find(f->locals, f->nlocals, family, be_to_u128(ev->src, family == 4 ? 4 : 16)))
+		return 0; /* not to us, or from ourselves (loopback) */
+	add_session(ev, l, f->v, f->n, f->cap);
+	return 0;
+}
+
 int lockout_from_ct(const void *dump, size_t len, const struct lockout_local *locals,
 		    size_t nlocals, struct lockout_session **v, size_t *n, size_t *cap)
 {
-	const uint8_t *b = dump;
-	size_t off = 0;
+	struct from_ct f = { locals, nlocals, v, n, cap };
 
-	while (off + sizeof(struct nlmsghdr) <= len) {
-		const struct nlmsghdr *h = (const void *)(b + off);
-		struct ct_event ev;
-		size_t mlen = h->nlmsg_len;
-		int r;
-
-		if (mlen < sizeof(*h) || mlen > len - off)
-			return -EBADMSG;
-		r = ct_parse(h, mlen, &ev);
-		off += NLMSG_ALIGN(mlen) < len - off ? NLMSG_ALIGN(mlen) : len - off;
-		if (r == -ENOMSG)
-			continue;
-		if (r < 0)
-			return r;
-		if (ev.proto != IPPROTO_TCP || !(ev.have & CT_HAVE_PORTS) ||
-		    !(ev.have & CT_HAVE_STATUS) || !(ev.status & IPS_ASSURED) ||
-		    (ev.family != AF_INET && ev.family != AF_INET6) ||
-		    tcp_state(h) != TCP_CONNTRACK_ESTABLISHED)
-			continue;
-		int family = ev.family == AF_INET ? 4 : 6;
-		const struct lockout_local *l = local_of(locals, nlocals, family, addr_of(ev.dst, family));
-		if (!l || local_of(locals, nlocals, family, addr_of(ev.src, family)))
-			continue; /* not to us, or from ourselves (loopback) */
-		add_session(&ev, l, v, n, cap);
-	}
-	return 0;
+	return ct_dump_each(dump, len, session_cb, &f);
 }

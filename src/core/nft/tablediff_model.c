@@ -54,20 +54,12 @@ static void put_key(struct strbuf *sb, uint32_t type, const uint8_t *b, uint32_t
 		sb_printf(sb, "%02x", b[i]);
 }
 
-static u128 key_num(const uint8_t *b, uint32_t len)
-{
-	u128 v = 0;
-
-	for (uint32_t i = 0; i < len && i < 16; i++)
-		v = v << 8 | b[i];
-	return v;
-}
 
 /* [lo, hi] of an address set: a prefix when it is one */
 static bool put_prefix(struct strbuf *sb, uint32_t type, const uint8_t *lo, const uint8_t *hi,
 		       uint32_t len)
 {
-	u128 a = key_num(lo, len), b = key_num(hi, len), span = b - a;
+	u128 a = be_to_u128(lo, len), b = be_to_u128(hi, len), span = b - a;
 	unsigned bits = len * 8, plen = bits;
 	char buf[64];
 
