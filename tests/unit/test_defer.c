@@ -7,6 +7,7 @@
  * ports arrive with ct status dnat); and the coverage of another table's
  * accept rules that decides apply's coexistence warning (foreign.c).
  */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <libmnl/libmnl.h>
@@ -378,6 +379,20 @@ static void rule_msg(struct foreign_view *v, const char *table, const char *chai
 	for (; *cmps; cmps++) {
 		const char *s = *cmps;
 		bool neg = s[0] == '!';
+		if (!strcmp(s, "pd")) { /* ip daddr 172.17.0.2, into reg 1 too */
+			struct nftnl_expr *pl = nftnl_expr_alloc("payload"), *c = nftnl_expr_alloc("cmp");
+			uint32_t a = htonl(0xac110002u);
+			nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+			nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_OFFSET, 16);
+			nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_LEN, 4);
+			nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+			nftnl_rule_add_expr(r, pl);
+			nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+			nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+			nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, &a, sizeof(a));
+			nftnl_rule_add_expr(r, c);
+			continue;
+		}
 		if (!strcmp(s, "si")) {
 			struct nftnl_expr *m = nftnl_expr_alloc("meta"), *l = nftnl_expr_alloc("lookup");
 			nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, NFT_META_IIFNAME);
@@ -445,7 +460,7 @@ START_TEST(foreign_coverage)
 	chain_msg(&v, "filter", "FORWARD");
 	rule_msg(&v, "filter", "FORWARD", L("o:docker0"), true);
 	rule_msg(&v, "filter", "FORWARD", L("i:docker0", "!o:docker0"), true);
-	rule_msg(&v, "filter", "DOCKER", L("!i:docker0", "o:docker0"), true);
+	rule_msg(&v, "filter", "DOCKER", L("!i:docker0", "o:docker0", "pd"), true);
 	rule_msg(&v, "filter", "DOCKER-USER", L("o:eth9"), false); /* no accept: not counted */
 	rule_msg(&v, "filter", "FORWARD", L("i:br-*"), true);
 	/* podman's netavark accepts by address only, in its own table */
@@ -464,7 +479,7 @@ START_TEST(foreign_coverage)
 	ck_assert_str_eq(v.t[0].acc[3].ifs[0], "br-*");
 	/* only equality says which traffic a rule is for: != is left out */
 	ck_assert_uint_eq(v.t[0].acc[1].nifs, 1);
-	ck_assert_uint_eq(v.t[0].acc[2].nifs, 1);
+	ck_assert_uint_eq(v.t[0].acc[2].nifs, 1); /* the address compare is not a name */
 	ck_assert_str_eq(v.t[0].acc[2].ifs[0], "docker0");
 
 	ck_assert(covered(&v, 0, D(DOCKER), "", -1));

@@ -88,6 +88,55 @@ static void cmp_ifname(struct rule_walk *w, struct nftnl_expr *e)
 	w->a.ifs[w->a.nifs++][n] = '\0';
 }
 
+/* Expressions that write no register (statements). */
+static bool writes_none(const char *name)
+{
+	static const char *const v[] = { "counter", "log", "limit", "quota", "reject", "nat",
+					 "masq", "redir", "notrack", "dup", "fwd", "queue",
+					 "objref", "connlimit", "dynset", "last", "synproxy" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		if (!strcmp(name, v[i]))
+			return true;
+	return false;
+}
+
+/* The destination register attribute of the loads nft emits most, or 0. */
+static uint16_t dreg_attr(const char *name)
+{
+	if (!strcmp(name, "payload"))
+		return NFTNL_EXPR_PAYLOAD_DREG;
+	if (!strcmp(name, "ct"))
+		return NFTNL_EXPR_CT_DREG;
+	if (!strcmp(name, "bitwise"))
+		return NFTNL_EXPR_BITWISE_DREG;
+	if (!strcmp(name, "byteorder"))
+		return NFTNL_EXPR_BYTEORDER_DREG;
+	if (!strcmp(name, "lookup"))
+		return NFTNL_EXPR_LOOKUP_DREG;
+	if (!strcmp(name, "immediate"))
+		return NFTNL_EXPR_IMM_DREG;
+	return 0;
+}
+
+/* What a load other than meta's writes is no longer an interface name
+ * (`oifname "docker0" ip daddr 172.17.0.2`: both in reg 1); an unknown
+ * expression may write any register. */
+static void forget_loads(struct rule_walk *w, struct nftnl_expr *e, const char *name)
+{
+	uint16_t a = dreg_attr(name);
+	int r;
+
+	if (writes_none(name))
+		return;
+	if (!a) {
+		memset(w->key, 0, sizeof(w->key));
+		return;
+	}
+	if (nftnl_expr_is_set(e, a) && (r = reg32(nftnl_expr_get_u32(e, a))) >= 0)
+		w->key[r] = 0;
+}
+
 static int walk_expr(struct nftnl_expr *e, void *data)
 {
 	struct rule_walk *w = data;
@@ -99,8 +148,9 @@ static int walk_expr(struct nftnl_expr *e, void *data)
 	    nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT &&
 	    (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT) == NF_ACCEPT) {
 		w->accepts++;
-	} else if (!strcmp(name, "meta") && nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG)) {
-		int r = reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG));
+	} else if (!strcmp(name, "meta")) {
+		int r = nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG)
+				? reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG)) : -1;
 		if (r >= 0)
 			w->key[r] = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
 	} else if (!strcmp(name, "cmp") && ifname_key(w, nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG))) {
@@ -108,6 +158,9 @@ static int walk_expr(struct nftnl_expr *e, void *data)
 	} else if (!strcmp(name, "lookup") &&
 		   ifname_key(w, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG))) {
 		w->a.ifs_unknown = true;
+		forget_loads(w, e, name); /* a map's result */
+	} else if (strcmp(name, "cmp")) {
+		forget_loads(w, e, name);
 	}
 	return 0;
 }
