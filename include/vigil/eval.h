@@ -23,8 +23,9 @@
  * twins are all just rules of the table here.
  *
  * ir_eval_policy is the reference: the checked policy read as written,
- * the built-in rules, then the chain's rules in policy order, first match
- * wins, then the chain's default. It never looks at kernel objects, so a
+ * the built-in rules (and, in forward, the accepts of dnat entries), then
+ * the chain's rules in policy order, first match wins, then (forward)
+ * the accepts of defer-to, then the chain's default. It never looks at kernel objects, so a
  * compiler bug cannot hide in it.
  */
 
@@ -53,6 +54,8 @@ struct ir_pkt {
 	uint8_t icmp_type, icmp_code;
 	char iif[16], oif[16];
 	enum ir_ct_state ct;
+	bool dnat;                /* ct status dnat (a conntrack entry's only:
+				   * ignored with IR_CT_INVALID, _UNTRACKED) */
 };
 
 struct ir_outcome {

@@ -14,10 +14,13 @@
  *   udp [2001:db8::9]:5353 -> [2001:db8::1]:53
  *   icmp 192.0.2.7 -> 10.0.0.1 type echo-request
  *   tcp 10.0.0.1 -> 192.0.2.80:443 oif eth1 ct established
+ *   tcp 192.0.2.2:40000 -> 172.17.0.2:80 iif eth0 oif docker0 status dnat
  *
  * PROTO (tcp, udp, sctp, icmp, icmpv6), SOURCE -> DESTINATION, then words
  * in any order: `iif NAME`, `oif NAME`, `type TYPE` and `code N` (ICMP),
- * `ct new|established|related|invalid|untracked` (default new). Addresses
+ * `ct new|established|related|invalid|untracked` (default new), `status
+ * dnat` (the connection's destination was translated: a published port,
+ * as the forward chain sees it after the nat table). Addresses
  * are one IPv4 or IPv6 address; ports follow a ':' (IPv6 in brackets),
  * required on the destination of tcp, udp and sctp, optional on the
  * source (PKTDESC_SPORT when left out). `icmp` with IPv6 addresses is

@@ -163,13 +163,46 @@ struct pnat {
 	bool has_port;
 	uint16_t port_lo, port_hi;
 	bool accept;           /* dnat: a forward accept for what it translates */
+	char *accept_comment;  /* accept: that rule's comment, "vigil:dnat NAME" */
 };
+
+/*
+ * defer-to (policy_defer.c): the container and VM managers whose bridges
+ * the forward chain's default drop leaves to them. Each name stands for
+ * interface patterns (a trailing '*': every name with that prefix); the
+ * forward chain accepts, after every policy rule, what comes in on one of
+ * them and, with `ct status dnat`, what goes out on one (a port the
+ * manager's nat table published).
+ */
+enum defer_id {
+	DEFER_DOCKER,
+	DEFER_PODMAN,
+	DEFER_LIBVIRT,
+	DEFER_MAX,
+};
+
+struct defer_info {
+	const char *name;                /* as the policy writes it */
+	const char *const *ifaces;       /* its patterns, NULL-terminated */
+	const char *comment_out;         /* the built-in rules' comments */
+	const char *comment_dnat;
+};
+
+/* The entry of d (d < DEFER_MAX). */
+const struct defer_info *defer_info(enum defer_id d);
+/* Does pattern (an interface name, or "name*") fall under pattern pat? */
+bool defer_pattern_covers(const char *pat, const char *name);
+/* Which manager an interface name (or "name*") is of, or -1. */
+int defer_owner(const char *name);
 
 struct policy {
 	char *file;
 	char *table;
 	bool revoke;           /* revoke: true (policy_revoke.c) */
 	enum verdict defaults[CH_MAX];
+	unsigned defer;        /* bits 1 << enum defer_id: forward's defer-to
+				* (0 when forward's default is accept) */
+	struct srcloc defer_loc; /* the defer-to key */
 	struct plog nflog;     /* defaults.log: default verdicts, and rules without log: */
 	struct pset *sets;
 	size_t nsets;

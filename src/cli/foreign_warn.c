@@ -8,7 +8,10 @@
  * table and chain: its accept does not end the packet's path, and
  * vigild's default drop drops what no vigild rule accepts. A policy with
  * an accept rule naming interfaces in that chain is taken to have dealt
- * with it (no warning). Other tables are never changed.
+ * with it (no warning), and so is a forward chain whose defer-to covers
+ * every accept rule of the table (foreign_covered: each names one of the
+ * bridges, or is in the manager's own chain). Other tables are never
+ * changed.
  */
 #include <errno.h>
 #include <string.h>
@@ -80,19 +83,42 @@ static const char *family_word(uint8_t f)
 	return f == NFPROTO_IPV4 ? "ip" : f == NFPROTO_IPV6 ? "ip6" : "inet";
 }
 
+/* The fix to suggest for the forward hook: defer-to, naming the
+ * manager whose interfaces (or chains) the table's accepts are. */
+static void forward_fix(struct strbuf *sb, const struct policy *pol, int owner, const char *ifs)
+{
+	if (pol->defer && *ifs)
+		sb_printf(sb, "; defer-to covers none of the interfaces of one of its accept rules (%s)",
+			  ifs);
+	else if (pol->defer)
+		sb_puts(sb, "; defer-to does not cover one of its accept rules, which names no interface");
+	if (owner >= 0 && !(pol->defer & (1u << owner)))
+		sb_printf(sb, "; they look like %s's: defaults: {forward: {default: drop, defer-to: [%s]}} accepts its bridges' traffic",
+			  defer_info((enum defer_id)owner)->name, defer_info((enum defer_id)owner)->name);
+}
+
 void cli_foreign_warn(const struct cli_foreign *f, const struct policy *pol, const char *own)
 {
 	for (size_t i = 0; f->read && i < f->v.n; i++) {
 		const struct foreign_chain *c = &f->v.v[i];
 		bool fwd = c->hook == NF_INET_FORWARD;
 		enum chain_id ch = fwd ? CH_FORWARD : CH_INPUT;
+		struct strbuf fix = { 0 };
+		char ifs[128] = "";
+		int owner = -1;
 
 		if ((c->family == NFPROTO_INET && streq(c->table, own)) || !c->accepts ||
 		    pol->defaults[ch] != VERDICT_DROP || policy_accepts_ifaces(pol, ch))
 			continue;
-		cli_warn("table %s %s accepts traffic at the %s hook (chain %s, %u accept rule%s in the table): an accept in another table does not end a packet's path, so vigild's %s chain (default drop) still drops what no vigild rule accepts; accept that traffic in the policy too (for example rules with iif/oif of its interfaces: docker0, \"br-*\", \"veth*\", or a zone of them), or set defaults: {%s: accept}. vigild does not change other tables",
+		if (fwd && c->tab < f->v.nt &&
+		    foreign_covered(&f->v.t[c->tab], pol->defer, ifs, sizeof(ifs), &owner))
+			continue;
+		if (fwd)
+			forward_fix(&fix, pol, owner, ifs);
+		cli_warn("table %s %s accepts traffic at the %s hook (chain %s, %u accept rule%s in the table): an accept in another table does not end a packet's path, so vigild's %s chain (default drop) still drops what no vigild rule accepts; accept that traffic in the policy too (for example rules with iif/oif of its interfaces: docker0, \"br-*\", \"veth*\", or a zone of them)%s, or set defaults: {%s: accept}. vigild does not change other tables",
 			 family_word(c->family), c->table, fwd ? "forward" : "input", c->chain, c->accepts,
-			 c->accepts == 1 ? "" : "s", chain_name(ch), chain_name(ch));
+			 c->accepts == 1 ? "" : "s", chain_name(ch), fix.s ? fix.s : "", chain_name(ch));
+		sb_free(&fix);
 	}
 }
 

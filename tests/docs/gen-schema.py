@@ -161,7 +161,25 @@ schema = {
             "additionalProperties": False,
             "properties": {
                 "input": {"description": "Default: drop.", "$ref": "#/$defs/default_verdict"},
-                "forward": {"description": "Default: drop.", "$ref": "#/$defs/default_verdict"},
+                "forward": {
+                    "description": "Default: drop. Or a mapping {default, defer-to}: defer-to names "
+                                   "the container and VM managers (docker: docker0, br-*; podman: "
+                                   "podman*, cni-podman*; libvirt: virbr*) whose bridges the forward "
+                                   "chain accepts after every rule: in from them, and out to them "
+                                   "with ct status dnat (published ports).",
+                    "oneOf": [
+                        {"$ref": "#/$defs/default_verdict"},
+                        {"type": "object", "additionalProperties": False,
+                         "properties": {
+                             "default": {"$ref": "#/$defs/default_verdict"},
+                             "defer-to": {"oneOf": [
+                                 {"$ref": "#/$defs/defer_name"},
+                                 {"type": "array", "minItems": 1,
+                                  "items": {"$ref": "#/$defs/defer_name"}},
+                             ]},
+                         }},
+                    ],
+                },
                 "output": {"description": "Default: accept.", "$ref": "#/$defs/default_verdict"},
                 "log": {
                     "description": "Records of refused traffic (vigild watch) for the default verdicts "
@@ -226,6 +244,7 @@ schema = {
             ],
         },
         "default_verdict": {"enum": ["accept", "drop"]},
+        "defer_name": {"enum": ["docker", "podman", "libvirt"]},
         "log_rate": {"type": "string", "pattern": "^(?:[1-9][0-9]{0,5}|1000000)/(?:second|minute|hour|day)$"},
         "log_burst": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 100000},
                                 {"type": "string", "pattern": "^(?:[1-9][0-9]{0,4}|100000)$"}]},

@@ -3,7 +3,8 @@
  * Lowering: checked policy -> kernel objects (struct ir_table). This file
  * drives the pipeline: named sets, the built-in rules, each policy rule
  * (lower.c), the default counters, merging (merge.c), decision trees
- * (dispatch.c), the companion rules (companions.c).
+ * (dispatch.c), defer-to's accepts (defer.c), the companion rules
+ * (companions.c).
  */
 #include <netinet/in.h>
 #include <linux/netfilter.h>
@@ -194,7 +195,7 @@ int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_t
 		lower_builtins(&L, (enum chain_id)c);
 	lower_nat_accepts(&L);
 	/* and each chain's counter rule, at the end, with its NFLOG rule */
-	L.proj_rules = t->nrules + CH_MAX * (1 + (L.opts->nflog_group != 0));
+	L.proj_rules = t->nrules + CH_MAX * (1 + (L.opts->nflog_group != 0)) + lower_defer_count(pol);
 	for (int c = 0; c < CH_MAX; c++)
 		L.proj_elems += anon_elems(&t->chains[c], 0);
 	if (!L.over && (L.proj_rules > L.max_rules || t->nelems + L.proj_elems > L.max_elems)) {
@@ -229,6 +230,7 @@ int ir_compile(const struct policy *pol, const struct ir_opts *opts, struct ir_t
 	dopts.max_rules = L.max_rules;
 	dopts.max_elems = L.max_elems;
 	ir_dispatch(t, pol, &dopts);
+	lower_defer(&L); /* after the policy's rules, trees included */
 	lower_nats(&L); /* into nat chains after every filter chain */
 	free(L.set4);
 	free(L.set6);

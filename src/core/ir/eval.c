@@ -107,6 +107,10 @@ static bool value_of(const struct walk *W, enum ir_key k, uint8_t l4, u128 *v)
 	case K_CT_STATE:
 		*v = ct_bit(p->ct);
 		return true;
+	case K_CT_STATUS:
+		/* no conntrack entry: the load fails and the rule ends */
+		*v = p->dnat ? IPS_DST_NAT : 0;
+		return has_ct(p);
 	default:
 		return false;
 	}
@@ -398,6 +402,48 @@ static const char *builtin_decides(enum chain_id hook, const struct ir_pkt *p,
 	return NULL;
 }
 
+/* The forward accept of a dnat entry (nat.c): `ct status dnat`, the
+ * entry's matches, with the destination (and port) it translates to. */
+static bool nat_accept_matches(const struct pnat *n, const struct ir_pkt *p)
+{
+	struct prule fr = n->m;
+	struct ival a = { n->addr_lo, n->addr_hi }, port = { n->port_lo, n->port_hi };
+
+	if (n->action != NAT_DNAT || !n->accept || !p->dnat || !has_ct(p))
+		return false;
+	memset(&fr.dst, 0, sizeof(fr.dst));
+	fr.dst.present = true;
+	*(n->fam == AF_V4 ? &fr.dst.v4 : &fr.dst.v6) = (struct ivlist){ .v = &a, .n = 1 };
+	if (n->has_port) {
+		memset(&fr.dport, 0, sizeof(fr.dport));
+		fr.dport.present = true;
+		fr.dport.lit = (struct ivlist){ .v = &port, .n = 1 };
+	}
+	return rule_matches(&fr, CH_FORWARD, p);
+}
+
+/* defer-to's accepts, after every forward rule (defer.c): in on one of
+ * a manager's bridges, or out on one with `ct status dnat`. */
+static const char *defer_decides(const struct policy *pol, const struct ir_pkt *p)
+{
+	for (int d = 0; d < DEFER_MAX; d++) {
+		const struct defer_info *di = defer_info((enum defer_id)d);
+		bool from = false, to = false; /* a bridge of d's is the iif, the oif */
+
+		if (!(pol->defer & (1u << d)))
+			continue;
+		for (const char *const *q = di->ifaces; *q; q++) {
+			from = from || defer_pattern_covers(*q, p->iif);
+			to = to || defer_pattern_covers(*q, p->oif);
+		}
+		if (from)
+			return di->comment_out;
+		if (to && p->dnat && has_ct(p))
+			return di->comment_dnat;
+	}
+	return NULL;
+}
+
 int ir_eval_policy(const struct policy *pol, enum chain_id hook, const struct ir_pkt *p,
 		   struct ir_outcome *o)
 {
@@ -412,6 +458,12 @@ int ir_eval_policy(const struct policy *pol, enum chain_id hook, const struct ir
 		o->verdict = v;
 		return 0;
 	}
+	for (size_t i = 0; hook == CH_FORWARD && i < pol->nnats; i++)
+		if (nat_accept_matches(&pol->nats[i], p)) {
+			o->verdict = IV_ACCEPT;
+			o->comment = pol->nats[i].accept_comment;
+			return 0;
+		}
 	for (size_t i = 0; i < pol->nrules; i++) {
 		const struct prule *r = &pol->rules[i];
 
@@ -435,6 +487,10 @@ int ir_eval_policy(const struct policy *pol, enum chain_id hook, const struct ir
 			o->verdict = IV_REJECT;
 			break;
 		}
+		return 0;
+	}
+	if (hook == CH_FORWARD && (o->comment = defer_decides(pol, p))) {
+		o->verdict = IV_ACCEPT;
 		return 0;
 	}
 	o->verdict = pol->defaults[hook] == VERDICT_ACCEPT ? IV_ACCEPT : IV_DROP;

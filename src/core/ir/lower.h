@@ -43,6 +43,12 @@ void lower_nat_accepts(struct lower *L);
 void lower_nats(struct lower *L);
 void lower_nat_finish(struct lower *L, struct ir_rule *r, enum addr_family f);
 
+/* defer.c: defer-to's forward accepts, before the forward chain's last
+ * rule (its default counter: run after merging and dispatch, which leave
+ * it last), and how many kernel rules they are. */
+void lower_defer(struct lower *L);
+size_t lower_defer_count(const struct policy *pol);
+
 /* The reject of a rule of protocols `protos` in family part f. */
 void lower_set_reject(struct ir_rule *r, unsigned protos, enum addr_family f);
 

@@ -75,7 +75,7 @@ void lower_nat_finish(struct lower *L, struct ir_rule *r, enum addr_family f)
 		m.v.lo = m.v.hi = IPS_DST_NAT;
 		prepend_match(r, &m);
 		r->verdict = IV_ACCEPT;
-		r->comment = xasprintf(IR_BUILTIN_PREFIX "dnat %s", n->m.name);
+		r->comment = xstrdup(n->accept_comment); /* IR_BUILTIN_PREFIX "dnat NAME" */
 		return;
 	}
 	r->comment = xstrdup(n->m.name);

@@ -56,7 +56,7 @@ static bool is_arrow(const struct tok *t)
 static bool is_keyword(const struct tok *t)
 {
 	return tok_is(t, "iif") || tok_is(t, "oif") || tok_is(t, "type") || tok_is(t, "code") ||
-	       tok_is(t, "ct");
+	       tok_is(t, "ct") || tok_is(t, "status");
 }
 
 /* Copies a token (or part of it) into buf as a C string; false when too long. */
@@ -222,7 +222,7 @@ static int parse_ifname(const struct tok *t, char *out, struct pktdesc_err *e)
 }
 
 struct seen {
-	const struct tok *type, *code;
+	const struct tok *type, *code, *status;
 	bool iif, oif, ct;
 };
 
@@ -236,12 +236,13 @@ static int parse_option(const struct lexed *L, unsigned *i, struct pktdesc *d, s
 
 	if (!is_keyword(k))
 		return fail(e, k->col, k->len,
-			    "unexpected '%.*s': after the addresses come iif NAME, oif NAME, type TYPE, code N or ct STATE",
+			    "unexpected '%.*s': after the addresses come iif NAME, oif NAME, type TYPE, code N, ct STATE or status dnat",
 			    (int)k->len, k->s);
 	if (!v || tok_is(v, "->"))
 		return fail(e, v ? v->col : L->end, v ? v->len : 1, "'%.*s' wants a value",
 			    (int)k->len, k->s);
-	if ((once && *once) || (tok_is(k, "type") && sn->type) || (tok_is(k, "code") && sn->code))
+	if ((once && *once) || (tok_is(k, "type") && sn->type) || (tok_is(k, "code") && sn->code) ||
+	    (tok_is(k, "status") && sn->status))
 		return fail(e, k->col, k->len, "'%.*s' is given twice", (int)k->len, k->s);
 	*i += 2;
 	if (once)
@@ -256,6 +257,16 @@ static int parse_option(const struct lexed *L, unsigned *i, struct pktdesc *d, s
 	}
 	if (tok_is(k, "ct"))
 		return parse_state(v, d, e);
+	if (tok_is(k, "status")) {
+		/* the one conntrack status bit a vigild rule looks at */
+		if (!tok_is(v, "dnat"))
+			return fail(e, v->col, v->len,
+				    "'%.*s' is not a conntrack status vigild looks at: status dnat (the destination was translated)",
+				    (int)v->len, v->s);
+		sn->status = k;
+		d->p.dnat = true;
+		return 0;
+	}
 	if (tok_is(k, "type"))
 		sn->type = v;
 	else
@@ -385,6 +396,9 @@ int pktdesc_parse(const char *text, struct pktdesc *d, struct pktdesc_err *e)
 	while (i < L.n)
 		if ((r = parse_option(&L, &i, d, &sn, e)) < 0)
 			return r;
+	if (sn.status && (d->p.ct == IR_CT_INVALID || d->p.ct == IR_CT_UNTRACKED))
+		return fail(e, sn.status->col, sn.status->len,
+			    "status dnat needs a conntrack entry: not with ct invalid or untracked");
 	return parse_icmp(&sn, &L, d, e);
 }
 
@@ -433,4 +447,6 @@ void pktdesc_format(struct strbuf *sb, const struct ir_pkt *p)
 		sb_printf(sb, " oif %s", p->oif);
 	if (p->ct != IR_CT_NEW && (unsigned)p->ct < ARRAY_SIZE(states))
 		sb_printf(sb, " ct %s", states[p->ct]);
+	if (p->dnat)
+		sb_puts(sb, " status dnat");
 }

@@ -97,4 +97,8 @@ bool policy_parse_rate(const char *v, uint32_t *rate, uint32_t *unit);
 void check_rule_log(struct ck *c, const char *scalar, const struct ynode *rn, struct prule *r);
 void check_defaults_log(struct ck *c, const char *scalar, const struct ynode *dn);
 
+/* policy_defer.c: defaults.forward written as a mapping {default,
+ * defer-to} (dn: the defaults node) into pol->defaults and pol->defer. */
+void check_defaults_forward(struct ck *c, const struct ynode *dn);
+
 #endif

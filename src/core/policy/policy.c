@@ -107,8 +107,10 @@ void policy_free(struct policy *pol)
 	for (size_t i = 0; i < pol->nrules; i++)
 		prule_free(&pol->rules[i]);
 	free(pol->rules);
-	for (size_t i = 0; i < pol->nnats; i++)
+	for (size_t i = 0; i < pol->nnats; i++) {
 		prule_free(&pol->nats[i].m);
+		free(pol->nats[i].accept_comment);
+	}
 	free(pol->nats);
 	free(pol->file);
 	free(pol->table);

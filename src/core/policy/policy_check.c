@@ -53,6 +53,7 @@ static void check_defaults(struct ck *c, const struct pdoc *pd)
 	if (!pd->defaults)
 		return;
 	check_defaults_log(c, pd->defaults->log, dn);
+	check_defaults_forward(c, dn);
 	v[CH_INPUT] = pd->defaults->input;
 	v[CH_FORWARD] = pd->defaults->forward;
 	v[CH_OUTPUT] = pd->defaults->output;

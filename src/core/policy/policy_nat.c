@@ -255,6 +255,8 @@ static void check_nat(struct ck *c, const struct pdoc_nat *dn, const struct ynod
 			 "a port in 'to' needs 'proto' set to tcp, udp or sctp only (ports exist only for those)");
 	if (n->action != NAT_DNAT)
 		n->accept = false;
+	if (n->accept && n->m.name) /* the forward accept's comment (nat.c, eval.c) */
+		n->accept_comment = xasprintf("vigil:dnat %s", n->m.name);
 	if (c->d->nerr == errs)
 		nat_families(c, map, n);
 }

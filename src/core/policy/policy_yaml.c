@@ -26,8 +26,8 @@ enum shape {
 	SH_SETS,   /* a mapping of set name -> set mapping */
 	SH_RULES,  /* a sequence of rule mappings */
 	SH_ZONES,  /* a mapping of zone name -> list of interface names */
-	SH_LOG,    /* a value, or a mapping of known keys read from the tree
-		    * (not emitted: policy_log.c reads it) */
+	SH_ORMAP,  /* a value, or a mapping of known keys read from the tree
+		    * (not emitted: policy_log.c, policy_defer.c read it) */
 };
 
 struct field {
@@ -45,11 +45,17 @@ static const struct field log_fields[] = {
 	{ NULL, 0, false, NULL },
 };
 
+static const struct field forward_fields[] = {
+	{ "default", SH_SCALAR, false, NULL },
+	{ "defer-to", SH_ELEMS, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
 static const struct field defaults_fields[] = {
 	{ "input", SH_SCALAR, false, NULL },
-	{ "forward", SH_SCALAR, false, NULL },
+	{ "forward", SH_ORMAP, false, forward_fields },
 	{ "output", SH_SCALAR, false, NULL },
-	{ "log", SH_LOG, false, log_fields },
+	{ "log", SH_ORMAP, false, log_fields },
 	{ NULL, 0, false, NULL },
 };
 
@@ -75,7 +81,7 @@ static const struct field rule_fields[] = {
 	{ "oif", SH_LIST, false, NULL },
 	{ "icmp-type", SH_LIST, false, NULL },
 	{ "action", SH_SCALAR, true, NULL },
-	{ "log", SH_LOG, false, log_fields },
+	{ "log", SH_ORMAP, false, log_fields },
 	{ "comment", SH_SCALAR, false, NULL },
 	{ "limit", SH_SCALAR, false, NULL },
 	{ "per-source", SH_SCALAR, false, NULL },
@@ -736,7 +742,7 @@ struct walk {
 	yaml_emitter_t em;
 	struct strbuf out;
 	bool em_failed;
-	bool mute;     /* checking a part that is not emitted (SH_LOG mappings) */
+	bool mute;     /* checking a part that is not emitted (SH_ORMAP mappings) */
 };
 
 static int write_handler(void *data, unsigned char *buffer, size_t size)
@@ -1162,7 +1168,7 @@ static void walk_fields(struct walk *w, struct ynode *map, const struct field *f
 			emit_str(w, f->key);
 			walk_fields(w, v, f->sub, f->key, NULL);
 			break;
-		case SH_LOG:
+		case SH_ORMAP:
 			if (v->kind == YN_MAP) {
 				bool mute = w->mute;
 				w->mute = true;
