@@ -251,9 +251,10 @@ static int flowdb_prepare(struct flowdb *db, const char *sql, sqlite3_stmt **st)
 
 static const char flowdb_up_flow_sql[] =
 	"INSERT INTO flows (minute, family, proto, src, dst, dport, rule,"
-	" flows, packets, bytes, duration_ms, destroys)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-	" ON CONFLICT (minute, family, proto, src, dst, dport, rule) DO UPDATE SET"
+	" flows, packets, bytes, duration_ms, destroys, nat_dst, nat_dport, nat_src, nat)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+	" ON CONFLICT (minute, family, proto, src, dst, dport, rule, nat_dst, nat_dport, nat_src,"
+	" nat) DO UPDATE SET"
 	" flows = flows + excluded.flows, packets = packets + excluded.packets,"
 	" bytes = bytes + excluded.bytes, duration_ms = duration_ms + excluded.duration_ms,"
 	" destroys = destroys + excluded.destroys";
@@ -629,11 +630,45 @@ static const char *flowdb_addr(int family, const uint8_t *a, char *buf, size_t l
 	return buf;
 }
 
+/* The nat entry index + 1 idx by name, or "#N" (N = idx) in buf. */
+static const char *flowdb_nat_name(const struct flowdb *db, uint16_t idx, char *buf, size_t len)
+{
+	if ((size_t)idx - 1 < db->nnats && db->nats[idx - 1])
+		return db->nats[idx - 1];
+	snprintf(buf, len, "#%u", (unsigned)idx);
+	return buf;
+}
+
+/* The translation columns of an accepted row (binds 13 to 16). */
+static void flowdb_bind_nat(struct flowdb *db, sqlite3_stmt *st, const struct agg_key *k,
+			    int fam, char ndst[INET6_ADDRSTRLEN], char nsrc[INET6_ADDRSTRLEN],
+			    char nat[2 * NAT_NAME_LEN])
+{
+	const size_t len = INET6_ADDRSTRLEN, nlen = 2 * NAT_NAME_LEN;
+	char d[16], s[16];
+
+	ndst[0] = nsrc[0] = nat[0] = '\0';
+	if (k->family && (k->nat & CT_NAT_DST))
+		flowdb_addr(fam, k->nat_dst, ndst, len);
+	if (k->family && (k->nat & CT_NAT_SRC))
+		flowdb_addr(fam, k->nat_src, nsrc, len);
+	if (k->dnat && k->snat)
+		snprintf(nat, nlen, "%s,%s", flowdb_nat_name(db, k->dnat, d, sizeof(d)),
+			 flowdb_nat_name(db, k->snat, s, sizeof(s)));
+	else if (k->dnat || k->snat)
+		snprintf(nat, nlen, "%s", flowdb_nat_name(db, k->dnat ? k->dnat : k->snat, d, sizeof(d)));
+	sqlite3_bind_text(st, 13, ndst, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 14, ndst[0] ? k->nat_dport : 0);
+	sqlite3_bind_text(st, 15, nsrc, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, nat, -1, SQLITE_STATIC);
+}
+
 static int flowdb_put_row(void *ctx, const struct agg_row *row)
 {
 	struct flowdb *db = ctx;
 	const struct agg_key *k = &row->key;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], rbuf[16];
+	char ndst[INET6_ADDRSTRLEN], nsrc[INET6_ADDRSTRLEN], nat[2 * NAT_NAME_LEN];
 	const char *rule = "";
 	sqlite3_stmt *st = db->up_flow;
 	int fam = k->family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -664,6 +699,7 @@ static int flowdb_put_row(void *ctx, const struct agg_row *row)
 	sqlite3_bind_int64(st, 10, (int64_t)row->val.bytes);
 	sqlite3_bind_int64(st, 11, (int64_t)row->val.duration_ms);
 	sqlite3_bind_int64(st, 12, (int64_t)row->val.destroys);
+	flowdb_bind_nat(db, st, k, fam, ndst, nsrc, nat);
 	return flowdb_step_reset(db, st, "storing flows");
 }
 
@@ -713,6 +749,12 @@ static int flowdb_commit(void *ctx)
 
 int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules)
 {
+	return flowdb_flush_nat(db, agg, rules, nrules, NULL, 0);
+}
+
+int flowdb_flush_nat(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules,
+		     const char *const *nats, size_t nnats)
+{
 	static const struct agg_sink sink = { flowdb_put_row, flowdb_put_obs, flowdb_commit };
 	int r;
 
@@ -726,9 +768,11 @@ int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, s
 		return r;
 	db->rules = rules;
 	db->nrules = nrules;
+	db->nats = nats;
+	db->nnats = nnats;
 	r = agg_drain(agg, &sink, db);
-	db->rules = NULL;
-	db->nrules = 0;
+	db->rules = db->nats = NULL;
+	db->nrules = db->nnats = 0;
 	if (r < 0 && !sqlite3_get_autocommit(db->db))
 		flowdb_step_reset(db, db->rollback, "ROLLBACK");
 	return r;

@@ -15,6 +15,8 @@ struct flowdb {
 	/* during a flush */
 	const char *const *rules;
 	size_t nrules;
+	const char *const *nats; /* nat entry names (flowdb_flush_nat) */
+	size_t nnats;
 	char err[FLOWDB_ERRLEN];
 };
 

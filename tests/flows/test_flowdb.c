@@ -151,10 +151,10 @@ START_TEST(fresh_database)
 
 	tmpdb();
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_latest(), 4);
-	ck_assert_int_eq(flowdb_schema_version(db), 4);
+	ck_assert_int_eq(flowdb_schema_latest(), 5);
+	ck_assert_int_eq(flowdb_schema_version(db), 5);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 5);
 	/* migration 4: refused traffic */
 	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 			       " ('refused', 'refused_counts')"), 2);
@@ -188,7 +188,7 @@ START_TEST(fresh_database)
 	/* reopening changes nothing */
 	flowdb_close(db);
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_version(db), 4);
+	ck_assert_int_eq(flowdb_schema_version(db), 5);
 	flowdb_close(db);
 	rmdb();
 }
