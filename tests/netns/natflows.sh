@@ -80,6 +80,7 @@ check "the watch's own talk is not translated: no other row has a translation" \
 
 "$VIGILD" flows --db "$DB" --since 10m >"$TMP/table.txt" 2>"$TMP/table.err"
 check "vigild flows exits 0" test $? = 0
+diag_file "$TMP/table.txt"
 check "the table shows the translated destination and the entry: $L4:80 via web" \
 	grep -qE "^.* $GW4 +8080 +$L4:80 via web +web-in " "$TMP/table.txt"
 check "the table shows [$L6]:80 via web6" grep -q "\[$L6\]:80 via web6" "$TMP/table.txt"
