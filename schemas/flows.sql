@@ -156,3 +156,52 @@ ALTER TABLE observer ADD COLUMN nflog_bad INTEGER NOT NULL DEFAULT 0;
 -- 0 and src, dst '' , proto and dport 0, so the totals stay exact. folded:
 -- the events and records of the minute that went into overflow rows.
 ALTER TABLE observer ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;
+
+-- migration 5
+
+-- Flows through NAT (vigild watch reads the conntrack reply tuple). A
+-- connection translated on its way gets, in its rows' key:
+--   nat_dst, nat_dport: where a dnat or redirect sent it ('' and 0: not
+--     translated; dport and dst stay the original ones);
+--   nat_src: the source address an snat or masquerade gave it ('': none);
+--   nat: the policy's nat entry credited with the translation ('' none;
+--     "DNAT,SNAT" when both ran; "#N" for entry N of a policy whose names
+--     are not known).
+-- Two forwards of one original destination stay two rows. SQLite cannot
+-- change a primary key in place: the table is rebuilt, rows kept.
+DROP VIEW flows_v;
+CREATE TABLE flows_nat (
+	minute INTEGER NOT NULL,
+	family INTEGER NOT NULL,
+	proto INTEGER NOT NULL,
+	src TEXT NOT NULL,
+	dst TEXT NOT NULL,
+	dport INTEGER NOT NULL,
+	rule TEXT NOT NULL,
+	nat_dst TEXT NOT NULL DEFAULT '',
+	nat_dport INTEGER NOT NULL DEFAULT 0,
+	nat_src TEXT NOT NULL DEFAULT '',
+	nat TEXT NOT NULL DEFAULT '',
+	flows INTEGER NOT NULL DEFAULT 0,
+	packets INTEGER NOT NULL DEFAULT 0,
+	bytes INTEGER NOT NULL DEFAULT 0,
+	duration_ms INTEGER NOT NULL DEFAULT 0,
+	destroys INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (minute, family, proto, src, dst, dport, rule, nat_dst, nat_dport, nat_src, nat)
+) WITHOUT ROWID;
+INSERT INTO flows_nat (minute, family, proto, src, dst, dport, rule, flows, packets, bytes,
+		       duration_ms, destroys)
+	SELECT minute, family, proto, src, dst, dport, rule, flows, packets, bytes, duration_ms,
+	       destroys FROM flows;
+DROP TABLE flows;
+ALTER TABLE flows_nat RENAME TO flows;
+CREATE VIEW flows_v AS
+	SELECT minute, family, proto,
+	       NULLIF(src, '') AS src, dst, dport, NULLIF(rule, '') AS rule,
+	       NULLIF(nat_dst, '') AS nat_dst, CASE WHEN nat_dst <> '' THEN nat_dport END AS nat_dport,
+	       NULLIF(nat_src, '') AS nat_src, NULLIF(nat, '') AS nat, flows,
+	       CASE WHEN destroys > 0 THEN packets END AS packets,
+	       CASE WHEN destroys > 0 THEN bytes END AS bytes,
+	       CASE WHEN destroys > 0 THEN duration_ms END AS duration_ms,
+	       destroys
+	FROM flows;

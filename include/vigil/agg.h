@@ -12,7 +12,8 @@
  * Per-minute flow aggregate (pure, single-threaded: the caller serialises
  * access, e.g. two aggregates swapped under a lock between the reader and
  * the writer). Conntrack events are folded into rows keyed by
- * (minute, family, proto, src, dst, dport, rule); observer statistics are
+ * (minute, family, proto, src, dst, dport, rule, and the translation and
+ * nat entries of a connection through NAT); observer statistics are
  * kept per minute next to them. agg_drain() hands everything to a sink and
  * starts over.
  *
@@ -29,13 +30,23 @@ struct agg_key {
 	int64_t minute;   /* Unix time (seconds) of the minute's start */
 	uint8_t src[16];  /* all zero with AGG_F_NO_SOURCES; IPv4 in the first 4 bytes */
 	uint8_t dst[16];
+	/* through NAT (ct_event.nat): where the connection went (CT_NAT_DST)
+	 * and the source it left from (CT_NAT_SRC, when the address changed);
+	 * all zero when not translated */
+	uint8_t nat_dst[16];
+	uint8_t nat_src[16];
 	uint16_t dport;   /* tcp/udp/sctp/dccp/udplite port, icmp/icmpv6 type, else 0 */
 	uint16_t rule;    /* ct mark >> IR_MARK_SHIFT: 0 = not vigild's, else rule index + 1 */
+	uint16_t nat_dport; /* CT_NAT_DST: the translated port (protocols with ports), else 0 */
+	uint16_t dnat;    /* the nat entry (index + 1) credited with the dnat; 0: none */
+	uint16_t snat;    /* ... with the snat or masquerade; 0: none */
 	uint8_t family;   /* AF_INET or AF_INET6 */
 	uint8_t proto;    /* IPPROTO_* */
 	uint8_t src_any;  /* 1: src was dropped (AGG_F_NO_SOURCES), 0.0.0.0 is a real src */
 	uint8_t kind;     /* AGG_KIND_*: 0 an accepted flow (keys are hashed and compared
 			   * as bytes: every byte is set) */
+	uint8_t nat;      /* CT_NAT_DST, CT_NAT_SRC as recorded */
+	uint8_t pad;      /* zero */
 };
 
 /*
@@ -106,7 +117,7 @@ enum {
 
 struct agg;
 
-/* Rows per drain (about 80 bytes each plus 8 of index): ~22 MiB at the cap. */
+/* Rows per drain (128 bytes each plus 8 of index): ~34 MiB at the cap. */
 #define AGG_DEFAULT_MAX_ROWS (1u << 18)
 
 /*
@@ -125,6 +136,12 @@ void agg_free(struct agg *a);
  * the row cap was reached (the event is then counted in overflow).
  */
 int agg_add(struct agg *a, const struct ct_event *ev, int64_t now);
+/*
+ * agg_add, the row keyed also by the translation ev->nat shows and the nat
+ * entries credited with it: dnat, snat are indices into the policy's nat
+ * entries (natattr.h), -1 for none.
+ */
+int agg_add_nat(struct agg *a, const struct ct_event *ev, int dnat, int snat, int64_t now);
 
 /*
  * Adds observer deltas to the minute containing now; creates that minute's

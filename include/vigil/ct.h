@@ -32,9 +32,24 @@ enum {
 	CT_HAVE_TS_STOP = 1u << 9,        /* CTA_TIMESTAMP_STOP */
 };
 
+/* Which translation the reply tuple shows (struct ct_event.nat). */
+enum {
+	CT_NAT_DST = 1u << 0, /* dnat, redirect: the reply comes from another address or port */
+	CT_NAT_SRC = 1u << 1, /* snat, masquerade: the reply goes to another address or port */
+};
+
 /*
  * One event. Addresses and ports are those of the ORIGINAL direction (who
  * opened the connection to whom). All numbers are in host byte order.
+ *
+ * nat: from the reply tuple (CTA_TUPLE_REPLY), which conntrack keeps as
+ * the packets of the reply direction look after translation. When its
+ * source is not the original destination (address, or port for protocols
+ * with ports), the connection was sent elsewhere (CT_NAT_DST): nat_dst and
+ * nat_dport are where it went. When its destination is not the original
+ * source, the connection left from another address (CT_NAT_SRC): nat_src
+ * and nat_sport. ICMP compares addresses only. A message without a reply
+ * tuple has nat 0.
  */
 struct ct_event {
 	uint8_t type;           /* enum ct_event_type */
@@ -54,6 +69,9 @@ struct ct_event {
 	uint64_t orig_packets, orig_bytes;   /* CT_HAVE_COUNTERS_ORIG */
 	uint64_t reply_packets, reply_bytes; /* CT_HAVE_COUNTERS_REPLY */
 	uint64_t start_ns, stop_ns;          /* CT_HAVE_TS_*: CLOCK_REALTIME nanoseconds */
+	uint8_t nat;                         /* CT_NAT_* */
+	uint16_t nat_dport, nat_sport;       /* CT_NAT_DST / CT_NAT_SRC (ports: else 0) */
+	uint8_t nat_dst[16], nat_src[16];    /* CT_NAT_DST / CT_NAT_SRC, else zero */
 };
 
 /*
@@ -62,7 +80,8 @@ struct ct_event {
  * well-formed netlink but not a conntrack event (another subsystem, an
  * expectation, NLMSG_DONE/ERROR: skip it); -EBADMSG when it is malformed:
  * truncated, an attribute of the wrong length, a nest that does not add up,
- * a missing original tuple, addresses of the wrong family. *ev is
+ * a missing original tuple, addresses of the wrong family, a reply tuple
+ * that is malformed or of another protocol. *ev is
  * unspecified after an error.
  */
 int ct_parse(const void *msg, size_t len, struct ct_event *ev);

@@ -88,4 +88,11 @@ int ir_eval(const struct ir_table *t, enum chain_id hook, const struct ir_pkt *p
 int ir_eval_policy(const struct policy *pol, enum chain_id hook, const struct ir_pkt *p,
 		   struct ir_outcome *o);
 
+/*
+ * Whether the matches of policy rule r (or of a nat entry: its m) hold for
+ * p in chain hook, as ir_eval_policy reads them (the chain and action of r
+ * are not looked at). For callers judging tuples the same way (natattr.c).
+ */
+bool ir_eval_prule_matches(const struct prule *r, enum chain_id hook, const struct ir_pkt *p);
+
 #endif

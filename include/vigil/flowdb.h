@@ -110,6 +110,15 @@ int flowdb_schema_version(struct flowdb *db);
  * mark as ''. Returns 0 or negative errno.
  */
 int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules);
+/*
+ * flowdb_flush with the names of the policy's nat entries: nats[i] names
+ * entry i (struct agg_key dnat/snat == i + 1), stored in column nat; an
+ * index beyond nnats as "#N". The translated addresses go to nat_dst,
+ * nat_dport and nat_src.
+ */
+#define NAT_NAME_LEN 40 /* a nat entry's name (32), or "#N", and its NUL */
+int flowdb_flush_nat(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules,
+		     const char *const *nats, size_t nnats);
 
 /*
  * Deletes flows and observer rows of minutes before cutoff (Unix seconds),
@@ -152,6 +161,7 @@ enum flowdb_by {
 	FLOWDB_BY_DPORT,    /* grouped by (proto, dport) */
 	FLOWDB_BY_RULE,
 	FLOWDB_BY_VERDICT,
+	FLOWDB_BY_NAT,      /* grouped by nat entry; connections not translated left out */
 };
 
 /* Which rows: accepted flows (table flows), refused traffic (refused and
@@ -201,6 +211,13 @@ struct flowdb_row {
 				   * or (refused, grouped by rule or verdict) the kernel's
 				   * exact counters */
 	uint64_t packets, bytes, duration_ms, destroys;
+	/* through NAT (accepted rows only; NULL / -1: not translated, or
+	 * grouped away): where a dnat sent the connection, the source an snat
+	 * gave it, the nat entry credited ("web", "web,masq" for both) */
+	const char *nat_dst;
+	int nat_dport;
+	const char *nat_src;
+	const char *nat;          /* BY_NAT: the group (NULL: translated, no entry known) */
 };
 
 /*

@@ -18,8 +18,9 @@ struct json_object;
 const char *flowdb_proto_name(int proto, char *buf, size_t len);
 
 /* One row: minute (and last_minute when grouped), family, overflow
- * (ungrouped), proto, src, dst, dport, rule, verdict, flows, packets,
- * bytes, duration_ms (null when not known), destroys. */
+ * (ungrouped), proto, src, dst, dport, rule, nat_dst, nat_dport, nat_src,
+ * nat (null when not translated), verdict, flows, packets, bytes,
+ * duration_ms (null when not known), destroys. */
 struct json_object *flowdb_row_json(const struct flowdb_row *r, enum flowdb_by by);
 
 /* The window's observed minutes and whether each is complete

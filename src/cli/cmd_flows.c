@@ -26,8 +26,10 @@ static const char flows_usage[] =
 	"\n"
 	"Shows what 'vigild watch' recorded: the connections the policy accepted,\n"
 	"per minute, with the rule that accepted them (packets, bytes and\n"
-	"duration once they have ended), and what it refused: a sample of the\n"
-	"refused connection attempts (rate-limited in the kernel) and, per rule,\n"
+	"duration once they have ended; a connection through NAT also with where\n"
+	"it went and the nat entry: NAT 10.1.0.2:80 via web), and what it\n"
+	"refused: a sample of the refused connection attempts (rate-limited in\n"
+	"the kernel) and, per rule,\n"
 	"the exact refused packets from the kernel's counters. Reads the database\n"
 	"read-only: needs read access to it, no privileges, and never disturbs\n"
 	"the writer.\n"
@@ -47,13 +49,14 @@ static const char flows_usage[] =
 	"  --dst CIDR      only destinations in CIDR\n"
 	"  --dport N       only that destination port (ICMP: type)\n"
 	"  --proto P       only tcp, udp, sctp, icmp, icmpv6 or a protocol number\n"
-	"  --by KEY        sum the window per src, dst, dport (with proto), rule\n"
-	"                  or verdict; per rule and verdict, refused rows also\n"
-	"                  carry the exact packets and bytes\n"
+	"  --by KEY        sum the window per src, dst, dport (with proto), rule,\n"
+	"                  verdict or nat (the nat entry: translated connections\n"
+	"                  only); per rule and verdict, refused rows also carry\n"
+	"                  the exact packets and bytes\n"
 	"  --sort KEY      connections (default), packets or bytes\n"
 	"  --top N         only the N largest rows or groups (by --sort)\n"
 	"  --json          one JSON array of objects (minute, verdict, proto, src,\n"
-	"                  dst, dport, rule, flows, packets, bytes, ...); null is\n"
+	"                  dst, dport, rule, nat, flows, packets, bytes, ...); null is\n"
 	"                  unknown, none, or, with --by, a field summed over\n"
 	"  --follow        print the rows recorded from now on as they are\n"
 	"                  written, one JSON object a line, until interrupted\n"
@@ -96,9 +99,10 @@ static int parse_proto(const char *s, int *out)
 static int parse_by(const char *s, enum flowdb_by *by)
 {
 	static const char *const names[] = { [FLOWDB_BY_SRC] = "src", [FLOWDB_BY_DST] = "dst",
-		[FLOWDB_BY_DPORT] = "dport", [FLOWDB_BY_RULE] = "rule", [FLOWDB_BY_VERDICT] = "verdict" };
+		[FLOWDB_BY_DPORT] = "dport", [FLOWDB_BY_RULE] = "rule", [FLOWDB_BY_VERDICT] = "verdict",
+		[FLOWDB_BY_NAT] = "nat" };
 
-	for (int i = FLOWDB_BY_SRC; i <= FLOWDB_BY_VERDICT; i++)
+	for (int i = FLOWDB_BY_SRC; i <= FLOWDB_BY_NAT; i++)
 		if (streq(s, names[i])) {
 			*by = (enum flowdb_by)i;
 			return 0;
@@ -167,7 +171,7 @@ static int flows_option(int c, const char *arg, struct flows_args *a)
 		return 0;
 	case 'b':
 		if (parse_by(arg, &q->by) < 0)
-			return FLOWS_ERR("--by takes src, dst, dport, rule or verdict, not '%s'", arg);
+			return FLOWS_ERR("--by takes src, dst, dport, rule, verdict or nat, not '%s'", arg);
 		return 0;
 	case 'S':
 	case 'V':

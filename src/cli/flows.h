@@ -21,7 +21,7 @@ extern const char flows_time_forms[];
 /* ---- flows_out.c ---- */
 struct frow {
 	struct flowdb_row r;
-	char *src, *dst, *rule;
+	char *src, *dst, *rule, *nat_dst, *nat_src, *nat;
 	const char *verdict;  /* static */
 };
 

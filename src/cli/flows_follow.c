@@ -41,6 +41,31 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* ECS source.nat.ip, destination.nat.ip and .port; the nat entry (no ECS
+ * field) as vigil.nat. */
+static void ecs_nat(json_object *o, json_object *src, json_object *dst, const struct flowdb_row *r)
+{
+	json_object *n;
+
+	if (r->nat_dst) {
+		n = json_object_new_object();
+		json_object_object_add(n, "ip", json_object_new_string(r->nat_dst));
+		if (r->nat_dport >= 0 && r->proto != 1 && r->proto != 58)
+			json_object_object_add(n, "port", json_object_new_int(r->nat_dport));
+		json_object_object_add(dst, "nat", n);
+	}
+	if (r->nat_src) {
+		n = json_object_new_object();
+		json_object_object_add(n, "ip", json_object_new_string(r->nat_src));
+		json_object_object_add(src, "nat", n);
+	}
+	if (r->nat) {
+		n = json_object_new_object();
+		json_object_object_add(n, "nat", json_object_new_string(r->nat));
+		json_object_object_add(o, "vigil", n);
+	}
+}
+
 static json_object *ecs_event(const struct flowdb_row *r, uint64_t count)
 {
 	json_object *o = json_object_new_object(), *ev = json_object_new_object();
@@ -70,6 +95,7 @@ static json_object *ecs_event(const struct flowdb_row *r, uint64_t count)
 		json_object_object_add(dst, "ip", json_object_new_string(r->dst));
 	if (r->dport >= 0 && r->proto != 1 && r->proto != 58)
 		json_object_object_add(dst, "port", json_object_new_int(r->dport));
+	ecs_nat(o, src, dst, r);
 	json_object_object_add(o, "destination", dst);
 	if (r->proto >= 0) {
 		json_object_object_add(net, "transport",
@@ -93,10 +119,12 @@ static json_object *ecs_event(const struct flowdb_row *r, uint64_t count)
 static int on_row(void *ctx, const struct flowdb_row *r)
 {
 	struct follow *f = ctx;
-	_cleanup_free_ char *key = xasprintf("%lld|%s|%d|%d|%s|%s|%d|%s", (long long)r->minute,
-					     r->verdict ? r->verdict : "", r->family, r->proto,
-					     r->src ? r->src : "", r->dst ? r->dst : "", r->dport,
-					     r->rule ? r->rule : "");
+	_cleanup_free_ char *key = xasprintf("%lld|%s|%d|%d|%s|%s|%d|%s|%s|%d|%s|%s",
+					     (long long)r->minute, r->verdict ? r->verdict : "",
+					     r->family, r->proto, r->src ? r->src : "",
+					     r->dst ? r->dst : "", r->dport, r->rule ? r->rule : "",
+					     r->nat_dst ? r->nat_dst : "", r->nat_dport,
+					     r->nat_src ? r->nat_src : "", r->nat ? r->nat : "");
 	struct seen *s = NULL;
 	uint64_t grew;
 

@@ -25,6 +25,9 @@ int flows_collect(void *ctx, const struct flowdb_row *row)
 	f->src = row->src ? xstrdup(row->src) : NULL;
 	f->dst = row->dst ? xstrdup(row->dst) : NULL;
 	f->rule = row->rule ? xstrdup(row->rule) : NULL;
+	f->nat_dst = row->nat_dst ? xstrdup(row->nat_dst) : NULL;
+	f->nat_src = row->nat_src ? xstrdup(row->nat_src) : NULL;
+	f->nat = row->nat ? xstrdup(row->nat) : NULL;
 	f->verdict = !row->verdict	       ? NULL :
 		     streq(row->verdict, "accept") ? "accept" :
 		     streq(row->verdict, "reject") ? "reject" :
@@ -34,6 +37,9 @@ int flows_collect(void *ctx, const struct flowdb_row *row)
 	f->r.src = f->src;
 	f->r.dst = f->dst;
 	f->r.rule = f->rule;
+	f->r.nat_dst = f->nat_dst;
+	f->r.nat_src = f->nat_src;
+	f->r.nat = f->nat;
 	return 0;
 }
 
@@ -44,6 +50,9 @@ void frows_free(struct frows *rows)
 		free(rows->v[i].src);
 		free(rows->v[i].dst);
 		free(rows->v[i].rule);
+		free(rows->v[i].nat_dst);
+		free(rows->v[i].nat_src);
+		free(rows->v[i].nat);
 	}
 	free(rows->v);
 }
@@ -139,63 +148,100 @@ void flows_print_json(const struct frows *rows, enum flowdb_by by)
 	json_object_put(a);
 }
 
-enum { C_MINUTE, C_LAST, C_VERDICT, C_PROTO, C_SRC, C_DST, C_DPORT, C_RULE, C_FLOWS, C_PACKETS,
-       C_BYTES, C_N };
+enum { C_MINUTE, C_LAST, C_VERDICT, C_PROTO, C_SRC, C_DST, C_DPORT, C_NAT, C_RULE, C_FLOWS,
+       C_PACKETS, C_BYTES, C_N };
 
-static void flows_cells(const struct flowdb_row *r, enum flowdb_by by, char cell[C_N][64])
+#define CELL 192
+
+/*
+ * The nat column: where a dnat sent the connection ("10.1.0.2:80",
+ * "[fd00:1::2]:80"), the source an snat gave it ("src 203.0.113.1"), and
+ * the entry ("via web"); "-" when not translated. Grouped by nat: the entry.
+ */
+static void flows_nat_cell(const struct flowdb_row *r, enum flowdb_by by, char *cell)
+{
+	size_t n = 0;
+
+	if (by == FLOWDB_BY_NAT) {
+		snprintf(cell, CELL, "%s", r->nat ? r->nat : "(none)");
+		return;
+	}
+	cell[0] = '\0';
+	if (r->nat_dst && r->nat_dport > 0 && flows_has_ports(r->proto))
+		n += (size_t)snprintf(cell, CELL, strchr(r->nat_dst, ':') ? "[%s]:%d" : "%s:%d",
+				      r->nat_dst, r->nat_dport);
+	else if (r->nat_dst)
+		n += (size_t)snprintf(cell, CELL, "%s", r->nat_dst);
+	if (r->nat_src && n < CELL)
+		n += (size_t)snprintf(cell + n, CELL - n, "%ssrc %s", n ? " " : "", r->nat_src);
+	if (r->nat && n < CELL)
+		n += (size_t)snprintf(cell + n, CELL - n, "%svia %s", n ? " " : "", r->nat);
+	if (!n)
+		snprintf(cell, CELL, "-");
+}
+
+static void flows_cells(const struct flowdb_row *r, enum flowdb_by by, char cell[C_N][CELL])
 {
 	char buf[32];
 
-	flows_minute(r->minute, false, cell[C_MINUTE], 64);
-	flows_minute(r->last_minute, false, cell[C_LAST], 64);
-	snprintf(cell[C_PROTO], 64, "%s",
+	flows_minute(r->minute, false, cell[C_MINUTE], CELL);
+	flows_minute(r->last_minute, false, cell[C_LAST], CELL);
+	snprintf(cell[C_PROTO], CELL, "%s",
 		 r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : "");
 	/* a NULL src where src is shown: sources were aggregated away; summed
 	 * per source, the family tells the IPv4 and the IPv6 group apart */
 	if (by == FLOWDB_BY_NONE && r->family == 0) {
 		/* the rule's overflow row of the minute (--row-cap) */
-		snprintf(cell[C_SRC], 64, "(overflow)");
-		snprintf(cell[C_PROTO], 64, "*");
+		snprintf(cell[C_SRC], CELL, "(overflow)");
+		snprintf(cell[C_PROTO], CELL, "*");
 	} else if (r->src)
-		snprintf(cell[C_SRC], 64, "%s", r->src);
+		snprintf(cell[C_SRC], CELL, "%s", r->src);
 	else if (by == FLOWDB_BY_SRC && r->family)
-		snprintf(cell[C_SRC], 64, "* (IPv%d)", r->family);
+		snprintf(cell[C_SRC], CELL, "* (IPv%d)", r->family);
 	else
-		snprintf(cell[C_SRC], 64, "*");
-	snprintf(cell[C_DST], 64, "%s", r->dst ? r->dst : "");
-	snprintf(cell[C_DPORT], 64, "%s",
+		snprintf(cell[C_SRC], CELL, "*");
+	snprintf(cell[C_DST], CELL, "%s", r->dst ? r->dst : "");
+	snprintf(cell[C_DPORT], CELL, "%s",
 		 by == FLOWDB_BY_NONE && r->family == 0 ? "*" : flows_dport(r, buf, sizeof(buf)));
-	snprintf(cell[C_RULE], 64, "%s", r->rule ? r->rule : "-");
-	snprintf(cell[C_VERDICT], 64, "%s", r->verdict ? r->verdict : "");
-	snprintf(cell[C_FLOWS], 64, "%" PRIu64, r->flows);
+	flows_nat_cell(r, by, cell[C_NAT]);
+	snprintf(cell[C_RULE], CELL, "%s", r->rule ? r->rule : "-");
+	snprintf(cell[C_VERDICT], CELL, "%s", r->verdict ? r->verdict : "");
+	snprintf(cell[C_FLOWS], CELL, "%" PRIu64, r->flows);
 	if (r->counted) {
-		snprintf(cell[C_PACKETS], 64, "%" PRIu64, r->packets);
-		flows_bytes(r->bytes, cell[C_BYTES], 64);
+		snprintf(cell[C_PACKETS], CELL, "%" PRIu64, r->packets);
+		flows_bytes(r->bytes, cell[C_BYTES], CELL);
 	} else {
-		snprintf(cell[C_PACKETS], 64, "-");
-		snprintf(cell[C_BYTES], 64, "-");
+		snprintf(cell[C_PACKETS], CELL, "-");
+		snprintf(cell[C_BYTES], CELL, "-");
 	}
 }
 
 void flows_print_table(const struct frows *rows, enum flowdb_by by, bool verdict)
 {
 	static const char *const head[C_N] = { "MINUTE (UTC)", "LAST", "VERDICT", "PROTO", "SRC",
-					       "DST", "DPORT", "RULE", "FLOWS", "PACKETS", "BYTES" };
+					       "DST", "DPORT", "NAT", "RULE", "FLOWS", "PACKETS",
+					       "BYTES" };
 	static const bool right[C_N] = { [C_FLOWS] = true, [C_PACKETS] = true, [C_BYTES] = true };
 	bool show[C_N] = { 0 };
 	size_t w[C_N];
-	char cell[C_N][64];
+	char cell[C_N][CELL];
+	bool nat = false;
 
+	for (size_t i = 0; i < rows->n; i++)
+		nat |= rows->v[i].r.nat_dst || rows->v[i].r.nat_src || rows->v[i].r.nat;
 	switch (by) {
 	case FLOWDB_BY_NONE:
 		show[C_MINUTE] = show[C_PROTO] = show[C_SRC] = show[C_DST] = show[C_DPORT] =
 			show[C_RULE] = true;
+		/* the nat column when some row went through NAT */
+		show[C_NAT] = nat;
 		break;
 	case FLOWDB_BY_SRC: show[C_SRC] = true; break;
 	case FLOWDB_BY_DST: show[C_DST] = true; break;
 	case FLOWDB_BY_DPORT: show[C_PROTO] = show[C_DPORT] = true; break;
 	case FLOWDB_BY_RULE: show[C_RULE] = true; break;
 	case FLOWDB_BY_VERDICT: show[C_VERDICT] = true; break;
+	case FLOWDB_BY_NAT: show[C_NAT] = true; break;
 	}
 	if (verdict && (by == FLOWDB_BY_NONE || by == FLOWDB_BY_RULE))
 		show[C_VERDICT] = true;

@@ -111,8 +111,10 @@ static bool parse_query(struct req *r, struct flowdb_query *q)
 		q->by = FLOWDB_BY_DPORT;
 	else if (streq(by, "rule"))
 		q->by = FLOWDB_BY_RULE;
+	else if (streq(by, "nat"))
+		q->by = FLOWDB_BY_NAT;
 	else {
-		ctl_answer_error(r, 400, "by= takes src, dst, dport or rule, not '%.64s'", by);
+		ctl_answer_error(r, 400, "by= takes src, dst, dport, rule or nat, not '%.64s'", by);
 		return false;
 	}
 	if (rule)

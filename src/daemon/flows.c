@@ -16,6 +16,7 @@
 #include "vigil/ct.h"
 #include "vigil/ctsock.h"
 #include "vigil/log.h"
+#include "vigil/natattr.h"
 #include "daemon.h"
 #include "events.h"
 #include "writer.h"
@@ -39,7 +40,13 @@ static int on_ct_msg(void *ctx, const struct nlmsghdr *nlh)
 	if (e == -EBADMSG)
 		r->bad++;
 	else if (e == 0 && ev.type != CT_EVENT_UPDATE) {
-		agg_add(r->d->cur, &ev, r->now); /* past the cap: counted as overflow */
+		struct nat_attr na = { -1, -1 };
+
+		/* through NAT: the policy's entry that made the translation */
+		if (ev.nat && r->d->active)
+			nat_attribute(&r->d->active->pol, &ev, &na);
+		/* past the cap: counted as overflow */
+		agg_add_nat(r->d->cur, &ev, na.dnat, na.snat, r->now);
 		r->d->m.ct_events++;
 		if (ev.type == CT_EVENT_NEW)
 			rule_conns_count(r->d, ev.mark);
@@ -107,14 +114,19 @@ static void on_ct_stats(void *ctx, struct psep_reply *rep)
 void daemon_flows_names_changed(struct daemon *d)
 {
 	size_t n = d->active ? d->active->pol.nrules : 0;
-	const char **v = xcalloc(n ? n : 1, sizeof(*v));
+	size_t nn = d->active ? d->active->pol.nnats : 0;
+	const char **v = xcalloc(n ? n : 1, sizeof(*v)), **nv = xcalloc(nn ? nn : 1, sizeof(*nv));
 
 	for (size_t i = 0; i < n; i++)
 		v[i] = d->active->pol.rules[i].name;
+	for (size_t i = 0; i < nn; i++)
+		nv[i] = d->active->pol.nats[i].m.name;
 	rule_conns_rebase(d);
 	names_unref(d->names);
 	d->names = names_new(v, n);
+	names_set_nat(d->names, nv, nn);
 	free(v);
+	free(nv);
 	daemon_refused_names_changed(d);
 }
 

@@ -91,6 +91,24 @@ struct names *names_new(const char *const *v, size_t n)
 	return nm;
 }
 
+static char **names_dup(const char *const *v, size_t n)
+{
+	char **d = xcalloc(n ? n : 1, sizeof(*d));
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = xstrdup(v[i] ? v[i] : "");
+	return d;
+}
+
+void names_set_nat(struct names *nm, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < nm->nnat; i++)
+		free(nm->nat[i]);
+	free(nm->nat);
+	nm->nat = names_dup(v, n);
+	nm->nnat = n;
+}
+
 struct names *names_ref(struct names *nm)
 {
 	if (nm)
@@ -105,6 +123,9 @@ void names_unref(struct names *nm)
 	for (size_t i = 0; i < nm->n; i++)
 		free(nm->v[i]);
 	free(nm->v);
+	for (size_t i = 0; i < nm->nnat; i++)
+		free(nm->nat[i]);
+	free(nm->nat);
 	free(nm);
 }
 
@@ -180,7 +201,8 @@ static int write_pending(struct writer *w)
 		struct pending *p = &w->pend[0];
 		size_t rows = agg_rows(p->agg);
 
-		if (flowdb_flush(w->db, p->agg, (const char *const *)p->names->v, p->names->n) < 0)
+		if (flowdb_flush_nat(w->db, p->agg, (const char *const *)p->names->v, p->names->n,
+				     (const char *const *)p->names->nat, p->names->nnat) < 0)
 			return -EIO;
 		__atomic_add_fetch(&w->written_rows, rows, __ATOMIC_RELAXED);
 		w->pend_rows -= rows;

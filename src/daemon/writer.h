@@ -9,13 +9,17 @@
 #include "vigil/flowdb.h"
 
 /* Rule names of one policy, shared (reference counted) by the flushes
- * queued while it was in force. */
+ * queued while it was in force, and the names of its nat entries. */
 struct names {
 	int refs;
 	char **v;
 	size_t n;
+	char **nat;
+	size_t nnat;
 };
 struct names *names_new(const char *const *v, size_t n);
+/* Sets the nat entry names of a new nm (before it is shared). */
+void names_set_nat(struct names *nm, const char *const *v, size_t n);
 struct names *names_ref(struct names *nm);
 void names_unref(struct names *nm);
 

@@ -251,9 +251,10 @@ static int flowdb_prepare(struct flowdb *db, const char *sql, sqlite3_stmt **st)
 
 static const char flowdb_up_flow_sql[] =
 	"INSERT INTO flows (minute, family, proto, src, dst, dport, rule,"
-	" flows, packets, bytes, duration_ms, destroys)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-	" ON CONFLICT (minute, family, proto, src, dst, dport, rule) DO UPDATE SET"
+	" flows, packets, bytes, duration_ms, destroys, nat_dst, nat_dport, nat_src, nat)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+	" ON CONFLICT (minute, family, proto, src, dst, dport, rule, nat_dst, nat_dport, nat_src,"
+	" nat) DO UPDATE SET"
 	" flows = flows + excluded.flows, packets = packets + excluded.packets,"
 	" bytes = bytes + excluded.bytes, duration_ms = duration_ms + excluded.duration_ms,"
 	" destroys = destroys + excluded.destroys";
@@ -634,6 +635,7 @@ static int flowdb_put_row(void *ctx, const struct agg_row *row)
 	struct flowdb *db = ctx;
 	const struct agg_key *k = &row->key;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], rbuf[16];
+	char ndst[INET6_ADDRSTRLEN], nsrc[INET6_ADDRSTRLEN], nat[2 * NAT_NAME_LEN];
 	const char *rule = "";
 	sqlite3_stmt *st = db->up_flow;
 	int fam = k->family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -664,6 +666,7 @@ static int flowdb_put_row(void *ctx, const struct agg_row *row)
 	sqlite3_bind_int64(st, 10, (int64_t)row->val.bytes);
 	sqlite3_bind_int64(st, 11, (int64_t)row->val.duration_ms);
 	sqlite3_bind_int64(st, 12, (int64_t)row->val.destroys);
+	flowdb_bind_nat(db, st, k, fam, ndst, nsrc, nat);
 	return flowdb_step_reset(db, st, "storing flows");
 }
 
@@ -713,6 +716,12 @@ static int flowdb_commit(void *ctx)
 
 int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules)
 {
+	return flowdb_flush_nat(db, agg, rules, nrules, NULL, 0);
+}
+
+int flowdb_flush_nat(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules,
+		     const char *const *nats, size_t nnats)
+{
 	static const struct agg_sink sink = { flowdb_put_row, flowdb_put_obs, flowdb_commit };
 	int r;
 
@@ -726,9 +735,11 @@ int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, s
 		return r;
 	db->rules = rules;
 	db->nrules = nrules;
+	db->nats = nats;
+	db->nnats = nnats;
 	r = agg_drain(agg, &sink, db);
-	db->rules = NULL;
-	db->nrules = 0;
+	db->rules = db->nats = NULL;
+	db->nrules = db->nnats = 0;
 	if (r < 0 && !sqlite3_get_autocommit(db->db))
 		flowdb_step_reset(db, db->rollback, "ROLLBACK");
 	return r;

@@ -4,6 +4,7 @@
 #define VIGIL_FLOWDB_INT_H
 
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 
 #include "vigil/flowdb.h"
@@ -15,6 +16,8 @@ struct flowdb {
 	/* during a flush */
 	const char *const *rules;
 	size_t nrules;
+	const char *const *nats; /* nat entry names (flowdb_flush_nat) */
+	size_t nnats;
 	char err[FLOWDB_ERRLEN];
 };
 
@@ -27,6 +30,12 @@ int flowdb_put_refused(struct flowdb *db, const struct agg_row *row);
 /* The rule a row of refused traffic names (the rule, "default:CHAIN", or "#N"). */
 const char *flowdb_refused_rule(const struct flowdb *db, const struct agg_key *k, char *buf,
 				size_t len);
+/* flowdb_nat.c: binds 13 to 16 of the flows UPSERT (the translation of
+ * accepted row k, fam AF_INET/AF_INET6), with buffers that must outlive
+ * the step. */
+void flowdb_bind_nat(struct flowdb *db, sqlite3_stmt *st, const struct agg_key *k, int fam,
+		     char ndst[INET6_ADDRSTRLEN], char nsrc[INET6_ADDRSTRLEN],
+		     char nat[2 * NAT_NAME_LEN]);
 /* int flowdb_step_reset(...) for flowdb_refused.c */
 int flowdb_step(struct flowdb *db, sqlite3_stmt *st, const char *what);
 

@@ -69,6 +69,13 @@ json_object *flowdb_row_json(const struct flowdb_row *r, enum flowdb_by by)
 	json_object_object_add(o, "dst", str_or_null(r->dst));
 	json_object_object_add(o, "dport", r->dport >= 0 ? json_object_new_int(r->dport) : NULL);
 	json_object_object_add(o, "rule", str_or_null(r->rule));
+	/* through NAT: where the connection went, the source it left from,
+	 * the nat entry credited (null: not translated) */
+	json_object_object_add(o, "nat_dst", str_or_null(r->nat_dst));
+	json_object_object_add(o, "nat_dport",
+			       r->nat_dst && r->nat_dport >= 0 ? json_object_new_int(r->nat_dport) : NULL);
+	json_object_object_add(o, "nat_src", str_or_null(r->nat_src));
+	json_object_object_add(o, "nat", str_or_null(r->nat));
 	json_object_object_add(o, "verdict", str_or_null(r->verdict));
 	json_object_object_add(o, "flows", json_object_new_uint64(r->flows));
 	json_object_object_add(o, "packets", known_u64(r->packets, r->counted));

@@ -84,20 +84,22 @@ static void vigil_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* All rows, accepted and refused, under one set of names (see flowdb_query). */
 static const char flowdb_ev_sql[] =
 	"WITH ev(minute, family, proto, src, dst, dport, rule, verdict, flows, packets, bytes,"
-	" duration_ms, destroys, known) AS ("
+	" duration_ms, destroys, known, nat_dst, nat_dport, nat_src, nat) AS ("
 	" SELECT minute, family, proto, src, dst, dport, rule, 'accept', flows, packets, bytes,"
-	" duration_ms, destroys, destroys FROM flows WHERE ?5 <> 2"
+	" duration_ms, destroys, destroys, nat_dst, nat_dport, nat_src, nat FROM flows WHERE ?5 <> 2"
 	" UNION ALL SELECT minute, family, proto, src, dst, dport, rule, verdict, sampled, 0, 0, 0,"
-	" 0, 0 FROM refused WHERE ?5 <> 1"
+	" 0, 0, '', 0, '', '' FROM refused WHERE ?5 <> 1"
 	" UNION ALL SELECT minute, NULL, NULL, NULL, NULL, NULL, rule, verdict, 0, counted, bytes,"
-	" 0, 0, 1 FROM refused_counts WHERE ?5 <> 1 AND ?10 = 1) ";
+	" 0, 0, 1, '', 0, '', '' FROM refused_counts WHERE ?5 <> 1 AND ?10 = 1) ";
 
 static char *flowdb_query_sql(const struct flowdb_query *q)
 {
-	/* selected: first, last, family, proto, src, dst, dport, rule, verdict, then sums */
+	/* selected: first, last, family, proto, src, dst, dport, rule, verdict, then
+	 * sums (5), then the translation: nat_dst, nat_dport, nat_src, nat */
 	static const char *const cols[] = {
 		[FLOWDB_BY_NONE] = "minute, minute, family, proto, src, dst, dport, rule, verdict,"
-				   " flows, packets, bytes, duration_ms, destroys, known",
+				   " flows, packets, bytes, duration_ms, destroys, known,"
+				   " nat_dst, nat_dport, nat_src, nat",
 		[FLOWDB_BY_SRC] = "MIN(minute), MAX(minute), family, NULL, src, NULL, NULL, NULL, NULL",
 		[FLOWDB_BY_DST] = "MIN(minute), MAX(minute), family, NULL, NULL, dst, NULL, NULL, NULL",
 		[FLOWDB_BY_DPORT] = "MIN(minute), MAX(minute), NULL, proto, NULL, NULL, dport,"
@@ -106,6 +108,16 @@ static char *flowdb_query_sql(const struct flowdb_query *q)
 				   " verdict",
 		[FLOWDB_BY_VERDICT] = "MIN(minute), MAX(minute), NULL, NULL, NULL, NULL, NULL, NULL,"
 				      " verdict",
+		[FLOWDB_BY_NAT] = "MIN(minute), MAX(minute), NULL, NULL, NULL, NULL, NULL, NULL, NULL",
+	};
+	/* grouped: the translation columns after the sums */
+	static const char *const ncols[] = {
+		[FLOWDB_BY_SRC] = "NULL, NULL, NULL, NULL",
+		[FLOWDB_BY_DST] = "NULL, NULL, NULL, NULL",
+		[FLOWDB_BY_DPORT] = "NULL, NULL, NULL, NULL",
+		[FLOWDB_BY_RULE] = "NULL, NULL, NULL, NULL",
+		[FLOWDB_BY_VERDICT] = "NULL, NULL, NULL, NULL",
+		[FLOWDB_BY_NAT] = "NULL, NULL, NULL, nat",
 	};
 	static const char *const group[] = {
 		[FLOWDB_BY_SRC] = "family, src",
@@ -113,6 +125,7 @@ static char *flowdb_query_sql(const struct flowdb_query *q)
 		[FLOWDB_BY_DPORT] = "proto, dport",
 		[FLOWDB_BY_RULE] = "rule, verdict",
 		[FLOWDB_BY_VERDICT] = "verdict",
+		[FLOWDB_BY_NAT] = "nat",
 	};
 	static const char *const key[] = { "flows", "packets", "bytes" };
 	static const char where[] =
@@ -129,9 +142,12 @@ static char *flowdb_query_sql(const struct flowdb_query *q)
 				 flowdb_ev_sql, cols[0], where);
 	}
 	return xasprintf("%sSELECT %s, SUM(flows), SUM(packets), SUM(bytes), SUM(duration_ms),"
-			 " SUM(destroys), SUM(known)%s GROUP BY %s"
+			 " SUM(destroys), SUM(known), %s%s%s GROUP BY %s"
 			 " ORDER BY SUM(%s) DESC, SUM(bytes) DESC, %s LIMIT ?4",
-			 flowdb_ev_sql, cols[q->by], where, group[q->by], k, group[q->by]);
+			 flowdb_ev_sql, cols[q->by], ncols[q->by], where,
+			 /* by nat: the translated connections only */
+			 q->by == FLOWDB_BY_NAT ? " AND nat_dst || nat_src || nat <> ''" : "",
+			 group[q->by], k, group[q->by]);
 }
 
 static void flowdb_query_bind(sqlite3_stmt *st, const struct flowdb_query *q)
@@ -171,7 +187,7 @@ int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 	sqlite3_stmt *st = NULL;
 	int rc, r = 0, n = 0;
 
-	if ((unsigned)q->by > FLOWDB_BY_VERDICT || (q->src && !flowdb_cidr_ok(q->src)) ||
+	if ((unsigned)q->by > FLOWDB_BY_NAT || (q->src && !flowdb_cidr_ok(q->src)) ||
 	    (q->dst && !flowdb_cidr_ok(q->dst)))
 		return -EINVAL;
 	db->err[0] = '\0';
@@ -202,6 +218,10 @@ int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 			.destroys = (uint64_t)sqlite3_column_int64(st, 13),
 		};
 		row.counted = sqlite3_column_int64(st, 14) > 0;
+		row.nat_dst = flowdb_text_or_null(st, 15);
+		row.nat_dport = row.nat_dst ? flowdb_int_or(st, 16, -1) : -1;
+		row.nat_src = flowdb_text_or_null(st, 17);
+		row.nat = flowdb_text_or_null(st, 18);
 		n++;
 		r = cb(ctx, &row);
 		if (r < 0)

@@ -151,10 +151,10 @@ START_TEST(fresh_database)
 
 	tmpdb();
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_latest(), 4);
-	ck_assert_int_eq(flowdb_schema_version(db), 4);
+	ck_assert_int_eq(flowdb_schema_latest(), 5);
+	ck_assert_int_eq(flowdb_schema_version(db), 5);
 	r = raw();
-	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(q1(r, "PRAGMA user_version"), 5);
 	/* migration 4: refused traffic */
 	ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 			       " ('refused', 'refused_counts')"), 2);
@@ -188,7 +188,7 @@ START_TEST(fresh_database)
 	/* reopening changes nothing */
 	flowdb_close(db);
 	db = open_rw();
-	ck_assert_int_eq(flowdb_schema_version(db), 4);
+	ck_assert_int_eq(flowdb_schema_version(db), 5);
 	flowdb_close(db);
 	rmdb();
 }
@@ -726,6 +726,157 @@ START_TEST(migrations)
 }
 END_TEST
 
+/* a row's translation, for nat_rows */
+struct natrow {
+	int n;
+	char text[8][160];
+};
+
+static int nat_collect(void *ctx, const struct flowdb_row *r)
+{
+	struct natrow *c = ctx;
+
+	if (c->n < 8)
+		snprintf(c->text[c->n++], sizeof(c->text[0]), "%s:%d %s %s %s %llu",
+			 r->dst ? r->dst : "-", r->dport, r->nat_dst ? r->nat_dst : "-",
+			 r->nat_src ? r->nat_src : "-", r->nat ? r->nat : "-",
+			 (unsigned long long)r->flows);
+	return 0;
+}
+
+static void nat_to(struct ct_event *e, const char *dst, uint16_t dport, const char *src)
+{
+	if (dst) {
+		e->nat |= CT_NAT_DST;
+		ck_assert(inet_pton(e->family, dst, e->nat_dst) == 1);
+		e->nat_dport = dport;
+	}
+	if (src) {
+		e->nat |= CT_NAT_SRC;
+		ck_assert(inet_pton(e->family, src, e->nat_src) == 1);
+		e->nat_sport = e->sport;
+	}
+}
+
+/* Flows through NAT: the translation and the nat entry in the key, in
+ * queries, per nat entry; a version 4 file upgraded keeps its rows. */
+START_TEST(nat_rows)
+{
+	static const char *const nats[] = { "masq", "web", "web6" };
+	struct flowdb *db, *ro;
+	struct agg *a = agg_new(0, 0, 17);
+	struct flowdb_query q = { .since = 0, .until = 1000000 };
+	struct natrow got = { 0 };
+	char err[FLOWDB_ERRLEN];
+	sqlite3 *r;
+	char *s;
+
+	tmpdb();
+	db = open_rw();
+	/* two forwards of gateway:8080 (to two servers) stay two rows */
+	struct ct_event f1 = ev(CT_EVENT_NEW, AF_INET, "198.51.100.20", "203.0.113.1", 8080, 0);
+	struct ct_event f2 = f1;
+	nat_to(&f1, "10.1.0.2", 80, NULL);
+	nat_to(&f2, "10.1.0.3", 80, NULL);
+	agg_add_nat(a, &f1, 1, -1, 60);
+	agg_add_nat(a, &f1, 1, -1, 61);
+	agg_add_nat(a, &f2, -1, -1, 62); /* no entry fits */
+	/* masqueraded, and an IPv6 dnat */
+	struct ct_event m = ev(CT_EVENT_NEW, AF_INET, "10.1.0.5", "192.0.2.80", 443, 2);
+	nat_to(&m, NULL, 0, "203.0.113.1");
+	agg_add_nat(a, &m, -1, 0, 63);
+	struct ct_event v6 = ev(CT_EVENT_NEW, AF_INET6, "2001:db8::20", "2001:db8::1", 8080, -1);
+	nat_to(&v6, "fd00:1::2", 80, NULL);
+	agg_add_nat(a, &v6, 2, -1, 64);
+	/* a source port changed alone is not kept; entry 8 is beyond the names */
+	struct ct_event port = ev(CT_EVENT_NEW, AF_INET, "10.1.0.6", "192.0.2.80", 443, 2);
+	port.nat = CT_NAT_SRC;
+	memcpy(port.nat_src, port.src, 16);
+	port.nat_sport = 1;
+	agg_add_nat(a, &port, -1, 7, 65);
+	/* a hairpin: both */
+	struct ct_event hp = ev(CT_EVENT_NEW, AF_INET, "10.1.0.5", "203.0.113.1", 8080, 0);
+	nat_to(&hp, "10.1.0.2", 80, "10.1.0.1");
+	agg_add_nat(a, &hp, 1, 0, 66);
+	ck_assert_int_eq(flowdb_flush_nat(db, a, rules, ARRAY_SIZE(rules), nats, ARRAY_SIZE(nats)), 0);
+	flowdb_close(db);
+
+	r = raw();
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows"), 6);
+	ck_assert_int_eq(q1(r, "SELECT flows FROM flows WHERE nat_dst = '10.1.0.2' AND nat = 'web'"), 2);
+	s = qs(r, "SELECT rule || ' ' || nat_dport || ' ' || quote(nat) FROM flows WHERE nat_dst = '10.1.0.3'");
+	ck_assert_str_eq(s, "ssh 80 ''");
+	free(s);
+	s = qs(r, "SELECT nat_src || ' ' || nat || ' ' || quote(nat_dst) || ' ' || nat_dport FROM flows"
+		  " WHERE dport = 443 AND src = '10.1.0.5'");
+	ck_assert_str_eq(s, "203.0.113.1 masq '' 0");
+	free(s);
+	s = qs(r, "SELECT quote(nat_src) || ' ' || nat FROM flows WHERE src = '10.1.0.6'");
+	ck_assert_str_eq(s, "'' #8");
+	free(s);
+	s = qs(r, "SELECT nat_dst || ' ' || nat FROM flows WHERE family = 6");
+	ck_assert_str_eq(s, "fd00:1::2 web6");
+	free(s);
+	s = qs(r, "SELECT nat || ' ' || nat_src FROM flows WHERE src = '10.1.0.5' AND dport = 8080");
+	ck_assert_str_eq(s, "web,masq 10.1.0.1");
+	free(s);
+	ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows_v WHERE nat_dst IS NULL AND nat_dport IS NULL"), 2);
+	sqlite3_close(r);
+
+	ck_assert_int_eq(flowdb_open(path, FLOWDB_RDONLY, &ro, err), 0);
+	q.dport = 8080;
+	q.dport_set = true;
+	q.src = "198.51.100.0/24";
+	ck_assert_int_eq(flowdb_query(ro, &q, nat_collect, &got), 2);
+	ck_assert_str_eq(got.text[0], "203.0.113.1:8080 10.1.0.2 - web 2");
+	ck_assert_str_eq(got.text[1], "203.0.113.1:8080 10.1.0.3 - - 1");
+	/* per nat entry: translated connections only (web, web,masq, masq, web6, #8, none) */
+	memset(&got, 0, sizeof(got));
+	q = (struct flowdb_query){ .since = 0, .until = 1000000, .by = FLOWDB_BY_NAT };
+	ck_assert_int_eq(flowdb_query(ro, &q, nat_collect, &got), 6);
+	ck_assert_str_eq(got.text[0], "-:-1 - - web 2");
+	flowdb_close(ro);
+	agg_free(a);
+
+	/* a version 4 file: its rows gain empty translations */
+	rmdb();
+	tmpdb();
+	{
+		const char *m5 = strstr(VIGIL_FLOWS_SQL, "\n-- migration 5\n");
+		_cleanup_free_ char *v4 = NULL;
+
+		ck_assert_ptr_nonnull(m5);
+		v4 = xasprintf("PRAGMA journal_mode = WAL; %.*s\nPRAGMA user_version = 4;"
+			       " INSERT INTO flows (minute, family, proto, src, dst, dport, rule, flows,"
+			       " packets, bytes, duration_ms, destroys)"
+			       " VALUES (60, 4, 6, '10.0.0.1', '10.0.0.9', 22, 'ssh', 3, 10, 1000, 5, 1);",
+			       (int)(m5 - VIGIL_FLOWS_SQL), VIGIL_FLOWS_SQL);
+		ck_assert_int_eq(sqlite3_open(path, &r), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(r, v4, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(r);
+		db = open_rw();
+		ck_assert_int_eq(flowdb_schema_version(db), 5);
+		/* the same key again, untranslated, adds to the old row */
+		a = agg_new(0, 0, 3);
+		struct ct_event s1 = ev(CT_EVENT_NEW, AF_INET, "10.0.0.1", "10.0.0.9", 22, 0);
+		agg_add(a, &s1, 61);
+		ck_assert_int_eq(flowdb_flush(db, a, rules, ARRAY_SIZE(rules)), 0);
+		agg_free(a);
+		flowdb_close(db);
+		r = raw();
+		ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows"), 1);
+		s = qs(r, "SELECT flows || ' ' || packets || ' ' || bytes || ' ' || destroys || ' '"
+			  " || length(nat_dst) || nat_dport || length(nat_src) || length(nat) FROM flows");
+		ck_assert_str_eq(s, "4 10 1000 1 0000");
+		free(s);
+		ck_assert_int_eq(q1(r, "SELECT count(*) FROM sqlite_schema WHERE name = 'flows_nat'"), 0);
+		ck_assert_int_eq(q1(r, "SELECT count(*) FROM flows_v WHERE nat IS NULL"), 1);
+		sqlite3_close(r);
+	}
+	rmdb();
+}
+END_TEST
+
 START_TEST(failed_flush_keeps_the_aggregate)
 {
 	struct flowdb *db;
@@ -1035,6 +1186,7 @@ int main(void)
 	tcase_add_test(tc, writer_lock);
 	tcase_add_test(tc, starts_and_stops);
 	tcase_add_test(tc, migrations);
+	tcase_add_test(tc, nat_rows);
 	tcase_add_test(tc, failed_flush_keeps_the_aggregate);
 	tcase_add_test(tc, retention_shrinks_the_file);
 	tcase_add_test(tc, wal_stays_bounded);

@@ -226,6 +226,58 @@ START_TEST(destroys_add_counters)
 }
 END_TEST
 
+/* Through NAT: the translation and the credited entries are part of the
+ * key (two forwards of one address, two rows); a DESTROY adds its counters
+ * to the row of its NEW; a source port changed alone is not a translation. */
+START_TEST(nat_keys)
+{
+	struct agg *a = agg_new(AGG_F_NO_SOURCES, 0, 5);
+	struct ct_event f1 = ev4(CT_EVENT_NEW, "198.51.100.20", "203.0.113.1", 8080, 0);
+	struct ct_event f2, d1, sp;
+	struct collect c;
+
+	f1.nat = CT_NAT_DST;
+	ck_assert(inet_pton(AF_INET, "10.1.0.2", f1.nat_dst) == 1);
+	f1.nat_dport = 80;
+	f2 = f1;
+	f2.nat_dst[3] = 3; /* 10.1.0.3 */
+	d1 = destroy4("198.51.100.20", "203.0.113.1", 8080, 0, 6, 600, 10);
+	d1.nat = f1.nat;
+	memcpy(d1.nat_dst, f1.nat_dst, 16);
+	d1.nat_dport = 80;
+	sp = ev4(CT_EVENT_NEW, "10.1.0.5", "192.0.2.80", 443, 0);
+	sp.nat = CT_NAT_SRC;
+	memcpy(sp.nat_src, sp.src, 16);
+	sp.nat_sport = 1234;
+
+	ck_assert_int_eq(agg_add_nat(a, &f1, 1, -1, 60), 0);
+	ck_assert_int_eq(agg_add_nat(a, &f1, 1, -1, 61), 0);
+	ck_assert_int_eq(agg_add_nat(a, &f2, 1, -1, 62), 0);
+	ck_assert_int_eq(agg_add_nat(a, &d1, 1, -1, 63), 0);
+	ck_assert_int_eq(agg_add(a, &f1, 64), 0); /* no entry credited: its own row */
+	ck_assert_int_eq(agg_add_nat(a, &sp, -1, 0, 65), 0);
+	collect_reset(&c);
+	ck_assert_int_eq(agg_drain(a, &sink, &c), 0);
+	ck_assert_uint_eq(c.nrows, 4);
+	ck_assert_uint_eq(c.rows[0].val.flows, 2);
+	ck_assert_uint_eq(c.rows[0].val.packets, 6);
+	ck_assert_uint_eq(c.rows[0].key.nat, CT_NAT_DST);
+	ck_assert_uint_eq(c.rows[0].key.nat_dport, 80);
+	ck_assert_uint_eq(c.rows[0].key.dnat, 2);
+	ck_assert_uint_eq(c.rows[0].key.snat, 0);
+	ck_assert_uint_eq(c.rows[0].key.dport, 8080);
+	ck_assert_uint_eq(c.rows[1].key.nat_dst[3], 3);
+	ck_assert_uint_eq(c.rows[1].val.flows, 1);
+	ck_assert_uint_eq(c.rows[2].key.dnat, 0);
+	/* the source port alone: no translated source, the entry still credited */
+	ck_assert_uint_eq(c.rows[3].key.nat, 0);
+	ck_assert_uint_eq(c.rows[3].key.snat, 1);
+	for (size_t i = 0; i < 16; i++)
+		ck_assert_uint_eq(c.rows[3].key.nat_src[i], 0);
+	agg_free(a);
+}
+END_TEST
+
 START_TEST(aggregate_sources)
 {
 	struct agg *a = agg_new(AGG_F_NO_SOURCES, 0, 3);
@@ -451,6 +503,7 @@ int main(void)
 	tcase_add_test(tc, minutes);
 	tcase_add_test(tc, new_flows_accumulate);
 	tcase_add_test(tc, destroys_add_counters);
+	tcase_add_test(tc, nat_keys);
 	tcase_add_test(tc, aggregate_sources);
 	tcase_add_test(tc, icmp_and_portless);
 	tcase_add_test(tc, failed_drain_keeps_everything);

@@ -264,6 +264,9 @@ enum {
 	UNKNOWN_ATTRS = 1 << 9,
 	COUNTER_PADS = 1 << 10,
 	OMIT_ICMP_ID = 1 << 11,
+	OMIT_REPLY = 1 << 12,
+	REPLY_OTHER_PROTO = 1 << 13,
+	REPLY_OMIT_DST = 1 << 14,
 };
 
 static void put_tuple(struct nlmsghdr *nlh, uint16_t type, const struct ct_event *e,
@@ -338,11 +341,15 @@ static struct nlmsghdr *build_event(struct buf *m, const struct ct_event *e, uns
 
 	if (!(how & OMIT_ORIG))
 		put_tuple(nlh, CTA_TUPLE_ORIG, e, how);
-	memcpy(reply.src, e->dst, 16);
-	memcpy(reply.dst, e->src, 16);
-	reply.sport = e->dport;
-	reply.dport = e->sport;
-	put_tuple(nlh, CTA_TUPLE_REPLY, &reply, 0);
+	/* the reply tuple: the original mirrored, translated as e->nat says */
+	memcpy(reply.src, e->nat & CT_NAT_DST ? e->nat_dst : e->dst, 16);
+	memcpy(reply.dst, e->nat & CT_NAT_SRC ? e->nat_src : e->src, 16);
+	reply.sport = e->nat & CT_NAT_DST ? e->nat_dport : e->dport;
+	reply.dport = e->nat & CT_NAT_SRC ? e->nat_sport : e->sport;
+	if (how & REPLY_OTHER_PROTO)
+		reply.proto = e->proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
+	if (!(how & OMIT_REPLY))
+		put_tuple(nlh, CTA_TUPLE_REPLY, &reply, how & REPLY_OMIT_DST ? OMIT_DST : 0);
 	if (e->have & CT_HAVE_ZONE)
 		mnl_attr_put_u16(nlh, CTA_ZONE, htobe16(e->zone));
 	if (e->have & CT_HAVE_ID)
@@ -443,7 +450,69 @@ static void same_event(const struct ct_event *got, const struct ct_event *want)
 	ck_assert_uint_eq(got->reply_bytes, want->reply_bytes);
 	ck_assert_uint_eq(got->start_ns, want->start_ns);
 	ck_assert_uint_eq(got->stop_ns, want->stop_ns);
+	ck_assert_uint_eq(got->nat, want->nat);
+	ck_assert_mem_eq(got->nat_dst, want->nat_dst, 16);
+	ck_assert_mem_eq(got->nat_src, want->nat_src, 16);
+	ck_assert_uint_eq(got->nat_dport, want->nat_dport);
+	ck_assert_uint_eq(got->nat_sport, want->nat_sport);
 }
+
+/* The reply tuple says where a translated connection went. */
+START_TEST(reply_tuple_translations)
+{
+	struct ct_event dnat = ev_tcp4(), snat = ev_tcp4(), both = ev_udp6_destroy(), got;
+	struct ct_event port = ev_tcp4(), icmp = { .type = CT_EVENT_NEW, .family = AF_INET,
+						  .proto = IPPROTO_ICMP, .icmp_type = 8,
+						  .icmp_id = 3, .have = CT_HAVE_ICMP };
+	struct buf m;
+
+	/* WAN client -> gateway:8080, dnat to 10.1.0.2:80 */
+	dnat.nat = CT_NAT_DST;
+	inet_pton(AF_INET, "10.1.0.2", dnat.nat_dst);
+	dnat.nat_dport = 80;
+	/* LAN client masqueraded to 203.0.113.1:40000 */
+	snat.nat = CT_NAT_SRC;
+	inet_pton(AF_INET, "203.0.113.1", snat.nat_src);
+	snat.nat_sport = 40000;
+	/* both at once, IPv6 */
+	both.nat = CT_NAT_DST | CT_NAT_SRC;
+	inet_pton(AF_INET6, "fd00:1::2", both.nat_dst);
+	both.nat_dport = 5353;
+	inet_pton(AF_INET6, "2001:db8:1::1", both.nat_src);
+	both.nat_sport = both.sport;
+	/* only the port: a redirect to another port of the same address */
+	port.nat = CT_NAT_DST;
+	memcpy(port.nat_dst, port.dst, 16);
+	port.nat_dport = 3128;
+	/* ICMP: addresses only */
+	inet_pton(AF_INET, "192.0.2.1", icmp.src);
+	inet_pton(AF_INET, "198.51.100.1", icmp.dst);
+	icmp.nat = CT_NAT_DST;
+	inet_pton(AF_INET, "10.1.0.9", icmp.nat_dst);
+
+	const struct ct_event *cases[] = { &dnat, &snat, &both, &port, &icmp };
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		build_event(&m, cases[i], 0);
+		memset(&got, 0xa5, sizeof(got));
+		ck_assert_msg(parse_exact(m.b, m.len, &got) == 0, "case %zu", i);
+		same_event(&got, cases[i]);
+	}
+	/* an untranslated one has nat 0, and so has one without a reply tuple */
+	build_event(&m, &dnat, OMIT_REPLY);
+	ck_assert_int_eq(parse_exact(m.b, m.len, &got), 0);
+	ck_assert_uint_eq(got.nat, 0);
+	ck_assert_uint_eq(got.nat_dport, 0);
+	struct ct_event plain = ev_tcp4();
+	build_event(&m, &plain, 0);
+	ck_assert_int_eq(parse_exact(m.b, m.len, &got), 0);
+	ck_assert_uint_eq(got.nat, 0);
+	/* a reply tuple of another protocol, or without its destination: malformed */
+	build_event(&m, &dnat, REPLY_OTHER_PROTO);
+	ck_assert_int_eq(parse_exact(m.b, m.len, &got), -EBADMSG);
+	build_event(&m, &snat, REPLY_OMIT_DST);
+	ck_assert_int_eq(parse_exact(m.b, m.len, &got), -EBADMSG);
+}
+END_TEST
 
 START_TEST(round_trip)
 {
@@ -884,6 +953,7 @@ int main(void)
 	tcase_add_test(tc, captured_destroy);
 	tcase_add_test(tc, captured_stats_cpu);
 	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, reply_tuple_translations);
 	tcase_add_test(tc, pads_and_unknown_attributes_are_fine);
 	tcase_add_test(tc, len_beyond_message_is_ignored);
 	tcase_add_test(tc, missing_attributes);

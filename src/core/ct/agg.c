@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "vigil/agg.h"
 #include "vigil/ir.h"
@@ -68,7 +69,7 @@ static inline uint64_t rotl64(uint64_t x, int b)
 		v2 = rotl64(v2, 32);                                           \
 	} while (0)
 
-/* SipHash-1-3 of a key whose size is a multiple of 8 (struct agg_key: 48). */
+/* SipHash-1-3 of a key whose size is a multiple of 8 (struct agg_key: 88). */
 static uint64_t agg_hash(const struct agg *a, const struct agg_key *k)
 {
 	uint64_t v0 = a->k0 ^ 0x736f6d6570736575ull, v1 = a->k1 ^ 0x646f72616e646f6dull;
@@ -77,6 +78,7 @@ static uint64_t agg_hash(const struct agg *a, const struct agg_key *k)
 	uint64_t m;
 
 	_Static_assert(sizeof(*k) % 8 == 0, "agg_key must be a multiple of 8 bytes");
+	_Static_assert(sizeof(*k) == 88, "agg_key has no padding the compiler adds");
 	for (size_t i = 0; i < sizeof(*k); i += 8) {
 		memcpy(&m, p + i, 8);
 		v3 ^= m;
@@ -266,7 +268,33 @@ int agg_add_refused(struct agg *a, const struct agg_key *k, const struct agg_val
 	return 0;
 }
 
+/* The translation of ev into key (see struct agg_key). */
+static void agg_key_nat(struct agg_key *key, const struct ct_event *ev, int dnat, int snat)
+{
+	size_t alen = ev->family == AF_INET6 ? 16 : 4;
+
+	if (ev->nat & CT_NAT_DST) {
+		key->nat |= CT_NAT_DST;
+		memcpy(key->nat_dst, ev->nat_dst, sizeof(key->nat_dst));
+		key->nat_dport = ev->nat_dport;
+		if (dnat >= 0 && dnat < UINT16_MAX)
+			key->dnat = (uint16_t)(dnat + 1);
+	}
+	/* a source port alone is not recorded (nor are source ports) */
+	if ((ev->nat & CT_NAT_SRC) && memcmp(ev->nat_src, ev->src, alen) != 0) {
+		key->nat |= CT_NAT_SRC;
+		memcpy(key->nat_src, ev->nat_src, sizeof(key->nat_src));
+	}
+	if ((ev->nat & CT_NAT_SRC) && snat >= 0 && snat < UINT16_MAX)
+		key->snat = (uint16_t)(snat + 1);
+}
+
 int agg_add(struct agg *a, const struct ct_event *ev, int64_t now)
+{
+	return agg_add_nat(a, ev, -1, -1, now);
+}
+
+int agg_add_nat(struct agg *a, const struct ct_event *ev, int dnat, int snat, int64_t now)
 {
 	bool counters = ev->have & (CT_HAVE_COUNTERS_ORIG | CT_HAVE_COUNTERS_REPLY);
 	bool timed = (ev->have & CT_HAVE_TS_START) && (ev->have & CT_HAVE_TS_STOP) &&
@@ -296,6 +324,7 @@ int agg_add(struct agg *a, const struct ct_event *ev, int64_t now)
 	else if (ev->have & CT_HAVE_ICMP)
 		key.dport = ev->icmp_type;
 	key.rule = (uint16_t)((ev->mark & IR_MARK_MASK) >> IR_MARK_SHIFT);
+	agg_key_nat(&key, ev, dnat, snat);
 	if (a->cap && agg_cap_fold(a->cap, &key))
 		o->folded++;
 

@@ -222,6 +222,36 @@ static int ct_parse_tuple(const struct nlattr *nest, struct ct_event *ev)
 	return 0;
 }
 
+/*
+ * The reply tuple: parsed like the original one, then compared with it
+ * (the reply of an untranslated connection is the original one mirrored).
+ */
+static int ct_parse_reply(const struct nlattr *nest, struct ct_event *ev)
+{
+	struct ct_event rev = { .family = ev->family };
+	size_t alen = ev->family == AF_INET ? 4 : 16;
+	bool ports;
+	int r;
+
+	r = ct_parse_tuple(nest, &rev);
+	if (r < 0)
+		return r;
+	if (rev.proto != ev->proto || (rev.have & CT_HAVE_PORTS) != (ev->have & CT_HAVE_PORTS))
+		return -EBADMSG;
+	ports = ev->have & CT_HAVE_PORTS;
+	if (memcmp(rev.src, ev->dst, alen) != 0 || (ports && rev.sport != ev->dport)) {
+		ev->nat |= CT_NAT_DST;
+		memcpy(ev->nat_dst, rev.src, sizeof(ev->nat_dst));
+		ev->nat_dport = ports ? rev.sport : 0;
+	}
+	if (memcmp(rev.dst, ev->src, alen) != 0 || (ports && rev.dport != ev->sport)) {
+		ev->nat |= CT_NAT_SRC;
+		memcpy(ev->nat_src, rev.dst, sizeof(ev->nat_src));
+		ev->nat_sport = ports ? rev.dport : 0;
+	}
+	return 0;
+}
+
 static int ct_parse_counters(const struct nlattr *nest, uint64_t *packets, uint64_t *bytes)
 {
 	const struct nlattr *tb[CTA_COUNTERS_MAX + 1];
@@ -329,6 +359,11 @@ int ct_parse(const void *msg, size_t len, struct ct_event *ev)
 	r = ct_parse_tuple(tb[CTA_TUPLE_ORIG], ev);
 	if (r < 0)
 		return r;
+	if (tb[CTA_TUPLE_REPLY]) {
+		r = ct_parse_reply(tb[CTA_TUPLE_REPLY], ev);
+		if (r < 0)
+			return r;
+	}
 	if (tb[CTA_ID]) {
 		ev->id = be32toh(mnl_attr_get_u32(tb[CTA_ID]));
 		ev->have |= CT_HAVE_ID;

@@ -379,6 +379,11 @@ static bool rule_matches(const struct prule *r, enum chain_id hook, const struct
 	return true;
 }
 
+bool ir_eval_prule_matches(const struct prule *r, enum chain_id hook, const struct ir_pkt *p)
+{
+	return rule_matches(r, hook, p);
+}
+
 static const char *builtin_decides(enum chain_id hook, const struct ir_pkt *p,
 				   enum ir_verdict *v)
 {
