@@ -87,11 +87,14 @@ static const char *family_word(uint8_t f)
  * manager whose interfaces (or chains) the table's accepts are. */
 static void forward_fix(struct strbuf *sb, const struct policy *pol, int owner, const char *ifs)
 {
+	const struct srcloc *l = &pol->defer_loc;
+
 	if (pol->defer && *ifs)
-		sb_printf(sb, "; defer-to covers none of the interfaces of one of its accept rules (%s)",
-			  ifs);
+		sb_printf(sb, "; defer-to (%s:%u:%u) covers none of the interfaces of one of its accept rules (%s)",
+			  l->file, l->line, l->col, ifs);
 	else if (pol->defer)
-		sb_puts(sb, "; defer-to does not cover one of its accept rules, which names no interface");
+		sb_printf(sb, "; defer-to (%s:%u:%u) does not cover one of its accept rules, which names no interface",
+			  l->file, l->line, l->col);
 	if (owner >= 0 && !(pol->defer & (1u << owner)))
 		sb_printf(sb, "; they look like %s's: defaults: {forward: {default: drop, defer-to: [%s]}} accepts its bridges' traffic",
 			  defer_info((enum defer_id)owner)->name, defer_info((enum defer_id)owner)->name);

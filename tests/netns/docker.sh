@@ -153,7 +153,7 @@ explain drop "rule no-smtp-out ($HOST:18:5)" "SMTP out of the container" \
 
 printf 'version: 1\ndefaults: {forward: {default: drop, defer-to: [libvirt]}}\n' >"$TMP/libvirt.yml"
 run "$TMP/lv" ip netns exec "$N" "$VIGILD" apply "$TMP/libvirt.yml"
-if [ "$RC" -eq 0 ] && grep -q "warning: table ip filter accepts traffic at the forward hook (chain FORWARD, 4 accept rules in the table).*defer-to covers none of the interfaces of one of its accept rules (docker0).*defer-to: \[docker\]" "$TMP/lv.err"; then
+if [ "$RC" -eq 0 ] && grep -q "warning: table ip filter accepts traffic at the forward hook (chain FORWARD, 4 accept rules in the table).*defer-to ($TMP/libvirt.yml:2:37) covers none of the interfaces of one of its accept rules (docker0).*defer-to: \[docker\]" "$TMP/lv.err"; then
 	ok "defer-to: [libvirt] still warns about docker's table and suggests defer-to: [docker]"
 else
 	not_ok "defer-to: [libvirt] still warns about docker's table and suggests defer-to: [docker]"

@@ -208,6 +208,10 @@ char *randpol_policy(unsigned *seed, const struct randpol_opts *o)
 	sb_puts(&G.sb, "version: 1\n");
 	if (R(&G, 3) == 0)
 		sb_puts(&G.sb, "defaults: {input: accept, forward: drop, output: drop}\n");
+	else if (!o->netns && R(&G, 2) == 0)
+		/* defer-to's accepts after the rules, trees and maps included */
+		sb_printf(&G.sb, "defaults: {forward: {default: drop, defer-to: %s}}\n",
+			  PICK(seed, ((const char *const[]){ "docker", "[libvirt, docker]", "[podman]" })));
 	put_sets(&G);
 	sb_puts(&G.sb, "rules:\n");
 	for (unsigned i = 0; i < n; i++)
@@ -243,7 +247,8 @@ void randpol_packet(unsigned *seed, const struct randpol_opts *o, struct ir_pkt 
 					  1023, 1024, 2999, 3000, 3005, 3010, 3011, 8080, 59999,
 					  60000, 65535 };
 	static const char *const names[] = { "eth0", "eth1", "eth10", "eth11", "eth2", "wg0", "wg1",
-					     "veth7", "veth70", "veth8", "vx", "lo", "" };
+					     "veth7", "veth70", "veth8", "vx", "lo", "", "docker0",
+					     "br-1f2e", "virbr0", "podman1" };
 	static const uint8_t types[] = { 0, 3, 8, 128, 129, 135, 133, 1, 2, 4 };
 	unsigned k;
 
@@ -283,6 +288,7 @@ void randpol_packet(unsigned *seed, const struct randpol_opts *o, struct ir_pkt 
 	k = rnd(seed, 100);
 	p->ct = k < 85 ? IR_CT_NEW : k < 93 ? IR_CT_UNTRACKED
 		: (enum ir_ct_state[]){ IR_CT_ESTABLISHED, IR_CT_RELATED, IR_CT_INVALID }[rnd(seed, 3)];
+	p->dnat = rnd(seed, 4) == 0; /* ct status dnat (meaningless without an entry) */
 }
 
 const char *randpol_pkt_str(const struct ir_pkt *p)
@@ -292,8 +298,8 @@ const char *randpol_pkt_str(const struct ir_pkt *p)
 
 	addr_format(p->family == 4 ? AF_V4 : AF_V6, p->saddr, s, sizeof(s));
 	addr_format(p->family == 4 ? AF_V4 : AF_V6, p->daddr, d, sizeof(d));
-	snprintf(buf, sizeof(buf), "ipv%d %s -> %s proto %u sport %u dport %u type %u iif '%s' oif '%s' ct %d",
+	snprintf(buf, sizeof(buf), "ipv%d %s -> %s proto %u sport %u dport %u type %u iif '%s' oif '%s' ct %d%s",
 		 p->family, s, d, p->l4proto, p->sport, p->dport, p->icmp_type, p->iif, p->oif,
-		 (int)p->ct);
+		 (int)p->ct, p->dnat ? " dnat" : "");
 	return buf;
 }

@@ -74,6 +74,13 @@ START_TEST(spellings)
 	ck_assert_uint_eq(d.p.icmp_code, 3);
 	canon_is("icmp  [2001:db8::7] -> 2001:DB8::1  type 135",
 		 "icmpv6 2001:db8::7 -> 2001:db8::1 type nd-neighbor-solicit");
+	/* status dnat: before or after the addresses, with ct */
+	d = parse_ok("tcp 192.0.2.2:40000 -> 172.17.0.2:80 iif eth0 oif docker0 status dnat");
+	ck_assert(d.p.dnat);
+	ck_assert_int_eq(d.p.ct, IR_CT_NEW);
+	ck_assert(!parse_ok("tcp 192.0.2.2 -> 172.17.0.2:80").p.dnat);
+	canon_is("tcp status dnat 192.0.2.2 -> 172.17.0.2:80 ct established",
+		 "tcp 192.0.2.2:40000 -> 172.17.0.2:80 ct established status dnat");
 }
 END_TEST
 
@@ -103,6 +110,10 @@ START_TEST(errors)
 	fails_at("udp 1.2.3.4 -> 1.2.3.5:1 iif eth*", 30, 4, "interface name");
 	fails_at("udp 1.2.3.4 -> 1.2.3.5:1 iif abcdefghijklmnop", 30, 16, "15 characters");
 	fails_at("udp 1.2.3.4 -> 1.2.3.5:1 ct bogus", 29, 5, "conntrack state");
+	fails_at("udp 1.2.3.4 -> 1.2.3.5:1 status snat", 33, 4, "status dnat");
+	fails_at("udp 1.2.3.4 -> 1.2.3.5:1 status dnat status dnat", 38, 6, "twice");
+	fails_at("udp 1.2.3.4 -> 1.2.3.5:1 status dnat ct untracked", 26, 6, "needs a conntrack entry");
+	fails_at("udp 1.2.3.4 -> 1.2.3.5:1 status", 32, 1, "wants a value");
 }
 END_TEST
 
