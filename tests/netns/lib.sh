@@ -177,7 +177,7 @@ serve() {
 	ip netns exec "$ns" "$NETTOOL" serve --lifetime 300 "$@" >"$out" 2>&1 &
 	pid=$!
 	_pid_list+=("$pid")
-	for i in $(seq 100); do
+	for i in $(seq 300); do # 15 s: a loaded machine (CI, 2 cores)
 		grep -q '^ready$' "$out" 2>/dev/null && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
