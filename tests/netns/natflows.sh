@@ -140,4 +140,15 @@ assert sum(e["event"]["count"] for e in s) == 4, s
 
 kill "$WATCH_PID" 2>/dev/null
 wait "$WATCH_PID" 2>/dev/null
+
+# diff --flows: the forwarded connections a dnat sent elsewhere are not
+# replayed as if the gateway's own 8080 (input) had been their destination
+run "$TMP/diff" ip netns exec "$G" "$VIGILD" diff --flows --db "$DB" --since 1h "$POLICIES/natflows.yml"
+diag_file "$TMP/diff.out"
+# (the masqueraded ones are forward connections without their interfaces:
+# diff --flows cannot tell lan-out's iif/oif, a limit of its own)
+check "diff --flows with the recording policy: 5 connections replayed, none to tcp/8080" \
+	bash -c "grep -q ' of the 5 connections seen in the last 1 hour' '$TMP/diff.out' && ! grep -q 'tcp/8080' '$TMP/diff.out'"
+check "... and says the 5 dnat'ed ones were not replayed" \
+	grep -q "^not replayed: 5 connections a dnat or redirect sent elsewhere (nat_dst)$" "$TMP/diff.out"
 done_testing
