@@ -85,7 +85,7 @@ _vigild_value()
 	--fallback)
 		_vigild_files "$cur" '*.yml' '*.yaml' ;;
 	--by)
-		COMPREPLY=($(compgen -W "src dst dport rule verdict" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "src dst dport rule verdict nat" -- "$cur")) ;;
 	--sort)
 		COMPREPLY=($(compgen -W "connections packets bytes" -- "$cur")) ;;
 	--verdict)

@@ -30,6 +30,7 @@ struct collect {
 	struct conn *v;
 	size_t n, cap;
 	uint64_t skipped;
+	uint64_t translated;
 };
 
 static int collect_cb(void *ctx, const struct flowdb_row *row)
@@ -39,6 +40,13 @@ static int collect_cb(void *ctx, const struct flowdb_row *row)
 
 	if (!row->src || !row->src[0]) {
 		c->skipped += row->flows;
+		return 0;
+	}
+	/* sent elsewhere by a dnat: the filter chains saw another destination
+	 * than the one recorded, and another policy may translate otherwise
+	 * (revoke leaves such connections alone too) */
+	if (row->nat_dst) {
+		c->translated += row->flows;
 		return 0;
 	}
 	/* rows of one connection group come in any order: a linear search
@@ -199,6 +207,7 @@ int replay_run(const char *db, int64_t since, int64_t until, const struct policy
 		snprintf(err, FLOWDB_ERRLEN, "%s", flowdb_errmsg(h));
 	flowdb_close(h);
 	out->skipped = c.skipped;
+	out->translated = c.translated;
 	for (size_t i = 0; i < c.n; i++) {
 		if (r >= 0)
 			judge(&c.v[i], pol, t, locals, nlocals, out);
@@ -294,6 +303,9 @@ void replay_print(FILE *f, const struct replay *r, int64_t window)
 	if (r->skipped)
 		fprintf(f, "not replayed: %llu connections whose source was aggregated away\n",
 			(unsigned long long)r->skipped);
+	if (r->translated)
+		fprintf(f, "not replayed: %llu connections a dnat or redirect sent elsewhere (nat_dst)\n",
+			(unsigned long long)r->translated);
 }
 
 const char *replay_default_db(char *buf, size_t len)

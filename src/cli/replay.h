@@ -24,6 +24,7 @@ struct replay {
 	uint64_t refused;       /* ... the policy would drop or reject */
 	uint64_t moved;         /* ... it admits by another rule than the one that did */
 	uint64_t skipped;       /* connections whose source was aggregated away */
+	uint64_t translated;    /* connections a dnat or redirect sent elsewhere: not replayed */
 	uint64_t attempts;      /* refused attempts sampled (NFLOG) in the window */
 	uint64_t admitted;      /* ... the policy would admit */
 	struct replay_group *g; /* refused, by deciding rule and source; most first */

@@ -75,9 +75,9 @@ done
 expect "vigild wa<TAB> -> watch" "watch" vigild wa
 expect "vigild help w<TAB> -> watch" "watch" vigild help w
 expect "vigild help watch <TAB> -> nothing more" "" vigild help watch ""
-expect "vigild flows --by <TAB> -> src dst dport rule verdict" "dport dst rule src verdict" vigild flows --by ""
+expect "vigild flows --by <TAB> -> src dst dport rule verdict nat" "dport dst nat rule src verdict" vigild flows --by ""
 expect "vigild flows --by=r<TAB> (one word) -> --by=rule" "--by=rule" vigild flows --by=r
-expect "vigild flows --by = <TAB> (= as a word break) -> the keys" "dport dst rule src verdict" \
+expect "vigild flows --by = <TAB> (= as a word break) -> the keys" "dport dst nat rule src verdict" \
 	vigild flows --by = ""
 expect "vigild watch --ct-acc<TAB> -> --ct-accounting" "--ct-accounting" vigild watch --ct-acc
 expect "vigild apply -u ro<TAB> -> root" "root" vigild apply -u ro

@@ -8,7 +8,8 @@
 #     rule web-in (the forward rule that accepted it); IPv6 likewise (web6,
 #     its own forward accept: no rule);
 #   - L -> W:80, masqueraded: nat_src the gateway's WAN address, nat masq;
-#   - vigild flows shows them (NAT column, --by nat), --follow --format ecs
+#   - vigild flows shows them (NAT column, --by nat), GET /v1/flows the
+#     same objects as --json, --follow --format ecs
 #     carries destination.nat.* and source.nat.*.
 . "$(dirname "$0")/lib.sh"
 
@@ -105,6 +106,24 @@ got = {r["nat"]: r["flows"] for r in rows}
 assert got == {"web": 3, "web6": 2, "masq": 5}, got
 ' "$TMP/bynat.json"
 
+# the control socket's GET /v1/flows: the same objects
+if command -v curl >/dev/null; then
+	SOCK=$VIGIL_RUN_DIR/control.sock
+	api_same() { # QUERY CLI-JSON
+		curl -sS --max-time 20 --unix-socket "$SOCK" -o "$TMP/api.json" "http://vigil/v1/flows?$1" &&
+			python3 -c '
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sys.exit(0 if a == b and len(a) > 0 else 1)' "$TMP/api.json" "$2"
+	}
+	check "GET /v1/flows?since=10m&by=nat equals vigild flows --since 10m --by nat --json" \
+		api_same "since=10m&by=nat" "$TMP/bynat.json"
+	check "GET /v1/flows?since=10m (with nat_dst, nat) equals vigild flows --since 10m --json" \
+		api_same "since=10m" "$TMP/flows.json"
+else
+	skip "GET /v1/flows" "curl is missing"
+fi
+
 sleep 1.5
 kill "$FOLLOW_PID" 2>/dev/null
 wait "$FOLLOW_PID" 2>/dev/null
@@ -121,4 +140,15 @@ assert sum(e["event"]["count"] for e in s) == 4, s
 
 kill "$WATCH_PID" 2>/dev/null
 wait "$WATCH_PID" 2>/dev/null
+
+# diff --flows: the forwarded connections a dnat sent elsewhere are not
+# replayed as if the gateway's own 8080 (input) had been their destination
+run "$TMP/diff" ip netns exec "$G" "$VIGILD" diff --flows --db "$DB" --since 1h "$POLICIES/natflows.yml"
+diag_file "$TMP/diff.out"
+# (the masqueraded ones are forward connections without their interfaces:
+# diff --flows cannot tell lan-out's iif/oif, a limit of its own)
+check "diff --flows with the recording policy: 5 connections replayed, none to tcp/8080" \
+	bash -c "grep -q ' of the 5 connections seen in the last 1 hour' '$TMP/diff.out' && ! grep -q 'tcp/8080' '$TMP/diff.out'"
+check "... and says the 5 dnat'ed ones were not replayed" \
+	grep -q "^not replayed: 5 connections a dnat or redirect sent elsewhere (nat_dst)$" "$TMP/diff.out"
 done_testing
