@@ -166,15 +166,21 @@ void daemon_flows_flush(struct daemon *d)
 	agg_set_cap(d->cur, d->cap);
 }
 
+/* the kernel's conntrack statistics, one request at a time */
+static void request_ct_stats(struct daemon *d)
+{
+	if (d->ct_pending)
+		return;
+	d->ct_pending = true;
+	psep_submit(&d->helper, PSEP_REQ_CT_STATS, NULL, 0, 10000, on_ct_stats, d);
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *ctx)
 {
 	struct daemon *d = ctx;
 
 	daemon_flows_flush(d);
-	if (!d->ct_pending) {
-		d->ct_pending = true;
-		psep_submit(&d->helper, PSEP_REQ_CT_STATS, NULL, 0, 10000, on_ct_stats, d);
-	}
+	request_ct_stats(d);
 	if (++d->since_retention >= RETENTION_EVERY) {
 		d->since_retention = 0;
 		writer_retention(d->w, time(NULL) - d->o.retention);
@@ -220,6 +226,10 @@ int daemon_flows_start(struct daemon *d, int64_t t_start)
 					       on_tick, d);
 	/* the start at once: a watcher killed in its first second is noticed */
 	daemon_flows_flush(d);
+	/* and the conntrack statistics' baseline at once, not a second later:
+	 * what the kernel evicts or drops from now on is the DB's to count */
+	if (r >= 0)
+		request_ct_stats(d);
 	return r;
 }
 
