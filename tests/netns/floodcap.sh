@@ -20,31 +20,6 @@ CAP=100
 ACC=50000
 REF=20000
 
-WATCH_PID=
-# start_watch DB [OPTIONS...]
-start_watch() {
-	local db=$1 i
-	shift
-	: >"$TMP/watch.log"
-	ip netns exec "$host" "$VIGILD" watch --db "$db" "$@" "$TMP/p.yml" >>"$TMP/watch.log" 2>&1 &
-	WATCH_PID=$!
-	_pid_list+=("$WATCH_PID")
-	for i in $(seq 100); do
-		grep -q "recording flows" "$TMP/watch.log" && return 0
-		kill -0 "$WATCH_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	diag "vigild watch did not start:"
-	diag_file "$TMP/watch.log"
-	return 1
-}
-
-stop_watch() {
-	kill -TERM "$WATCH_PID" 2>/dev/null
-	wait "$WATCH_PID" 2>/dev/null
-	WATCH_PID=
-}
-
 q() {
 	sqlite3 -cmd ".timeout 5000" "$DB" "$1"
 }
@@ -96,7 +71,7 @@ EOF2
 mkdir -p "$TMP/db" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/db"
 DB=$TMP/db/flows.db
 
-start_watch "$DB" --row-cap $CAP --count-every 2 || bail_out "watch"
+start_watch "$host" "$DB" "$TMP/p.yml" --row-cap $CAP --count-every 2 || bail_out "watch"
 # both floods within one minute: start at most 40 s into it (they take ~3 s)
 while [ $(( $(date +%s) % 60 )) -gt 40 ]; do sleep 1; done
 m0=$(( $(date +%s) / 60 * 60 ))
@@ -175,7 +150,7 @@ q "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 2999
    INSERT INTO observer (minute) SELECT DISTINCT minute FROM flows WHERE minute <= $base;"
 q "SELECT DISTINCT minute FROM flows WHERE minute <= $base ORDER BY minute" >"$TMP/old"
 before=$(q "SELECT count(*), sum(flows) FROM flows WHERE minute = $m0")
-start_watch "$DB" --row-cap $CAP --db-max-size 256K || bail_out "watch (size)"
+start_watch "$host" "$DB" "$TMP/p.yml" --row-cap $CAP --db-max-size 256K || bail_out "watch (size)"
 for i in $(seq 40); do grep -q "reached --db-max-size" "$TMP/watch.log" && break; sleep 0.1; done
 sleep 0.5
 q "SELECT DISTINCT minute FROM flows WHERE minute <= $base ORDER BY minute" >"$TMP/left"

@@ -187,6 +187,34 @@ serve() {
 	return 1
 }
 
+# ---- vigild watch ----
+
+WATCH_PID=
+# start_watch NS DB POLICY [OPTIONS...]: a watch in NS, its log in
+# $TMP/watch.log, up once it says it records (WATCH_PID)
+start_watch() {
+	local ns=$1 db=$2 pol=$3 i
+	shift 3
+	: >"$TMP/watch.log"
+	ip netns exec "$ns" "$VIGILD" watch --db "$db" "$@" "$pol" >>"$TMP/watch.log" 2>&1 &
+	WATCH_PID=$!
+	_pid_list+=("$WATCH_PID")
+	for i in $(seq 100); do
+		grep -q "recording flows" "$TMP/watch.log" && return 0
+		kill -0 "$WATCH_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	diag "vigild watch did not start:"
+	diag_file "$TMP/watch.log"
+	return 1
+}
+
+stop_watch() {
+	kill -TERM "$WATCH_PID" 2>/dev/null
+	wait "$WATCH_PID" 2>/dev/null
+	WATCH_PID=
+}
+
 # ---- nftables oracle ----
 
 # snapshot NS PREFIX: writes PREFIX.txt (nft list ruleset) and PREFIX.json.
