@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 
 /*
  * ctnetlink event parsing (pure). One conntrack event message, as the kernel
@@ -85,6 +86,9 @@ struct ct_event {
  * unspecified after an error.
  */
 int ct_parse(const void *msg, size_t len, struct ct_event *ev);
+
+/* Does conntrack key entries of this protocol by ports? */
+bool ct_proto_has_ports(uint8_t proto);
 
 /*
  * Walks a conntrack dump (the replies of an IPCTNL_MSG_CT_GET dump, back to

@@ -147,18 +147,10 @@ static const struct ct_policy ct_ts_pol[CTA_TIMESTAMP_MAX + 1] = {
 	[CTA_TIMESTAMP_STOP] = { MNL_TYPE_U64, 0 },
 };
 
-static bool ct_proto_has_ports(uint8_t proto)
+bool ct_proto_has_ports(uint8_t proto)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-		return true;
-	default:
-		return false;
-	}
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
+	       proto == IPPROTO_UDPLITE || proto == IPPROTO_DCCP;
 }
 
 static int ct_parse_tuple(const struct nlattr *nest, struct ct_event *ev)

@@ -4,22 +4,8 @@
 #include <string.h>
 
 #include "vigil/eval.h"
+#include "vigil/ival.h"
 #include "vigil/natattr.h"
-
-static u128 addr_of(const uint8_t *b, int family)
-{
-	u128 v = 0;
-
-	for (int i = 0; i < (family == 4 ? 4 : 16); i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
-static bool has_ports(uint8_t proto)
-{
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
-	       proto == IPPROTO_UDPLITE || proto == IPPROTO_DCCP;
-}
 
 /* The entry's matches, interfaces left out (an event has none). */
 static bool entry_matches(const struct pnat *n, const struct ir_pkt *p)
@@ -49,7 +35,7 @@ static bool port_fits(const struct pnat *n, uint16_t port)
 static bool dst_target_fits(const struct pnat *n, const struct ct_event *ev, int family,
 			    bool ports)
 {
-	if (n->action == NAT_DNAT && !addr_fits(n, family, addr_of(ev->nat_dst, family)))
+	if (n->action == NAT_DNAT && !addr_fits(n, family, be_to_u128(ev->nat_dst, family == 4 ? 4 : 16)))
 		return false;
 	if (!ports)
 		return !n->has_port;
@@ -60,7 +46,7 @@ static bool dst_target_fits(const struct pnat *n, const struct ct_event *ev, int
 static bool src_target_fits(const struct pnat *n, const struct ct_event *ev, int family,
 			    bool ports)
 {
-	if (n->action == NAT_SNAT && !addr_fits(n, family, addr_of(ev->nat_src, family)))
+	if (n->action == NAT_SNAT && !addr_fits(n, family, be_to_u128(ev->nat_src, family == 4 ? 4 : 16)))
 		return false;
 	/* without a port range the kernel may still pick another source
 	 * port (a clash): any port fits */
@@ -70,7 +56,7 @@ static bool src_target_fits(const struct pnat *n, const struct ct_event *ev, int
 void nat_attribute(const struct policy *pol, const struct ct_event *ev, struct nat_attr *out)
 {
 	int family = ev->family == AF_INET6 ? 6 : 4;
-	bool ports = has_ports(ev->proto) && (ev->have & CT_HAVE_PORTS);
+	bool ports = ct_proto_has_ports(ev->proto) && (ev->have & CT_HAVE_PORTS);
 	struct ir_pkt p;
 
 	out->dnat = out->snat = -1;
@@ -78,8 +64,8 @@ void nat_attribute(const struct policy *pol, const struct ct_event *ev, struct n
 		return;
 	memset(&p, 0, sizeof(p));
 	p.family = family;
-	p.saddr = addr_of(ev->src, family);
-	p.daddr = addr_of(ev->dst, family);
+	p.saddr = be_to_u128(ev->src, family == 4 ? 4 : 16);
+	p.daddr = be_to_u128(ev->dst, family == 4 ? 4 : 16);
 	p.l4proto = ev->proto;
 	p.ct = IR_CT_NEW;
 	if (ev->have & CT_HAVE_PORTS) {
@@ -101,7 +87,7 @@ void nat_attribute(const struct policy *pol, const struct ct_event *ev, struct n
 		return;
 	/* postrouting sees the destination the dnat made */
 	if (ev->nat & CT_NAT_DST) {
-		p.daddr = addr_of(ev->nat_dst, family);
+		p.daddr = be_to_u128(ev->nat_dst, family == 4 ? 4 : 16);
 		if (ports)
 			p.dport = ev->nat_dport;
 	}

@@ -17,16 +17,10 @@
 #include "vigil/revoke.h"
 
 
-static bool has_ports(uint8_t proto)
-{
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
-	       proto == IPPROTO_UDPLITE || proto == IPPROTO_DCCP;
-}
-
 /* Is the protocol one whose tuple vigild builds deletes for? */
 static bool known_proto(const struct ct_event *ev)
 {
-	if (has_ports(ev->proto))
+	if (ct_proto_has_ports(ev->proto))
 		return ev->have & CT_HAVE_PORTS;
 	if ((ev->proto == IPPROTO_ICMP && ev->family == AF_INET) ||
 	    (ev->proto == IPPROTO_ICMPV6 && ev->family == AF_INET6))
@@ -295,7 +289,7 @@ int revoke_build_delete(const struct revoke_entry *e, uint32_t seq, struct strbu
 	mnl_attr_nest_end(nlh, ip);
 	pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
 	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, p->l4proto);
-	if (has_ports(p->l4proto)) {
+	if (ct_proto_has_ports(p->l4proto)) {
 		mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(p->sport));
 		mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(p->dport));
 	} else if ((p->l4proto == IPPROTO_ICMP && v4) || (p->l4proto == IPPROTO_ICMPV6 && !v4)) {
