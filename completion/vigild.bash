@@ -93,7 +93,7 @@ _vigild_value()
 	--format)
 		COMPREPLY=($(compgen -W "ndjson ecs" -- "$cur")) ;;
 	--proto)
-		COMPREPLY=($(compgen -W "tcp udp sctp icmp icmpv6" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "tcp udp sctp dccp udplite icmp icmpv6 gre esp ah" -- "$cur")) ;;
 	--ct-buffer)
 		COMPREPLY=($(compgen -W "8M 16M 32M 64M 128M 256M" -- "$cur")) ;;
 	--retention)
@@ -182,7 +182,7 @@ _vigild()
 		done
 		case $npos in
 		0) _vigild_files "$cur" '*.yml' '*.yaml' ;;
-		1) COMPREPLY=($(compgen -W "tcp udp sctp icmp icmpv6" -- "$cur")) ;;
+		1) COMPREPLY=($(compgen -W "tcp udp sctp dccp udplite icmp icmpv6 gre esp ah" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "to iif oif type code ct" -- "$cur")) ;;
 		esac ;;
 	help)

@@ -177,6 +177,9 @@ bool agg_cap_fold(struct agg_cap *c, struct agg_key *k);
 
 /* Rows and observer minutes currently held, and the bytes the table uses. */
 size_t agg_rows(const struct agg *a);
+/* Row i (0 <= i < agg_rows, in the order first seen), read-only: valid
+ * until the aggregate changes. NULL past the end. */
+const struct agg_row *agg_row_at(const struct agg *a, size_t i);
 size_t agg_obs_minutes(const struct agg *a);
 size_t agg_memory(const struct agg *a);
 

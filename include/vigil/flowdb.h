@@ -119,6 +119,13 @@ int flowdb_flush(struct flowdb *db, struct agg *agg, const char *const *rules, s
 #define NAT_NAME_LEN 40 /* a nat entry's name (32), or "#N", and its NUL */
 int flowdb_flush_nat(struct flowdb *db, struct agg *agg, const char *const *rules, size_t nrules,
 		     const char *const *nats, size_t nnats);
+/* The names rows are stored under, as flowdb_flush_nat takes them. */
+struct flowdb_names {
+	const char *const *rules;
+	size_t nrules;
+	const char *const *nats;
+	size_t nnats;
+};
 
 /*
  * Deletes flows and observer rows of minutes before cutoff (Unix seconds),
@@ -230,6 +237,9 @@ int flowdb_query(struct flowdb *db, const struct flowdb_query *q,
 		 int (*cb)(void *ctx, const struct flowdb_row *row), void *ctx);
 /* 1 when src/dst are valid CIDRs or addresses for flowdb_query, else 0. */
 int flowdb_cidr_ok(const char *cidr);
+/* true when the address text is in cidr (a CIDR or one address), as
+ * flowdb_query's src and dst filters test it. */
+bool flowdb_addr_in(const char *addr, const char *cidr);
 /* Calls cb with every rule name the database records (accepted or
  * refused, any time), each once. Returns the count or negative errno. */
 int flowdb_rules(struct flowdb *db, int (*cb)(void *ctx, const char *rule), void *ctx);

@@ -14,8 +14,17 @@
 
 struct json_object;
 
+/* The time helpers of everything that prints flows and their times (the
+ * CLI, the watch's events and streams): t (Unix seconds) in UTC, as
+ * FLOWDB_T_ISO 2026-12-07T10:00:00Z, FLOWDB_T_MINUTE 2026-12-07 10:00 or
+ * FLOWDB_T_CLOCK 10:00:00; "@t" when the time has no calendar date. */
+enum flowdb_tfmt { FLOWDB_T_ISO, FLOWDB_T_MINUTE, FLOWDB_T_CLOCK };
+void flowdb_utc(int64_t t, enum flowdb_tfmt f, char *buf, size_t len);
+
 /* A protocol's name (tcp, udp, icmp, ...), else its number in buf. */
 const char *flowdb_proto_name(int proto, char *buf, size_t len);
+/* Its inverse: one of those names or a number from 0 to 255; 0 or -EINVAL. */
+int flowdb_proto_parse(const char *s, int *proto);
 
 /* One row: minute (and last_minute when grouped), family, overflow
  * (ungrouped), proto, src, dst, dport, rule, nat_dst, nat_dport, nat_src,

@@ -58,8 +58,12 @@ static const char flows_usage[] =
 	"  --json          one JSON array of objects (minute, verdict, proto, src,\n"
 	"                  dst, dport, rule, nat, flows, packets, bytes, ...); null is\n"
 	"                  unknown, none, or, with --by, a field summed over\n"
-	"  --follow        print the rows recorded from now on as they are\n"
-	"                  written, one JSON object a line, until interrupted\n"
+	"  --follow        print the rows recorded from now on, one JSON object\n"
+	"                  a line, until interrupted: pushed by the running\n"
+	"                  watch through its control socket, or, without one,\n"
+	"                  read from the database once a second (stderr says\n"
+	"                  which); each line is a row's change since the last\n"
+	"                  (a {\"lost\": N} line: N lines a slow reader missed)\n"
 	"  --format F      with --follow: ndjson (the --json objects, default) or\n"
 	"                  ecs (Elastic Common Schema field names)\n"
 	"\n"
@@ -71,30 +75,6 @@ static const char flows_usage[] =
 
 #define FLOWS_ERR(...) (fprintf(stderr, "%s flows: error: ", program_name), \
 			fprintf(stderr, __VA_ARGS__), fputc('\n', stderr), EXIT_USAGE)
-
-static int parse_proto(const char *s, int *out)
-{
-	static const struct { const char *n; int v; } names[] = {
-		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "sctp", IPPROTO_SCTP },
-		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 }, { "dccp", IPPROTO_DCCP },
-		{ "udplite", IPPROTO_UDPLITE }, { "gre", IPPROTO_GRE }, { "esp", IPPROTO_ESP },
-		{ "ah", IPPROTO_AH },
-	};
-	char *end;
-	long v;
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (streq(s, names[i].n)) {
-			*out = names[i].v;
-			return 0;
-		}
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s < '0' || *s > '9' || errno || *end || v > 255)
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
-}
 
 static int parse_by(const char *s, enum flowdb_by *by)
 {
@@ -113,7 +93,7 @@ static int parse_by(const char *s, enum flowdb_by *by)
 struct flows_args {
 	const char *path, *since_s, *until_s;
 	struct flowdb_query q;
-	bool json, follow;
+	bool json, follow, db_given;
 	enum flows_format fmt;
 };
 
@@ -155,6 +135,7 @@ static int flows_option(int c, const char *arg, struct flows_args *a)
 		if (!*arg)
 			return FLOWS_ERR("--db needs the database's file name, not ''");
 		a->path = arg;
+		a->db_given = true;
 		return 0;
 	case 's': a->since_s = arg; return 0;
 	case 'u': a->until_s = arg; return 0;
@@ -194,7 +175,7 @@ static int flows_option(int c, const char *arg, struct flows_args *a)
 		return 0;
 	}
 	case 'p':
-		if (parse_proto(arg, &q->proto) < 0)
+		if (flowdb_proto_parse(arg, &q->proto) < 0)
 			return FLOWS_ERR("--proto wants tcp, udp, sctp, icmp, icmpv6 or a number from 0 to 255, not '%s'",
 					 arg);
 		q->proto_set = true;
@@ -357,7 +338,8 @@ int cmd_flows(int argc, char **argv)
 	if (r >= 0)
 		return r == EXIT_OK + 100 ? EXIT_OK : r;
 	if (a.follow)
-		return flows_follow(a.path, &a.q, a.fmt == FMT_TABLE ? FMT_NDJSON : a.fmt);
+		return flows_follow(a.path, a.db_given, &a.q,
+				    a.fmt == FMT_ECS ? FLOWDB_FOLLOW_ECS : FLOWDB_FOLLOW_NDJSON);
 	r = flows_window(&a, now);
 	if (r >= 0)
 		return r;
@@ -401,7 +383,7 @@ int cmd_flows(int argc, char **argv)
 	}
 	if (expired > a.q.since) {
 		char m[32];
-		flows_minute(expired, false, m, sizeof(m));
+		flowdb_utc(expired, FLOWDB_T_MINUTE, m, sizeof(m));
 		fprintf(a.json ? stderr : stdout,
 			"%sEXPIRED EARLY: minutes before %s were deleted to keep the database within 'vigild watch --db-max-size'\n",
 			a.json ? "vigild flows: warning: " : "", m);

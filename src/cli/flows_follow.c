@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vigild flows --follow: the rows the watch records from now on, as they
- * are written, one JSON object a line (ndjson: the --json objects; ecs:
- * Elastic Common Schema names, for Vector, Fluent Bit and Filebeat). Reads
- * the current and the last minute once a second and prints what grew:
- * a row's new connections (accepted) or sampled attempts (refused) since
- * the last look, in `flows` (ndjson) or event.count (ecs).
+ * vigild flows --follow: the rows the watch records from now on, one JSON
+ * object a line (flowdb_follow.h: ndjson, the --json objects, or ecs,
+ * Elastic Common Schema names, for Vector, Fluent Bit and Filebeat). When a
+ * watch records the database, it pushes each row change as it records it
+ * (flows_stream.c, GET /v1/flows/stream); otherwise this reads the current
+ * and the last minute once a second and prints what grew. Either way a
+ * line carries a row's new connections (accepted) or sampled attempts
+ * (refused) since the line before, in `flows` (ndjson) or event.count (ecs).
+ *
+ * SIGINT and SIGTERM end it at once: they are blocked except while it
+ * waits (ppoll) or writes, so a signal is never lost between a look at the
+ * flag and the wait.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,21 +26,8 @@
 #include "flows.h"
 #include "vigil/util.h"
 
-struct seen {
-	char *key;
-	uint64_t flows;
-	int64_t minute;
-};
-
-struct follow {
-	struct seen *v;
-	size_t n, cap;
-	enum flows_format fmt;
-	bool first;   /* the first look: what is there already is not printed */
-	bool broken;  /* stdout is gone */
-};
-
 static volatile sig_atomic_t stop;
+static sigset_t waitmask; /* the mask while waiting or writing: the signals open */
 
 static void on_signal(int sig)
 {
@@ -41,80 +35,74 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* ECS source.nat.ip, destination.nat.ip and .port; the nat entry (no ECS
- * field) as vigil.nat. */
-static void ecs_nat(json_object *o, json_object *src, json_object *dst, const struct flowdb_row *r)
+/* The handlers, without SA_RESTART (a write or wait they interrupt
+ * returns), installed even where the shell started us with SIGINT ignored
+ * (a background job of a script): --follow runs until told to stop. */
+static void follow_signals(void)
 {
-	json_object *n;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
 
-	if (r->nat_dst) {
-		n = json_object_new_object();
-		json_object_object_add(n, "ip", json_object_new_string(r->nat_dst));
-		if (r->nat_dport >= 0 && r->proto != 1 && r->proto != 58)
-			json_object_object_add(n, "port", json_object_new_int(r->nat_dport));
-		json_object_object_add(dst, "nat", n);
-	}
-	if (r->nat_src) {
-		n = json_object_new_object();
-		json_object_object_add(n, "ip", json_object_new_string(r->nat_src));
-		json_object_object_add(src, "nat", n);
-	}
-	if (r->nat) {
-		n = json_object_new_object();
-		json_object_object_add(n, "nat", json_object_new_string(r->nat));
-		json_object_object_add(o, "vigil", n);
-	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGTERM);
 }
 
-static json_object *ecs_event(const struct flowdb_row *r, uint64_t count)
+bool flows_follow_stopped(void)
 {
-	json_object *o = json_object_new_object(), *ev = json_object_new_object();
-	json_object *src = json_object_new_object(), *dst = json_object_new_object();
-	json_object *net = json_object_new_object(), *rule = json_object_new_object();
-	json_object *obs = json_object_new_object(), *type = json_object_new_array();
-	json_object *cat = json_object_new_array();
-	bool accepted = r->verdict && streq(r->verdict, "accept");
-	char buf[32];
-
-	flows_minute(r->minute, true, buf, sizeof(buf));
-	json_object_object_add(o, "@timestamp", json_object_new_string(buf));
-	json_object_object_add(ev, "kind", json_object_new_string("event"));
-	json_object_array_add(cat, json_object_new_string("network"));
-	json_object_object_add(ev, "category", cat);
-	json_object_array_add(type, json_object_new_string("connection"));
-	json_object_array_add(type, json_object_new_string(accepted ? "allowed" : "denied"));
-	json_object_object_add(ev, "type", type);
-	json_object_object_add(ev, "action", json_object_new_string(r->verdict ? r->verdict : "unknown"));
-	json_object_object_add(ev, "outcome", json_object_new_string(accepted ? "success" : "failure"));
-	json_object_object_add(ev, "count", json_object_new_uint64(count));
-	json_object_object_add(o, "event", ev);
-	if (r->src)
-		json_object_object_add(src, "ip", json_object_new_string(r->src));
-	json_object_object_add(o, "source", src);
-	if (r->dst)
-		json_object_object_add(dst, "ip", json_object_new_string(r->dst));
-	if (r->dport >= 0 && r->proto != 1 && r->proto != 58)
-		json_object_object_add(dst, "port", json_object_new_int(r->dport));
-	ecs_nat(o, src, dst, r);
-	json_object_object_add(o, "destination", dst);
-	if (r->proto >= 0) {
-		json_object_object_add(net, "transport",
-				       json_object_new_string(r->proto == 58 ? "ipv6-icmp" :
-							      flows_proto(r->proto, buf, sizeof(buf))));
-		snprintf(buf, sizeof(buf), "%d", r->proto);
-		json_object_object_add(net, "iana_number", json_object_new_string(buf));
-	}
-	if (r->family)
-		json_object_object_add(net, "type", json_object_new_string(r->family == 6 ? "ipv6" : "ipv4"));
-	json_object_object_add(o, "network", net);
-	json_object_object_add(rule, "name", json_object_new_string(r->rule ? r->rule : ""));
-	json_object_object_add(o, "rule", rule);
-	json_object_object_add(obs, "vendor", json_object_new_string("vigil"));
-	json_object_object_add(obs, "product", json_object_new_string("vigild"));
-	json_object_object_add(obs, "type", json_object_new_string("firewall"));
-	json_object_object_add(o, "observer", obs);
-	return o;
+	return stop;
 }
+
+int flows_follow_wait(int fd, int ms)
+{
+	struct pollfd pf = { fd, POLLIN, 0 };
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	int n;
+
+	if (stop)
+		return -EINTR;
+	n = ppoll(&pf, fd >= 0 ? 1 : 0, ms >= 0 ? &ts : NULL, &waitmask);
+	if (stop)
+		return -EINTR;
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	return n > 0;
+}
+
+bool flows_follow_put(const char *s, size_t n)
+{
+	sigset_t old;
+	bool ok;
+
+	if (stop)
+		return false;
+	sigprocmask(SIG_SETMASK, &waitmask, &old);
+	ok = fwrite(s, 1, n, stdout) == n && fflush(stdout) != EOF;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ok && !stop;
+}
+
+/* ---- without a watch: the database, once a second ---- */
+
+struct seen {
+	char *key;
+	struct flowdb_row v; /* the counters at the last look */
+};
+
+struct follow {
+	struct seen *v;
+	size_t n, cap;
+	enum flowdb_follow_fmt fmt;
+	bool first;   /* the first look: what is there already is not printed */
+	bool broken;  /* stdout is gone, or a signal came */
+};
 
 static int on_row(void *ctx, const struct flowdb_row *r)
 {
@@ -125,8 +113,8 @@ static int on_row(void *ctx, const struct flowdb_row *r)
 					     r->dst ? r->dst : "", r->dport, r->rule ? r->rule : "",
 					     r->nat_dst ? r->nat_dst : "", r->nat_dport,
 					     r->nat_src ? r->nat_src : "", r->nat ? r->nat : "");
+	struct flowdb_row d = *r;
 	struct seen *s = NULL;
-	uint64_t grew;
 
 	for (size_t i = 0; i < f->n && !s; i++)
 		if (streq(f->v[i].key, key))
@@ -134,26 +122,25 @@ static int on_row(void *ctx, const struct flowdb_row *r)
 	if (!s) {
 		GROW(f->v, f->cap, f->n + 1);
 		s = &f->v[f->n++];
-		*s = (struct seen){ xstrdup(key), 0, r->minute };
+		*s = (struct seen){ xstrdup(key), { .minute = r->minute } };
 	}
-	grew = r->flows - s->flows;
-	if (r->flows <= s->flows)
+	if (r->flows <= s->v.flows)
 		return 0;
-	s->flows = r->flows;
+	/* the change since the last look, as the watch sends it */
+	d.flows -= s->v.flows;
+	d.packets -= s->v.packets;
+	d.bytes -= s->v.bytes;
+	d.duration_ms -= s->v.duration_ms;
+	d.destroys -= s->v.destroys;
+	d.counted = r->counted && d.destroys > 0;
+	s->v = *r;
+	s->v.src = s->v.dst = s->v.rule = s->v.verdict = NULL;
+	s->v.nat_dst = s->v.nat_src = s->v.nat = NULL;
 	if (f->first || f->broken)
 		return 0;
-	json_object *o;
-	if (f->fmt == FMT_ECS) {
-		o = ecs_event(r, grew);
-	} else {
-		struct flowdb_row d = *r;
-		d.flows = grew;
-		o = flowdb_row_json(&d, FLOWDB_BY_NONE);
-	}
-	if (puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ||
-	    fflush(stdout) == EOF)
+	_cleanup_free_ char *line = flowdb_follow_line(flowdb_follow_json(&d, f->fmt));
+	if (!flows_follow_put(line, strlen(line)))
 		f->broken = true;
-	json_object_put(o);
 	return 0;
 }
 
@@ -163,7 +150,7 @@ static void follow_forget(struct follow *f, int64_t keep)
 	size_t k = 0;
 
 	for (size_t i = 0; i < f->n; i++) {
-		if (f->v[i].minute >= keep)
+		if (f->v[i].v.minute >= keep)
 			f->v[k++] = f->v[i];
 		else
 			free(f->v[i].key);
@@ -171,7 +158,7 @@ static void follow_forget(struct follow *f, int64_t keep)
 	f->n = k;
 }
 
-int flows_follow(const char *path, const struct flowdb_query *q0, enum flows_format fmt)
+static int follow_db(const char *path, const struct flowdb_query *q0, enum flowdb_follow_fmt fmt)
 {
 	struct follow f = { .fmt = fmt, .first = true };
 	struct flowdb_query q = *q0;
@@ -184,9 +171,6 @@ int flows_follow(const char *path, const struct flowdb_query *q0, enum flows_for
 		fprintf(stderr, "%s flows: error: %s: %s\n", program_name, path, err);
 		return EXIT_SYSTEM;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
 	q.by = FLOWDB_BY_NONE;
 	q.top = 0;
 	while (!stop && !f.broken) {
@@ -201,10 +185,26 @@ int flows_follow(const char *path, const struct flowdb_query *q0, enum flows_for
 		}
 		f.first = false;
 		follow_forget(&f, q.since);
-		sleep(1);
+		if (flows_follow_wait(-1, 1000) < 0)
+			break;
 	}
 	follow_forget(&f, INT64_MAX);
 	free(f.v);
 	flowdb_close(db);
 	return r < 0 ? EXIT_SYSTEM : EXIT_OK;
+}
+
+int flows_follow(const char *path, bool path_given, const struct flowdb_query *q,
+		 enum flowdb_follow_fmt fmt)
+{
+	int r;
+
+	follow_signals();
+	r = flows_stream(path_given ? path : NULL, q, fmt);
+	if (r != FLOWS_STREAM_NONE)
+		return r;
+	if (stop)
+		return EXIT_OK;
+	fprintf(stderr, "%s flows: info: following %s by reading it once a second\n", program_name, path);
+	return follow_db(path, q, fmt);
 }

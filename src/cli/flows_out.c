@@ -13,7 +13,6 @@
 #include "vigil/names.h"
 #include "vigil/util.h"
 
-
 int flows_collect(void *ctx, const struct flowdb_row *row)
 {
 	struct frows *rows = ctx;
@@ -59,11 +58,6 @@ void frows_free(struct frows *rows)
 
 /* ---- formatting ---- */
 
-const char *flows_proto(int proto, char *buf, size_t len)
-{
-	return flowdb_proto_name(proto, buf, len);
-}
-
 static bool flows_has_ports(int proto)
 {
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
@@ -88,30 +82,6 @@ static const char *flows_dport(const struct flowdb_row *r, char *buf, size_t len
 		return "-";
 	snprintf(buf, len, "%d", r->dport);
 	return buf;
-}
-
-void flows_minute(int64_t t, bool iso, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm)) {
-		snprintf(buf, len, "@%" PRId64, t);
-		return;
-	}
-	strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M", &tm);
-}
-
-/* The time of day of t, UTC: 22:13:27. */
-static void flows_clock(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm))
-		snprintf(buf, len, "@%" PRId64, t);
-	else
-		strftime(buf, len, "%H:%M:%S", &tm);
 }
 
 static void flows_bytes(uint64_t b, char *buf, size_t len)
@@ -184,10 +154,10 @@ static void flows_cells(const struct flowdb_row *r, enum flowdb_by by, char cell
 {
 	char buf[32];
 
-	flows_minute(r->minute, false, cell[C_MINUTE], CELL);
-	flows_minute(r->last_minute, false, cell[C_LAST], CELL);
+	flowdb_utc(r->minute, FLOWDB_T_MINUTE, cell[C_MINUTE], CELL);
+	flowdb_utc(r->last_minute, FLOWDB_T_MINUTE, cell[C_LAST], CELL);
 	snprintf(cell[C_PROTO], CELL, "%s",
-		 r->proto >= 0 ? flows_proto(r->proto, buf, sizeof(buf)) : "");
+		 r->proto >= 0 ? flowdb_proto_name(r->proto, buf, sizeof(buf)) : "");
 	/* a NULL src where src is shown: sources were aggregated away; summed
 	 * per source, the family tells the IPv4 and the IPv6 group apart */
 	if (by == FLOWDB_BY_NONE && r->family == 0) {
@@ -320,17 +290,17 @@ bool flows_loss_report(FILE *f, const struct flowdb_loss *l, int64_t since, int6
 		const struct flowdb_partial *p = &l->part[i];
 		char m[32], t[32];
 
-		flows_minute(p->minute, false, m, sizeof(m));
+		flowdb_utc(p->minute, FLOWDB_T_MINUTE, m, sizeof(m));
 		fprintf(f, "%sINCOMPLETE: minute %s was observed only in part: ", pre, m);
 		if (p->started) {
-			flows_clock(p->started, t, sizeof(t));
+			flowdb_utc(p->started, FLOWDB_T_CLOCK, t, sizeof(t));
 			fprintf(f, "an observer started within it (at %s)%s", t,
 				p->stopped ? ", and " : "\n");
 		}
 		if (p->stopped && p->stopped == p->minute) {
 			fprintf(f, "an observer stopped within it (or ended without stopping cleanly)\n");
 		} else if (p->stopped) {
-			flows_clock(p->stopped, t, sizeof(t));
+			flowdb_utc(p->stopped, FLOWDB_T_CLOCK, t, sizeof(t));
 			fprintf(f, "an observer stopped within it (at %s)\n", t);
 		}
 	}

@@ -65,6 +65,10 @@ struct req {
 	const char *ctype;
 	struct req *next_pending; /* requests waiting for the daemon */
 	struct ticket *t;        /* the callback's handle, while one is due */
+	/* a stream's answer (ctl_answer_stream) instead of resp */
+	MHD_ContentReaderCallback rd;
+	MHD_ContentReaderFreeCallback rd_free;
+	void *rd_cls;
 };
 
 /* What a request hands to the daemon or the helper as the callback's
@@ -93,6 +97,7 @@ struct control {
 	gid_t group;
 	struct stream *streams;
 	struct req *pending;     /* suspended requests (so a stop can end them) */
+	struct follow_hub *follow; /* GET /v1/flows/stream (control_follow.c) */
 };
 
 typedef void (*route_fn)(struct req *r);
@@ -166,6 +171,25 @@ void ctl_answer_error(struct req *r, unsigned status, const char *fmt, ...)
 	va_end(ap);
 }
 
+void ctl_answer_stream(struct req *r, const char *ctype, MHD_ContentReaderCallback rd, void *cls,
+		       MHD_ContentReaderFreeCallback fr)
+{
+	answer(r, 200, NULL, ctype);
+	r->rd = rd;
+	r->rd_cls = cls;
+	r->rd_free = fr;
+}
+
+struct MHD_Connection *ctl_connection(struct req *r)
+{
+	return r->c;
+}
+
+struct follow_hub *ctl_follow_hub(struct req *r)
+{
+	return r->ctl->follow;
+}
+
 /* A resumed connection is processed by the next MHD_run, and MHD's epoll
  * set does not say so (checked with 0.9.75): run it at once. */
 static void kick(struct control *ctl)
@@ -192,6 +216,12 @@ static void wake(struct req *r)
 		MHD_resume_connection(r->c);
 		kick(ctl);
 	}
+}
+
+void ctl_resume(struct control *ctl, struct MHD_Connection *c)
+{
+	MHD_resume_connection(c);
+	kick(ctl);
 }
 
 static void park(struct req *r)
@@ -581,6 +611,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/setelem", ACC_ADMIN, post_setelem },
 	{ "GET", "/v1/events", ACC_READ, NULL },
 	{ "GET", "/v1/flows", ACC_READ, control_get_flows },
+	{ "GET", "/v1/flows/stream", ACC_READ, control_flows_stream },
 	{ "GET", "/metrics", ACC_READ, get_metrics },
 	{ "GET", "/v1/diff", ACC_READ, get_diff },
 	{ NULL, NULL, ACC_NONE, NULL },
@@ -611,9 +642,22 @@ static enum access peer_access(struct control *ctl, struct MHD_Connection *c)
 
 static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(r->resp), r->resp, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp;
 	enum MHD_Result x;
+
+	if (r->rd) {
+		/* the stream's reader owns rd_cls from here: MHD frees it */
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, r->rd, r->rd_cls,
+							 r->rd_free);
+		r->rd = NULL;
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, "Content-Type", r->ctype);
+		x = MHD_queue_response(c, 200, resp);
+		MHD_destroy_response(resp);
+		return x;
+	}
+	resp = MHD_create_response_from_buffer(strlen(r->resp), r->resp, MHD_RESPMEM_MUST_COPY);
 
 	MHD_add_response_header(resp, "Content-Type", r->ctype);
 	if (r->status == 405)
@@ -846,8 +890,15 @@ struct control *control_start(struct daemon *d, int fd, gid_t group)
 		return NULL;
 	}
 	events_on_new(d->events, wake_streams, ctl);
+	ctl->follow = follow_hub_new(ctl, d);
 	arm_timer(ctl);
 	return ctl;
+}
+
+void control_flows_push(struct control *ctl, const struct agg *a, const struct flowdb_names *nm)
+{
+	if (ctl)
+		follow_hub_push(ctl->follow, a, nm);
 }
 
 void control_stop(struct control *ctl)
@@ -861,10 +912,12 @@ void control_stop(struct control *ctl)
 		wake(r);
 	}
 	wake_streams(ctl);
+	follow_hub_end(ctl->follow);
 	MHD_run(ctl->mhd);
 	events_on_new(ctl->d->events, NULL, NULL);
 	sd_event_source_unref(ctl->io);
 	sd_event_source_unref(ctl->timer);
 	MHD_stop_daemon(ctl->mhd); /* closes the listening socket */
+	follow_hub_free(ctl->follow);
 	free(ctl);
 }

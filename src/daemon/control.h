@@ -21,6 +21,12 @@ int control_bind(const char *dir, gid_t group, char *why, size_t whylen);
 int control_inherited(void);
 /* Serves it from the daemon's loop. NULL on failure. */
 struct control *control_start(struct daemon *d, int fd, gid_t group);
+/* The rows of the second's aggregate, before the writer takes it, to
+ * GET /v1/flows/stream's followers (ctl may be NULL), under the names the
+ * writer stores them with. */
+struct agg;
+struct flowdb_names;
+void control_flows_push(struct control *ctl, const struct agg *a, const struct flowdb_names *nm);
 /* Answers what waits (503) and stops serving. */
 void control_stop(struct control *ctl);
 

@@ -7,10 +7,15 @@
  * a request, its query arguments and its answer. An endpoint answers
  * before it returns (or parks the request; see control.c).
  */
+#include <stddef.h>
 #include <json-c/json.h>
+#include <microhttpd.h>
 
+struct agg;
 struct req;
 struct daemon;
+struct control;
+struct follow_hub;
 
 struct daemon *ctl_daemon(struct req *r);
 /* ?key=value of the URL, or NULL */
@@ -21,7 +26,26 @@ void ctl_answer_json(struct req *r, unsigned status, json_object *o);
 void ctl_answer_error(struct req *r, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Answers 200 with a stream: MHD's reader rd(cls) gives the body (it may
+ * suspend the connection; ctl_resume resumes it), fr(cls) runs at the end. */
+void ctl_answer_stream(struct req *r, const char *ctype, MHD_ContentReaderCallback rd, void *cls,
+		       MHD_ContentReaderFreeCallback fr);
+struct MHD_Connection *ctl_connection(struct req *r);
+/* Resumes a suspended connection and runs it at once. */
+void ctl_resume(struct control *ctl, struct MHD_Connection *c);
+
 /* control_flows.c: GET /v1/flows */
 void control_get_flows(struct req *r);
+
+/* control_follow.c: GET /v1/flows/stream, the followers of the flows */
+struct follow_hub *follow_hub_new(struct control *ctl, struct daemon *d);
+/* Each row of the second's aggregate, to the followers it matches. */
+struct flowdb_names;
+void follow_hub_push(struct follow_hub *h, const struct agg *a, const struct flowdb_names *nm);
+/* vigild stops: the streams end once their queues are written. */
+void follow_hub_end(struct follow_hub *h);
+void follow_hub_free(struct follow_hub *h);
+struct follow_hub *ctl_follow_hub(struct req *r);
+void control_flows_stream(struct req *r);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "vigil/flowdb_json.h"
 #include "vigil/log.h"
 #include "daemon.h"
 #include "events.h"
@@ -74,11 +75,7 @@ uint64_t events_oldest(const struct events *e)
 
 void iso8601(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	flowdb_utc(t, FLOWDB_T_ISO, buf, len);
 }
 
 void daemon_event(struct daemon *d, enum log_level lvl, const char *kind, const char *fmt, ...)

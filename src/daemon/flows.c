@@ -17,6 +17,7 @@
 #include "vigil/ctsock.h"
 #include "vigil/log.h"
 #include "vigil/natattr.h"
+#include "control.h"
 #include "daemon.h"
 #include "events.h"
 #include "writer.h"
@@ -161,6 +162,13 @@ void daemon_flows_flush(struct daemon *d)
 		log_warning("the kernel dropped %" PRIu64
 			    " conntrack events (receive buffer full; raise --ct-buffer); the database records the loss",
 			    (uint64_t)o.lost);
+	/* the followers get the second's rows as the writer does */
+	if (d->names) {
+		const struct flowdb_names nm = { (const char *const *)d->names->v, d->names->n,
+						 (const char *const *)d->names->nat, d->names->nnat };
+
+		control_flows_push(d->ctl, d->cur, &nm);
+	}
 	writer_flush(d->w, d->cur, d->names);
 	d->cur = writer_new_agg(d->w);
 	agg_set_cap(d->cur, d->cap);

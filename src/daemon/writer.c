@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "vigil/flowdb.h"
+#include "vigil/flowdb_json.h"
 #include "vigil/log.h"
 #include "vigil/util.h"
 #include "writer.h"
@@ -294,10 +295,9 @@ static void check_size(struct writer *w)
 		    flowdb_errmsg(w->db));
 	} else if (r == 1 && !w->expired_said) {
 		char buf[32];
-		time_t tt = (time_t)cut;
 
 		w->expired_said = true;
-		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", gmtime(&tt));
+		flowdb_utc(cut, FLOWDB_T_MINUTE, buf, sizeof(buf));
 		say(w, LOG_LVL_WARNING,
 		    "the flows database reached --db-max-size (%" PRIu64 " bytes): minutes before %s UTC were deleted early (recorded in the database; said once)",
 		    w->max_size, buf);
@@ -329,9 +329,8 @@ static void do_job(struct writer *w, struct job *j)
 	case J_UNCLEAN:
 		if (flowdb_mark_unclean_stop(w->db, &minute) == 1) {
 			char buf[32];
-			time_t tt = (time_t)minute;
 
-			strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", gmtime(&tt));
+			flowdb_utc(minute, FLOWDB_T_MINUTE, buf, sizeof(buf));
 			say(w, LOG_LVL_NOTICE,
 			    "the last watcher of this database did not stop cleanly (killed?): its last minute, %s UTC, is marked as observed only in part",
 			    buf);

@@ -29,6 +29,7 @@
 #include "vigil/flowdb.h"
 #include "vigil/util.h"
 #include "flowdb_int.h"
+#include "vigil/flowdb_follow.h"
 
 
 #define FLOWDB_MAX_MIGRATIONS 64
@@ -623,50 +624,36 @@ int flowdb_is_empty(struct flowdb *db)
 
 /* ---- flush ---- */
 
-static const char *flowdb_addr(int family, const uint8_t *a, char *buf, size_t len)
-{
-	if (!inet_ntop(family, a, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
+/* The row's text and numbers are what flowdb_query will return for it
+ * (flowdb_agg_row): '' where the query says none. */
 static int flowdb_put_row(void *ctx, const struct agg_row *row)
 {
 	struct flowdb *db = ctx;
-	const struct agg_key *k = &row->key;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], rbuf[16];
-	char ndst[INET6_ADDRSTRLEN], nsrc[INET6_ADDRSTRLEN], nat[2 * NAT_NAME_LEN];
-	const char *rule = "";
+	struct flowdb_row_text t;
+	struct flowdb_row r;
 	sqlite3_stmt *st = db->up_flow;
-	int fam = k->family == AF_INET6 ? AF_INET6 : AF_INET;
 
-	if (k->kind != AGG_KIND_ACCEPTED)
+	if (row->key.kind != AGG_KIND_ACCEPTED)
 		return flowdb_put_refused(db, row);
-	if (k->rule) {
-		if ((size_t)k->rule - 1 < db->nrules && db->rules[k->rule - 1]) {
-			rule = db->rules[k->rule - 1];
-		} else {
-			/* #N: N is the rule number the mark names, counting from 1 */
-			snprintf(rbuf, sizeof(rbuf), "#%u", (unsigned)k->rule);
-			rule = rbuf;
-		}
-	}
-	sqlite3_bind_int64(st, 1, k->minute);
+	flowdb_agg_row(row, &db->names, &r, &t);
+	sqlite3_bind_int64(st, 1, r.minute);
 	/* family 0: the rule's overflow row of the minute (agg_cap) */
-	sqlite3_bind_int(st, 2, k->family == 0 ? 0 : fam == AF_INET6 ? 6 : 4);
-	sqlite3_bind_int(st, 3, k->proto);
-	sqlite3_bind_text(st, 4, k->src_any || !k->family ? "" : flowdb_addr(fam, k->src, src, sizeof(src)),
-			  -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, k->family ? flowdb_addr(fam, k->dst, dst, sizeof(dst)) : "", -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, k->dport);
-	sqlite3_bind_text(st, 7, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, r.family);
+	sqlite3_bind_int(st, 3, r.proto);
+	sqlite3_bind_text(st, 4, r.src ? r.src : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, r.dst ? r.dst : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, r.dport);
+	sqlite3_bind_text(st, 7, r.rule ? r.rule : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, (int64_t)row->val.flows);
 	sqlite3_bind_int64(st, 9, (int64_t)row->val.packets);
 	sqlite3_bind_int64(st, 10, (int64_t)row->val.bytes);
 	sqlite3_bind_int64(st, 11, (int64_t)row->val.duration_ms);
 	sqlite3_bind_int64(st, 12, (int64_t)row->val.destroys);
-	flowdb_bind_nat(db, st, k, fam, ndst, nsrc, nat);
+	/* through NAT: '' and 0 when not translated */
+	sqlite3_bind_text(st, 13, r.nat_dst ? r.nat_dst : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 14, r.nat_dst ? r.nat_dport : 0);
+	sqlite3_bind_text(st, 15, r.nat_src ? r.nat_src : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, r.nat ? r.nat : "", -1, SQLITE_STATIC);
 	return flowdb_step_reset(db, st, "storing flows");
 }
 
@@ -733,13 +720,9 @@ int flowdb_flush_nat(struct flowdb *db, struct agg *agg, const char *const *rule
 	r = flowdb_step_reset(db, db->begin, "BEGIN");
 	if (r < 0)
 		return r;
-	db->rules = rules;
-	db->nrules = nrules;
-	db->nats = nats;
-	db->nnats = nnats;
+	db->names = (struct flowdb_names){ rules, nrules, nats, nnats };
 	r = agg_drain(agg, &sink, db);
-	db->rules = db->nats = NULL;
-	db->nrules = db->nnats = 0;
+	db->names = (struct flowdb_names){ 0 };
 	if (r < 0 && !sqlite3_get_autocommit(db->db))
 		flowdb_step_reset(db, db->rollback, "ROLLBACK");
 	return r;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The flows database's rows as JSON (flowdb_json.h). */
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -29,16 +30,48 @@ const char *flowdb_proto_name(int proto, char *buf, size_t len)
 	}
 }
 
-static json_object *iso_minute(int64_t t)
+int flowdb_proto_parse(const char *s, int *proto)
+{
+	char buf[32], *end;
+	long v;
+
+	for (int p = 0; p < 256; p++)
+		if (streq(s, flowdb_proto_name(p, buf, sizeof(buf))) && (*s < '0' || *s > '9')) {
+			*proto = p;
+			return 0;
+		}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s < '0' || *s > '9' || errno || *end || v > 255)
+		return -EINVAL;
+	*proto = (int)v;
+	return 0;
+}
+
+void flowdb_utc(int64_t t, enum flowdb_tfmt f, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
+	size_t n = 0;
+
+	if (!len)
+		return;
+	if ((int64_t)tt == t && gmtime_r(&tt, &tm)) {
+		switch (f) {
+		case FLOWDB_T_ISO: n = strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm); break;
+		case FLOWDB_T_MINUTE: n = strftime(buf, len, "%Y-%m-%d %H:%M", &tm); break;
+		case FLOWDB_T_CLOCK: n = strftime(buf, len, "%H:%M:%S", &tm); break;
+		}
+	}
+	if (!n)
+		snprintf(buf, len, "@%" PRId64, t);
+}
+
+static json_object *iso_minute(int64_t t)
+{
 	char buf[32];
 
-	if (!gmtime_r(&tt, &tm))
-		snprintf(buf, sizeof(buf), "@%" PRId64, t);
-	else
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	flowdb_utc(t, FLOWDB_T_ISO, buf, sizeof(buf));
 	return json_object_new_string(buf);
 }
 

@@ -64,21 +64,25 @@ int flowdb_cidr_ok(const char *cidr)
 	return cidr_parse(cidr, &fam, net, &plen);
 }
 
+bool flowdb_addr_in(const char *a, const char *c)
+{
+	uint8_t addr[16], net[16];
+	unsigned plen, full, rest;
+	int fam;
+
+	if (!a || !c || !*a || !cidr_parse(c, &fam, net, &plen) || inet_pton(fam, a, addr) != 1)
+		return false;
+	full = plen / 8;
+	rest = plen % 8;
+	return memcmp(addr, net, full) == 0 &&
+	       (!rest || ((addr[full] ^ net[full]) & (0xff << (8 - rest)) & 0xff) == 0);
+}
+
 static void vigil_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	const char *a = (const char *)sqlite3_value_text(argv[0]);
-	const char *c = (const char *)sqlite3_value_text(argv[1]);
-	uint8_t addr[16], net[16];
-	unsigned plen;
-	int fam, in = 0;
-
 	(void)argc;
-	if (a && c && *a && cidr_parse(c, &fam, net, &plen) && inet_pton(fam, a, addr) == 1) {
-		unsigned full = plen / 8, rest = plen % 8;
-		in = memcmp(addr, net, full) == 0 &&
-		     (!rest || ((addr[full] ^ net[full]) & (0xff << (8 - rest)) & 0xff) == 0);
-	}
-	sqlite3_result_int(ctx, in);
+	sqlite3_result_int(ctx, flowdb_addr_in((const char *)sqlite3_value_text(argv[0]),
+					       (const char *)sqlite3_value_text(argv[1])));
 }
 
 /* All rows, accepted and refused, under one set of names (see flowdb_query). */

@@ -69,7 +69,7 @@ check "the watch binds its NFLOG group" group_bound
 "$VIGILD" flows --db "$DB" --follow --format ecs >"$TMP/ecs" 2>"$TMP/ecs.err" &
 FOLLOW_PID=$!
 _pid_list+=("$FOLLOW_PID")
-"$VIGILD" flows --db "$DB" --follow >"$TMP/ndjson" 2>&1 &
+"$VIGILD" flows --db "$DB" --follow >"$TMP/ndjson" 2>"$TMP/ndjson.err" &
 FOLLOW2_PID=$!
 _pid_list+=("$FOLLOW2_PID")
 sleep 1.5
@@ -187,7 +187,7 @@ check "--follow (ndjson): JSON lines with the verdict" python3 -c '
 import json, sys
 v = [json.loads(l)["verdict"] for l in open(sys.argv[1])]
 assert "drop" in v and "accept" in v, v
-' "$TMP/ndjson"
+' "$TMP/ndjson" || diag_file "$TMP/ndjson.err"
 
 stop_watch
 

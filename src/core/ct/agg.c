@@ -141,6 +141,11 @@ size_t agg_rows(const struct agg *a)
 	return a->nrows;
 }
 
+const struct agg_row *agg_row_at(const struct agg *a, size_t i)
+{
+	return i < a->nrows ? &a->rows[i] : NULL;
+}
+
 size_t agg_obs_minutes(const struct agg *a)
 {
 	return a->nobs;
