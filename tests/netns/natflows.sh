@@ -9,8 +9,9 @@
 #     its own forward accept: no rule);
 #   - L -> W:80, masqueraded: nat_src the gateway's WAN address, nat masq;
 #   - vigild flows shows them (NAT column, --by nat), GET /v1/flows the
-#     same objects as --json, --follow --format ecs
-#     carries destination.nat.* and source.nat.*.
+#     same objects as --json, --follow --format ecs (through the watch's
+#     control socket) carries destination.nat.* and source.nat.*, and
+#     --follow's ndjson lines the nat_* keys of the rows --json shows.
 . "$(dirname "$0")/lib.sh"
 
 netns_preflight
@@ -45,10 +46,13 @@ for i in $(seq 100); do
 done
 grep -q "recording flows" "$TMP/watch.log" || { diag_file "$TMP/watch.log"; bail_out "vigild watch did not start"; }
 
-# ECS lines while the connections are made
+# ECS and ndjson lines while the connections are made
 "$VIGILD" flows --db "$DB" --follow --format ecs >"$TMP/ecs.ndjson" 2>"$TMP/ecs.err" &
 FOLLOW_PID=$!
 _pid_list+=("$FOLLOW_PID")
+"$VIGILD" flows --db "$DB" --follow >"$TMP/nd.ndjson" 2>"$TMP/nd.err" &
+ND_PID=$!
+_pid_list+=("$ND_PID")
 sleep 1.5
 
 # probe NS ADDR PORT: one TCP connection that must succeed
@@ -125,8 +129,26 @@ else
 fi
 
 sleep 1.5
-kill "$FOLLOW_PID" 2>/dev/null
-wait "$FOLLOW_PID" 2>/dev/null
+kill "$FOLLOW_PID" "$ND_PID" 2>/dev/null
+wait "$FOLLOW_PID" "$ND_PID" 2>/dev/null
+check "both followers followed through the watch's control socket" \
+	bash -c "grep -q \"info: following through vigild watch's control socket\" '$TMP/ecs.err' &&
+		grep -q \"info: following through vigild watch's control socket\" '$TMP/nd.err'" ||
+	diag_file "$TMP/nd.err"
+check "--follow (ndjson): each translated line has the keys of a --json row, flows summed equal" python3 -c '
+import json, sys
+keys = ("minute", "family", "proto", "src", "dst", "dport", "rule", "nat_dst", "nat_dport",
+        "nat_src", "nat", "verdict")
+db = {tuple(r[k] for k in keys): r["flows"] for r in json.load(open(sys.argv[2]))}
+got = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("nat_dst") or r.get("nat_src") or r.get("nat"):
+        k = tuple(r[k] for k in keys)
+        got[k] = got.get(k, 0) + r["flows"]
+want = {k: v for k, v in db.items() if k[7] or k[9] or k[10]}
+assert got == want and sum(got.values()) == 10, (got, want)
+' "$TMP/nd.ndjson" "$TMP/flows.json" || diag_file "$TMP/nd.ndjson"
 check "--follow --format ecs: destination.nat.ip/port for the dnat, source.nat.ip for the masquerade" python3 -c '
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
