@@ -28,7 +28,10 @@ int flowdb_put_refused(struct flowdb *db, const struct agg_row *row);
 struct flowdb_row_text;
 void flowdb_agg_nat(const struct agg_key *k, const struct flowdb_names *nm, struct flowdb_row *out,
 		    struct flowdb_row_text *t);
-/* int flowdb_step_reset(...) for flowdb_refused.c */
+/* Steps st once and resets it; a failure is recorded as doing `what`. */
 int flowdb_step(struct flowdb *db, sqlite3_stmt *st, const char *what);
+/* Runs sql (no rows) / a statement returning rows to completion. */
+int flowdb_exec(struct flowdb *db, const char *sql);
+int flowdb_run(struct flowdb *db, const char *sql);
 
 #endif
