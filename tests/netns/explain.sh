@@ -51,11 +51,11 @@ for proto in tcp udp; do
 	serve "$H" $proto $ports && serve "$C" $proto $ports || bail_out "cannot start the $proto servers"
 done
 
-# probe CHAIN FAMILY PROTO SRC DST DPORT IFACE: sends the packet, prints
-# the probe's line "RESULT MS VIA"
+# probe CHAIN FAMILY PROTO SRC DST DPORT IFACE [TIMEOUT_MS]: sends the
+# packet, prints the probe's line "RESULT MS VIA"
 probe() {
 	local chain=$1 fam=$2 proto=$3 src=$4 dst=$5 dport=$6 ifn=$7 p=${peer[$7]}
-	local plen=32 tx=$C txif=$p rx=$H rxif=$ifn out tmo=400
+	local plen=32 tx=$C txif=$p rx=$H rxif=$ifn out tmo=${8:-400}
 	[ "$fam" = 6 ] && plen=128
 	if [ "$chain" = output ]; then
 		tx=$H txif=$ifn rx=$C rxif=$p
@@ -121,6 +121,13 @@ for pol in $POLS; do
 		esac
 		case $said in *"rule ${rule%/other-src} ("*) own=$((own + 1)) ;; esac
 		read -r res _ via <<<"$(probe "$chain" "$fam" "$proto" "$src" "$dst" "$dport" "$ifn")"
+		# 400 ms is short on a loaded machine (neighbour discovery of a
+		# fresh address first): an accept that timed out gets one more
+		# try of 3 s, a drop is never retried
+		if [ "$verdict" = accept ] && [ "$res" = timeout ]; then
+			diag "$pol: $desc: timed out in 400 ms, tried again with 3 s"
+			read -r res _ via <<<"$(probe "$chain" "$fam" "$proto" "$src" "$dst" "$dport" "$ifn" 3000)"
+		fi
 		if ! met "$chain" "$verdict" "$res" "$via"; then
 			bad=$((bad + 1))
 			diag "$pol: $desc ($rule): explain says $verdict, the packet met: $res $via"
