@@ -19,14 +19,24 @@ int sandbox_main(void);
  * Landlock: from now on this process and its threads may write, create,
  * rename, remove (and never execute) files only beneath rw_dirs (n of
  * them, NULL entries and missing directories skipped). Reading is not
- * limited. Sets no_new_privs. Returns 0, 1 when the kernel has no Landlock
+ * limited here (sandbox_landlock_reads). Sets no_new_privs. Returns 0, 1 when the kernel has no Landlock
  * (why says so: log it at info and go on), or a negative errno (why says
  * what failed).
  */
 int sandbox_landlock(const char *const *rw_dirs, size_t n, char *why, size_t whylen);
+/*
+ * Landlock, stacked on the above: from now on this process and its threads
+ * may read files and list directories only beneath dirs (n of them, NULL
+ * entries and missing directories skipped), /proc, and /dev/urandom.
+ * Needs no_new_privs (psep_drop sets it). Returns 0, 1 when the kernel has
+ * no Landlock (why says so), or a negative errno (why says what failed).
+ */
+int sandbox_landlock_reads(const char *const *dirs, size_t n, char *why, size_t whylen);
 /* The kernel's Landlock ABI version, or a negative errno. */
 int sandbox_landlock_abi(void);
 /* The test hook VIGIL_SANDBOX_PROBE (src/sys/landlock.c). */
 void sandbox_probe(void);
+/* ... and VIGIL_SANDBOX_READ_PROBE, the same for reading. */
+void sandbox_probe_reads(void);
 
 #endif

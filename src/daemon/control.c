@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -725,7 +724,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		r->route = find_route(method, url, &known);
 		if (r->access == ACC_NONE)
 			answer_error(r, 403, "not allowed: root may change, members of group %s read",
-				     getgrgid(ctl->group) ? getgrgid(ctl->group)->gr_name : "vigil");
+				     ctl->d->group_name[0] ? ctl->d->group_name : "vigil");
 		else if (!r->route && known)
 			answer_error(r, 405, "%s is not allowed on %s", method, url);
 		else if (!r->route)

@@ -5,6 +5,9 @@
 #   Landlock) it cannot create a file outside its database, state and run
 #   directories even where the file permissions would let its user do so:
 #   VIGIL_SANDBOX_PROBE makes the confined process try, and log the outcome;
+#   nor read a world-readable file outside its policy's, set files',
+#   database, state and run directories (VIGIL_SANDBOX_READ_PROBE), and a
+#   reload naming a set file in a new directory is refused at its line;
 # - check and apply as root read a set file only as the service user: a
 #   set file naming a 0600 root file prints no byte of its content.
 . "$(dirname "$0")/lib.sh"
@@ -13,22 +16,34 @@ netns_preflight
 
 ns_new N sbox || bail_out "cannot create a namespace"
 
-mkdir -p "$TMP/pol" "$TMP/open" # the watch makes $TMP/db, for its user
-chmod 755 "$TMP/pol"
+mkdir -p "$TMP/pol" "$TMP/open" "$TMP/lists" "$TMP/other" # the watch makes $TMP/db, for its user
+chmod 755 "$TMP/pol" "$TMP/lists" "$TMP/other"
 chmod 1777 "$TMP/open" # anyone may create files here: only Landlock stops it
-cat >"$TMP/pol/p.yml" <<'YML'
+printf '192.0.2.10\n' >"$TMP/lists/ok.txt"
+printf 'root:$6$notahash:19000:0:99999:7:::\n' >"$TMP/other/shadow-like" # world-readable
+printf '198.51.100.7\n' >"$TMP/other/new.txt"
+chmod 644 "$TMP/lists/ok.txt" "$TMP/other/shadow-like" "$TMP/other/new.txt"
+cat >"$TMP/pol/p.yml" <<YML
 version: 1
 table: vigil
 defaults:
   input: accept
   forward: drop
   output: accept
+sets:
+  ok:
+    type: cidr
+    file: $TMP/lists/ok.txt
 rules:
   - name: ssh
     chain: input
     proto: tcp
     dport: 22
     action: accept
+  - name: listed
+    chain: input
+    src: "@ok"
+    action: drop
 YML
 chmod 644 "$TMP/pol/p.yml"
 
@@ -37,6 +52,7 @@ status_field() { # PID FIELD
 }
 
 VIGIL_SANDBOX_PROBE="$TMP/open/probe-outside:$VIGIL_RUN_DIR/probe-run:$TMP/db/probe-db" \
+	VIGIL_SANDBOX_READ_PROBE="$TMP/other/shadow-like:$TMP/lists/ok.txt:$TMP/pol/p.yml" \
 	ip netns exec "$N" "$VIGILD" watch --db "$TMP/db/flows.db" "$TMP/pol/p.yml" \
 	>"$TMP/watch.log" 2>&1 &
 WP=$!
@@ -61,6 +77,33 @@ else
 		grep -q "probe: creating $VIGIL_RUN_DIR/probe-run: allowed" "$TMP/watch.log"
 	check "Landlock: a file in the database's directory can" \
 		grep -q "probe: creating $TMP/db/probe-db: allowed" "$TMP/watch.log"
+	check "Landlock: a world-readable file outside the watch's directories cannot be read" \
+		grep -q "probe: reading $TMP/other/shadow-like: Permission denied" "$TMP/watch.log"
+	check "Landlock: its set file can" \
+		grep -q "probe: reading $TMP/lists/ok.txt: allowed" "$TMP/watch.log"
+	check "Landlock: its policy can" \
+		grep -q "probe: reading $TMP/pol/p.yml: allowed" "$TMP/watch.log"
+	check "the watch says what it may read" \
+		grep -q "reads files only beneath $TMP/pol, $TMP/lists" "$TMP/watch.log"
+	# a reload naming a set file in a directory the start did not name
+	cp "$TMP/pol/p.yml" "$TMP/pol/p.yml.first"
+	sed -i "s|$TMP/lists/ok.txt|$TMP/other/new.txt|" "$TMP/pol/p.yml"
+	run "$TMP/reload-new" ip netns exec "$N" "$VIGILD" reload
+	check "reload, set file in a new directory: refused" [ "$RC" -ne 0 ]
+	check "reload, set file in a new directory: the error is at its line and says a restart is needed" \
+		grep -q "p.yml:10:11: error: set file '$TMP/other/new.txt'.*outside the directories this vigild watch may read.*restart" "$TMP/reload-new.err"
+	check "reload, set file in a new directory: the running set stays" \
+		bash -c "ip netns exec '$N' nft list table inet vigil | grep -q 192.0.2.10"
+	diag "$(cat "$TMP/reload-new.err")"
+	cp "$TMP/pol/p.yml.first" "$TMP/pol/p.yml"
+	# a set file gone, in a directory the policy names: read at a reload
+	# once it is back (the limit is on directories, not files)
+	mv "$TMP/lists/ok.txt" "$TMP/lists/ok.txt.away"
+	run "$TMP/reload-missing" ip netns exec "$N" "$VIGILD" reload
+	check "reload, set file gone: refused, No such file" grep -q "No such file" "$TMP/reload-missing.err"
+	mv "$TMP/lists/ok.txt.away" "$TMP/lists/ok.txt"
+	run "$TMP/reload-back" ip netns exec "$N" "$VIGILD" reload
+	check "reload, set file back: applied" [ "$RC" -eq 0 ]
 fi
 run "$TMP/control" setpriv --reuid=65534 --regid=65534 --clear-groups touch "$TMP/open/control"
 check "control: unconfined, user nobody may create a file in the open directory" [ "$RC" -eq 0 ]
