@@ -216,11 +216,11 @@ int daemon_commit_plan(struct daemon *d, struct plan *pl, enum daemon_source src
 void daemon_store_lkg(struct daemon *d, struct plan *pl);
 
 /* ---- confirm.c ---- */
-/* apply --confirm through the watch: the policy at path, rolled back after
- * seconds unless confirmed (a change that waits already: superseded, the
- * rollback still going to the state before the first). */
-void daemon_apply_confirm(struct daemon *d, const char *path, unsigned seconds,
-			  daemon_done_fn done, void *ctx);
+/* apply --confirm through the watch: the policy text buf (len bytes) of
+ * the file at path (its set files are read beside it, within the watch's
+ * read limit), rolled back after seconds unless confirmed. */
+void daemon_apply_confirm(struct daemon *d, const char *path, const char *buf, size_t len,
+			  unsigned seconds, daemon_done_fn done, void *ctx);
 /* Keeps the active plan for the rollback (commit.c calls it). */
 void daemon_confirm_stash(struct daemon *d);
 /* 0, or -ENOENT when nothing waits. */
