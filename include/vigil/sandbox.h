@@ -10,7 +10,25 @@
  */
 int sandbox_main(void);
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* The commit helper's descriptors its seccomp filter ties calls to. */
+struct sandbox_helper_fds {
+	int peer;  /* the socketpair to the main process: read, write */
+	int nl;    /* its NETLINK_NETFILTER socket: sendto, recvfrom, sendmsg,
+		    * setsockopt(SOL_SOCKET, SO_SNDBUF[FORCE]) */
+	int runfd; /* a rollback guard's run directory, or -1 */
+	int logfd; /* a rollback guard's journal stream (dup2'd to stderr), or -1 */
+};
+/*
+ * The commit helper's seccomp allow-list (src/sys/helper_seccomp.c; the
+ * table is in docs/SECURITY.md), default kill: calls tied to the
+ * descriptors in f; guard (apply's helper with a run directory) adds what
+ * a rollback guard does, and lets it write to any of its descriptors.
+ * Needs no_new_privs. Returns 0 or a negative errno.
+ */
+int sandbox_helper(const struct sandbox_helper_fds *f, bool guard);
 
 /* how many directories a verb may name as writable (psep_setup_opts) */
 #define SANDBOX_MAX_RW_DIRS 8
