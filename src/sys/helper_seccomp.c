@@ -74,16 +74,6 @@ static int add_common(scmp_filter_ctx ctx, const struct sandbox_helper_fds *f, b
 	};
 	int r = add_rules(ctx, v, ARRAY_SIZE(v));
 
-#if defined(__SANITIZE_ADDRESS__)
-	/* AddressSanitizer's allocator (a test build) also protects and
-	 * releases its shadow and quarantine: glibc's malloc does neither in a
-	 * one-threaded process */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(madvise), 0);
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-#endif
 	if (r == 0 && any_write)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 0);
 	else if (r == 0)
