@@ -221,6 +221,9 @@ struct policy {
 typedef int (*policy_read_fn)(void *ctx, const char *path, size_t max, char **buf, size_t *len);
 /* what a policy_read_fn returns for a pipe, device or socket */
 #define POLICY_READ_NOT_REGULAR (-ENODEV)
+/* ... for a file outside what the reading process may read (a watch's read
+ * limit, src/daemon/confine.c) */
+#define POLICY_READ_CONFINED (-EXDEV)
 
 struct policy_opts {
 	const char *table;       /* the table vigild runs for: a policy naming

@@ -21,6 +21,8 @@
  */
 #define STATE_DIR_DEFAULT "/var/lib/vigil"
 #define RUN_DIR_DEFAULT "/run/vigil"
+/* the largest request body the control socket takes (413 beyond) */
+#define CTL_BODY_MAX (16u << 20)
 
 /* The directory to use: the environment's override, else the default. */
 const char *state_dir_path(void);

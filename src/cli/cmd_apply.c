@@ -404,6 +404,10 @@ int cmd_apply(int argc, char **argv)
 			cli_warn("--revoke: the running watch took the change; it revokes only when the policy says 'revoke: true'");
 		return r;
 	}
+	/* only a helper that may become a rollback guard gets the run
+	 * directory (and with it the guard's system calls) */
+	if (!confirm)
+		so.helper_runfd = NULL;
 	/* the rollback guard outlives this terminal: it logs to the journal */
 	int logfd = confirm ? sd_journal_stream_fd("vigild", LOG_INFO, 1) : -1;
 	so.helper_logfd = &logfd;

@@ -161,22 +161,51 @@ int confirm_signal(int runfd, const char *table, bool rollback)
 
 /* ---- vigild apply --confirm with a running watch ---- */
 
+/* The policy's text, for the watch: read here, as the caller (apply
+ * without a watch opens the policy as root too), so the watch reads no
+ * path outside its read limit (src/daemon/confine.c). A located error and
+ * EXIT_INVALID, or EXIT_OK. */
+static int read_policy_text(const char *path, char **buf, size_t *len)
+{
+	int r = read_stable_at(AT_FDCWD, path, POLICY_MAX_FILE, buf, len);
+
+	if (r == -EFBIG) {
+		fprintf(stderr, "%s:1:1: error: the policy is larger than the limit of %u MiB (load large lists from a set file)\n",
+			path, POLICY_MAX_FILE >> 20);
+		return EXIT_INVALID;
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: error: cannot read the policy: %s\n", path,
+			r == POLICY_READ_NOT_REGULAR ? "not a regular file" : strerror(-r));
+		return EXIT_INVALID;
+	}
+	return EXIT_OK;
+}
+
 int confirm_via_watch(const char *policy, const char *table, unsigned seconds, bool quiet)
 {
-	_cleanup_free_ char *abs = NULL;
+	_cleanup_free_ char *abs = NULL, *text = NULL;
 	struct ctl_answer a;
 	json_object *j;
 	const char *body;
+	size_t tlen = 0, blen;
 	char ns[24];
 	int r;
 
 	if (streq(policy, "-"))
-		return -1; /* the watch reads files: the normal path says why not */
+		return -1; /* set files beside it: the normal path says why not */
 	abs = realpath(policy, NULL);
 	if (!abs)
 		return -1;
+	if (ctl_request("GET", "/v1/status", NULL, 0, 5000, &a) < 0)
+		return -1; /* no watch here: the normal path */
+	ctl_answer_free(&a);
+	r = read_policy_text(policy, &text, &tlen);
+	if (r != EXIT_OK)
+		return r;
 	j = json_object_new_object();
 	json_object_object_add(j, "path", json_object_new_string(abs));
+	json_object_object_add(j, "policy", json_object_new_string_len(text, (int)tlen));
 	json_object_object_add(j, "confirm", json_object_new_int((int)seconds));
 	if (table)
 		json_object_object_add(j, "table", json_object_new_string(table));
@@ -184,7 +213,15 @@ int confirm_via_watch(const char *policy, const char *table, unsigned seconds, b
 	snprintf(ns, sizeof(ns), "%" PRIu64, state_netns_id());
 	json_object_object_add(j, "netns", json_object_new_string(ns));
 	body = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	r = ctl_request("POST", "/v1/apply", body, strlen(body), 300000, &a);
+	blen = strlen(body);
+	if (blen > CTL_BODY_MAX) {
+		/* (the watch would answer 413) */
+		fprintf(stderr, "%s:1:1: error: the policy, sent to the running watch as JSON (%zu bytes), is larger than its control socket's limit of %u MiB; nothing was changed (load large lists from a set file)\n",
+			policy, blen, CTL_BODY_MAX >> 20);
+		json_object_put(j);
+		return EXIT_INVALID;
+	}
+	r = ctl_request("POST", "/v1/apply", body, blen, 300000, &a);
 	json_object_put(j);
 	if (r < 0)
 		return -1; /* no watch here */

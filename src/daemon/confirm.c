@@ -23,13 +23,20 @@
 #include "events.h"
 
 struct path_reader {
+	struct daemon *d;
 	int dirfd;
+	int err;          /* why dirfd is not open */
+	const char *base;
 };
 
+/* set files beside the policy sent, within what the watch may read */
 static int read_beside(void *ctx, const char *path, size_t max, char **buf, size_t *len)
 {
 	struct path_reader *pr = ctx;
-	return read_file_at(pr->dirfd, path, max, buf, len);
+
+	if (pr->dirfd < 0 && path[0] != '/')
+		return pr->err; /* its directory is not the watch's user's to open */
+	return daemon_read_confined(pr->d, pr->dirfd, pr->base, path, max, buf, len);
 }
 
 void daemon_confirm_stash(struct daemon *d)
@@ -199,18 +206,16 @@ static void applied(void *ctx, const struct daemon_outcome *out)
 	free(ac);
 }
 
-void daemon_apply_confirm(struct daemon *d, const char *path, unsigned seconds,
-			  daemon_done_fn done, void *ctx)
+void daemon_apply_confirm(struct daemon *d, const char *path, const char *buf, size_t len,
+			  unsigned seconds, daemon_done_fn done, void *ctx)
 {
 	struct policy_opts po = { .table = d->table, .read_file = read_beside, .as_user = d->ids.name };
-	_cleanup_free_ char *buf = NULL, *copy = xstrdup(path);
-	struct path_reader pr = { -1 };
+	_cleanup_free_ char *copy = xstrdup(path);
+	struct path_reader pr = { d, -1, -ENOENT, NULL };
 	struct daemon_outcome out = { .code = 1 };
 	struct plan *pl;
 	struct ac_ctx *ac;
 	char hash[65];
-	size_t len = 0;
-	int r;
 
 	if (d->op) {
 		out.code = DAEMON_BUSY;
@@ -230,15 +235,15 @@ void daemon_apply_confirm(struct daemon *d, const char *path, unsigned seconds,
 		diag_err(&out.d, ((struct srcloc){ path, 0, 0 }), "the policy's path must be absolute");
 		goto fail;
 	}
-	r = read_stable_at(AT_FDCWD, path, POLICY_MAX_FILE, &buf, &len);
-	if (r < 0) {
-		diag_err(&out.d, ((struct srcloc){ path, 0, 0 }),
-			 "cannot read the policy as user %s: %s", d->ids.name, strerror(-r));
-		goto fail;
-	}
-	pr.dirfd = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* the text came with the request (the watch need not read the file,
+	 * which may be outside what it may read); its set files are read
+	 * beside it, where the watch may */
+	pr.base = dirname(copy);
+	pr.dirfd = open(pr.base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pr.dirfd < 0)
+		pr.err = -errno;
 	po.read_ctx = &pr;
-	po.set_dir = dirname(copy);
+	po.set_dir = pr.base;
 	pl = xzalloc(sizeof(*pl));
 	bundle_sha256_hex(buf, len, hash);
 	plan_compile(pl, path, buf, len, &po, &d->io);

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +34,7 @@
 #include "daemon.h"
 #include "events.h"
 
-#define BODY_MAX (16u << 20)     /* a policy sent with POST /v1/reload */
+#define BODY_MAX CTL_BODY_MAX    /* a policy sent with POST /v1/reload, /v1/apply */
 #define CONN_TIMEOUT 10          /* seconds a silent client keeps its connection */
 #define CONN_LIMIT 64
 
@@ -356,25 +355,33 @@ const char *ctl_arg(struct req *r, const char *key)
 	return arg(r, key);
 }
 
-/* {"path": "/ABSOLUTE/policy.yaml", "confirm": SECONDS, "table": "NAME"} */
+/* {"path": "/ABSOLUTE/policy.yaml", "policy": "TEXT", "confirm": SECONDS,
+ *  "table": "NAME"}: the text is the file's, read by the client; the path
+ * names it and is where its set files are read */
 static void post_apply(struct req *r)
 {
 	json_object *o = r->body.len ? json_tokener_parse(r->body.s) : NULL, *v;
-	const char *path = NULL, *table = NULL, *netns = NULL;
+	const char *path = NULL, *table = NULL, *netns = NULL, *text = NULL;
+	size_t tlen = 0;
 	int64_t n = 0;
 
 	if (o && json_object_object_get_ex(o, "path", &v) && json_object_is_type(v, json_type_string))
 		path = json_object_get_string(v);
+	if (o && json_object_object_get_ex(o, "policy", &v) && json_object_is_type(v, json_type_string)) {
+		text = json_object_get_string(v);
+		tlen = (size_t)json_object_get_string_len(v);
+	}
 	if (o && json_object_object_get_ex(o, "confirm", &v) && json_object_is_type(v, json_type_int))
 		n = json_object_get_int64(v);
 	if (o && json_object_object_get_ex(o, "table", &v) && json_object_is_type(v, json_type_string))
 		table = json_object_get_string(v);
 	if (o && json_object_object_get_ex(o, "netns", &v) && json_object_is_type(v, json_type_string))
 		netns = json_object_get_string(v);
-	if (!path || path[0] != '/' || n < 1 || n > 86400)
-		answer_error(r, 400, "POST /v1/apply wants the JSON object {\"path\": \"/ABSOLUTE/PATH\", \"confirm\": SECONDS (1 to 86400)}");
+	if (!path || path[0] != '/' || !text || n < 1 || n > 86400)
+		answer_error(r, 400, "POST /v1/apply wants the JSON object {\"path\": \"/ABSOLUTE/PATH\", \"policy\": \"ITS TEXT\", \"confirm\": SECONDS (1 to 86400)}");
 	else if (table_is_ours(r, table, netns))
-		daemon_apply_confirm(r->ctl->d, path, (unsigned)n, reload_done, req_ticket(r));
+		daemon_apply_confirm(r->ctl->d, path, text, tlen, (unsigned)n, reload_done,
+				     req_ticket(r));
 	json_object_put(o);
 }
 
@@ -725,7 +732,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		r->route = find_route(method, url, &known);
 		if (r->access == ACC_NONE)
 			answer_error(r, 403, "not allowed: root may change, members of group %s read",
-				     getgrgid(ctl->group) ? getgrgid(ctl->group)->gr_name : "vigil");
+				     ctl->d->group_name[0] ? ctl->d->group_name : "vigil");
 		else if (!r->route && known)
 			answer_error(r, 405, "%s is not allowed on %s", method, url);
 		else if (!r->route)

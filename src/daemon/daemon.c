@@ -13,6 +13,7 @@
  *   fail-closed fallback), then flows, drift, reloads until SIGTERM.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -51,7 +52,7 @@
 int daemon_read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len)
 {
 	struct daemon *d = ctx;
-	return read_file_at(d->policy_dirfd, path, max, buf, len);
+	return daemon_read_confined(d, d->policy_dirfd, d->policy_dir, path, max, buf, len);
 }
 
 /* ---- privileged ---- */
@@ -116,6 +117,10 @@ static int privileged(void *ctx, const struct psep_ids *ids, char *why, size_t w
 
 	const char *dir = dirname(copy);
 
+	{ /* named in messages, once /etc/group cannot be read (confine.c) */
+		struct group *gr = getgrgid(ids->gid);
+		snprintf(d->group_name, sizeof(d->group_name), "%s", gr ? gr->gr_name : "");
+	}
 	d->policy_base = xstrdup(basename(copy2));
 	d->policy_dir = realpath(dir, NULL);
 	d->policy_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -538,6 +543,18 @@ int daemon_run(const struct daemon_opts *o)
 	r = psep_setup(&so, &d->helper, &d->ids, why, sizeof(why));
 	if (r == 0)
 		sandbox_probe();
+	if (r == 0) {
+		/* reads: beneath the directories written, the policy's and its
+		 * set files' (confine.c), from before the first set file */
+		r = daemon_confine_reads(d, so.rw_dirs, 3, why, sizeof(why));
+		if (r < 0) {
+			char tmp[256];
+			snprintf(tmp, sizeof(tmp), "cannot confine file reads: %s", why);
+			snprintf(why, sizeof(why), "%s", tmp);
+		} else {
+			sandbox_probe_reads();
+		}
+	}
 	d->t_start = time(NULL); /* conntrack events are queued for us from here on */
 	if (r < 0) {
 		log_error("%s", why);
@@ -657,6 +674,7 @@ out:
 		close(d->runfd);
 	if (d->policy_dirfd >= 0)
 		close(d->policy_dirfd);
+	daemon_confine_free(d);
 	if (d->ctlfd >= 0)
 		close(d->ctlfd);
 	daemon_on_event_stop(d);

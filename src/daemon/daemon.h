@@ -105,6 +105,10 @@ struct daemon {
 	int policy_dirfd;       /* the policy's directory (set files are relative to it) */
 	char *policy_base;      /* the policy's file name in it */
 	char *policy_dir;       /* its absolute path, for messages */
+	char **read_dirs;       /* what it may read beneath once confined (confine.c) */
+	size_t nread_dirs, read_cap;
+	bool reads_confined;    /* Landlock limits its reads to read_dirs */
+	char group_name[64];    /* the control socket's group, for messages */
 	int statefd, runfd;     /* STATE_DIR, RUN_DIR */
 	int lockfd;             /* the table's writer lock */
 	int ctfd, monfd;
@@ -212,11 +216,11 @@ int daemon_commit_plan(struct daemon *d, struct plan *pl, enum daemon_source src
 void daemon_store_lkg(struct daemon *d, struct plan *pl);
 
 /* ---- confirm.c ---- */
-/* apply --confirm through the watch: the policy at path, rolled back after
- * seconds unless confirmed (a change that waits already: superseded, the
- * rollback still going to the state before the first). */
-void daemon_apply_confirm(struct daemon *d, const char *path, unsigned seconds,
-			  daemon_done_fn done, void *ctx);
+/* apply --confirm through the watch: the policy text buf (len bytes) of
+ * the file at path (its set files are read beside it, within the watch's
+ * read limit), rolled back after seconds unless confirmed. */
+void daemon_apply_confirm(struct daemon *d, const char *path, const char *buf, size_t len,
+			  unsigned seconds, daemon_done_fn done, void *ctx);
 /* Keeps the active plan for the rollback (commit.c calls it). */
 void daemon_confirm_stash(struct daemon *d);
 /* 0, or -ENOENT when nothing waits. */
@@ -244,6 +248,22 @@ void daemon_started(struct daemon *d);
 void daemon_tick(struct daemon *d);
 /* A policy_read_fn for set files, relative to the policy's directory. */
 int daemon_read_set_file(void *ctx, const char *path, size_t max, char **buf, size_t *len);
+
+/* ---- the read limit (confine.c) ---- */
+
+/* Confines reads (Landlock) to the policy's and its set files' directories
+ * and more[] (nmore of them, NULL skipped); call before reading any set
+ * file. 0 also when the kernel has no Landlock (said at info); a negative
+ * errno with why. */
+int daemon_confine_reads(struct daemon *d, const char *const *more, size_t nmore, char *why,
+			 size_t whylen);
+/* May the confined watch read beneath dir (absolute, resolved)? */
+bool daemon_may_read_dir(const struct daemon *d, const char *dir);
+/* read_file_at(dirfd, path) for a policy whose directory is base, or
+ * POLICY_READ_CONFINED when the file is outside what the watch may read. */
+int daemon_read_confined(struct daemon *d, int dirfd, const char *base, const char *path,
+			 size_t max, char **buf, size_t *len);
+void daemon_confine_free(struct daemon *d);
 /* The built-in fail-closed policy's text. */
 extern const char daemon_fallback_policy[];
 void daemon_set_state(struct daemon *d, enum daemon_state s, const char *fmt, ...)

@@ -16,14 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cap-ng.h>
-#include <seccomp.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -35,6 +33,7 @@
 #include "vigil/nl.h"
 #include "vigil/psep.h"
 #include "vigil/psep_proto.h"
+#include "vigil/sandbox.h"
 #include "vigil/util.h"
 #include "psep_int.h"
 
@@ -146,60 +145,6 @@ void hlog(const char *fmt, ...)
 	va_start(ap, fmt);
 	hlogv(3, fmt, ap);
 	va_end(ap);
-}
-
-/* The syscalls the helper makes once it serves: reading and writing its
- * socketpair, netlink sends and receives on its one nf_tables socket (no
- * new socket: conntrack requests go through the same NETLINK_NETFILTER
- * socket), memory without PROT_EXEC, and growing its send buffer. */
-static int install_seccomp(enum psep_mode mode)
-{
-	static const int allow[] = {
-		SCMP_SYS(read),        SCMP_SYS(write),      SCMP_SYS(recvmsg),
-		SCMP_SYS(sendmsg),     SCMP_SYS(recvfrom),   SCMP_SYS(sendto),
-		SCMP_SYS(close),       SCMP_SYS(exit),       SCMP_SYS(exit_group),
-		SCMP_SYS(brk),         SCMP_SYS(munmap),     SCMP_SYS(mremap),
-		SCMP_SYS(madvise),     SCMP_SYS(rt_sigreturn), SCMP_SYS(getpid),
-		SCMP_SYS(clock_gettime),
-	};
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	int r = 0;
-
-	if (!ctx)
-		return -ENOMEM;
-	for (size_t i = 0; i < ARRAY_SIZE(allow) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
-	/* memory, but never executable */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* the send buffer for a large batch, nothing else */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
-				     SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
-				     SCMP_A2(SCMP_CMP_EQ, SO_SNDBUFFORCE));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
-				     SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET), SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
-	/* apply's helper may become a rollback guard (guard.c): it waits for
-	 * signals, leaves the session, writes its outcome in the run directory */
-	static const int guard[] = {
-		SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigtimedwait), SCMP_SYS(setsid),
-		SCMP_SYS(openat), SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(nanosleep),
-		SCMP_SYS(clock_nanosleep), SCMP_SYS(dup2), SCMP_SYS(dup3),
-	};
-	for (size_t i = 0; mode == PSEP_MODE_APPLY && i < ARRAY_SIZE(guard) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, guard[i], 0);
-	if (r == 0 && mode == PSEP_MODE_APPLY)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				     SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return r;
 }
 
 /* ---- kernel features, probed with batches that are never committed ---- */
@@ -694,7 +639,9 @@ int psep_helper_main(int argc, char **argv)
 		/* ready.why says it */
 	} else {
 		probe_features(&H);
-		r = install_seccomp(H.mode);
+		struct sandbox_helper_fds sf = { PSEP_HELPER_FD, H.nl.fd, H.runfd, H.logfd };
+
+		r = sandbox_helper(&sf, H.mode == PSEP_MODE_APPLY && H.runfd >= 0);
 		if (r < 0)
 			snprintf(ready.why, sizeof(ready.why), "cannot install the seccomp filter: %s",
 				 strerror(-r));

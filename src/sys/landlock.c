@@ -8,11 +8,13 @@
  * the state and run directories); everywhere else they are refused by the
  * kernel, whatever the file's permissions say.
  *
- * Reading is not limited by Landlock: 'vigild apply --confirm' hands a
- * running watch a policy by absolute path anywhere, and a reload may name
- * set files in directories the first policy did not use. Reads stay bound
- * by the service user's file permissions and by read_file_at's refusal of
- * anything but regular files off /proc and /sys (docs/SECURITY.md).
+ * A second ruleset, stacked on the first (sandbox_landlock_reads), limits
+ * reading: a watch enters it once it knows its policy's set files, before
+ * it reads any of them, so reading files and listing directories is then
+ * allowed only beneath the directories it names (the policy's, the set
+ * files', the database's, the state and run directories), /proc, and the
+ * few files libraries open later (/dev/urandom). Each layer can only take
+ * rights away, so the two together are the intersection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 
 #include "vigil/log.h"
 #include "vigil/sandbox.h"
+#include "vigil/util.h"
 
 /* rights newer than the installed header */
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
@@ -55,18 +58,22 @@ static const struct {
 	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |                       \
 	 LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_TRUNCATE)
 
+/* What a read ruleset limits (ABI 1), and grants beneath a directory;
+ * beneath a file only reading it. */
+#define READ_HANDLED (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+
 int sandbox_landlock_abi(void)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	return abi < 0 ? -errno : (int)abi;
 }
 
-static int add_dir(int ruleset, const char *dir, uint64_t handled)
+static int add_path(int ruleset, const char *path, uint64_t allowed, int oflags)
 {
-	struct landlock_path_beneath_attr pb = { .allowed_access = RW_GRANTED & handled };
+	struct landlock_path_beneath_attr pb = { .allowed_access = allowed };
 	int r = 0;
 
-	pb.parent_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	pb.parent_fd = open(path, O_PATH | O_CLOEXEC | oflags);
 	if (pb.parent_fd < 0)
 		return -errno;
 	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
@@ -96,15 +103,81 @@ int sandbox_landlock(const char *const *rw_dirs, size_t n, char *why, size_t why
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (!rw_dirs[i])
 			continue;
-		r = add_dir(ruleset, rw_dirs[i], attr.handled_access_fs);
+		r = add_path(ruleset, rw_dirs[i], RW_GRANTED & attr.handled_access_fs, O_DIRECTORY);
 		if (r == -ENOENT || r == -ENOTDIR || r == -EACCES)
 			r = 0; /* a directory that is not there cannot be written to */
 		else if (r < 0)
 			snprintf(why, whylen, "cannot add %s to the Landlock ruleset: %s", rw_dirs[i],
 				 strerror(-r));
 	}
-	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	/* (a caller under seccomp has no_new_privs already and may not call
+	 * prctl: without it, landlock_restrict_self fails with EPERM) */
+	if (r == 0)
+		(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {
 		r = -errno;
+		snprintf(why, whylen, "cannot enter the Landlock ruleset: %s", strerror(-r));
+	}
+	close(ruleset);
+	return r;
+}
+
+/* Files opened after the read ruleset is entered by the libraries, not by
+ * vigild: SQLite's seed. Missing ones are skipped. */
+static const char *const read_files[] = { "/dev/urandom" };
+
+/* Directories every confined process may read beneath: /proc (the process's
+ * own entries and fdinfo, libsystemd's boot id, /proc/locks, a rollback
+ * guard's /proc/PID/comm; docs/SECURITY.md says why it is whole). */
+static const char *const read_dirs_always[] = { "/proc" };
+
+static int add_reads(int ruleset, const char *const *dirs, size_t n, char *why, size_t whylen)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n + ARRAY_SIZE(read_dirs_always) && r == 0; i++) {
+		const char *dir = i < n ? dirs[i] : read_dirs_always[i - n];
+		if (!dir)
+			continue;
+		r = add_path(ruleset, dir, READ_HANDLED, O_DIRECTORY);
+		if (r == -ENOENT || r == -ENOTDIR || r == -EACCES)
+			r = 0; /* a directory that is not there, or not ours, cannot be read */
+		else if (r < 0)
+			snprintf(why, whylen, "cannot add %s to the Landlock ruleset: %s", dir,
+				 strerror(-r));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(read_files) && r == 0; i++) {
+		r = add_path(ruleset, read_files[i], LANDLOCK_ACCESS_FS_READ_FILE, 0);
+		if (r == -ENOENT || r == -EACCES)
+			r = 0;
+		else if (r < 0)
+			snprintf(why, whylen, "cannot add %s to the Landlock ruleset: %s", read_files[i],
+				 strerror(-r));
+	}
+	return r;
+}
+
+int sandbox_landlock_reads(const char *const *dirs, size_t n, char *why, size_t whylen)
+{
+	struct landlock_ruleset_attr attr = { .handled_access_fs = READ_HANDLED };
+	int abi = sandbox_landlock_abi(), ruleset, r;
+
+	if (abi < 0) {
+		snprintf(why, whylen, "Landlock is not available (%s): file reads are limited by permissions only",
+			 strerror(-abi));
+		return 1;
+	}
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (ruleset < 0) {
+		r = -errno;
+		snprintf(why, whylen, "cannot make a Landlock ruleset: %s", strerror(-r));
+		return r;
+	}
+	r = add_reads(ruleset, dirs, n, why, whylen);
+	/* no_new_privs: set by psep_drop already (and seccomp may refuse prctl
+	 * by then); a caller without it fails just below, with EPERM */
+	if (r == 0)
+		(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {
 		r = -errno;
 		snprintf(why, whylen, "cannot enter the Landlock ruleset: %s", strerror(-r));
@@ -136,6 +209,28 @@ void sandbox_probe(void)
 			close(fd);
 			unlink(p);
 		}
+	}
+	free(list);
+}
+
+/* The same for reading (VIGIL_SANDBOX_READ_PROBE, tests/netns/sandbox.sh):
+ * each file named is opened for reading once the reads are confined, and
+ * the outcome logged at info; nothing of it is read. */
+void sandbox_probe_reads(void)
+{
+	const char *env = getenv("VIGIL_SANDBOX_READ_PROBE");
+	char *list, *save = NULL;
+
+	if (!env || !*env)
+		return;
+	list = strdup(env);
+	for (char *p = list ? strtok_r(list, ":", &save) : NULL; p; p = strtok_r(NULL, ":", &save)) {
+		int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		int e = errno;
+
+		log_info("sandbox probe: reading %s: %s", p, fd >= 0 ? "allowed" : strerror(e));
+		if (fd >= 0)
+			close(fd);
 	}
 	free(list);
 }

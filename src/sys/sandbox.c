@@ -51,6 +51,10 @@ static const int allowed[] = {
 	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getgroups), SCMP_SYS(uname), SCMP_SYS(capget),
 	SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sysinfo), SCMP_SYS(ioctl),
+	/* Landlock's read limit, entered once the policy's set files are known
+	 * (a ruleset only takes rights away) */
+	SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule),
+	SCMP_SYS(landlock_restrict_self),
 };
 
 /* what an attacker would want first: the process dies */

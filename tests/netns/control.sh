@@ -230,6 +230,10 @@ api POST /v1/reload --data-binary "@$TMP/big" -H 'Expect:'
 check "POST /v1/reload with a 17 MiB body: 413 with a JSON error" bash -c "test $CODE = 413 && is_json_error 413"
 api POST /v1/reload --data-binary "@$TMP/big" -H 'Expect:' -H 'Transfer-Encoding: chunked'
 check "... and sent chunked (no Content-Length): 413 too" bash -c "test $CODE = 413 && is_json_error 413"
+# POST /v1/apply carries the policy's text (the watch reads no path for it)
+api POST /v1/apply -d '{"path": "/nonexistent/p.yml", "confirm": 30}'
+check "POST /v1/apply with a path and no policy text: 400, the error names 'policy'" \
+	bash -c "test $CODE = 400 && is_json_error 400 && grep -q 'policy' '$OUT'"
 table >"$TMP/t3"
 check "... the kernel is untouched" bash -c "grep -q 'dport 8081' '$TMP/t3'"
 # a client that sends half a request and then nothing

@@ -2,12 +2,15 @@
 /*
  * The unprivileged main process's confinement (issue 14 point 8), in a
  * child of each test: sandbox_main's seccomp list (what fails with EPERM,
- * what kills) and sandbox_landlock (no file made outside the directories
- * named, where the kernel has Landlock).
+ * what kills), sandbox_landlock (no file made outside the directories
+ * named, where the kernel has Landlock) and sandbox_landlock_reads (no
+ * file read, no directory listed outside the directories named, though
+ * the modes allow it).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +137,93 @@ START_TEST(landlock_writes_only_beneath)
 }
 END_TEST
 
+static char rin[] = "/tmp/vigil-lr-in.XXXXXX", rout[] = "/tmp/vigil-lr-out.XXXXXX";
+
+static bool readable(const char *path)
+{
+	char c;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && read(fd, &c, 1) == 1;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void read_confined(void)
+{
+	char why[256] = "", p[64], q[64];
+	const char *ro[] = { rin, NULL, "/nonexistent/vigil-dir" };
+	int r, fd;
+
+	snprintf(p, sizeof(p), "%s/f", rin);
+	snprintf(q, sizeof(q), "%s/f", rout);
+	if (!readable(p) || !readable(q))
+		_exit(1); /* both readable before */
+	r = sandbox_landlock_reads(ro, 3, why, sizeof(why));
+	if (r == 1)
+		_exit(77);
+	if (r != 0)
+		_exit(2);
+	if (!readable(p))
+		_exit(3); /* beneath the directory named */
+	errno = 0;
+	fd = open(q, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || errno != EACCES)
+		_exit(4); /* outside: EACCES, though the mode allows it */
+	fd = open(rout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != EACCES)
+		_exit(5); /* nor listed */
+	if (!readable("/proc/self/status"))
+		_exit(6); /* /proc stays readable */
+	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || errno != EACCES)
+		_exit(7);
+	fd = open(rout, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		_exit(8); /* a path is not a read: stat and O_PATH still work */
+	close(fd);
+}
+
+static void make_file(const char *dir)
+{
+	char p[64];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/f", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "x\n", 2), 2);
+	close(fd);
+}
+
+static void remove_file(const char *dir)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "%s/f", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+START_TEST(landlock_reads_only_beneath)
+{
+	int st;
+
+	ck_assert_ptr_nonnull(mkdtemp(rin));
+	ck_assert_ptr_nonnull(mkdtemp(rout));
+	make_file(rin);
+	make_file(rout);
+	st = in_child(read_confined);
+	remove_file(rin);
+	remove_file(rout);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		return;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x (step %d)", st,
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sandbox");
@@ -142,6 +232,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, what_kills);
 	tcase_add_test(tc, what_fails_and_what_works);
 	tcase_add_test(tc, landlock_writes_only_beneath);
+	tcase_add_test(tc, landlock_reads_only_beneath);
 	suite_add_tcase(s, tc);
 	return s;
 }

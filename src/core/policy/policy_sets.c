@@ -262,6 +262,12 @@ static void load_set_file(struct ck *c, struct pset *s, const char *path, const 
 			 path, w);
 		return;
 	}
+	if (r == POLICY_READ_CONFINED) {
+		diag_err(c->d, at(c, fn),
+			 "set file '%s'%s is outside the directories this vigild watch may read: they are fixed when it starts (its policy's directory and its set files' directories, Landlock); restart the watch to read set files from a new directory, or put the file beside the others",
+			 path, w);
+		return;
+	}
 	if (r == -EACCES && c->opts->as_user) {
 		diag_err(c->d, at(c, fn),
 			 "cannot read set file '%s'%s: %s (vigild reads set files as user '%s' after dropping privileges: make the file and its directory readable by that user)",
