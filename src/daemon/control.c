@@ -21,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netlink.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
 
@@ -355,6 +353,36 @@ const char *ctl_arg(struct req *r, const char *key)
 	return arg(r, key);
 }
 
+bool ctl_table_is_ours(struct req *r)
+{
+	return table_is_ours(r, arg(r, "table"), arg(r, "netns"));
+}
+
+const struct strbuf *ctl_body(struct req *r)
+{
+	return &r->body;
+}
+
+void *ctl_ticket(struct req *r)
+{
+	return req_ticket(r);
+}
+
+struct req *ctl_ticket_take(void *ctx)
+{
+	return ticket_take(ctx);
+}
+
+void ctl_wake(struct req *r)
+{
+	wake(r);
+}
+
+void ctl_answer_text(struct req *r, unsigned status, char *body, const char *ctype)
+{
+	answer(r, status, body, ctype);
+}
+
 /* {"path": "/ABSOLUTE/policy.yaml", "policy": "TEXT", "confirm": SECONDS,
  *  "table": "NAME"}: the text is the file's, read by the client; the path
  * names it and is where its set files are read */
@@ -385,106 +413,6 @@ static void post_apply(struct req *r)
 	json_object_put(o);
 }
 
-/* vigild set's batches (the body, as the CLI built them, one after the
- * other), for the watch's helper to verify and send one by one: the table
- * is the watch's, owned by its helper's socket, which alone may change it.
- * The first refused batch ends it; the answer says how many went in. */
-struct setelem_job {
-	struct req *r;
-	void *ticket;            /* r's, while the helper has a batch */
-	size_t off, batches;
-	json_object *errs;
-};
-
-static void setelem_next(struct setelem_job *j);
-
-static void setelem_answer(struct setelem_job *j, int status, const char *why, bool lost)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "status", json_object_new_int(status));
-	json_object_object_add(o, "why", json_object_new_string(why));
-	json_object_object_add(o, "lost", json_object_new_boolean(lost));
-	json_object_object_add(o, "batches", json_object_new_int64((int64_t)j->batches));
-	json_object_object_add(o, "errors", j->errs);
-	answer_json(j->r, 200, o);
-	wake(j->r);
-	free(j);
-}
-
-static void setelem_done(void *ctx, struct psep_reply *rep)
-{
-	struct setelem_job *j = ctx;
-	struct nl_result res = { 0 };
-	char why[256] = "";
-	int e;
-	bool lost;
-
-	j->r = ticket_take(j->ticket);
-	if (!j->r) { /* vigild stops: the request was answered and freed */
-		json_object_put(j->errs);
-		free(j);
-		return;
-	}
-	e = psep_reply_to_result(rep, &res, why, sizeof(why));
-	lost = res.lost;
-
-	for (size_t i = 0; e == 0 && i < res.n; i++) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "seq", json_object_new_int64(res.errs[i].seq));
-		json_object_object_add(o, "error", json_object_new_int(res.errs[i].error));
-		json_object_object_add(o, "msg", json_object_new_string(res.errs[i].msg));
-		json_object_array_add(j->errs, o);
-	}
-	if (e == 0 && !res.n && !lost)
-		j->batches++;
-	nl_result_free(&res);
-	if (e < 0 || json_object_array_length(j->errs) || lost || j->off >= j->r->body.len)
-		setelem_answer(j, e, why, lost);
-	else
-		setelem_next(j);
-}
-
-static void setelem_next(struct setelem_job *j)
-{
-	const uint8_t *p = (const uint8_t *)j->r->body.s;
-	size_t len = j->r->body.len, start = j->off;
-
-	/* up to and with the next batch end (a malformed rest goes as it is:
-	 * the helper refuses it) */
-	while (j->off + sizeof(struct nlmsghdr) <= len) {
-		const struct nlmsghdr *h = (const struct nlmsghdr *)(p + j->off);
-		if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len - j->off) {
-			j->off = len;
-			break;
-		}
-		j->off += NLMSG_ALIGN(h->nlmsg_len);
-		if (h->nlmsg_type == NFNL_MSG_BATCH_END)
-			break;
-	}
-	if (j->off <= start || j->off > len)
-		j->off = len;
-	j->ticket = req_ticket(j->r);
-	psep_submit(&j->r->ctl->d->helper, PSEP_REQ_SETELEM, p + start, j->off - start, 30000,
-		    setelem_done, j);
-}
-
-static void post_setelem(struct req *r)
-{
-	struct setelem_job *j;
-
-	if (!table_is_ours(r, arg(r, "table"), arg(r, "netns")))
-		return;
-	if (!r->body.len) {
-		answer_error(r, 400, "POST /v1/setelem wants batches of set elements");
-		return;
-	}
-	j = xzalloc(sizeof(*j));
-	j->r = r;
-	j->errs = json_object_new_array();
-	setelem_next(j);
-}
-
 static void post_confirm(struct req *r)
 {
 	json_object *o;
@@ -503,47 +431,6 @@ static void post_rollback(struct req *r)
 {
 	if (table_is_ours(r, arg(r, "table"), arg(r, "netns")))
 		daemon_rollback(r->ctl->d, reload_done, req_ticket(r));
-}
-
-static void metrics_done(void *ctx, struct psep_reply *rep)
-{
-	struct req *r = ticket_take(ctx);
-	struct strbuf sb = { 0 };
-
-	if (!r)
-		return;
-	/* without the kernel's counters the rest is still worth a scrape */
-	if (rep->status == 0 && rep->u.dump.status == 0)
-		daemon_metrics(r->ctl->d, rep->extra, rep->extra_len, &sb);
-	else
-		daemon_metrics(r->ctl->d, NULL, 0, &sb);
-	answer(r, 200, sb_take(&sb), "text/plain; version=0.0.4");
-	wake(r);
-}
-
-static void get_metrics(struct req *r)
-{
-	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, metrics_done, req_ticket(r));
-}
-
-/* /v1/diff: kdiff.c compares; here only the dump's round trip */
-static void diff_done(void *ctx, struct psep_reply *rep)
-{
-	struct req *r = ticket_take(ctx);
-	struct strbuf sb = { 0 };
-	unsigned code;
-
-	if (!r) /* vigild stops: the request was answered and freed */
-		return;
-	code = daemon_diff(r->ctl->d, rep, &sb);
-
-	answer(r, code, sb_take(&sb), "text/plain; charset=utf-8");
-	wake(r);
-}
-
-static void get_diff(struct req *r)
-{
-	psep_submit(&r->ctl->d->helper, PSEP_REQ_DUMP, NULL, 0, 30000, diff_done, req_ticket(r));
 }
 
 /* /v1/events: ndjson, one event a line, as they happen */
@@ -615,12 +502,12 @@ static const struct route routes[] = {
 	{ "POST", "/v1/apply", ACC_ADMIN, post_apply },
 	{ "POST", "/v1/confirm", ACC_ADMIN, post_confirm },
 	{ "POST", "/v1/rollback", ACC_ADMIN, post_rollback },
-	{ "POST", "/v1/setelem", ACC_ADMIN, post_setelem },
+	{ "POST", "/v1/setelem", ACC_ADMIN, control_post_setelem },
 	{ "GET", "/v1/events", ACC_READ, NULL },
 	{ "GET", "/v1/flows", ACC_READ, control_get_flows },
 	{ "GET", "/v1/flows/stream", ACC_READ, control_flows_stream },
-	{ "GET", "/metrics", ACC_READ, get_metrics },
-	{ "GET", "/v1/diff", ACC_READ, get_diff },
+	{ "GET", "/metrics", ACC_READ, control_get_metrics },
+	{ "GET", "/v1/diff", ACC_READ, control_get_diff },
 	{ NULL, NULL, ACC_NONE, NULL },
 };
 

@@ -7,6 +7,7 @@
  * a request, its query arguments and its answer. An endpoint answers
  * before it returns (or parks the request; see control.c).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -31,6 +32,25 @@ void ctl_answer_error(struct req *r, unsigned status, const char *fmt, ...)
 void ctl_answer_stream(struct req *r, const char *ctype, MHD_ContentReaderCallback rd, void *cls,
 		       MHD_ContentReaderFreeCallback fr);
 struct MHD_Connection *ctl_connection(struct req *r);
+/* ?table= and ?netns=, when given, name this watch's table (else a 404
+ * is answered and false returned) */
+bool ctl_table_is_ours(struct req *r);
+struct strbuf;
+const struct strbuf *ctl_body(struct req *r);
+/* An answer that comes later (a helper's reply): ctl_ticket before
+ * submitting, ctl_ticket_take in the callback (NULL: the request is gone,
+ * vigild stops), ctl_wake after answering. */
+void *ctl_ticket(struct req *r);
+struct req *ctl_ticket_take(void *ctx);
+void ctl_wake(struct req *r);
+
+/* Takes body. */
+void ctl_answer_text(struct req *r, unsigned status, char *body, const char *ctype);
+
+/* control_helper.c: what the watch's helper answers */
+void control_post_setelem(struct req *r); /* POST /v1/setelem: vigild set */
+void control_get_metrics(struct req *r);  /* GET /metrics */
+void control_get_diff(struct req *r);     /* GET /v1/diff */
 /* Resumes a suspended connection and runs it at once. */
 void ctl_resume(struct control *ctl, struct MHD_Connection *c);
 
