@@ -28,6 +28,10 @@ int flowdb_put_refused(struct flowdb *db, const struct agg_row *row);
 struct flowdb_row_text;
 void flowdb_agg_nat(const struct agg_key *k, const struct flowdb_names *nm, struct flowdb_row *out,
 		    struct flowdb_row_text *t);
+/* Binds a row's key, parameters 1-7 (minute, family, proto, src, dst,
+ * dport, rule; '' for none), of the flows and refused upserts alike. */
+struct flowdb_row;
+void flowdb_bind_key(sqlite3_stmt *st, const struct flowdb_row *r);
 /* Steps st once and resets it; a failure is recorded as doing `what`. */
 int flowdb_step(struct flowdb *db, sqlite3_stmt *st, const char *what);
 /* Runs sql (no rows) / a statement returning rows to completion. */

@@ -35,13 +35,7 @@ int flowdb_put_refused(struct flowdb *db, const struct agg_row *row)
 	if (flowdb_agg_row(row, &db->names, &r, &t) == 0) {
 		/* a sample; family 0: the rule's overflow row of the minute */
 		st = db->up_ref;
-		sqlite3_bind_int64(st, 1, r.minute);
-		sqlite3_bind_int(st, 2, r.family);
-		sqlite3_bind_int(st, 3, r.proto);
-		sqlite3_bind_text(st, 4, r.src ? r.src : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, r.dst ? r.dst : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 6, r.dport);
-		sqlite3_bind_text(st, 7, r.rule ? r.rule : "", -1, SQLITE_STATIC);
+		flowdb_bind_key(st, &r);
 		sqlite3_bind_text(st, 8, r.verdict, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 9, (int64_t)row->val.flows);
 		return flowdb_step(db, st, "storing refused traffic");

@@ -13,6 +13,18 @@
 #include "flowdb_int.h"
 #include "vigil/flowdb_follow.h"
 
+void flowdb_bind_key(sqlite3_stmt *st, const struct flowdb_row *r)
+{
+	sqlite3_bind_int64(st, 1, r->minute);
+	/* family 0: the rule's overflow row of the minute (agg_cap) */
+	sqlite3_bind_int(st, 2, r->family);
+	sqlite3_bind_int(st, 3, r->proto);
+	sqlite3_bind_text(st, 4, r->src ? r->src : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, r->dst ? r->dst : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, r->dport);
+	sqlite3_bind_text(st, 7, r->rule ? r->rule : "", -1, SQLITE_STATIC);
+}
+
 /* The row's text and numbers are what flowdb_query will return for it
  * (flowdb_agg_row): '' where the query says none. */
 static int flowdb_put_row(void *ctx, const struct agg_row *row)
@@ -25,14 +37,7 @@ static int flowdb_put_row(void *ctx, const struct agg_row *row)
 	if (row->key.kind != AGG_KIND_ACCEPTED)
 		return flowdb_put_refused(db, row);
 	flowdb_agg_row(row, &db->names, &r, &t);
-	sqlite3_bind_int64(st, 1, r.minute);
-	/* family 0: the rule's overflow row of the minute (agg_cap) */
-	sqlite3_bind_int(st, 2, r.family);
-	sqlite3_bind_int(st, 3, r.proto);
-	sqlite3_bind_text(st, 4, r.src ? r.src : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, r.dst ? r.dst : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, r.dport);
-	sqlite3_bind_text(st, 7, r.rule ? r.rule : "", -1, SQLITE_STATIC);
+	flowdb_bind_key(st, &r);
 	sqlite3_bind_int64(st, 8, (int64_t)row->val.flows);
 	sqlite3_bind_int64(st, 9, (int64_t)row->val.packets);
 	sqlite3_bind_int64(st, 10, (int64_t)row->val.bytes);
