@@ -186,51 +186,44 @@ int sandbox_landlock_reads(const char *const *dirs, size_t n, char *why, size_t 
 	return r;
 }
 
-/*
- * A check of the confinement from outside (tests/netns/privileges.sh):
- * VIGIL_SANDBOX_PROBE names files, separated by ':', that the process tries
- * to create once confined; each outcome is logged at info, and a file made
- * is removed again. Unset, nothing happens.
- */
-void sandbox_probe(void)
+/* Each file of the ':'-separated list in the environment variable `var`
+ * is opened once confined, to create it (`create`; a file made is removed
+ * again) or to read it (nothing is read), and the outcome logged at info.
+ * Unset, nothing happens. */
+static void probe_files(const char *var, bool create)
 {
-	const char *env = getenv("VIGIL_SANDBOX_PROBE");
+	const char *env = getenv(var);
 	char *list, *save = NULL;
 
 	if (!env || !*env)
 		return;
 	list = strdup(env);
 	for (char *p = list ? strtok_r(list, ":", &save) : NULL; p; p = strtok_r(NULL, ":", &save)) {
-		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fd = create ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
+				: open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		int e = errno;
 
-		log_info("sandbox probe: creating %s: %s", p, fd >= 0 ? "allowed" : strerror(e));
+		log_info("sandbox probe: %s %s: %s", create ? "creating" : "reading", p,
+			 fd >= 0 ? "allowed" : strerror(e));
 		if (fd >= 0) {
 			close(fd);
-			unlink(p);
+			if (create)
+				unlink(p);
 		}
 	}
 	free(list);
 }
 
-/* The same for reading (VIGIL_SANDBOX_READ_PROBE, tests/netns/sandbox.sh):
- * each file named is opened for reading once the reads are confined, and
- * the outcome logged at info; nothing of it is read. */
+/* A check of the confinement from outside (tests/netns/privileges.sh):
+ * VIGIL_SANDBOX_PROBE names files to create once confined. */
+void sandbox_probe(void)
+{
+	probe_files("VIGIL_SANDBOX_PROBE", true);
+}
+
+/* The same for reading (VIGIL_SANDBOX_READ_PROBE, tests/netns/sandbox.sh),
+ * once the reads are confined. */
 void sandbox_probe_reads(void)
 {
-	const char *env = getenv("VIGIL_SANDBOX_READ_PROBE");
-	char *list, *save = NULL;
-
-	if (!env || !*env)
-		return;
-	list = strdup(env);
-	for (char *p = list ? strtok_r(list, ":", &save) : NULL; p; p = strtok_r(NULL, ":", &save)) {
-		int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		int e = errno;
-
-		log_info("sandbox probe: reading %s: %s", p, fd >= 0 ? "allowed" : strerror(e));
-		if (fd >= 0)
-			close(fd);
-	}
-	free(list);
+	probe_files("VIGIL_SANDBOX_READ_PROBE", false);
 }
