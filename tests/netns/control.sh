@@ -22,28 +22,8 @@ done
 
 WATCH_PID=
 SOCK=$VIGIL_RUN_DIR/control.sock
+WATCH_SOCK=$SOCK # start_watch (lib.sh) waits for it
 OUT=$TMP/body
-
-# start_watch NS POLICY [OPTIONS...]: WATCH_PID, once the socket answers.
-start_watch() {
-	local ns=$1 pol=$2 i
-	shift 2
-	: >"$TMP/watch.log"
-	ip netns exec "$ns" "$VIGILD" watch --db "$TMP/db/flows.db" "$@" "$pol" >>"$TMP/watch.log" 2>&1 &
-	WATCH_PID=$!
-	_pid_list+=("$WATCH_PID")
-	for i in $(seq 200); do
-		if grep -q "recording flows" "$TMP/watch.log" &&
-			curl -s --max-time 2 --unix-socket "$SOCK" -o /dev/null http://vigil/v1/status; then
-			return 0
-		fi
-		kill -0 "$WATCH_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	diag "vigild watch did not start:"
-	diag_file "$TMP/watch.log"
-	return 1
-}
 
 # api METHOD PATH [CURL OPTIONS...]: CODE gets the HTTP status, $OUT the body.
 api() {
@@ -123,7 +103,7 @@ mkdir -p "$TMP/ev" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/e
 ONEV='f=EVDIR/$(date +%s%N).$VIGIL_EVENT; { id -u; cat; } >"$f.tmp" && mv "$f.tmp" "$f"'
 ONEV=${ONEV//EVDIR/$TMP/ev}
 # --no-owner: the drift test at the end deletes the table with nft
-start_watch "$host" "$TMP/p1.yml" --metrics-file "$PROM" --metrics-interval 1 \
+start_watch "$host" "$TMP/db/flows.db" "$TMP/p1.yml" --metrics-file "$PROM" --metrics-interval 1 \
 	--metrics-listen 127.0.0.1:9469 --on-event "$ONEV" --no-owner || bail_out "vigild watch"
 
 # ---- the socket ----

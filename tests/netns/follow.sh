@@ -18,26 +18,8 @@ done
 
 WATCH_PID=
 SOCK=$VIGIL_RUN_DIR/control.sock
+WATCH_SOCK=$SOCK # start_watch (lib.sh) waits for it
 DB=$TMP/db/flows.db
-
-start_watch() { # NS POLICY
-	local i
-	: >"$TMP/watch.log"
-	ip netns exec "$1" "$VIGILD" watch --db "$DB" --count-every 2 "$2" >>"$TMP/watch.log" 2>&1 &
-	WATCH_PID=$!
-	_pid_list+=("$WATCH_PID")
-	for i in $(seq 200); do
-		if grep -q "recording flows" "$TMP/watch.log" &&
-			curl -s --max-time 2 --unix-socket "$SOCK" -o /dev/null http://vigil/v1/status; then
-			return 0
-		fi
-		kill -0 "$WATCH_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	diag "vigild watch did not start:"
-	diag_file "$TMP/watch.log"
-	return 1
-}
 
 as_user() { # UID GROUPS|- COMMAND...
 	local uid=$1 groups=$2
@@ -86,7 +68,7 @@ rules:
   - {name: telnet, chain: input, proto: tcp, dport: 2323, action: drop}
   - {name: gen, chain: input, proto: udp, dport: 30000-39999, action: accept}
 P
-start_watch "$host" "$TMP/p.yml" || bail_out "vigild watch"
+start_watch "$host" "$DB" "$TMP/p.yml" --count-every 2 || bail_out "vigild watch"
 GID=$(stat -c %g "$SOCK")
 
 # ---- followers through the socket ----

@@ -191,7 +191,8 @@ serve() {
 
 WATCH_PID=
 # start_watch NS DB POLICY [OPTIONS...]: a watch in NS, its log in
-# $TMP/watch.log, up once it says it records (WATCH_PID)
+# $TMP/watch.log, up once it says it records (WATCH_PID) and, when
+# WATCH_SOCK names its control socket, once that answers
 start_watch() {
 	local ns=$1 db=$2 pol=$3 i
 	shift 3
@@ -199,8 +200,11 @@ start_watch() {
 	ip netns exec "$ns" "$VIGILD" watch --db "$db" "$@" "$pol" >>"$TMP/watch.log" 2>&1 &
 	WATCH_PID=$!
 	_pid_list+=("$WATCH_PID")
-	for i in $(seq 100); do
-		grep -q "recording flows" "$TMP/watch.log" && return 0
+	for i in $(seq 200); do
+		if grep -q "recording flows" "$TMP/watch.log" && { [ -z "${WATCH_SOCK:-}" ] ||
+			curl -s --max-time 2 --unix-socket "$WATCH_SOCK" -o /dev/null http://vigil/v1/status; }; then
+			return 0
+		fi
 		kill -0 "$WATCH_PID" 2>/dev/null || break
 		sleep 0.05
 	done
