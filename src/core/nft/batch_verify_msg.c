@@ -252,7 +252,7 @@ static const char *natmap_set(struct verify_ctx *c, const vocab_tb tb, struct ve
 	size_t wn = vocab_natmap_udata(want, sizeof(want));
 
 	if (s->flags != NFT_SET_MAP || s->key_type != ir_keyinfo(K_DPORT)->type_id || s->key_len != 2)
-		return REFUSE("a map to addresses is a port-forward map: key a port, no flags but map");
+		return REFUSE("a map of vigild's maps to verdicts (16 bytes), or a port-forward map (key a port, no flags but map)");
 	if (!((dtype == vocab_natmap_data_type(true) && dlen == 8) ||
 	      (dtype == vocab_natmap_data_type(false) && dlen == 20)))
 		return REFUSE("has data type %u of %u bytes; a port-forward map's is an address . a port",
@@ -351,7 +351,8 @@ static const char *one_elem(struct verify_ctx *c, const struct verify_set *s,
 						    verify_u64(e[NFTA_SET_ELEM_TIMEOUT])))
 		return REFUSE("element %zu: its expiration is not within its timeout", i);
 	if (!!e[NFTA_SET_ELEM_DATA] != ((s->map || s->natmap) && !end))
-		return REFUSE("element %zu: data is for a map's elements (not interval ends)", i);
+		return s->natmap ? REFUSE("element %zu: a port-forward map's elements have data", i)
+				 : REFUSE("element %zu: a verdict is for a map's elements (not interval ends)", i);
 	if (!e[NFTA_SET_ELEM_DATA])
 		return NULL;
 	vocab_tb d;
