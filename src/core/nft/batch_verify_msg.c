@@ -257,8 +257,16 @@ static const char *natmap_set(struct verify_ctx *c, const vocab_tb tb, struct ve
 	      (dtype == vocab_natmap_data_type(false) && dlen == 20)))
 		return REFUSE("has data type %u of %u bytes; a port-forward map's is an address . a port",
 			      dtype, dlen);
-	if (tb[NFTA_SET_DESC] || tb[NFTA_SET_TIMEOUT])
-		return REFUSE("a port-forward map has no description or timeout");
+	if (tb[NFTA_SET_DESC]) {
+		/* (the kernel's dump holds an empty one: a rollback's batch) */
+		vocab_tb d;
+		if (verify_walk_nest(c, "desc", tb[NFTA_SET_DESC], &vocab_desc_attrs, d) < 0)
+			return verify_refused;
+		if (d[NFTA_SET_DESC_SIZE] || d[NFTA_SET_DESC_CONCAT])
+			return REFUSE("a port-forward map has no size or fields described");
+	}
+	if (tb[NFTA_SET_TIMEOUT])
+		return REFUSE("a port-forward map has no timeout");
 	if (n != wn || memcmp(ud, want, n) != 0)
 		return REFUSE("userdata is not what vigild writes for a port-forward map");
 	s->map = false;
