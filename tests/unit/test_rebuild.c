@@ -19,9 +19,11 @@
  * handles and use counts; no set ids (lookups and dynsets name the set);
  * anonymous sets named __setN; set flags 0 left out; an empty set
  * description; a lookup's flags 0; a counter's values; a rule's position;
- * a base chain's flags; nat's highest registers equal to its lowest and
- * its flags with MAP_IPS and PROTO_SPECIFIED ORed in; masq's and redir's
- * highest port register equal to the lowest.
+ * a base chain's flags; a load's 32-bit register on a 16-byte boundary
+ * named as the 128-bit one (the port after an IPv6 address: reg 2);
+ * nat's highest registers equal to its lowest and its flags with MAP_IPS
+ * and PROTO_SPECIFIED ORed in; masq's and redir's highest port register
+ * equal to the lowest.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -126,6 +128,22 @@ static void put_max(struct nlmsghdr *h, const struct nlattr *data, uint16_t min,
 		mnl_attr_put(h, max, 4, mnl_attr_get_payload(a));
 }
 
+/* nft_dump_register: a 32-bit register on a 16-byte boundary is dumped
+ * as the 128-bit register it starts (NFT_REG32_04 as NFT_REG_2); here
+ * for the loads, the only expressions nftc gives such a register */
+static bool dump_register(struct nlmsghdr *h, const char *name, const struct nlattr *a)
+{
+	uint16_t t = mnl_attr_get_type(a);
+	uint32_t r = ntohl(mnl_attr_get_u32(a));
+
+	if (!((streq(name, "payload") && t == NFTA_PAYLOAD_DREG) ||
+	      (streq(name, "meta") && t == NFTA_META_DREG)) ||
+	    r < NFT_REG32_00 || (r - NFT_REG32_00) % 4)
+		return false;
+	mnl_attr_put_u32(h, t, htonl(NFT_REG_1 + (r - NFT_REG32_00) / 4));
+	return true;
+}
+
 static void dump_expr_data(struct kdump *k, struct nlmsghdr *h, const char *name,
 			   const struct nlattr *data)
 {
@@ -137,7 +155,7 @@ static void dump_expr_data(struct kdump *k, struct nlmsghdr *h, const char *name
 			uint16_t t = mnl_attr_get_type(a);
 			if ((streq(name, "lookup") && (t == NFTA_LOOKUP_SET || t == NFTA_LOOKUP_SET_ID)) ||
 			    (streq(name, "dynset") && (t == NFTA_DYNSET_SET_NAME || t == NFTA_DYNSET_SET_ID)) ||
-			    (nat && t == NFTA_NAT_FLAGS))
+			    (nat && t == NFTA_NAT_FLAGS) || dump_register(h, name, a))
 				continue;
 			mnl_attr_put(h, t, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
 		}

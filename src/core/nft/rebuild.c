@@ -154,6 +154,17 @@ static void copy_one(struct copy *c, const struct nlattr *a, const struct vocab_
 	}
 	if (in == &vocab_expr_item && t == NFTA_EXPR_NAME)
 		c->expr = mnl_attr_get_payload(a);
+	/* a load into a 32-bit register on a 16-byte boundary (the field
+	 * after an IPv6 address in a concatenation: nftc's NFT_REG32_04) is
+	 * dumped as the 128-bit register it starts (NFT_REG_2); nftc loads
+	 * into no 128-bit register but the first */
+	if (row->kind == VK_U32 && row->in == &vocab_load_regs && mnl_attr_get_payload_len(a) == 4) {
+		uint32_t r = ntohl(mnl_attr_get_u32(a));
+		if (r >= NFT_REG_2 && r <= NFT_REG_4) {
+			mnl_attr_put_u32(c->nlh, t, htonl(NFT_REG32_00 + (r - NFT_REG_1) * 4));
+			return;
+		}
+	}
 	mnl_attr_put(c->nlh, t, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
 }
 
