@@ -33,7 +33,77 @@ const char *td_type_name(uint32_t type)
 	       type == TD_INET_SERVICE ? "inet_service" : NULL;
 }
 
+/* the fields of a concatenated type, first to last (nft's concat_type:
+ * each field's type in 6 bits, the first highest); 0 when not one of
+ * fields vigild uses */
+static int concat_fields(uint32_t type, uint32_t f[4])
+{
+	uint32_t r[4];
+	int n = 0;
+
+	for (; type && n < 4; type >>= 6)
+		r[n++] = type & 63;
+	if (type || n < 2)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		f[i] = r[n - 1 - i];
+		if (!td_type_name(f[i]))
+			return 0;
+	}
+	return n;
+}
+
+void td_type_text(struct strbuf *sb, uint32_t type)
+{
+	uint32_t f[4];
+	int n = concat_fields(type, f);
+
+	if (td_type_name(type)) {
+		sb_puts(sb, td_type_name(type));
+		return;
+	}
+	if (!n) {
+		sb_printf(sb, "%u", type);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		sb_printf(sb, "%s%s", i ? " . " : "", td_type_name(f[i]));
+}
+
+static void put_single(struct strbuf *sb, uint32_t type, const uint8_t *b, uint32_t len);
+
+/* a concatenation's value: each field padded to 32 bits, " . " between;
+ * false (nothing written) when type is no concatenation or len not its */
+static bool put_concat(struct strbuf *sb, uint32_t type, const uint8_t *b, uint32_t len)
+{
+	uint32_t f[4], off = 0;
+	int n = concat_fields(type, f);
+
+	for (int i = 0; i < n; i++) {
+		uint32_t fl = f[i] == TD_IPADDR ? 4 : f[i] == TD_IP6ADDR ? 16 : 2;
+		if (off + fl > len)
+			return false;
+		off += (fl + 3) & ~3u;
+	}
+	if (!n || off != len)
+		return false;
+	off = 0;
+	for (int i = 0; i < n; i++) {
+		uint32_t fl = f[i] == TD_IPADDR ? 4 : f[i] == TD_IP6ADDR ? 16 : 2;
+		sb_puts(sb, i ? " . " : "");
+		put_single(sb, f[i], b + off, fl);
+		off += (fl + 3) & ~3u;
+	}
+	return true;
+}
+
 static void put_key(struct strbuf *sb, uint32_t type, const uint8_t *b, uint32_t len)
+{
+	if (!put_concat(sb, type, b, len))
+		put_single(sb, type, b, len);
+}
+
+static void put_single(struct strbuf *sb, uint32_t type, const uint8_t *b, uint32_t len)
 {
 	char buf[64];
 	u128 v = 0;
@@ -143,8 +213,12 @@ void td_set_items(struct td_set *s)
 				}
 			}
 		}
-		if (e->data[0])
+		if (e->data[0]) {
 			sb_printf(&sb, " : %s", e->data);
+		} else if (e->dlen) {
+			sb_puts(&sb, " : ");
+			put_key(&sb, s->datatype, e->dval, e->dlen);
+		}
 		add_item(s, &sb);
 	}
 	for (size_t i = 0; i < s->nitem; i++)
@@ -203,6 +277,10 @@ static int on_set(struct td_model *m, const struct nlmsghdr *nlh)
 		x->id = nftnl_set_is_set(s, NFTNL_SET_ID) ? nftnl_set_get_u32(s, NFTNL_SET_ID) : 0;
 		x->keytype = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
 		x->keylen = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+		if ((x->flags & NFT_SET_MAP) && nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT) {
+			x->datatype = nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE);
+			x->datalen = nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN);
+		}
 		r = 0;
 	}
 	if (s)
@@ -274,6 +352,8 @@ static int elem_of(const struct nlattr *nest, struct td_elem *e)
 		e->flags = ntohl(mnl_attr_get_u32(tb[NFTA_SET_ELEM_FLAGS])) & NFT_SET_ELEM_INTERVAL_END;
 	}
 	verdict_of(tb[NFTA_SET_ELEM_DATA], e->data, sizeof(e->data));
+	if (tb[NFTA_SET_ELEM_DATA] && !e->data[0] && !data_value(tb[NFTA_SET_ELEM_DATA], e->dval, &e->dlen))
+		e->dlen = 0;
 	return 0;
 }
 
