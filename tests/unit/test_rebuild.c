@@ -557,6 +557,30 @@ START_TEST(linear_round_trip)
 }
 END_TEST
 
+START_TEST(verdict_maps_round_trip)
+{
+	/* 40 rules of one shape: merged into a verdict map (goto rule.NAME),
+	 * src/dst pairs for a decision tree's jumps; the element data are
+	 * verdicts with chains */
+	struct strbuf sb = { 0 };
+	struct held want, got;
+
+	sb_puts(&sb, "version: 1\ndefaults: {input: drop, forward: drop}\nrules:\n");
+	for (int i = 0; i < 40; i++)
+		sb_printf(&sb, "  - {name: r%d, chain: input, proto: tcp, src: 10.%d.0.0/16, dport: %d, action: %s}\n",
+			  i, i, 100 + i, i % 3 ? "accept" : "drop");
+	for (int i = 0; i < 30; i++)
+		sb_printf(&sb, "  - {name: f%d, chain: forward, proto: udp, dst: 192.0.2.%d, dport: [%d, %d], action: accept}\n",
+			  i, i, 1000 + i, 2000 + i);
+	_cleanup_free_ char *y = sb_take(&sb);
+	round_trip(y, NULL, &want, &got);
+	ck_assert_ptr_nonnull(strstr(str(&want.elems), "data verdict -4 rule."));
+	same(&want, &got);
+	held_free(&want);
+	held_free(&got);
+}
+END_TEST
+
 /* the last byte of the first element data of 8 bytes (IPv4 natmap): the
  * port's register padding is refused, so the address's last byte */
 static void flip_natmap_data(struct batch *dump)
@@ -600,6 +624,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, natmaps_round_trip);
 	tcase_add_test(tc, linear_round_trip);
+	tcase_add_test(tc, verdict_maps_round_trip);
 	tcase_add_test(tc, element_data_compared);
 	suite_add_tcase(s, tc);
 	return s;
