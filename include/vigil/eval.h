@@ -95,4 +95,37 @@ int ir_eval_policy(const struct policy *pol, enum chain_id hook, const struct ir
  */
 bool ir_eval_prule_matches(const struct prule *r, enum chain_id hook, const struct ir_pkt *p);
 
+/*
+ * The destination NAT of a new connection's first packet: which rule of
+ * the prerouting nat chain translates it, and to what. ir_eval_dnat walks
+ * the compiled chain (a port-forward map's rule looks the destination
+ * port up in its map; no element, or a translation of the other family,
+ * and the walk goes on); ir_eval_policy_dnat reads the nat entries as
+ * written, first match wins. p->iif is the input interface; oif unused.
+ * Both return 0, or -EINVAL for a family other than 4 and 6; ir_eval_dnat
+ * -EEXIST for a map that holds the packet's port twice.
+ */
+struct ir_dnat {
+	bool hit;                 /* a dnat or redirect translates it */
+	uint8_t kind;             /* IR_NAT_DNAT or IR_NAT_REDIR */
+	enum addr_family fam;     /* of the address (AF_NONE: redirect) */
+	u128 addr_lo, addr_hi;
+	bool port;
+	uint16_t port_lo, port_hi;
+};
+int ir_eval_dnat(const struct ir_table *t, const struct ir_pkt *p, struct ir_dnat *o);
+int ir_eval_policy_dnat(const struct policy *pol, const struct ir_pkt *p, struct ir_dnat *o);
+
+/*
+ * The one reading of the nat entries for destination NAT, shared by
+ * ir_eval_policy_dnat and natattr.c: the index of the first dnat or
+ * redirect entry of pol, from index `from` on, whose matches hold for p
+ * in prerouting and whose target is of p's family (a redirect's fits
+ * both); -1 when none does. With IR_DNAT_ANY_IIF the entry's input
+ * interface is not looked at (a conntrack event has none).
+ */
+#define IR_DNAT_ANY_IIF 1u
+int ir_eval_policy_dnat_next(const struct policy *pol, const struct ir_pkt *p, size_t from,
+			     unsigned flags);
+
 #endif

@@ -12,7 +12,10 @@
  *
  * Returns 0 with *o from ir_eval; -EPROTO when the two disagree on the
  * verdict or the deciding rule (a compiler bug: the caller must not trust
- * either), or ir_eval's error.
+ * either), or ir_eval's error. When the deciding kernel rule is the
+ * forward accept of a run of port forwards ("vigil:dnat FIRST .. LAST")
+ * and the policy's is one entry's of that run, o->comment is the entry's
+ * ("vigil:dnat NAME").
  */
 int ir_explain(const struct policy *pol, const struct ir_table *t, enum chain_id hook,
 	       const struct ir_pkt *p, struct ir_outcome *o);

@@ -69,6 +69,15 @@ struct ir_celem {
 	uint32_t chain;      /* verdict maps: goto this chain (index in t->chains) */
 };
 
+/* An element of a port-forward map (nat.c): destination port -> address
+ * and port; entry = the policy's nat entry (index in pol->nats). */
+struct ir_natelem {
+	uint16_t port;
+	u128 addr;
+	uint16_t to_port;
+	unsigned entry;
+};
+
 struct ir_set {
 	char *name;          /* named sets: the kernel name; anonymous: NULL */
 	bool anonymous;
@@ -95,6 +104,14 @@ struct ir_set {
 	 * rules, at most size elements, each forgotten timeout_ms after its
 	 * last update (0: kept while it counts connections) */
 	bool kfill;
+	/* a port-forward map (nat.c): a run of dnat entries as one lookup,
+	 * `dnat ip to udp dport map @natmap.N`; key the destination port
+	 * (key K_DPORT, protocol fields[0].l4), data an address of nat_fam
+	 * and a port. Not a verdict map (vmap false), no intervals. */
+	bool natmap;
+	enum addr_family nat_fam;
+	struct ir_natelem *nelems;
+	size_t nnelems;
 };
 
 /* A rate limit or connection count (limit.c): the rule matches what is
@@ -151,6 +168,10 @@ struct ir_nat {
 	u128 addr_lo, addr_hi;   /* a range when they differ */
 	bool port;
 	uint16_t port_lo, port_hi;
+	/* IR_NAT_DNAT of a port-forward map (t->sets, natmap): the address and
+	 * port come from map's element for the packet's destination port
+	 * (addr_*, port_* unused); no element: the rule does not match */
+	const struct ir_set *map;
 };
 
 struct ir_rule {
@@ -236,6 +257,11 @@ struct ir_opts {
 	 * per distinct literal list instead (lists.c); 0 = IR_SHARE_LISTS_MIN,
 	 * SIZE_MAX = never */
 	size_t share_lists_min;
+	/* runs of at least this many consecutive port forwards (dnat entries
+	 * of one shape, one port each) become one map lookup in prerouting
+	 * and one set lookup in forward (nat.c); 0 = IR_NATMAP_MIN,
+	 * SIZE_MAX = never */
+	size_t natmap_min;
 	/* the most kernel rules and set elements a policy may become; 0 =
 	 * IR_MAX_RULES, IR_MAX_ELEMS. Checked while lowering (so that a
 	 * hostile policy cannot take gigabytes first) and on the result. */
@@ -253,6 +279,7 @@ struct ir_opts {
 #define IR_DISPATCH_COPIES 64
 #define IR_DISPATCH_GROWTH 4
 #define IR_SHARE_LISTS_MIN 256
+#define IR_NATMAP_MIN 8
 /* A rule whose values multiply out to more elements stays a rule. */
 #define IR_MERGE_MAX_ELEMS 4096
 

@@ -12,9 +12,11 @@
  *
  * The event's original tuple is read as the packet that opened the
  * connection (ct state new) and held to the policy's nat entries in
- * order, each entry's matches read as ir_eval_policy reads a rule's
- * (ir_eval_prule_matches): dnat and redirect entries with the original
- * tuple, as prerouting sees it; snat and masquerade entries with the
+ * order: dnat and redirect entries with the original tuple, as
+ * prerouting sees it, by the same function ir_eval_policy_dnat uses
+ * (ir_eval_policy_dnat_next, which test_natmap holds the compiled
+ * port-forward maps to); snat and masquerade entries, read
+ * as ir_eval_policy reads a rule's (ir_eval_prule_matches), with the
  * destination the dnat made (postrouting sees the packet after it). The
  * first entry that matches AND whose target agrees with the translation
  * conntrack shows is the one: a dnat's target range holds the translated

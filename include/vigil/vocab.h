@@ -128,6 +128,14 @@ bool vocab_set_name_ok(const char *s, size_t len);
  * the verifier accepts nothing else. Returns its length (<= len).
  */
 size_t vocab_set_udata(uint32_t flags, uint32_t key_type, bool dynamic, void *buf, size_t len);
+/* A port-forward map's (natmap.c): data type ipv4_addr . inet_service
+ * (v4) or ipv6_addr . inet_service, and the userdata nft writes for
+ * `type inet_service : ipv4_addr . inet_service` (the same for both). */
+uint32_t vocab_natmap_data_type(bool v4);
+/* the register a port-forward map's port lands in: the 32-bit one after
+ * the address (NFT_REG32_01 after 4 bytes; NFT_REG_2 = reg32 4 after 16) */
+#define VOCAB_NATMAP_PORT_REG(v4) ((v4) ? NFT_REG32_01 : NFT_REG_2)
+size_t vocab_natmap_udata(void *buf, size_t len);
 /* Fields of a key type (a concatenation is (t1 << 6) | t2 ...): their
  * types, first field first; 0 when a field is not a type vigild uses. */
 int vocab_key_fields(uint32_t key_type, uint32_t types[IR_MAX_CONCAT]);
@@ -219,7 +227,7 @@ extern const size_t vocab_ndyn_msgs;
 #endif
 
 extern const struct vocab_attrs vocab_begin_attrs, vocab_expr_item, vocab_set_elem, vocab_data_value,
-	vocab_data_verdict, vocab_verdict_attrs, vocab_key_value, vocab_hook_attrs,
+	vocab_data_verdict, vocab_elem_data, vocab_verdict_attrs, vocab_key_value, vocab_hook_attrs,
 	vocab_desc_attrs, vocab_field_attrs;
 
 #endif

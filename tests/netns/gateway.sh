@@ -8,6 +8,12 @@
 #   - dnat: W reaches L's port 80 through G:8080 (IPv4 and IPv6), opened
 #     by the dnat entry's own forward accept, and nothing else: W routing
 #     straight to L (port 80 or 22) stays closed under forward drop.
+# Then the same policy with 10 IPv4 and 8 IPv6 port forwards (one map
+# per family, natmap.c): every forwarded port reaches its LAN port, a
+# port not forwarded and the LAN port itself stay closed, nft lists the
+# maps (and the table equals nft -f of vigild show); an apply --confirm
+# of the policy without them and a rollback bring the maps back as they
+# were (the rollback batch is rebuilt from the kernel's dump).
 . "$(dirname "$0")/lib.sh"
 
 netns_preflight
@@ -111,5 +117,73 @@ ip netns exec "$G" nft list table inet vigil >"$TMP/kernel.txt"
 sed -E 's/packets [0-9]+ bytes [0-9]+/packets 0 bytes 0/' "$TMP/kernel.txt" |
 	awk '/^\t\telements = / { skip = 1 } !skip { print } skip && /\}$/ { skip = 0 }' >"$TMP/kernel0.txt"
 check "the kernel's table equals nft -f of vigild show (nat chains included)" same "$TMP/kernel0.txt" "$TMP/oracle.txt"
+
+# ---- port forwards: 10 IPv4 and 8 IPv6 (runs of IR_NATMAP_MIN = 8 or
+# more): one map lookup each in prerouting, one set lookup each in forward
+serve "$L" tcp 2001 2002 2003 2004 2005 2006 2007 2008 2009 2010 || bail_out "cannot start the LAN's servers"
+cp "$POLICIES/gateway.yml" "$TMP/forwards.yml"
+for i in $(seq 10); do
+	echo "  - {name: fw$i, iif: \"@wan\", proto: tcp, dport: $((9000 + i)), action: dnat, to: \"$L4:$((2000 + i))\"}"
+done >>"$TMP/forwards.yml"
+for i in $(seq 8); do
+	echo "  - {name: fw6-$i, iif: \"@wan\", proto: tcp, dport: $((9100 + i)), action: dnat, to: \"[$L6]:$((2000 + i))\"}"
+done >>"$TMP/forwards.yml"
+chmod 644 "$TMP/forwards.yml"
+check "vigild apply of gateway.yml with 10 + 8 port forwards" vapply "$G" "$TMP/forwards.yml"
+# fwd_all FAMILY-ADDR FIRST N: each of N forwarded ports from FIRST reaches
+# the LAN server's port 2001 on
+fwd_all() {
+	local a=$1 p0=$2 n=$3 i out bad=
+	for i in $(seq "$n"); do
+		out=$(ip netns exec "$W" "$NETTOOL" probe tcp "$a" $((p0 + i)) 3000 2>&1) || bad="$bad $((p0 + i)):${out%% *}"
+	done
+	[ -z "$bad" ] || diag "not forwarded:$bad"
+	[ -z "$bad" ]
+}
+check "all 10 IPv4 forwards reach the LAN server (9001-9010 -> $L4:2001-2010)" fwd_all $GW4 9000 10
+check "all 8 IPv6 forwards reach the LAN server (9101-9108 -> [$L6]:2001-2008)" fwd_all $GW6 9100 8
+expect pass "the dnat of 8080 before them still works" "$W" tcp $GW4 8080
+expect timeout "9011, not forwarded, stays closed" "$W" tcp $GW4 9011
+expect timeout "9109, not forwarded, stays closed (IPv6)" "$W" tcp $GW6 9109
+expect timeout "LAN:2001 directly stays closed: the forwards' accept is for translated connections" \
+	"$W" tcp $L4 2001
+ip netns exec "$G" nft list table inet vigil >"$TMP/kmaps.txt"
+ip netns exec "$G" nft list chain inet vigil prerouting >"$TMP/pre.txt"
+check "nft lists one map rule per family in prerouting, 4 dnat rules in all (web, web6, @natmap.1, @natmap.2)" \
+	bash -c "grep -q 'dnat ip to tcp dport map @natmap.1' '$TMP/pre.txt' && grep -q 'dnat ip6 to tcp dport map @natmap.2' '$TMP/pre.txt' && test \$(grep -c ' dnat ' '$TMP/pre.txt') = 4"
+ip netns exec "$G" nft list map inet vigil natmap.1 >"$TMP/natmap1.txt"
+check "the map holds the 10 translations (9005 : $L4 . 2005)" \
+	bash -c "grep -q '9005 : $L4 . 2005' '$TMP/natmap1.txt' && test \$(grep -o ' : $L4 \. ' '$TMP/natmap1.txt' | wc -l) = 10"
+(cd "$TMP" && "$VIGILD" show forwards.yml) >"$TMP/show2.nft" &&
+	ip netns exec "$O" nft -f "$TMP/show2.nft" && ip netns exec "$O" nft list table inet vigil >"$TMP/oracle2.txt"
+sed -E 's/packets [0-9]+ bytes [0-9]+/packets 0 bytes 0/' "$TMP/kmaps.txt" |
+	awk '/^\tset limit\./ { dyn = 1 } /^\t}/ { dyn = 0 } dyn && /^\t\telements = / { skip = 1 }
+	     !skip { print } skip && /\}$/ { skip = 0 }' >"$TMP/kmaps0.txt"
+sed -E 's/packets [0-9]+ bytes [0-9]+/packets 0 bytes 0/' "$TMP/oracle2.txt" >"$TMP/oracle20.txt"
+check "the kernel's table equals nft -f of vigild show (the maps and their elements included)" \
+	same "$TMP/kmaps0.txt" "$TMP/oracle20.txt"
+
+# ---- apply --confirm of the policy without them, then rollback: the
+# maps come back as they were (the rollback is rebuilt from the dump)
+# stateless_table: the table without counters, the dynamic set's elements
+stateless_table() {
+	ip netns exec "$G" nft -s list table inet vigil |
+		awk '/^\tset limit\./ { dyn = 1 } /^\t}/ { dyn = 0 } dyn && /^\t\telements = / { skip = 1 }
+		     !skip { print } skip && /\}$/ { skip = 0 }'
+}
+stateless_table >"$TMP/before.txt"
+run "$TMP/conf" ip netns exec "$G" "$VIGILD" apply --confirm 30 "$POLICIES/gateway.yml"
+[ "$RC" = 0 ] || diag_file "$TMP/conf.err"
+check "apply --confirm 30 of gateway.yml: exit 0, the maps gone" \
+	bash -c "test $RC = 0 && ! ip netns exec '$G' nft list table inet vigil | grep -q natmap"
+expect timeout "... 9001 is no longer forwarded" "$W" tcp $GW4 9001
+run "$TMP/rb" ip netns exec "$G" "$VIGILD" rollback
+[ "$RC" = 0 ] || diag_file "$TMP/rb.err"
+stateless_table >"$TMP/after.txt"
+cmp -s "$TMP/before.txt" "$TMP/after.txt" || diag "$(diff -u "$TMP/before.txt" "$TMP/after.txt")"
+check "vigild rollback: exit 0, the table as it was (maps, elements, sets, rules)" \
+	bash -c "test $RC = 0 && grep -q '9005 : $L4 . 2005' '$TMP/before.txt' && cmp -s '$TMP/before.txt' '$TMP/after.txt'"
+fwd_both() { fwd_all $GW4 9000 10 && fwd_all $GW6 9100 8; }
+check "... the forwards work again (IPv4 and IPv6)" fwd_both
 
 done_testing

@@ -12,7 +12,9 @@
  * sets. NAT: nat base
  * chains only at prerouting -100 and postrouting 100, policy accept; in
  * them, and only there, immediates into reg 1-4 and a dnat/redir
- * (prerouting) or snat/masq (postrouting) expression. Rate limits:
+ * (prerouting) or snat/masq (postrouting) expression; port-forward maps:
+ * a map from a port (2 bytes) to an address . port (8 or 20 bytes), no
+ * flags but map, looked up into a register only in prerouting. Rate limits:
  * connlimit, and dynset only of a limit or connlimit into a dynamic set
  * (flags dynamic, with or without timeout).
  */
@@ -94,6 +96,10 @@ static int oracle_expr(struct nftnl_expr *e, void *data)
 		o->bad = true;
 	else if (streq(name, "payload") && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG))
 		o->bad = true;
+	else if (streq(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+		 nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) != NFT_REG_VERDICT &&
+		 o->nat_hook != NF_INET_PRE_ROUTING)
+		o->bad = true; /* a map's data into a register: a dnat's, in prerouting */
 	else if (streq(name, "dynset") &&
 		 (!nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR) ||
 		  nftnl_expr_expr_foreach(e, oracle_dynset_inner, &o->bad) < 0))
@@ -135,7 +141,8 @@ static int oracle_expr(struct nftnl_expr *e, void *data)
 }
 
 /* Set elements: a key (and key end, flags), data only a goto or jump
- * verdict (merged maps go, decision trees jump). */
+ * verdict (merged maps go, decision trees jump) or an address . port of
+ * 8 or 20 bytes (a port-forward map's). */
 static bool oracle_elems(const struct nlmsghdr *h, const char *t)
 {
 	const struct nlattr *a, *item, *x, *d, *v;
@@ -157,6 +164,9 @@ static bool oracle_elems(const struct nlmsghdr *h, const char *t)
 				if (xt != NFTA_SET_ELEM_DATA)
 					continue;
 				mnl_attr_for_each_nested(d, x) {
+					if (mnl_attr_get_type(d) == NFTA_DATA_VALUE &&
+					    (mnl_attr_get_payload_len(d) == 8 || mnl_attr_get_payload_len(d) == 20))
+						continue;
 					if (mnl_attr_get_type(d) != NFTA_DATA_VERDICT)
 						ok = false;
 					else
@@ -261,6 +271,12 @@ bool oracle(const uint8_t *buf, size_t len, const char *t)
 			     /* the limits' sets are nothing else, and not vigild set's */
 			     (!eval || (!dyn && !(fl & ~(uint32_t)(NFT_SET_EVAL | NFT_SET_TIMEOUT)))) &&
 			     (dyn || eval || !nftnl_set_is_set(x, NFTNL_SET_TIMEOUT));
+			/* a map to values: a port-forward map, nothing else */
+			if (ok && (fl & NFT_SET_MAP) &&
+			    nftnl_set_get_u32(x, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT)
+				ok = fl == NFT_SET_MAP && nftnl_set_get_u32(x, NFTNL_SET_KEY_LEN) == 2 &&
+				     (nftnl_set_get_u32(x, NFTNL_SET_DATA_LEN) == 8 ||
+				      nftnl_set_get_u32(x, NFTNL_SET_DATA_LEN) == 20);
 			nftnl_set_free(x);
 		} else if (type == NFT_MSG_NEWSETELEM) {
 			/* libnftnl 1.2.4 cannot parse the elements it writes (it numbers

@@ -6,6 +6,7 @@
  * and default: exactly those lines, in nft syntax; rule order counts; no
  * table: everything added.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
@@ -120,6 +121,41 @@ START_TEST(no_table)
 }
 END_TEST
 
+/* 8 port forwards (one port-forward map), the 4th to `target` */
+static char *forwards(const char *target)
+{
+	struct strbuf sb = { 0 };
+
+	sb_puts(&sb, "version: 1\ndefaults: {forward: drop}\nnat:\n");
+	for (int i = 0; i < 8; i++)
+		sb_printf(&sb, "  - {name: f%d, iif: wan0, proto: tcp, dport: %d, action: dnat, to: \"%s:%d\"}\n",
+			  i, 1000 + i, i == 3 ? target : "10.9.0.2", 2000 + i);
+	return sb_take(&sb);
+}
+
+START_TEST(port_forward_maps)
+{
+	/* the map's data (address . port) and the concatenated set's keys
+	 * are told apart and printed as nft does */
+	_cleanup_free_ char *a = forwards("10.9.0.2"), *b = forwards("10.9.0.7"), *out = NULL;
+	struct tablediff_counts c = run(a, b, &out);
+
+	text_is("diff", out,
+		"-element dnatfwd.1 { 10.9.0.2 . 2003 }\n"
+		"+element dnatfwd.1 { 10.9.0.7 . 2003 }\n"
+		"-element natmap.1 { 1003 : 10.9.0.2 . 2003 }\n"
+		"+element natmap.1 { 1003 : 10.9.0.7 . 2003 }\n");
+	ck_assert_uint_eq(c.added, 2);
+	ck_assert_uint_eq(c.removed, 2);
+	free(out);
+	out = NULL;
+	run(NULL, a, &out);
+	ck_assert_ptr_nonnull(strstr(out, "+set natmap.1 { type inet_service : ipv4_addr . inet_service; map; }\n"));
+	ck_assert_ptr_nonnull(strstr(out, "+set dnatfwd.1 { type ipv4_addr . inet_service; }\n"));
+	ck_assert_ptr_nonnull(strstr(out, "+element natmap.1 { 1000 : 10.9.0.2 . 2000 }\n"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tablediff");
@@ -129,6 +165,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, changes);
 	tcase_add_test(tc, order_counts);
 	tcase_add_test(tc, no_table);
+	tcase_add_test(tc, port_forward_maps);
 	suite_add_tcase(s, tc);
 	return s;
 }

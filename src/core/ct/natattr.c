@@ -7,7 +7,8 @@
 #include "vigil/ival.h"
 #include "vigil/natattr.h"
 
-/* The entry's matches, interfaces left out (an event has none). */
+/* An snat or masquerade entry's matches, interfaces left out (an event
+ * has none). */
 static bool entry_matches(const struct pnat *n, const struct ir_pkt *p)
 {
 	struct prule m = n->m;
@@ -75,14 +76,15 @@ void nat_attribute(const struct policy *pol, const struct ct_event *ev, struct n
 		p.icmp_type = ev->icmp_type;
 		p.icmp_code = ev->icmp_code;
 	}
+	/* the entries that match, in order, as ir_eval_policy_dnat reads
+	 * them; the first whose target agrees */
 	if (ev->nat & CT_NAT_DST)
-		for (size_t i = 0; i < pol->nnats && out->dnat < 0; i++) {
-			const struct pnat *n = &pol->nats[i];
-
-			if ((n->action == NAT_DNAT || n->action == NAT_REDIRECT) &&
-			    entry_matches(n, &p) && dst_target_fits(n, ev, family, ports))
-				out->dnat = (int)i;
-		}
+		for (int i = ir_eval_policy_dnat_next(pol, &p, 0, IR_DNAT_ANY_IIF); i >= 0;
+		     i = ir_eval_policy_dnat_next(pol, &p, (size_t)i + 1, IR_DNAT_ANY_IIF))
+			if (dst_target_fits(&pol->nats[i], ev, family, ports)) {
+				out->dnat = i;
+				break;
+			}
 	if (!(ev->nat & CT_NAT_SRC))
 		return;
 	/* postrouting sees the destination the dnat made */

@@ -124,10 +124,18 @@ static bool in_list(const struct ivlist *l, u128 v)
 	return false;
 }
 
+static int lookup(const struct walk *W, const struct ir_set *s, long *hit);
+
 static bool match(const struct walk *W, const struct ir_match *m)
 {
 	u128 v;
 
+	if (m->op == OP_SET && m->set->nfields > 1) {
+		/* a set of concatenations (natmap.c's dnatfwd): its elements
+		 * are points, no two equal */
+		long hit;
+		return lookup(W, m->set, &hit) == 0 && hit >= 0;
+	}
 	if (!value_of(W, m->key, m->l4, &v))
 		return false;
 	if ((m->key == K_IIFNAME || m->key == K_OIFNAME) && m->op == OP_EQ) {
@@ -500,5 +508,117 @@ int ir_eval_policy(const struct policy *pol, enum chain_id hook, const struct ir
 	}
 	o->verdict = pol->defaults[hook] == VERDICT_ACCEPT ? IV_ACCEPT : IV_DROP;
 	o->policy = true;
+	return 0;
+}
+
+/* ---- destination NAT ---- */
+
+static void dnat_of(struct ir_dnat *o, const struct ir_nat *n)
+{
+	o->hit = true;
+	o->kind = n->kind;
+	o->fam = n->fam;
+	o->addr_lo = n->addr_lo;
+	o->addr_hi = n->addr_hi;
+	o->port = n->port;
+	o->port_lo = n->port_lo;
+	o->port_hi = n->port_hi;
+}
+
+/* A port-forward map's element for the packet's destination port (NULL:
+ * none); -EEXIST when it holds the port twice (the kernel refuses such
+ * a map). */
+static int natmap_find(const struct ir_set *s, const struct ir_pkt *p, const struct ir_natelem **e)
+{
+	*e = NULL;
+	if (!has_ports(p->l4proto) || (s->fields[0].l4 && s->fields[0].l4 != p->l4proto))
+		return 0;
+	for (size_t i = 0; i < s->nnelems; i++)
+		if (s->nelems[i].port == p->dport) {
+			if (*e)
+				return -EEXIST;
+			*e = &s->nelems[i];
+		}
+	return 0;
+}
+
+int ir_eval_dnat(const struct ir_table *t, const struct ir_pkt *p, struct ir_dnat *o)
+{
+	/* prerouting has an input interface and no output one: as input */
+	struct ir_outcome scratch;
+	struct walk W = { .t = t, .hook = CH_INPUT, .p = p, .o = &scratch };
+
+	if (p->family != 4 && p->family != 6)
+		return -EINVAL;
+	memset(o, 0, sizeof(*o));
+	for (size_t c = 0; c < t->nchains; c++) {
+		const struct ir_chain *ch = &t->chains[c];
+		if (ch->nat != IR_NAT_HOOK_PRE)
+			continue;
+		for (size_t i = 0; i < ch->n; i++) {
+			const struct ir_rule *r = &ch->rules[i];
+			const struct ir_natelem *e = NULL;
+			bool ok = true;
+			for (size_t j = 0; j < r->nm && ok; j++)
+				ok = match(&W, &r->m[j]);
+			if (!ok || (r->nat.kind != IR_NAT_DNAT && r->nat.kind != IR_NAT_REDIR))
+				continue;
+			if (r->nat.map && natmap_find(r->nat.map, p, &e) < 0)
+				return -EEXIST;
+			if (r->nat.map && !e)
+				continue; /* the lookup breaks the rule */
+			/* an address of the other family: nft_nat_inet_eval skips it */
+			enum addr_family f = r->nat.map ? r->nat.map->nat_fam : r->nat.fam;
+			if (f != AF_NONE && f != (p->family == 4 ? AF_V4 : AF_V6))
+				continue;
+			dnat_of(o, &r->nat);
+			if (e) {
+				o->fam = f;
+				o->addr_lo = o->addr_hi = e->addr;
+				o->port = true;
+				o->port_lo = o->port_hi = e->to_port;
+			}
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int ir_eval_policy_dnat_next(const struct policy *pol, const struct ir_pkt *p, size_t from,
+			     unsigned flags)
+{
+	for (size_t i = from; i < pol->nnats; i++) {
+		const struct pnat *n = &pol->nats[i];
+		struct prule m = n->m;
+
+		if (n->action != NAT_DNAT && n->action != NAT_REDIRECT)
+			continue;
+		if (n->fam != AF_NONE && n->fam != (p->family == 4 ? AF_V4 : AF_V6))
+			continue;
+		if (flags & IR_DNAT_ANY_IIF)
+			m.iif.present = false;
+		/* prerouting has an input interface and no output one */
+		if (rule_matches(&m, CH_INPUT, p))
+			return (int)i;
+	}
+	return -1;
+}
+
+int ir_eval_policy_dnat(const struct policy *pol, const struct ir_pkt *p, struct ir_dnat *o)
+{
+	const struct pnat *n;
+	int i;
+
+	if (p->family != 4 && p->family != 6)
+		return -EINVAL;
+	memset(o, 0, sizeof(*o));
+	i = ir_eval_policy_dnat_next(pol, p, 0, 0);
+	if (i < 0)
+		return 0;
+	n = &pol->nats[i];
+	dnat_of(o, &(struct ir_nat){ .kind = n->action == NAT_DNAT ? IR_NAT_DNAT : IR_NAT_REDIR,
+				     .fam = n->fam, .addr_lo = n->addr_lo, .addr_hi = n->addr_hi,
+				     .port = n->has_port, .port_lo = n->port_lo,
+				     .port_hi = n->port_hi });
 	return 0;
 }

@@ -97,6 +97,7 @@ void ir_set_free(struct ir_set *s)
 {
 	ivlist_free(&s->elems);
 	free(s->celems);
+	free(s->nelems);
 	free(s->name);
 	free(s);
 }

@@ -40,6 +40,13 @@ void lower_rule(struct lower *L, const struct prule *pr);
  * chain's built-in rules), the nat chains and their rules (after every
  * filter chain), and the end of one kernel rule of a nat entry. */
 void lower_nat_accepts(struct lower *L);
+/* The forward accept of one dnat entry (nat.c). */
+void lower_nat_accept(struct lower *L, const struct pnat *n);
+/* natmap.c: can entry n be in a port-forward map; the run of them that
+ * starts at entry i, lowered as one map lookup into chain pre: returns
+ * its end (exclusive), or i when no run long enough starts there. */
+bool natmap_entry(const struct pnat *n);
+size_t lower_natmap_run(struct lower *L, size_t pre, size_t i);
 void lower_nats(struct lower *L);
 void lower_nat_finish(struct lower *L, struct ir_rule *r, enum addr_family f);
 

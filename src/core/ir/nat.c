@@ -22,6 +22,8 @@
  *    destination (address, protocol, port) accept. Only connections this
  *    table's prerouting translated pass it, and only to where they were
  *    translated to.
+ *  - Runs of port forwards become one map lookup instead, and their
+ *    forward accepts one set lookup (natmap.c).
  */
 #include <netinet/in.h>
 #include <linux/netfilter.h>
@@ -103,7 +105,7 @@ void lower_nat_finish(struct lower *L, struct ir_rule *r, enum addr_family f)
 
 /* The forward accept of dnat entry n: its matches, with the destination
  * (and the port, if it translates one) replaced by the target. */
-static void nat_accept(struct lower *L, const struct pnat *n)
+void lower_nat_accept(struct lower *L, const struct pnat *n)
 {
 	struct prule fr = n->m;
 
@@ -126,13 +128,6 @@ static void nat_accept(struct lower *L, const struct pnat *n)
 	ivlist_free(&fr.dst.v6);
 	if (n->has_port)
 		ivlist_free(&fr.dport.lit);
-}
-
-void lower_nat_accepts(struct lower *L)
-{
-	for (size_t i = 0; i < L->pol->nnats; i++)
-		if (L->pol->nats[i].action == NAT_DNAT && L->pol->nats[i].accept)
-			nat_accept(L, &L->pol->nats[i]);
 }
 
 static size_t nat_chain_new(struct ir_table *t, const char *name, enum ir_nat_hook hook)
@@ -160,6 +155,11 @@ void lower_nats(struct lower *L)
 	post = nat_chain_new(L->t, "postrouting", IR_NAT_HOOK_POST);
 	for (size_t i = 0; i < pol->nnats; i++) {
 		const struct pnat *n = &pol->nats[i];
+		size_t j = lower_natmap_run(L, pre, i);
+		if (j > i) {
+			i = j - 1; /* a run of port forwards: one map lookup (natmap.c) */
+			continue;
+		}
 		L->nat = n;
 		L->nat_chain = nat_pre(n) ? pre : post;
 		L->nat_fams = nat_fams(n);

@@ -100,15 +100,40 @@ static void put_celem(struct strbuf *sb, const struct ir_table *t, const struct 
 			sb_puts(sb, " . ");
 		put_elem(sb, s->fields[k].key, &e->f[k]);
 	}
-	sb_printf(sb, " : %s %s", s->jump ? "jump" : "goto", t->chains[e->chain].name);
+	if (s->vmap)
+		sb_printf(sb, " : %s %s", s->jump ? "jump" : "goto", t->chains[e->chain].name);
+}
+
+/* A port-forward map (natmap.c): "1024 : 10.211.0.2 . 1024" */
+static void put_natmap(struct strbuf *sb, const struct ir_set *s)
+{
+	const char *at = s->nat_fam == AF_V4 ? "ipv4_addr" : "ipv6_addr";
+	enum ir_key ak = s->nat_fam == AF_V4 ? K_IP_DADDR : K_IP6_DADDR;
+
+	sb_printf(sb, "\tmap %s {\n\t\ttype inet_service : %s . inet_service\n", s->name, at);
+	if (s->nnelems) {
+		sb_puts(sb, "\t\telements = { ");
+		for (size_t i = 0; i < s->nnelems; i++) {
+			const struct ir_natelem *e = &s->nelems[i];
+			struct ival a = { e->addr, e->addr };
+			if (i)
+				sb_puts(sb, ",\n\t\t\t     ");
+			sb_printf(sb, "%u : ", e->port);
+			put_elem(sb, ak, &a);
+			sb_printf(sb, " . %u", e->to_port);
+		}
+		sb_puts(sb, " }\n");
+	}
+	sb_puts(sb, "\t}\n\n");
 }
 
 static void put_map(struct strbuf *sb, const struct ir_table *t, const struct ir_set *s)
 {
-	sb_printf(sb, "\tmap %s {\n\t\ttype ", s->name);
+	/* a verdict map, or a set of concatenations (natmap.c's dnatfwd) */
+	sb_printf(sb, "\t%s %s {\n\t\ttype ", s->vmap ? "map" : "set", s->name);
 	for (int k = 0; k < s->nfields; k++)
 		sb_printf(sb, "%s%s", k ? " . " : "", ir_keyinfo(s->fields[k].key)->nft_type);
-	sb_puts(sb, " : verdict\n");
+	sb_puts(sb, s->vmap ? " : verdict\n" : "\n");
 	if (s->interval)
 		sb_puts(sb, "\t\tflags interval\n");
 	if (s->ncelems) {
@@ -170,12 +195,12 @@ static const char *field_expr(enum ir_key k, uint8_t l4, char *buf, size_t len)
 
 static void put_match(struct strbuf *sb, const struct ir_match *m)
 {
-	if (m->op == OP_VMAP) {
+	if (m->op == OP_VMAP || (m->op == OP_SET && m->set->nfields > 1)) {
 		char b[32];
 		for (int k = 0; k < m->set->nfields; k++)
 			sb_printf(sb, "%s%s", k ? " . " : "",
 				  field_expr(m->set->fields[k].key, m->set->fields[k].l4, b, sizeof(b)));
-		sb_printf(sb, " vmap @%s", m->set->name);
+		sb_printf(sb, m->op == OP_VMAP ? " vmap @%s" : " @%s", m->set->name);
 		return;
 	}
 	if (m->key == K_SPORT || m->key == K_DPORT) {
@@ -336,7 +361,9 @@ void render_table(struct strbuf *sb, const struct ir_table *t, const struct poli
 	sb_printf(sb, "table inet %s\ndelete table inet %s\ntable inet %s {\n\tcomment \"%s\"\n\n",
 		  t->name, t->name, t->name, IR_TABLE_MARK);
 	for (size_t i = 0; i < t->nsets; i++) {
-		if (t->sets[i]->vmap)
+		if (t->sets[i]->natmap)
+			put_natmap(sb, t->sets[i]);
+		else if (t->sets[i]->vmap || t->sets[i]->nfields > 1)
 			put_map(sb, t, t->sets[i]);
 		else
 			put_set(sb, t->sets[i]);

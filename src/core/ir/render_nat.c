@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* NAT statements, ct status and limits in nft syntax (render.c prints the rest). */
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <netinet/in.h>
 #include <stdio.h>
 
 #include "vigil/render.h"
@@ -43,6 +44,14 @@ void render_nat(struct strbuf *sb, const struct ir_nat *n)
 		return;
 	case IR_NAT_SNAT:
 	case IR_NAT_DNAT:
+		if (n->map) {
+			/* a port-forward map (natmap.c) */
+			const struct ir_field *f = &n->map->fields[0];
+			sb_printf(sb, " dnat %s to %s dport map @%s", n->map->nat_fam == AF_V4 ? "ip" : "ip6",
+				  f->l4 == IPPROTO_TCP ? "tcp" : f->l4 == IPPROTO_UDP ? "udp" : "sctp",
+				  n->map->name);
+			return;
+		}
 		sb_printf(sb, " %s %s to ", n->kind == IR_NAT_SNAT ? "snat" : "dnat",
 			  n->fam == AF_V4 ? "ip" : "ip6");
 		put_addr(sb, n);

@@ -35,6 +35,9 @@ const char *verify_payload(struct verify_rule *r, const vocab_tb tb, char *why, 
 			/* a whole source address: a dynset's key (verify_dynset) */
 			if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 12 && n == 4)
 				r->kind = VE_SADDR4;
+			else if (base == NFT_PAYLOAD_TRANSPORT_HEADER && off == 2 && n == 2 &&
+				 verify_u32(tb[NFTA_PAYLOAD_DREG]) == NFT_REG_1)
+				r->kind = VE_DPORT;
 			else if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 8 && n == 16)
 				r->kind = VE_SADDR6;
 			return NULL;
@@ -112,10 +115,25 @@ const char *verify_lookup(struct verify_rule *r, const vocab_tb tb, char *why, s
 {
 	const char *name = verify_str(tb[NFTA_LOOKUP_SET]);
 	struct verify_set *s = verify_set_find(r->c, verify_u32(tb[NFTA_LOOKUP_SET_ID]));
-	bool vmap = tb[NFTA_LOOKUP_DREG];
+	bool dreg = tb[NFTA_LOOKUP_DREG];
+	bool vmap = dreg && verify_u32(tb[NFTA_LOOKUP_DREG]) == NFT_REG_VERDICT;
 
 	if (!s || !streq(s->name, name))
 		return REFUSE("looks up '%.40s', not a set this batch makes", name);
+	if (dreg && !vmap) {
+		/* a port-forward map: `dnat ip to udp dport map @natmap.N` */
+		if (!s->natmap)
+			return REFUSE("a lookup writes registers from a port-forward map only");
+		if (r->c->rule_nat != IR_NAT_HOOK_PRE)
+			return REFUSE("a port-forward map is looked up in vigild's prerouting chain only");
+		if (r->prev[0] != VE_DPORT)
+			return REFUSE("a port-forward map is looked up right after loading th dport into reg 1");
+		r->kind = VE_NATMAP;
+		r->natmap_alen = s->nat_alen;
+		return NULL;
+	}
+	if (s->natmap)
+		return REFUSE("a port-forward map's lookup writes reg 1 (its address and port)");
 	if (s->map != vmap)
 		return REFUSE("a verdict comes from a map lookup only, and a map is for verdicts");
 	if (s->flags & NFT_SET_ANONYMOUS) {
@@ -246,6 +264,8 @@ const char *verify_exprs(struct verify_ctx *c, const struct nlattr *list, char *
 		if (r.prev[0] == VE_VERDICT || r.prev[0] == VE_NAT)
 			return REFUSE("%s comes after the %s", what,
 				      r.prev[0] == VE_NAT ? "translation" : "verdict");
+		if (r.prev[0] == VE_NATMAP && r.kind != VE_NAT)
+			return REFUSE("%s: a port-forward map's lookup is followed by its nat", what);
 		r.prev[1] = r.prev[0];
 		r.prev[0] = r.kind;
 	}

@@ -197,8 +197,16 @@ static const char *set_key(struct verify_ctx *c, const vocab_tb tb, uint32_t fla
 	bool concat = flags & NFT_SET_CONCAT;
 	vocab_tb d;
 
-	if (n == 0 || (n > 1 && !(flags & NFT_SET_MAP)))
+	if (n == 0)
 		return REFUSE("has key type %u, which vigild never uses", type);
+	/* a set (not a map) of concatenations: natmap.c's dnatfwd, an address
+	 * and a port, a plain hash */
+	if (n > 1 && !(flags & NFT_SET_MAP) &&
+	    (n != 2 || flags != 0 || (types[0] != ir_keyinfo(K_IP_DADDR)->type_id &&
+				     types[0] != ir_keyinfo(K_IP6_DADDR)->type_id) ||
+	     types[1] != ir_keyinfo(K_DPORT)->type_id))
+		return REFUSE("has key type %u: a set of concatenations is an address . a port, no flags",
+			      type);
 	for (int i = 0; i < n; i++)
 		sum += n == 1 ? vocab_set_key_len(types[i]) : (vocab_set_key_len(types[i]) + 3) & ~3u;
 	if (klen != sum)
@@ -230,6 +238,42 @@ static const char *set_key(struct verify_ctx *c, const vocab_tb tb, uint32_t fla
 		if (i != n)
 			return REFUSE("describes %d fields of a %d-field key", i, n);
 	}
+	return NULL;
+}
+
+/* A port-forward map (natmap.c): key a port, data an IPv4 or IPv6
+ * address and a port (each padded to 32 bits), a plain hash map, the
+ * userdata nft writes for it. */
+static const char *natmap_set(struct verify_ctx *c, const vocab_tb tb, struct verify_set *s,
+			      const void *ud, size_t n, char *why, size_t len)
+{
+	uint32_t dtype = verify_u32(tb[NFTA_SET_DATA_TYPE]), dlen = verify_u32(tb[NFTA_SET_DATA_LEN]);
+	uint8_t want[NFT_USERDATA_MAXLEN];
+	size_t wn = vocab_natmap_udata(want, sizeof(want));
+
+	if (s->flags != NFT_SET_MAP || s->key_type != ir_keyinfo(K_DPORT)->type_id || s->key_len != 2)
+		return REFUSE("a map of vigild's maps to verdicts (16 bytes), or a port-forward map (key a port, no flags but map)");
+	if (!((dtype == vocab_natmap_data_type(true) && dlen == 8) ||
+	      (dtype == vocab_natmap_data_type(false) && dlen == 20)))
+		return REFUSE("has data type %u of %u bytes; a port-forward map's is an address . a port",
+			      dtype, dlen);
+	if (tb[NFTA_SET_DESC]) {
+		/* (the kernel's dump holds an empty one: a rollback's batch) */
+		vocab_tb d;
+		if (verify_walk_nest(c, "desc", tb[NFTA_SET_DESC], &vocab_desc_attrs, d) < 0)
+			return verify_refused;
+		if (d[NFTA_SET_DESC_SIZE] || d[NFTA_SET_DESC_CONCAT])
+			return REFUSE("a port-forward map has no size or fields described");
+	}
+	if (tb[NFTA_SET_TIMEOUT])
+		return REFUSE("a port-forward map has no timeout");
+	if (n != wn || memcmp(ud, want, n) != 0)
+		return REFUSE("userdata is not what vigild writes for a port-forward map");
+	s->map = false;
+	s->natmap = true;
+	s->nat_alen = (uint8_t)(dlen - 4);
+	if (verify_set_add(c, s) < 0)
+		return REFUSE("its id %u or its name is used twice", s->id);
 	return NULL;
 }
 
@@ -268,11 +312,12 @@ const char *verify_newset(struct verify_ctx *c, const vocab_tb tb, char *why, si
 		return bad;
 	if ((s.flags & NFT_SET_EVAL) && (bad = verify_dynamic_set(tb, s.flags, why, len)))
 		return bad;
-	if (s.map != (tb[NFTA_SET_DATA_TYPE] && tb[NFTA_SET_DATA_LEN]) ||
-	    (!s.map && (tb[NFTA_SET_DATA_TYPE] || tb[NFTA_SET_DATA_LEN])))
+	if (!!(s.flags & NFT_SET_MAP) != (tb[NFTA_SET_DATA_TYPE] && tb[NFTA_SET_DATA_LEN]) ||
+	    (!(s.flags & NFT_SET_MAP) && (tb[NFTA_SET_DATA_TYPE] || tb[NFTA_SET_DATA_LEN])))
 		return REFUSE("has data where it is not a map, or a map without data");
-	if (s.map && (verify_u32(tb[NFTA_SET_DATA_TYPE]) != NFT_DATA_VERDICT ||
-		      verify_u32(tb[NFTA_SET_DATA_LEN]) != sizeof(uint32_t) * 4))
+	if ((s.flags & NFT_SET_MAP) && verify_u32(tb[NFTA_SET_DATA_TYPE]) != NFT_DATA_VERDICT)
+		return natmap_set(c, tb, &s, ud, n, why, len);
+	if (s.map && verify_u32(tb[NFTA_SET_DATA_LEN]) != sizeof(uint32_t) * 4)
 		return REFUSE("a map of vigild's maps to verdicts (16 bytes)");
 	wn = vocab_set_udata(s.flags, s.key_type, s.dynamic, want, sizeof(want));
 	if (n != wn || memcmp(ud, want, n) != 0)
@@ -313,14 +358,27 @@ static const char *one_elem(struct verify_ctx *c, const struct verify_set *s,
 					    verify_u64(e[NFTA_SET_ELEM_EXPIRATION]) >
 						    verify_u64(e[NFTA_SET_ELEM_TIMEOUT])))
 		return REFUSE("element %zu: its expiration is not within its timeout", i);
-	if (!!e[NFTA_SET_ELEM_DATA] != (s->map && !end))
-		return REFUSE("element %zu: a verdict is for a map's elements (not interval ends)", i);
-	if (e[NFTA_SET_ELEM_DATA]) {
-		vocab_tb d;
-		verify_walk_nest(c, "data", e[NFTA_SET_ELEM_DATA], &vocab_data_verdict, d);
-		return verify_verdict(c, d[NFTA_DATA_VERDICT], &vocab_elem_verdicts, why, len);
+	if (!!e[NFTA_SET_ELEM_DATA] != ((s->map || s->natmap) && !end))
+		return s->natmap ? REFUSE("element %zu: a port-forward map's elements have data", i)
+				 : REFUSE("element %zu: a verdict is for a map's elements (not interval ends)", i);
+	if (!e[NFTA_SET_ELEM_DATA])
+		return NULL;
+	vocab_tb d;
+	verify_walk_nest(c, "data", e[NFTA_SET_ELEM_DATA], &vocab_elem_data, d);
+	if (s->natmap) {
+		size_t dn;
+		const uint8_t *v = d[NFTA_DATA_VALUE] ? verify_data(d[NFTA_DATA_VALUE], &dn) : NULL;
+		/* an address, a port, the port's register padded with zeros */
+		if (!v || d[NFTA_DATA_VERDICT] || dn != s->nat_alen + 4u)
+			return REFUSE("element %zu: a port-forward map's data is an address and a port (%u bytes)",
+				      i, s->nat_alen + 4u);
+		if (v[s->nat_alen + 2] || v[s->nat_alen + 3])
+			return REFUSE("element %zu: the port's padding is not zero", i);
+		return NULL;
 	}
-	return NULL;
+	if (!d[NFTA_DATA_VERDICT] || d[NFTA_DATA_VALUE])
+		return REFUSE("element %zu: a verdict map's data is a verdict", i);
+	return verify_verdict(c, d[NFTA_DATA_VERDICT], &vocab_elem_verdicts, why, len);
 }
 
 const char *verify_newsetelem(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len)

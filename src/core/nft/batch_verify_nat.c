@@ -7,6 +7,11 @@
  * lengths its family and ports need. snat and masquerade only in
  * postrouting, dnat and redirect only in prerouting (never output: a
  * redirect there would send the host's own traffic elsewhere).
+ *
+ * A port-forward map (natmap.c) instead: `payload th dport -> reg 1,
+ * lookup reg 1 of a port-forward map -> reg 1, nat dnat` reading the
+ * address from reg 1 and the port from the register after it, in
+ * prerouting only (verify_lookup, natmap_nat).
  */
 #include <string.h>
 #include <libmnl/libmnl.h>
@@ -59,6 +64,8 @@ static const char *reads(struct verify_rule *r, const struct nlattr *a, const ch
 	if (!a)
 		return NULL;
 	reg = verify_u32(a);
+	if (reg > NFT_REG_4)
+		return REFUSE("%s reads reg %u, which no immediate writes", what, reg);
 	if (r->reglen[reg] != want)
 		return REFUSE("%s reads reg %u, which holds %u bytes, not %zu", what, reg,
 			      r->reglen[reg], want);
@@ -90,6 +97,30 @@ static const char *hook_only(struct verify_rule *r, uint8_t hook, const char *wh
 	return NULL;
 }
 
+/* After a port-forward map's lookup: dnat of the map's family, the
+ * address from reg 1, the port from the register after it; nothing else
+ * (the kernel sets the flags for a port register itself). */
+static const char *natmap_nat(struct verify_rule *r, const vocab_tb tb, size_t alen, char *why,
+			      size_t len)
+{
+	if (verify_u32(tb[NFTA_NAT_TYPE]) != NFT_NAT_DNAT)
+		return REFUSE("a port-forward map is for dnat only");
+	if (alen != r->natmap_alen)
+		return REFUSE("family %s, but the map holds %s addresses", alen == 4 ? "ip" : "ip6",
+			      r->natmap_alen == 4 ? "IPv4" : "IPv6");
+	if (verify_u32(tb[NFTA_NAT_REG_ADDR_MIN]) != NFT_REG_1 || tb[NFTA_NAT_REG_ADDR_MAX])
+		return REFUSE("after a port-forward map, the address is reg 1 (no range)");
+	if (!tb[NFTA_NAT_REG_PROTO_MIN] ||
+	    verify_u32(tb[NFTA_NAT_REG_PROTO_MIN]) != (uint32_t)VOCAB_NATMAP_PORT_REG(alen == 4) ||
+	    tb[NFTA_NAT_REG_PROTO_MAX])
+		return REFUSE("after a port-forward map, the port is reg %s (no range)",
+			      alen == 4 ? "32 1" : " 2");
+	if (tb[NFTA_NAT_FLAGS])
+		return REFUSE("after a port-forward map, no flags");
+	r->kind = VE_NAT;
+	return NULL;
+}
+
 const char *verify_nat(struct verify_rule *r, const vocab_tb tb, char *why, size_t len)
 {
 	bool snat = verify_u32(tb[NFTA_NAT_TYPE]) == NFT_NAT_SNAT;
@@ -99,6 +130,8 @@ const char *verify_nat(struct verify_rule *r, const vocab_tb tb, char *why, size
 	if ((bad = hook_only(r, snat ? IR_NAT_HOOK_POST : IR_NAT_HOOK_PRE, snat ? "snat" : "dnat",
 			     why, len)))
 		return bad;
+	if (r->prev[0] == VE_NATMAP)
+		return natmap_nat(r, tb, alen, why, len);
 	if ((bad = reads(r, tb[NFTA_NAT_REG_ADDR_MIN], "addr min", alen, why, len)) ||
 	    (bad = reads(r, tb[NFTA_NAT_REG_ADDR_MAX], "addr max", alen, why, len)))
 		return bad;

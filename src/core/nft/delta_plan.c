@@ -63,7 +63,7 @@ static bool chains_same(const struct td_model *k, const struct td_model *w, stru
 /* an element as bytes: key, end, flags and data, without the padding */
 static struct delta_item *items_of(const struct td_set *s, uint8_t **store)
 {
-	size_t one = 64 + 64 + 4 + 4 + 4 + 80;
+	size_t one = 64 + 64 + 4 + 4 + 4 + 80 + 4 + 64;
 	struct delta_item *v = xcalloc(s->ne + 1, sizeof(*v));
 	uint8_t *b = *store = xcalloc(s->ne + 1, one);
 
@@ -77,6 +77,8 @@ static struct delta_item *items_of(const struct td_set *s, uint8_t **store)
 		memcpy(b + n, e->end, e->elen < 64 ? e->elen : 64), n += e->elen < 64 ? e->elen : 64;
 		memcpy(b + n, &e->flags, 4), n += 4;
 		memcpy(b + n, e->data, dl), n += dl;
+		memcpy(b + n, &e->dlen, 4), n += 4;
+		memcpy(b + n, e->dval, e->dlen < 64 ? e->dlen : 64), n += e->dlen < 64 ? e->dlen : 64;
 		v[i] = (struct delta_item){ b, n };
 	}
 	return v;
@@ -97,7 +99,8 @@ static bool sets_plan(const struct td_model *k, const struct td_model *w, struct
 			continue;
 		if (!(ks = named(k, ws->name)))
 			return full(p, "set %s added", ws->name);
-		if (ks->flags != ws->flags || ks->keytype != ws->keytype || ks->keylen != ws->keylen)
+		if (ks->flags != ws->flags || ks->keytype != ws->keytype || ks->keylen != ws->keylen ||
+		    ks->datatype != ws->datatype || ks->datalen != ws->datalen)
 			return full(p, "set %s changed type", ws->name);
 		kv = items_of(ks, &kb);
 		wv = items_of(ws, &wb);

@@ -267,9 +267,16 @@ static void encode_addr(struct nftnl_rule *r, struct deps *d, const struct ir_ma
 	add_value(r, m, len);
 }
 
+static void encode_cset(struct nftnl_rule *r, struct deps *d, const struct ir_set *s);
+
 static void encode_match(struct nftnl_rule *r, struct deps *d, const struct ir_match *m)
 {
 	uint8_t b[16];
+
+	if (m->op == OP_SET && m->set->nfields > 1) {
+		encode_cset(r, d, m->set);
+		return;
+	}
 
 	switch (m->key) {
 	case K_NFPROTO:
@@ -674,7 +681,7 @@ static void add_verdict_elem(struct elem_writer *set, const struct ir_table *t, 
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, key_end, len);
 	if (end) {
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	} else {
+	} else if (e) { /* a set of concatenations (no verdicts) passes none */
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT,
 				       (uint32_t)(jump ? NFT_JUMP : NFT_GOTO));
 		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, t->chains[e->chain].name);
@@ -686,7 +693,7 @@ static void put_map(struct enc *E, const struct ir_set *s)
 {
 	_cleanup_(nftnl_set_freep) struct nftnl_set *set = nftnl_set_alloc();
 	bool concat = s->nfields > 1;
-	uint32_t flags = NFT_SET_MAP, keytype = 0, keylen = map_key_len(s);
+	uint32_t flags = s->vmap ? NFT_SET_MAP : 0, keytype = 0, keylen = map_key_len(s);
 	struct nlmsghdr *nlh;
 
 	for (int k = 0; k < s->nfields; k++)
@@ -701,8 +708,10 @@ static void put_map(struct enc *E, const struct ir_set *s)
 	nftnl_set_set_u32(set, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, keytype);
 	nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, keylen);
-	nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, 16 /* struct nft_data verdict */);
+	if (s->vmap) {
+		nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, 16 /* struct nft_data verdict */);
+	}
 	nftnl_set_set_u32(set, NFTNL_SET_ID, s->id);
 	if (s->interval && concat) {
 		uint8_t fl[IR_MAX_CONCAT];
@@ -715,11 +724,11 @@ static void put_map(struct enc *E, const struct ir_set *s)
 	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
 				    NLM_F_CREATE, batch_seq(E->b));
 	nftnl_set_nlmsg_build_payload(nlh, set);
-	batch_commit_msg(E->b, -1, -1, xasprintf("map %s", s->name));
+	batch_commit_msg(E->b, -1, -1, xasprintf("%s %s", s->vmap ? "map" : "set", s->name));
 	if (!s->ncelems)
 		return;
 	struct elem_writer w;
-	_cleanup_free_ char *what = xasprintf("map %s", s->name);
+	_cleanup_free_ char *what = xasprintf("%s %s", s->vmap ? "map" : "set", s->name);
 	ew_init(&w, E, s->name, s->id, -1, -1, what);
 
 	if (concat || !s->interval) {
@@ -728,8 +737,8 @@ static void put_map(struct enc *E, const struct ir_set *s)
 			uint8_t k[IR_MAX_KEYLEN], ke[IR_MAX_KEYLEN];
 			concat_bytes(s, &s->celems[i], false, k);
 			concat_bytes(s, &s->celems[i], true, ke);
-			add_verdict_elem(&w, E->t, s->jump, &s->celems[i], k, s->interval ? ke : NULL, keylen,
-					 false);
+			add_verdict_elem(&w, E->t, s->jump, s->vmap ? &s->celems[i] : NULL, k,
+					 s->interval ? ke : NULL, keylen, false);
 		}
 	} else {
 		/* rbtree: start elements carry the verdict; end elements one past
@@ -759,30 +768,73 @@ static void put_map(struct enc *E, const struct ir_set *s)
 	ew_done(&w);
 }
 
-/* counter, the fields' dependencies, the fields into consecutive registers,
- * and the lookup whose result is the verdict */
-static void encode_vmap(struct nftnl_rule *r, const struct ir_set *s)
+/* A port-forward map (natmap.c): key the destination port, data the
+ * address and the port, each padded to 32 bits, as nft makes
+ * `map m { type inet_service : ipv4_addr . inet_service }`. */
+static void put_natmap(struct enc *E, const struct ir_set *s)
 {
-	struct deps d = { false, false };
-	struct nftnl_expr *e;
+	_cleanup_(nftnl_set_freep) struct nftnl_set *set = nftnl_set_alloc();
+	bool v4 = s->nat_fam == AF_V4;
+	uint32_t alen = v4 ? 4 : 16;
+	uint8_t ud[NFT_USERDATA_MAXLEN];
+	struct nlmsghdr *nlh;
+	struct elem_writer w;
+	_cleanup_free_ char *what = xasprintf("map %s", s->name);
+
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, E->t->name);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, ir_keyinfo(K_DPORT)->type_id);
+	nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, 2);
+	nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, vocab_natmap_data_type(v4));
+	nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, alen + 4);
+	nftnl_set_set_u32(set, NFTNL_SET_ID, s->id);
+	nftnl_set_set_data(set, NFTNL_SET_USERDATA, ud, (uint32_t)vocab_natmap_udata(ud, sizeof(ud)));
+	nlh = nftnl_nlmsg_build_hdr(batch_reserve(E->b, MSG_ROOM), NFT_MSG_NEWSET, NFPROTO_INET,
+				    NLM_F_CREATE, batch_seq(E->b));
+	nftnl_set_nlmsg_build_payload(nlh, set);
+	batch_commit_msg(E->b, -1, -1, xasprintf("map %s", s->name));
+	if (!s->nnelems)
+		return;
+	ew_init(&w, E, s->name, s->id, -1, -1, what);
+	for (size_t i = 0; i < s->nnelems; i++) {
+		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+		uint8_t k[2], d[20] = { 0 };
+
+		if (!el)
+			abort();
+		key_bytes(K_DPORT, s->nelems[i].port, k);
+		addr_to_be(s->nat_fam, s->nelems[i].addr, d);
+		key_bytes(K_DPORT, s->nelems[i].to_port, d + alen);
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, 2);
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, d, alen + 4);
+		ew_add(&w, el);
+	}
+	ew_done(&w);
+}
+
+/* The fields' dependencies, then the fields into consecutive registers
+ * from reg 1 on (a verdict map's key, or a set of concatenations'). */
+static void load_fields(struct nftnl_rule *r, struct deps *d, const struct ir_set *s)
+{
 	uint32_t words = 0;
 
-	nftnl_rule_add_expr(r, e_new("counter"));
 	for (int k = 0; k < s->nfields; k++) {
 		const struct ir_field *f = &s->fields[k];
 		switch (f->key) {
 		case K_IP_SADDR:
 		case K_IP_DADDR:
-			need_nfproto(r, &d, NFPROTO_IPV4);
+			need_nfproto(r, d, NFPROTO_IPV4);
 			break;
 		case K_IP6_SADDR:
 		case K_IP6_DADDR:
-			need_nfproto(r, &d, NFPROTO_IPV6);
+			need_nfproto(r, d, NFPROTO_IPV6);
 			break;
 		case K_SPORT:
 		case K_DPORT:
 			if (f->l4)
-				need_l4proto(r, &d, f->l4);
+				need_l4proto(r, d, f->l4);
 			break;
 		default:
 			break;
@@ -822,12 +874,29 @@ static void encode_vmap(struct nftnl_rule *r, const struct ir_set *s)
 		}
 		words += field_len(f) / 4;
 	}
+}
+
+/* counter, the key, and the lookup whose result is the verdict */
+static void encode_vmap(struct nftnl_rule *r, const struct ir_set *s)
+{
+	struct deps d = { false, false };
+	struct nftnl_expr *e;
+
+	nftnl_rule_add_expr(r, e_new("counter"));
+	load_fields(r, &d, s);
 	e = e_new("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, s->name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s->id);
 	nftnl_rule_add_expr(r, e);
+}
+
+/* A set of concatenations (natmap.c's dnatfwd): the key, a lookup. */
+static void encode_cset(struct nftnl_rule *r, struct deps *d, const struct ir_set *s)
+{
+	load_fields(r, d, s);
+	add_lookup(r, s);
 }
 
 static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_rule *ir)
@@ -907,7 +976,9 @@ void nftc_build_replace_opts(const struct ir_table *t, const struct nftc_opts *o
 	for (size_t c = 0; c < t->nchains; c++)
 		put_chain(&E, &t->chains[c]);
 	for (size_t i = 0; i < t->nsets; i++) {
-		if (t->sets[i]->vmap)
+		if (t->sets[i]->natmap)
+			put_natmap(&E, t->sets[i]);
+		else if (t->sets[i]->vmap || t->sets[i]->nfields > 1)
 			put_map(&E, t->sets[i]);
 		else
 			put_set(&E, t->sets[i], -1);

@@ -16,6 +16,7 @@
 #include <libnftnl/rule.h>
 
 #include "vigil/nftc.h"
+#include "vigil/vocab.h"
 
 static void add_imm(struct nftnl_rule *r, uint32_t reg, const void *data, uint32_t len)
 {
@@ -50,8 +51,49 @@ static void put_ports(struct nftnl_rule *r, struct nftnl_expr *e, const struct i
 	nftnl_expr_set_u32(e, aflags, NF_NAT_RANGE_PROTO_SPECIFIED);
 }
 
+/*
+ * A port-forward map (natmap.c), as nft 1.0.6 makes `dnat ip to udp dport
+ * map @natmap.1` (nft --debug=netlink): the port into reg 1, the lookup's
+ * data (address . port, each padded to 32 bits) back into reg 1 on, the
+ * address read from reg 1 and the port from the 32-bit register after
+ * the address (reg32 1 after 4 bytes; reg 2 after 16). No flags: the
+ * kernel sets PROTO_SPECIFIED itself for a port register.
+ */
+static void encode_natmap(struct nftnl_rule *r, const struct ir_nat *n)
+{
+	bool v4 = n->map->nat_fam == AF_V4;
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		abort();
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+	nftnl_rule_add_expr(r, e);
+	if (!(e = nftnl_expr_alloc("lookup")))
+		abort();
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, n->map->name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, n->map->id);
+	nftnl_rule_add_expr(r, e);
+	if (!(e = nftnl_expr_alloc("nat")))
+		abort();
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, VOCAB_NATMAP_PORT_REG(v4));
+	nftnl_rule_add_expr(r, e);
+}
+
 void nftc_encode_nat(struct nftnl_rule *r, const struct ir_nat *n)
 {
+	if (n->kind == IR_NAT_DNAT && n->map) {
+		encode_natmap(r, n);
+		return;
+	}
+
 	struct nftnl_expr *e;
 	uint8_t a[16];
 	uint32_t alen = n->fam == AF_V4 ? 4 : 16, reg = NFT_REG_1;

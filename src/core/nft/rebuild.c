@@ -16,6 +16,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -66,6 +67,8 @@ struct copy {
 	struct nlmsghdr *nlh;
 	const struct setmap *sets;
 	const char *expr;            /* the expression whose data is being copied */
+	bool map_lookup;             /* that expression is a lookup into a map */
+	bool after_map;              /* the one before it was */
 };
 
 static void copy_attrs(struct copy *c, const struct nlattr *first, const void *end,
@@ -85,18 +88,48 @@ static bool put_set_ref(struct copy *c, const struct nlattr *a, uint16_t id_attr
 	return true;
 }
 
-static void copy_one(struct copy *c, const struct nlattr *a, const struct vocab_attr *row)
+static bool holds(const struct nlattr *nest, uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest)
+		if (mnl_attr_get_type(a) == type)
+			return true;
+	return false;
+}
+
+/* The table of a nest the vocabulary leaves to the verifier's code (a
+ * NEST row without one), by where it is: an expression's data by the
+ * expression's name, an immediate's data by what it holds (a verdict or
+ * a value), a dynset's expression as a rule's. NULL: nothing is copied. */
+static const struct vocab_attrs *nest_table(const struct copy *c, const struct vocab_attrs *in,
+					    const struct nlattr *a)
+{
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (in == &vocab_expr_item && t == NFTA_EXPR_DATA)
+		return c->expr ? expr_table(c->expr, NFT_SET_MAXNAMELEN) : NULL;
+	if (in == expr_table("immediate", 9) && t == NFTA_IMMEDIATE_DATA)
+		return holds(a, NFTA_DATA_VERDICT) ? &vocab_data_verdict : &vocab_data_value;
+	if (in == expr_table("dynset", 6) && t == NFTA_DYNSET_EXPR)
+		return &vocab_expr_item;
+	return NULL;
+}
+
+/* Copies a, an attribute of table `in` (row: its row there). */
+static void copy_one(struct copy *c, const struct nlattr *a, const struct vocab_attrs *in,
+		     const struct vocab_attr *row)
 {
 	uint16_t t = mnl_attr_get_type(a);
 	struct nlattr *n;
 
 	if (row->kind == VK_NEST) {
-		const struct vocab_attrs *tbl = row->nest;
-		/* an expression's data: its own table */
-		if (t == NFTA_EXPR_DATA && c->expr)
-			tbl = expr_table(c->expr, NFT_SET_MAXNAMELEN);
+		const struct vocab_attrs *tbl = row->nest ? row->nest : nest_table(c, in, a);
+		const char *saved = c->expr;
+
 		n = mnl_attr_nest_start(c->nlh, t);
 		copy_attrs(c, mnl_attr_get_payload(a), (const char *)a + a->nla_len, tbl);
+		c->expr = saved;
 		mnl_attr_nest_end(c->nlh, n);
 		return;
 	}
@@ -105,20 +138,95 @@ static void copy_one(struct copy *c, const struct nlattr *a, const struct vocab_
 		uint16_t pos = 0;
 
 		n = mnl_attr_nest_start(c->nlh, t);
+		c->map_lookup = false;
 		mnl_attr_for_each_nested(item, a) {
-			struct nlattr *in = mnl_attr_nest_start(c->nlh, row->list_pos ? ++pos : NFTA_LIST_ELEM);
+			struct nlattr *it = mnl_attr_nest_start(c->nlh, row->list_pos ? ++pos : NFTA_LIST_ELEM);
 			const char *saved = c->expr;
+			c->after_map = c->map_lookup;
+			c->map_lookup = false;
 			copy_attrs(c, mnl_attr_get_payload(item), (const char *)item + item->nla_len,
 				   row->nest);
 			c->expr = saved;
-			mnl_attr_nest_end(c->nlh, in);
+			mnl_attr_nest_end(c->nlh, it);
 		}
 		mnl_attr_nest_end(c->nlh, n);
 		return;
 	}
-	if (t == NFTA_EXPR_NAME && row->kind == VK_STRZ)
+	if (in == &vocab_expr_item && t == NFTA_EXPR_NAME)
 		c->expr = mnl_attr_get_payload(a);
+	/* a load into a 32-bit register on a 16-byte boundary (the field
+	 * after an IPv6 address in a concatenation: nftc's NFT_REG32_04) is
+	 * dumped as the 128-bit register it starts (NFT_REG_2); nftc loads
+	 * into no 128-bit register but the first */
+	if (row->kind == VK_U32 && row->in == &vocab_load_regs && mnl_attr_get_payload_len(a) == 4) {
+		uint32_t r = ntohl(mnl_attr_get_u32(a));
+		if (r >= NFT_REG_2 && r <= NFT_REG_4) {
+			mnl_attr_put_u32(c->nlh, t, htonl(NFT_REG32_00 + (r - NFT_REG_1) * 4));
+			return;
+		}
+	}
 	mnl_attr_put(c->nlh, t, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
+}
+
+/*
+ * What the kernel adds to a NAT expression in its dump, where nftc sends
+ * nothing (nft_nat_init, nft_masq_init, nft_redir_init): a highest
+ * register equal to the lowest (max is filled in from min), the flag
+ * MAP_IPS of an address register, and PROTO_SPECIFIED of a port register
+ * (nftc sends it itself with the immediates' ports, and not after a
+ * port-forward map's lookup: nft does not either).
+ */
+struct natfill {
+	const char *expr;
+	uint16_t addr_min, addr_max, proto_min, proto_max, flags;  /* 0: none */
+};
+static const struct natfill natfills[] = {
+	{ "nat", NFTA_NAT_REG_ADDR_MIN, NFTA_NAT_REG_ADDR_MAX, NFTA_NAT_REG_PROTO_MIN,
+	  NFTA_NAT_REG_PROTO_MAX, NFTA_NAT_FLAGS },
+	{ "masq", 0, 0, NFTA_MASQ_REG_PROTO_MIN, NFTA_MASQ_REG_PROTO_MAX, NFTA_MASQ_FLAGS },
+	{ "redir", 0, 0, NFTA_REDIR_REG_PROTO_MIN, NFTA_REDIR_REG_PROTO_MAX, NFTA_REDIR_FLAGS },
+};
+#define NATFILL_MAXATTR 16
+
+static const struct natfill *natfill_of(const struct vocab_attrs *tbl)
+{
+	for (size_t i = 0; tbl && i < ARRAY_SIZE(natfills); i++)
+		if (tbl == expr_table(natfills[i].expr, strlen(natfills[i].expr)))
+			return &natfills[i];
+	return NULL;
+}
+
+static bool u32_of(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) != 4)
+		return false;
+	*v = ntohl(mnl_attr_get_u32(a));
+	return true;
+}
+
+/* Whether a, an attribute of the expression (seen: its attributes by
+ * type), is the kernel's alone and left out; flags are put here less
+ * the kernel's bits (and left out when none remain). */
+static bool kernel_filled(struct copy *c, const struct natfill *nf,
+			  const struct nlattr *const seen[NATFILL_MAXATTR + 1], const struct nlattr *a)
+{
+	uint16_t t = mnl_attr_get_type(a);
+	uint32_t v, min;
+
+	if (!u32_of(a, &v))
+		return false;
+	if (t && ((t == nf->addr_max && u32_of(seen[nf->addr_min], &min)) ||
+		  (t == nf->proto_max && u32_of(seen[nf->proto_min], &min))))
+		return v == min;
+	if (t != nf->flags)
+		return false;
+	if (nf->addr_min && seen[nf->addr_min])
+		v &= ~(uint32_t)NF_NAT_RANGE_MAP_IPS;
+	if (c->after_map && seen[nf->proto_min])
+		v &= ~(uint32_t)NF_NAT_RANGE_PROTO_SPECIFIED;
+	if (v)
+		mnl_attr_put_u32(c->nlh, t, htonl(v));
+	return true;
 }
 
 /* Copies what the vocabulary table allows, nothing else (a counter's
@@ -126,24 +234,36 @@ static void copy_one(struct copy *c, const struct nlattr *a, const struct vocab_
 static void copy_attrs(struct copy *c, const struct nlattr *first, const void *end,
 		       const struct vocab_attrs *tbl)
 {
+	const struct natfill *nf = natfill_of(tbl);
+	const struct nlattr *seen[NATFILL_MAXATTR + 1] = { 0 };
 	bool code = false;
 
+	for (const struct nlattr *a = first;
+	     nf && mnl_attr_ok(a, (int)((const char *)end - (const char *)a)); a = mnl_attr_next(a))
+		if (mnl_attr_get_type(a) <= NATFILL_MAXATTR)
+			seen[mnl_attr_get_type(a)] = a;
 	for (const struct nlattr *a = first; mnl_attr_ok(a, (int)((const char *)end - (const char *)a));
 	     a = mnl_attr_next(a)) {
 		uint16_t t = mnl_attr_get_type(a);
 		const struct vocab_attr *row = row_of(tbl, t);
 
-		if (!row)
+		if (!row || (nf && kernel_filled(c, nf, seen, a)))
 			continue;
-		if (tbl == expr_table("lookup", 7) && t == NFTA_LOOKUP_SET) {
-			put_set_ref(c, a, NFTA_LOOKUP_SET_ID);
+		if (tbl == expr_table("lookup", 7) && t == NFTA_LOOKUP_DREG)
+			c->map_lookup = true;
+		/* a lookup's or a dynset's set: the batch's id, put with the
+		 * name (the kernel dumps none) */
+		if ((tbl == expr_table("lookup", 7) && t == NFTA_LOOKUP_SET) ||
+		    (tbl == expr_table("dynset", 6) && t == NFTA_DYNSET_SET_NAME)) {
+			put_set_ref(c, a, tbl == expr_table("lookup", 7) ? NFTA_LOOKUP_SET_ID : NFTA_DYNSET_SET_ID);
 			continue;
 		}
-		if (tbl == expr_table("lookup", 7) && t == NFTA_LOOKUP_SET_ID)
-			continue; /* the batch's id, put with the name */
+		if ((tbl == expr_table("lookup", 7) && t == NFTA_LOOKUP_SET_ID) ||
+		    (tbl == expr_table("dynset", 6) && t == NFTA_DYNSET_SET_ID))
+			continue;
 		if (tbl == expr_table("reject", 6) && t == NFTA_REJECT_ICMP_CODE)
 			code = true;
-		copy_one(c, a, row);
+		copy_one(c, a, tbl, row);
 	}
 	/* the kernel leaves a TCP reset's code out of its dump; the compiler
 	 * sends 0 */
@@ -236,6 +356,7 @@ static void copy_kind(const void *buf, size_t len, uint16_t type, const struct s
 		const struct nlattr *first = attrs_of(m, &end), *a;
 		struct copy c = { .sets = sets };
 		struct nfgenmsg *g;
+		bool flags = false;
 
 		off += NLMSG_ALIGN(m->nlmsg_len);
 		if (m->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | type))
@@ -264,8 +385,14 @@ static void copy_kind(const void *buf, size_t len, uint16_t type, const struct s
 			if ((type == NFT_MSG_NEWSET && t == NFTA_SET_ID) ||
 			    (type == NFT_MSG_NEWSETELEM && t == NFTA_SET_ELEM_LIST_SET_ID))
 				continue;
-			copy_one(&c, a, row);
+			if (type == NFT_MSG_NEWSET && t == NFTA_SET_FLAGS)
+				flags = true;
+			copy_one(&c, a, vm->attrs, row);
 		}
+		/* the kernel leaves flags 0 out of its dump (a plain hash set:
+		 * natmap.c's dnatfwd); the compiler sends them */
+		if (type == NFT_MSG_NEWSET && !flags)
+			mnl_attr_put_u32(c.nlh, NFTA_SET_FLAGS, 0);
 		batch_commit_msg(b, -1, -1, xstrdup(type == NFT_MSG_NEWRULE ? "a rule as it was" :
 						    type == NFT_MSG_NEWCHAIN ? "a chain as it was" :
 						    "a set as it was"));

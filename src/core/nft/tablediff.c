@@ -69,18 +69,23 @@ static const struct td_set *named(const struct td_model *m, const char *name)
 
 static bool same_header(const struct td_set *a, const struct td_set *b)
 {
-	return a->flags == b->flags && a->keytype == b->keytype && a->keylen == b->keylen;
+	return a->flags == b->flags && a->keytype == b->keytype && a->keylen == b->keylen &&
+	       a->datatype == b->datatype && a->datalen == b->datalen;
 }
 
 static void whole_set(struct strbuf *out, struct tablediff_counts *c, char sign, const struct td_set *s)
 {
-	const char *tn = td_type_name(s->keytype);
-	char num[16];
+	struct strbuf tn = { 0 };
 
-	snprintf(num, sizeof(num), "%u", s->keytype);
-	line(out, c, sign, "set %s { type %s;%s%s }", s->name, tn ? tn : num,
+	td_type_text(&tn, s->keytype);
+	if (s->datatype) {
+		sb_puts(&tn, " : ");
+		td_type_text(&tn, s->datatype);
+	}
+	line(out, c, sign, "set %s { type %s;%s%s }", s->name, tn.s,
 	     s->flags & NFT_SET_INTERVAL ? " flags interval;" : "",
 	     s->flags & NFT_SET_MAP ? " map;" : "");
+	sb_free(&tn);
 	for (size_t i = 0; i < s->nitem; i++)
 		line(out, c, sign, "element %s { %s }", s->name, s->item[i]);
 }

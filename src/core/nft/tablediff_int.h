@@ -14,6 +14,9 @@ struct td_elem {
 	uint32_t klen, elen;
 	uint32_t flags;
 	char data[80];          /* a map's verdict: "goto CHAIN", or "" */
+	uint8_t dval[64];       /* ... or its value (a port-forward map's
+				 * address . port), dlen bytes */
+	uint32_t dlen;
 };
 
 struct td_set {
@@ -21,6 +24,7 @@ struct td_set {
 	uint32_t id;
 	bool anon;
 	uint32_t flags, keytype, keylen;
+	uint32_t datatype, datalen; /* a map to values (not verdicts): its data's */
 	struct td_elem *e;
 	size_t ne, cap;
 	char *items;            /* the elements, sorted, ", "-joined (td_set_items) */
@@ -51,5 +55,8 @@ void td_model_free(struct td_model *m);
 void td_set_items(struct td_set *s);
 /* nft's name of a set key type vigild uses, or NULL */
 const char *td_type_name(uint32_t type);
+/* A type as nft names it, concatenations included ("ipv4_addr .
+ * inet_service"); the number when it is none vigild uses. */
+void td_type_text(struct strbuf *sb, uint32_t type);
 
 #endif

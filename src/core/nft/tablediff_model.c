@@ -2,7 +2,8 @@
 /*
  * One side of vigild diff: a stream of nf_tables messages (a dump or a
  * batch) read into chains, sets with their elements, and rules whose
- * expressions are text (tablediff_int.h).
+ * expressions are text (tablediff_int.h). The elements as nft prints
+ * them: tablediff_items.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,134 +24,6 @@
 
 #include "vigil/ival.h"
 #include "tablediff_int.h"
-
-/* nft's datatype numbers (src/datatype.h in nftables) */
-enum { TD_IPADDR = 7, TD_IP6ADDR = 8, TD_INET_SERVICE = 13 };
-
-const char *td_type_name(uint32_t type)
-{
-	return type == TD_IPADDR ? "ipv4_addr" : type == TD_IP6ADDR ? "ipv6_addr" :
-	       type == TD_INET_SERVICE ? "inet_service" : NULL;
-}
-
-static void put_key(struct strbuf *sb, uint32_t type, const uint8_t *b, uint32_t len)
-{
-	char buf[64];
-	u128 v = 0;
-
-	if ((type == TD_IPADDR && len == 4) || (type == TD_IP6ADDR && len == 16)) {
-		for (uint32_t i = 0; i < len; i++)
-			v = v << 8 | b[i];
-		addr_format(len == 4 ? AF_V4 : AF_V6, v, buf, sizeof(buf));
-		sb_puts(sb, buf);
-		return;
-	}
-	if (type == TD_INET_SERVICE && len == 2) {
-		sb_printf(sb, "%u", (unsigned)(b[0] << 8 | b[1]));
-		return;
-	}
-	sb_puts(sb, "0x");
-	for (uint32_t i = 0; i < len; i++)
-		sb_printf(sb, "%02x", b[i]);
-}
-
-
-/* [lo, hi] of an address set: a prefix when it is one */
-static bool put_prefix(struct strbuf *sb, uint32_t type, const uint8_t *lo, const uint8_t *hi,
-		       uint32_t len)
-{
-	u128 a = be_to_u128(lo, len), b = be_to_u128(hi, len), span = b - a;
-	unsigned bits = len * 8, plen = bits;
-	char buf[64];
-
-	if (!((type == TD_IPADDR && len == 4) || (type == TD_IP6ADDR && len == 16)) || b < a)
-		return false;
-	if (span == ~(u128)0 && bits == 128) {
-		plen = 0;
-	} else {
-		if ((span & (span + 1)) != 0 || (a & span) != 0)
-			return false; /* not 2^k - 1, or not aligned */
-		while (span) {
-			span >>= 1;
-			plen--;
-		}
-	}
-	addr_format(len == 4 ? AF_V4 : AF_V6, a, buf, sizeof(buf));
-	sb_printf(sb, "%s/%u", buf, plen);
-	return true;
-}
-
-static int cmp_elem(const void *a, const void *b)
-{
-	const struct td_elem *x = a, *y = b;
-	int r = memcmp(x->key, y->key, sizeof(x->key));
-
-	/* at one key, an interval's end sorts before the next start */
-	return r ? r : (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
-}
-
-/* the key one below b (the last key of an interval that ends before b) */
-static void minus_one(uint8_t *b, uint32_t len)
-{
-	for (uint32_t i = len; i-- > 0;)
-		if (b[i]--)
-			break;
-}
-
-static void add_item(struct td_set *s, struct strbuf *sb)
-{
-	s->item = xreallocarray(s->item, s->nitem + 1, sizeof(*s->item));
-	s->item[s->nitem++] = sb_take(sb);
-}
-
-void td_set_items(struct td_set *s)
-{
-	struct strbuf sb = { 0 }, all = { 0 };
-
-	if (s->items)
-		return;
-	if (s->ne) /* an empty set has no array: qsort(NULL, 0) is undefined */
-		qsort(s->e, s->ne, sizeof(*s->e), cmp_elem);
-	for (size_t i = 0; i < s->ne; i++) {
-		struct td_elem *e = &s->e[i];
-		if (e->flags & NFT_SET_ELEM_INTERVAL_END)
-			continue; /* the end of the interval before, or the leading zero */
-		put_key(&sb, s->keytype, e->key, e->klen);
-		if (e->elen) { /* concatenations with ranges carry their end */
-			sb_puts(&sb, "-");
-			put_key(&sb, s->keytype, e->end, e->elen);
-		} else if ((s->flags & NFT_SET_INTERVAL)) {
-			if (i + 1 < s->ne && (s->e[i + 1].flags & NFT_SET_ELEM_INTERVAL_END)) {
-				uint8_t last[64];
-				memcpy(last, s->e[i + 1].key, sizeof(last));
-				minus_one(last, e->klen);
-				if (memcmp(last, e->key, e->klen)) {
-					sb_free(&sb);
-					if (!put_prefix(&sb, s->keytype, e->key, last, e->klen)) {
-						put_key(&sb, s->keytype, e->key, e->klen);
-						sb_puts(&sb, "-");
-						put_key(&sb, s->keytype, last, e->klen);
-					}
-				}
-			} else {
-				uint8_t top[64];
-				memset(top, 0xff, sizeof(top));
-				sb_free(&sb);
-				if (!put_prefix(&sb, s->keytype, e->key, top, e->klen)) {
-					put_key(&sb, s->keytype, e->key, e->klen);
-					sb_puts(&sb, "-");
-					put_key(&sb, s->keytype, top, e->klen);
-				}
-			}
-		}
-		if (e->data[0])
-			sb_printf(&sb, " : %s", e->data);
-		add_item(s, &sb);
-	}
-	for (size_t i = 0; i < s->nitem; i++)
-		sb_printf(&all, "%s%s", i ? ", " : "", s->item[i]);
-	s->items = all.s ? sb_take(&all) : xstrdup("");
-}
 
 static struct td_set *find_set(struct td_model *m, const char *name, uint32_t id, bool by_id)
 {
@@ -203,6 +76,10 @@ static int on_set(struct td_model *m, const struct nlmsghdr *nlh)
 		x->id = nftnl_set_is_set(s, NFTNL_SET_ID) ? nftnl_set_get_u32(s, NFTNL_SET_ID) : 0;
 		x->keytype = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
 		x->keylen = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+		if ((x->flags & NFT_SET_MAP) && nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT) {
+			x->datatype = nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE);
+			x->datalen = nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN);
+		}
 		r = 0;
 	}
 	if (s)
@@ -274,6 +151,8 @@ static int elem_of(const struct nlattr *nest, struct td_elem *e)
 		e->flags = ntohl(mnl_attr_get_u32(tb[NFTA_SET_ELEM_FLAGS])) & NFT_SET_ELEM_INTERVAL_END;
 	}
 	verdict_of(tb[NFTA_SET_ELEM_DATA], e->data, sizeof(e->data));
+	if (tb[NFTA_SET_ELEM_DATA] && !e->data[0] && !data_value(tb[NFTA_SET_ELEM_DATA], e->dval, &e->dlen))
+		e->dlen = 0;
 	return 0;
 }
 

@@ -27,6 +27,8 @@ struct verify_set {
 	char *name;        /* as sent ("__set%d" for anonymous sets) */
 	uint32_t id, flags, key_type, key_len;
 	bool map;          /* a verdict map */
+	bool natmap;       /* a port-forward map (natmap.c): port -> address . port */
+	uint8_t nat_alen;  /* ... its address length, 4 or 16 */
 	bool dynamic;      /* a dynamic set (its comment is IR_DYNSET_MARK) */
 	bool bound;        /* an anonymous set some rule looked up */
 };
@@ -78,6 +80,8 @@ enum verify_expr_kind {
 	VE_VERDICT,                /* immediate, vmap lookup, reject: ends the rule */
 	VE_NAT_VALUE,              /* immediate of a value into a register (nat chains) */
 	VE_NAT,                    /* nat, masq, redir: ends a rule of a nat chain */
+	VE_DPORT,                  /* payload: th dport -> reg 1 */
+	VE_NATMAP,                 /* lookup of a port-forward map -> reg 1 on (the nat follows) */
 	VE_SADDR4,                 /* payload: ip saddr, whole */
 	VE_SADDR6,                 /* payload: ip6 saddr, whole */
 };
@@ -92,6 +96,7 @@ struct verify_rule {
 	size_t limit_at;           /* the limit's position (r->n), 0: none */
 	bool ct_new;               /* a `ct state new` match came before (its bitwise mask) */
 	bool log_limit;            /* a log's limit (not `over`) waits for its log */
+	uint8_t natmap_alen;       /* VE_NATMAP: the map's address length */
 };
 
 /* What a check returns when it has refused the batch itself (a walk

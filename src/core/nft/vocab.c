@@ -77,8 +77,6 @@ VALUES(vocab_load_regs, { NFT_REG_1, "reg 1" }, { NFT_REG32_00, "reg32 0" },
        { NFT_REG32_10, "reg32 10" }, { NFT_REG32_11, "reg32 11" }, { NFT_REG32_12, "reg32 12" },
        { NFT_REG32_13, "reg32 13" }, { NFT_REG32_14, "reg32 14" }, { NFT_REG32_15, "reg32 15" });
 VALUES(vocab_read_regs, { NFT_REG_1, "reg 1" });
-static const struct vocab_value verdict_reg_v[] = { { NFT_REG_VERDICT, "verdict" } };
-static const struct vocab_values verdict_reg = { verdict_reg_v, 1 };
 /* an immediate's destination: the verdict, or (nat chains: a NAT
  * statement's addresses and ports) reg 1 to 4 */
 static const struct vocab_value imm_reg_v[] = { { NFT_REG_VERDICT, "verdict" }, { NFT_REG_1, "reg 1" },
@@ -88,6 +86,14 @@ static const struct vocab_values imm_regs = { imm_reg_v, 5 };
 /* the registers a NAT expression reads (the immediates before it wrote them) */
 VALUES(nat_regs, { NFT_REG_1, "reg 1" }, { NFT_REG_2, "reg 2" }, { NFT_REG_3, "reg 3" },
        { NFT_REG_4, "reg 4" });
+/* ... and a port-forward map's port: reg32 1 (after an IPv4 address;
+ * after an IPv6 one it is reg 2) */
+VALUES(nat_proto_regs, { NFT_REG_1, "reg 1" }, { NFT_REG_2, "reg 2" }, { NFT_REG_3, "reg 3" },
+       { NFT_REG_4, "reg 4" }, { NFT_REG32_01, "reg32 1" });
+/* a lookup's result: a verdict (verdict maps), or reg 1 (a port-forward
+ * map's address and port, in a nat chain) */
+static const struct vocab_value lookup_dreg_v[] = { { NFT_REG_VERDICT, "verdict" }, { NFT_REG_1, "reg 1" } };
+static const struct vocab_values lookup_dregs = { lookup_dreg_v, 2 };
 VALUES(nat_types, { NFT_NAT_SNAT, "snat" }, { NFT_NAT_DNAT, "dnat" });
 VALUES(nat_families, { NFPROTO_IPV4, "ip" }, { NFPROTO_IPV6, "ip6" });
 VALUES(nat_flags, { NF_NAT_RANGE_PROTO_SPECIFIED, "proto-specified" });
@@ -139,6 +145,8 @@ VALUES(vocab_set_flags, { 0, "hash" }, { NFT_SET_INTERVAL, "interval" },
        { NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, "anonymous" },
        { NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL, "anonymous interval" },
        { NFT_SET_MAP, "map" }, { NFT_SET_MAP | NFT_SET_INTERVAL, "interval map" },
+       /* (flags 0 also: a hash set of concatenations, natmap.c's dnatfwd;
+	* NFT_SET_MAP also: a port-forward map) */
        { NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, "concatenated interval map" },
        { NFT_SET_EVAL | NFT_SET_TIMEOUT, "dynamic with timeouts" }, { NFT_SET_EVAL, "dynamic" });
 
@@ -194,6 +202,13 @@ size_t vocab_set_udata(uint32_t flags, uint32_t key_type, bool dynamic, void *bu
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, key_byteorder(key_type));
 		if ((flags & NFT_SET_ANONYMOUS) && (flags & NFT_SET_INTERVAL))
 			nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_MERGE_ELEMENTS, 1);
+		if (concat) {
+			/* `set s { type ipv4_addr . inet_service }` (natmap.c's dnatfwd) */
+			struct nftnl_udata *nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
+			nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, 13 /* nft's EXPR_CONCAT */);
+			nftnl_udata_nest_end(ud, nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA));
+			nftnl_udata_nest_end(ud, nest);
+		}
 	} else {
 		/* what nft writes for `map m { type a . b : verdict }` */
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
@@ -210,6 +225,37 @@ size_t vocab_set_udata(uint32_t flags, uint32_t key_type, bool dynamic, void *bu
 	/* nft writes a set's comment last */
 	if (dynamic)
 		nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_COMMENT, IR_DYNSET_MARK);
+	n = nftnl_udata_buf_len(ud);
+	if (n <= len)
+		memcpy(buf, nftnl_udata_buf_data(ud), n);
+	nftnl_udata_buf_free(ud);
+	return n;
+}
+
+uint32_t vocab_natmap_data_type(bool v4)
+{
+	const struct ir_keyinfo *a = ir_keyinfo(v4 ? K_IP_DADDR : K_IP6_DADDR);
+
+	return a->type_id << VOCAB_CONCAT_BITS | ir_keyinfo(K_DPORT)->type_id;
+}
+
+size_t vocab_natmap_udata(void *buf, size_t len)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	struct nftnl_udata *nest;
+	size_t n;
+
+	if (!ud)
+		abort();
+	/* what nft 1.0.6 writes (nft --debug=mnl): the key's byte order, the
+	 * data's (0: a concatenation), the data's typeof a concatenation */
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, ir_keyinfo(K_DPORT)->byteorder);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
+	nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_DATA_TYPEOF);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, 13 /* nft's EXPR_CONCAT */);
+	nftnl_udata_nest_end(ud, nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA));
+	nftnl_udata_nest_end(ud, nest);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
 	n = nftnl_udata_buf_len(ud);
 	if (n <= len)
 		memcpy(buf, nftnl_udata_buf_data(ud), n);
@@ -301,6 +347,10 @@ VATTRS(vocab_key_value, "key", BIN(NFTA_DATA_VALUE, "value", REQ, 1, IR_MAX_KEYL
 VATTRS(vocab_verdict_attrs, "verdict", U32(NFTA_VERDICT_CODE, "code", REQ),
       STRZ(NFTA_VERDICT_CHAIN, "chain", OPT, 1, NFT_CHAIN_MAXNAMELEN - 1));
 VATTRS(vocab_data_verdict, "data", NEST(NFTA_DATA_VERDICT, "verdict", REQ, &vocab_verdict_attrs));
+/* a map element's data: a verdict (verdict maps), or an address and a
+ * port (port-forward maps, 8 or 20 bytes); one_elem says which */
+VATTRS(vocab_elem_data, "data", BIN(NFTA_DATA_VALUE, "value", OPT, 8, 20),
+      NEST(NFTA_DATA_VERDICT, "verdict", OPT, &vocab_verdict_attrs));
 
 /* expressions */
 ATTRS(meta_attrs, "meta", U32(NFTA_META_DREG, "dreg", REQ, .in = &vocab_load_regs),
@@ -322,7 +372,7 @@ ATTRS(ct_attrs, "ct", U32(NFTA_CT_KEY, "key", REQ, .in = &vocab_ct_keys),
 ATTRS(lookup_attrs, "lookup", U32(NFTA_LOOKUP_SREG, "sreg", REQ, .in = &vocab_read_regs),
       STRZ(NFTA_LOOKUP_SET, "set", REQ, 1, NFT_SET_MAXNAMELEN - 1),
       U32(NFTA_LOOKUP_SET_ID, "set id", REQ),
-      U32(NFTA_LOOKUP_DREG, "dreg", OPT, .in = &verdict_reg));
+      U32(NFTA_LOOKUP_DREG, "dreg", OPT, .in = &lookup_dregs));
 static const struct vocab_attrs counter_attrs = { "counter", NULL, 0 };
 /* rate, burst: per type and flags in verify_limit */
 ATTRS(limit_attrs, "limit", U64(NFTA_LIMIT_RATE, "rate", REQ, .min = 1, .max = LIMIT_MAX_BYTES),
@@ -348,7 +398,7 @@ ATTRS(nat_attrs, "nat", U32(NFTA_NAT_TYPE, "type", REQ, .in = &nat_types),
       U32(NFTA_NAT_FAMILY, "family", REQ, .in = &nat_families),
       U32(NFTA_NAT_REG_ADDR_MIN, "addr min", REQ, .in = &nat_regs),
       U32(NFTA_NAT_REG_ADDR_MAX, "addr max", OPT, .in = &nat_regs),
-      U32(NFTA_NAT_REG_PROTO_MIN, "proto min", OPT, .in = &nat_regs),
+      U32(NFTA_NAT_REG_PROTO_MIN, "proto min", OPT, .in = &nat_proto_regs),
       U32(NFTA_NAT_REG_PROTO_MAX, "proto max", OPT, .in = &nat_regs),
       U32(NFTA_NAT_FLAGS, "flags", OPT, .in = &nat_flags));
 ATTRS(masq_attrs, "masq", U32(NFTA_MASQ_FLAGS, "flags", OPT, .in = &nat_flags),
@@ -420,7 +470,7 @@ ATTRS(set_attrs, "set", STRZ(NFTA_SET_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMEL
 VATTRS(vocab_set_elem, "element", NEST(NFTA_SET_ELEM_KEY, "key", REQ, &vocab_key_value),
       NEST(NFTA_SET_ELEM_KEY_END, "key end", OPT, &vocab_key_value),
       U32(NFTA_SET_ELEM_FLAGS, "flags", OPT, .min = NFT_SET_ELEM_INTERVAL_END, .max = NFT_SET_ELEM_INTERVAL_END),
-      NEST(NFTA_SET_ELEM_DATA, "data", OPT, &vocab_data_verdict),
+      NEST(NFTA_SET_ELEM_DATA, "data", OPT, &vocab_elem_data),
       U64(NFTA_SET_ELEM_TIMEOUT, "timeout", OPT, .min = 1, .max = DYNSET_MAX_TIMEOUT * 1000ull),
       U64(NFTA_SET_ELEM_EXPIRATION, "expiration", OPT, .min = 1, .max = DYNSET_MAX_TIMEOUT * 1000ull));
 ATTRS(elems_attrs, "elements",
