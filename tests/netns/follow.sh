@@ -152,15 +152,23 @@ check "... ?db=/nonexistent: 404, naming the watch's database" \
 	bash -c "test \"\$(curl -sS --max-time 5 --unix-socket '$SOCK' -o '$TMP/body' -w '%{http_code}' 'http://vigil/v1/flows/stream?db=/nonexistent')\" = 404 && grep -q '$DB' '$TMP/body'"
 
 # ---- a follower that does not read: it loses lines, the loop goes on ----
-python3 - "$SOCK" >"$TMP/slow" 2>&1 <<'PY' &
+python3 - "$SOCK" "$TMP/slow.ready" >"$TMP/slow" 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(sys.argv[1])
 s.sendall(b"GET /v1/flows/stream?verdict=accepted&rule=gen HTTP/1.1\r\nHost: v\r\n\r\n")
+# the answer's head: the watch holds this follower from now on
+s.settimeout(20)
+data = b""
+while b"\r\n\r\n" not in data:
+    d = s.recv(1)
+    if not d:
+        break
+    data += d
+open(sys.argv[2], "w").write("ready\n")
 time.sleep(6)
 s.settimeout(3)
-data = b""
 try:
     while True:
         d = s.recv(1 << 20)
@@ -172,7 +180,9 @@ except socket.timeout:
 print(data.count(b'"lost":'), data.count(b'"rule":"gen"'))
 PY
 SLOW_PID=$!
-sleep 0.5
+# the flood starts once the follower holds its stream (a loaded machine
+# may take seconds to start python), or after 20 s
+for _ in $(seq 200); do [ -s "$TMP/slow.ready" ] && break; sleep 0.1; done
 ip netns exec "$client" "$FLOWGEN" --src 10.62.0.2 10.62.0.1 30000 39999 10000 >"$TMP/flood" 2>&1
 diag "$(cat "$TMP/flood")"
 t0=$(date +%s%N)
