@@ -6,7 +6,9 @@
  * or a metrics scrape that needs the helper suspends its connection and
  * resumes it with the answer). Access by the peer's credentials
  * (SO_PEERCRED): uid 0 may change things, members of the socket's group
- * (and vigild's own user) may read.
+ * (and vigild's own user) may read. This file is the server: requests,
+ * answers, routes, connections and the loop; the endpoints are in
+ * control_*.c (control_int.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +27,6 @@
 #include <microhttpd.h>
 
 #include "vigil/log.h"
-#include "vigil/render.h"
 #include "vigil/state.h"
 #include "control.h"
 #include "control_int.h"
@@ -76,23 +77,13 @@ struct ticket {
 	struct req *r;
 };
 
-struct stream {
-	struct control *ctl;
-	struct MHD_Connection *c;
-	uint64_t seq;
-	char *line;              /* the line being written */
-	size_t off, len;
-	bool suspended;
-	struct stream *next;
-};
-
 struct control {
 	struct daemon *d;
 	int fd;
 	struct MHD_Daemon *mhd;
 	sd_event_source *io, *timer;
 	gid_t group;
-	struct stream *streams;
+	struct events_hub *events; /* GET /v1/events (control_events.c) */
 	struct req *pending;     /* suspended requests (so a stop can end them) */
 	struct follow_hub *follow; /* GET /v1/flows/stream (control_follow.c) */
 };
@@ -187,6 +178,11 @@ struct follow_hub *ctl_follow_hub(struct req *r)
 	return r->ctl->follow;
 }
 
+struct events_hub *ctl_events_hub(struct req *r)
+{
+	return r->ctl->events;
+}
+
 /* A resumed connection is processed by the next MHD_run, and MHD's epoll
  * set does not say so (checked with 0.9.75): run it at once. */
 static void kick(struct control *ctl)
@@ -197,7 +193,7 @@ static void kick(struct control *ctl)
 
 /* Resumes a suspended request whose answer is ready (an answer given
  * while the route's function still runs needs no resume). */
-static void wake(struct req *r)
+void ctl_wake(struct req *r)
 {
 	struct control *ctl = r->ctl;
 
@@ -229,7 +225,7 @@ static void park(struct req *r)
 	MHD_suspend_connection(r->c);
 }
 
-static void *req_ticket(struct req *r)
+void *ctl_ticket(struct req *r)
 {
 	r->t = xzalloc(sizeof(*r->t));
 	r->t->r = r;
@@ -237,7 +233,7 @@ static void *req_ticket(struct req *r)
 }
 
 /* The request, or NULL when it is gone; frees the ticket. */
-static struct req *ticket_take(void *ctx)
+struct req *ctl_ticket_take(void *ctx)
 {
 	struct ticket *t = ctx;
 	struct req *r = t->r;
@@ -248,85 +244,11 @@ static struct req *ticket_take(void *ctx)
 	return r;
 }
 
-/* ---- endpoints ---- */
-
-static void get_status(struct req *r)
-{
-	answer_json(r, 200, daemon_status_json(r->ctl->d));
-}
-
-static void get_policy(struct req *r)
-{
-	struct daemon *d = r->ctl->d;
-	json_object *o = json_object_new_object();
-	struct strbuf sb = { 0 };
-
-	json_object_object_add(o, "source", json_object_new_string(daemon_source_name(d->source)));
-	if (d->active) {
-		json_object_object_add(o, "path", json_object_new_string(d->active->input.source));
-		json_object_object_add(o, "hash", json_object_new_string(d->active->input.hash));
-		render_table(&sb, &d->active->t, &d->active->pol);
-		json_object_object_add(o, "ruleset", json_object_new_string(sb.s ? sb.s : ""));
-		sb_free(&sb);
-	}
-	answer_json(r, 200, o);
-}
-
-json_object *daemon_outcome_json(const struct daemon_outcome *out)
-{
-	json_object *o = json_object_new_object(), *diags = json_object_new_array();
-
-	json_object_object_add(o, "ok", json_object_new_boolean(out->code == 0));
-	json_object_object_add(o, "exit_code", json_object_new_int(out->code));
-	json_object_object_add(o, "summary", out->summary[0] ? json_object_new_string(out->summary) : NULL);
-	for (size_t i = 0; i < out->d.n; i++) {
-		const struct diag *g = &out->d.v[i];
-		json_object *j = json_object_new_object();
-		struct strbuf sb = { 0 };
-
-		diag_format(g, &sb);
-		if (sb.len && sb.s[sb.len - 1] == '\n')
-			sb.s[--sb.len] = '\0';
-		json_object_object_add(j, "severity", json_object_new_string(g->sev == DIAG_ERROR ? "error" : "warning"));
-		json_object_object_add(j, "file", json_object_new_string(g->file));
-		json_object_object_add(j, "line", json_object_new_int((int)g->line));
-		json_object_object_add(j, "column", json_object_new_int((int)g->col));
-		json_object_object_add(j, "message", json_object_new_string(g->msg));
-		json_object_object_add(j, "text", json_object_new_string(sb.s ? sb.s : ""));
-		json_object_array_add(diags, j);
-		sb_free(&sb);
-	}
-	json_object_object_add(o, "diagnostics", diags);
-	return o;
-}
-
-static void reload_done(void *ctx, const struct daemon_outcome *out)
-{
-	struct req *r = ticket_take(ctx);
-
-	if (!r)
-		return;
-
-	/* 422: the request was understood, the policy is refused */
-	answer_json(r, out->code == 0 ? 200 : out->code == 1 ? 422 :
-		    out->code == DAEMON_BUSY || out->code == DAEMON_CONFLICT ? 409 : 500,
-		    daemon_outcome_json(out));
-	wake(r);
-}
-
-static void post_reload(struct req *r)
-{
-	struct daemon *d = r->ctl->d;
-
-	if (r->body.len)
-		daemon_reload_text(d, "(POST /v1/reload)", r->body.s, r->body.len, reload_done, req_ticket(r));
-	else
-		daemon_reload(d, reload_done, req_ticket(r));
-}
+/* ---- the endpoints' side (control_int.h) ---- */
 
 /* ?table=NAME, when given, must be this watch's table (404 otherwise:
  * the client then looks for a change made without a watch). */
-static bool table_is_ours(struct req *r, const char *want, const char *netns)
+bool ctl_table_check(struct req *r, const char *want, const char *netns)
 {
 	struct daemon *d = r->ctl->d;
 	uint64_t ours = state_netns_id();
@@ -343,19 +265,14 @@ static bool table_is_ours(struct req *r, const char *want, const char *netns)
 	return false;
 }
 
-static const char *arg(struct req *r, const char *key)
+const char *ctl_arg(struct req *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, key);
 }
 
-const char *ctl_arg(struct req *r, const char *key)
-{
-	return arg(r, key);
-}
-
 bool ctl_table_is_ours(struct req *r)
 {
-	return table_is_ours(r, arg(r, "table"), arg(r, "netns"));
+	return ctl_table_check(r, ctl_arg(r, "table"), ctl_arg(r, "netns"));
 }
 
 const struct strbuf *ctl_body(struct req *r)
@@ -363,147 +280,20 @@ const struct strbuf *ctl_body(struct req *r)
 	return &r->body;
 }
 
-void *ctl_ticket(struct req *r)
-{
-	return req_ticket(r);
-}
-
-struct req *ctl_ticket_take(void *ctx)
-{
-	return ticket_take(ctx);
-}
-
-void ctl_wake(struct req *r)
-{
-	wake(r);
-}
-
 void ctl_answer_text(struct req *r, unsigned status, char *body, const char *ctype)
 {
 	answer(r, status, body, ctype);
 }
 
-/* {"path": "/ABSOLUTE/policy.yaml", "policy": "TEXT", "confirm": SECONDS,
- *  "table": "NAME"}: the text is the file's, read by the client; the path
- * names it and is where its set files are read */
-static void post_apply(struct req *r)
-{
-	json_object *o = r->body.len ? json_tokener_parse(r->body.s) : NULL, *v;
-	const char *path = NULL, *table = NULL, *netns = NULL, *text = NULL;
-	size_t tlen = 0;
-	int64_t n = 0;
-
-	if (o && json_object_object_get_ex(o, "path", &v) && json_object_is_type(v, json_type_string))
-		path = json_object_get_string(v);
-	if (o && json_object_object_get_ex(o, "policy", &v) && json_object_is_type(v, json_type_string)) {
-		text = json_object_get_string(v);
-		tlen = (size_t)json_object_get_string_len(v);
-	}
-	if (o && json_object_object_get_ex(o, "confirm", &v) && json_object_is_type(v, json_type_int))
-		n = json_object_get_int64(v);
-	if (o && json_object_object_get_ex(o, "table", &v) && json_object_is_type(v, json_type_string))
-		table = json_object_get_string(v);
-	if (o && json_object_object_get_ex(o, "netns", &v) && json_object_is_type(v, json_type_string))
-		netns = json_object_get_string(v);
-	if (!path || path[0] != '/' || !text || n < 1 || n > 86400)
-		answer_error(r, 400, "POST /v1/apply wants the JSON object {\"path\": \"/ABSOLUTE/PATH\", \"policy\": \"ITS TEXT\", \"confirm\": SECONDS (1 to 86400)}");
-	else if (table_is_ours(r, table, netns))
-		daemon_apply_confirm(r->ctl->d, path, text, tlen, (unsigned)n, reload_done,
-				     req_ticket(r));
-	json_object_put(o);
-}
-
-static void post_confirm(struct req *r)
-{
-	json_object *o;
-	char msg[600];
-	int e;
-
-	if (!table_is_ours(r, arg(r, "table"), arg(r, "netns")))
-		return;
-	e = daemon_confirm(r->ctl->d, msg, sizeof(msg));
-	o = json_object_new_object();
-	json_object_object_add(o, e == 0 ? "summary" : "error", json_object_new_string(msg));
-	answer_json(r, e == 0 ? 200 : 409, o);
-}
-
-static void post_rollback(struct req *r)
-{
-	if (table_is_ours(r, arg(r, "table"), arg(r, "netns")))
-		daemon_rollback(r->ctl->d, reload_done, req_ticket(r));
-}
-
-/* /v1/events: ndjson, one event a line, as they happen */
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct stream *s = cls;
-	struct control *ctl = s->ctl;
-	size_t n;
-
-	(void)pos;
-	if (!s->line) {
-		const char *e;
-
-		if (!ctl->d || ctl->d->state == DS_STOPPING)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (s->seq < events_oldest(ctl->d->events))
-			s->seq = events_oldest(ctl->d->events); /* a slow reader misses the oldest */
-		e = events_get(ctl->d->events, s->seq);
-		if (!e) {
-			/* nothing new: park until daemon_event wakes the streams */
-			s->suspended = true;
-			MHD_suspend_connection(s->c);
-			return 0;
-		}
-		s->line = xasprintf("%s\n", e);
-		s->len = strlen(s->line);
-		s->off = 0;
-		s->seq++;
-	}
-	n = s->len - s->off < max ? s->len - s->off : max;
-	memcpy(buf, s->line + s->off, n);
-	s->off += n;
-	if (s->off == s->len) {
-		free(s->line);
-		s->line = NULL;
-	}
-	return (ssize_t)n;
-}
-
-static void stream_free(void *cls)
-{
-	struct stream *s = cls;
-
-	for (struct stream **p = &s->ctl->streams; *p; p = &(*p)->next)
-		if (*p == s) {
-			*p = s->next;
-			break;
-		}
-	free(s->line);
-	free(s);
-}
-
-static void wake_streams(void *ctx)
-{
-	struct control *ctl = ctx;
-
-	for (struct stream *s = ctl->streams; s; s = s->next)
-		if (s->suspended) {
-			s->suspended = false;
-			MHD_resume_connection(s->c);
-			kick(ctl);
-		}
-}
-
 static const struct route routes[] = {
-	{ "GET", "/v1/status", ACC_READ, get_status },
-	{ "GET", "/v1/policy", ACC_READ, get_policy },
-	{ "POST", "/v1/reload", ACC_ADMIN, post_reload },
-	{ "POST", "/v1/apply", ACC_ADMIN, post_apply },
-	{ "POST", "/v1/confirm", ACC_ADMIN, post_confirm },
-	{ "POST", "/v1/rollback", ACC_ADMIN, post_rollback },
+	{ "GET", "/v1/status", ACC_READ, control_get_status },
+	{ "GET", "/v1/policy", ACC_READ, control_get_policy },
+	{ "POST", "/v1/reload", ACC_ADMIN, control_post_reload },
+	{ "POST", "/v1/apply", ACC_ADMIN, control_post_apply },
+	{ "POST", "/v1/confirm", ACC_ADMIN, control_post_confirm },
+	{ "POST", "/v1/rollback", ACC_ADMIN, control_post_rollback },
 	{ "POST", "/v1/setelem", ACC_ADMIN, control_post_setelem },
-	{ "GET", "/v1/events", ACC_READ, NULL },
+	{ "GET", "/v1/events", ACC_READ, control_get_events },
 	{ "GET", "/v1/flows", ACC_READ, control_get_flows },
 	{ "GET", "/v1/flows/stream", ACC_READ, control_flows_stream },
 	{ "GET", "/metrics", ACC_READ, control_get_metrics },
@@ -557,26 +347,6 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
 	if (r->status == 405)
 		MHD_add_response_header(resp, "Allow", r->route ? r->route->method : "GET");
 	x = MHD_queue_response(c, r->status, resp);
-	MHD_destroy_response(resp);
-	return x;
-}
-
-static enum MHD_Result start_stream(struct control *ctl, struct MHD_Connection *c)
-{
-	struct stream *s = xzalloc(sizeof(*s));
-	struct MHD_Response *resp;
-	enum MHD_Result x;
-	const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
-
-	s->ctl = ctl;
-	s->c = c;
-	/* ?since=SEQ replays what is kept from SEQ on; else from now */
-	s->seq = since ? strtoull(since, NULL, 10) : events_next(ctl->d->events);
-	s->next = ctl->streams;
-	ctl->streams = s;
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
-	MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
-	x = MHD_queue_response(c, 200, resp);
 	MHD_destroy_response(resp);
 	return x;
 }
@@ -649,8 +419,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		answer_error(r, 413, "the request body is larger than %u MiB", BODY_MAX >> 20);
 		return queue(c, r);
 	}
-	if (!r->route->fn)
-		return start_stream(ctl, c);
 	r->in_call = true;
 	r->route->fn(r);
 	r->in_call = false;
@@ -783,7 +551,8 @@ struct control *control_start(struct daemon *d, int fd, gid_t group)
 		free(ctl);
 		return NULL;
 	}
-	events_on_new(d->events, wake_streams, ctl);
+	ctl->events = events_hub_new(ctl, d);
+	events_on_new(d->events, events_hub_wake, ctl->events);
 	ctl->follow = follow_hub_new(ctl, d);
 	arm_timer(ctl);
 	return ctl;
@@ -803,9 +572,9 @@ void control_stop(struct control *ctl)
 	while (ctl->pending) {
 		struct req *r = ctl->pending;
 		answer_error(r, 503, "vigild is stopping");
-		wake(r);
+		ctl_wake(r);
 	}
-	wake_streams(ctl);
+	events_hub_wake(ctl->events);
 	follow_hub_end(ctl->follow);
 	MHD_run(ctl->mhd);
 	events_on_new(ctl->d->events, NULL, NULL);
@@ -813,5 +582,6 @@ void control_stop(struct control *ctl)
 	sd_event_source_unref(ctl->timer);
 	MHD_stop_daemon(ctl->mhd); /* closes the listening socket */
 	follow_hub_free(ctl->follow);
+	events_hub_free(ctl->events);
 	free(ctl);
 }

@@ -35,6 +35,8 @@ struct MHD_Connection *ctl_connection(struct req *r);
 /* ?table= and ?netns=, when given, name this watch's table (else a 404
  * is answered and false returned) */
 bool ctl_table_is_ours(struct req *r);
+/* The same for a table and a netns (either may be NULL) read elsewhere. */
+bool ctl_table_check(struct req *r, const char *table, const char *netns);
 struct strbuf;
 const struct strbuf *ctl_body(struct req *r);
 /* An answer that comes later (a helper's reply): ctl_ticket before
@@ -46,6 +48,25 @@ void ctl_wake(struct req *r);
 
 /* Takes body. */
 void ctl_answer_text(struct req *r, unsigned status, char *body, const char *ctype);
+
+/* control_policy.c: what the daemon's commit path answers */
+void control_get_status(struct req *r);    /* GET /v1/status */
+void control_get_policy(struct req *r);    /* GET /v1/policy */
+void control_post_reload(struct req *r);   /* POST /v1/reload */
+void control_post_apply(struct req *r);    /* POST /v1/apply: vigild apply --confirm */
+void control_post_confirm(struct req *r);  /* POST /v1/confirm */
+void control_post_rollback(struct req *r); /* POST /v1/rollback */
+
+/* control_events.c: GET /v1/events, its streams */
+struct events_hub;
+struct events_hub *events_hub_new(struct control *ctl, struct daemon *d);
+/* Resumes the streams waiting for an event (events_on_new's callback;
+ * ctx is the hub). */
+void events_hub_wake(void *ctx);
+/* After MHD has freed the streams (MHD_stop_daemon). */
+void events_hub_free(struct events_hub *h);
+struct events_hub *ctl_events_hub(struct req *r);
+void control_get_events(struct req *r);
 
 /* control_helper.c: what the watch's helper answers */
 void control_post_setelem(struct req *r); /* POST /v1/setelem: vigild set */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Internal to privilege separation (psep.c: the main process's side,
- * helper.c: the helper). */
+/* Internal to privilege separation (psep*.c: the main process's side,
+ * the wire's io and psep_drop_to shared with the helper; helper.c: the
+ * helper). */
 #ifndef VIGIL_PSEP_INT_H
 #define VIGIL_PSEP_INT_H
 
