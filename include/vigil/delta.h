@@ -86,4 +86,22 @@ struct delta_plan {
 
 int delta_plan(const void *kdump, size_t klen, const void *want, size_t wlen, struct delta_plan *p);
 
+/*
+ * The incremental batch itself, appended to b (batch_init'ed by the
+ * caller): BEGIN with NFNL_BATCH_GENID = genid (the generation kdump was
+ * read at: a change made since fails the batch with ERESTART), DELRULE by
+ * handle, DELSETELEM, NEWSETELEM, then each inserted rule (NFTA_RULE_POSITION
+ * after or before a kept rule's handle, or appended) after the anonymous
+ * sets it looks up, END. Interval sets lose and gain whole intervals (a
+ * start and its end together). Sets the kernel or `vigild set` fills
+ * (delta_set_filled) keep their elements. p as delta_plan, except that
+ * messages counts what b holds between BEGIN and END (elements go 512 to a
+ * message). b is left as it was when p->full, or when p->messages is 0
+ * (the policy is unchanged: nothing to send). Returns 0, or -EBADMSG when
+ * a side does not parse.
+ */
+struct batch;
+int delta_build(const void *kdump, size_t klen, const void *want, size_t wlen, const char *table,
+		uint32_t genid, struct batch *b, struct delta_plan *p);
+
 #endif

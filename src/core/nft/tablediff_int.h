@@ -17,6 +17,7 @@ struct td_elem {
 	uint8_t dval[64];       /* ... or its value (a port-forward map's
 				 * address . port), dlen bytes */
 	uint32_t dlen;
+	const void *raw;        /* the element's nest in the stream (struct nlattr) */
 };
 
 struct td_set {
@@ -25,6 +26,12 @@ struct td_set {
 	bool anon;
 	uint32_t flags, keytype, keylen;
 	uint32_t datatype, datalen; /* a map to values (not verdicts): its data's */
+	uint8_t udata[256];     /* NFTA_SET_USERDATA (vigild's dynamic mark) */
+	uint32_t udlen;
+	uint64_t timeout;       /* NFTA_SET_TIMEOUT, 0: none */
+	const void *msg;        /* its NEWSET in the stream (struct nlmsghdr) */
+	const void **emsg;      /* its NEWSETELEM messages in the stream */
+	size_t nemsg;
 	struct td_elem *e;
 	size_t ne, cap;
 	char *items;            /* the elements, sorted, ", "-joined (td_set_items) */
@@ -37,6 +44,9 @@ struct td_rule {
 	char *key;              /* expressions and comment, set references resolved */
 	const char *text;       /* nft syntax, borrowed; NULL: show key */
 	uint64_t handle;        /* the kernel's (0 in a batch) */
+	const void *msg;        /* its NEWRULE in the stream (struct nlmsghdr) */
+	size_t *anon;           /* indices of the anonymous sets it looks up */
+	size_t nanon;
 };
 
 struct td_model {

@@ -80,6 +80,15 @@ static int on_set(struct td_model *m, const struct nlmsghdr *nlh)
 			x->datatype = nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE);
 			x->datalen = nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN);
 		}
+		x->msg = nlh;
+		if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
+			uint32_t n = 0;
+			const void *ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &n);
+			x->udlen = n < sizeof(x->udata) ? n : sizeof(x->udata);
+			memcpy(x->udata, ud, x->udlen);
+		}
+		if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT))
+			x->timeout = nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT);
 		r = 0;
 	}
 	if (s)
@@ -173,6 +182,8 @@ static int on_elems(struct td_model *m, const struct nlmsghdr *nlh)
 	x = find_set(m, name, id, strchr(name, '%') != NULL);
 	if (!x)
 		return -EBADMSG;
+	x->emsg = xreallocarray(x->emsg, x->nemsg + 1, sizeof(*x->emsg));
+	x->emsg[x->nemsg++] = nlh;
 	if (!tb[NFTA_SET_ELEM_LIST_ELEMENTS])
 		return 0;
 	if (mnl_attr_validate(tb[NFTA_SET_ELEM_LIST_ELEMENTS], MNL_TYPE_NESTED) < 0)
@@ -181,7 +192,7 @@ static int on_elems(struct td_model *m, const struct nlmsghdr *nlh)
 		GROW(x->e, x->cap, x->ne + 1);
 		if (elem_of(a, &x->e[x->ne]) < 0)
 			return -EBADMSG;
-		x->ne++;
+		x->e[x->ne++].raw = a;
 	}
 	return 0;
 }
@@ -199,6 +210,7 @@ struct expr_ctx {
 	struct td_model *m;
 	struct strbuf *sb;
 	int err;
+	size_t *anon, nanon;    /* the anonymous sets looked up */
 };
 
 /* A load into a 32-bit register on a 16-byte boundary (the port after an
@@ -285,6 +297,10 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 			return -1;
 		}
 		td_set_items(s);
+		if (s->anon) {
+			x->anon = xreallocarray(x->anon, x->nanon + 1, sizeof(*x->anon));
+			x->anon[x->nanon++] = (size_t)(s - x->m->sets);
+		}
 		sb_printf(x->sb, "[ lookup reg %u%s ", nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG),
 			  nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) ? " => verdict" : "");
 		if (s->anon)
@@ -315,7 +331,7 @@ static int on_rule(struct td_model *m, const struct nlmsghdr *nlh, const struct 
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct strbuf sb = { 0 };
-	struct expr_ctx x = { m, &sb, 0 };
+	struct expr_ctx x = { m, &sb, 0, NULL, 0 };
 	char *comment = NULL;
 	const void *ud;
 	uint32_t ulen = 0;
@@ -335,11 +351,16 @@ static int on_rule(struct td_model *m, const struct nlmsghdr *nlh, const struct 
 			t->text = m->nrules < side->ntext ? side->rule_text[m->nrules] : NULL;
 			t->handle = nftnl_rule_is_set(r, NFTNL_RULE_HANDLE) ?
 					    nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE) : 0;
+			t->msg = nlh;
+			t->anon = x.anon;
+			t->nanon = x.nanon;
+			x.anon = NULL;
 			m->nrules++;
 			ret = 0;
 		}
 	}
 	free(comment);
+	free(x.anon);
 	sb_free(&sb);
 	if (r)
 		nftnl_rule_free(r);
@@ -398,12 +419,14 @@ void td_model_free(struct td_model *m)
 		free(s->item);
 		free(s->items);
 		free(s->e);
+		free(s->emsg);
 		free(s->name);
 	}
 	free(m->sets);
 	for (size_t i = 0; i < m->nrules; i++) {
 		free(m->rules[i].chain);
 		free(m->rules[i].key);
+		free(m->rules[i].anon);
 	}
 	free(m->rules);
 	memset(m, 0, sizeof(*m));
