@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include <linux/netlink.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include "cli.h"
 #include "apply_delta.h"
 #include "vigil/delta.h"
+#include "vigil/nftc.h"
 #include "vigil/psep.h"
 
 #define DELTA_TRIES 3
@@ -108,11 +110,15 @@ int apply_delta(struct psep *p, struct plan *pl, uint32_t seq0, struct apply_del
 
 	memset(out, 0, sizeof(*out));
 	r = psep_table_info(p, &ti);
-	if (r < 0 || !ti.exists || ti.owned || strcmp(ti.comment, IR_TABLE_MARK) != 0) {
+	/* a replacement by apply makes the table without flags: one left
+	 * owner|persist by a watch is replaced, so that both ways agree */
+	if (r < 0 || !ti.exists || ti.owned || strcmp(ti.comment, IR_TABLE_MARK) != 0 ||
+	    (ti.flags & (NFT_TABLE_F_OWNER | VIGIL_TABLE_F_PERSIST))) {
 		snprintf(out->reason, sizeof(out->reason), "%s",
 			 r < 0 ? "the table's state cannot be read" : !ti.exists ? "no table"
 			 : ti.owned ? "the table is owned by another process"
-				    : "the table does not carry vigild's mark");
+			 : strcmp(ti.comment, IR_TABLE_MARK) ? "the table does not carry vigild's mark"
+							       : "the table has a watch's flags (owner, persist)");
 		return 1;
 	}
 	for (out->tries = 1; out->tries <= DELTA_TRIES; out->tries++) {

@@ -34,7 +34,10 @@
 #include "vigil/util.h"
 
 #define RCVBUF (8u << 20)
-#define RXBUF (MNL_SOCKET_BUFFER_SIZE * 4)
+/* a dump's datagrams are as large as the reader's buffer, up to 32 KiB
+ * (netlink's max_recvmsg_len): fewer of them, and fewer restarts of the
+ * kernel's walk of a large set, which skips what it sent before */
+#define RXBUF (64u << 10)
 
 int nl_open(struct nl *nl)
 {

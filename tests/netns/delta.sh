@@ -12,7 +12,9 @@
 #     full replacement (--full) resets every counter;
 #   - a concurrent `nft add element` between the dump and the commit: the
 #     generation check fails the first try, the second read includes the
-#     element (and the batch deletes it: the policy does not have it).
+#     element (and the batch deletes it: the policy does not have it);
+#   - vigild watch's reload goes the same way: incrementally, the counter
+#     of a rule left alone kept.
 . "$(dirname "$0")/lib.sh"
 
 netns_preflight
@@ -127,5 +129,29 @@ V apply -q --full "$TMP/e.yml"
 L >"$TMP/l.racefull"
 check "... and the kernel holds exactly the policy (as a full apply leaves it)" \
 	cmp -s "$TMP/l.race" "$TMP/l.racefull"
+
+# ---- 5. the watch's reload ----
+V remove -q || bail_out "remove"
+cp "$TMP/c.yml" "$TMP/w.yml"
+chmod 644 "$TMP/w.yml"
+mkdir -p "$TMP/db" && chown "$(id -u vigil 2>/dev/null || id -u nobody)" "$TMP/db"
+start_watch "$H" "$TMP/db/flows.db" "$TMP/w.yml" || bail_out "watch"
+for i in $(seq 5); do
+	ip netns exec "$H" bash -c 'echo x >/dev/udp/10.99.0.2/9999' 2>/dev/null
+done
+w0=$(probe_count)
+cp "$TMP/d.yml" "$TMP/w.yml"
+run "$TMP/reload" V reload
+for i in $(seq 100); do grep -q "applied .*dns\|incrementally\|full replacement" "$TMP/watch.log" && break; sleep 0.05; done
+diag "$(grep -E 'applied|replacement' "$TMP/watch.log" | tail -3)"
+check "vigild reload with rule dns changed: exit 0, the watch applied it incrementally" \
+	bash -c "test $RC = 0 && grep -q 'applied .*; incrementally: [0-9]* messages (2 rules deleted, 2 inserted' '$TMP/watch.log'"
+w1=$(probe_count)
+check "... rule probe kept its counter across the reload ($w0 before, $w1 after)" \
+	bash -c "test '${w0:-x}' -ge 5 && test '$w1' = '$w0'"
+run "$TMP/reload2" V reload
+check "a reload of the same policy: nothing sent" \
+	bash -c "sleep 0.3; grep -q 'applied .*; unchanged, nothing sent' '$TMP/watch.log'"
+stop_watch
 
 done_testing

@@ -189,7 +189,7 @@ static void sets_out(const struct td_model *k, const struct td_model *w, struct 
 		ks = delta_named(k, ws->name);
 		delta_elems_of(ks, &kd);
 		delta_elems_of(ws, &wd);
-		delta_items(kd.v, kd.n, wd.v, wd.n, &del, &ndel, &ad, &nadd);
+		delta_elems_diff(ks, &kd, ws, &wd, &del, &ndel, &ad, &nadd);
 		if (add) {
 			put_elems(o, ws, &wd, ad, nadd, true);
 			p->elems_add += nadd;
@@ -244,7 +244,7 @@ static bool rules_out(const struct td_model *k, const struct td_model *w, struct
 int delta_build(const void *kdump, size_t klen, const void *want, size_t wlen, const char *table,
 		uint32_t genid, struct batch *b, struct delta_plan *p)
 {
-	struct tablediff_side ks = { kdump, klen, NULL, 0 }, ws = { want, wlen, NULL, 0 };
+	struct tablediff_side ks = { kdump, klen, NULL, 0, true }, ws = { want, wlen, NULL, 0, true };
 	struct out o = { b, table, 0 };
 	struct td_model k, w;
 	int r;

@@ -11,17 +11,20 @@
  * A set's elements as items to diff: one item per element, except that an
  * interval's start and the end that follows it (NFT_SET_ELEM_INTERVAL_END)
  * are one item, so that an interval is deleted or added whole. first[i]
- * is item i's first element in s->e, count[i] 1 or 2.
+ * is item i's first element in s->e (sorted: td_set_sort), count[i] 1 or 2.
  */
 struct delta_elems {
-	struct delta_item *v;
 	size_t *first;
 	uint8_t *count;
 	size_t n;
-	uint8_t *store;
 };
 void delta_elems_of(const struct td_set *s, struct delta_elems *d);
 void delta_elems_free(struct delta_elems *d);
+/* The items of k not in w (*del, indices into kd) and of w not in k
+ * (*add, into wd), ascending; one merge of the sorted sides. */
+void delta_elems_diff(const struct td_set *k, const struct delta_elems *kd, const struct td_set *w,
+		      const struct delta_elems *wd, size_t **del, size_t *ndel, size_t **add,
+		      size_t *nadd);
 
 /* The named set `name` of m, or NULL. */
 const struct td_set *delta_named(const struct td_model *m, const char *name);

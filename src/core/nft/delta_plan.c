@@ -73,46 +73,23 @@ static bool chains_same(const struct td_model *k, const struct td_model *w, stru
 	return true;
 }
 
-/* one element as bytes: key, end, flags and data, without the padding */
-static size_t elem_bytes(const struct td_elem *e, uint8_t *b)
+static bool pairs_next(const struct td_set *s, size_t i)
 {
-	size_t n = 0, dl = strnlen(e->data, sizeof(e->data));
-	uint32_t kl = e->klen < 64 ? e->klen : 64, el = e->elen < 64 ? e->elen : 64;
-	uint32_t dv = e->dlen < 64 ? e->dlen : 64;
+	const struct td_elem *e = &s->e[i];
 
-	memcpy(b + n, &e->klen, 4), n += 4;
-	memcpy(b + n, e->key, kl), n += kl;
-	memcpy(b + n, &e->elen, 4), n += 4;
-	memcpy(b + n, e->end, el), n += el;
-	memcpy(b + n, &e->flags, 4), n += 4;
-	memcpy(b + n, e->data, dl), n += dl;
-	memcpy(b + n, &e->dlen, 4), n += 4;
-	memcpy(b + n, e->dval, dv), n += dv;
-	return n;
+	return (s->flags & NFT_SET_INTERVAL) && !(e->flags & NFT_SET_ELEM_INTERVAL_END) && !e->elen &&
+	       i + 1 < s->ne && (s->e[i + 1].flags & NFT_SET_ELEM_INTERVAL_END);
 }
-
-#define ELEM_BYTES (64 + 64 + 4 + 4 + 4 + 80 + 4 + 64)
 
 void delta_elems_of(const struct td_set *s, struct delta_elems *d)
 {
-	uint8_t *b;
-
 	memset(d, 0, sizeof(*d));
-	d->v = xcalloc(s->ne + 1, sizeof(*d->v));
 	d->first = xcalloc(s->ne + 1, sizeof(*d->first));
 	d->count = xcalloc(s->ne + 1, 1);
-	b = d->store = xcalloc(s->ne + 1, 2 * ELEM_BYTES);
-	/* s->e is sorted (td_set_items): an interval's end follows its start */
-	for (size_t i = 0; i < s->ne; b += 2 * ELEM_BYTES) {
-		const struct td_elem *e = &s->e[i];
-		bool pair = (s->flags & NFT_SET_INTERVAL) && !(e->flags & NFT_SET_ELEM_INTERVAL_END) &&
-			    !e->elen && i + 1 < s->ne &&
-			    (s->e[i + 1].flags & NFT_SET_ELEM_INTERVAL_END);
-		size_t n = elem_bytes(e, b);
+	/* s->e is sorted (td_set_sort): an interval's end follows its start */
+	for (size_t i = 0; i < s->ne;) {
+		bool pair = pairs_next(s, i);
 
-		if (pair)
-			n += elem_bytes(&s->e[i + 1], b + n);
-		d->v[d->n] = (struct delta_item){ b, n };
 		d->first[d->n] = i;
 		d->count[d->n++] = pair ? 2 : 1;
 		i += pair ? 2 : 1;
@@ -121,8 +98,45 @@ void delta_elems_of(const struct td_set *s, struct delta_elems *d)
 
 void delta_elems_free(struct delta_elems *d)
 {
-	free(d->v), free(d->first), free(d->count), free(d->store);
+	free(d->first), free(d->count);
 	memset(d, 0, sizeof(*d));
+}
+
+static int item_cmp(const struct td_set *a, const struct delta_elems *da, size_t i,
+		    const struct td_set *b, const struct delta_elems *db, size_t j)
+{
+	uint8_t n = da->count[i] < db->count[j] ? da->count[i] : db->count[j];
+
+	for (uint8_t k = 0; k < n; k++) {
+		int c = td_elem_cmp(&a->e[da->first[i] + k], &b->e[db->first[j] + k]);
+		if (c)
+			return c;
+	}
+	return (int)da->count[i] - (int)db->count[j];
+}
+
+void delta_elems_diff(const struct td_set *k, const struct delta_elems *kd, const struct td_set *w,
+		      const struct delta_elems *wd, size_t **del, size_t *ndel, size_t **add,
+		      size_t *nadd)
+{
+	size_t i = 0, j = 0;
+
+	*del = xcalloc(kd->n + 1, sizeof(**del));
+	*add = xcalloc(wd->n + 1, sizeof(**add));
+	*ndel = *nadd = 0;
+	/* both sorted in td_elem_cmp's order (td_set_sort): one merge */
+	while (i < kd->n || j < wd->n) {
+		int c = i == kd->n ? 1 : j == wd->n ? -1 : item_cmp(k, kd, i, w, wd, j);
+
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			(*del)[(*ndel)++] = i++;
+		} else {
+			(*add)[(*nadd)++] = j++;
+		}
+	}
 }
 
 static bool set_same_kind(const struct td_set *k, const struct td_set *w)
@@ -165,7 +179,7 @@ static void sets_plan(const struct td_model *k, const struct td_model *w, struct
 		ks = delta_named(k, ws->name);
 		delta_elems_of(ks, &kd);
 		delta_elems_of(ws, &wd);
-		delta_items(kd.v, kd.n, wd.v, wd.n, &del, &ndel, &add, &nadd);
+		delta_elems_diff(ks, &kd, ws, &wd, &del, &ndel, &add, &nadd);
 		p->elems_del += ndel;
 		p->elems_add += nadd;
 		p->messages += (ndel > 0) + (nadd > 0);
@@ -216,7 +230,7 @@ static bool chain_rules(const struct td_model *k, const struct td_model *w, cons
 
 int delta_plan(const void *kdump, size_t klen, const void *want, size_t wlen, struct delta_plan *p)
 {
-	struct tablediff_side ks = { kdump, klen, NULL, 0 }, ws = { want, wlen, NULL, 0 };
+	struct tablediff_side ks = { kdump, klen, NULL, 0, true }, ws = { want, wlen, NULL, 0, true };
 	struct td_model k, w;
 	int r;
 

@@ -37,6 +37,7 @@ struct td_set {
 	char *items;            /* the elements, sorted, ", "-joined (td_set_items) */
 	char **item;            /* the same one by one */
 	size_t nitem;
+	bool sorted;            /* e is sorted (td_set_sort) */
 };
 
 struct td_rule {
@@ -61,8 +62,13 @@ struct td_model {
 
 int td_model_load(const struct tablediff_side *s, struct td_model *m);
 void td_model_free(struct td_model *m);
-/* Computes s->items and s->item from s->e (idempotent). */
+/* Computes s->items and s->item from s->e (idempotent; sorts e). */
 void td_set_items(struct td_set *s);
+/* Sorts s->e in td_elem_cmp's order. */
+void td_set_sort(struct td_set *s);
+/* A total order of elements: by key, an interval's end before a start at
+ * the same key, then by key end and data. */
+int td_elem_cmp(const struct td_elem *x, const struct td_elem *y);
 /* nft's name of a set key type vigild uses, or NULL */
 const char *td_type_name(uint32_t type);
 /* A type as nft names it, concatenations included ("ipv4_addr .

@@ -138,13 +138,28 @@ static bool put_prefix(struct strbuf *sb, uint32_t type, const uint8_t *lo, cons
 	return true;
 }
 
-static int cmp_elem(const void *a, const void *b)
+int td_elem_cmp(const struct td_elem *x, const struct td_elem *y)
 {
-	const struct td_elem *x = a, *y = b;
 	int r = memcmp(x->key, y->key, sizeof(x->key));
 
 	/* at one key, an interval's end sorts before the next start */
-	return r ? r : (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
+	if (!r)
+		r = (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
+	if (!r)
+		r = x->klen != y->klen ? (x->klen < y->klen ? -1 : 1) : 0;
+	if (!r)
+		r = x->elen != y->elen ? (x->elen < y->elen ? -1 : 1) : memcmp(x->end, y->end, sizeof(x->end));
+	if (!r)
+		r = strncmp(x->data, y->data, sizeof(x->data));
+	/* a port-forward map's data: a changed target is another element */
+	if (!r)
+		r = x->dlen != y->dlen ? (x->dlen < y->dlen ? -1 : 1) : memcmp(x->dval, y->dval, x->dlen);
+	return r;
+}
+
+static int cmp_elem(const void *a, const void *b)
+{
+	return td_elem_cmp(a, b);
 }
 
 /* the key one below b (the last key of an interval that ends before b) */
@@ -161,14 +176,20 @@ static void add_item(struct td_set *s, struct strbuf *sb)
 	s->item[s->nitem++] = sb_take(sb);
 }
 
+void td_set_sort(struct td_set *s)
+{
+	if (s->ne && !s->sorted) /* an empty set has no array: qsort(NULL, 0) is undefined */
+		qsort(s->e, s->ne, sizeof(*s->e), cmp_elem);
+	s->sorted = true;
+}
+
 void td_set_items(struct td_set *s)
 {
 	struct strbuf sb = { 0 }, all = { 0 };
 
 	if (s->items)
 		return;
-	if (s->ne) /* an empty set has no array: qsort(NULL, 0) is undefined */
-		qsort(s->e, s->ne, sizeof(*s->e), cmp_elem);
+	td_set_sort(s);
 	for (size_t i = 0; i < s->ne; i++) {
 		struct td_elem *e = &s->e[i];
 		if (e->flags & NFT_SET_ELEM_INTERVAL_END)

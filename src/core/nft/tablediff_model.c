@@ -296,8 +296,8 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 			x->err = -EBADMSG;
 			return -1;
 		}
-		td_set_items(s);
 		if (s->anon) {
+			td_set_items(s);
 			x->anon = xreallocarray(x->anon, x->nanon + 1, sizeof(*x->anon));
 			x->anon[x->nanon++] = (size_t)(s - x->m->sets);
 		}
@@ -403,7 +403,10 @@ int td_model_load(const struct tablediff_side *s, struct td_model *m)
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
 	for (size_t i = 0; i < m->nsets; i++)
-		td_set_items(&m->sets[i]);
+		if (s->elems_only && !m->sets[i].anon)
+			td_set_sort(&m->sets[i]);
+		else
+			td_set_items(&m->sets[i]);
 	return 0;
 }
 
