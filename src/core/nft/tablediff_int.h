@@ -9,16 +9,21 @@
 
 #include "vigil/tablediff.h"
 
+/* An element; its bytes are the stream's (which outlives the model). */
 struct td_elem {
-	uint8_t key[64], end[64];
-	uint32_t klen, elen;
+	const uint8_t *key, *end;   /* end: NULL without a key end */
+	uint32_t klen, elen;        /* at most 64 each */
 	uint32_t flags;
-	char data[80];          /* a map's verdict: "goto CHAIN", or "" */
-	uint8_t dval[64];       /* ... or its value (a port-forward map's
-				 * address . port), dlen bytes */
-	uint32_t dlen;
-	const void *raw;        /* the element's nest in the stream (struct nlattr) */
+	uint32_t dlen;              /* dval's bytes, 0: none */
+	bool verdict;               /* a map's element: code and chain */
+	int32_t code;
+	const char *chain;          /* NULL: none */
+	const uint8_t *dval;        /* ... or a value: a port-forward map's
+				     * address . port (the stream's bytes) */
+	const void *raw;            /* the element's nest in the stream (struct nlattr) */
 };
+/* A map element's verdict as nft writes it: "goto CHAIN" ("" when none). */
+void td_elem_verdict(const struct td_elem *e, char *buf, size_t len);
 
 struct td_set {
 	char *name;             /* as the stream names it ("__set%d", "__set3") */

@@ -4,9 +4,11 @@
  * and a map's data by their types, concatenations field by field,
  * intervals as prefixes or ranges, sorted (td_set_items).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "vigil/ival.h"
@@ -138,23 +140,45 @@ static bool put_prefix(struct strbuf *sb, uint32_t type, const uint8_t *lo, cons
 	return true;
 }
 
+static int bytes_cmp(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl)
+{
+	int r = al && bl ? memcmp(a, b, al < bl ? al : bl) : 0;
+
+	return r ? r : al != bl ? (al < bl ? -1 : 1) : 0;
+}
+
 int td_elem_cmp(const struct td_elem *x, const struct td_elem *y)
 {
-	int r = memcmp(x->key, y->key, sizeof(x->key));
+	int r = bytes_cmp(x->key, x->klen, y->key, y->klen);
 
 	/* at one key, an interval's end sorts before the next start */
 	if (!r)
 		r = (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
 	if (!r)
-		r = x->klen != y->klen ? (x->klen < y->klen ? -1 : 1) : 0;
+		r = bytes_cmp(x->end, x->elen, y->end, y->elen);
 	if (!r)
-		r = x->elen != y->elen ? (x->elen < y->elen ? -1 : 1) : memcmp(x->end, y->end, sizeof(x->end));
-	if (!r)
-		r = strncmp(x->data, y->data, sizeof(x->data));
+		r = x->verdict != y->verdict ? (x->verdict ? 1 : -1) : 0;
+	if (!r && x->verdict)
+		r = x->code != y->code ? (x->code < y->code ? -1 : 1) : 0;
+	if (!r && x->verdict)
+		r = strcmp(x->chain ? x->chain : "", y->chain ? y->chain : "");
 	/* a port-forward map's data: a changed target is another element */
 	if (!r)
-		r = x->dlen != y->dlen ? (x->dlen < y->dlen ? -1 : 1) : memcmp(x->dval, y->dval, x->dlen);
+		r = bytes_cmp(x->dval, x->dlen, y->dval, y->dlen);
 	return r;
+}
+
+void td_elem_verdict(const struct td_elem *e, char *buf, size_t len)
+{
+	int code = e->code;
+
+	if (!e->verdict) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf, len, "%s%s%s", code == NFT_GOTO ? "goto" : code == NFT_JUMP ? "jump" :
+		 code == NF_ACCEPT ? "accept" : code == NF_DROP ? "drop" : "verdict",
+		 e->chain ? " " : "", e->chain ? e->chain : "");
 }
 
 static int cmp_elem(const void *a, const void *b)
@@ -200,8 +224,8 @@ void td_set_items(struct td_set *s)
 			put_key(&sb, s->keytype, e->end, e->elen);
 		} else if ((s->flags & NFT_SET_INTERVAL)) {
 			if (i + 1 < s->ne && (s->e[i + 1].flags & NFT_SET_ELEM_INTERVAL_END)) {
-				uint8_t last[64];
-				memcpy(last, s->e[i + 1].key, sizeof(last));
+				uint8_t last[64] = { 0 };
+				memcpy(last, s->e[i + 1].key, s->e[i + 1].klen);
 				minus_one(last, e->klen);
 				if (memcmp(last, e->key, e->klen)) {
 					sb_free(&sb);
@@ -222,8 +246,10 @@ void td_set_items(struct td_set *s)
 				}
 			}
 		}
-		if (e->data[0]) {
-			sb_printf(&sb, " : %s", e->data);
+		if (e->verdict) {
+			char v[96];
+			td_elem_verdict(e, v, sizeof(v));
+			sb_printf(&sb, " : %s", v);
 		} else if (e->dlen) {
 			sb_puts(&sb, " : ");
 			put_key(&sb, s->datatype, e->dval, e->dlen);

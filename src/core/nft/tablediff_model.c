@@ -113,7 +113,7 @@ static int attrs_cb(const struct nlattr *a, void *data)
 }
 
 /* the bytes of an NFTA_DATA_VALUE nest; false when absent or too long */
-static bool data_value(const struct nlattr *nest, uint8_t *out, uint32_t *len)
+static bool data_value(const struct nlattr *nest, const uint8_t **out, uint32_t *len)
 {
 	const struct nlattr *tb[TD_ATTRS] = { 0 };
 
@@ -122,11 +122,11 @@ static bool data_value(const struct nlattr *nest, uint8_t *out, uint32_t *len)
 	    mnl_attr_get_payload_len(tb[NFTA_DATA_VALUE]) > 64)
 		return false;
 	*len = mnl_attr_get_payload_len(tb[NFTA_DATA_VALUE]);
-	memcpy(out, mnl_attr_get_payload(tb[NFTA_DATA_VALUE]), *len);
+	*out = mnl_attr_get_payload(tb[NFTA_DATA_VALUE]);
 	return true;
 }
 
-static void verdict_of(const struct nlattr *nest, char *out, size_t len)
+static void verdict_of(const struct nlattr *nest, struct td_elem *e)
 {
 	const struct nlattr *d[TD_ATTRS] = { 0 }, *v[TD_ATTRS] = { 0 };
 
@@ -136,11 +136,10 @@ static void verdict_of(const struct nlattr *nest, char *out, size_t len)
 	    mnl_attr_parse_nested(d[NFTA_DATA_VERDICT], attrs_cb, v) != MNL_CB_OK ||
 	    !v[NFTA_VERDICT_CODE] || mnl_attr_validate(v[NFTA_VERDICT_CODE], MNL_TYPE_U32) < 0)
 		return;
-	int code = (int)ntohl(mnl_attr_get_u32(v[NFTA_VERDICT_CODE]));
-	const char *ch = v[NFTA_VERDICT_CHAIN] && mnl_attr_validate(v[NFTA_VERDICT_CHAIN], MNL_TYPE_NUL_STRING) == 0 ?
-				 mnl_attr_get_str(v[NFTA_VERDICT_CHAIN]) : NULL;
-	snprintf(out, len, "%s%s%s", code == NFT_GOTO ? "goto" : code == NFT_JUMP ? "jump" :
-		 code == NF_ACCEPT ? "accept" : code == NF_DROP ? "drop" : "verdict", ch ? " " : "", ch ? ch : "");
+	e->verdict = true;
+	e->code = (int32_t)ntohl(mnl_attr_get_u32(v[NFTA_VERDICT_CODE]));
+	e->chain = v[NFTA_VERDICT_CHAIN] && mnl_attr_validate(v[NFTA_VERDICT_CHAIN], MNL_TYPE_NUL_STRING) == 0 ?
+			   mnl_attr_get_str(v[NFTA_VERDICT_CHAIN]) : NULL;
 }
 
 static int elem_of(const struct nlattr *nest, struct td_elem *e)
@@ -150,17 +149,18 @@ static int elem_of(const struct nlattr *nest, struct td_elem *e)
 	memset(e, 0, sizeof(*e));
 	if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0 ||
 	    mnl_attr_parse_nested(nest, attrs_cb, tb) != MNL_CB_OK ||
-	    !data_value(tb[NFTA_SET_ELEM_KEY], e->key, &e->klen))
+	    !data_value(tb[NFTA_SET_ELEM_KEY], &e->key, &e->klen))
 		return -EBADMSG;
-	if (tb[NFTA_SET_ELEM_KEY_END] && !data_value(tb[NFTA_SET_ELEM_KEY_END], e->end, &e->elen))
+	if (tb[NFTA_SET_ELEM_KEY_END] && !data_value(tb[NFTA_SET_ELEM_KEY_END], &e->end, &e->elen))
 		return -EBADMSG;
 	if (tb[NFTA_SET_ELEM_FLAGS]) {
 		if (mnl_attr_validate(tb[NFTA_SET_ELEM_FLAGS], MNL_TYPE_U32) < 0)
 			return -EBADMSG;
 		e->flags = ntohl(mnl_attr_get_u32(tb[NFTA_SET_ELEM_FLAGS])) & NFT_SET_ELEM_INTERVAL_END;
 	}
-	verdict_of(tb[NFTA_SET_ELEM_DATA], e->data, sizeof(e->data));
-	if (tb[NFTA_SET_ELEM_DATA] && !e->data[0] && !data_value(tb[NFTA_SET_ELEM_DATA], e->dval, &e->dlen))
+	verdict_of(tb[NFTA_SET_ELEM_DATA], e);
+	/* a port-forward map's data: an address . a port, the stream's bytes */
+	if (tb[NFTA_SET_ELEM_DATA] && !e->verdict && !data_value(tb[NFTA_SET_ELEM_DATA], &e->dval, &e->dlen))
 		e->dlen = 0;
 	return 0;
 }
