@@ -81,6 +81,7 @@ struct delta_plan {
 	char reason[128];
 	size_t rules_kept, rules_del, rules_add;
 	size_t elems_del, elems_add;
+	size_t chains_policy;   /* base chains whose policy (default) changes */
 	size_t messages;
 };
 
@@ -94,7 +95,9 @@ int delta_plan(const void *kdump, size_t klen, const void *want, size_t wlen, st
  * after or before a kept rule's handle, or appended) after the anonymous
  * sets it looks up, END. Interval sets lose and gain whole intervals (a
  * start and its end together). Sets the kernel or `vigild set` fills
- * (delta_set_filled) keep their elements. p as delta_plan, except that
+ * (delta_set_filled) keep their elements. A base chain whose policy
+ * alone changes is updated in place (its compiled NEWCHAIN, which the
+ * kernel takes as an update of the existing chain: same hook and priority). p as delta_plan, except that
  * messages counts what b holds between BEGIN and END (elements go 512 to a
  * message). b is left as it was when p->full, or when p->messages is 0
  * (the policy is unchanged: nothing to send). Returns 0, or -EBADMSG when

@@ -140,10 +140,14 @@ void apply_delta_print(const char *path, const char *sum, bool inc, const struct
 			  double ms, uint32_t genid)
 {
 	const struct delta_plan *d = &ad->plan;
-	char again[64] = "";
+	char again[128] = "";
 
+	if (inc && d->chains_policy)
+		snprintf(again, sizeof(again), "; %zu chain polic%s changed", d->chains_policy,
+			 d->chains_policy == 1 ? "y" : "ies");
 	if (inc && ad->tries > 1)
-		snprintf(again, sizeof(again), "; read %d times: the table changed meanwhile", ad->tries);
+		snprintf(again + strlen(again), sizeof(again) - strlen(again),
+			 "; read %d times: the table changed meanwhile", ad->tries);
 	if (inc && !ad->sent)
 		printf("applied %s: unchanged, nothing sent (%s, %zu rules kept%s) in %.1f ms (generation %u)\n",
 		       path, sum, d->rules_kept, again, ms, genid);

@@ -248,9 +248,10 @@ void op_installed(struct commit_op *op)
 	plan_summary(op->pl, sum, sizeof(sum));
 	if (op->inc && op->inc_sent) {
 		size_t n = strlen(sum);
-		snprintf(sum + n, sizeof(sum) - n, "; incrementally: %zu messages (%zu rules deleted, %zu inserted, %zu kept; %zu set elements deleted, %zu added)",
+		snprintf(sum + n, sizeof(sum) - n, "; incrementally: %zu messages (%zu rules deleted, %zu inserted, %zu kept; %zu set elements deleted, %zu added%s)",
 			 op->dp.messages, op->dp.rules_del, op->dp.rules_add, op->dp.rules_kept,
-			 op->dp.elems_del, op->dp.elems_add);
+			 op->dp.elems_del, op->dp.elems_add,
+			 op->dp.chains_policy ? "; chain policies changed" : "");
 	} else if (op->inc) {
 		size_t n = strlen(sum);
 		snprintf(sum + n, sizeof(sum) - n, "; unchanged, nothing sent");

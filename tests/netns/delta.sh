@@ -3,9 +3,9 @@
 # Incremental apply (issue 18): over vigild's own table, `apply` sends only
 # the difference, in one batch guarded by the dump's generation.
 #   - 200 seeded random policy pairs (evalpkt pair: a policy and a small
-#     change of it): apply A, apply B incrementally; the kernel's listing
-#     (nft -s list table, rule order included) equals that of a full
-#     apply of B;
+#     change of it, chains' defaults included): apply A, apply B
+#     incrementally; the kernel's listing (nft -s list table, rule order
+#     included) equals that of a full apply of B;
 #   - a policy applied again sends nothing;
 #   - counters: traffic through a rule, a reload with another rule changed:
 #     the first rule's counter is kept (the changed one starts at 0); a
@@ -29,7 +29,7 @@ L() { ip netns exec "$H" nft -s list table inet vigil; }
 
 # ---- 1. random pairs ----
 PAIRS=${VIGIL_DELTA_PAIRS:-200}
-inc=0 unch=0 full=0 bad=0 failed=0
+inc=0 unch=0 full=0 bad=0 failed=0 pol=0
 reasons=""
 for s in $(seq 1 "$PAIRS"); do
 	"$EVALPKT" pair "$s" "$TMP/a.yml" "$TMP/b.yml" || bail_out "evalpkt pair $s"
@@ -50,6 +50,7 @@ for s in $(seq 1 "$PAIRS"); do
 	V apply -q --full "$TMP/b.yml" >/dev/null 2>&1 || { failed=$((failed + 1)); continue; }
 	L >"$TMP/l.full"
 	case $(cat "$TMP/pb.out") in
+	*" incrementally: "*"chain polic"*) inc=$((inc + 1)) pol=$((pol + 1)) ;;
 	*" incrementally: "*) inc=$((inc + 1)) ;;
 	*": unchanged, nothing sent "*) unch=$((unch + 1)) ;;
 	*) full=$((full + 1)); reasons+=$(sed -n 's/.*(a full replacement: \([^)]*\)).*/\1/p' "$TMP/pb.out")$'\n' ;;
@@ -59,10 +60,11 @@ for s in $(seq 1 "$PAIRS"); do
 		[ "$bad" -le 3 ] && { diag "pair $s: the listings differ"; diff "$TMP/l.inc" "$TMP/l.full" | head -20 | sed 's/^/#   /'; }
 	fi
 done
-diag "pairs: $inc incremental, $unch unchanged, $full full replacements; reasons: $(sort <<<"$reasons" | uniq -c | sed '/^ *[0-9]* $/d' | tr '\n' ';')"
+diag "pairs: $inc incremental ($pol with a chain's policy changed), $unch unchanged, $full full replacements; reasons: $(sort <<<"$reasons" | uniq -c | sed '/^ *[0-9]* $/d' | tr '\n' ';')"
 check "$PAIRS random pairs applied (A in full, B, B in full again)" test "$failed" = 0
 check "... after every pair the kernel's listing is the same as after a full apply of B" test "$bad" = 0
 check "... and most were incremental (at least 3 in 4)" test $((4 * inc)) -ge $((3 * PAIRS))
+check "... some of them with a chain's policy changed in place ($pol)" test "$pol" -ge $((PAIRS / 20))
 
 # ---- 2. unchanged: nothing sent ----
 cat >"$TMP/c.yml" <<'EOF2'

@@ -275,6 +275,24 @@ char *randpol_mutate(unsigned *seed, const char *yaml, const struct randpol_opts
 
 	lines_of(yaml, &a);
 	lines_of(other, &b);
+	if (rnd(seed, 4) == 0 && a.n > 1) {
+		/* the chains' defaults (their policies) changed */
+		static const char *const defs[] = {
+			"defaults: {input: accept, forward: drop, output: drop}",
+			"defaults: {input: drop, forward: accept, output: accept}",
+			"defaults: {input: drop, forward: drop, output: accept}",
+		};
+		const char *d = defs[rnd(seed, 3)];
+		if (!strncmp(a.v[1], "defaults:", 9)) {
+			free(a.v[1]);
+			a.v[1] = xstrdup(d);
+		} else {
+			a.v = xreallocarray(a.v, a.n + 1, sizeof(*a.v));
+			memmove(&a.v[2], &a.v[1], (a.n - 1) * sizeof(*a.v));
+			a.v[1] = xstrdup(d);
+			a.n++;
+		}
+	}
 	while (first < a.n && !is_rule(a.v[first]))
 		first++;
 	for (unsigned e = 0; e < edits; e++) {

@@ -148,6 +148,22 @@ START_TEST(one_interval_changed)
 }
 END_TEST
 
+START_TEST(chain_policy_changed)
+{
+	_cleanup_free_ char *b = text_replace(a_yml, "input: drop", "input: accept");
+	struct batch_refusal r;
+	struct pair x;
+
+	pair_build(&x, a_yml, b);
+	ck_assert_msg(!x.p.full, "full: %s", x.p.reason);
+	ck_assert_uint_eq(x.p.chains_policy, 1);
+	ck_assert_uint_eq(x.p.messages, 1);
+	ck_assert_uint_eq(count_type(&x.delta, NFT_MSG_NEWCHAIN), 1);
+	ck_assert_msg(verify(x.delta.buf, x.delta.len, &x, &r) == 0, "%s", r.why);
+	pair_free(&x);
+}
+END_TEST
+
 START_TEST(one_rule_changed)
 {
 	_cleanup_free_ char *b = text_replace(a_yml, "dport: [80, 443]", "dport: [80, 443, 8443]");
@@ -348,9 +364,15 @@ START_TEST(near_misses_refused)
 		off += NLMSG_ALIGN(m->nlmsg_len);
 		if ((m->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
 			continue;
-		if (t == NFT_MSG_NEWCHAIN || t == NFT_MSG_NEWTABLE) {
+		if (t == NFT_MSG_NEWTABLE) {
 			reframe(&x.delta, &d, true, m, m->nlmsg_len);
 			refused(&x, &d, "not allowed");
+			batch_free(&d);
+		}
+		/* a base chain given its own definition again: a policy update */
+		if (t == NFT_MSG_NEWCHAIN) {
+			reframe(&x.delta, &d, true, m, m->nlmsg_len);
+			ck_assert_int_eq(verify(d.buf, d.len, &x, &(struct batch_refusal){ 0 }), 0);
 			batch_free(&d);
 		}
 		if (t == NFT_MSG_NEWSET && !(set_flags(m) & NFT_SET_ANONYMOUS)) {
@@ -359,6 +381,13 @@ START_TEST(near_misses_refused)
 			batch_free(&d);
 		}
 	}
+	/* a chain the table does not have, or a regular one */
+	nlh = msg(buf, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, "vigil");
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, "rule.evil");
+	reframe(&x.delta, &d, true, nlh, nlh->nlmsg_len);
+	refused(&x, &d, "changes only the policy of a base chain the table has");
+	batch_free(&d);
 	/* a rule neither appended nor placed before a rule */
 	for (size_t off = 0; off < x.delta.len;) {
 		struct nlmsghdr *m = (void *)(x.delta.buf + off);
@@ -412,6 +441,7 @@ int main(void)
 	tcase_add_test(tc, unchanged_sends_nothing);
 	tcase_add_test(tc, one_interval_changed);
 	tcase_add_test(tc, one_rule_changed);
+	tcase_add_test(tc, chain_policy_changed);
 	tcase_add_test(tc, random_pairs_pass_the_gate);
 	tcase_add_test(tc, near_misses_refused);
 	tcase_add_test(tc, replacement_refuses_delta_messages);

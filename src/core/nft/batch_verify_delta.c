@@ -6,8 +6,9 @@
  * (a dump of the table's chains and sets, at one generation) and they are
  * loaded here before the walk. The batch:
  *
- *   BEGIN(NFNL_BATCH_GENID)  { DELRULE | DELSETELEM | NEWSETELEM |
- *                              NEWSET(anonymous) | NEWRULE }...  END
+ *   BEGIN(NFNL_BATCH_GENID)  { NEWCHAIN(a base chain's policy) | DELRULE |
+ *                              DELSETELEM | NEWSETELEM | NEWSET(anonymous) |
+ *                              NEWRULE }...  END
  *
  * DELRULE names a kernel chain and a handle (the kernel looks the handle
  * up in that chain of that table only); NEWRULE is a rule as a replacement
@@ -15,7 +16,9 @@
  * NFTA_RULE_POSITION; elements go to the kernel's named sets that are not
  * filled by the kernel or by `vigild set`, or to an anonymous set of this
  * batch before the rule that looks it up. No table, chain or named set is
- * made or deleted. The generation check is required, and the caller
+ * made or deleted; a base chain is only given its policy again (its
+ * type, hook and priority must be vigild's, which the kernel's update
+ * requires to be the chain's). The generation check is required, and the caller
  * compares it with its own dump's: the batch then meets exactly the table
  * it was checked against, or fails whole (ERESTART).
  */
@@ -45,6 +48,18 @@ const char *verify_delrule(struct verify_ctx *c, const vocab_tb tb, char *why, s
 	if (!verify_chain_find(c, chain))
 		return REFUSE("is for a chain vigild's table does not have");
 	return NULL;
+}
+
+/* a base chain's policy changed: the chain's own definition again, which
+ * the kernel takes as an update (same type, hook and priority, or EEXIST) */
+const char *verify_delta_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len)
+{
+	const char *name = verify_str(tb[NFTA_CHAIN_NAME]);
+	const struct verify_chain *ch = verify_chain_find(c, name);
+
+	if (!tb[NFTA_CHAIN_HOOK] || !ch || !ch->base)
+		return REFUSE("an incremental batch changes only the policy of a base chain the table has");
+	return verify_base_chain(c, tb, name, why, len);
 }
 
 const char *verify_delta_newset(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len)

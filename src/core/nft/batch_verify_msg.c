@@ -129,7 +129,7 @@ static __attribute__((noinline)) bool dispatch_chain_name(const char *s)
 	return false;
 }
 
-static const char *base_chain(struct verify_ctx *c, const vocab_tb tb, const char *name, char *why,
+const char *verify_base_chain(struct verify_ctx *c, const vocab_tb tb, const char *name, char *why,
 			      size_t len)
 {
 	const struct vocab_chain *row = NULL;
@@ -169,7 +169,7 @@ const char *verify_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, 
 	if ((bad = in_body(c, why, len)))
 		return bad;
 	if (base) {
-		if ((bad = base_chain(c, tb, name, why, len)))
+		if ((bad = verify_base_chain(c, tb, name, why, len)))
 			return bad;
 	} else {
 		if (tb[NFTA_CHAIN_TYPE] || tb[NFTA_CHAIN_POLICY])

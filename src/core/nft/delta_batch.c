@@ -3,7 +3,8 @@
  * Incremental apply's batch (delta.h): the plan of delta_plan.c as
  * messages. BEGIN carries the generation the kernel's table was dumped at
  * (NFNL_BATCH_GENID), so a change made since fails the whole batch with
- * ERESTART; then the rules deleted (DELRULE by handle), the set elements
+ * ERESTART; then the base chains whose policy changes (the compiled
+ * NEWCHAIN: an update of the existing chain), the rules deleted (DELRULE by handle), the set elements
  * deleted (DELSETELEM, an interval's start and end together) and added
  * (NEWSETELEM, the compiled batch's own element nests), and the rules
  * inserted (the compiled NEWRULE with NFTA_RULE_POSITION, each after the
@@ -247,6 +248,7 @@ int delta_build(const void *kdump, size_t klen, const void *want, size_t wlen, c
 	struct tablediff_side ks = { kdump, klen, NULL, 0, true }, ws = { want, wlen, NULL, 0, true };
 	struct out o = { b, table, 0 };
 	struct td_model k, w;
+	bool *policy = NULL;
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -259,10 +261,15 @@ int delta_build(const void *kdump, size_t klen, const void *want, size_t wlen, c
 	if (!k.table) {
 		p->full = true;
 		snprintf(p->reason, sizeof(p->reason), "%s", "no table");
-	} else if (delta_same_objects(&k, &w, p)) {
+	} else if (delta_same_objects(&k, &w, p, (policy = xcalloc(w.nchains + 1, sizeof(*policy))))) {
 		uint32_t seq0 = batch_seq(b);
 
 		put_begin(&o, genid);
+		for (size_t i = 0; i < w.nchains; i++)
+			if (policy[i])
+				put_copy(&o, w.chain_msg[i],
+					 xasprintf("policy of chain %.*s", (int)delta_chain_name_len(w.chains[i]),
+						   w.chains[i]));
 		if (rules_out(&k, &w, &o, p, false)) {
 			sets_out(&k, &w, &o, p, false);
 			sets_out(&k, &w, &o, p, true);
@@ -275,6 +282,7 @@ int delta_build(const void *kdump, size_t klen, const void *want, size_t wlen, c
 			batch_init(b, seq0);
 		}
 	}
+	free(policy);
 	td_model_free(&k);
 	td_model_free(&w);
 	return 0;

@@ -31,8 +31,11 @@ const struct td_set *delta_named(const struct td_model *m, const char *name);
 /* A set whose elements the kernel or `vigild set` fills (NFT_SET_EVAL, or
  * vigild's dynamic mark): an incremental apply leaves them alone. */
 bool delta_set_filled(const struct td_set *s);
-/* Chains and named sets the same on both sides (else p->full, p->reason). */
-bool delta_same_objects(const struct td_model *k, const struct td_model *w, struct delta_plan *p);
+/* Chains and named sets the same on both sides, but for base chains'
+ * policies (else p->full, p->reason); policy[i] (may be NULL; w->nchains
+ * entries): wanted chain i's policy changes (counted in p->chains_policy). */
+bool delta_same_objects(const struct td_model *k, const struct td_model *w, struct delta_plan *p,
+			bool *policy);
 /* The length of the chain's name in a td_model chain ("NAME DEFINITION"). */
 size_t delta_chain_name_len(const char *c);
 /* The rules of chain (clen bytes of it) on each side: kernel rules with

@@ -53,20 +53,41 @@ bool delta_set_filled(const struct td_set *s)
 	return n == s->udlen && !memcmp(want, s->udata, n);
 }
 
-static bool chains_same(const struct td_model *k, const struct td_model *w, struct delta_plan *p)
+/* the definitions the same but for "policy accept;" / "policy drop;" */
+static bool policy_only(const char *k, const char *w)
+{
+	const char *pk = strstr(k, "; policy "), *pw = strstr(w, "; policy ");
+
+	if (!pk || !pw || pk - k != pw - w || strncmp(k, w, (size_t)(pk - k)))
+		return false;
+	pk = strchr(pk + 9, ';');
+	pw = strchr(pw + 9, ';');
+	return pk && pw && !strcmp(pk, pw);
+}
+
+static bool chains_same(const struct td_model *k, const struct td_model *w, struct delta_plan *p,
+			bool *policy)
 {
 	if (k->nchains != w->nchains)
 		return full(p, "%s", "chains added or removed");
 	for (size_t i = 0; i < w->nchains; i++) {
 		const char *c = w->chains[i];
-		bool seen = false;
+		size_t n = delta_chain_name_len(c);
+		bool seen = false, pol = false;
 
-		for (size_t j = 0; j < k->nchains && !seen; j++)
+		for (size_t j = 0; j < k->nchains && !seen && !pol; j++) {
 			seen = !strcmp(k->chains[j], c);
-		if (!seen) {
+			pol = !seen && delta_chain_name_len(k->chains[j]) == n &&
+			      !strncmp(k->chains[j], c, n) && policy_only(k->chains[j] + n, c + n);
+		}
+		if (pol) {
+			p->chains_policy++;
+			if (policy)
+				policy[i] = true;
+		} else if (!seen) {
 			char name[64];
 
-			snprintf(name, sizeof(name), "%.*s", (int)delta_chain_name_len(c), c);
+			snprintf(name, sizeof(name), "%.*s", (int)n, c);
 			return full(p, "chain %s added or its definition changed", name);
 		}
 	}
@@ -147,9 +168,10 @@ static bool set_same_kind(const struct td_set *k, const struct td_set *w)
 	       k->timeout == w->timeout;
 }
 
-bool delta_same_objects(const struct td_model *k, const struct td_model *w, struct delta_plan *p)
+bool delta_same_objects(const struct td_model *k, const struct td_model *w, struct delta_plan *p,
+			bool *policy)
 {
-	if (!chains_same(k, w, p))
+	if (!chains_same(k, w, p, policy))
 		return false;
 	for (size_t i = 0; i < k->nsets; i++)
 		if (!k->sets[i].anon && !delta_named(w, k->sets[i].name))
@@ -243,7 +265,8 @@ int delta_plan(const void *kdump, size_t klen, const void *want, size_t wlen, st
 	}
 	if (!k.table)
 		full(p, "%s", "no table");
-	else if (delta_same_objects(&k, &w, p)) {
+	else if (delta_same_objects(&k, &w, p, NULL)) {
+		p->messages += p->chains_policy;
 		sets_plan(&k, &w, p);
 		for (size_t i = 0; i < w.nchains && !p->full; i++)
 			chain_rules(&k, &w, w.chains[i], delta_chain_name_len(w.chains[i]), p);

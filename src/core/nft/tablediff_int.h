@@ -58,6 +58,7 @@ struct td_rule {
 struct td_model {
 	bool table;
 	char **chains;          /* "NAME DEFINITION" */
+	const void **chain_msg; /* their NEWCHAIN in the stream */
 	size_t nchains, ccap;
 	struct td_set *sets;
 	size_t nsets, scap;

@@ -53,6 +53,8 @@ static int on_chain(struct td_model *m, const struct nlmsghdr *nlh)
 			sb_puts(&sb, "{ }");
 		}
 		m->chains = xreallocarray(m->chains, m->nchains + 1, sizeof(*m->chains));
+		m->chain_msg = xreallocarray(m->chain_msg, m->nchains + 1, sizeof(*m->chain_msg));
+		m->chain_msg[m->nchains] = nlh;
 		m->chains[m->nchains++] = sb_take(&sb);
 		r = 0;
 	}
@@ -415,6 +417,7 @@ void td_model_free(struct td_model *m)
 	for (size_t i = 0; i < m->nchains; i++)
 		free(m->chains[i]);
 	free(m->chains);
+	free(m->chain_msg);
 	for (size_t i = 0; i < m->nsets; i++) {
 		struct td_set *s = &m->sets[i];
 		for (size_t k = 0; k < s->nitem; k++)

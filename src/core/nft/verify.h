@@ -161,6 +161,10 @@ int verify_run_delta(struct verify_ctx *c, const void *buf, size_t len);
 const char *verify_delrule(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
 const char *verify_delsetelem(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
 const char *verify_delta_newset(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+const char *verify_delta_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+/* A base chain's type, hook, priority and policy as vigild's (batch_verify_msg.c). */
+const char *verify_base_chain(struct verify_ctx *c, const vocab_tb tb, const char *name, char *why,
+			      size_t len);
 /* One element of a NEWSETELEM for set s (batch_verify_msg.c). */
 const char *verify_elem(struct verify_ctx *c, const struct verify_set *s, const struct nlattr *item,
 			size_t i, char *why, size_t len);

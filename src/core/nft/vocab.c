@@ -522,6 +522,8 @@ ATTRS(delrule_attrs, "rule", STRZ(NFTA_RULE_TABLE, "table", REQ, 1, NFT_TABLE_MA
       U64(NFTA_RULE_HANDLE, "handle", REQ, .min = 1));
 
 const struct vocab_msg vocab_delta_msgs[] = {
+	{ NFT_MSG_NEWCHAIN, "NEWCHAIN", NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, "chain", NLM_F_CREATE,
+	  &chain_attrs, verify_delta_newchain, 0 },
 	{ NFT_MSG_NEWSET, "NEWSET", NFTA_SET_TABLE, NFTA_SET_NAME, "set", NLM_F_CREATE, &set_attrs,
 	  verify_delta_newset, 0 },
 	{ NFT_MSG_NEWSETELEM, "NEWSETELEM", NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET,
