@@ -21,87 +21,8 @@
 #include "vigil/batch.h"
 #include "vigil/delta.h"
 #include "vigil/nftc.h"
+#include "deltapair.h"
 #include "randpol.h"
-
-#define GENID 77
-
-static void compiled(const char *yaml, struct batch *b)
-{
-	struct policy pol;
-	struct ir_table t;
-
-	compile_text(yaml, NULL, &pol, &t);
-	batch_init(b, 1);
-	nftc_build_replace(&t, b);
-	ir_table_free(&t);
-	policy_free(&pol);
-}
-
-/* the compiled batch as the kernel would dump it: objects, rules with handles */
-static void as_dump(const struct batch *b, struct batch *d)
-{
-	uint64_t handle = 10;
-
-	batch_init(d, 1);
-	for (size_t off = 0; off < b->len;) {
-		const struct nlmsghdr *src = (const void *)(b->buf + off);
-		uint16_t t = src->nlmsg_type & 0xff;
-
-		off += NLMSG_ALIGN(src->nlmsg_len);
-		if ((src->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES || t == NFT_MSG_DELTABLE)
-			continue;
-		struct nlmsghdr *nlh = batch_reserve(d, NLMSG_ALIGN(src->nlmsg_len) + 64);
-		memcpy(nlh, src, src->nlmsg_len);
-		nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len);
-		if (t == NFT_MSG_NEWRULE) {
-			mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(handle));
-			handle += 10;
-		}
-		batch_commit_msg(d, -1, -1, NULL);
-	}
-}
-
-struct pair {
-	struct batch kb, kdump, want, delta;
-	struct delta_plan p;
-};
-
-static void pair_build(struct pair *x, const char *kyaml, const char *yaml)
-{
-	compiled(kyaml, &x->kb);
-	as_dump(&x->kb, &x->kdump);
-	compiled(yaml, &x->want);
-	batch_init(&x->delta, 5000);
-	ck_assert_int_eq(delta_build(x->kdump.buf, x->kdump.len, x->want.buf, x->want.len, "vigil",
-				     GENID, &x->delta, &x->p), 0);
-}
-
-static void pair_free(struct pair *x)
-{
-	batch_free(&x->kb);
-	batch_free(&x->kdump);
-	batch_free(&x->want);
-	batch_free(&x->delta);
-}
-
-static int verify(const void *buf, size_t len, const struct pair *x, struct batch_refusal *r)
-{
-	uint32_t gen = 0;
-	int e = batch_verify_delta(buf, len, "vigil", x->kdump.buf, x->kdump.len, &gen, r);
-
-	if (e == 0)
-		ck_assert_uint_eq(gen, GENID);
-	return e;
-}
-
-static size_t count_type(const struct batch *b, uint16_t type)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < b->nmsgs; i++)
-		n += b->msgs[i].type == (NFNL_SUBSYS_NFTABLES << 8 | type);
-	return n;
-}
 
 static const char a_yml[] =
 	"version: 1\n"
@@ -143,7 +64,7 @@ START_TEST(one_interval_changed)
 	ck_assert_uint_eq(count_type(&x.delta, NFT_MSG_DELSETELEM), 1);
 	ck_assert_uint_eq(count_type(&x.delta, NFT_MSG_NEWSETELEM), 1);
 	ck_assert_uint_eq(x.p.rules_add + x.p.rules_del, 0);
-	ck_assert_msg(verify(x.delta.buf, x.delta.len, &x, &r) == 0, "%s", r.why);
+	ck_assert_msg(pair_verify(x.delta.buf, x.delta.len, &x, &r) == 0, "%s", r.why);
 	pair_free(&x);
 }
 END_TEST
@@ -159,7 +80,7 @@ START_TEST(chain_policy_changed)
 	ck_assert_uint_eq(x.p.chains_policy, 1);
 	ck_assert_uint_eq(x.p.messages, 1);
 	ck_assert_uint_eq(count_type(&x.delta, NFT_MSG_NEWCHAIN), 1);
-	ck_assert_msg(verify(x.delta.buf, x.delta.len, &x, &r) == 0, "%s", r.why);
+	ck_assert_msg(pair_verify(x.delta.buf, x.delta.len, &x, &r) == 0, "%s", r.why);
 	pair_free(&x);
 }
 END_TEST
@@ -177,7 +98,7 @@ START_TEST(one_rule_changed)
 	ck_assert_uint_gt(x.p.rules_add, 0);
 	/* the port list is an anonymous set: made again for the new rule */
 	ck_assert_uint_gt(count_type(&x.delta, NFT_MSG_NEWSET), 0);
-	ck_assert_msg(verify(x.delta.buf, x.delta.len, &x, &r) == 0, "%s", r.why);
+	ck_assert_msg(pair_verify(x.delta.buf, x.delta.len, &x, &r) == 0, "%s", r.why);
 	pair_free(&x);
 }
 END_TEST
@@ -197,7 +118,7 @@ START_TEST(random_pairs_pass_the_gate)
 		pair_build(&x, a, b);
 		if (!x.p.full && x.p.messages) {
 			inc++;
-			expect(verify(x.delta.buf, x.delta.len, &x, &r) == 0, "pair %d: %s\n%s\n--\n%s", t,
+			expect(pair_verify(x.delta.buf, x.delta.len, &x, &r) == 0, "pair %d: %s\n%s\n--\n%s", t,
 			       r.why, a, b);
 			expect(count_type(&x.delta, NFT_MSG_DELRULE) == x.p.rules_del &&
 				       count_type(&x.delta, NFT_MSG_NEWRULE) == x.p.rules_add,
@@ -211,49 +132,6 @@ START_TEST(random_pairs_pass_the_gate)
 END_TEST
 
 /* ---- near misses: a valid incremental batch, changed, is refused ---- */
-
-/* the messages of src between BEGIN and END, framed by a BEGIN of ours */
-static void reframe(const struct batch *src, struct batch *d, bool genid, const void *extra,
-		    size_t extra_len)
-{
-	struct nlmsghdr *nlh;
-
-	batch_init(d, 9000);
-	nlh = nftnl_batch_begin(batch_reserve(d, 256), batch_seq(d));
-	if (genid)
-		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(GENID));
-	batch_commit_msg(d, -1, -1, NULL);
-	for (size_t off = 0; off < src->len;) {
-		const struct nlmsghdr *m = (const void *)(src->buf + off);
-
-		off += NLMSG_ALIGN(m->nlmsg_len);
-		if (m->nlmsg_type == NFNL_MSG_BATCH_BEGIN || m->nlmsg_type == NFNL_MSG_BATCH_END)
-			continue;
-		memcpy(batch_reserve(d, m->nlmsg_len), m, m->nlmsg_len);
-		batch_commit_msg(d, -1, -1, NULL);
-	}
-	if (extra) {
-		memcpy(batch_reserve(d, extra_len), extra, extra_len);
-		batch_commit_msg(d, -1, -1, NULL);
-	}
-	nftnl_batch_end(batch_reserve(d, 256), batch_seq(d));
-	batch_commit_msg(d, -1, -1, NULL);
-}
-
-static void refused(const struct pair *x, const struct batch *d, const char *needle)
-{
-	struct batch_refusal r;
-
-	ck_assert_int_eq(verify(d->buf, d->len, x, &r), -EPERM);
-	ck_assert_msg(strstr(r.why, needle) != NULL, "refused for '%s', not '%s'", r.why, needle);
-}
-
-/* buf: 1024 bytes, zeroed (the padding the verifier checks) */
-static struct nlmsghdr *msg(uint8_t *buf, uint16_t type, uint16_t flags)
-{
-	memset(buf, 0, 1024);
-	return nftnl_nlmsg_build_hdr((char *)buf, type, NFPROTO_INET, flags, 1);
-}
 
 static void elem_key(struct nlmsghdr *nlh, const void *key, size_t klen, bool data)
 {
@@ -297,7 +175,7 @@ START_TEST(near_misses_refused)
 	ck_assert(!x.p.full && x.p.messages > 0);
 	/* as built: accepted */
 	reframe(&x.delta, &d, true, NULL, 0);
-	ck_assert_int_eq(verify(d.buf, d.len, &x, &(struct batch_refusal){ 0 }), 0);
+	ck_assert_int_eq(pair_verify(d.buf, d.len, &x, &(struct batch_refusal){ 0 }), 0);
 	batch_free(&d);
 	/* without the generation check */
 	reframe(&x.delta, &d, false, NULL, 0);
@@ -372,7 +250,7 @@ START_TEST(near_misses_refused)
 		/* a base chain given its own definition again: a policy update */
 		if (t == NFT_MSG_NEWCHAIN) {
 			reframe(&x.delta, &d, true, m, m->nlmsg_len);
-			ck_assert_int_eq(verify(d.buf, d.len, &x, &(struct batch_refusal){ 0 }), 0);
+			ck_assert_int_eq(pair_verify(d.buf, d.len, &x, &(struct batch_refusal){ 0 }), 0);
 			batch_free(&d);
 		}
 		if (t == NFT_MSG_NEWSET && !(set_flags(m) & NFT_SET_ANONYMOUS)) {
@@ -412,157 +290,6 @@ START_TEST(near_misses_refused)
 }
 END_TEST
 
-/* ---- port-forward maps (natmap.c): elements with an address . port ---- */
-
-static const char fwd_yml[] =
-	"version: 1\n"
-	"zones: {lan: lan0, wan: wan0}\n"
-	"defaults: {input: drop, forward: drop, output: accept}\n"
-	"rules:\n"
-	"  - {name: lan-out, chain: forward, iif: \"@lan\", oif: \"@wan\", action: accept}\n"
-	"nat:\n"
-	"  - {name: f1, iif: \"@wan\", proto: tcp, dport: 8001, action: dnat, to: \"10.1.0.21:443\"}\n"
-	"  - {name: f2, iif: \"@wan\", proto: tcp, dport: 8002, action: dnat, to: \"10.1.0.22:443\"}\n"
-	"  - {name: f3, iif: \"@wan\", proto: tcp, dport: 8003, action: dnat, to: \"10.1.0.23:443\"}\n"
-	"  - {name: f4, iif: \"@wan\", proto: tcp, dport: 8004, action: dnat, to: \"10.1.0.24:443\"}\n"
-	"  - {name: f5, iif: \"@wan\", proto: tcp, dport: 8005, action: dnat, to: \"10.1.0.25:443\"}\n"
-	"  - {name: f6, iif: \"@wan\", proto: tcp, dport: 8006, action: dnat, to: \"10.1.0.26:443\"}\n"
-	"  - {name: f7, iif: \"@wan\", proto: tcp, dport: 8007, action: dnat, to: \"10.1.0.27:443\"}\n"
-	"  - {name: f8, iif: \"@wan\", proto: tcp, dport: 8008, action: dnat, to: \"10.1.0.28:443\"}\n"
-	"  - {name: f9, iif: \"@wan\", proto: tcp, dport: 8009, action: dnat, to: \"10.1.0.29:443\"}\n";
-
-/* m is a message of this type whose attribute attr is the string name */
-static bool names_set(const struct nlmsghdr *m, uint16_t type, uint16_t attr, const char *name)
-{
-	const struct nlattr *a;
-
-	if (m->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | type))
-		return false;
-	mnl_attr_for_each(a, m, sizeof(struct nfgenmsg))
-		if (mnl_attr_get_type(a) == attr && streq(mnl_attr_get_str(a), name))
-			return true;
-	return false;
-}
-
-/* the message of this type for set `name` in b, or NULL */
-static const struct nlmsghdr *elems_for(const struct batch *b, uint16_t type, const char *name)
-{
-	for (size_t off = 0; off < b->len;) {
-		const struct nlmsghdr *m = (const void *)(b->buf + off);
-
-		off += NLMSG_ALIGN(m->nlmsg_len);
-		if (names_set(m, type, NFTA_SET_ELEM_LIST_SET, name))
-			return m;
-	}
-	return NULL;
-}
-
-START_TEST(port_forward_target_changed)
-{
-	/* a target's address, then a target's port: the key stays, the data changes */
-	static const char *const to[][2] = { { "10.1.0.22:443", "10.1.0.42:443" },
-					     { "10.1.0.25:443", "10.1.0.25:4443" } };
-
-	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++) {
-		_cleanup_free_ char *b = text_replace(fwd_yml, to[i][0], to[i][1]);
-		struct batch_refusal r;
-		struct pair x;
-
-		pair_build(&x, fwd_yml, b);
-		ck_assert_msg(!x.p.full, "full: %s", x.p.reason);
-		/* natmap.1: port 800N's element out and in again with its new
-		 * data; dnatfwd.1: the old address . port out, the new one in */
-		ck_assert_uint_eq(x.p.elems_del, 2);
-		ck_assert_uint_eq(x.p.elems_add, 2);
-		ck_assert_uint_eq(x.p.rules_add + x.p.rules_del, 0);
-		ck_assert_ptr_nonnull(elems_for(&x.delta, NFT_MSG_DELSETELEM, "natmap.1"));
-		ck_assert_ptr_nonnull(elems_for(&x.delta, NFT_MSG_NEWSETELEM, "natmap.1"));
-		ck_assert_ptr_nonnull(elems_for(&x.delta, NFT_MSG_DELSETELEM, "dnatfwd.1"));
-		ck_assert_ptr_nonnull(elems_for(&x.delta, NFT_MSG_NEWSETELEM, "dnatfwd.1"));
-		ck_assert_msg(verify(x.delta.buf, x.delta.len, &x, &r) == 0, "%s", r.why);
-		pair_free(&x);
-	}
-}
-END_TEST
-
-/* a natmap element as NEWSETELEM carries it, data dn bytes (pad: its last) */
-static void natmap_elem(struct nlmsghdr *nlh, uint8_t pad, size_t dn, bool verdict)
-{
-	static const uint8_t port[2] = { 0x1f, 0x4a };
-	uint8_t data[8] = { 10, 1, 0, 99, 0x01, 0xbb, 0, pad };
-	struct nlattr *l = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-	struct nlattr *e = mnl_attr_nest_start(nlh, 1), *k, *d;
-
-	k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
-	mnl_attr_put(nlh, NFTA_DATA_VALUE, sizeof(port), port);
-	mnl_attr_nest_end(nlh, k);
-	d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
-	if (verdict) {
-		struct nlattr *v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
-		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl(NF_ACCEPT));
-		mnl_attr_nest_end(nlh, v);
-	} else {
-		mnl_attr_put(nlh, NFTA_DATA_VALUE, dn, data);
-	}
-	mnl_attr_nest_end(nlh, d);
-	mnl_attr_nest_end(nlh, e);
-	mnl_attr_nest_end(nlh, l);
-}
-
-START_TEST(port_forward_near_misses)
-{
-	static const struct { uint8_t pad; size_t dn; bool verdict; const char *why; } bad[] = {
-		{ 0, 8, false, NULL },
-		{ 1, 8, false, "padding is not zero" },
-		{ 0, 6, false, "value has 6 bytes" },
-		{ 0, 0, true, "an address and a port (8 bytes)" },
-	};
-	uint8_t buf[1024] __attribute__((aligned(4)));
-	struct pair x;
-	struct batch d;
-
-	pair_build(&x, fwd_yml, fwd_yml);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct nlmsghdr *nlh = msg(buf, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "vigil");
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "natmap.1");
-		natmap_elem(nlh, bad[i].pad, bad[i].dn, bad[i].verdict);
-		reframe(&x.delta, &d, true, nlh, nlh->nlmsg_len);
-		if (bad[i].why)
-			refused(&x, &d, bad[i].why);
-		else /* the well-formed one: a new forward 8010 -> 10.1.0.99:443 */
-			ck_assert_int_eq(verify(d.buf, d.len, &x, &(struct batch_refusal){ 0 }), 0);
-		batch_free(&d);
-	}
-	/* the kernel's map with other userdata than nft's for a port-forward
-	 * map is not one: no element of the batch may go to it */
-	for (size_t off = 0; off < x.kdump.len;) {
-		struct nlmsghdr *m = (void *)(x.kdump.buf + off);
-		struct nlattr *a;
-
-		off += NLMSG_ALIGN(m->nlmsg_len);
-		if (!names_set(m, NFT_MSG_NEWSET, NFTA_SET_NAME, "natmap.1"))
-			continue;
-		mnl_attr_for_each(a, m, sizeof(struct nfgenmsg))
-			if (mnl_attr_get_type(a) == NFTA_SET_USERDATA)
-				((uint8_t *)mnl_attr_get_payload(a))[mnl_attr_get_payload_len(a) - 1] ^= 1;
-	}
-	{
-		struct nlmsghdr *nlh = msg(buf, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-		struct batch_refusal r;
-
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "vigil");
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "natmap.1");
-		natmap_elem(nlh, 0, 8, false);
-		reframe(&x.delta, &d, true, nlh, nlh->nlmsg_len);
-		ck_assert_int_eq(verify(d.buf, d.len, &x, &r), -EPERM);
-		batch_free(&d);
-	}
-	pair_free(&x);
-}
-END_TEST
-
 /* a replacement's rules never carry a position; its batch never a DELRULE */
 START_TEST(replacement_refuses_delta_messages)
 {
@@ -595,8 +322,6 @@ int main(void)
 	tcase_add_test(tc, chain_policy_changed);
 	tcase_add_test(tc, random_pairs_pass_the_gate);
 	tcase_add_test(tc, near_misses_refused);
-	tcase_add_test(tc, port_forward_target_changed);
-	tcase_add_test(tc, port_forward_near_misses);
 	tcase_add_test(tc, replacement_refuses_delta_messages);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
