@@ -18,7 +18,7 @@
 #     forward set's address . port swapped), no rule touched, the listing
 #     as after a full apply; IPv6 too;
 #   - vigild watch's reload goes the same way: incrementally, the counter
-#     of a rule left alone kept.
+#     of a rule left alone kept; a port forward's target changed too.
 . "$(dirname "$0")/lib.sh"
 
 netns_preflight
@@ -168,6 +168,8 @@ check "... the kernel's map holds the new target (9005 : 10.1.0.3 . 2055), not t
 	bash -c "grep -q '9005 : 10.1.0.3 . 2055' '$TMP/l.ginc' && ! grep -q '9005 : 10.1.0.2 . 2005' '$TMP/l.ginc'"
 V apply -q --full "$TMP/g.yml" || bail_out "apply --full g.yml"
 L >"$TMP/l.gfull"
+M() { ip netns exec "$H" nft list map inet vigil natmap.1 && ip netns exec "$H" nft list set inet vigil dnatfwd.1; }
+M >"$TMP/m.gfull"
 check "... the listing equals that after a full apply of it" cmp -s "$TMP/l.ginc" "$TMP/l.gfull"
 cmp -s "$TMP/l.ginc" "$TMP/l.gfull" || diff "$TMP/l.ginc" "$TMP/l.gfull" | head -20 | sed 's/^/#   /'
 run "$TMP/h" V apply "$TMP/h.yml"
@@ -207,6 +209,23 @@ check "... rule probe kept its counter across the reload ($w0 before, $w1 after)
 run "$TMP/reload2" V reload
 check "a reload of the same policy: nothing sent" \
 	bash -c "sleep 0.3; grep -q 'applied .*; unchanged, nothing sent' '$TMP/watch.log'"
+# port-forward maps through the watch's commits (daemon/commit_delta.c)
+wait_log() { # COUNT PATTERN: until the watch's log has COUNT lines matching
+	for i in $(seq 100); do [ "$(grep -c "$2" "$TMP/watch.log")" -ge "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
+napplied=$(grep -c 'applied ' "$TMP/watch.log")
+cp "$TMP/f.yml" "$TMP/w.yml"
+V reload -q && wait_log $((napplied + 1)) 'applied ' || diag "reload to the port forwards: no applied line"
+cp "$TMP/g.yml" "$TMP/w.yml"
+run "$TMP/reload3" V reload
+wait_log $((napplied + 2)) 'applied '
+diag "$(grep -E 'applied|replacement' "$TMP/watch.log" | tail -1)"
+check "vigild reload with fw5's target changed: the watch applied it incrementally, 2 elements out, 2 in, no rule touched" \
+	bash -c "test $RC = 0 && tail -1 '$TMP/watch.log' | grep -q 'applied .*; incrementally: [0-9]* messages (0 rules deleted, 0 inserted, [0-9]* kept; 2 set elements deleted, 2 added)'"
+M >"$TMP/m.winc"
+check "... its map and forward set list as after apply --full of the policy" \
+	bash -c "grep -q '9005 : 10.1.0.3 . 2055' '$TMP/m.winc' && cmp -s '$TMP/m.winc' '$TMP/m.gfull'"
 stop_watch
 
 done_testing
