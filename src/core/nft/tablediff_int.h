@@ -73,7 +73,8 @@ void td_set_items(struct td_set *s);
 /* Sorts s->e in td_elem_cmp's order. */
 void td_set_sort(struct td_set *s);
 /* A total order of elements: by key, an interval's end before a start at
- * the same key, then by key end and data. */
+ * the same key, then by key end, verdict (code, chain) and data value (a
+ * port-forward map's address . port); 0 only for the same element. */
 int td_elem_cmp(const struct td_elem *x, const struct td_elem *y);
 /* nft's name of a set key type vigild uses, or NULL */
 const char *td_type_name(uint32_t type);
