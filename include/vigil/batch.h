@@ -65,6 +65,21 @@ struct dynset_list;
 int batch_verify_setelem(const void *buf, size_t len, const char *table,
 			 const struct dynset_list *sets, struct batch_refusal *why);
 
+/*
+ * The gate of an incremental apply (delta.h's batch): BEGIN with
+ * NFNL_BATCH_GENID, then DELRULE by handle in a chain of the kernel's
+ * table, NEWRULE (optionally with NFTA_RULE_POSITION) whose expressions
+ * pass the same checks as a replacement's, DELSETELEM / NEWSETELEM on the
+ * kernel's named sets (not those the kernel or `vigild set` fills), and
+ * NEWSET / NEWSETELEM of anonymous sets for the rules it inserts; no table,
+ * chain or named set made or deleted. kdump: the kernel's table, chains and
+ * sets (the helper's own read), which the batch's names must be found in.
+ * *genid: the batch's generation check, which the caller compares with
+ * the generation kdump was read at. Returns 0, or -EPERM with a reason.
+ */
+int batch_verify_delta(const void *buf, size_t len, const char *table, const void *kdump,
+		       size_t klen, uint32_t *genid, struct batch_refusal *why);
+
 /* Upper bounds the verifier enforces. */
 #define BATCH_MAX_BYTES (1024u << 20)
 #define BATCH_MAX_MSGS (16u << 20)

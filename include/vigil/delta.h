@@ -81,9 +81,30 @@ struct delta_plan {
 	char reason[128];
 	size_t rules_kept, rules_del, rules_add;
 	size_t elems_del, elems_add;
+	size_t chains_policy;   /* base chains whose policy (default) changes */
 	size_t messages;
 };
 
 int delta_plan(const void *kdump, size_t klen, const void *want, size_t wlen, struct delta_plan *p);
+
+/*
+ * The incremental batch itself, appended to b (batch_init'ed by the
+ * caller): BEGIN with NFNL_BATCH_GENID = genid (the generation kdump was
+ * read at: a change made since fails the batch with ERESTART), DELRULE by
+ * handle, DELSETELEM, NEWSETELEM, then each inserted rule (NFTA_RULE_POSITION
+ * after or before a kept rule's handle, or appended) after the anonymous
+ * sets it looks up, END. Interval sets lose and gain whole intervals (a
+ * start and its end together). Sets the kernel or `vigild set` fills
+ * (delta_set_filled) keep their elements. A base chain whose policy
+ * alone changes is updated in place (its compiled NEWCHAIN, which the
+ * kernel takes as an update of the existing chain: same hook and priority). p as delta_plan, except that
+ * messages counts what b holds between BEGIN and END (elements go 512 to a
+ * message). b is left as it was when p->full, or when p->messages is 0
+ * (the policy is unchanged: nothing to send). Returns 0, or -EBADMSG when
+ * a side does not parse.
+ */
+struct batch;
+int delta_build(const void *kdump, size_t klen, const void *want, size_t wlen, const char *table,
+		uint32_t genid, struct batch *b, struct delta_plan *p);
 
 #endif

@@ -78,6 +78,9 @@ int nl_table_comment(struct nl *nl, const char *name, char *comment, size_t len)
  */
 int nl_dump_table(struct nl *nl, const char *table, size_t max, struct strbuf *out,
 		  uint32_t *genid);
+/* The same without elements and rules: the table, its chains and sets. */
+int nl_dump_defs(struct nl *nl, const char *table, size_t max, struct strbuf *out,
+		 uint32_t *genid);
 
 /*
  * The dynamic sets of table inet `table` (sets whose comment is

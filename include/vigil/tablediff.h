@@ -29,6 +29,7 @@ struct tablediff_side {
 	size_t len;
 	char **rule_text;
 	size_t ntext;
+	bool elems_only;        /* named sets: elements sorted, not formatted (delta.h) */
 };
 
 struct tablediff_counts {

@@ -211,9 +211,14 @@ struct vocab_msg {
 	const struct vocab_attrs *attrs;
 	/* checks after the walk, with the batch's state; NULL or a refusal */
 	const char *(*check)(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+	uint16_t flags_opt;             /* and these may be added too */
 };
 extern const struct vocab_msg vocab_msgs[];
 extern const size_t vocab_nmsgs;
+/* a delta batch (incremental apply): rules by handle and position, elements
+ * of the kernel's named sets, anonymous sets for the rules it inserts */
+extern const struct vocab_msg vocab_delta_msgs[];
+extern const size_t vocab_ndelta_msgs;
 /* What `vigild set` may send (the helper's SETELEM request): elements
  * added to (exclusively: a duplicate is an error) or deleted from a
  * dynamic set the kernel has, named by name, no set id. */

@@ -18,6 +18,7 @@
 #include <systemd/sd-journal.h>
 
 #include "cli.h"
+#include "apply_delta.h"
 #include "vigil/dynset.h"
 #include "vigil/fileio.h"
 #include "vigil/log.h"
@@ -217,8 +218,10 @@ static void store_lkg(int statefd, struct plan *pl)
 static const char apply_usage[] =
 	"Usage: vigild apply [OPTIONS] POLICY\n"
 	"\n"
-	"Compiles POLICY and replaces vigild's own nftables table with it in one\n"
+	"Compiles POLICY and makes vigild's own nftables table hold it in one\n"
 	"atomic NETLINK_NETFILTER batch: the kernel takes all of it or none of it.\n"
+	"Over vigild's table only the difference is sent (rules left in place keep\n"
+	"their counters); otherwise the table is replaced.\n"
 	"Nothing is sent when the policy is invalid. Other tables are not touched.\n"
 	"A table a running 'vigild watch' manages is refused (use 'vigild reload').\n"
 	"Needs root (CAP_NET_ADMIN): a helper keeps only CAP_NET_ADMIN to commit,\n"
@@ -234,7 +237,8 @@ static const char apply_usage[] =
 	"                    rollback happens even if this session dies\n"
 	"  -f, --force       replace the table even if vigild did not make it, and\n"
 	"                    even if the policy would refuse the caller's session\n"
-	"      --full        drop the elements of dynamic sets that this policy makes\n"
+	"      --full        replace the whole table, not only the difference; and\n"
+	"                    drop the elements of dynamic sets that this policy makes\n"
 	"                    static, removes or changes the type of (without it such\n"
 	"                    a change is refused; other dynamic sets keep theirs)\n"
 	"  -q, --quiet       print nothing on success\n"
@@ -448,7 +452,12 @@ int cmd_apply(int argc, char **argv)
 	bool armed = false;
 	if (r == EXIT_OK && confirm)
 		armed = (r = confirm_arm(&p, pv.runfd, pl.t.name, pv.src.path, confirm)) == EXIT_OK;
-	if (r == EXIT_OK)
+	/* incrementally where the table allows it (not --full, not a dry run) */
+	struct apply_delta ad = { 0 };
+	bool inc = false;
+	if (r == EXIT_OK && !dry && !opt_full)
+		inc = apply_delta(&p, &pl, first_seq(), &ad) == 0;
+	if (r == EXIT_OK && !inc)
 		r = commit_plan(&p, &pl, dry, false, opt_full);
 	if (r != EXIT_OK && armed)
 		confirm_disarm(&p);
@@ -460,8 +469,7 @@ int cmd_apply(int argc, char **argv)
 	if (r == EXIT_OK && !quiet && dry)
 		printf("checked %s: the kernel accepts %s (nothing was committed)\n", pv.src.path, sum);
 	else if (r == EXIT_OK && !quiet)
-		printf("applied %s: %s in %.1f ms (generation %u)\n", pv.src.path, sum, now_ms() - t0,
-		       pl.genid);
+		apply_delta_print(pv.src.path, sum, inc, &ad, now_ms() - t0, pl.genid);
 	/* revoke: what the new policy would not admit ends now (a dry run
 	 * only says what) */
 	int rv = EXIT_OK;

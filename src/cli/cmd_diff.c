@@ -246,9 +246,11 @@ static void delta_line(const void *dump, size_t len, const struct compiled *c, s
 	else
 		sb_printf(line,
 			  "delta: %zu message%s (%zu rules to delete, %zu to insert, %zu left in place; "
-			  "%zu set elements to delete, %zu to add)\n",
+			  "%zu set elements to delete, %zu to add%s)\n",
 			  d.messages, d.messages == 1 ? "" : "s", d.rules_del, d.rules_add, d.rules_kept,
-			  d.elems_del, d.elems_add);
+			  d.elems_del, d.elems_add,
+			  d.chains_policy == 0 ? "" : d.chains_policy == 1 ? "; 1 chain policy changed"
+									  : "; chain policies changed");
 	batch_free(&b);
 }
 

@@ -24,31 +24,14 @@
 #include "vigil/fileio.h"
 #include "vigil/log.h"
 #include "vigil/state.h"
+#include "commit_int.h"
 #include "daemon.h"
 #include "events.h"
 
-#define COMMIT_TIMEOUT_MS 120000 /* a million set elements take seconds */
 #define INFO_TIMEOUT_MS 10000
-#define GENID_TRIES 4
 #define OWNED_WAITS 25 /* x 200 ms */
 #define LKG_MAX (SETFILE_MAX * 4u)
 
-struct commit_op {
-	struct daemon *d;
-	struct plan *pl;
-	bool owned;             /* pl is ours (not the active one being re-asserted) */
-	enum daemon_source source;
-	int tries;
-	int owned_waits;        /* the table still owned by a helper that is going away */
-	sd_event_source *retry;
-	daemon_done_fn done;
-	void *ctx;
-	struct daemon_outcome out;
-	bool first;             /* the start's apply: on failure, the next candidate */
-	unsigned flags;         /* DAEMON_COMMIT_* */
-	struct nftc_opts o;     /* how to build, from TABLE_INFO */
-	uint64_t t_dump;        /* when the dynamic sets were asked for (ms) */
-};
 
 const char *daemon_source_name(enum daemon_source s)
 {
@@ -91,7 +74,7 @@ void daemon_set_state(struct daemon *d, enum daemon_state s, const char *fmt, ..
 		daemon_event(d, LOG_LVL_INFO, "recovered", "the configured policy is in force again");
 }
 
-static uint32_t next_seq(void)
+uint32_t commit_next_seq(void)
 {
 	static uint32_t n;
 	return ((uint32_t)time(NULL) << 8) + (++n << 20) + 1;
@@ -216,7 +199,7 @@ static void note_failure(struct daemon *d, const struct daemon_outcome *out, con
 		}
 }
 
-static void op_finish(struct commit_op *op)
+void op_finish(struct commit_op *op)
 {
 	struct daemon *d = op->d;
 
@@ -240,7 +223,7 @@ static void op_finish(struct commit_op *op)
 	}
 }
 
-static void op_send_info(struct commit_op *op)
+void op_send_info(struct commit_op *op)
 {
 	psep_submit(&op->d->helper, PSEP_REQ_TABLE_INFO, NULL, 0, INFO_TIMEOUT_MS, op_info, op);
 }
@@ -256,13 +239,23 @@ static int op_retry(sd_event_source *s, uint64_t usec, void *ctx)
 }
 
 /* The commit landed: it is what the kernel has now. */
-static void op_installed(struct commit_op *op)
+void op_installed(struct commit_op *op)
 {
 	struct daemon *d = op->d;
-	char sum[200];
+	char sum[320];
 
 	daemon_drift_committed(d, op->pl->genid);
 	plan_summary(op->pl, sum, sizeof(sum));
+	if (op->inc && op->inc_sent) {
+		size_t n = strlen(sum);
+		snprintf(sum + n, sizeof(sum) - n, "; incrementally: %zu messages (%zu rules deleted, %zu inserted, %zu kept; %zu set elements deleted, %zu added%s)",
+			 op->dp.messages, op->dp.rules_del, op->dp.rules_add, op->dp.rules_kept,
+			 op->dp.elems_del, op->dp.elems_add,
+			 op->dp.chains_policy ? "; chain policies changed" : "");
+	} else if (op->inc) {
+		size_t n = strlen(sum);
+		snprintf(sum + n, sizeof(sum) - n, "; unchanged, nothing sent");
+	}
 	snprintf(op->out.summary, sizeof(op->out.summary), "applied %s: %s (generation %u)",
 		 op->source == SRC_FALLBACK ? "the fail-closed fallback" :
 		 op->source == SRC_LKG ? "the last-known-good policy" :
@@ -361,7 +354,7 @@ static void op_commit(struct commit_op *op, const struct dynset_list *old, uint3
 		op_finish(op);
 		return;
 	}
-	plan_build(op->pl, &o, next_seq());
+	plan_build(op->pl, &o, commit_next_seq());
 	psep_submit(&op->d->helper, PSEP_REQ_COMMIT, op->pl->b.buf, op->pl->b.len,
 		    COMMIT_TIMEOUT_MS, op_result, op);
 }
@@ -418,10 +411,17 @@ static void op_info(void *ctx, struct psep_reply *rep)
 	}
 	psep_plan_opts(&d->helper, &rep->u.ti, d->o.owner != 0, &o);
 	op->o = o;
-	if (rep->u.ti.exists) {
+	if (op_try_delta(op, &rep->u.ti))
+		return;
+	op_replace(op, rep->u.ti.exists);
+}
+
+void op_replace(struct commit_op *op, bool exists)
+{
+	if (exists) {
 		/* the dynamic sets' elements outlive the reload */
 		op->t_dump = psep_now_ms();
-		psep_submit(&d->helper, PSEP_REQ_DYN_DUMP, NULL, 0, COMMIT_TIMEOUT_MS, op_dyn, op);
+		psep_submit(&op->d->helper, PSEP_REQ_DYN_DUMP, NULL, 0, COMMIT_TIMEOUT_MS, op_dyn, op);
 		return;
 	}
 	op_commit(op, NULL, 0);

@@ -68,7 +68,7 @@ enum daemon_source {
 struct daemon_outcome {
 	int code;               /* EXIT_OK 0, 1 invalid policy, 3 system/kernel */
 	struct diags d;         /* everything said, located */
-	char summary[256];
+	char summary[400];
 };
 /* daemon_outcome.code of a request refused because a commit is under way */
 #define DAEMON_BUSY 75

@@ -290,6 +290,79 @@ int check_ownership(struct helper *H, const uint8_t *buf, size_t len, bool *refu
 	return 0;
 }
 
+/* An incremental batch changes the table without replacing it (delta.h):
+ * no table message. Not yet verified: a malformed batch is not one (and
+ * batch_verify refuses it). */
+static bool is_delta(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(buf + off);
+		uint16_t t;
+
+		if (len - off < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
+		    nlh->nlmsg_len > len - off)
+			return false;
+		t = nlh->nlmsg_type;
+		if ((t >> 8) == NFNL_SUBSYS_NFTABLES &&
+		    ((t & 0xff) == NFT_MSG_NEWTABLE || (t & 0xff) == NFT_MSG_DELTABLE ||
+		     (t & 0xff) == NFT_MSG_DESTROYTABLE))
+			return false;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return len > 0;
+}
+
+/* The kernel's answer to a batch whose generation is not the table's:
+ * ERESTART on its BEGIN, without sending it (the caller re-plans). */
+static int answer_stale(struct helper *H, const uint8_t *buf)
+{
+	struct psep_result out;
+	struct nl_err e;
+
+	memset(&out, 0, sizeof(out));
+	memset(&e, 0, sizeof(e));
+	e.seq = ((const struct nlmsghdr *)buf)->nlmsg_seq;
+	e.error = -ERESTART;
+	snprintf(e.msg, sizeof(e.msg), "%s", "the table changed since it was read");
+	out.nerr = 1;
+	return psep_send_msg(H->fd, PSEP_REP_RESULT, &out, sizeof(out), &e, sizeof(e));
+}
+
+/*
+ * An incremental batch is checked against the table as the kernel has it
+ * (its chains and sets, read here), which must be vigild's even with
+ * --force. *answered: a reply was sent (a refusal, or the stale answer).
+ */
+static int check_delta(struct helper *H, const uint8_t *buf, size_t len, bool *answered)
+{
+	struct nl_table_info ti;
+	struct batch_refusal ref;
+	struct strbuf sb = { 0 };
+	uint32_t gen = 0, bgen = 0;
+	int e = nl_table_info(&H->nl, H->table, &ti);
+
+	*answered = true;
+	if (e < 0)
+		return refuse_batch(H, e, "cannot look up table inet %s: %s", H->table, strerror(-e));
+	if (!ti.exists || strcmp(ti.comment, IR_TABLE_MARK) != 0)
+		return refuse_batch(H, -EPERM,
+				    "an incremental batch changes only a table vigild made; table inet %.32s %s",
+				    H->table, ti.exists ? "does not carry its mark" : "does not exist");
+	e = nl_dump_defs(&H->nl, H->table, PSEP_MAX_DUMP, &sb, &gen);
+	if (e < 0)
+		return refuse_batch(H, e, "cannot read table inet %s: %s", H->table, strerror(-e));
+	e = batch_verify_delta(buf, len, H->table, sb.s, sb.len, &bgen, &ref);
+	sb_free(&sb);
+	if (e < 0)
+		return refuse_batch(H, -EPERM, "%s", ref.why);
+	if (bgen != gen)
+		return answer_stale(H, buf);
+	*answered = false;
+	return 0;
+}
+
 /* Serves one batch request. Returns <0 to end the conversation. */
 static int serve_batch(struct helper *H, uint32_t len, bool validate)
 {
@@ -310,8 +383,13 @@ static int serve_batch(struct helper *H, uint32_t len, bool validate)
 		return r;
 	if (!H->have_table)
 		return refuse_batch(H, -EPERM, "no table was named yet");
-	if (batch_verify(buf, len, H->table, &ref) < 0)
+	if (H->mode != PSEP_MODE_REMOVE && is_delta(buf, len)) {
+		r = check_delta(H, buf, len, &refused);
+		if (refused)
+			return r;
+	} else if (batch_verify(buf, len, H->table, &ref) < 0) {
 		return refuse_batch(H, -EPERM, "%s", ref.why);
+	}
 	if (H->mode == PSEP_MODE_REMOVE && !only_deletes(buf, len))
 		return refuse_batch(H, -EPERM, "this helper deletes the table and does nothing else");
 	r = check_ownership(H, buf, len, &refused);

@@ -34,7 +34,10 @@
 #include "vigil/util.h"
 
 #define RCVBUF (8u << 20)
-#define RXBUF (MNL_SOCKET_BUFFER_SIZE * 4)
+/* a dump's datagrams are as large as the reader's buffer, up to 32 KiB
+ * (netlink's max_recvmsg_len): fewer of them, and fewer restarts of the
+ * kernel's walk of a large set, which skips what it sent before */
+#define RXBUF (64u << 10)
 
 int nl_open(struct nl *nl)
 {
@@ -384,7 +387,8 @@ static int dump_objects(struct nl *nl, struct collect *c, uint16_t type, uint16_
 	return r;
 }
 
-static int dump_once(struct nl *nl, const char *table, size_t max, struct strbuf *out)
+static int dump_once(struct nl *nl, const char *table, bool defs_only, size_t max,
+		     struct strbuf *out)
 {
 	struct collect c = { .out = out, .table = table, .max = max };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -402,9 +406,9 @@ static int dump_once(struct nl *nl, const char *table, size_t max, struct strbuf
 		r = dump_objects(nl, &c, NFT_MSG_GETCHAIN, NFTA_CHAIN_TABLE, NULL);
 	if (r == 0)
 		r = dump_objects(nl, &c, NFT_MSG_GETSET, NFTA_SET_TABLE, NULL);
-	for (size_t i = 0; r == 0 && i < c.nsets; i++)
+	for (size_t i = 0; r == 0 && !defs_only && i < c.nsets; i++)
 		r = dump_objects(nl, &c, NFT_MSG_GETSETELEM, NFTA_SET_ELEM_LIST_TABLE, c.sets[i]);
-	if (r == 0)
+	if (r == 0 && !defs_only)
 		r = dump_objects(nl, &c, NFT_MSG_GETRULE, NFTA_RULE_TABLE, NULL);
 	for (size_t i = 0; i < c.nsets; i++)
 		free(c.sets[i]);
@@ -412,8 +416,8 @@ static int dump_once(struct nl *nl, const char *table, size_t max, struct strbuf
 	return r;
 }
 
-int nl_dump_table(struct nl *nl, const char *table, size_t max, struct strbuf *out,
-		  uint32_t *genid)
+static int dump_at_one_gen(struct nl *nl, const char *table, bool defs_only, size_t max,
+			   struct strbuf *out, uint32_t *genid)
 {
 	/* a consistent view: the generation is the same before and after (a
 	 * commit in between, or an interrupted dump, means try again) */
@@ -424,7 +428,7 @@ int nl_dump_table(struct nl *nl, const char *table, size_t max, struct strbuf *o
 		sb_free(out);
 		r = nl_get_genid(nl, &g0);
 		if (r == 0)
-			r = dump_once(nl, table, max, out);
+			r = dump_once(nl, table, defs_only, max, out);
 		if (r == 0)
 			r = nl_get_genid(nl, &g1);
 		if (r == -EINTR || (r == 0 && g0 != g1))
@@ -438,6 +442,18 @@ int nl_dump_table(struct nl *nl, const char *table, size_t max, struct strbuf *o
 	}
 	sb_free(out);
 	return -EAGAIN;
+}
+
+int nl_dump_table(struct nl *nl, const char *table, size_t max, struct strbuf *out,
+		  uint32_t *genid)
+{
+	return dump_at_one_gen(nl, table, false, max, out, genid);
+}
+
+int nl_dump_defs(struct nl *nl, const char *table, size_t max, struct strbuf *out,
+		 uint32_t *genid)
+{
+	return dump_at_one_gen(nl, table, true, max, out, genid);
 }
 
 static int dyn_once(struct nl *nl, const char *table, bool elements, size_t max,

@@ -25,6 +25,11 @@
  *	(what bench/udpflood sends): prints "mean MEAN max MAX worst WORST"
  *	(WORST: ir_worst_path). --linear compiles without decision trees.
  *
+ *   evalpkt pair SEED A B
+ *	Writes a random policy of every shape (not the topology's: 2 to 14
+ *	rules, every chain) to file A and a small change of it (randpol_mutate)
+ *	to file B, for delta.sh.
+ *
  *   evalpkt show-linear POLICY
  *	Prints `vigild show` of POLICY compiled without decision trees (the
  *	same policy as linear chains, merging as usual), for bench/packets.
@@ -190,8 +195,27 @@ static int packets(const char *path, unsigned seed, unsigned n)
 	return 0;
 }
 
+/* a policy and a small change of it, for incremental apply (delta.sh) */
+static int pair(unsigned seed, const char *a, const char *b)
+{
+	static const struct randpol_opts any = { .min_rules = 2, .max_rules = 14 };
+	char *y = randpol_policy(&seed, &any), *z = randpol_mutate(&seed, y, &any);
+	FILE *fa = fopen(a, "w"), *fb = fopen(b, "w");
+	int r = fa && fb && fputs(y, fa) >= 0 && fputs(z, fb) >= 0 ? 0 : 1;
+
+	if (fa && fclose(fa))
+		r = 1;
+	if (fb && fclose(fb))
+		r = 1;
+	free(y);
+	free(z);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "pair") == 0)
+		return pair((unsigned)strtoul(argv[2], NULL, 10), argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "policy") == 0) {
 		unsigned seed = (unsigned)strtoul(argv[2], NULL, 10);
 		char *y = randpol_policy(&seed, &opts);
@@ -209,7 +233,7 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "packets") == 0)
 		return packets(argv[2], (unsigned)strtoul(argv[3], NULL, 10),
 			       (unsigned)strtoul(argv[4], NULL, 10));
-	fputs("usage: evalpkt policy SEED | evalpkt packets POLICY SEED N |\n"
+	fputs("usage: evalpkt policy SEED | evalpkt packets POLICY SEED N | evalpkt pair SEED A B |\n"
 	      "       evalpkt walk [--linear] POLICY SRC IIF | evalpkt show-linear POLICY\n", stderr);
 	return 2;
 }

@@ -219,6 +219,124 @@ char *randpol_policy(unsigned *seed, const struct randpol_opts *o)
 	return sb_take(&G.sb);
 }
 
+/* ---- pairs: a policy and a small change of it ---- */
+
+struct lines {
+	char **v;
+	size_t n;
+};
+
+static void lines_of(const char *text, struct lines *l)
+{
+	const char *p = text;
+
+	l->v = NULL;
+	l->n = 0;
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+		l->v[l->n++] = xstrndup(p, n);
+		p += n + (e != NULL);
+	}
+}
+
+static void lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static bool is_rule(const char *s)
+{
+	return !strncmp(s, "  - {name: r", 12);
+}
+
+/* the line of `o` that starts as `l` does up to its first ':' (a set), or NULL */
+static const char *same_set(const struct lines *o, const char *l)
+{
+	const char *c = strchr(l, ':');
+	size_t n = c ? (size_t)(c - l) : 0;
+
+	for (size_t i = 0; n && i < o->n; i++)
+		if (!strncmp(o->v[i], l, n) && o->v[i][n] == ':')
+			return o->v[i];
+	return NULL;
+}
+
+char *randpol_mutate(unsigned *seed, const char *yaml, const struct randpol_opts *o)
+{
+	_cleanup_free_ char *other = randpol_policy(seed, o);
+	struct lines a, b;
+	struct strbuf sb = { 0 };
+	unsigned edits = 1 + rnd(seed, 3), next = 1000 + rnd(seed, 1000);
+	size_t first = 0;
+
+	lines_of(yaml, &a);
+	lines_of(other, &b);
+	if (rnd(seed, 4) == 0 && a.n > 1) {
+		/* the chains' defaults (their policies) changed */
+		static const char *const defs[] = {
+			"defaults: {input: accept, forward: drop, output: drop}",
+			"defaults: {input: drop, forward: accept, output: accept}",
+			"defaults: {input: drop, forward: drop, output: accept}",
+		};
+		const char *d = defs[rnd(seed, 3)];
+		if (!strncmp(a.v[1], "defaults:", 9)) {
+			free(a.v[1]);
+			a.v[1] = xstrdup(d);
+		} else {
+			a.v = xreallocarray(a.v, a.n + 1, sizeof(*a.v));
+			memmove(&a.v[2], &a.v[1], (a.n - 1) * sizeof(*a.v));
+			a.v[1] = xstrdup(d);
+			a.n++;
+		}
+	}
+	while (first < a.n && !is_rule(a.v[first]))
+		first++;
+	for (unsigned e = 0; e < edits; e++) {
+		unsigned k = rnd(seed, 5);
+		size_t i = first + (a.n > first ? rnd(seed, (unsigned)(a.n - first)) : 0);
+		size_t j = rnd(seed, (unsigned)b.n);
+
+		if (k == 0 && a.n - first > 1) {
+			/* a rule removed */
+			free(a.v[i]);
+			memmove(&a.v[i], &a.v[i + 1], (a.n - i - 1) * sizeof(*a.v));
+			a.n--;
+		} else if (k == 1 || k == 2) {
+			/* a rule of the other policy inserted, under a new name */
+			while (!is_rule(b.v[j]))
+				j = (j + 1) % b.n;
+			char *r = xasprintf("  - {name: n%u%s", next++, strchr(b.v[j], ','));
+			a.v = xreallocarray(a.v, a.n + 1, sizeof(*a.v));
+			memmove(&a.v[i + 1], &a.v[i], (a.n - i) * sizeof(*a.v));
+			a.v[i] = r;
+			a.n++;
+		} else if (k == 3) {
+			/* a set's elements as the other policy has them */
+			size_t s = first ? rnd(seed, (unsigned)first) : 0;
+			const char *l = same_set(&b, a.v[s]);
+			if (l && strstr(a.v[s], "{type:")) {
+				free(a.v[s]);
+				a.v[s] = xstrdup(l);
+			}
+		} else if (a.n - first > 1) {
+			/* two rules swapped */
+			size_t t = first + rnd(seed, (unsigned)(a.n - first));
+			char *x = a.v[i];
+			a.v[i] = a.v[t];
+			a.v[t] = x;
+		}
+	}
+	for (size_t i = 0; i < a.n; i++)
+		sb_printf(&sb, "%s\n", a.v[i]);
+	lines_free(&a);
+	lines_free(&b);
+	return sb_take(&sb);
+}
+
 /* ---- packets ---- */
 
 static u128 addr_of(const char *s)

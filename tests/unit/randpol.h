@@ -27,6 +27,12 @@ struct randpol_opts {
 /* A policy as YAML text (caller frees). */
 char *randpol_policy(unsigned *seed, const struct randpol_opts *o);
 
+/* A small change of a randpol_policy policy (caller frees): one to three
+ * of a rule removed, a rule inserted, two rules swapped, a set's elements
+ * replaced (from another random policy drawn from the same seed); and one
+ * time in four the chains' defaults changed. */
+char *randpol_mutate(unsigned *seed, const char *yaml, const struct randpol_opts *o);
+
 /* A packet whose fields come from the pools the policies draw on, and
  * values next to them. */
 void randpol_packet(unsigned *seed, const struct randpol_opts *o, struct ir_pkt *p);

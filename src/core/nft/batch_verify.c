@@ -395,8 +395,9 @@ static int verify_msg(struct verify_ctx *c, const struct nlmsghdr *nlh)
 		return verify_refuse(c, "has netlink version %u, resource %u", g->version,
 				     ntohs(g->res_id));
 	/* NLM_F_REPLACE would replace by handle, NLM_F_EXCL, _DUMP, _ECHO ... */
-	if ((nlh->nlmsg_flags & ~NLM_F_ACK) != (NLM_F_REQUEST | m->flags))
+	if ((nlh->nlmsg_flags & ~(NLM_F_ACK | m->flags_opt)) != (NLM_F_REQUEST | m->flags))
 		return verify_refuse(c, "has flags 0x%x, which are not allowed", nlh->nlmsg_flags);
+	c->nlflags = nlh->nlmsg_flags;
 	if (verify_walk(c, "the message", (const char *)nlh + PAYLOAD_OFF,
 			nlh->nlmsg_len - PAYLOAD_OFF, m->attrs, tb) < 0)
 		return -EPERM;
@@ -424,6 +425,10 @@ static int verify_frame(struct verify_ctx *c, const struct nlmsghdr *nlh, const 
 	if (begin && verify_walk(c, "the message", (const char *)nlh + PAYLOAD_OFF,
 				 nlh->nlmsg_len - PAYLOAD_OFF, &vocab_begin_attrs, tb) < 0)
 		return -EPERM;
+	if (begin && c->delta && !tb[NFNL_BATCH_GENID])
+		return verify_refuse(c, "%s", "an incremental batch needs its generation check (NFNL_BATCH_GENID)");
+	if (begin && tb[NFNL_BATCH_GENID])
+		c->genid = verify_u32(tb[NFNL_BATCH_GENID]);
 	if ((nlh->nlmsg_flags & ~NLM_F_ACK) != NLM_F_REQUEST || g->nfgen_family != AF_UNSPEC ||
 	    g->version != NFNETLINK_V0)
 		return verify_refuse(c, "has flags 0x%x, family %u, version %u", nlh->nlmsg_flags,
@@ -447,7 +452,7 @@ static int verify_one(struct verify_ctx *c, const struct nlmsghdr *nlh, bool *en
 		*ended = true;
 		if (verify_frame(c, nlh, "END") < 0)
 			return -EPERM;
-		if (c->dyn)
+		if (c->dyn || c->delta)
 			return c->index >= 2 ? 0 : verify_refuse(c, "ends a batch that changes nothing");
 		if (c->state == VS_ADDED || c->state == VS_DELETED_FRESH || c->state == VS_START)
 			return verify_refuse(c, "ends a batch that neither replaces nor deletes the table");
@@ -457,6 +462,12 @@ static int verify_one(struct verify_ctx *c, const struct nlmsghdr *nlh, bool *en
 }
 
 static int verify_run(struct verify_ctx *c, const void *buf, size_t len);
+
+/* batch_verify_delta.c: with the kernel's chains and sets in c */
+int verify_run_delta(struct verify_ctx *c, const void *buf, size_t len)
+{
+	return verify_run(c, buf, len);
+}
 
 int batch_verify(const void *buf, size_t len, const char *table, struct batch_refusal *r)
 {
@@ -512,6 +523,8 @@ static int verify_run(struct verify_ctx *cp, const void *buf, size_t len)
 		c.msg = NULL;
 		e = verify_refuse(&c, "the batch has no end message");
 	}
+	cp->genid = c.genid;
+	/* c owns what cp held (a delta batch's kernel objects): freed here */
 	verify_ctx_free(&c);
 	return e;
 }

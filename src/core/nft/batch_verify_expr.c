@@ -114,11 +114,11 @@ const char *verify_ct(struct verify_rule *r, const vocab_tb tb, char *why, size_
 const char *verify_lookup(struct verify_rule *r, const vocab_tb tb, char *why, size_t len)
 {
 	const char *name = verify_str(tb[NFTA_LOOKUP_SET]);
-	struct verify_set *s = verify_set_find(r->c, verify_u32(tb[NFTA_LOOKUP_SET_ID]));
+	struct verify_set *s = verify_set_ref(r->c, name, verify_u32(tb[NFTA_LOOKUP_SET_ID]));
 	bool dreg = tb[NFTA_LOOKUP_DREG];
 	bool vmap = dreg && verify_u32(tb[NFTA_LOOKUP_DREG]) == NFT_REG_VERDICT;
 
-	if (!s || !streq(s->name, name))
+	if (!s)
 		return REFUSE("looks up '%.40s', not a set this batch makes", name);
 	if (dreg && !vmap) {
 		/* a port-forward map: `dnat ip to udp dport map @natmap.N` */

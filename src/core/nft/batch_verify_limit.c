@@ -54,12 +54,12 @@ static const struct vocab_expr *row_of(const char *name)
 const char *verify_dynset(struct verify_rule *r, const vocab_tb tb, char *why, size_t len)
 {
 	const char *name = verify_str(tb[NFTA_DYNSET_SET_NAME]), *inner, *bad;
-	struct verify_set *s = verify_set_find(r->c, verify_u32(tb[NFTA_DYNSET_SET_ID]));
+	struct verify_set *s = verify_set_ref(r->c, name, verify_u32(tb[NFTA_DYNSET_SET_ID]));
 	bool update = verify_u32(tb[NFTA_DYNSET_OP]) == NFT_DYNSET_OP_UPDATE;
 	const struct vocab_expr *e;
 	vocab_tb it, d;
 
-	if (!s || !streq(s->name, name) || !(s->flags & NFT_SET_EVAL))
+	if (!s || !(s->flags & NFT_SET_EVAL))
 		return REFUSE("updates '%.40s', not a dynamic set this batch makes", name);
 	if (update != !!(s->flags & NFT_SET_TIMEOUT))
 		return REFUSE("a rate limit updates a set with timeouts, a connection count adds to one without");

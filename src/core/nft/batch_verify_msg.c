@@ -20,6 +20,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/udata.h>
+#include <linux/netlink.h>
 
 #include "verify.h"
 
@@ -128,7 +129,7 @@ static __attribute__((noinline)) bool dispatch_chain_name(const char *s)
 	return false;
 }
 
-static const char *base_chain(struct verify_ctx *c, const vocab_tb tb, const char *name, char *why,
+const char *verify_base_chain(struct verify_ctx *c, const vocab_tb tb, const char *name, char *why,
 			      size_t len)
 {
 	const struct vocab_chain *row = NULL;
@@ -168,7 +169,7 @@ const char *verify_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, 
 	if ((bad = in_body(c, why, len)))
 		return bad;
 	if (base) {
-		if ((bad = base_chain(c, tb, name, why, len)))
+		if ((bad = verify_base_chain(c, tb, name, why, len)))
 			return bad;
 	} else {
 		if (tb[NFTA_CHAIN_TYPE] || tb[NFTA_CHAIN_POLICY])
@@ -329,8 +330,8 @@ const char *verify_newset(struct verify_ctx *c, const vocab_tb tb, char *why, si
 
 /* ---- set elements ---- */
 
-static const char *one_elem(struct verify_ctx *c, const struct verify_set *s,
-			    const struct nlattr *item, size_t i, char *why, size_t len)
+const char *verify_elem(struct verify_ctx *c, const struct verify_set *s, const struct nlattr *item,
+			size_t i, char *why, size_t len)
 {
 	vocab_tb e, k;
 	bool end = false;
@@ -390,15 +391,17 @@ const char *verify_newsetelem(struct verify_ctx *c, const vocab_tb tb, char *why
 
 	if ((bad = in_body(c, why, len)))
 		return bad;
-	s = verify_set_find(c, verify_u32(tb[NFTA_SET_ELEM_LIST_SET_ID]));
-	if (!s || !streq(s->name, name))
+	s = verify_set_ref(c, name, tb[NFTA_SET_ELEM_LIST_SET_ID] ? verify_u32(tb[NFTA_SET_ELEM_LIST_SET_ID]) : 0);
+	if (!s)
 		return REFUSE("is for a set this batch does not make");
 	if (s->flags & NFT_SET_EVAL)
 		return REFUSE("is for a dynamic set: the kernel fills those, the batch does not");
+	if (s->kernel && s->dynamic)
+		return REFUSE("is for a dynamic set: vigild set fills those, an incremental apply does not");
 	if (s->bound)
 		return REFUSE("comes after the rule that uses the anonymous set");
 	mnl_attr_for_each_nested(item, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {
-		if ((bad = one_elem(c, s, item, ++i, why, len)))
+		if ((bad = verify_elem(c, s, item, ++i, why, len)))
 			return bad;
 	}
 	return NULL;
@@ -423,6 +426,12 @@ const char *verify_newrule(struct verify_ctx *c, const vocab_tb tb, char *why, s
 	const struct verify_chain *ch = verify_chain_find(c, chain);
 	if (!ch)
 		return REFUSE("is for a chain this batch does not make");
+	/* a delta batch places a rule after (NLM_F_APPEND) or before a kernel
+	 * rule, or appends it; nothing else */
+	if (!c->delta && tb[NFTA_RULE_POSITION])
+		return REFUSE("a replacement places rules by their order alone");
+	if (c->delta && !(c->nlflags & NLM_F_APPEND) && !tb[NFTA_RULE_POSITION])
+		return REFUSE("a rule is inserted before a rule it names, or appended");
 	c->rule_nat = ch->nat;
 	bad = verify_exprs(c, tb[NFTA_RULE_EXPRESSIONS], why, len);
 	c->rule_nat = 0;

@@ -128,18 +128,31 @@ struct verify_chain *verify_chain_find(struct verify_ctx *c, const char *name)
 	return find_named(&c->chain_names, name, chain_name_at, c, &p) ? &c->chains[p] : NULL;
 }
 
+struct verify_set *verify_set_ref(struct verify_ctx *c, const char *name, uint32_t id)
+{
+	struct verify_set *s;
+
+	/* nf_tables looks a set up by name first, then by the batch's id */
+	if (c->delta && (s = verify_set_named(c, name)))
+		return s;
+	s = verify_set_find(c, id);
+	return s && streq(s->name, name) ? s : NULL;
+}
+
 int verify_set_add(struct verify_ctx *c, const struct verify_set *s)
 {
 	bool anon = s->flags & NFT_SET_ANONYMOUS;
 
-	if (verify_set_find(c, s->id))
+	if (!s->kernel && verify_set_find(c, s->id))
 		return -EEXIST;
 	if (!anon && verify_set_named(c, s->name))
 		return -EEXIST;
 	GROW(c->sets, c->capsets, c->nsets + 1);
 	c->sets[c->nsets] = *s;
 	c->sets[c->nsets].name = xstrdup(s->name);
-	vindex_put(&c->set_ids, hash_id(s->id), (uint32_t)c->nsets);
+	/* the kernel's sets have no id of this batch */
+	if (!s->kernel)
+		vindex_put(&c->set_ids, hash_id(s->id), (uint32_t)c->nsets);
 	if (!anon)
 		vindex_put(&c->set_names, hash_str(s->name), (uint32_t)c->nsets);
 	c->nsets++;

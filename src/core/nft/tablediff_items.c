@@ -4,9 +4,11 @@
  * and a map's data by their types, concatenations field by field,
  * intervals as prefixes or ranges, sorted (td_set_items).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "vigil/ival.h"
@@ -138,13 +140,50 @@ static bool put_prefix(struct strbuf *sb, uint32_t type, const uint8_t *lo, cons
 	return true;
 }
 
-static int cmp_elem(const void *a, const void *b)
+static int bytes_cmp(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl)
 {
-	const struct td_elem *x = a, *y = b;
-	int r = memcmp(x->key, y->key, sizeof(x->key));
+	int r = al && bl ? memcmp(a, b, al < bl ? al : bl) : 0;
+
+	return r ? r : al != bl ? (al < bl ? -1 : 1) : 0;
+}
+
+int td_elem_cmp(const struct td_elem *x, const struct td_elem *y)
+{
+	int r = bytes_cmp(x->key, x->klen, y->key, y->klen);
 
 	/* at one key, an interval's end sorts before the next start */
-	return r ? r : (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
+	if (!r)
+		r = (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
+	if (!r)
+		r = bytes_cmp(x->end, x->elen, y->end, y->elen);
+	if (!r)
+		r = x->verdict != y->verdict ? (x->verdict ? 1 : -1) : 0;
+	if (!r && x->verdict)
+		r = x->code != y->code ? (x->code < y->code ? -1 : 1) : 0;
+	if (!r && x->verdict)
+		r = strcmp(x->chain ? x->chain : "", y->chain ? y->chain : "");
+	/* a port-forward map's data: a changed target is another element */
+	if (!r)
+		r = bytes_cmp(x->dval, x->dlen, y->dval, y->dlen);
+	return r;
+}
+
+void td_elem_verdict(const struct td_elem *e, char *buf, size_t len)
+{
+	int code = e->code;
+
+	if (!e->verdict) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf, len, "%s%s%s", code == NFT_GOTO ? "goto" : code == NFT_JUMP ? "jump" :
+		 code == NF_ACCEPT ? "accept" : code == NF_DROP ? "drop" : "verdict",
+		 e->chain ? " " : "", e->chain ? e->chain : "");
+}
+
+static int cmp_elem(const void *a, const void *b)
+{
+	return td_elem_cmp(a, b);
 }
 
 /* the key one below b (the last key of an interval that ends before b) */
@@ -161,14 +200,20 @@ static void add_item(struct td_set *s, struct strbuf *sb)
 	s->item[s->nitem++] = sb_take(sb);
 }
 
+void td_set_sort(struct td_set *s)
+{
+	if (s->ne && !s->sorted) /* an empty set has no array: qsort(NULL, 0) is undefined */
+		qsort(s->e, s->ne, sizeof(*s->e), cmp_elem);
+	s->sorted = true;
+}
+
 void td_set_items(struct td_set *s)
 {
 	struct strbuf sb = { 0 }, all = { 0 };
 
 	if (s->items)
 		return;
-	if (s->ne) /* an empty set has no array: qsort(NULL, 0) is undefined */
-		qsort(s->e, s->ne, sizeof(*s->e), cmp_elem);
+	td_set_sort(s);
 	for (size_t i = 0; i < s->ne; i++) {
 		struct td_elem *e = &s->e[i];
 		if (e->flags & NFT_SET_ELEM_INTERVAL_END)
@@ -179,8 +224,8 @@ void td_set_items(struct td_set *s)
 			put_key(&sb, s->keytype, e->end, e->elen);
 		} else if ((s->flags & NFT_SET_INTERVAL)) {
 			if (i + 1 < s->ne && (s->e[i + 1].flags & NFT_SET_ELEM_INTERVAL_END)) {
-				uint8_t last[64];
-				memcpy(last, s->e[i + 1].key, sizeof(last));
+				uint8_t last[64] = { 0 };
+				memcpy(last, s->e[i + 1].key, s->e[i + 1].klen);
 				minus_one(last, e->klen);
 				if (memcmp(last, e->key, e->klen)) {
 					sb_free(&sb);
@@ -201,8 +246,10 @@ void td_set_items(struct td_set *s)
 				}
 			}
 		}
-		if (e->data[0]) {
-			sb_printf(&sb, " : %s", e->data);
+		if (e->verdict) {
+			char v[96];
+			td_elem_verdict(e, v, sizeof(v));
+			sb_printf(&sb, " : %s", v);
 		} else if (e->dlen) {
 			sb_puts(&sb, " : ");
 			put_key(&sb, s->datatype, e->dval, e->dlen);

@@ -53,6 +53,8 @@ static int on_chain(struct td_model *m, const struct nlmsghdr *nlh)
 			sb_puts(&sb, "{ }");
 		}
 		m->chains = xreallocarray(m->chains, m->nchains + 1, sizeof(*m->chains));
+		m->chain_msg = xreallocarray(m->chain_msg, m->nchains + 1, sizeof(*m->chain_msg));
+		m->chain_msg[m->nchains] = nlh;
 		m->chains[m->nchains++] = sb_take(&sb);
 		r = 0;
 	}
@@ -80,6 +82,15 @@ static int on_set(struct td_model *m, const struct nlmsghdr *nlh)
 			x->datatype = nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE);
 			x->datalen = nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN);
 		}
+		x->msg = nlh;
+		if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
+			uint32_t n = 0;
+			const void *ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &n);
+			x->udlen = n < sizeof(x->udata) ? n : sizeof(x->udata);
+			memcpy(x->udata, ud, x->udlen);
+		}
+		if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT))
+			x->timeout = nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT);
 		r = 0;
 	}
 	if (s)
@@ -104,7 +115,7 @@ static int attrs_cb(const struct nlattr *a, void *data)
 }
 
 /* the bytes of an NFTA_DATA_VALUE nest; false when absent or too long */
-static bool data_value(const struct nlattr *nest, uint8_t *out, uint32_t *len)
+static bool data_value(const struct nlattr *nest, const uint8_t **out, uint32_t *len)
 {
 	const struct nlattr *tb[TD_ATTRS] = { 0 };
 
@@ -113,11 +124,11 @@ static bool data_value(const struct nlattr *nest, uint8_t *out, uint32_t *len)
 	    mnl_attr_get_payload_len(tb[NFTA_DATA_VALUE]) > 64)
 		return false;
 	*len = mnl_attr_get_payload_len(tb[NFTA_DATA_VALUE]);
-	memcpy(out, mnl_attr_get_payload(tb[NFTA_DATA_VALUE]), *len);
+	*out = mnl_attr_get_payload(tb[NFTA_DATA_VALUE]);
 	return true;
 }
 
-static void verdict_of(const struct nlattr *nest, char *out, size_t len)
+static void verdict_of(const struct nlattr *nest, struct td_elem *e)
 {
 	const struct nlattr *d[TD_ATTRS] = { 0 }, *v[TD_ATTRS] = { 0 };
 
@@ -127,11 +138,10 @@ static void verdict_of(const struct nlattr *nest, char *out, size_t len)
 	    mnl_attr_parse_nested(d[NFTA_DATA_VERDICT], attrs_cb, v) != MNL_CB_OK ||
 	    !v[NFTA_VERDICT_CODE] || mnl_attr_validate(v[NFTA_VERDICT_CODE], MNL_TYPE_U32) < 0)
 		return;
-	int code = (int)ntohl(mnl_attr_get_u32(v[NFTA_VERDICT_CODE]));
-	const char *ch = v[NFTA_VERDICT_CHAIN] && mnl_attr_validate(v[NFTA_VERDICT_CHAIN], MNL_TYPE_NUL_STRING) == 0 ?
-				 mnl_attr_get_str(v[NFTA_VERDICT_CHAIN]) : NULL;
-	snprintf(out, len, "%s%s%s", code == NFT_GOTO ? "goto" : code == NFT_JUMP ? "jump" :
-		 code == NF_ACCEPT ? "accept" : code == NF_DROP ? "drop" : "verdict", ch ? " " : "", ch ? ch : "");
+	e->verdict = true;
+	e->code = (int32_t)ntohl(mnl_attr_get_u32(v[NFTA_VERDICT_CODE]));
+	e->chain = v[NFTA_VERDICT_CHAIN] && mnl_attr_validate(v[NFTA_VERDICT_CHAIN], MNL_TYPE_NUL_STRING) == 0 ?
+			   mnl_attr_get_str(v[NFTA_VERDICT_CHAIN]) : NULL;
 }
 
 static int elem_of(const struct nlattr *nest, struct td_elem *e)
@@ -141,17 +151,18 @@ static int elem_of(const struct nlattr *nest, struct td_elem *e)
 	memset(e, 0, sizeof(*e));
 	if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0 ||
 	    mnl_attr_parse_nested(nest, attrs_cb, tb) != MNL_CB_OK ||
-	    !data_value(tb[NFTA_SET_ELEM_KEY], e->key, &e->klen))
+	    !data_value(tb[NFTA_SET_ELEM_KEY], &e->key, &e->klen))
 		return -EBADMSG;
-	if (tb[NFTA_SET_ELEM_KEY_END] && !data_value(tb[NFTA_SET_ELEM_KEY_END], e->end, &e->elen))
+	if (tb[NFTA_SET_ELEM_KEY_END] && !data_value(tb[NFTA_SET_ELEM_KEY_END], &e->end, &e->elen))
 		return -EBADMSG;
 	if (tb[NFTA_SET_ELEM_FLAGS]) {
 		if (mnl_attr_validate(tb[NFTA_SET_ELEM_FLAGS], MNL_TYPE_U32) < 0)
 			return -EBADMSG;
 		e->flags = ntohl(mnl_attr_get_u32(tb[NFTA_SET_ELEM_FLAGS])) & NFT_SET_ELEM_INTERVAL_END;
 	}
-	verdict_of(tb[NFTA_SET_ELEM_DATA], e->data, sizeof(e->data));
-	if (tb[NFTA_SET_ELEM_DATA] && !e->data[0] && !data_value(tb[NFTA_SET_ELEM_DATA], e->dval, &e->dlen))
+	verdict_of(tb[NFTA_SET_ELEM_DATA], e);
+	/* a port-forward map's data: an address . a port, the stream's bytes */
+	if (tb[NFTA_SET_ELEM_DATA] && !e->verdict && !data_value(tb[NFTA_SET_ELEM_DATA], &e->dval, &e->dlen))
 		e->dlen = 0;
 	return 0;
 }
@@ -173,6 +184,8 @@ static int on_elems(struct td_model *m, const struct nlmsghdr *nlh)
 	x = find_set(m, name, id, strchr(name, '%') != NULL);
 	if (!x)
 		return -EBADMSG;
+	x->emsg = xreallocarray(x->emsg, x->nemsg + 1, sizeof(*x->emsg));
+	x->emsg[x->nemsg++] = nlh;
 	if (!tb[NFTA_SET_ELEM_LIST_ELEMENTS])
 		return 0;
 	if (mnl_attr_validate(tb[NFTA_SET_ELEM_LIST_ELEMENTS], MNL_TYPE_NESTED) < 0)
@@ -181,7 +194,7 @@ static int on_elems(struct td_model *m, const struct nlmsghdr *nlh)
 		GROW(x->e, x->cap, x->ne + 1);
 		if (elem_of(a, &x->e[x->ne]) < 0)
 			return -EBADMSG;
-		x->ne++;
+		x->e[x->ne++].raw = a;
 	}
 	return 0;
 }
@@ -199,6 +212,7 @@ struct expr_ctx {
 	struct td_model *m;
 	struct strbuf *sb;
 	int err;
+	size_t *anon, nanon;    /* the anonymous sets looked up */
 };
 
 /* A load into a 32-bit register on a 16-byte boundary (the port after an
@@ -284,7 +298,11 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 			x->err = -EBADMSG;
 			return -1;
 		}
-		td_set_items(s);
+		if (s->anon) {
+			td_set_items(s);
+			x->anon = xreallocarray(x->anon, x->nanon + 1, sizeof(*x->anon));
+			x->anon[x->nanon++] = (size_t)(s - x->m->sets);
+		}
 		sb_printf(x->sb, "[ lookup reg %u%s ", nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG),
 			  nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) ? " => verdict" : "");
 		if (s->anon)
@@ -315,7 +333,7 @@ static int on_rule(struct td_model *m, const struct nlmsghdr *nlh, const struct 
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct strbuf sb = { 0 };
-	struct expr_ctx x = { m, &sb, 0 };
+	struct expr_ctx x = { m, &sb, 0, NULL, 0 };
 	char *comment = NULL;
 	const void *ud;
 	uint32_t ulen = 0;
@@ -335,11 +353,16 @@ static int on_rule(struct td_model *m, const struct nlmsghdr *nlh, const struct 
 			t->text = m->nrules < side->ntext ? side->rule_text[m->nrules] : NULL;
 			t->handle = nftnl_rule_is_set(r, NFTNL_RULE_HANDLE) ?
 					    nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE) : 0;
+			t->msg = nlh;
+			t->anon = x.anon;
+			t->nanon = x.nanon;
+			x.anon = NULL;
 			m->nrules++;
 			ret = 0;
 		}
 	}
 	free(comment);
+	free(x.anon);
 	sb_free(&sb);
 	if (r)
 		nftnl_rule_free(r);
@@ -382,7 +405,10 @@ int td_model_load(const struct tablediff_side *s, struct td_model *m)
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
 	for (size_t i = 0; i < m->nsets; i++)
-		td_set_items(&m->sets[i]);
+		if (s->elems_only && !m->sets[i].anon)
+			td_set_sort(&m->sets[i]);
+		else
+			td_set_items(&m->sets[i]);
 	return 0;
 }
 
@@ -391,6 +417,7 @@ void td_model_free(struct td_model *m)
 	for (size_t i = 0; i < m->nchains; i++)
 		free(m->chains[i]);
 	free(m->chains);
+	free(m->chain_msg);
 	for (size_t i = 0; i < m->nsets; i++) {
 		struct td_set *s = &m->sets[i];
 		for (size_t k = 0; k < s->nitem; k++)
@@ -398,12 +425,14 @@ void td_model_free(struct td_model *m)
 		free(s->item);
 		free(s->items);
 		free(s->e);
+		free(s->emsg);
 		free(s->name);
 	}
 	free(m->sets);
 	for (size_t i = 0; i < m->nrules; i++) {
 		free(m->rules[i].chain);
 		free(m->rules[i].key);
+		free(m->rules[i].anon);
 	}
 	free(m->rules);
 	memset(m, 0, sizeof(*m));

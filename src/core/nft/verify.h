@@ -31,6 +31,7 @@ struct verify_set {
 	uint8_t nat_alen;  /* ... its address length, 4 or 16 */
 	bool dynamic;      /* a dynamic set (its comment is IR_DYNSET_MARK) */
 	bool bound;        /* an anonymous set some rule looked up */
+	bool kernel;       /* a set of the kernel's table (a delta batch): known by name */
 };
 
 struct verify_chain {
@@ -68,6 +69,11 @@ struct verify_ctx {
 	size_t nmsgs;
 	const struct dynset_list *dyn;
 	uint8_t rule_nat;          /* the rule being verified is in a nat chain (enum ir_nat_hook) */
+	/* batch_verify_delta: the chains and named sets are the kernel's
+	 * (preloaded), the batch changes rules and elements only */
+	bool delta;
+	uint32_t genid;            /* the BEGIN's NFNL_BATCH_GENID (delta: required) */
+	uint16_t nlflags;          /* the message's netlink flags (for its check) */
 };
 
 /* One rule's expressions, as far as they have been checked. */
@@ -132,6 +138,10 @@ const void *verify_data(const struct nlattr *a, size_t *len);
 /* Objects of the batch so far. */
 struct verify_set *verify_set_find(struct verify_ctx *c, uint32_t id);
 struct verify_set *verify_set_named(struct verify_ctx *c, const char *name);
+/* The set a lookup, dynset or element list names (name, id) as the kernel
+ * resolves it: the id of a set of this batch, whose name must match; in a
+ * delta batch a kernel set by its name first. NULL: none. */
+struct verify_set *verify_set_ref(struct verify_ctx *c, const char *name, uint32_t id);
 struct verify_chain *verify_chain_find(struct verify_ctx *c, const char *name);
 int verify_set_add(struct verify_ctx *c, const struct verify_set *s);
 int verify_chain_add(struct verify_ctx *c, const char *name, bool base);
@@ -144,6 +154,20 @@ const char *verify_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, 
 const char *verify_newset(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
 const char *verify_newsetelem(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
 const char *verify_newrule(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+/* batch_verify.c: the framing and the walk, for batch_verify_delta (which
+ * loaded the kernel's objects into c; c's objects are freed) */
+int verify_run_delta(struct verify_ctx *c, const void *buf, size_t len);
+/* batch_verify_delta.c: a delta batch's own messages */
+const char *verify_delrule(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+const char *verify_delsetelem(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+const char *verify_delta_newset(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+const char *verify_delta_newchain(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
+/* A base chain's type, hook, priority and policy as vigild's (batch_verify_msg.c). */
+const char *verify_base_chain(struct verify_ctx *c, const vocab_tb tb, const char *name, char *why,
+			      size_t len);
+/* One element of a NEWSETELEM for set s (batch_verify_msg.c). */
+const char *verify_elem(struct verify_ctx *c, const struct verify_set *s, const struct nlattr *item,
+			size_t i, char *why, size_t len);
 /* batch_verify_dyn.c: elements added to or deleted from a dynamic set */
 const char *verify_dynelems(struct verify_ctx *c, const vocab_tb tb, char *why, size_t len);
 

@@ -506,6 +506,37 @@ ATTRS(dynelems_attrs, "elements",
       STRZ(NFTA_SET_ELEM_LIST_SET, "set", REQ, 1, NFT_SET_MAXNAMELEN - 1),
       LIST(NFTA_SET_ELEM_LIST_ELEMENTS, "elements", REQ, 1, 65535, &vocab_set_elem, true));
 
+/* a delta batch: the kernel's sets are known by name (no id) */
+ATTRS(delta_elems_attrs, "elements",
+      STRZ(NFTA_SET_ELEM_LIST_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMELEN - 1),
+      STRZ(NFTA_SET_ELEM_LIST_SET, "set", REQ, 1, NFT_SET_MAXNAMELEN - 1),
+      U32(NFTA_SET_ELEM_LIST_SET_ID, "set id", OPT),
+      LIST(NFTA_SET_ELEM_LIST_ELEMENTS, "elements", REQ, 1, 65535, &vocab_set_elem, true));
+ATTRS(delta_rule_attrs, "rule", STRZ(NFTA_RULE_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMELEN - 1),
+      STRZ(NFTA_RULE_CHAIN, "chain", REQ, 1, NFT_CHAIN_MAXNAMELEN - 1),
+      LIST(NFTA_RULE_EXPRESSIONS, "expressions", REQ, 1, VOCAB_MAX_EXPRS, &vocab_expr_item, false),
+      BIN(NFTA_RULE_USERDATA, "userdata", REQ, 1, NFT_USERDATA_MAXLEN),
+      U64(NFTA_RULE_POSITION, "position", OPT, .min = 1));
+ATTRS(delrule_attrs, "rule", STRZ(NFTA_RULE_TABLE, "table", REQ, 1, NFT_TABLE_MAXNAMELEN - 1),
+      STRZ(NFTA_RULE_CHAIN, "chain", REQ, 1, NFT_CHAIN_MAXNAMELEN - 1),
+      U64(NFTA_RULE_HANDLE, "handle", REQ, .min = 1));
+
+const struct vocab_msg vocab_delta_msgs[] = {
+	{ NFT_MSG_NEWCHAIN, "NEWCHAIN", NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, "chain", NLM_F_CREATE,
+	  &chain_attrs, verify_delta_newchain, 0 },
+	{ NFT_MSG_NEWSET, "NEWSET", NFTA_SET_TABLE, NFTA_SET_NAME, "set", NLM_F_CREATE, &set_attrs,
+	  verify_delta_newset, 0 },
+	{ NFT_MSG_NEWSETELEM, "NEWSETELEM", NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET,
+	  "elements of set", NLM_F_CREATE, &delta_elems_attrs, verify_newsetelem, 0 },
+	{ NFT_MSG_DELSETELEM, "DELSETELEM", NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET,
+	  "elements of set", 0, &delta_elems_attrs, verify_delsetelem, 0 },
+	{ NFT_MSG_NEWRULE, "NEWRULE", NFTA_RULE_TABLE, NFTA_RULE_CHAIN, "rule in chain",
+	  NLM_F_CREATE, &delta_rule_attrs, verify_newrule, NLM_F_APPEND },
+	{ NFT_MSG_DELRULE, "DELRULE", NFTA_RULE_TABLE, NFTA_RULE_CHAIN, "rule in chain", 0,
+	  &delrule_attrs, verify_delrule, 0 },
+};
+const size_t vocab_ndelta_msgs = N(vocab_delta_msgs);
+
 const struct vocab_msg vocab_dyn_msgs[] = {
 	{ NFT_MSG_NEWSETELEM, "NEWSETELEM", NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET,
 	  "elements of set", NLM_F_CREATE | NLM_F_EXCL, &dynelems_attrs, verify_dynelems },
