@@ -72,6 +72,15 @@ START_TEST(covered)
 	      "  - {name: c, chain: forward, action: drop}\n"
 	      "  - {name: d, chain: forward, src: 10.0.0.1, action: accept}\n",
 	      NEVER(10, "b", "a", 9, "forward") NEVER(12, "d", "c", 11, "forward"));
+	/* names longer than the 8 bytes shadow.c compares first; a port list
+	 * covers a port of it */
+	warns("  - {name: a, chain: forward, iif: \"vethabcdefgh*\", action: drop}\n"
+	      "  - {name: b, chain: forward, iif: [vethabcdefgh1, \"vethabcdefgh2*\"], "
+	      "action: accept}\n"
+	      "  - {name: c, chain: input, iif: abcdefghijk, proto: tcp, dport: [22, 80], "
+	      "action: drop}\n"
+	      "  - {name: d, chain: input, iif: abcdefghijk, proto: tcp, dport: 80, action: drop}\n",
+	      NEVER(10, "b", "a", 9, "forward") NEVER(12, "d", "c", 11, "input"));
 	/* icmp types: a list covers its part; an IPv4-only rule covers icmp */
 	warns("  - {name: a, chain: input, proto: [icmp, icmpv6], icmp-type: [echo-request, "
 	      "destination-unreachable], action: accept}\n"
@@ -96,6 +105,20 @@ START_TEST(not_covered)
 	      "  - {name: b, chain: input, src: 192.0.2.0/24, action: drop}\n"
 	      "  - {name: c, chain: input, src: 192.0.0.0/16, dst: 192.0.2.1, action: drop}\n"
 	      "  - {name: d, chain: input, action: drop}\n",
+	      "");
+	/* names that differ past the first 8 bytes, or in them, or in length;
+	 * a port between two of a list's ports is not in it */
+	warns("  - {name: a, chain: forward, iif: \"vethabcdefgh*\", action: drop}\n"
+	      "  - {name: b, chain: forward, iif: \"vethabcdefgX*\", action: drop}\n"
+	      "  - {name: c, chain: forward, iif: vethabcdefg, action: drop}\n"
+	      "  - {name: d, chain: forward, iif: vethabcdXfgh1, action: drop}\n"
+	      "  - {name: e, chain: forward, iif: vethabcXefgh1, action: drop}\n"
+	      "  - {name: f, chain: input, iif: abcdefghij, action: drop}\n"
+	      "  - {name: g, chain: input, iif: abcdefghijk, action: drop}\n"
+	      "  - {name: h, chain: output, proto: tcp, dport: [22, 80], action: drop}\n"
+	      "  - {name: i, chain: output, proto: tcp, dport: 23, action: drop}\n"
+	      "  - {name: j, chain: output, proto: tcp, sport: 1024-2047, action: drop}\n"
+	      "  - {name: k, chain: output, proto: tcp, sport: 2000-2100, action: drop}\n",
 	      "");
 	/* IPv4-only covers nothing of a rule that matches IPv6 too */
 	warns("  - {name: a, chain: input, src: 0.0.0.0/0, action: drop}\n"
