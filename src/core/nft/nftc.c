@@ -877,12 +877,18 @@ static void load_fields(struct nftnl_rule *r, struct deps *d, const struct ir_se
 }
 
 /* counter, the key, and the lookup whose result is the verdict */
-static void encode_vmap(struct nftnl_rule *r, const struct ir_set *s)
+static void encode_vmap(struct nftnl_rule *r, const struct ir_match *m)
 {
+	const struct ir_set *s = m->set;
 	struct deps d = { false, false };
 	struct nftnl_expr *e;
+	struct ir_match g;
 
 	nftnl_rule_add_expr(r, e_new("counter"));
+	/* the prefix all elements share, compared before the lookup (as nft
+	 * compiles `iifname "veth*" iifname vmap @m`: two loads) */
+	if (ir_vmap_guard(m, &g))
+		encode_match(r, &d, &g);
 	load_fields(r, &d, s);
 	e = e_new("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
@@ -915,7 +921,7 @@ static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_r
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (ir->nm == 1 && ir->m[0].op == OP_VMAP) {
-		encode_vmap(r, ir->m[0].set);
+		encode_vmap(r, &ir->m[0]);
 	} else {
 		for (size_t i = 0; i < ir->nm; i++)
 			encode_match(r, &d, &ir->m[i]);
