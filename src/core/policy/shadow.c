@@ -17,8 +17,10 @@
  * SHADOW_BUDGET interval lookups (huge sets in many rules), then no more.
  * Most pairs of a long chain fail on one field: each rule's port hulls and
  * interface names are measured once (struct rkey), so that such a pair
- * costs a few comparisons (1,000 rules of one port each, or of one
- * interface wildcard each, are 500,000 pairs).
+ * costs a few comparisons (1,000 rules of one port each are 500,000
+ * pairs), and the earlier rules that can cover a rule's input interface
+ * are looked up in an index of names (struct cindex) instead of compared
+ * one by one (1,000 interface wildcards).
  */
 #include <stdint.h>
 #include <string.h>
@@ -365,13 +367,158 @@ static bool builtin_shadow(const struct prule *r, struct diags *d)
 	return false;
 }
 
+/*
+ * Which earlier rules of a chain can cover b at all, found without looking
+ * at every pair: a rule with an input interface covers b only if one of
+ * its names covers b's first name, so the rules are sorted by the key of
+ * each of their names (a wildcard: its prefix length and up to 8 bytes of
+ * it; an exact name: its length and first 8 bytes), and b's candidates are
+ * the rules under the keys its first name can have a cover under (one per
+ * prefix length the chain's wildcards have, and its exact key) and those
+ * with no input interface. The candidates are then checked in order, as
+ * the pairs were, so the first rule that covers b is the one named.
+ */
+struct ikey {
+	uint64_t head;
+	uint32_t kind; /* wildcard: prefix length 0-15; exact name: 16 + length */
+	uint32_t rule;
+};
+
+struct cindex {
+	struct ikey *v;      /* sorted by kind, head, rule */
+	size_t n, cap;
+	uint32_t *always;    /* rules without an input interface, in order */
+	size_t nalways, acap;
+	uint32_t wild_lens;  /* bit p: a wildcard of prefix length p */
+};
+
+/* the candidates of one rule: found under its keys, then all in order */
+struct scratch {
+	uint32_t *keyed, *out;
+	size_t kcap, ocap;
+};
+
+static int ikey_cmp(const void *x, const void *y)
+{
+	const struct ikey *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->head != b->head)
+		return a->head < b->head ? -1 : 1;
+	return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static struct ikey ikey_of(const struct ifpat *p, uint32_t rule)
+{
+	if (p->len && p->s[p->len - 1] == '*') {
+		size_t n = p->len - 1;
+		return (struct ikey){ p->head & head_mask(n < 8 ? n : 8), (uint32_t)n, rule };
+	}
+	return (struct ikey){ p->head, 16 + (uint32_t)p->len, rule };
+}
+
+static void index_rule(struct cindex *X, const struct prule *r, const struct rkey *k, uint32_t i)
+{
+	bool always = !r->iif.present || !r->iif.n;
+
+	for (size_t j = 0; j < r->iif.n && !always; j++) {
+		struct ikey key = ikey_of(&k->ifs[j], i);
+		if (key.kind == 0)
+			always = true; /* "*" */
+		if (key.kind < 16)
+			X->wild_lens |= 1u << key.kind;
+		GROW(X->v, X->cap, X->n + 1);
+		X->v[X->n++] = key;
+	}
+	if (always) {
+		GROW(X->always, X->acap, X->nalways + 1);
+		X->always[X->nalways++] = i;
+	}
+}
+
+/* The rules of key (kind, head) before rule i, appended to *out. */
+static void add_under(const struct cindex *X, uint32_t kind, uint64_t head, uint32_t i,
+		      uint32_t **out, size_t *n, size_t *cap)
+{
+	size_t lo = 0, hi = X->n;
+	struct ikey want = { head, kind, 0 };
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ikey_cmp(&X->v[mid], &want) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < X->n && X->v[lo].kind == kind && X->v[lo].head == head && X->v[lo].rule < i; lo++) {
+		GROW(*out, *cap, *n + 1);
+		(*out)[(*n)++] = X->v[lo].rule;
+	}
+}
+
+/* b's candidates (rule i of its chain's index X), in order, no repeats:
+ * the rules under b's keys (sorted here, usually few) merged with the
+ * rules without an input interface (in order already). */
+static size_t candidates(const struct cindex *X, const struct prule *b, const struct rkey *kb,
+			 uint32_t i, struct scratch *T, const uint32_t **out)
+{
+	size_t n = 0, nk = 0, a = 0, k = 0;
+
+	if (b->iif.present && b->iif.n) {
+		const struct ifpat *f = &kb->ifs[0];
+		for (uint32_t p = 1; p < 16; p++)
+			if ((X->wild_lens >> p & 1) && p <= f->len)
+				add_under(X, p, f->head & head_mask(p < 8 ? p : 8), i, &T->keyed, &nk,
+					  &T->kcap);
+		add_under(X, 16 + (uint32_t)f->len, f->head, i, &T->keyed, &nk, &T->kcap);
+	} else if (b->iif.present) {
+		for (size_t j = 0; j < X->n; j++) /* no names: every earlier rule */
+			if (X->v[j].rule < i) {
+				GROW(T->keyed, T->kcap, nk + 1);
+				T->keyed[nk++] = X->v[j].rule;
+			}
+	}
+	if (nk > 1)
+		qsort(T->keyed, nk, sizeof(*T->keyed), u32_cmp);
+	for (size_t hi = X->nalways; a < hi;) { /* the always list is sorted */
+		size_t mid = a + (hi - a) / 2;
+		if (X->always[mid] < i)
+			a = mid + 1;
+		else
+			hi = mid;
+	}
+	*out = X->always;
+	if (!nk)
+		return a;
+	GROW(T->out, T->ocap, a + nk + 1);
+	*out = T->out;
+	for (size_t j = 0; j < a || k < nk;) {
+		uint32_t next = k >= nk || (j < a && X->always[j] < T->keyed[k]) ? X->always[j++] :
+										   T->keyed[k++];
+		if (!n || T->out[n - 1] != next)
+			T->out[n++] = next;
+	}
+	return n;
+}
+
 void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 {
 	size_t per_chain[CH_MAX] = { 0 }, maxrefs = 0;
 	struct shadow S = { .budget = SHADOW_BUDGET };
 	unsigned *fams = xcalloc(pol->nrules + 1, sizeof(*fams));
 	struct rkey *keys = xcalloc(pol->nrules + 1, sizeof(*keys));
+	struct cindex X[CH_MAX];
+	struct scratch T = { 0 };
 
+	memset(X, 0, sizeof(X));
 	for (size_t i = 0; i < pol->nrules; i++) {
 		const struct prule *r = &pol->rules[i];
 		size_t m = r->src.nrefs;
@@ -379,11 +526,15 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 		fams[i] = rule_fams(r);
 		keys[i] = (struct rkey){ port_hull(&r->sport), port_hull(&r->dport), ifpats_of(r) };
 		per_chain[r->chain]++;
+		index_rule(&X[r->chain], r, &keys[i], (uint32_t)i);
 		m = r->dst.nrefs > m ? r->dst.nrefs : m;
 		m = r->sport.nrefs > m ? r->sport.nrefs : m;
 		m = r->dport.nrefs > m ? r->dport.nrefs : m;
 		maxrefs = m > maxrefs ? m : maxrefs;
 	}
+	for (int c = 0; c < CH_MAX; c++)
+		if (X[c].n)
+			qsort(X[c].v, X[c].n, sizeof(*X[c].v), ikey_cmp);
 	S.la = xcalloc(maxrefs + 1, sizeof(*S.la));
 	S.lb = xcalloc(maxrefs + 1, sizeof(*S.lb));
 	for (size_t i = 0; i < pol->nrules; i++) {
@@ -394,10 +545,13 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 		    builtin_shadow(b, d) || per_chain[b->chain] > SHADOW_MAX_PAIRWISE ||
 		    !S.budget)
 			continue;
-		for (size_t k = 0; k < i; k++) {
+		const uint32_t *cand;
+		size_t nc = candidates(&X[b->chain], b, &keys[i], (uint32_t)i, &T, &cand);
+		for (size_t j = 0; j < nc; j++) {
+			size_t k = cand[j];
 			const struct prule *a = &pol->rules[k];
 
-			if (a->chain != b->chain || !covers(&S, a, fams[k], &keys[k], b, fb, &keys[i]))
+			if (!covers(&S, a, fams[k], &keys[k], b, fb, &keys[i]))
 				continue;
 			diag_warn(d, b->loc,
 				  "rule '%s' can never match: rule '%s' (line %u) comes before it in chain %s and matches every packet it would",
@@ -405,6 +559,12 @@ void policy_shadow_warnings(const struct policy *pol, struct diags *d)
 			break;
 		}
 	}
+	for (int c = 0; c < CH_MAX; c++) {
+		free(X[c].v);
+		free(X[c].always);
+	}
+	free(T.keyed);
+	free(T.out);
 	for (size_t i = 0; i < pol->nrules; i++)
 		free(keys[i].ifs);
 	free(keys);
