@@ -141,8 +141,10 @@ struct ir_match {
 	enum ir_op op;
 	uint8_t l4;          /* K_SPORT/K_DPORT: IPPROTO_TCP/UDP/SCTP, 0 = th */
 	struct ival v;       /* OP_EQ/OP_PREFIX/OP_RANGE/OP_MASK */
-	char ifname[16];     /* K_IIFNAME/K_OIFNAME with OP_EQ */
-	uint8_t iflen;       /* bytes compared: strlen + 1 exact, strlen for "eth*" */
+	char ifname[16];     /* K_IIFNAME/K_OIFNAME with OP_EQ; with OP_VMAP, the
+	                      * prefix every element shares (ir_vmap_guard) */
+	uint8_t iflen;       /* bytes compared: strlen + 1 exact, strlen for "eth*";
+	                      * OP_VMAP: the prefix's length, 0 for none */
 	struct ir_set *set;  /* OP_SET, OP_VMAP; owned by the rule when anonymous */
 };
 
@@ -323,6 +325,11 @@ u128 ir_pack_ifname(const char *name);
 void ir_unpack_ifname(u128 v, char name[17]);
 /* Is iv the names "NAME*" (NAME: 1 to 15 bytes, into name)? */
 bool ir_ifname_wildcard(const struct ival *iv, char name[17]);
+/* A lookup on an interface (m: OP_VMAP, key K_IIFNAME or K_OIFNAME) whose
+ * elements all start with the same iflen bytes is compared with that
+ * prefix first (dispatch.c): true and *g the wildcard match `iifname
+ * "veth*"` when m has such a guard. */
+bool ir_vmap_guard(const struct ir_match *m, struct ir_match *g);
 
 /* A new set with the next batch id; the caller links it into the table
  * (named) or into a match (anonymous). */

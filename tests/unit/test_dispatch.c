@@ -225,6 +225,26 @@ START_TEST(wildcards_dispatch_on_names)
 	memcpy(p.iif, "veth12", 7); /* no rule's prefix: on to 'pass' */
 	ck_assert_int_eq(ir_eval(&t, CH_INPUT, &p, &o), 0);
 	ck_assert_int_eq(o.origin, 200);
+	/* every element starts with "veth": the lookup is guarded by it, and
+	 * a packet from another interface meets the guard, not the map */
+	const struct ir_chain *in = &t.chains[CH_INPUT];
+	const struct ir_rule *lk = NULL;
+	for (size_t i = 0; i < in->n; i++)
+		if (in->rules[i].nm == 1 && in->rules[i].m[0].op == OP_VMAP)
+			lk = &in->rules[i];
+	ck_assert_ptr_nonnull(lk);
+	struct ir_match g;
+	ck_assert(ir_vmap_guard(&lk->m[0], &g));
+	ck_assert_uint_eq(g.iflen, 4);
+	ck_assert(memcmp(g.ifname, "veth", 4) == 0);
+	struct strbuf out = { 0 };
+	render_rule(&out, lk);
+	ck_assert_msg(strstr(out.s, "counter iifname \"veth*\" iifname vmap @dispatch.input.1"), "%s",
+		      out.s);
+	sb_free(&out);
+	memcpy(p.iif, "eth0", 5);
+	ck_assert_int_eq(ir_eval(&t, CH_INPUT, &p, &o), 0);
+	ck_assert_int_eq(o.origin, 200);
 	ir_table_free(&t);
 	policy_free(&pol);
 }

@@ -72,6 +72,15 @@ START_TEST(covered)
 	      "  - {name: c, chain: forward, action: drop}\n"
 	      "  - {name: d, chain: forward, src: 10.0.0.1, action: accept}\n",
 	      NEVER(10, "b", "a", 9, "forward") NEVER(12, "d", "c", 11, "forward"));
+	/* names longer than the 8 bytes shadow.c compares first; a port list
+	 * covers a port of it */
+	warns("  - {name: a, chain: forward, iif: \"vethabcdefgh*\", action: drop}\n"
+	      "  - {name: b, chain: forward, iif: [vethabcdefgh1, \"vethabcdefgh2*\"], "
+	      "action: accept}\n"
+	      "  - {name: c, chain: input, iif: abcdefghijk, proto: tcp, dport: [22, 80], "
+	      "action: drop}\n"
+	      "  - {name: d, chain: input, iif: abcdefghijk, proto: tcp, dport: 80, action: drop}\n",
+	      NEVER(10, "b", "a", 9, "forward") NEVER(12, "d", "c", 11, "input"));
 	/* icmp types: a list covers its part; an IPv4-only rule covers icmp */
 	warns("  - {name: a, chain: input, proto: [icmp, icmpv6], icmp-type: [echo-request, "
 	      "destination-unreachable], action: accept}\n"
@@ -96,6 +105,20 @@ START_TEST(not_covered)
 	      "  - {name: b, chain: input, src: 192.0.2.0/24, action: drop}\n"
 	      "  - {name: c, chain: input, src: 192.0.0.0/16, dst: 192.0.2.1, action: drop}\n"
 	      "  - {name: d, chain: input, action: drop}\n",
+	      "");
+	/* names that differ past the first 8 bytes, or in them, or in length;
+	 * a port between two of a list's ports is not in it */
+	warns("  - {name: a, chain: forward, iif: \"vethabcdefgh*\", action: drop}\n"
+	      "  - {name: b, chain: forward, iif: \"vethabcdefgX*\", action: drop}\n"
+	      "  - {name: c, chain: forward, iif: vethabcdefg, action: drop}\n"
+	      "  - {name: d, chain: forward, iif: vethabcdXfgh1, action: drop}\n"
+	      "  - {name: e, chain: forward, iif: vethabcXefgh1, action: drop}\n"
+	      "  - {name: f, chain: input, iif: abcdefghij, action: drop}\n"
+	      "  - {name: g, chain: input, iif: abcdefghijk, action: drop}\n"
+	      "  - {name: h, chain: output, proto: tcp, dport: [22, 80], action: drop}\n"
+	      "  - {name: i, chain: output, proto: tcp, dport: 23, action: drop}\n"
+	      "  - {name: j, chain: output, proto: tcp, sport: 1024-2047, action: drop}\n"
+	      "  - {name: k, chain: output, proto: tcp, sport: 2000-2100, action: drop}\n",
 	      "");
 	/* IPv4-only covers nothing of a rule that matches IPv6 too */
 	warns("  - {name: a, chain: input, src: 0.0.0.0/0, action: drop}\n"
@@ -173,6 +196,99 @@ START_TEST(long_chains)
 }
 END_TEST
 
+/* The reference for index_equals_pairs: does pattern a match every name b does? */
+static bool ref_ifcovers(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	return la && a[la - 1] == '*' ? strncmp(a, b, la - 1) == 0 : strcmp(a, b) == 0;
+}
+
+struct rrule {
+	const char *ifs[2];
+	unsigned nifs;   /* 0: no iif */
+	unsigned ports[2];
+	unsigned nports; /* 0: no dport */
+};
+
+static bool ref_covers(const struct rrule *a, const struct rrule *b)
+{
+	if (a->nifs) {
+		if (!b->nifs)
+			return false;
+		for (unsigned i = 0; i < b->nifs; i++) {
+			bool in = false;
+			for (unsigned k = 0; k < a->nifs; k++)
+				in = in || ref_ifcovers(a->ifs[k], b->ifs[i]);
+			if (!in)
+				return false;
+		}
+	}
+	if (a->nports) {
+		if (!b->nports)
+			return false;
+		for (unsigned i = 0; i < b->nports; i++)
+			if (b->ports[i] != a->ports[0] && (a->nports < 2 || b->ports[i] != a->ports[1]))
+				return false;
+	}
+	return true;
+}
+
+/* Long chains of interface names and ports, against every pair compared
+ * by a reference: shadow.c's index of names finds the same first cover. */
+START_TEST(index_equals_pairs)
+{
+	static const char *const pool[] = {
+		"eth*", "eth1*", "eth12", "eth1", "veth*", "v*", "wg0", "vethabcdefgh*",
+		"vethabcdefgh1", "vethabcdefgh12*", "vethabcdefgX*", "vethabcdXfgh1", "x",
+		"vethabcdefgh123", "veth-a*", "veth-a1",
+	};
+	static const unsigned ports[] = { 22, 80, 443 };
+
+	for (unsigned seed = 1; seed <= 40; seed++) {
+		unsigned rs = seed;
+		struct rrule R[70];
+		struct strbuf y = { 0 }, want = { 0 };
+		unsigned n = 40 + (unsigned)rand_r(&rs) % 30;
+
+		for (unsigned i = 0; i < n; i++) {
+			struct rrule *r = &R[i];
+			memset(r, 0, sizeof(*r));
+			r->nifs = (unsigned)rand_r(&rs) % 5 == 0 ? 0 : 1 + (unsigned)rand_r(&rs) % 2;
+			for (unsigned k = 0; k < r->nifs; k++)
+				r->ifs[k] = pool[(unsigned)rand_r(&rs) % ARRAY_SIZE(pool)];
+			if (r->nifs == 2 && streq(r->ifs[0], r->ifs[1]))
+				r->nifs = 1;
+			r->nports = (unsigned)rand_r(&rs) % 3;
+			r->ports[0] = ports[(unsigned)rand_r(&rs) % 3];
+			r->ports[1] = ports[(unsigned)rand_r(&rs) % 3];
+			if (r->nports == 2 && r->ports[0] == r->ports[1])
+				r->nports = 1;
+			sb_printf(&y, "  - {name: r%u, chain: input, proto: tcp", i);
+			if (r->nifs == 1)
+				sb_printf(&y, ", iif: \"%s\"", r->ifs[0]);
+			if (r->nifs == 2)
+				sb_printf(&y, ", iif: [\"%s\", \"%s\"]", r->ifs[0], r->ifs[1]);
+			if (r->nports == 1)
+				sb_printf(&y, ", dport: %u", r->ports[0]);
+			if (r->nports == 2)
+				sb_printf(&y, ", dport: [%u, %u]", r->ports[0], r->ports[1]);
+			sb_puts(&y, ", action: drop}\n");
+			for (unsigned k = 0; k < i; k++)
+				if (ref_covers(&R[k], r)) {
+					sb_printf(&want,
+						  "p.yml:%u:5: warning: rule 'r%u' can never match: rule 'r%u' (line %u) comes before it in chain input and matches every packet it would\n",
+						  9 + i, i, k, 9 + k);
+					break;
+				}
+		}
+		_cleanup_free_ char *rules = sb_take(&y);
+		_cleanup_free_ char *expect_txt = sb_take(&want);
+		warns(rules, expect_txt ? expect_txt : "");
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("shadow");
@@ -182,6 +298,7 @@ int main(void)
 	tcase_add_test(tc, not_covered);
 	tcase_add_test(tc, builtins);
 	tcase_add_test(tc, long_chains);
+	tcase_add_test(tc, index_equals_pairs);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -161,6 +161,38 @@ static void expand_points(struct ir_set *s, bool names)
 	s->ncelems = n;
 }
 
+/*
+ * An interface map whose elements all start with the same bytes ("vz001*"
+ * .. "vz899*": "vz") is guarded by that prefix: `iifname "vz*" iifname
+ * vmap @m`. A packet from another interface, which no element holds, is
+ * then settled by one comparison instead of a lookup in a tree of
+ * intervals (the kernel's costliest kind, see expand_points); a packet
+ * that passes pays one comparison more. Every value between the smallest
+ * element and the largest shares their common leading bytes, so the guard
+ * turns away exactly packets the lookup would not find.
+ */
+static void guard_ifnames(const struct ir_set *s, struct ir_match *m)
+{
+	u128 lo, hi;
+	char a[17], b[17];
+	uint8_t p = 0;
+
+	if (!s->ncelems)
+		return;
+	lo = s->celems[0].f[0].lo;
+	hi = s->celems[0].f[0].hi;
+	for (size_t e = 1; e < s->ncelems; e++) {
+		lo = s->celems[e].f[0].lo < lo ? s->celems[e].f[0].lo : lo;
+		hi = s->celems[e].f[0].hi > hi ? s->celems[e].f[0].hi : hi;
+	}
+	ir_unpack_ifname(lo, a);
+	ir_unpack_ifname(hi, b);
+	while (p < 15 && a[p] && a[p] == b[p])
+		p++;
+	memcpy(m->ifname, a, p);
+	m->iflen = p;
+}
+
 /* The lookup rule and its map: key k, region q -> leaf chain. */
 static void put_lookup(struct dsp *D, uint32_t chain, enum ir_key k, const struct regions *G,
 		       const struct leaf *L, const uint32_t *mem, size_t nmem)
@@ -203,6 +235,8 @@ static void put_lookup(struct dsp *D, uint32_t chain, enum ir_key k, const struc
 	r->m->key = k;
 	r->m->op = OP_VMAP;
 	r->m->set = s;
+	if (names)
+		guard_ifnames(s, r->m);
 	r->verdict = IV_NONE;
 	r->origin = -1;
 	const char *a = D->in[mem[0]].comment, *b = D->in[mem[nmem - 1]].comment;

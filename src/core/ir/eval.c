@@ -215,6 +215,9 @@ static int eval_rule(struct walk *W, size_t c, size_t i, size_t *next, bool *pus
 	W->o->walked++;
 	if (r->nm == 1 && r->m[0].op == OP_VMAP) {
 		const struct ir_set *s = r->m[0].set;
+		struct ir_match g;
+		if (ir_vmap_guard(&r->m[0], &g) && !match(W, &g))
+			return 0;
 		ret = lookup(W, s, &hit);
 		if (ret < 0 || hit < 0)
 			return ret;

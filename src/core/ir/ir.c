@@ -59,6 +59,15 @@ bool ir_ifname_wildcard(const struct ival *iv, char name[17])
 	return iv->lo != iv->hi;
 }
 
+bool ir_vmap_guard(const struct ir_match *m, struct ir_match *g)
+{
+	if (m->op != OP_VMAP || (m->key != K_IIFNAME && m->key != K_OIFNAME) || !m->iflen)
+		return false;
+	*g = (struct ir_match){ .key = m->key, .op = OP_EQ, .iflen = m->iflen };
+	memcpy(g->ifname, m->ifname, m->iflen);
+	return true;
+}
+
 struct ir_set *ir_set_new(struct ir_table *t, enum ir_key key, bool anonymous)
 {
 	struct ir_set *s = xzalloc(sizeof(*s));

@@ -281,8 +281,13 @@ static void put_verdict(struct strbuf *sb, const struct ir_rule *r)
 void render_rule(struct strbuf *sb, const struct ir_rule *r)
 {
 	if (r->nm == 1 && r->m[0].op == OP_VMAP) {
+		struct ir_match g;
 		/* the dispatch rule of a merged run: count what reaches the lookup */
 		sb_puts(sb, "counter ");
+		if (ir_vmap_guard(&r->m[0], &g)) {
+			put_match(sb, &g);
+			sb_puts(sb, " ");
+		}
 		put_match(sb, &r->m[0]);
 		if (r->comment)
 			sb_printf(sb, " comment \"%s\"", r->comment);

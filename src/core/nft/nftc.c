@@ -123,7 +123,7 @@ static void put_rule(struct enc *E, const struct ir_chain *ch, const struct ir_r
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (ir->nm == 1 && ir->m[0].op == OP_VMAP) {
-		nftc_encode_vmap(r, ir->m[0].set);
+		nftc_encode_vmap(r, &ir->m[0]);
 	} else {
 		for (size_t i = 0; i < ir->nm; i++)
 			nftc_encode_match(r, &d, &ir->m[i]);

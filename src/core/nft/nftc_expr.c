@@ -392,12 +392,18 @@ static void load_fields(struct nftnl_rule *r, struct deps *d, const struct ir_se
 }
 
 /* counter, the key, and the lookup whose result is the verdict */
-void nftc_encode_vmap(struct nftnl_rule *r, const struct ir_set *s)
+void nftc_encode_vmap(struct nftnl_rule *r, const struct ir_match *m)
 {
+	const struct ir_set *s = m->set;
 	struct deps d = { false, false };
 	struct nftnl_expr *e;
+	struct ir_match g;
 
 	nftnl_rule_add_expr(r, e_new("counter"));
+	/* the prefix all elements share, compared before the lookup (as nft
+	 * compiles `iifname "veth*" iifname vmap @m`: two loads) */
+	if (ir_vmap_guard(m, &g))
+		nftc_encode_match(r, &d, &g);
 	load_fields(r, &d, s);
 	e = e_new("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);

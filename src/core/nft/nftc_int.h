@@ -37,7 +37,7 @@ void nftc_encode_match(struct nftnl_rule *r, struct deps *d, const struct ir_mat
 /* The statements after the matches: counter, ct mark, log, nat, verdict. */
 void nftc_encode_stmts(struct nftnl_rule *r, const struct ir_rule *ir);
 /* A rule that is one verdict-map lookup. */
-void nftc_encode_vmap(struct nftnl_rule *r, const struct ir_set *s);
+void nftc_encode_vmap(struct nftnl_rule *r, const struct ir_match *m);
 
 /* nftc_set.c */
 /* A field's length in a concatenation: padded to a 32-bit register. */
