@@ -1070,8 +1070,10 @@ START_TEST(reader_during_writes)
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0); /* the writer never failed (never blocked) */
 	fprintf(stderr, "# %u reads during the writes, %u saw new data\n", reads, grew);
-	ck_assert_uint_gt(reads, 10);
-	ck_assert_uint_gt(grew, 3);
+	/* a blocked reader would read once or twice in all; on a loaded
+	 * machine (CI beside benchmarks) 10 reads were seen, 23 when quiet */
+	ck_assert_uint_ge(reads, 4);
+	ck_assert_uint_ge(grew, 2);
 	rmdb();
 }
 END_TEST

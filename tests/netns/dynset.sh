@@ -77,7 +77,7 @@ check "before any ban, 10.9.0.2 is admitted" [ "$(probe 10.9.0.2 10.9.0.1)" = pa
 
 # ---- a ban, through the running watch (it owns the table)
 
-check "set add (through the watch) exits 0" vset add banned 10.9.0.2 fd00:9::2 --timeout 9s -q
+check "set add (through the watch) exits 0" vset add banned 10.9.0.2 fd00:9::2 --timeout 20s -q
 check "the banned address is refused" [ "$(probe 10.9.0.2 10.9.0.1)" = refused ]
 check "the banned IPv6 address is refused" [ "$(probe fd00:9::2 fd00:9::1)" = refused ]
 check "another address of the same host is admitted" [ "$(probe 10.9.0.3 10.9.0.1)" = pass ]
@@ -97,7 +97,7 @@ done
 check "after each of 5 reloads the ban still refuses ($kept of 5)" [ "$kept" = 5 ]
 check "after each of 5 reloads its lifetime is lower than before ($down of 5)" [ "$down" = 5 ]
 check "the kernel lists the ban with its own timeout" \
-	bash -c "ip netns exec '$H' nft list set inet vigil banned_v4 | grep -q '10.9.0.2 timeout 9s expires'"
+	bash -c "ip netns exec '$H' nft list set inet vigil banned_v4 | grep -q '10.9.0.2 timeout 20s expires'"
 
 # ---- bad input: an error naming the element and the set, nothing changed
 vset list banned | cut -d" " -f1 >"$TMP/before.txt"
