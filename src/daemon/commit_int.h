@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The daemon's commit (commit.c) and its incremental path (commit_delta.c). */
+/* The daemon's commit (commit.c), its incremental path (commit_delta.c)
+ * and what starts one (reload.c). */
 #ifndef VIGIL_DAEMON_COMMIT_INT_H
 #define VIGIL_DAEMON_COMMIT_INT_H
 
@@ -44,6 +45,15 @@ void op_send_info(struct commit_op *op);
 void op_installed(struct commit_op *op);
 void op_finish(struct commit_op *op);
 uint32_t commit_next_seq(void);
+/* Starts committing pl (owned: it becomes the active plan on success);
+ * -EBUSY while another commit runs. */
+int op_start(struct daemon *d, struct plan *pl, bool owned, enum daemon_source src,
+	     bool first, daemon_done_fn done, void *ctx);
+/* the plan's diagnostics into the outcome, logged at errlvl and below */
+void take_diags(struct daemon_outcome *out, struct plan *pl);
+void log_diags(const struct diags *d, enum log_level errlvl);
+/* a failed commit: counted, the state degraded, the journal told */
+void note_failure(struct daemon *d, const struct daemon_outcome *out, const char *result);
 
 /* commit_delta.c: starts the commit as an incremental one when the table
  * allows it (exists, vigild's mark, the flags a replacement would give);
