@@ -71,6 +71,11 @@ extern bool hlog_to_journal;
 /* The table must be vigild's (or absent) and not owned by another socket;
  * refuses the batch (answering RESULT) when not. */
 int check_ownership(struct helper *H, const uint8_t *buf, size_t len, bool *refused);
+/* helper_batch.c: a BATCH request of len bytes (validate: verified first) */
+int helper_serve_batch(struct helper *H, uint32_t len, bool validate);
+/* answers RESULT with status and the reason (logged): a refused request */
+int refuse_batch(struct helper *H, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* guard.c: ARM (verify the rollback batch, detach, answer OK), DISARM, and
  * the guard's life once the main process is gone. */
 int guard_arm(struct helper *H, uint32_t len);
