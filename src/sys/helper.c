@@ -215,6 +215,21 @@ static void probe_features(struct helper *H)
 
 /* ---- serving (batches: helper_batch.c) ---- */
 
+int helper_read_body(struct helper *H, uint32_t len, uint8_t **buf)
+{
+	int r;
+
+	*buf = malloc(len ? len : 1);
+	if (!*buf)
+		return -ENOMEM;
+	r = psep_read_full(H->fd, *buf, len);
+	if (r < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return r;
+}
+
 static int serve_table_info(struct helper *H)
 {
 	struct psep_table_info out;
@@ -292,10 +307,7 @@ static int serve_setelem(struct helper *H, uint32_t len)
 	bool refused;
 	int r;
 
-	buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	r = psep_read_full(H->fd, buf, len);
+	r = helper_read_body(H, len, &buf);
 	if (r < 0)
 		return r;
 	if (!H->have_table)

@@ -186,11 +186,7 @@ int helper_serve_batch(struct helper *H, uint32_t len, bool validate)
 	bool refused;
 	int r;
 
-	buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	/* our own copy: the sender cannot change it after the check */
-	r = psep_read_full(H->fd, buf, len);
+	r = helper_read_body(H, len, &buf);
 	if (r < 0)
 		return r;
 	if (!H->have_table)

@@ -29,10 +29,7 @@ int serve_ct_delete(struct helper *H, uint32_t len)
 	uint32_t i = 0;
 	int n, r;
 
-	buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	r = psep_read_full(H->fd, buf, len);
+	r = helper_read_body(H, len, &buf);
 	if (r < 0)
 		return r;
 	memset(&out, 0, sizeof(out));

@@ -71,6 +71,9 @@ extern bool hlog_to_journal;
 /* The table must be vigild's (or absent) and not owned by another socket;
  * refuses the batch (answering RESULT) when not. */
 int check_ownership(struct helper *H, const uint8_t *buf, size_t len, bool *refused);
+/* A request's body of len bytes into a buffer of the helper's own (the
+ * sender cannot change it after the check); <0: the conversation ends. */
+int helper_read_body(struct helper *H, uint32_t len, uint8_t **buf);
 /* helper_batch.c: a BATCH request of len bytes (validate: verified first) */
 int helper_serve_batch(struct helper *H, uint32_t len, bool validate);
 /* answers RESULT with status and the reason (logged): a refused request */
